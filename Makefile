@@ -1,0 +1,90 @@
+# sandpool: `make`, `make test`, `make install` (PREFIX, DESTDIR).
+
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+DATADIR ?= $(PREFIX)/share/sandpool
+BUILD ?= build
+
+CC ?= cc
+PKG_CONFIG ?= pkg-config
+PKGS := libseccomp libcap libnl-3.0 libnl-route-3.0 jansson
+
+PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS))
+PKG_LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS))
+
+WARNINGS := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-format-nonliteral -Wstrict-prototypes \
+	-Wmissing-prototypes -Wvla -Wpointer-arith -Wundef
+HARDENING := -O2 -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fstack-clash-protection \
+	-fcf-protection -fPIE
+CFLAGS ?= -g
+override CFLAGS += -std=gnu11 $(WARNINGS) $(HARDENING) -D_GNU_SOURCE \
+	-DSANDPOOL_DATADIR=\"$(DATADIR)\" -I. $(PKG_CFLAGS) -MMD -MP
+override LDFLAGS += -pie -Wl,-z,relro,-z,now,-z,noexecstack
+
+SANDBOX_SRC := $(sort $(wildcard sandbox/*.c))
+SERVER_SRC := $(sort $(wildcard server/*.c))
+SANDBOX_OBJ := $(SANDBOX_SRC:%.c=$(BUILD)/%.o)
+SERVER_OBJ := $(SERVER_SRC:%.c=$(BUILD)/%.o)
+LIBSANDBOX := $(BUILD)/libsandbox.a
+
+UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
+UNIT_BIN := $(UNIT_SRC:%.c=$(BUILD)/%)
+SECURITY_SRC := $(sort $(wildcard tests/security/*.c))
+SECURITY_BIN := $(SECURITY_SRC:%.c=$(BUILD)/%)
+
+.PHONY: all tests-build test test-unit test-integration test-vm install clean format format-check bench
+
+all: sandpool
+
+sandpool: $(SERVER_OBJ) $(LIBSANDBOX)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(SERVER_OBJ) $(LIBSANDBOX) $(PKG_LIBS)
+
+$(LIBSANDBOX): $(SANDBOX_OBJ)
+	@mkdir -p $(dir $@)
+	$(AR) rcs $@ $^
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/tests/unit/%: tests/unit/%.c $(LIBSANDBOX) $(filter-out $(BUILD)/server/main.o,$(SERVER_OBJ))
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(filter-out $(BUILD)/server/main.o,$(SERVER_OBJ)) \
+		$(LIBSANDBOX) $(PKG_LIBS) $(shell $(PKG_CONFIG) --libs cmocka)
+
+# Hostile programs: static, so that they run in any rootfs.
+$(BUILD)/tests/security/%: tests/security/%.c
+	@mkdir -p $(dir $@)
+	$(CC) -O1 -g -static -D_GNU_SOURCE -Wall -Wextra -Werror -o $@ $< -lpthread
+
+tests-build: sandpool $(UNIT_BIN) $(SECURITY_BIN)
+
+test: tests-build
+	tools/run-tests
+
+test-unit: $(UNIT_BIN)
+	tools/run-tests unit
+
+test-integration: sandpool $(SECURITY_BIN)
+	tools/run-tests integration
+
+test-vm: sandpool $(SECURITY_BIN)
+	tools/run-tests vm
+
+bench: sandpool
+	tools/bench-run
+
+install: sandpool
+	install -D -m 0755 sandpool $(DESTDIR)$(BINDIR)/sandpool
+	install -D -m 0644 policies/default.json $(DESTDIR)$(DATADIR)/policies/default.json
+
+format:
+	clang-format -i $(SANDBOX_SRC) $(SERVER_SRC) $(wildcard sandbox/*.h server/*.h) $(UNIT_SRC) $(SECURITY_SRC)
+
+format-check:
+	clang-format --dry-run -Werror $(SANDBOX_SRC) $(SERVER_SRC) $(wildcard sandbox/*.h server/*.h) $(UNIT_SRC) $(SECURITY_SRC)
+
+clean:
+	rm -rf $(BUILD) sandpool
+
+-include $(SANDBOX_OBJ:.o=.d) $(SERVER_OBJ:.o=.d)

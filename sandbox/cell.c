@@ -1,0 +1,533 @@
+#include "cell.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/sendfile.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "channel.h"
+#include "cleanup.h"
+#include "mount.h"
+#include "netns.h"
+#include "step.h"
+
+#define CELL_CLONE_FLAGS                                                                           \
+	(CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC |                \
+	 CLONE_NEWUTS | CLONE_NEWCGROUP)
+
+#define FILE_NAME_MAX 255
+
+struct write_file_wire {
+	uint32_t mode;
+	char name[FILE_NAME_MAX + 1];
+};
+
+/* The cell's own state while it runs. */
+struct cell_state {
+	const struct sp_cell_config *config;
+	int sock;
+	int sigfd;
+	struct sp_mount_config mounts;
+};
+
+/* A step running in the cell. */
+struct running_step {
+	pid_t pid;
+	int go_fd;     /* write end: the go */
+	int report_fd; /* read end: failure report */
+	bool main_done;
+	struct sp_step_exit exit;
+};
+
+bool sp_cell_file_name_valid(const char *name)
+{
+	size_t len = strlen(name);
+
+	if (len == 0 || len > FILE_NAME_MAX || strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)name[i];
+
+		if (c == '/' || c < 0x20 || c == 0x7f)
+			return false;
+	}
+	return true;
+}
+
+/* ---- inside the cell ---------------------------------------------------- */
+
+__attribute__((noreturn)) static void cell_die(int sock, const struct sp_error *error)
+{
+	sp_channel_send_error(sock, error);
+	_exit(1);
+}
+
+static int stdio_to_null(struct sp_error *err)
+{
+	cleanup_close int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+
+	if (null < 0)
+		return sp_error_set(err, errno, "open /dev/null");
+	for (int i = 0; i < 3; i++) {
+		if (dup2(null, i) < 0)
+			return sp_error_set(err, errno, "dup2 /dev/null");
+	}
+	return 0;
+}
+
+/* The cell's init ignores every signal it can; SIGCHLD comes by signalfd. */
+static int setup_signals(struct cell_state *st, struct sp_error *err)
+{
+	sigset_t chld;
+
+	for (int sig = 1; sig < NSIG; sig++) {
+		if (sig != SIGKILL && sig != SIGSTOP && sig != SIGCHLD)
+			signal(sig, SIG_IGN);
+	}
+	sigemptyset(&chld);
+	sigaddset(&chld, SIGCHLD);
+	if (sigprocmask(SIG_BLOCK, &chld, NULL) < 0)
+		return sp_error_set(err, errno, "block SIGCHLD");
+	st->sigfd = signalfd(-1, &chld, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (st->sigfd < 0)
+		return sp_error_set(err, errno, "signalfd");
+	return 0;
+}
+
+static int wait_for_maps(int sock, struct sp_error *err)
+{
+	struct sp_msg msg;
+
+	if (sp_channel_recv(sock, &msg, NULL, NULL, NULL, err) < 0)
+		return -1;
+	if (msg.type != SP_MSG_MAPS_DONE)
+		return sp_error_set(err, EPROTO, "expected the id maps");
+	return 0;
+}
+
+/* Build the cell's sandbox, in order. */
+static int cell_build(struct cell_state *st, struct sp_error *err)
+{
+	const struct sp_cell_config *cfg = st->config;
+
+	/* getppid() is 0 in the new pid namespace: whether the parent died
+	 * before the death signal was armed shows as end of file on the socket. */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
+		return sp_error_set(err, errno, "parent death signal");
+	if (wait_for_maps(st->sock, err) < 0)
+		return -1;
+	if (sp_userns_in_child(&cfg->idmap, err) < 0)
+		return -1;
+	if (stdio_to_null(err) < 0)
+		return -1;
+	if (sethostname(cfg->hostname, strlen(cfg->hostname)) < 0)
+		return sp_error_set(err, errno, "sethostname");
+	if (sp_netns_loopback_up_in_child(err) < 0)
+		return -1;
+	if (sp_mount_rootfs_in_child(&st->mounts, err) < 0)
+		return -1;
+	return setup_signals(st, err);
+}
+
+static int copy_fd(int from, int to, struct sp_error *err)
+{
+	char buf[65536];
+
+	for (;;) {
+		ssize_t n = read(from, buf, sizeof(buf));
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return sp_error_set(err, errno, "read the file to copy");
+		if (n == 0)
+			return 0;
+		for (ssize_t done = 0; done < n;) {
+			ssize_t w = write(to, buf + done, (size_t)(n - done));
+
+			if (w < 0 && errno == EINTR)
+				continue;
+			if (w < 0)
+				return sp_error_set(err, errno, "write into /box");
+			done += w;
+		}
+	}
+}
+
+static int handle_write_file(struct cell_state *st, const struct sp_msg *msg, int fd,
+			     struct sp_error *err)
+{
+	const struct write_file_wire *wire = (const void *)msg->payload.bytes;
+	cleanup_close int out = -1;
+	mode_t mode;
+
+	if (msg->length != sizeof(*wire) || fd < 0)
+		return sp_error_set(err, EBADMSG, "malformed write-file command");
+	if (memchr(wire->name, '\0', sizeof(wire->name)) == NULL ||
+	    !sp_cell_file_name_valid(wire->name))
+		return sp_error_set(err, EINVAL, "invalid file name");
+	mode = wire->mode & 0755;
+	out = openat(AT_FDCWD, wire->name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+		     mode);
+	if (out < 0)
+		return sp_error_set(err, errno, "create /box/%s", wire->name);
+	if (copy_fd(fd, out, err) < 0)
+		return -1;
+	if (fchown(out, st->mounts.box_uid, st->mounts.box_gid) < 0)
+		return sp_error_set(err, errno, "chown /box/%s", wire->name);
+	if (fchmod(out, mode) < 0)
+		return sp_error_set(err, errno, "chmod /box/%s", wire->name);
+	return 0;
+}
+
+static void add_rusage(struct sp_step_exit *exit, const struct rusage *ru)
+{
+	uint64_t us = (uint64_t)ru->ru_utime.tv_sec * 1000000 + (uint64_t)ru->ru_utime.tv_usec +
+		      (uint64_t)ru->ru_stime.tv_sec * 1000000 + (uint64_t)ru->ru_stime.tv_usec;
+
+	exit->cpu_ns += us * 1000;
+	if ((uint64_t)ru->ru_maxrss > exit->maxrss_kb)
+		exit->maxrss_kb = (uint64_t)ru->ru_maxrss;
+}
+
+/* Reap whatever has ended; note the step's first process. */
+static void reap(struct running_step *step, bool block)
+{
+	struct rusage ru;
+	int status;
+	pid_t pid;
+
+	while ((pid = wait4(-1, &status, __WALL | (block ? 0 : WNOHANG), &ru)) > 0) {
+		add_rusage(&step->exit, &ru);
+		if (pid == step->pid) {
+			step->exit.wait_status = status;
+			step->main_done = true;
+		}
+	}
+}
+
+static void drain_signalfd(int sigfd)
+{
+	struct signalfd_siginfo info;
+
+	while (read(sigfd, &info, sizeof(info)) == sizeof(info)) {
+	}
+}
+
+/* Kill every process of the pid namespace but this one, and reap them all.
+ * kill(-1) is atomic against fork: a child forked while it runs is either
+ * signalled or never created, so the blocking reap ends. */
+static void kill_all(struct running_step *step)
+{
+	kill(-1, SIGKILL);
+	reap(step, true);
+}
+
+static void read_report(struct running_step *step)
+{
+	struct sp_step_exit report;
+	ssize_t n = read(step->report_fd, &report, sizeof(report));
+
+	if (n == (ssize_t)sizeof(report)) {
+		step->exit.failure = report.failure;
+		step->exit.error = report.error;
+		step->exit.error.message[sizeof(step->exit.error.message) - 1] = '\0';
+	}
+}
+
+static int spawn_step(struct sp_step_context *ctx,
+		      struct running_step *step, struct sp_error *err)
+{
+	int go[2], report[2];
+
+	if (pipe2(go, O_CLOEXEC) < 0)
+		return sp_error_set(err, errno, "pipe");
+	if (pipe2(report, O_CLOEXEC) < 0) {
+		close(go[0]);
+		close(go[1]);
+		return sp_error_set(err, errno, "pipe");
+	}
+	ctx->go_fd = go[0];
+	ctx->report_fd = report[1];
+	step->pid = fork();
+	if (step->pid == 0)
+		sp_step_exec_in_child(ctx);
+	close(go[0]);
+	close(report[1]);
+	step->go_fd = go[1];
+	step->report_fd = report[0];
+	if (step->pid < 0) {
+		close(go[1]);
+		close(report[0]);
+		return sp_error_set(err, errno, "fork the step");
+	}
+	return 0;
+}
+
+/* Wait for the go (or a kill) from the supervisor. Returns 1 on go. */
+static int await_go(struct cell_state *st, struct running_step *step)
+{
+	struct sp_msg msg;
+	struct sp_error err;
+
+	if (sp_channel_recv(st->sock, &msg, NULL, NULL, NULL, &err) < 0)
+		_exit(1);
+	if (msg.type == SP_MSG_GO) {
+		char byte = 1;
+
+		if (write(step->go_fd, &byte, 1) != 1)
+			return 0;
+		return 1;
+	}
+	return 0;
+}
+
+/* Supervise the step until its first process ends, then kill the rest. */
+static void supervise_step(struct cell_state *st, struct running_step *step)
+{
+	struct pollfd fds[2] = {{.fd = st->sigfd, .events = POLLIN},
+				{.fd = st->sock, .events = POLLIN}};
+
+	while (!step->main_done) {
+		if (poll(fds, 2, -1) < 0 && errno != EINTR)
+			break;
+		if (fds[0].revents & POLLIN) {
+			drain_signalfd(st->sigfd);
+			reap(step, false);
+		}
+		if (fds[1].revents & (POLLIN | POLLHUP | POLLERR)) {
+			struct sp_msg msg;
+			struct sp_error err;
+
+			if (sp_channel_recv(st->sock, &msg, NULL, NULL, NULL, &err) < 0) {
+				kill_all(step);
+				_exit(1);
+			}
+			if (msg.type == SP_MSG_KILL)
+				kill_all(step);
+		}
+	}
+	kill_all(step);
+}
+
+static void close_all(int *fds, size_t nfds)
+{
+	for (size_t i = 0; i < nfds; i++)
+		close(fds[i]);
+}
+
+static void handle_run(struct cell_state *st, struct sp_msg *msg, int *fds, size_t nfds)
+{
+	struct sp_step_context ctx = {
+		.uid = st->config->idmap.job_uid,
+		.gid = st->config->idmap.job_gid,
+		.cgroup_memory = st->config->cgroup_memory,
+		.cgroup_pids = st->config->cgroup_pids,
+		.seccomp = st->config->seccomp,
+	};
+	struct running_step step = {.pid = -1};
+	struct sp_error err = {0};
+
+	int rc;
+
+	if (nfds != 3)
+		rc = sp_error_set(&err, EBADMSG, "run needs three descriptors");
+	else
+		rc = sp_step_unpack((void *)msg->payload.bytes, msg->length, &ctx, &err);
+	if (rc == 0) {
+		memcpy(ctx.stdio, fds, sizeof(ctx.stdio));
+		rc = spawn_step(&ctx, &step, &err);
+	}
+	close_all(fds, nfds);
+	if (rc < 0) {
+		sp_channel_send_error(st->sock, &err);
+		return;
+	}
+	if (sp_channel_send(st->sock, SP_MSG_STARTED, NULL, 0, NULL, 0, step.pid, &err) < 0)
+		_exit(1);
+	if (await_go(st, &step)) {
+		close(step.go_fd);
+		supervise_step(st, &step);
+	} else {
+		close(step.go_fd);
+		kill_all(&step);
+	}
+	read_report(&step);
+	close(step.report_fd);
+	if (sp_channel_send(st->sock, SP_MSG_EXITED, &step.exit, sizeof(step.exit), NULL, 0, 0,
+			    &err) < 0)
+		_exit(1);
+}
+
+static void reply(struct cell_state *st, int rc, const struct sp_error *err)
+{
+	if (rc < 0)
+		sp_channel_send_error(st->sock, err);
+	else
+		sp_channel_send(st->sock, SP_MSG_OK, NULL, 0, NULL, 0, 0, NULL);
+}
+
+__attribute__((noreturn)) static void cell_serve(struct cell_state *st)
+{
+	for (;;) {
+		struct sp_msg msg;
+		struct sp_error err = {0};
+		int fds[SP_CHANNEL_FDS_MAX];
+		size_t nfds = SP_CHANNEL_FDS_MAX;
+		int rc;
+
+		if (sp_channel_recv(st->sock, &msg, fds, &nfds, NULL, &err) < 0)
+			_exit(err.errnum == EPIPE ? 0 : 1);
+		switch (msg.type) {
+		case SP_MSG_RUN:
+			handle_run(st, &msg, fds, nfds);
+			continue;
+		case SP_MSG_WRITE_FILE:
+			rc = handle_write_file(st, &msg, nfds == 1 ? fds[0] : -1, &err);
+			break;
+		case SP_MSG_RESET:
+			rc = sp_mount_reset_in_child(&st->mounts, &err);
+			break;
+		default:
+			rc = sp_error_set(&err, EPROTO, "unexpected command %u", msg.type);
+		}
+		close_all(fds, nfds);
+		reply(st, rc, &err);
+	}
+}
+
+__attribute__((noreturn)) static void cell_main(const struct sp_cell_config *config, int sock)
+{
+	struct cell_state st = {
+		.config = config,
+		.sock = sock,
+		.sigfd = -1,
+		.mounts = {.rootfs = config->rootfs,
+			   .box_uid = config->idmap.job_uid,
+			   .box_gid = config->idmap.job_gid,
+			   .tmpfs_kb = config->tmpfs_kb},
+	};
+	struct sp_error err = {0};
+
+	if (cell_build(&st, &err) < 0)
+		cell_die(sock, &err);
+	if (sp_channel_send(sock, SP_MSG_READY, NULL, 0, NULL, 0, 0, &err) < 0)
+		_exit(1);
+	cell_serve(&st);
+}
+
+/* ---- supervisor side ---------------------------------------------------- */
+
+static int expect_ready(struct sp_cell *cell, struct sp_error *err)
+{
+	struct sp_msg msg;
+
+	if (sp_channel_recv(cell->sock, &msg, NULL, NULL, NULL, err) < 0)
+		return sp_error_wrap(err, "cell did not start");
+	if (msg.type == SP_MSG_ERROR && msg.length == sizeof(struct sp_error)) {
+		memcpy(err, msg.payload.bytes, sizeof(*err));
+		err->message[sizeof(err->message) - 1] = '\0';
+		return sp_error_wrap(err, "cell setup");
+	}
+	if (msg.type != SP_MSG_READY)
+		return sp_error_set(err, EPROTO, "cell sent %u instead of ready", msg.type);
+	return 0;
+}
+
+int sp_cell_create(struct sp_cell *cell, const struct sp_cell_config *config,
+		   struct sp_error *err)
+{
+	int sv[2];
+
+	cell->pid = -1;
+	cell->sock = -1;
+	cell->config = *config;
+	if (sp_channel_pair(sv, err) < 0)
+		return -1;
+	cell->pid = (pid_t)syscall(SYS_clone, CELL_CLONE_FLAGS | SIGCHLD, 0, 0, 0, 0);
+	if (cell->pid < 0) {
+		close(sv[0]);
+		close(sv[1]);
+		return sp_error_set(err, errno, "clone the cell");
+	}
+	if (cell->pid == 0) {
+		close(sv[0]);
+		cell_main(&cell->config, sv[1]);
+	}
+	close(sv[1]);
+	cell->sock = sv[0];
+	if (sp_channel_want_credentials(cell->sock, err) < 0)
+		goto fail;
+	if (sp_userns_from_parent(&config->idmap, cell->pid, err) < 0)
+		goto fail;
+	if (sp_channel_send(cell->sock, SP_MSG_MAPS_DONE, NULL, 0, NULL, 0, 0, err) < 0)
+		goto fail;
+	if (expect_ready(cell, err) < 0)
+		goto fail;
+	return 0;
+fail:
+	sp_cell_destroy(cell);
+	return -1;
+}
+
+void sp_cell_destroy(struct sp_cell *cell)
+{
+	if (cell->sock >= 0) {
+		close(cell->sock);
+		cell->sock = -1;
+	}
+	if (cell->pid > 0) {
+		kill(cell->pid, SIGKILL);
+		while (waitpid(cell->pid, NULL, 0) < 0 && errno == EINTR) {
+		}
+		cell->pid = -1;
+	}
+}
+
+int sp_cell_wait_ok(struct sp_cell *cell, struct sp_error *err)
+{
+	struct sp_msg msg;
+
+	if (sp_channel_recv(cell->sock, &msg, NULL, NULL, NULL, err) < 0)
+		return -1;
+	if (msg.type == SP_MSG_ERROR && msg.length == sizeof(struct sp_error)) {
+		memcpy(err, msg.payload.bytes, sizeof(*err));
+		err->message[sizeof(err->message) - 1] = '\0';
+		return -1;
+	}
+	if (msg.type != SP_MSG_OK)
+		return sp_error_set(err, EPROTO, "cell sent %u instead of ok", msg.type);
+	return 0;
+}
+
+int sp_cell_write_file(struct sp_cell *cell, const char *name, int fd, mode_t mode,
+		       struct sp_error *err)
+{
+	struct write_file_wire wire = {.mode = mode};
+
+	if (!sp_cell_file_name_valid(name))
+		return sp_error_set(err, EINVAL, "invalid file name '%s'", name);
+	snprintf(wire.name, sizeof(wire.name), "%s", name);
+	if (sp_channel_send(cell->sock, SP_MSG_WRITE_FILE, &wire, sizeof(wire), &fd, 1, 0, err) <
+	    0)
+		return -1;
+	return sp_cell_wait_ok(cell, err);
+}
+
+int sp_cell_reset(struct sp_cell *cell, struct sp_error *err)
+{
+	if (sp_channel_send(cell->sock, SP_MSG_RESET, NULL, 0, NULL, 0, 0, err) < 0)
+		return -1;
+	return sp_cell_wait_ok(cell, err);
+}

@@ -1,0 +1,51 @@
+/* A cell: pid 1 of its own namespaces over an image rootfs, waiting for
+ * steps. The supervisor side creates, commands and destroys it. */
+#ifndef SANDPOOL_CELL_H
+#define SANDPOOL_CELL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "error.h"
+#include "seccomp.h"
+#include "userns.h"
+
+struct sp_cell_config {
+	const char *rootfs;
+	const char *hostname;
+	struct sp_idmap idmap;
+	const struct sp_seccomp_program *seccomp; /* compiled once, inherited */
+	uint64_t tmpfs_kb;                        /* size of /box, /tmp, /dev/shm */
+	bool cgroup_memory;                       /* memory is limited by a cgroup */
+	bool cgroup_pids;                         /* processes are limited by a cgroup */
+};
+
+struct sp_cell {
+	pid_t pid; /* the cell's init, in the supervisor's pid namespace */
+	int sock;  /* supervisor's end of the control socket */
+	unsigned jobs; /* steps run so far */
+	struct sp_cell_config config;
+};
+
+/* Clone the cell and wait until its sandbox is built. */
+int sp_cell_create(struct sp_cell *cell, const struct sp_cell_config *config,
+		   struct sp_error *err);
+
+/* Kill the cell (and with it every process in its pid namespace) and reap it. */
+void sp_cell_destroy(struct sp_cell *cell);
+
+/* Copy the content of FD into /box/NAME inside the cell, owned by the job. */
+int sp_cell_write_file(struct sp_cell *cell, const char *name, int fd, mode_t mode,
+		       struct sp_error *err);
+
+/* Make /box, /tmp and /dev/shm fresh and empty. */
+int sp_cell_reset(struct sp_cell *cell, struct sp_error *err);
+
+/* Wait for the answer to the last command: OK, or ERROR copied into err. */
+int sp_cell_wait_ok(struct sp_cell *cell, struct sp_error *err);
+
+/* A file name for /box: one path component, printable, not . or .. */
+bool sp_cell_file_name_valid(const char *name);
+
+#endif

@@ -1,0 +1,59 @@
+/* The control socket between the supervisor and a cell: fixed messages,
+ * file descriptors by SCM_RIGHTS, process ids by SCM_CREDENTIALS. */
+#ifndef SANDPOOL_CHANNEL_H
+#define SANDPOOL_CHANNEL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "error.h"
+
+#define SP_CHANNEL_PAYLOAD_MAX (60 * 1024)
+#define SP_CHANNEL_FDS_MAX     4
+
+enum sp_msg_type {
+	SP_MSG_MAPS_DONE = 1, /* supervisor → cell: id maps are written */
+	SP_MSG_READY,         /* cell → supervisor: the sandbox is built */
+	SP_MSG_ERROR,         /* either way: payload is a struct sp_error */
+	SP_MSG_WRITE_FILE,    /* supervisor → cell: copy fd into /box */
+	SP_MSG_OK,            /* cell → supervisor: the last command worked */
+	SP_MSG_RUN,           /* supervisor → cell: start a step (paused) */
+	SP_MSG_STARTED,       /* cell → supervisor: step forked, pid in credentials */
+	SP_MSG_GO,            /* supervisor → cell: let the step exec */
+	SP_MSG_KILL,          /* supervisor → cell: kill the step's processes */
+	SP_MSG_EXITED,        /* cell → supervisor: all the step's processes are dead */
+	SP_MSG_RESET,         /* supervisor → cell: fresh /box, /tmp, /dev/shm */
+};
+
+struct sp_msg {
+	uint32_t type;
+	uint32_t length;
+	union {
+		uint8_t bytes[SP_CHANNEL_PAYLOAD_MAX];
+		uint64_t align_;
+	} payload;
+};
+
+/* Make the socket pair (SOCK_SEQPACKET, close-on-exec). */
+int sp_channel_pair(int fds[2], struct sp_error *err);
+
+/* Ask the kernel to attach senders' credentials to received messages. */
+int sp_channel_want_credentials(int sock, struct sp_error *err);
+
+/* Send one message. FDS (may be NULL) travel by SCM_RIGHTS. When cred_pid is
+ * not 0 it travels by SCM_CREDENTIALS, translated into the receiver's pid
+ * namespace by the kernel. */
+int sp_channel_send(int sock, uint32_t type, const void *payload, size_t length, const int *fds,
+		    size_t nfds, pid_t cred_pid, struct sp_error *err);
+
+/* Receive one message. On input *nfds is the room in FDS, on output how many
+ * arrived (close-on-exec). cred_pid (may be NULL) gets the sender's pid or the
+ * pid it sent. Returns 0, or -1 with err set; end of file is errnum EPIPE. */
+int sp_channel_recv(int sock, struct sp_msg *msg, int *fds, size_t *nfds, pid_t *cred_pid,
+		    struct sp_error *err);
+
+/* Send an error message carrying ERR. */
+int sp_channel_send_error(int sock, const struct sp_error *error);
+
+#endif

@@ -1,0 +1,31 @@
+/* The cell's file system: the image read-only, fresh /proc and /dev, tmpfs
+ * /box, /tmp and /dev/shm, then pivot_root. */
+#ifndef SANDPOOL_MOUNT_H
+#define SANDPOOL_MOUNT_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "error.h"
+
+struct sp_mount_config {
+	const char *rootfs; /* host path of the image's root directory */
+	uid_t box_uid;      /* owner of /box, inside the namespace */
+	gid_t box_gid;
+	uint64_t tmpfs_kb; /* size of each of /box, /tmp, /dev/shm */
+};
+
+/* The directories an image must have for the sandbox to mount over. */
+extern const char *const sp_mount_points[];
+
+/* Check from outside that ROOTFS can serve as a sandbox root. */
+int sp_mount_check_rootfs(const char *rootfs, struct sp_error *err);
+
+/* In the cell (new user and mount namespaces, pid 1 of a new pid namespace):
+ * build the file system and pivot into it. The working directory is /box. */
+int sp_mount_rootfs_in_child(const struct sp_mount_config *cfg, struct sp_error *err);
+
+/* In the cell, after a job: replace /box, /tmp and /dev/shm by empty tmpfs. */
+int sp_mount_reset_in_child(const struct sp_mount_config *cfg, struct sp_error *err);
+
+#endif

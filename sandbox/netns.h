@@ -1,0 +1,10 @@
+/* Network namespace: only loopback, brought up with libnl-route. */
+#ifndef SANDPOOL_NETNS_H
+#define SANDPOOL_NETNS_H
+
+#include "error.h"
+
+/* In the cell's fresh network namespace: set lo up. */
+int sp_netns_loopback_up_in_child(struct sp_error *err);
+
+#endif

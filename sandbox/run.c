@@ -1,0 +1,338 @@
+#include "run.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "channel.h"
+#include "cleanup.h"
+#include "step.h"
+
+#define READ_CHUNK         65536
+#define CPU_POLL_MIN_MS    5
+#define CPU_POLL_MAX_MS    100
+#define DRAIN_AFTER_EXIT_MS 2000
+
+/* The supervisor's view of a step while it runs. */
+struct monitor {
+	struct sp_cell *cell;
+	struct sp_cgroup_job *job; /* NULL without cgroups */
+	const struct sp_limits *limits;
+	struct sp_step_result *res;
+	int out_fd;
+	int err_fd;
+	uint64_t start_ms;
+	uint64_t end_ms;
+	uint64_t output_total;
+	enum sp_kill_reason killed;
+	bool exited;
+	struct sp_step_exit exit;
+};
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static uint64_t output_limit(const struct sp_limits *limits)
+{
+	return limits->output_kb ? limits->output_kb * 1024 : UINT64_MAX;
+}
+
+static int internal(struct sp_step_result *res, const struct sp_error *err)
+{
+	res->status = SP_STATUS_INTERNAL_ERROR;
+	res->error = *err;
+	return -1;
+}
+
+static void send_kill(struct monitor *m, enum sp_kill_reason reason)
+{
+	if (m->killed != SP_KILL_NONE)
+		return;
+	m->killed = reason;
+	sp_channel_send(m->cell->sock, SP_MSG_KILL, NULL, 0, NULL, 0, 0, NULL);
+	if (m->job != NULL)
+		sp_cgroup_job_kill(m->job, NULL);
+}
+
+/* Keep what fits under the output limit; count everything. */
+static int append_output(struct monitor *m, struct sp_output *o, const char *buf, size_t n)
+{
+	uint64_t limit = output_limit(m->limits);
+	uint64_t room = m->output_total < limit ? limit - m->output_total : 0;
+	size_t keep = n < room ? n : (size_t)room;
+
+	m->output_total += n;
+	if (keep > 0) {
+		char *grown = realloc(o->data, o->length + keep + 1);
+
+		if (grown == NULL)
+			return -1;
+		o->data = grown;
+		memcpy(o->data + o->length, buf, keep);
+		o->length += keep;
+		o->data[o->length] = '\0';
+	}
+	if (m->output_total > limit) {
+		m->res->truncated = true;
+		send_kill(m, SP_KILL_OUTPUT);
+	}
+	return 0;
+}
+
+/* Read what is there; close the fd at end of file. */
+static int drain(struct monitor *m, int *fd, struct sp_output *o)
+{
+	char buf[READ_CHUNK];
+
+	for (;;) {
+		ssize_t n = read(*fd, buf, sizeof(buf));
+
+		if (n > 0) {
+			if (append_output(m, o, buf, (size_t)n) < 0)
+				return -1;
+			continue;
+		}
+		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+			return 0;
+		close(*fd);
+		*fd = -1;
+		return 0;
+	}
+}
+
+static int take_exit(struct monitor *m, struct sp_error *err)
+{
+	struct sp_msg msg;
+
+	if (sp_channel_recv(m->cell->sock, &msg, NULL, NULL, NULL, err) < 0)
+		return sp_error_wrap(err, "cell lost during the step");
+	if (msg.type != SP_MSG_EXITED || msg.length != sizeof(m->exit))
+		return sp_error_set(err, EPROTO, "cell sent %u instead of the exit", msg.type);
+	memcpy(&m->exit, msg.payload.bytes, sizeof(m->exit));
+	m->exit.error.message[sizeof(m->exit.error.message) - 1] = '\0';
+	m->exited = true;
+	m->end_ms = now_ms();
+	return 0;
+}
+
+static void check_cpu(struct monitor *m)
+{
+	struct sp_usage usage;
+
+	if (m->job == NULL || m->limits->cpu_ms == 0 || !m->job->root->counts_cpu)
+		return;
+	if (sp_cgroup_job_usage(m->job, &usage, NULL) == 0 &&
+	    usage.cpu_ns / 1000000 >= m->limits->cpu_ms)
+		send_kill(m, SP_KILL_TIME);
+}
+
+/* How long poll may sleep: until the wall limit, or the next cpu check. */
+static int poll_timeout(struct monitor *m)
+{
+	uint64_t now = now_ms();
+	uint64_t wait = UINT64_MAX;
+
+	if (m->exited)
+		return (int)(m->end_ms + DRAIN_AFTER_EXIT_MS > now
+				     ? m->end_ms + DRAIN_AFTER_EXIT_MS - now
+				     : 0);
+	if (m->killed != SP_KILL_NONE)
+		return -1;
+	if (m->limits->wall_ms)
+		wait = m->start_ms + m->limits->wall_ms > now
+			       ? m->start_ms + m->limits->wall_ms - now
+			       : 0;
+	if (m->job != NULL && m->limits->cpu_ms && m->job->root->counts_cpu) {
+		uint64_t step = m->limits->cpu_ms / 4;
+
+		if (step < CPU_POLL_MIN_MS)
+			step = CPU_POLL_MIN_MS;
+		if (step > CPU_POLL_MAX_MS)
+			step = CPU_POLL_MAX_MS;
+		if (step < wait)
+			wait = step;
+	}
+	return wait == UINT64_MAX ? -1 : (int)wait;
+}
+
+static void check_wall(struct monitor *m)
+{
+	if (!m->exited && m->limits->wall_ms && now_ms() >= m->start_ms + m->limits->wall_ms)
+		send_kill(m, SP_KILL_TIME);
+}
+
+/* Poll the control socket and both pipes until the step is over and its
+ * output is read (or the pipes stay open too long after it ended). */
+static int monitor_loop(struct monitor *m, struct sp_error *err)
+{
+	while (!m->exited || m->out_fd >= 0 || m->err_fd >= 0) {
+		struct pollfd fds[3] = {
+			{.fd = m->exited ? -1 : m->cell->sock, .events = POLLIN},
+			{.fd = m->out_fd, .events = POLLIN},
+			{.fd = m->err_fd, .events = POLLIN},
+		};
+		int timeout = poll_timeout(m);
+		int n = poll(fds, 3, timeout);
+
+		if (n < 0 && errno != EINTR)
+			return sp_error_set(err, errno, "poll");
+		if (n == 0 && m->exited)
+			break;
+		if ((fds[1].revents && drain(m, &m->out_fd, &m->res->out) < 0) ||
+		    (fds[2].revents && drain(m, &m->err_fd, &m->res->err) < 0))
+			return sp_error_set(err, ENOMEM, "keep the output");
+		if (fds[0].revents && take_exit(m, err) < 0)
+			return -1;
+		check_wall(m);
+		check_cpu(m);
+	}
+	return 0;
+}
+
+static int start_step(struct monitor *m, const struct sp_step_request *req, int out_w, int err_w,
+		      struct sp_error *err)
+{
+	union {
+		struct sp_step_wire wire;
+		char bytes[SP_CHANNEL_PAYLOAD_MAX];
+	} buf;
+	int fds[3] = {req->stdin_fd, out_w, err_w};
+	ssize_t len = sp_step_pack(&buf.wire, sizeof(buf), req->argv, req->envp, &req->limits, err);
+	struct sp_msg msg;
+	pid_t pid = 0;
+
+	if (len < 0)
+		return -1;
+	if (sp_channel_send(m->cell->sock, SP_MSG_RUN, &buf, (size_t)len, fds, 3, 0, err) < 0)
+		return -1;
+	if (sp_channel_recv(m->cell->sock, &msg, NULL, NULL, &pid, err) < 0)
+		return sp_error_wrap(err, "cell lost starting the step");
+	if (msg.type == SP_MSG_ERROR && msg.length == sizeof(*err)) {
+		memcpy(err, msg.payload.bytes, sizeof(*err));
+		err->message[sizeof(err->message) - 1] = '\0';
+		return -1;
+	}
+	if (msg.type != SP_MSG_STARTED || pid <= 0)
+		return sp_error_set(err, EPROTO, "cell sent %u instead of started", msg.type);
+	if (m->job != NULL && sp_cgroup_job_attach(m->job, pid, err) < 0) {
+		send_kill(m, SP_KILL_NONE);
+		return -1;
+	}
+	if (sp_channel_send(m->cell->sock, SP_MSG_GO, NULL, 0, NULL, 0, 0, err) < 0)
+		return -1;
+	m->start_ms = now_ms();
+	return 0;
+}
+
+static void fill_figures(struct monitor *m, struct sp_usage *usage)
+{
+	struct sp_step_result *res = m->res;
+	const struct sp_cgroup_root *root = m->job ? m->job->root : NULL;
+	int ws = m->exit.wait_status;
+
+	res->exit_code = WIFEXITED(ws) ? WEXITSTATUS(ws) : -1;
+	res->signal = WIFSIGNALED(ws) ? WTERMSIG(ws) : 0;
+	res->wall_ms = m->end_ms - m->start_ms;
+	res->cpu_ms = (root && root->counts_cpu ? usage->cpu_ns : m->exit.cpu_ns) / 1000000;
+	res->memory_kb = root && root->has_peak ? usage->memory_bytes / 1024 : m->exit.maxrss_kb;
+	if (m->exit.failure != SP_STEP_RAN)
+		res->error = m->exit.error;
+}
+
+static void decide(struct monitor *m, const struct sp_usage *usage)
+{
+	struct sp_verdict_input in = {
+		.killed = m->killed,
+		.wait_status = m->exit.wait_status,
+		.failure = m->exit.failure,
+		.cpu_ms = m->res->cpu_ms,
+		.cpu_limit_ms = m->limits->cpu_ms,
+		.oom_kills = usage->oom_kills,
+	};
+
+	m->res->status = sp_verdict_decide(&in);
+}
+
+static int make_pipes(int out[2], int errp[2], struct sp_error *err)
+{
+	if (pipe2(out, O_CLOEXEC) < 0)
+		return sp_error_set(err, errno, "pipe");
+	if (pipe2(errp, O_CLOEXEC) < 0) {
+		close(out[0]);
+		close(out[1]);
+		return sp_error_set(err, errno, "pipe");
+	}
+	fcntl(out[0], F_SETFL, O_NONBLOCK);
+	fcntl(errp[0], F_SETFL, O_NONBLOCK);
+	return 0;
+}
+
+static int run_monitored(struct monitor *m, const struct sp_step_request *req,
+			 struct sp_error *err)
+{
+	int out[2], errp[2];
+	int rc;
+
+	if (make_pipes(out, errp, err) < 0)
+		return -1;
+	m->out_fd = out[0];
+	m->err_fd = errp[0];
+	rc = start_step(m, req, out[1], errp[1], err);
+	close(out[1]);
+	close(errp[1]);
+	if (rc == 0)
+		rc = monitor_loop(m, err);
+	if (m->out_fd >= 0)
+		close(m->out_fd);
+	if (m->err_fd >= 0)
+		close(m->err_fd);
+	return rc;
+}
+
+int sp_run_step(struct sp_cell *cell, const struct sp_cgroup_root *cgroups,
+		const struct sp_step_request *req, struct sp_step_result *res)
+{
+	struct sp_cgroup_job job;
+	struct sp_usage usage = {0};
+	struct monitor m = {.cell = cell, .limits = &req->limits, .res = res};
+	struct sp_error err = {0};
+	char name[64];
+	int rc;
+
+	memset(res, 0, sizeof(*res));
+	res->exit_code = -1;
+	snprintf(name, sizeof(name), "job-%d-%u", (int)cell->pid, ++cell->jobs);
+	if (sp_cgroup_job_create(cgroups, &job, name, &req->limits, &err) < 0)
+		return internal(res, &err);
+	m.job = cgroups->mode == SP_CGROUP_NONE ? NULL : &job;
+	rc = run_monitored(&m, req, &err);
+	if (rc == 0 && sp_cgroup_job_usage(&job, &usage, &err) < 0)
+		rc = -1;
+	if (sp_cgroup_job_destroy(&job, rc == 0 ? &err : NULL) < 0)
+		rc = -1;
+	if (rc < 0)
+		return internal(res, &err);
+	fill_figures(&m, &usage);
+	decide(&m, &usage);
+	return m.exit.failure == SP_STEP_SETUP_FAILED ? -1 : 0;
+}
+
+void sp_step_result_free(struct sp_step_result *res)
+{
+	free(res->out.data);
+	free(res->err.data);
+	res->out.data = NULL;
+	res->err.data = NULL;
+}

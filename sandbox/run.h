@@ -1,0 +1,48 @@
+/* Running one step in a cell, from the supervisor: cgroup, output, limits,
+ * verdict. */
+#ifndef SANDPOOL_RUN_H
+#define SANDPOOL_RUN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cell.h"
+#include "cgroup.h"
+#include "error.h"
+#include "limits.h"
+#include "verdict.h"
+
+struct sp_output {
+	char *data;
+	size_t length;
+};
+
+struct sp_step_request {
+	char *const *argv;
+	char *const *envp;
+	struct sp_limits limits;
+	int stdin_fd; /* given to the job as its fd 0 */
+};
+
+struct sp_step_result {
+	enum sp_status status;
+	int exit_code; /* -1 when the step did not exit by itself */
+	int signal;    /* 0 when it was not killed by a signal */
+	uint64_t cpu_ms;
+	uint64_t wall_ms;
+	uint64_t memory_kb;
+	struct sp_output out;
+	struct sp_output err;
+	bool truncated;        /* output beyond the limit was dropped */
+	struct sp_error error; /* what failed, for internal_error and exec failures */
+};
+
+/* Run REQ in CELL. Returns 0 when the cell can be used again, -1 when it must
+ * be destroyed (the result then says internal_error). */
+int sp_run_step(struct sp_cell *cell, const struct sp_cgroup_root *cgroups,
+		const struct sp_step_request *req, struct sp_step_result *res);
+
+void sp_step_result_free(struct sp_step_result *res);
+
+#endif

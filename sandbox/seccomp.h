@@ -1,0 +1,30 @@
+/* seccomp: policies in the OCI seccomp JSON subset, compiled once to BPF
+ * with libseccomp, applied last before execve. */
+#ifndef SANDPOOL_SECCOMP_H
+#define SANDPOOL_SECCOMP_H
+
+#include <linux/filter.h>
+#include <stddef.h>
+
+#include "error.h"
+
+struct sp_seccomp_program {
+	struct sock_filter *filter;
+	unsigned short len;
+};
+
+/* Parse a policy (JSON text) and compile it to a BPF program for this arch. */
+int sp_seccomp_compile_json(const char *json_text, struct sp_seccomp_program *prog,
+			    struct sp_error *err);
+
+/* Same, from a file. */
+int sp_seccomp_compile_file(const char *path, struct sp_seccomp_program *prog,
+			    struct sp_error *err);
+
+void sp_seccomp_program_free(struct sp_seccomp_program *prog);
+
+/* Load the program into the calling thread. The caller has set
+ * PR_SET_NO_NEW_PRIVS. Allocates nothing: safe right before execve. */
+int sp_seccomp_apply_in_child(const struct sp_seccomp_program *prog, struct sp_error *err);
+
+#endif

@@ -1,0 +1,216 @@
+#include "step.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "caps.h"
+#include "rlimit.h"
+
+#define DEFAULT_PATH "/usr/local/bin:/usr/bin:/bin"
+
+static int unpack_strings(char **out, uint32_t count, char **cursor, const char *end,
+			  struct sp_error *err)
+{
+	for (uint32_t i = 0; i < count; i++) {
+		size_t room = (size_t)(end - *cursor);
+		size_t len = strnlen(*cursor, room);
+
+		if (len == room)
+			return sp_error_set(err, EBADMSG, "step strings are not terminated");
+		out[i] = *cursor;
+		*cursor += len + 1;
+	}
+	out[count] = NULL;
+	return 0;
+}
+
+int sp_step_unpack(struct sp_step_wire *wire, size_t length, struct sp_step_context *ctx,
+		   struct sp_error *err)
+{
+	static char *argv[SP_STEP_ARGS_MAX + 1];
+	static char *envp[SP_STEP_ARGS_MAX + 1];
+	char *cursor = wire->strings;
+	char *end;
+
+	if (length < sizeof(*wire) || wire->strings_length != length - sizeof(*wire))
+		return sp_error_set(err, EBADMSG, "malformed step");
+	if (wire->argc == 0 || wire->argc > SP_STEP_ARGS_MAX || wire->envc > SP_STEP_ARGS_MAX)
+		return sp_error_set(err, EBADMSG, "bad argument count in step");
+	end = wire->strings + wire->strings_length;
+	if (unpack_strings(argv, wire->argc, &cursor, end, err) < 0 ||
+	    unpack_strings(envp, wire->envc, &cursor, end, err) < 0)
+		return -1;
+	ctx->argv = argv;
+	ctx->envp = envp;
+	ctx->limits = wire->limits;
+	return 0;
+}
+
+static ssize_t pack_strings(char *dst, size_t room, char *const *list, uint32_t *count,
+			    struct sp_error *err)
+{
+	size_t used = 0;
+
+	*count = 0;
+	for (size_t i = 0; list != NULL && list[i] != NULL; i++) {
+		size_t len = strlen(list[i]) + 1;
+
+		if (len > room - used || *count >= SP_STEP_ARGS_MAX)
+			return sp_error_set(err, E2BIG, "arguments and environment too long");
+		memcpy(dst + used, list[i], len);
+		used += len;
+		(*count)++;
+	}
+	return (ssize_t)used;
+}
+
+ssize_t sp_step_pack(struct sp_step_wire *wire, size_t size, char *const *argv,
+		     char *const *envp, const struct sp_limits *limits, struct sp_error *err)
+{
+	size_t room = size - sizeof(*wire);
+	ssize_t a, e;
+
+	wire->limits = *limits;
+	a = pack_strings(wire->strings, room, argv, &wire->argc, err);
+	if (a < 0)
+		return -1;
+	if (wire->argc == 0)
+		return sp_error_set(err, EINVAL, "no command to run");
+	e = pack_strings(wire->strings + a, room - (size_t)a, envp, &wire->envc, err);
+	if (e < 0)
+		return -1;
+	wire->strings_length = (uint32_t)(a + e);
+	return (ssize_t)(sizeof(*wire) + wire->strings_length);
+}
+
+/* Report a failure to the cell and end the step. */
+__attribute__((noreturn)) static void fail(const struct sp_step_context *ctx,
+					   enum sp_step_failure failure,
+					   const struct sp_error *error)
+{
+	struct sp_step_exit report = {.failure = failure, .error = *error};
+
+	if (write(ctx->report_fd, &report, sizeof(report)) < 0) {
+		/* nothing more can be done: the exit status tells */
+	}
+	_exit(failure == SP_STEP_EXEC_FAILED ? 127 : 126);
+}
+
+static int reset_signals(struct sp_error *err)
+{
+	sigset_t none;
+
+	for (int sig = 1; sig < NSIG; sig++) {
+		if (sig != SIGKILL && sig != SIGSTOP)
+			signal(sig, SIG_DFL);
+	}
+	sigemptyset(&none);
+	if (sigprocmask(SIG_SETMASK, &none, NULL) < 0)
+		return sp_error_set(err, errno, "sigprocmask");
+	return 0;
+}
+
+static int setup_stdio(const struct sp_step_context *ctx, struct sp_error *err)
+{
+	for (int i = 0; i < 3; i++) {
+		if (dup2(ctx->stdio[i], i) < 0)
+			return sp_error_set(err, errno, "dup2 to fd %d", i);
+	}
+	/* Everything above 2 closes at execve: the job starts with 0, 1, 2. */
+	if (syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
+		return sp_error_set(err, errno, "close_range");
+	return 0;
+}
+
+static int wait_for_go(const struct sp_step_context *ctx, struct sp_error *err)
+{
+	char byte;
+	ssize_t n;
+
+	do
+		n = read(ctx->go_fd, &byte, 1);
+	while (n < 0 && errno == EINTR);
+	if (n != 1)
+		return sp_error_set(err, n < 0 ? errno : ECANCELED, "wait for the go");
+	close(ctx->go_fd);
+	return 0;
+}
+
+static const char *env_path(char *const *envp)
+{
+	for (size_t i = 0; envp[i] != NULL; i++) {
+		if (strncmp(envp[i], "PATH=", 5) == 0)
+			return envp[i] + 5;
+	}
+	return DEFAULT_PATH;
+}
+
+/* execve, searching the job's PATH when the command has no slash. Returns
+ * the most telling errno when every candidate failed. */
+static int exec_command(char *const *argv, char *const *envp)
+{
+	const char *path = env_path(envp);
+	int saved = ENOENT;
+	char candidate[4096];
+
+	if (strchr(argv[0], '/') != NULL) {
+		execve(argv[0], argv, envp);
+		return errno;
+	}
+	while (*path != '\0') {
+		size_t len = strcspn(path, ":");
+
+		if (snprintf(candidate, sizeof(candidate), "%.*s/%s", (int)len,
+			     len ? path : ".", argv[0]) < (int)sizeof(candidate)) {
+			execve(candidate, argv, envp);
+			if (errno != ENOENT && errno != ENOTDIR)
+				saved = errno;
+		}
+		path += len;
+		if (*path == ':')
+			path++;
+	}
+	return saved;
+}
+
+/* The step's sandbox, in order. Seccomp is last, right before execve. */
+void sp_step_exec_in_child(const struct sp_step_context *ctx)
+{
+	struct sp_error err = {0};
+	int exec_errno;
+
+	if (reset_signals(&err) < 0)
+		fail(ctx, SP_STEP_SETUP_FAILED, &err);
+	if (setsid() < 0) {
+		sp_error_set(&err, errno, "setsid");
+		fail(ctx, SP_STEP_SETUP_FAILED, &err);
+	}
+	if (unshare(CLONE_NEWIPC) < 0) {
+		sp_error_set(&err, errno, "unshare the IPC namespace");
+		fail(ctx, SP_STEP_SETUP_FAILED, &err);
+	}
+	if (setup_stdio(ctx, &err) < 0)
+		fail(ctx, SP_STEP_SETUP_FAILED, &err);
+	if (sp_rlimit_in_child(&ctx->limits, ctx->cgroup_memory, ctx->cgroup_pids, &err) < 0)
+		fail(ctx, SP_STEP_SETUP_FAILED, &err);
+	if (sp_caps_drop_in_child(ctx->uid, ctx->gid, &err) < 0)
+		fail(ctx, SP_STEP_SETUP_FAILED, &err);
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
+		sp_error_set(&err, errno, "PR_SET_NO_NEW_PRIVS");
+		fail(ctx, SP_STEP_SETUP_FAILED, &err);
+	}
+	if (wait_for_go(ctx, &err) < 0)
+		fail(ctx, SP_STEP_SETUP_FAILED, &err);
+	if (sp_seccomp_apply_in_child(ctx->seccomp, &err) < 0)
+		fail(ctx, SP_STEP_SETUP_FAILED, &err);
+	exec_errno = exec_command(ctx->argv, ctx->envp);
+	sp_error_set(&err, exec_errno, "exec %s", ctx->argv[0]);
+	fail(ctx, SP_STEP_EXEC_FAILED, &err);
+}

@@ -1,0 +1,67 @@
+/* A step: one compile or run command executed inside a cell. */
+#ifndef SANDPOOL_STEP_H
+#define SANDPOOL_STEP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "error.h"
+#include "limits.h"
+#include "seccomp.h"
+
+#define SP_STEP_ARGS_MAX 4096
+
+/* What the supervisor sends with SP_MSG_RUN: limits, then argc + envc
+ * strings, NUL-terminated, back to back. */
+struct sp_step_wire {
+	struct sp_limits limits;
+	uint32_t argc;
+	uint32_t envc;
+	uint32_t strings_length;
+	char strings[];
+};
+
+/* How a step ended, sent with SP_MSG_EXITED once every process is dead. */
+enum sp_step_failure {
+	SP_STEP_RAN = 0,          /* execve happened (or the step was killed before) */
+	SP_STEP_SETUP_FAILED = 1, /* the sandbox failed before execve */
+	SP_STEP_EXEC_FAILED = 2,  /* execve failed: the command is not there or not runnable */
+};
+
+struct sp_step_exit {
+	int32_t wait_status; /* of the step's first process */
+	int32_t failure;     /* enum sp_step_failure */
+	uint64_t cpu_ns;     /* user + system time of every process reaped */
+	uint64_t maxrss_kb;  /* largest resident set of any process */
+	struct sp_error error;
+};
+
+/* Everything the step process needs; lives in the cell. */
+struct sp_step_context {
+	char **argv;
+	char **envp;
+	struct sp_limits limits;
+	uid_t uid;
+	gid_t gid;
+	bool cgroup_memory; /* the cgroup limits memory: no RLIMIT_AS */
+	bool cgroup_pids;   /* the cgroup limits pids: no RLIMIT_NPROC */
+	const struct sp_seccomp_program *seccomp;
+	int stdio[3];   /* the job's stdin, stdout, stderr */
+	int go_fd;      /* read end: one byte means "exec now" */
+	int report_fd;  /* write end, close-on-exec: a failure report */
+};
+
+/* Unpack a wire step into CTX (pointers into WIRE). */
+int sp_step_unpack(struct sp_step_wire *wire, size_t length, struct sp_step_context *ctx,
+		   struct sp_error *err);
+
+/* Pack ARGV/ENVP and LIMITS into WIRE (room: SIZE bytes). Returns its length. */
+ssize_t sp_step_pack(struct sp_step_wire *wire, size_t size, char *const *argv,
+		     char *const *envp, const struct sp_limits *limits, struct sp_error *err);
+
+/* In the forked step process: build the sandbox of the step, wait for the go,
+ * exec. Never returns; a failure is reported through ctx->report_fd. */
+__attribute__((noreturn)) void sp_step_exec_in_child(const struct sp_step_context *ctx);
+
+#endif
