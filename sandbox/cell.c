@@ -23,8 +23,8 @@
 #include "step.h"
 
 #define CELL_CLONE_FLAGS                                                                           \
-	(CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC |                \
-	 CLONE_NEWUTS | CLONE_NEWCGROUP)
+	(CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS | \
+	 CLONE_NEWCGROUP)
 
 #define FILE_NAME_MAX 255
 
@@ -246,8 +246,7 @@ static void read_report(struct running_step *step)
 	}
 }
 
-static int spawn_step(struct sp_step_context *ctx,
-		      struct running_step *step, struct sp_error *err)
+static int spawn_step(struct sp_step_context *ctx, struct running_step *step, struct sp_error *err)
 {
 	int go[2], report[2];
 
@@ -330,11 +329,11 @@ static void close_all(int *fds, size_t nfds)
 static void handle_run(struct cell_state *st, struct sp_msg *msg, int *fds, size_t nfds)
 {
 	struct sp_step_context ctx = {
-		.uid = st->config->idmap.job_uid,
-		.gid = st->config->idmap.job_gid,
-		.cgroup_memory = st->config->cgroup_memory,
-		.cgroup_pids = st->config->cgroup_pids,
-		.seccomp = st->config->seccomp,
+	    .uid = st->config->idmap.job_uid,
+	    .gid = st->config->idmap.job_gid,
+	    .cgroup_memory = st->config->cgroup_memory,
+	    .cgroup_pids = st->config->cgroup_pids,
+	    .seccomp = st->config->seccomp,
 	};
 	struct running_step step = {.pid = -1};
 	struct sp_error err = {0};
@@ -410,13 +409,13 @@ __attribute__((noreturn)) static void cell_serve(struct cell_state *st)
 __attribute__((noreturn)) static void cell_main(const struct sp_cell_config *config, int sock)
 {
 	struct cell_state st = {
-		.config = config,
-		.sock = sock,
-		.sigfd = -1,
-		.mounts = {.rootfs = config->rootfs,
-			   .box_uid = config->idmap.job_uid,
-			   .box_gid = config->idmap.job_gid,
-			   .tmpfs_kb = config->tmpfs_kb},
+	    .config = config,
+	    .sock = sock,
+	    .sigfd = -1,
+	    .mounts = {.rootfs = config->rootfs,
+		       .box_uid = config->idmap.job_uid,
+		       .box_gid = config->idmap.job_gid,
+		       .tmpfs_kb = config->tmpfs_kb},
 	};
 	struct sp_error err = {0};
 
@@ -445,8 +444,7 @@ static int expect_ready(struct sp_cell *cell, struct sp_error *err)
 	return 0;
 }
 
-int sp_cell_create(struct sp_cell *cell, const struct sp_cell_config *config,
-		   struct sp_error *err)
+int sp_cell_create(struct sp_cell *cell, const struct sp_cell_config *config, struct sp_error *err)
 {
 	int sv[2];
 
@@ -519,8 +517,7 @@ int sp_cell_write_file(struct sp_cell *cell, const char *name, int fd, mode_t mo
 	if (!sp_cell_file_name_valid(name))
 		return sp_error_set(err, EINVAL, "invalid file name '%s'", name);
 	snprintf(wire.name, sizeof(wire.name), "%s", name);
-	if (sp_channel_send(cell->sock, SP_MSG_WRITE_FILE, &wire, sizeof(wire), &fd, 1, 0, err) <
-	    0)
+	if (sp_channel_send(cell->sock, SP_MSG_WRITE_FILE, &wire, sizeof(wire), &fd, 1, 0, err) < 0)
 		return -1;
 	return sp_cell_wait_ok(cell, err);
 }

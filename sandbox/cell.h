@@ -16,21 +16,20 @@ struct sp_cell_config {
 	const char *hostname;
 	struct sp_idmap idmap;
 	const struct sp_seccomp_program *seccomp; /* compiled once, inherited */
-	uint64_t tmpfs_kb;                        /* size of /box, /tmp, /dev/shm */
-	bool cgroup_memory;                       /* memory is limited by a cgroup */
-	bool cgroup_pids;                         /* processes are limited by a cgroup */
+	uint64_t tmpfs_kb;			  /* size of /box, /tmp, /dev/shm */
+	bool cgroup_memory;			  /* memory is limited by a cgroup */
+	bool cgroup_pids;			  /* processes are limited by a cgroup */
 };
 
 struct sp_cell {
-	pid_t pid; /* the cell's init, in the supervisor's pid namespace */
-	int sock;  /* supervisor's end of the control socket */
+	pid_t pid;     /* the cell's init, in the supervisor's pid namespace */
+	int sock;      /* supervisor's end of the control socket */
 	unsigned jobs; /* steps run so far */
 	struct sp_cell_config config;
 };
 
 /* Clone the cell and wait until its sandbox is built. */
-int sp_cell_create(struct sp_cell *cell, const struct sp_cell_config *config,
-		   struct sp_error *err);
+int sp_cell_create(struct sp_cell *cell, const struct sp_cell_config *config, struct sp_error *err);
 
 /* Kill the cell (and with it every process in its pid namespace) and reap it. */
 void sp_cell_destroy(struct sp_cell *cell);

@@ -21,18 +21,18 @@ const char *sp_cgroup_mode_to_string(enum sp_cgroup_mode mode);
  * cgroup this process is in, per hierarchy. */
 struct sp_cgroup_root {
 	enum sp_cgroup_mode mode;
-	char v2_dir[PATH_MAX];         /* v2: the parent of job cgroups */
-	char v2_leaf_dir[PATH_MAX];    /* v2: leaf this process moved itself into, "" if none */
-	char v1_memory_dir[PATH_MAX];  /* v1: one parent per controller, "" when absent */
+	char v2_dir[PATH_MAX];	      /* v2: the parent of job cgroups */
+	char v2_leaf_dir[PATH_MAX];   /* v2: leaf this process moved itself into, "" if none */
+	char v1_memory_dir[PATH_MAX]; /* v1: one parent per controller, "" when absent */
 	char v1_pids_dir[PATH_MAX];
 	char v1_cpuacct_dir[PATH_MAX];
-	bool limits_memory;            /* memory limit of the whole tree is enforced */
-	bool limits_swap;              /* swap is limited to 0 (v2 swap.max, v1 memsw) */
+	bool limits_memory; /* memory limit of the whole tree is enforced */
+	bool limits_swap;   /* swap is limited to 0 (v2 swap.max, v1 memsw) */
 	bool limits_pids;
-	bool counts_cpu;               /* cpu time of the whole tree is counted */
-	bool has_kill;                 /* v2 cgroup.kill */
-	bool has_peak;                 /* v2 memory.peak, v1 max_usage_in_bytes */
-	char reason[256];              /* why the mode is what it is (for `sandpool check`) */
+	bool counts_cpu;  /* cpu time of the whole tree is counted */
+	bool has_kill;	  /* v2 cgroup.kill */
+	bool has_peak;	  /* v2 memory.peak, v1 max_usage_in_bytes */
+	char reason[256]; /* why the mode is what it is (for `sandpool check`) */
 };
 
 /* Detect the cgroup mode and create the parent cgroup NAME below this
@@ -42,7 +42,8 @@ int sp_cgroup_root_init(struct sp_cgroup_root *root, const char *name,
 			enum sp_cgroup_request request, struct sp_error *err);
 
 /* Remove the parent cgroups made by sp_cgroup_root_init (they must be empty).
- * A v2 leaf this process lives in is left in place (removed when empty). */
+ * A v2 supervisor leaf is removed only if empty: while this process lives in
+ * it, it stays, and the next init in this process reuses it. */
 int sp_cgroup_root_destroy(struct sp_cgroup_root *root, struct sp_error *err);
 
 /* Directory of this process's cgroup for CONTROLLER (a v1 controller such as

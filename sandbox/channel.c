@@ -62,8 +62,8 @@ int sp_channel_send(int sock, uint32_t type, const void *payload, size_t length,
 {
 	uint32_t header[2] = {type, (uint32_t)length};
 	struct iovec iov[2] = {
-		{.iov_base = header, .iov_len = sizeof(header)},
-		{.iov_base = (void *)payload, .iov_len = length},
+	    {.iov_base = header, .iov_len = sizeof(header)},
+	    {.iov_base = (void *)payload, .iov_len = length},
 	};
 	struct msghdr mh = {.msg_iov = iov, .msg_iovlen = length > 0 ? 2 : 1};
 	union sp_cmsg_space space;

@@ -37,9 +37,9 @@ static inline void sp_closedirp(DIR **d)
 		closedir(*d);
 }
 
-#define cleanup_free     __attribute__((cleanup(sp_freep)))
-#define cleanup_close    __attribute__((cleanup(sp_closep)))
-#define cleanup_fclose   __attribute__((cleanup(sp_fclosep)))
+#define cleanup_free	 __attribute__((cleanup(sp_freep)))
+#define cleanup_close	 __attribute__((cleanup(sp_closep)))
+#define cleanup_fclose	 __attribute__((cleanup(sp_fclosep)))
 #define cleanup_closedir __attribute__((cleanup(sp_closedirp)))
 
 /* Take the value out of a cleanup variable so that its cleanup does nothing. */

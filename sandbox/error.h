@@ -15,7 +15,7 @@ struct sp_error {
 /* Fill err with errnum and a formatted message. Returns -1 so callers can
  * write `return sp_error_set(err, errno, "open %s", path);`. */
 int sp_error_set(struct sp_error *err, int errnum, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 /* Prefix the message already in err with more context: "ctx: old". Returns -1. */
 int sp_error_wrap(struct sp_error *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

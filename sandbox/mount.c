@@ -20,18 +20,18 @@ static const char *const dev_nodes[] = {"null", "zero", "full", "random", "urand
 
 /* /proc files hidden behind /dev/null, and directories made read-only. */
 static const char *const proc_masked_files[] = {
-	"kcore", "keys", "timer_list", "sched_debug", "latency_stats", "timer_stats", "kallsyms",
-	"kpagecount", "kpageflags", "kpagecgroup", "sysrq-trigger", NULL};
+    "kcore",	"keys",	      "timer_list", "sched_debug", "latency_stats", "timer_stats",
+    "kallsyms", "kpagecount", "kpageflags", "kpagecgroup", "sysrq-trigger", NULL};
 static const char *const proc_readonly_dirs[] = {"sys", "irq", "bus", "fs", "acpi", "scsi", NULL};
 
 static const struct {
 	const char *path;
 	const char *target;
 } dev_links[] = {
-	{"fd", "/proc/self/fd"},
-	{"stdin", "/proc/self/fd/0"},
-	{"stdout", "/proc/self/fd/1"},
-	{"stderr", "/proc/self/fd/2"},
+    {"fd", "/proc/self/fd"},
+    {"stdin", "/proc/self/fd/0"},
+    {"stdout", "/proc/self/fd/1"},
+    {"stderr", "/proc/self/fd/2"},
 };
 
 #define TMPFS_FLAGS (MS_NOSUID | MS_NODEV)
@@ -39,8 +39,8 @@ static const struct {
 static int open_beneath(int dirfd, const char *path, int flags, struct sp_error *err)
 {
 	struct open_how how = {
-		.flags = (uint64_t)flags | O_CLOEXEC,
-		.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
+	    .flags = (uint64_t)flags | O_CLOEXEC,
+	    .resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
 	};
 	int fd = (int)syscall(SYS_openat2, dirfd, path, &how, sizeof(how));
 

@@ -10,7 +10,7 @@
 
 struct sp_mount_config {
 	const char *rootfs; /* host path of the image's root directory */
-	uid_t box_uid;      /* owner of /box, inside the namespace */
+	uid_t box_uid;	    /* owner of /box, inside the namespace */
 	gid_t box_gid;
 	uint64_t tmpfs_kb; /* size of each of /box, /tmp, /dev/shm */
 };

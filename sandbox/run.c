@@ -15,9 +15,9 @@
 #include "cleanup.h"
 #include "step.h"
 
-#define READ_CHUNK         65536
-#define CPU_POLL_MIN_MS    5
-#define CPU_POLL_MAX_MS    100
+#define READ_CHUNK	    65536
+#define CPU_POLL_MIN_MS	    5
+#define CPU_POLL_MAX_MS	    100
 #define DRAIN_AFTER_EXIT_MS 2000
 
 /* The supervisor's view of a step while it runs. */
@@ -146,14 +146,14 @@ static int poll_timeout(struct monitor *m)
 
 	if (m->exited)
 		return (int)(m->end_ms + DRAIN_AFTER_EXIT_MS > now
-				     ? m->end_ms + DRAIN_AFTER_EXIT_MS - now
-				     : 0);
+				 ? m->end_ms + DRAIN_AFTER_EXIT_MS - now
+				 : 0);
 	if (m->killed != SP_KILL_NONE)
 		return -1;
 	if (m->limits->wall_ms)
 		wait = m->start_ms + m->limits->wall_ms > now
-			       ? m->start_ms + m->limits->wall_ms - now
-			       : 0;
+			   ? m->start_ms + m->limits->wall_ms - now
+			   : 0;
 	if (m->job != NULL && m->limits->cpu_ms && m->job->root->counts_cpu) {
 		uint64_t step = m->limits->cpu_ms / 4;
 
@@ -179,9 +179,9 @@ static int monitor_loop(struct monitor *m, struct sp_error *err)
 {
 	while (!m->exited || m->out_fd >= 0 || m->err_fd >= 0) {
 		struct pollfd fds[3] = {
-			{.fd = m->exited ? -1 : m->cell->sock, .events = POLLIN},
-			{.fd = m->out_fd, .events = POLLIN},
-			{.fd = m->err_fd, .events = POLLIN},
+		    {.fd = m->exited ? -1 : m->cell->sock, .events = POLLIN},
+		    {.fd = m->out_fd, .events = POLLIN},
+		    {.fd = m->err_fd, .events = POLLIN},
 		};
 		int timeout = poll_timeout(m);
 		int n = poll(fds, 3, timeout);
@@ -254,12 +254,12 @@ static void fill_figures(struct monitor *m, struct sp_usage *usage)
 static void decide(struct monitor *m, const struct sp_usage *usage)
 {
 	struct sp_verdict_input in = {
-		.killed = m->killed,
-		.wait_status = m->exit.wait_status,
-		.failure = m->exit.failure,
-		.cpu_ms = m->res->cpu_ms,
-		.cpu_limit_ms = m->limits->cpu_ms,
-		.oom_kills = usage->oom_kills,
+	    .killed = m->killed,
+	    .wait_status = m->exit.wait_status,
+	    .failure = m->exit.failure,
+	    .cpu_ms = m->res->cpu_ms,
+	    .cpu_limit_ms = m->limits->cpu_ms,
+	    .oom_kills = usage->oom_kills,
 	};
 
 	m->res->status = sp_verdict_decide(&in);
@@ -279,8 +279,7 @@ static int make_pipes(int out[2], int errp[2], struct sp_error *err)
 	return 0;
 }
 
-static int run_monitored(struct monitor *m, const struct sp_step_request *req,
-			 struct sp_error *err)
+static int run_monitored(struct monitor *m, const struct sp_step_request *req, struct sp_error *err)
 {
 	int out[2], errp[2];
 	int rc;

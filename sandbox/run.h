@@ -34,7 +34,7 @@ struct sp_step_result {
 	uint64_t memory_kb;
 	struct sp_output out;
 	struct sp_output err;
-	bool truncated;        /* output beyond the limit was dropped */
+	bool truncated;	       /* output beyond the limit was dropped */
 	struct sp_error error; /* what failed, for internal_error and exec failures */
 };
 

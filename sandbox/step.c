@@ -71,8 +71,8 @@ static ssize_t pack_strings(char *dst, size_t room, char *const *list, uint32_t 
 	return (ssize_t)used;
 }
 
-ssize_t sp_step_pack(struct sp_step_wire *wire, size_t size, char *const *argv,
-		     char *const *envp, const struct sp_limits *limits, struct sp_error *err)
+ssize_t sp_step_pack(struct sp_step_wire *wire, size_t size, char *const *argv, char *const *envp,
+		     const struct sp_limits *limits, struct sp_error *err)
 {
 	size_t room = size - sizeof(*wire);
 	ssize_t a, e;
@@ -91,9 +91,8 @@ ssize_t sp_step_pack(struct sp_step_wire *wire, size_t size, char *const *argv,
 }
 
 /* Report a failure to the cell and end the step. */
-__attribute__((noreturn)) static void fail(const struct sp_step_context *ctx,
-					   enum sp_step_failure failure,
-					   const struct sp_error *error)
+__attribute__((noreturn)) static void
+fail(const struct sp_step_context *ctx, enum sp_step_failure failure, const struct sp_error *error)
 {
 	struct sp_step_exit report = {.failure = failure, .error = *error};
 
@@ -167,8 +166,8 @@ static int exec_command(char *const *argv, char *const *envp)
 	while (*path != '\0') {
 		size_t len = strcspn(path, ":");
 
-		if (snprintf(candidate, sizeof(candidate), "%.*s/%s", (int)len,
-			     len ? path : ".", argv[0]) < (int)sizeof(candidate)) {
+		if (snprintf(candidate, sizeof(candidate), "%.*s/%s", (int)len, len ? path : ".",
+			     argv[0]) < (int)sizeof(candidate)) {
 			execve(candidate, argv, envp);
 			if (errno != ENOENT && errno != ENOTDIR)
 				saved = errno;

@@ -24,7 +24,7 @@ struct sp_step_wire {
 
 /* How a step ended, sent with SP_MSG_EXITED once every process is dead. */
 enum sp_step_failure {
-	SP_STEP_RAN = 0,          /* execve happened (or the step was killed before) */
+	SP_STEP_RAN = 0,	  /* execve happened (or the step was killed before) */
 	SP_STEP_SETUP_FAILED = 1, /* the sandbox failed before execve */
 	SP_STEP_EXEC_FAILED = 2,  /* execve failed: the command is not there or not runnable */
 };
@@ -47,9 +47,9 @@ struct sp_step_context {
 	bool cgroup_memory; /* the cgroup limits memory: no RLIMIT_AS */
 	bool cgroup_pids;   /* the cgroup limits pids: no RLIMIT_NPROC */
 	const struct sp_seccomp_program *seccomp;
-	int stdio[3];   /* the job's stdin, stdout, stderr */
-	int go_fd;      /* read end: one byte means "exec now" */
-	int report_fd;  /* write end, close-on-exec: a failure report */
+	int stdio[3];  /* the job's stdin, stdout, stderr */
+	int go_fd;     /* read end: one byte means "exec now" */
+	int report_fd; /* write end, close-on-exec: a failure report */
 };
 
 /* Unpack a wire step into CTX (pointers into WIRE). */
@@ -57,8 +57,8 @@ int sp_step_unpack(struct sp_step_wire *wire, size_t length, struct sp_step_cont
 		   struct sp_error *err);
 
 /* Pack ARGV/ENVP and LIMITS into WIRE (room: SIZE bytes). Returns its length. */
-ssize_t sp_step_pack(struct sp_step_wire *wire, size_t size, char *const *argv,
-		     char *const *envp, const struct sp_limits *limits, struct sp_error *err);
+ssize_t sp_step_pack(struct sp_step_wire *wire, size_t size, char *const *argv, char *const *envp,
+		     const struct sp_limits *limits, struct sp_error *err);
 
 /* In the forked step process: build the sandbox of the step, wait for the go,
  * exec. Never returns; a failure is reported through ctx->report_fd. */

@@ -14,7 +14,7 @@
 
 /* Host ids from here on are taken for sandboxes when running as root: one
  * range of SP_IDMAP_RANGE_SIZE per slot, far above any account. */
-#define HOST_RANGE_BASE  0x40000000u
+#define HOST_RANGE_BASE	 0x40000000u
 #define HOST_RANGE_SLOTS 16000u
 
 const char *sp_idmap_kind_to_string(enum sp_idmap_kind kind)
@@ -112,7 +112,8 @@ int sp_idmap_plan(struct sp_idmap *map, enum sp_idmap_request request, unsigned 
 
 		if (found < 0)
 			return -1;
-		if (found > 0 && map->sub_uid_count >= SP_JOB_ID && map->sub_gid_count >= SP_JOB_ID) {
+		if (found > 0 && map->sub_uid_count >= SP_JOB_ID &&
+		    map->sub_gid_count >= SP_JOB_ID) {
 			map->kind = SP_IDMAP_SUBID;
 			map->job_uid = SP_JOB_ID;
 			map->job_gid = SP_JOB_ID;

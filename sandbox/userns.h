@@ -15,7 +15,7 @@ enum sp_idmap_request { SP_IDMAP_AUTO, SP_IDMAP_SINGLE };
 enum sp_idmap_kind { SP_IDMAP_HOST_RANGE, SP_IDMAP_SUBID, SP_IDMAP_ONE_ID };
 
 #define SP_IDMAP_RANGE_SIZE 65536
-#define SP_JOB_ID           1000 /* the job's uid and gid inside, when a range is mapped */
+#define SP_JOB_ID	    1000 /* the job's uid and gid inside, when a range is mapped */
 
 struct sp_idmap {
 	enum sp_idmap_kind kind;

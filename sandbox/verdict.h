@@ -22,8 +22,8 @@ const char *sp_status_to_string(enum sp_status status);
 
 struct sp_verdict_input {
 	enum sp_kill_reason killed;
-	int wait_status;  /* of the step's first process */
-	int failure;      /* enum sp_step_failure */
+	int wait_status; /* of the step's first process */
+	int failure;	 /* enum sp_step_failure */
 	uint64_t cpu_ms;
 	uint64_t cpu_limit_ms; /* 0: none */
 	uint64_t oom_kills;

@@ -86,22 +86,24 @@ static json_t *enforced_limits(const struct sp_cgroup_root *cg)
 {
 	json_t *obj = json_object();
 
-	json_object_set_new(obj, "memory",
-			    limit(cg->limits_memory ? "cgroup (whole job)"
-						    : "rlimit (address space per process)"));
-	json_object_set_new(obj, "swap", limit(cg->limits_swap ? "cgroup (none allowed)"
-							       : "not limited separately"));
-	json_object_set_new(obj, "processes", limit(cg->limits_pids
-							    ? "cgroup (whole job)"
-							    : "rlimit (processes per user namespace)"));
-	json_object_set_new(obj, "cpu", limit(cg->counts_cpu ? "cgroup (whole job)"
-							     : "rlimit per process + rusage total"));
+	json_object_set_new(
+	    obj, "memory",
+	    limit(cg->limits_memory ? "cgroup (whole job)" : "rlimit (address space per process)"));
+	json_object_set_new(
+	    obj, "swap",
+	    limit(cg->limits_swap ? "cgroup (none allowed)" : "not limited separately"));
+	json_object_set_new(obj, "processes",
+			    limit(cg->limits_pids ? "cgroup (whole job)"
+						  : "rlimit (processes per user namespace)"));
+	json_object_set_new(
+	    obj, "cpu",
+	    limit(cg->counts_cpu ? "cgroup (whole job)" : "rlimit per process + rusage total"));
 	json_object_set_new(obj, "wall", limit("supervisor timer"));
 	json_object_set_new(obj, "output", limit("supervisor (stdout + stderr)"));
 	json_object_set_new(obj, "file_size", limit("rlimit"));
 	json_object_set_new(obj, "open_files", limit("rlimit"));
-	json_object_set_new(obj, "kill", limit(cg->has_kill ? "cgroup.kill + pid namespace"
-							    : "pid namespace"));
+	json_object_set_new(obj, "kill",
+			    limit(cg->has_kill ? "cgroup.kill + pid namespace" : "pid namespace"));
 	return obj;
 }
 
@@ -138,12 +140,13 @@ static void print_text(json_t *report)
 	const char *key;
 	json_t *value;
 
-	printf("running as root:  %s\n", json_is_true(json_object_get(report, "root")) ? "yes" : "no");
-	printf("user namespaces:  %s\n",
-	       json_is_true(json_object_get(json_object_get(report, "user_namespaces"),
-					    "available"))
-		       ? "yes"
-		       : "NO (sandboxes cannot be built)");
+	printf("running as root:  %s\n",
+	       json_is_true(json_object_get(report, "root")) ? "yes" : "no");
+	printf(
+	    "user namespaces:  %s\n",
+	    json_is_true(json_object_get(json_object_get(report, "user_namespaces"), "available"))
+		? "yes"
+		: "NO (sandboxes cannot be built)");
 	printf("id mapping:       %s (job uid %lld inside)\n",
 	       json_string_value(json_object_get(ids, "mapping")),
 	       json_integer_value(json_object_get(ids, "job_uid")));
@@ -155,7 +158,7 @@ static void print_text(json_t *report)
 					     : json_string_value(json_object_get(sc, "error")));
 	printf("limits enforced:\n");
 	json_object_foreach(limits, key, value)
-		printf("  %-11s %s\n", key, json_string_value(value));
+	    printf("  %-11s %s\n", key, json_string_value(value));
 }
 
 int sp_cmd_check(int argc, char **argv)

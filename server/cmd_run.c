@@ -24,13 +24,14 @@
 #include "units.h"
 
 #define EXIT_USAGE 2
-#define MAX_ENV    256
+#define MAX_ENV	   256
 #define MAX_FILES  256
 
-#define MIB(n) ((uint64_t)(n) * 1024)
-#define GIB(n) ((uint64_t)(n) * 1024 * 1024)
+#define MIB(n) ((uint64_t)(n)*1024)
+#define GIB(n) ((uint64_t)(n)*1024 * 1024)
 
-static const char default_path[] = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+static const char default_path[] =
+    "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
 struct run_options {
 	const char *rootfs;
@@ -48,15 +49,15 @@ struct run_options {
 };
 
 static const struct sp_limits default_limits = {
-	.cpu_ms = 2000,
-	.wall_ms = 5000,
-	.memory_kb = MIB(256),
-	.processes = 64,
-	.output_kb = MIB(1),
-	.file_kb = MIB(10),
-	.open_files = 256,
-	.stack_kb = MIB(8),
-	.tmpfs_kb = MIB(64),
+    .cpu_ms = 2000,
+    .wall_ms = 5000,
+    .memory_kb = MIB(256),
+    .processes = 64,
+    .output_kb = MIB(1),
+    .file_kb = MIB(10),
+    .open_files = 256,
+    .stack_kb = MIB(8),
+    .tmpfs_kb = MIB(64),
 };
 
 enum {
@@ -82,26 +83,26 @@ enum {
 };
 
 static const struct option long_options[] = {
-	{"rootfs", required_argument, NULL, OPT_ROOTFS},
-	{"memory", required_argument, NULL, OPT_MEMORY},
-	{"cpu", required_argument, NULL, OPT_CPU},
-	{"wall", required_argument, NULL, OPT_WALL},
-	{"pids", required_argument, NULL, OPT_PIDS},
-	{"output", required_argument, NULL, OPT_OUTPUT},
-	{"file-size", required_argument, NULL, OPT_FILE_SIZE},
-	{"open-files", required_argument, NULL, OPT_OPEN_FILES},
-	{"stack", required_argument, NULL, OPT_STACK},
-	{"tmpfs", required_argument, NULL, OPT_TMPFS},
-	{"stdin", required_argument, NULL, OPT_STDIN},
-	{"env", required_argument, NULL, OPT_ENV},
-	{"file", required_argument, NULL, OPT_FILE},
-	{"policy", required_argument, NULL, OPT_POLICY},
-	{"cgroup", required_argument, NULL, OPT_CGROUP},
-	{"id-map", required_argument, NULL, OPT_ID_MAP},
-	{"hostname", required_argument, NULL, OPT_HOSTNAME},
-	{"verbose", no_argument, NULL, OPT_VERBOSE},
-	{"help", no_argument, NULL, OPT_HELP},
-	{NULL, 0, NULL, 0},
+    {"rootfs", required_argument, NULL, OPT_ROOTFS},
+    {"memory", required_argument, NULL, OPT_MEMORY},
+    {"cpu", required_argument, NULL, OPT_CPU},
+    {"wall", required_argument, NULL, OPT_WALL},
+    {"pids", required_argument, NULL, OPT_PIDS},
+    {"output", required_argument, NULL, OPT_OUTPUT},
+    {"file-size", required_argument, NULL, OPT_FILE_SIZE},
+    {"open-files", required_argument, NULL, OPT_OPEN_FILES},
+    {"stack", required_argument, NULL, OPT_STACK},
+    {"tmpfs", required_argument, NULL, OPT_TMPFS},
+    {"stdin", required_argument, NULL, OPT_STDIN},
+    {"env", required_argument, NULL, OPT_ENV},
+    {"file", required_argument, NULL, OPT_FILE},
+    {"policy", required_argument, NULL, OPT_POLICY},
+    {"cgroup", required_argument, NULL, OPT_CGROUP},
+    {"id-map", required_argument, NULL, OPT_ID_MAP},
+    {"hostname", required_argument, NULL, OPT_HOSTNAME},
+    {"verbose", no_argument, NULL, OPT_VERBOSE},
+    {"help", no_argument, NULL, OPT_HELP},
+    {NULL, 0, NULL, 0},
 };
 
 static void usage(FILE *to)
@@ -139,40 +140,40 @@ static int parse_limit(int opt, const char *value, struct sp_limits *l)
 	switch (opt) {
 	case OPT_MEMORY:
 		return sp_parse_size_kb(value, GIB(64), &l->memory_kb) < 0
-			       ? bad("memory", value, "a size such as 256M, at most 64G")
-			       : 0;
+			   ? bad("memory", value, "a size such as 256M, at most 64G")
+			   : 0;
 	case OPT_CPU:
 		return sp_parse_duration_ms(value, 3600000, &l->cpu_ms) < 0
-			       ? bad("cpu", value, "a time such as 2s or 500ms, at most 1h")
-			       : 0;
+			   ? bad("cpu", value, "a time such as 2s or 500ms, at most 1h")
+			   : 0;
 	case OPT_WALL:
 		return sp_parse_duration_ms(value, 3600000, &l->wall_ms) < 0
-			       ? bad("wall", value, "a time such as 5s, at most 1h")
-			       : 0;
+			   ? bad("wall", value, "a time such as 5s, at most 1h")
+			   : 0;
 	case OPT_PIDS:
 		return sp_parse_count(value, 65536, &l->processes) < 0
-			       ? bad("pids", value, "a count from 1 to 65536")
-			       : 0;
+			   ? bad("pids", value, "a count from 1 to 65536")
+			   : 0;
 	case OPT_OUTPUT:
 		return sp_parse_size_kb(value, MIB(256), &l->output_kb) < 0
-			       ? bad("output", value, "a size such as 1M, at most 256M")
-			       : 0;
+			   ? bad("output", value, "a size such as 1M, at most 256M")
+			   : 0;
 	case OPT_FILE_SIZE:
 		return sp_parse_size_kb(value, GIB(64), &l->file_kb) < 0
-			       ? bad("file-size", value, "a size such as 10M, at most 64G")
-			       : 0;
+			   ? bad("file-size", value, "a size such as 10M, at most 64G")
+			   : 0;
 	case OPT_OPEN_FILES:
 		return sp_parse_count(value, 1048576, &l->open_files) < 0
-			       ? bad("open-files", value, "a count from 1 to 1048576")
-			       : 0;
+			   ? bad("open-files", value, "a count from 1 to 1048576")
+			   : 0;
 	case OPT_STACK:
 		return sp_parse_size_kb(value, GIB(1), &l->stack_kb) < 0
-			       ? bad("stack", value, "a size such as 8M, at most 1G")
-			       : 0;
+			   ? bad("stack", value, "a size such as 8M, at most 1G")
+			   : 0;
 	case OPT_TMPFS:
 		return sp_parse_size_kb(value, GIB(64), &l->tmpfs_kb) < 0
-			       ? bad("tmpfs", value, "a size such as 64M, at most 64G")
-			       : 0;
+			   ? bad("tmpfs", value, "a size such as 64M, at most 64G")
+			   : 0;
 	}
 	return -1;
 }
@@ -234,8 +235,8 @@ static int parse_option(struct run_options *o, int opt, char *value)
 	case OPT_HOSTNAME:
 		o->hostname = value;
 		return strlen(value) == 0 || strlen(value) > 64
-			       ? bad("hostname", value, "1 to 64 characters")
-			       : 0;
+			   ? bad("hostname", value, "1 to 64 characters")
+			   : 0;
 	case OPT_CGROUP:
 		if (parse_choice("cgroup", value, "none", &choice) < 0)
 			return -1;
@@ -275,7 +276,8 @@ static int parse_args(struct run_options *o, int argc, char **argv)
 		return -1;
 	}
 	if (optind >= argc) {
-		fprintf(stderr, "sandpool run: no command given (sandpool run --rootfs DIR -- CMD)\n");
+		fprintf(stderr,
+			"sandpool run: no command given (sandpool run --rootfs DIR -- CMD)\n");
 		return -1;
 	}
 	o->argv = argv + optind;
@@ -385,12 +387,12 @@ static void print_result(const struct sp_step_result *res, const struct sp_cgrou
 	json_decref(obj);
 }
 
-static int run_step(struct run_session *s, const struct run_options *o,
-		    struct sp_step_result *res, struct sp_error *err)
+static int run_step(struct run_session *s, const struct run_options *o, struct sp_step_result *res,
+		    struct sp_error *err)
 {
 	struct sp_step_request req = {.argv = o->argv, .envp = o->env, .limits = o->limits};
-	cleanup_close int in = open(o->stdin_path ? o->stdin_path : "/dev/null",
-				    O_RDONLY | O_CLOEXEC);
+	cleanup_close int in =
+	    open(o->stdin_path ? o->stdin_path : "/dev/null", O_RDONLY | O_CLOEXEC);
 
 	if (in < 0)
 		return sp_error_set(err, errno, "open %s", o->stdin_path);

@@ -40,6 +40,6 @@ int sp_policy_path(const char *name, char *buf, size_t size, struct sp_error *er
 	}
 	if (try_path(buf, size, SANDPOOL_DATADIR "/policies", name))
 		return 0;
-	return sp_error_set(err, ENOENT, "no seccomp policy %s.json found (set SANDPOOL_POLICY_DIR)",
-			    name);
+	return sp_error_set(err, ENOENT,
+			    "no seccomp policy %s.json found (set SANDPOOL_POLICY_DIR)", name);
 }

@@ -50,7 +50,8 @@ json_t *sp_result_to_json(const struct sp_step_result *res)
 	}
 	json_object_set_new(obj, "truncated", json_boolean(res->truncated));
 	if (res->error.message[0] != '\0')
-		json_object_set_new(obj, "error", json_string(sp_error_describe(
-							  &res->error, described, sizeof(described))));
+		json_object_set_new(
+		    obj, "error",
+		    json_string(sp_error_describe(&res->error, described, sizeof(described))));
 	return obj;
 }

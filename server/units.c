@@ -66,8 +66,8 @@ int sp_parse_duration_ms(const char *text, uint64_t max_ms, uint64_t *ms)
 	static const struct {
 		const char *suffix;
 		double factor;
-	} units[] = {{"", 1000}, {"s", 1000}, {"ms", 1}, {"m", 60000}, {"min", 60000},
-		     {"h", 3600000}};
+	} units[] = {{"", 1000},   {"s", 1000},	   {"ms", 1},
+		     {"m", 60000}, {"min", 60000}, {"h", 3600000}};
 	double value;
 	const char *unit = parse_number(text, &value);
 

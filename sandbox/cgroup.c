@@ -1,0 +1,1255 @@
+/* cgroups: v2, v1 and none behind one interface.
+ *
+ * Every cgroup sandpool makes lies below the cgroup this process is in:
+ * <own>/<name> is the parent of the jobs and <own>/<name>/<job> one job; on
+ * v1 once per hierarchy (memory, pids, cpuacct).
+ *
+ * cgroup v2 forbids enabling controllers in a cgroup that holds processes
+ * (the "no internal processes" rule; only the root cgroup is exempt). When
+ * <own> holds this process and nothing else, the process moves itself into
+ * the leaf <own>/<name>-supervisor and tries again; when other processes are
+ * there, the mode is none with a reason. A later sp_cgroup_root_init that
+ * finds the process already in its leaf treats the leaf's parent as <own>.
+ */
+#include "cgroup.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <linux/magic.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "log.h"
+
+#define CGROUP_MOUNT  "/sys/fs/cgroup"
+#define LEAF_SUFFIX   "-supervisor"
+#define EMPTY_WAIT_MS 5000 /* how long a kill may take to empty a cgroup */
+#define RMDIR_TRIES   20   /* about 150 ms of retries on EBUSY */
+
+enum { V1_MEMORY, V1_PIDS, V1_CPUACCT, V1_COUNT };
+
+static const char *const v1_controllers[V1_COUNT] = {"memory", "pids", "cpuacct"};
+
+/* The v1 directories of a root or a job, in the order of v1_controllers. */
+#define V1_DIRS(x)                                                                                 \
+	{                                                                                          \
+		(x)->v1_memory_dir, (x)->v1_pids_dir, (x)->v1_cpuacct_dir                          \
+	}
+
+/* Every directory of a job, whatever the mode. */
+#define JOB_DIRS(j)                                                                                \
+	{                                                                                          \
+		(j)->v2_dir, (j)->v1_pids_dir, (j)->v1_memory_dir, (j)->v1_cpuacct_dir             \
+	}
+
+enum { CTRL_MEMORY = 1u << 0, CTRL_PIDS = 1u << 1, CTRL_CPU = 1u << 2 };
+
+static const char *const v2_controllers[] = {"memory", "pids", "cpu"};
+
+const char *sp_cgroup_mode_to_string(enum sp_cgroup_mode mode)
+{
+	switch (mode) {
+	case SP_CGROUP_NONE:
+		return "none";
+	case SP_CGROUP_V1:
+		return "v1";
+	case SP_CGROUP_V2:
+		return "v2";
+	}
+	return "?";
+}
+
+/* ---- small helpers ---- */
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* Sleep a little longer each round, 1 ms up to 10 ms. */
+static void backoff(unsigned int round)
+{
+	unsigned int ms = round < 10 ? round + 1 : 10;
+	struct timespec ts = {.tv_sec = 0, .tv_nsec = (long)ms * 1000000L};
+
+	nanosleep(&ts, NULL);
+}
+
+/* Errors that mean "this host does not let us use cgroups", not "we failed". */
+static bool is_denied(int errnum)
+{
+	return errnum == EACCES || errnum == EPERM || errnum == EROFS;
+}
+
+static bool valid_name(const char *name)
+{
+	return name != NULL && name[0] != '\0' && strchr(name, '/') == NULL &&
+	       strcmp(name, ".") != 0 && strcmp(name, "..") != 0 &&
+	       strlen(name) + strlen(LEAF_SUFFIX) <= NAME_MAX;
+}
+
+static int join(char *out, size_t size, const char *dir, const char *name, struct sp_error *err)
+{
+	int n = snprintf(out, size, "%s/%s", dir, name);
+
+	if (n < 0 || (size_t)n >= size)
+		return sp_error_set(err, ENAMETOOLONG, "path %s/%s", dir, name);
+	return 0;
+}
+
+static bool exists_at(const char *dir, const char *file)
+{
+	char path[PATH_MAX];
+	int n;
+
+	if (dir[0] == '\0')
+		return false;
+	n = snprintf(path, sizeof(path), "%s/%s", dir, file);
+	if (n < 0 || (size_t)n >= sizeof(path))
+		return false;
+	return access(path, F_OK) == 0;
+}
+
+/* Append a formatted note to BUF, separated by "; ". */
+static void __attribute__((format(printf, 3, 4)))
+append_note(char *buf, size_t size, const char *fmt, ...)
+{
+	size_t len = strlen(buf);
+	va_list ap;
+
+	if (len > 0 && len + 2 < size) {
+		memcpy(buf + len, "; ", 3);
+		len += 2;
+	}
+	if (len + 1 >= size)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(buf + len, size - len, fmt, ap);
+	va_end(ap);
+}
+
+/* ---- files ---- */
+
+static int write_file(const char *path, const char *value, struct sp_error *err)
+{
+	cleanup_close int fd = open(path, O_WRONLY | O_CLOEXEC);
+	size_t len = strlen(value);
+	ssize_t n;
+
+	if (fd < 0)
+		return sp_error_set(err, errno, "open %s", path);
+	n = write(fd, value, len);
+	if (n < 0)
+		return sp_error_set(err, errno, "write %s", path);
+	if ((size_t)n != len)
+		return sp_error_set(err, EIO, "short write to %s", path);
+	return 0;
+}
+
+static int write_at(const char *dir, const char *file, const char *value, struct sp_error *err)
+{
+	char path[PATH_MAX];
+
+	if (join(path, sizeof(path), dir, file, err) < 0)
+		return -1;
+	return write_file(path, value, err);
+}
+
+static int write_u64_at(const char *dir, const char *file, uint64_t value, struct sp_error *err)
+{
+	char text[32];
+
+	snprintf(text, sizeof(text), "%" PRIu64, value);
+	return write_at(dir, file, text, err);
+}
+
+/* Read a whole (small, virtual) file into a NUL-terminated buffer. */
+static int read_file(const char *path, char **out, struct sp_error *err)
+{
+	cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC);
+	cleanup_free char *buf = NULL;
+	size_t len = 0, cap = 0;
+	ssize_t n;
+
+	if (fd < 0)
+		return sp_error_set(err, errno, "open %s", path);
+	for (;;) {
+		if (cap - len < 1024) {
+			char *bigger = realloc(buf, cap ? cap * 2 : 4096);
+
+			if (bigger == NULL)
+				return sp_error_set(err, ENOMEM, "read %s", path);
+			buf = bigger;
+			cap = cap ? cap * 2 : 4096;
+		}
+		n = read(fd, buf + len, cap - len - 1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return sp_error_set(err, errno, "read %s", path);
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	buf[len] = '\0';
+	*out = steal_pointer(&buf);
+	return 0;
+}
+
+static int read_at(const char *dir, const char *file, char **out, struct sp_error *err)
+{
+	char path[PATH_MAX];
+
+	if (join(path, sizeof(path), dir, file, err) < 0)
+		return -1;
+	return read_file(path, out, err);
+}
+
+/* A decimal number or "max" (UINT64_MAX). */
+static bool parse_u64(const char *text, uint64_t *value)
+{
+	char *end;
+
+	while (*text == ' ')
+		text++;
+	if (strncmp(text, "max", 3) == 0) {
+		*value = UINT64_MAX;
+		return true;
+	}
+	errno = 0;
+	*value = strtoull(text, &end, 10);
+	return end != text && errno == 0;
+}
+
+/* The line after LINE, or NULL at the end of the text. */
+static const char *next_line(const char *line)
+{
+	line = strchr(line, '\n');
+	return line != NULL && line[1] != '\0' ? line + 1 : NULL;
+}
+
+/* Read a file that holds one number. Returns 0, 1 when the file is absent
+ * (*value is then 0), or -1. */
+static int read_u64_at(const char *dir, const char *file, uint64_t *value, struct sp_error *err)
+{
+	cleanup_free char *text = NULL;
+
+	*value = 0;
+	if (read_at(dir, file, &text, err) < 0)
+		return err->errnum == ENOENT ? 1 : -1;
+	if (!parse_u64(text, value))
+		return sp_error_set(err, EINVAL, "no number in %s/%s", dir, file);
+	return 0;
+}
+
+/* Read KEY of a flat-keyed file ("key value" lines: cpu.stat,
+ * memory.events, cgroup.events, memory.oom_control). Returns 0, 1 when the
+ * file or the key is absent (*value is then 0), or -1. */
+static int read_key_at(const char *dir, const char *file, const char *key, uint64_t *value,
+		       struct sp_error *err)
+{
+	cleanup_free char *text = NULL;
+	size_t klen = strlen(key);
+	const char *line;
+
+	*value = 0;
+	if (read_at(dir, file, &text, err) < 0)
+		return err->errnum == ENOENT ? 1 : -1;
+	for (line = text; line != NULL; line = next_line(line))
+		if (strncmp(line, key, klen) == 0 && line[klen] == ' ')
+			return parse_u64(line + klen + 1, value) ? 0 : 1;
+	return 1;
+}
+
+/* ---- directories ---- */
+
+/* mkdir DIR; *created says whether it is new. An existing DIR is an error
+ * unless MAY_EXIST. */
+static int make_dir(const char *dir, bool may_exist, bool *created, struct sp_error *err)
+{
+	*created = false;
+	if (mkdir(dir, 0755) == 0) {
+		*created = true;
+		return 0;
+	}
+	if (errno == EEXIST && may_exist)
+		return 0;
+	return sp_error_set(err, errno, "mkdir %s", dir);
+}
+
+/* rmdir a cgroup, retrying briefly while the kernel still calls it busy.
+ * A directory that is already gone is fine. */
+static int remove_dir(const char *dir, struct sp_error *err)
+{
+	unsigned int round;
+
+	for (round = 0;; round++) {
+		if (rmdir(dir) == 0 || errno == ENOENT)
+			return 0;
+		if (errno != EBUSY || round + 1 >= RMDIR_TRIES)
+			return sp_error_set(err, errno, "rmdir %s", dir);
+		backoff(round);
+	}
+}
+
+/* ---- where this process is: /proc/self/cgroup and /proc/self/mountinfo ---- */
+
+/* Whether LIST (LEN bytes) holds WORD between separators from SEPS. */
+static bool has_word(const char *list, size_t len, const char *word, const char *seps)
+{
+	size_t wlen = strlen(word);
+	size_t i = 0;
+
+	while (i < len) {
+		size_t n = 0;
+
+		while (i + n < len && list[i + n] != '\0' && strchr(seps, list[i + n]) == NULL)
+			n++;
+		if (n == wlen && memcmp(list + i, word, n) == 0)
+			return true;
+		i += n + 1;
+	}
+	return false;
+}
+
+/* Find the path of the cgroup for CONTROLLER (NULL: the v2 "0::" line) in
+ * the text of /proc/self/cgroup. Returns 0, 1 when absent, -1. */
+static int find_own_path(const char *text, const char *controller, char *path, size_t size,
+			 struct sp_error *err)
+{
+	const char *line = text;
+
+	while (line != NULL && *line != '\0') {
+		const char *end = strchrnul(line, '\n');
+		const char *c1 = memchr(line, ':', (size_t)(end - line));
+		const char *c2 = c1 ? memchr(c1 + 1, ':', (size_t)(end - c1 - 1)) : NULL;
+
+		if (c2 != NULL) {
+			size_t list_len = (size_t)(c2 - c1 - 1);
+			bool match = controller
+					 ? has_word(c1 + 1, list_len, controller, ",")
+					 : (c1 - line == 1 && line[0] == '0' && list_len == 0);
+
+			if (match) {
+				size_t plen = (size_t)(end - c2 - 1);
+
+				if (plen == 0 || plen >= size)
+					return sp_error_set(err, ENAMETOOLONG,
+							    "bad cgroup path for %s",
+							    controller ? controller : "cgroup2");
+				memcpy(path, c2 + 1, plen);
+				path[plen] = '\0';
+				return 0;
+			}
+		}
+		line = *end ? end + 1 : NULL;
+	}
+	return 1;
+}
+
+/* A path with a ".." component lies outside our cgroup namespace. */
+static bool has_dotdot(const char *path)
+{
+	const char *p = path;
+
+	while ((p = strstr(p, "..")) != NULL) {
+		if ((p == path || p[-1] == '/') && (p[2] == '\0' || p[2] == '/'))
+			return true;
+		p += 2;
+	}
+	return false;
+}
+
+/* Decode the octal escapes (\040 for a space...) of a mountinfo field in place. */
+static void unescape(char *s)
+{
+	char *out = s;
+
+	while (*s != '\0') {
+		if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' && s[2] >= '0' && s[2] <= '7' &&
+		    s[3] >= '0' && s[3] <= '7') {
+			*out++ = (char)((s[1] - '0') * 64 + (s[2] - '0') * 8 + (s[3] - '0'));
+			s += 4;
+		} else {
+			*out++ = *s++;
+		}
+	}
+	*out = '\0';
+}
+
+struct mount_entry {
+	char *root;  /* the directory of the filesystem mounted there */
+	char *point; /* the mount point */
+	char *fstype;
+	char *super_options;
+};
+
+/* Split one mountinfo line (modified in place). Returns 0, or -1 when malformed. */
+static int parse_mount_line(char *line, struct mount_entry *m)
+{
+	char *field[6];
+	char *tok;
+	size_t i;
+
+	for (i = 0; i < SP_ARRAY_SIZE(field); i++) {
+		field[i] = strsep(&line, " ");
+		if (field[i] == NULL)
+			return -1;
+	}
+	/* optional fields end with a lone "-" */
+	do {
+		tok = strsep(&line, " ");
+	} while (tok != NULL && strcmp(tok, "-") != 0);
+	m->fstype = strsep(&line, " ");
+	if (tok == NULL || m->fstype == NULL || strsep(&line, " ") == NULL || line == NULL)
+		return -1;
+	m->super_options = line;
+	m->root = field[3];
+	m->point = field[4];
+	unescape(m->root);
+	unescape(m->point);
+	return 0;
+}
+
+static bool mount_matches(const struct mount_entry *m, const char *controller)
+{
+	if (controller == NULL)
+		return strcmp(m->fstype, "cgroup2") == 0;
+	return strcmp(m->fstype, "cgroup") == 0 &&
+	       has_word(m->super_options, strlen(m->super_options), controller, ",");
+}
+
+/* The directory of cgroup PATH under mount M. Returns 0, 1 when PATH is not
+ * below the mount's root, -1 when too long. */
+static int mount_dir_of(const struct mount_entry *m, const char *path, char *dir, size_t size)
+{
+	size_t rlen = strlen(m->root);
+	const char *rel;
+	int n;
+
+	if (strcmp(m->root, "/") == 0)
+		rel = path;
+	else if (strncmp(path, m->root, rlen) == 0 && (path[rlen] == '\0' || path[rlen] == '/'))
+		rel = path + rlen;
+	else
+		return 1;
+	if (strcmp(rel, "/") == 0)
+		rel = "";
+	n = snprintf(dir, size, "%s%s", m->point, rel);
+	return n < 0 || (size_t)n >= size ? -1 : 0;
+}
+
+int sp_cgroup_resolve_dir(const char *proc_cgroup, const char *mountinfo, const char *controller,
+			  char *dir, size_t size, struct sp_error *err)
+{
+	const char *what = controller ? controller : "cgroup2";
+	cleanup_free char *copy = NULL;
+	char path[PATH_MAX], found[PATH_MAX];
+	char *save = NULL, *line;
+	bool seen = false;
+	int best = 0, rank, r;
+
+	r = find_own_path(proc_cgroup, controller, path, sizeof(path), err);
+	if (r != 0)
+		return r;
+	if (has_dotdot(path))
+		return sp_error_set(err, EXDEV, "%s cgroup %s lies outside this cgroup namespace",
+				    what, path);
+	copy = strdup(mountinfo);
+	if (copy == NULL)
+		return sp_error_set(err, ENOMEM, "copy mountinfo");
+	/* The first usable mount wins, but one below /sys/fs/cgroup beats others. */
+	for (line = strtok_r(copy, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		struct mount_entry m;
+
+		if (parse_mount_line(line, &m) < 0 || !mount_matches(&m, controller))
+			continue;
+		seen = true;
+		rank = strncmp(m.point, CGROUP_MOUNT, strlen(CGROUP_MOUNT)) == 0 ? 2 : 1;
+		if (rank <= best)
+			continue;
+		r = mount_dir_of(&m, path, found, sizeof(found));
+		if (r < 0 || (r == 0 && strlen(found) >= size))
+			return sp_error_set(err, ENAMETOOLONG, "path of %s cgroup %s", what, path);
+		if (r == 0) {
+			memcpy(dir, found, strlen(found) + 1);
+			best = rank;
+		}
+	}
+	if (best > 0)
+		return 0;
+	if (seen)
+		return sp_error_set(
+		    err, EXDEV, "%s cgroup %s is outside every mount of its hierarchy", what, path);
+	return 1;
+}
+
+static int read_self(char **proc_cgroup, char **mountinfo, struct sp_error *err)
+{
+	if (read_file("/proc/self/cgroup", proc_cgroup, err) < 0)
+		return -1;
+	return read_file("/proc/self/mountinfo", mountinfo, err);
+}
+
+/* ---- killing and waiting ---- */
+
+/* SIGKILL every process listed in DIR/cgroup.procs. Returns how many were
+ * listed (0 when the cgroup is empty or gone), or -1. */
+static int kill_listed(const char *dir, struct sp_error *err)
+{
+	cleanup_free char *text = NULL;
+	pid_t self = getpid();
+	int listed = 0;
+	char *p, *end;
+
+	if (read_at(dir, "cgroup.procs", &text, err) < 0)
+		return err->errnum == ENOENT ? 0 : -1;
+	for (p = text;; p = end) {
+		long pid = strtol(p, &end, 10);
+
+		if (end == p)
+			break;
+		listed++;
+		/* 0: a process of another pid namespace; never ourselves */
+		if (pid > 0 && pid != self)
+			kill((pid_t)pid, SIGKILL);
+	}
+	return listed;
+}
+
+/* Kill the processes of DIR until its cgroup.procs is empty, for a bounded time. */
+static int kill_until_empty(const char *dir, struct sp_error *err)
+{
+	uint64_t deadline = now_ms() + EMPTY_WAIT_MS;
+	unsigned int round;
+	int listed;
+
+	for (round = 0;; round++) {
+		listed = kill_listed(dir, err);
+		if (listed <= 0)
+			return listed;
+		if (now_ms() >= deadline)
+			return sp_error_set(err, ETIMEDOUT, "%d processes left in %s", listed, dir);
+		backoff(round);
+	}
+}
+
+/* Wait until "populated 0" in DIR/cgroup.events, for a bounded time. */
+static int v2_wait_unpopulated(const char *dir, struct sp_error *err)
+{
+	uint64_t deadline = now_ms() + EMPTY_WAIT_MS;
+	unsigned int round;
+	uint64_t populated;
+	int r;
+
+	for (round = 0;; round++) {
+		r = read_key_at(dir, "cgroup.events", "populated", &populated, err);
+		if (r < 0)
+			return -1;
+		if (r == 1 || populated == 0)
+			return 0;
+		if (now_ms() >= deadline)
+			return sp_error_set(err, ETIMEDOUT, "cgroup %s still populated", dir);
+		backoff(round);
+	}
+}
+
+static int v2_kill(const struct sp_cgroup_root *root, const char *dir, struct sp_error *err)
+{
+	if (root->has_kill) {
+		if (write_at(dir, "cgroup.kill", "1", err) < 0)
+			return err->errnum == ENOENT ? 0 : -1;
+	} else if (kill_until_empty(dir, err) < 0) {
+		return -1;
+	}
+	return v2_wait_unpopulated(dir, err);
+}
+
+/* ---- root: none ---- */
+
+static void __attribute__((format(printf, 2, 3)))
+set_none(struct sp_cgroup_root *root, const char *fmt, ...)
+{
+	char reason[sizeof(root->reason)];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(reason, sizeof(reason), fmt, ap);
+	va_end(ap);
+	memset(root, 0, sizeof(*root));
+	root->mode = SP_CGROUP_NONE;
+	memcpy(root->reason, reason, sizeof(reason));
+	log_info("cgroups not used: %s", root->reason);
+}
+
+/* ---- root: v1 ---- */
+
+static void v1_set_flags(struct sp_cgroup_root *root)
+{
+	root->limits_memory = exists_at(root->v1_memory_dir, "memory.limit_in_bytes");
+	root->limits_swap =
+	    root->limits_memory && exists_at(root->v1_memory_dir, "memory.memsw.limit_in_bytes");
+	root->limits_pids = exists_at(root->v1_pids_dir, "pids.max");
+	root->counts_cpu = exists_at(root->v1_cpuacct_dir, "cpuacct.usage");
+	root->has_peak = exists_at(root->v1_memory_dir, "memory.max_usage_in_bytes");
+	root->has_kill = false;
+}
+
+static void v1_set_reason(struct sp_cgroup_root *root, const char *notes)
+{
+	char *r = root->reason;
+	size_t size = sizeof(root->reason);
+
+	snprintf(r, size, "cgroup v1:%s%s%s", root->limits_memory ? " memory" : "",
+		 root->limits_pids ? " pids" : "", root->counts_cpu ? " cpuacct" : "");
+	if (root->limits_memory && !root->limits_swap)
+		append_note(r, size, "no memsw (swap not limited)");
+	if (notes[0] != '\0')
+		append_note(r, size, "%s", notes);
+}
+
+/* Make <own>/<name> in one hierarchy. Returns 0, 1 when skipped (NOTES says
+ * why), -1. */
+static int v1_make_parent(const char *proc_cgroup, const char *mountinfo, size_t i,
+			  const char *name, char *dir, bool *created, char *notes, size_t nsize,
+			  struct sp_error *err)
+{
+	char own[PATH_MAX];
+	int r;
+
+	r = sp_cgroup_resolve_dir(proc_cgroup, mountinfo, v1_controllers[i], own, sizeof(own), err);
+	if (r != 0) {
+		if (r < 0)
+			append_note(notes, nsize, "%s", err->message);
+		else
+			append_note(notes, nsize, "no %s hierarchy", v1_controllers[i]);
+		return 1;
+	}
+	if (join(dir, PATH_MAX, own, name, err) < 0)
+		return -1;
+	if (make_dir(dir, true, created, err) == 0)
+		return 0;
+	dir[0] = '\0';
+	if (!is_denied(err->errnum))
+		return -1;
+	log_info("%s: %s", err->message, strerror(err->errnum));
+	append_note(notes, nsize, "%s: %s", v1_controllers[i], strerror(err->errnum));
+	return 1;
+}
+
+static int v1_root_init(struct sp_cgroup_root *root, const char *name, struct sp_error *err)
+{
+	char *dirs[V1_COUNT] = V1_DIRS(root);
+	bool created[V1_COUNT] = {false};
+	cleanup_free char *proc_cgroup = NULL;
+	cleanup_free char *mountinfo = NULL;
+	char notes[sizeof(root->reason)] = "";
+	size_t i, usable = 0;
+	int r;
+
+	if (read_self(&proc_cgroup, &mountinfo, err) < 0)
+		return -1;
+	for (i = 0; i < V1_COUNT; i++) {
+		r = v1_make_parent(proc_cgroup, mountinfo, i, name, dirs[i], &created[i], notes,
+				   sizeof(notes), err);
+		if (r < 0)
+			goto fail;
+		if (r == 0)
+			usable++;
+	}
+	if (usable == 0) {
+		set_none(root, "cgroup v1 without a usable memory, pids or cpuacct hierarchy: %s",
+			 notes);
+		return 0;
+	}
+	root->mode = SP_CGROUP_V1;
+	v1_set_flags(root);
+	v1_set_reason(root, notes);
+	log_info("%s", root->reason);
+	return 0;
+
+fail:
+	for (i = V1_COUNT; i-- > 0;)
+		if (created[i])
+			rmdir(dirs[i]);
+	for (i = 0; i < V1_COUNT; i++)
+		dirs[i][0] = '\0';
+	return -1;
+}
+
+/* ---- root: v2 ---- */
+
+/* Bits of the controllers listed in DIR/FILE (cgroup.controllers or
+ * cgroup.subtree_control). */
+static int v2_read_controllers(const char *dir, const char *file, unsigned int *mask,
+			       struct sp_error *err)
+{
+	cleanup_free char *text = NULL;
+	size_t i;
+
+	*mask = 0;
+	if (read_at(dir, file, &text, err) < 0)
+		return -1;
+	for (i = 0; i < SP_ARRAY_SIZE(v2_controllers); i++)
+		if (has_word(text, strlen(text), v2_controllers[i], " \n"))
+			*mask |= 1u << i;
+	return 0;
+}
+
+/* Enable memory, pids and cpu (those DIR offers) in DIR/cgroup.subtree_control,
+ * one at a time. cpu is best effort (the kernel may refuse it, e.g. while
+ * realtime tasks exist); memory and pids failures are returned. */
+static int v2_enable(const char *dir, unsigned int *enabled, struct sp_error *err)
+{
+	unsigned int offered, active, bit;
+	char value[16];
+	size_t i;
+
+	if (v2_read_controllers(dir, "cgroup.controllers", &offered, err) < 0 ||
+	    v2_read_controllers(dir, "cgroup.subtree_control", &active, err) < 0)
+		return -1;
+	for (i = 0; i < SP_ARRAY_SIZE(v2_controllers); i++) {
+		bit = 1u << i;
+		if (!(offered & bit) || (active & bit))
+			continue;
+		snprintf(value, sizeof(value), "+%s", v2_controllers[i]);
+		if (write_at(dir, "cgroup.subtree_control", value, err) == 0) {
+			active |= bit;
+			continue;
+		}
+		if (bit != CTRL_CPU)
+			return -1;
+		log_warn("cpu controller not enabled in %s: %s", dir, strerror(err->errnum));
+	}
+	*enabled = active;
+	return 0;
+}
+
+/* How many processes other than this one DIR holds, or -1. */
+static int v2_count_others(const char *dir, struct sp_error *err)
+{
+	cleanup_free char *text = NULL;
+	pid_t self = getpid();
+	int others = 0;
+	char *p, *end;
+
+	if (read_at(dir, "cgroup.procs", &text, err) < 0)
+		return -1;
+	for (p = text;; p = end) {
+		long pid = strtol(p, &end, 10);
+
+		if (end == p)
+			break;
+		if (pid != self)
+			others++;
+	}
+	return others;
+}
+
+static int v2_move_self(const char *dir, struct sp_error *err)
+{
+	char pid[32];
+
+	snprintf(pid, sizeof(pid), "%d", (int)getpid());
+	return write_at(dir, "cgroup.procs", pid, err);
+}
+
+/* Move this process out of OWN into <own>/<name>-supervisor so that OWN may
+ * enable controllers. Returns 0, 1 when the mode is none (reason set), -1. */
+static int v2_move_into_leaf(struct sp_cgroup_root *root, const char *own, const char *name,
+			     struct sp_error *err)
+{
+	char leaf[PATH_MAX];
+	bool created;
+	int others, n;
+
+	others = v2_count_others(own, err);
+	if (others < 0)
+		return -1;
+	if (others > 0) {
+		set_none(root,
+			 "cgroup v2: %s holds %d other processes, so no controller can be "
+			 "enabled below it; run sandpool in a cgroup of its own",
+			 own, others);
+		return 1;
+	}
+	n = snprintf(leaf, sizeof(leaf), "%s/%s%s", own, name, LEAF_SUFFIX);
+	if (n < 0 || (size_t)n >= sizeof(leaf))
+		return sp_error_set(err, ENAMETOOLONG, "leaf cgroup below %s", own);
+	if (make_dir(leaf, true, &created, err) < 0)
+		goto denied;
+	if (v2_move_self(leaf, err) < 0) {
+		if (created)
+			rmdir(leaf);
+		goto denied;
+	}
+	memcpy(root->v2_leaf_dir, leaf, sizeof(leaf));
+	log_info("moved this process into %s (no internal processes in cgroup v2)", leaf);
+	return 0;
+
+denied:
+	if (!is_denied(err->errnum))
+		return -1;
+	set_none(root, "cgroup v2: %s: %s", err->message, strerror(err->errnum));
+	return 1;
+}
+
+/* Undo v2_move_into_leaf, best effort: back into OWN, remove the leaf. */
+static void v2_leave_leaf(struct sp_cgroup_root *root, const char *own)
+{
+	struct sp_error ignored;
+
+	if (root->v2_leaf_dir[0] == '\0')
+		return;
+	if (v2_move_self(own, &ignored) == 0)
+		rmdir(root->v2_leaf_dir);
+	root->v2_leaf_dir[0] = '\0';
+}
+
+/* Enable the controllers in OWN, moving into a leaf if OWN holds only this
+ * process. Returns 0, 1 when the mode is none (reason set), -1. */
+static int v2_enable_own(struct sp_cgroup_root *root, const char *own, const char *name,
+			 struct sp_error *err)
+{
+	unsigned int enabled;
+	int r;
+
+	if (v2_enable(own, &enabled, err) == 0)
+		return 0;
+	if (err->errnum == EBUSY && root->v2_leaf_dir[0] == '\0') {
+		r = v2_move_into_leaf(root, own, name, err);
+		if (r != 0)
+			return r;
+		if (v2_enable(own, &enabled, err) == 0)
+			return 0;
+		v2_leave_leaf(root, own);
+	}
+	if (err->errnum == EBUSY) {
+		set_none(root,
+			 "cgroup v2: %s holds other processes, so no controller can be "
+			 "enabled below it; run sandpool in a cgroup of its own",
+			 own);
+		return 1;
+	}
+	if (is_denied(err->errnum) || err->errnum == EOPNOTSUPP) {
+		set_none(root, "cgroup v2: %s: %s", err->message, strerror(err->errnum));
+		return 1;
+	}
+	return -1;
+}
+
+/* Our own cgroup directory; when this process already lives in the leaf
+ * <own>/<name>-supervisor (an earlier init), its parent. Returns 0, 1 when
+ * the mode is none (reason set), -1. */
+static int v2_own_dir(struct sp_cgroup_root *root, const char *name, char *own, size_t size,
+		      struct sp_error *err)
+{
+	cleanup_free char *proc_cgroup = NULL;
+	cleanup_free char *mountinfo = NULL;
+	char leaf_name[NAME_MAX + 1];
+	char *slash;
+	int r;
+
+	if (read_self(&proc_cgroup, &mountinfo, err) < 0)
+		return -1;
+	r = sp_cgroup_resolve_dir(proc_cgroup, mountinfo, NULL, own, size, err);
+	if (r != 0) {
+		if (r < 0)
+			set_none(root, "cgroup v2: %s", err->message);
+		else
+			set_none(root, "cgroup v2: this process is in no cgroup2 cgroup");
+		return 1;
+	}
+	snprintf(leaf_name, sizeof(leaf_name), "%s%s", name, LEAF_SUFFIX);
+	slash = strrchr(own, '/');
+	if (slash != NULL && strcmp(slash + 1, leaf_name) == 0) {
+		memcpy(root->v2_leaf_dir, own, strlen(own) + 1);
+		*slash = '\0';
+	}
+	return 0;
+}
+
+static void v2_set_flags(struct sp_cgroup_root *root, unsigned int enabled)
+{
+	const char *dir = root->v2_dir;
+
+	root->limits_memory = (enabled & CTRL_MEMORY) && exists_at(dir, "memory.max");
+	root->limits_swap = root->limits_memory && exists_at(dir, "memory.swap.max");
+	root->limits_pids = (enabled & CTRL_PIDS) && exists_at(dir, "pids.max");
+	root->counts_cpu = exists_at(dir, "cpu.stat");
+	root->has_kill = exists_at(dir, "cgroup.kill");
+	root->has_peak = root->limits_memory && exists_at(dir, "memory.peak");
+}
+
+static void v2_set_reason(struct sp_cgroup_root *root)
+{
+	char *r = root->reason;
+	size_t size = sizeof(root->reason);
+
+	snprintf(r, size, "cgroup v2:%s%s%s", root->limits_memory ? " memory" : "",
+		 root->limits_pids ? " pids" : "", root->counts_cpu ? " cpu.stat" : "");
+	if (!root->limits_memory)
+		append_note(r, size, "memory controller not available");
+	else if (!root->limits_swap)
+		append_note(r, size, "no memory.swap.max (swap not limited)");
+	if (!root->limits_pids)
+		append_note(r, size, "pids controller not available");
+	if (root->limits_memory && !root->has_peak)
+		append_note(r, size, "no memory.peak (current usage reported)");
+	if (!root->has_kill)
+		append_note(r, size, "no cgroup.kill");
+	if (root->v2_leaf_dir[0] != '\0')
+		append_note(r, size, "supervisor in %s", root->v2_leaf_dir);
+}
+
+static int v2_root_init(struct sp_cgroup_root *root, const char *name, struct sp_error *err)
+{
+	char own[PATH_MAX];
+	unsigned int enabled = 0;
+	bool created = false;
+	int r;
+
+	r = v2_own_dir(root, name, own, sizeof(own), err);
+	if (r == 0)
+		r = v2_enable_own(root, own, name, err);
+	if (r != 0)
+		return r < 0 ? -1 : 0;
+	if (join(root->v2_dir, sizeof(root->v2_dir), own, name, err) < 0 ||
+	    make_dir(root->v2_dir, true, &created, err) < 0 ||
+	    v2_enable(root->v2_dir, &enabled, err) < 0)
+		goto fail;
+	if (!(enabled & (CTRL_MEMORY | CTRL_PIDS))) {
+		if (created)
+			rmdir(root->v2_dir);
+		set_none(root, "cgroup v2: neither memory nor pids controller available in %s",
+			 own);
+		return 0;
+	}
+	root->mode = SP_CGROUP_V2;
+	v2_set_flags(root, enabled);
+	v2_set_reason(root);
+	log_info("%s", root->reason);
+	return 0;
+
+fail:
+	if (created)
+		rmdir(root->v2_dir);
+	root->v2_dir[0] = '\0';
+	if (!is_denied(err->errnum))
+		return -1;
+	set_none(root, "cgroup v2: %s: %s", err->message, strerror(err->errnum));
+	return 0;
+}
+
+/* ---- root ---- */
+
+int sp_cgroup_root_init(struct sp_cgroup_root *root, const char *name,
+			enum sp_cgroup_request request, struct sp_error *err)
+{
+	struct sp_error local;
+	struct statfs fs;
+
+	if (err == NULL)
+		err = &local;
+	memset(root, 0, sizeof(*root));
+	root->mode = SP_CGROUP_NONE;
+	if (!valid_name(name))
+		return sp_error_set(err, EINVAL, "bad cgroup name '%s'", name ? name : "(null)");
+	if (request == SP_CGROUP_FORCE_NONE) {
+		set_none(root, "disabled by request");
+		return 0;
+	}
+	if (statfs(CGROUP_MOUNT, &fs) < 0) {
+		set_none(root, "statfs %s: %s", CGROUP_MOUNT, strerror(errno));
+		return 0;
+	}
+	if (fs.f_type == CGROUP2_SUPER_MAGIC)
+		return v2_root_init(root, name, err);
+	if (fs.f_type == TMPFS_MAGIC)
+		return v1_root_init(root, name, err);
+	set_none(root, "%s is neither cgroup2 nor tmpfs (type 0x%llx)", CGROUP_MOUNT,
+		 (unsigned long long)fs.f_type);
+	return 0;
+}
+
+int sp_cgroup_root_destroy(struct sp_cgroup_root *root, struct sp_error *err)
+{
+	char *dirs[] = {root->v2_dir, root->v1_memory_dir, root->v1_pids_dir, root->v1_cpuacct_dir};
+	struct sp_error local;
+	size_t i;
+
+	if (err == NULL)
+		err = &local;
+	for (i = 0; i < SP_ARRAY_SIZE(dirs); i++) {
+		if (dirs[i][0] == '\0')
+			continue;
+		if (remove_dir(dirs[i], err) < 0)
+			return -1;
+		dirs[i][0] = '\0';
+	}
+	/* The leaf holds this process until it exits; it goes when empty. */
+	if (root->v2_leaf_dir[0] != '\0') {
+		if (rmdir(root->v2_leaf_dir) == 0 || errno == ENOENT)
+			root->v2_leaf_dir[0] = '\0';
+		else
+			log_debug("leaving %s in place: %s", root->v2_leaf_dir, strerror(errno));
+	}
+	return 0;
+}
+
+/* ---- jobs ---- */
+
+static uint64_t memory_bytes(const struct sp_limits *limits)
+{
+	const uint64_t max_kb = INT64_MAX / 1024;
+
+	return (limits->memory_kb < max_kb ? limits->memory_kb : max_kb) * 1024;
+}
+
+static int v2_job_limits(const struct sp_cgroup_root *root, const char *dir,
+			 const struct sp_limits *limits, struct sp_error *err)
+{
+	if (root->limits_memory) {
+		if (limits->memory_kb > 0 &&
+		    write_u64_at(dir, "memory.max", memory_bytes(limits), err) < 0)
+			return -1;
+		if (root->limits_swap && write_at(dir, "memory.swap.max", "0", err) < 0)
+			return -1;
+		/* an OOM kill takes the whole job, not one process of it */
+		if (exists_at(dir, "memory.oom.group") &&
+		    write_at(dir, "memory.oom.group", "1", err) < 0)
+			return -1;
+	}
+	if (root->limits_pids && limits->processes > 0 &&
+	    write_u64_at(dir, "pids.max", limits->processes, err) < 0)
+		return -1;
+	return 0;
+}
+
+static int v2_job_create(struct sp_cgroup_job *job, const char *name,
+			 const struct sp_limits *limits, struct sp_error *err)
+{
+	char dir[PATH_MAX];
+	bool created = false;
+
+	if (join(dir, sizeof(dir), job->root->v2_dir, name, err) < 0 ||
+	    make_dir(dir, false, &created, err) < 0 ||
+	    v2_job_limits(job->root, dir, limits, err) < 0)
+		goto fail;
+	memcpy(job->v2_dir, dir, sizeof(dir));
+	return 0;
+
+fail:
+	if (created)
+		rmdir(dir);
+	return -1;
+}
+
+/* memsw (memory + swap) may never be below limit_in_bytes: when the kernel
+ * refuses the first write, the other order works. */
+static int v1_set_memory(const char *dir, uint64_t bytes, bool memsw, struct sp_error *err)
+{
+	if (write_u64_at(dir, "memory.limit_in_bytes", bytes, err) == 0)
+		return memsw ? write_u64_at(dir, "memory.memsw.limit_in_bytes", bytes, err) : 0;
+	if (!memsw || err->errnum != EINVAL)
+		return -1;
+	if (write_u64_at(dir, "memory.memsw.limit_in_bytes", bytes, err) < 0)
+		return -1;
+	return write_u64_at(dir, "memory.limit_in_bytes", bytes, err);
+}
+
+static int v1_job_limits(struct sp_cgroup_job *job, const struct sp_limits *limits,
+			 struct sp_error *err)
+{
+	const struct sp_cgroup_root *root = job->root;
+	const char *mem = job->v1_memory_dir;
+	const char *pids = job->v1_pids_dir;
+
+	if (root->limits_memory && mem[0] != '\0') {
+		/* a parent's oom_kill_disable would be inherited: tasks would hang */
+		if (write_at(mem, "memory.oom_control", "0", err) < 0)
+			return -1;
+		if (limits->memory_kb > 0 &&
+		    v1_set_memory(mem, memory_bytes(limits), root->limits_swap, err) < 0)
+			return -1;
+	}
+	if (root->limits_pids && pids[0] != '\0' && limits->processes > 0 &&
+	    write_u64_at(pids, "pids.max", limits->processes, err) < 0)
+		return -1;
+	return 0;
+}
+
+/* Whether dirs[i] is one of dirs[0..i) (co-mounted hierarchies). */
+static bool same_as_earlier(char *const dirs[], size_t i)
+{
+	size_t j;
+
+	for (j = 0; j < i; j++)
+		if (dirs[j][0] != '\0' && strcmp(dirs[j], dirs[i]) == 0)
+			return true;
+	return false;
+}
+
+static int v1_job_create(struct sp_cgroup_job *job, const char *name,
+			 const struct sp_limits *limits, struct sp_error *err)
+{
+	const char *parents[V1_COUNT] = V1_DIRS(job->root);
+	char *dirs[V1_COUNT] = V1_DIRS(job);
+	bool created[V1_COUNT] = {false};
+	size_t i;
+
+	for (i = 0; i < V1_COUNT; i++) {
+		if (parents[i][0] == '\0')
+			continue;
+		if (join(dirs[i], PATH_MAX, parents[i], name, err) < 0)
+			goto fail;
+		if (!same_as_earlier(dirs, i) && make_dir(dirs[i], false, &created[i], err) < 0)
+			goto fail;
+	}
+	if (v1_job_limits(job, limits, err) < 0)
+		goto fail;
+	return 0;
+
+fail:
+	for (i = V1_COUNT; i-- > 0;)
+		if (created[i])
+			rmdir(dirs[i]);
+	for (i = 0; i < V1_COUNT; i++)
+		dirs[i][0] = '\0';
+	return -1;
+}
+
+int sp_cgroup_job_create(const struct sp_cgroup_root *root, struct sp_cgroup_job *job,
+			 const char *name, const struct sp_limits *limits, struct sp_error *err)
+{
+	static const struct sp_limits unlimited;
+	struct sp_error local;
+
+	if (err == NULL)
+		err = &local;
+	memset(job, 0, sizeof(*job));
+	job->root = root;
+	if (!valid_name(name))
+		return sp_error_set(err, EINVAL, "bad job cgroup name '%s'",
+				    name ? name : "(null)");
+	if (limits == NULL)
+		limits = &unlimited;
+	switch (root->mode) {
+	case SP_CGROUP_V2:
+		return v2_job_create(job, name, limits, err);
+	case SP_CGROUP_V1:
+		return v1_job_create(job, name, limits, err);
+	case SP_CGROUP_NONE:
+		break;
+	}
+	return 0;
+}
+
+int sp_cgroup_job_attach(struct sp_cgroup_job *job, pid_t pid, struct sp_error *err)
+{
+	char *dirs[] = JOB_DIRS(job);
+	char value[32];
+	size_t i;
+
+	snprintf(value, sizeof(value), "%d", (int)pid);
+	for (i = 0; i < SP_ARRAY_SIZE(dirs); i++)
+		if (dirs[i][0] != '\0' && write_at(dirs[i], "cgroup.procs", value, err) < 0)
+			return -1;
+	return 0;
+}
+
+static int v2_usage(struct sp_cgroup_job *job, struct sp_usage *usage, struct sp_error *err)
+{
+	const char *dir = job->v2_dir;
+	const char *memory = job->root->has_peak ? "memory.peak" : "memory.current";
+	uint64_t usec;
+
+	if (read_key_at(dir, "cpu.stat", "usage_usec", &usec, err) < 0 ||
+	    read_u64_at(dir, memory, &usage->memory_bytes, err) < 0 ||
+	    read_key_at(dir, "memory.events", "oom_kill", &usage->oom_kills, err) < 0)
+		return -1;
+	usage->cpu_ns = usec * 1000;
+	return 0;
+}
+
+static int v1_usage(struct sp_cgroup_job *job, struct sp_usage *usage, struct sp_error *err)
+{
+	const char *mem = job->v1_memory_dir;
+	const char *cpu = job->v1_cpuacct_dir;
+
+	if (cpu[0] != '\0' && read_u64_at(cpu, "cpuacct.usage", &usage->cpu_ns, err) < 0)
+		return -1;
+	if (mem[0] == '\0')
+		return 0;
+	if (read_u64_at(mem, "memory.max_usage_in_bytes", &usage->memory_bytes, err) < 0 ||
+	    read_key_at(mem, "memory.oom_control", "oom_kill", &usage->oom_kills, err) < 0)
+		return -1;
+	return 0;
+}
+
+int sp_cgroup_job_usage(struct sp_cgroup_job *job, struct sp_usage *usage, struct sp_error *err)
+{
+	struct sp_error local;
+
+	if (err == NULL)
+		err = &local;
+	memset(usage, 0, sizeof(*usage));
+	if (job->root == NULL)
+		return 0;
+	if (job->root->mode == SP_CGROUP_V2 && job->v2_dir[0] != '\0')
+		return v2_usage(job, usage, err);
+	if (job->root->mode == SP_CGROUP_V1)
+		return v1_usage(job, usage, err);
+	return 0;
+}
+
+int sp_cgroup_job_kill(struct sp_cgroup_job *job, struct sp_error *err)
+{
+	char *dirs[] = JOB_DIRS(job);
+	struct sp_error local;
+	size_t i;
+
+	if (err == NULL)
+		err = &local;
+	if (job->root == NULL)
+		return 0;
+	if (job->v2_dir[0] != '\0')
+		return v2_kill(job->root, job->v2_dir, err);
+	for (i = 0; i < SP_ARRAY_SIZE(dirs); i++)
+		if (dirs[i][0] != '\0' && kill_until_empty(dirs[i], err) < 0)
+			return -1;
+	return 0;
+}
+
+int sp_cgroup_job_destroy(struct sp_cgroup_job *job, struct sp_error *err)
+{
+	char *dirs[] = JOB_DIRS(job);
+	struct sp_error local;
+	size_t i;
+
+	if (err == NULL)
+		err = &local;
+	if (sp_cgroup_job_kill(job, err) < 0)
+		return -1;
+	for (i = 0; i < SP_ARRAY_SIZE(dirs); i++) {
+		if (dirs[i][0] == '\0')
+			continue;
+		if (remove_dir(dirs[i], err) < 0)
+			return -1;
+		dirs[i][0] = '\0';
+	}
+	return 0;
+}

@@ -1,0 +1,383 @@
+"""Integration tests of `sandpool run`: a real sandbox over a real rootfs.
+
+Environment (set by tools/run-tests):
+  SANDPOOL_BIN            the sandpool binary
+  SANDPOOL_ROOTFS         a Debian rootfs with python3 (tools/build-test-rootfs)
+  SANDPOOL_STATIC_ROOTFS  a rootfs of the static hostile programs (make-static-rootfs)
+  SANDPOOL_ID_MAP         auto or single: passed as --id-map
+"""
+
+import json
+import os
+import signal
+import stat
+import subprocess
+import tempfile
+import time
+import unittest
+
+BIN = os.environ.get("SANDPOOL_BIN", "./sandpool")
+ROOTFS = os.environ.get("SANDPOOL_ROOTFS", "")
+STATIC = os.environ.get("SANDPOOL_STATIC_ROOTFS", "")
+ID_MAP = os.environ.get("SANDPOOL_ID_MAP", "auto")
+
+
+def sandpool(*args, timeout=60):
+    """Run sandpool; return (exit status, stdout, stderr)."""
+    try:
+        proc = subprocess.run([BIN, *args], capture_output=True, stdin=subprocess.DEVNULL,
+                              timeout=timeout)
+    except subprocess.TimeoutExpired:
+        raise AssertionError(f"sandpool {' '.join(args)} hung for {timeout} s")
+    return proc.returncode, proc.stdout.decode(), proc.stderr.decode()
+
+
+def sandpool_peak_kb(*args, timeout=60):
+    """Run sandpool under time(1): (stdout, peak resident set in KiB of
+    sandpool and the processes it waited for)."""
+    proc = subprocess.run(["/usr/bin/time", "-f", "%M", BIN, *args], capture_output=True,
+                          stdin=subprocess.DEVNULL, timeout=timeout)
+    return proc.stdout.decode(), int(proc.stderr.decode().splitlines()[-1])
+
+
+def run(*args, rootfs=None, **kw):
+    """sandpool run over ROOTFS; returns the parsed result."""
+    code, out, err = sandpool("run", "--rootfs", rootfs or ROOTFS, "--id-map", ID_MAP,
+                                 *args, **kw)
+    if code not in (0, 1):
+        raise AssertionError(f"sandpool run exited {code}: {err}")
+    lines = out.splitlines()
+    if len(lines) != 1:
+        raise AssertionError(f"expected one line of JSON, got {out!r} (stderr {err!r})")
+    result = json.loads(lines[0])
+    if code == 1:
+        assert result["status"] == "internal_error", result
+    return result
+
+
+def static(*args, **kw):
+    return run(*args, rootfs=STATIC, **kw)
+
+
+def processes_named(name):
+    """Host pids whose command name is NAME."""
+    found = []
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            with open(f"/proc/{pid}/comm") as f:
+                if f.read().strip() == name:
+                    found.append(int(pid))
+        except OSError:
+            pass
+    return found
+
+
+def cgroup_mode():
+    return run("--", "/bin/true")["cgroup"]
+
+
+class Basics(unittest.TestCase):
+    def test_python_hello(self):
+        r = run("--", "python3", "-c", "print('Hello World!')")
+        self.assertEqual(r["status"], "ok", r)
+        self.assertEqual(r["stdout"], "Hello World!\n")
+        self.assertEqual(r["stderr"], "")
+        self.assertEqual(r["exit_code"], 0)
+        self.assertIsNone(r["signal"])
+        self.assertFalse(r["truncated"])
+        self.assertGreater(r["wall_ms"], 0)
+
+    def test_stdin_sum(self):
+        with tempfile.NamedTemporaryFile("w", suffix=".in") as f:
+            f.write("17 25\n")
+            f.flush()
+            os.chmod(f.name, 0o644)
+            r = run("--stdin", f.name, "--", "python3", "-c",
+                    "print(sum(map(int, input().split())))")
+        self.assertEqual(r["status"], "ok", r)
+        self.assertEqual(r["stdout"], "42\n")
+
+    def test_stderr_and_exit_code(self):
+        r = run("--", "sh", "-c", "echo oops >&2; exit 3")
+        self.assertEqual(r["status"], "runtime_error")
+        self.assertEqual(r["exit_code"], 3)
+        self.assertEqual(r["stderr"], "oops\n")
+
+    def test_clean_environment(self):
+        r = run("--env", "GREETING=hi", "--", "/usr/bin/env")
+        env = sorted(r["stdout"].splitlines())
+        self.assertEqual(env, ["GREETING=hi",
+                               "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"])
+
+    def test_file_copied_into_box(self):
+        with tempfile.TemporaryDirectory() as d:
+            path = os.path.join(d, "main.py")
+            with open(path, "w") as f:
+                f.write("import os\nprint(os.getcwd(), open('main.py').read().count('\\n'))\n")
+            os.chmod(d, 0o755)
+            os.chmod(path, 0o644)
+            r = run("--file", path, "--", "python3", "main.py")
+        self.assertEqual(r["stdout"], "/box 2\n", r)
+
+    def test_signal_is_runtime_error(self):
+        r = run("--", "sh", "-c", "kill -SEGV $$")
+        self.assertEqual(r["status"], "runtime_error")
+        self.assertEqual(r["signal"], signal.SIGSEGV)
+        self.assertIsNone(r["exit_code"])
+
+    def test_missing_command_is_runtime_error(self):
+        r = run("--", "/no/such/program")
+        self.assertEqual(r["status"], "runtime_error", r)
+        self.assertEqual(r["exit_code"], 127)
+        self.assertIn("No such file", r["error"])
+
+    def test_binary_output_is_base64(self):
+        r = run("--", "printf", "\\377\\376ok")
+        self.assertEqual(r["stdout_encoding"], "base64")
+        self.assertEqual(r["stdout"], "//5vaw==")
+
+    def test_box_is_fresh_tmpfs(self):
+        r = run("--", "sh", "-c", "ls -A /box /tmp /dev/shm; stat -f -c %T /box")
+        self.assertEqual(r["stdout"], "/box:\n\n/dev/shm:\n\n/tmp:\ntmpfs\n", r)
+
+
+class Limits(unittest.TestCase):
+    def test_memory_bomb(self):
+        r = static("--memory", "64M", "--", "/bin/memory-bomb")
+        if cgroup_mode() == "none":
+            # rlimit only: the allocation fails inside the program
+            self.assertEqual(r["status"], "runtime_error", r)
+            self.assertIn("malloc failed", r["stdout"])
+        else:
+            self.assertEqual(r["status"], "memory_limit", r)
+            self.assertLessEqual(r["memory_kb"], 64 * 1024 + 1024)
+            self.assertGreater(r["memory_kb"], 32 * 1024)
+
+    def test_python_memory_bomb(self):
+        r = run("--memory", "64M", "--", "python3", "-c", "x = bytearray(200 << 20)")
+        self.assertIn(r["status"], ("memory_limit", "runtime_error"), r)
+        if cgroup_mode() != "none":
+            self.assertEqual(r["status"], "memory_limit", r)
+
+    def test_fork_bomb(self):
+        start = time.monotonic()
+        r = static("--pids", "32", "--wall", "2s", "--cpu", "20s", "--", "/bin/fork-bomb")
+        elapsed = time.monotonic() - start
+        self.assertEqual(r["status"], "time_limit", r)
+        self.assertLess(r["wall_ms"], 2000 + 1500)
+        self.assertLess(elapsed, 15)
+        self.assertEqual(processes_named("fork-bomb"), [])
+
+    def test_thread_bomb(self):
+        r = static("--pids", "32", "--", "/bin/thread-bomb")
+        self.assertEqual(r["status"], "ok", r)
+        threads = int(r["stdout"].split()[0])
+        self.assertLess(threads, 32)
+        self.assertGreater(threads, 0)
+
+    def test_busy_loop(self):
+        r = run("--cpu", "1s", "--wall", "10s", "--", "python3", "-c", "while True: pass")
+        self.assertEqual(r["status"], "time_limit", r)
+        self.assertGreaterEqual(r["cpu_ms"], 900)
+        self.assertLess(r["wall_ms"], 9000)
+
+    def test_cpu_of_all_threads_counts(self):
+        # the main thread only waits: the time is the four workers'
+        r = static("--cpu", "1s", "--wall", "30s", "--", "/bin/cpu-threads")
+        self.assertEqual(r["status"], "time_limit", r)
+        self.assertGreaterEqual(r["cpu_ms"], 1000, r)
+
+    def test_sleep_hits_wall(self):
+        r = run("--wall", "1s", "--", "sleep", "30")
+        self.assertEqual(r["status"], "time_limit", r)
+        self.assertGreaterEqual(r["wall_ms"], 1000)
+        self.assertLess(r["wall_ms"], 3000)
+        self.assertLess(r["cpu_ms"], 500)
+
+    def test_blocked_stdin_read_hits_wall(self):
+        with tempfile.TemporaryDirectory() as d:
+            os.chmod(d, 0o755)
+            fifo = os.path.join(d, "in")
+            os.mkfifo(fifo, 0o666)
+            keep = os.open(fifo, os.O_RDWR)  # a writer that never writes
+            try:
+                r = run("--wall", "1s", "--stdin", fifo, "--", "cat")
+            finally:
+                os.close(keep)
+        self.assertEqual(r["status"], "time_limit", r)
+        self.assertLess(r["wall_ms"], 3000)
+
+    def test_sigstop_is_killed_at_wall(self):
+        r = run("--wall", "1s", "--", "sh", "-c", "kill -STOP $$")
+        self.assertEqual(r["status"], "time_limit", r)
+
+    def test_output_flood(self):
+        out, maxrss_kb = sandpool_peak_kb("run", "--rootfs", STATIC, "--id-map", ID_MAP,
+                                          "--output", "1M", "--", "/bin/flood")
+        r = json.loads(out)
+        self.assertEqual(r["status"], "output_limit", r["status"])
+        self.assertTrue(r["truncated"])
+        self.assertEqual(len(r["stdout"]), 1 << 20)
+        # sandpool keeps at most the limit: its peak stays far below the 8 MB+
+        # that reading everything would take within the wall time
+        self.assertLess(maxrss_kb, 16 * 1024, "sandpool's own memory must stay bounded")
+
+    def test_file_size_limit(self):
+        r = static("--file-size", "10M", "--", "/bin/write-file")
+        self.assertEqual(r["status"], "output_limit", r)
+        self.assertEqual(r["signal"], signal.SIGXFSZ)
+
+    def test_daemon_does_not_survive(self):
+        r = static("--", "/bin/daemon")
+        self.assertEqual(r["status"], "ok", r)
+        self.assertEqual(r["stdout"], "daemon started\n")
+        self.assertEqual(processes_named("daemon"), [])
+
+    def test_open_files_limit(self):
+        r = run("--open-files", "16", "--", "python3", "-c",
+                "import os\nfds=[]\ntry:\n  while True: fds.append(os.open('/dev/null', 0))\n"
+                "except OSError as e: print(len(fds) + 3, e.errno)")
+        self.assertEqual(r["stdout"], "16 24\n", r)
+
+
+class Isolation(unittest.TestCase):
+    def test_hostname(self):
+        r = run("--", "hostname")
+        self.assertEqual(r["stdout"], "sandpool\n")
+
+    def test_low_pid_and_no_host_process(self):
+        r = run("--", "sh", "-c", "echo $$; ls /proc | grep -c '^[0-9]'")
+        pid, count = r["stdout"].split()
+        self.assertLessEqual(int(pid), 3)
+        self.assertLessEqual(int(count), 4, r)
+
+    def test_only_loopback(self):
+        r = run("--", "cat", "/proc/net/dev")
+        ifaces = [line.split(":")[0].strip() for line in r["stdout"].splitlines()[2:]]
+        self.assertEqual(ifaces, ["lo"])
+        r = run("--", "python3", "-c",
+                "import socket\ns=socket.socket()\ns.bind(('127.0.0.1',0))\ns.listen()\n"
+                "c=socket.create_connection(s.getsockname())\nprint('lo works')")
+        self.assertEqual(r["stdout"], "lo works\n", r)
+
+    def test_host_canary_invisible(self):
+        with tempfile.NamedTemporaryFile("w", prefix="sandpool-canary-", dir="/tmp") as f:
+            f.write("secret")
+            f.flush()
+            os.chmod(f.name, 0o644)
+            r = run("--", "sh", "-c", f"cat {f.name}; ls -A /tmp; ls /home")
+        self.assertNotIn("secret", r["stdout"])
+        self.assertIn("No such file", r["stderr"])
+        self.assertNotIn("sandpool-canary", r["stdout"])
+
+    def test_proc_sys_read_only(self):
+        r = run("--", "sh", "-c", "echo 1 > /proc/sys/kernel/ns_last_pid")
+        self.assertEqual(r["status"], "runtime_error")
+        self.assertRegex(r["stderr"], "Read-only|Permission denied")
+
+    def test_no_sys(self):
+        r = run("--", "sh", "-c", "ls -A /sys | wc -l")
+        self.assertEqual(r["stdout"], "0\n")
+
+    def test_dangerous_syscalls_refused(self):
+        r = static("--", "/bin/probe-syscalls")
+        self.assertEqual(r["status"], "ok", r["stdout"])
+        self.assertIn("0 allowed", r["stdout"])
+
+    def test_file_system_escapes_refused(self):
+        r = static("--", "/bin/probe-fs")
+        self.assertEqual(r["status"], "ok", r["stdout"])
+
+    def test_no_privileges(self):
+        r = static("--", "/bin/probe-privs")
+        self.assertEqual(r["status"], "ok", r["stdout"])
+        for cap in ("CapEff", "CapPrm", "CapBnd", "CapAmb", "CapInh"):
+            self.assertIn(f"{cap}:\t0000000000000000", r["stdout"])
+        self.assertIn("NoNewPrivs:\t1", r["stdout"])
+
+    def test_setuid_root_binary_gains_nothing(self):
+        path = os.path.join(STATIC, "bin/probe-privs-setuid")
+        if not os.path.exists(path) or not os.stat(path).st_mode & stat.S_ISUID:
+            self.skipTest("static rootfs has no setuid-root probe (made only as root)")
+        r = static("--", "/bin/probe-privs-setuid")
+        self.assertEqual(r["status"], "ok", r["stdout"])
+        uid = r["stdout"].split()[1]
+        self.assertIn(f"uid {uid} euid {uid} suid {uid}", r["stdout"])
+
+    def test_only_stdio_open(self):
+        r = static("--", "/bin/probe-fds")
+        self.assertEqual(r["stdout"], "fd 0\nfd 1\nfd 2\n", r)
+
+    def test_32bit_syscall_killed(self):
+        bare = subprocess.run([os.path.join(STATIC, "bin/int80")], capture_output=True)
+        r = static("--", "/bin/int80")
+        if bare.returncode == -signal.SIGSEGV:
+            # this kernel has no 32-bit entry: int 0x80 faults before seccomp
+            self.assertEqual(r["signal"], signal.SIGSEGV, r)
+        else:
+            self.assertEqual(r["status"], "syscall_blocked", r)
+            self.assertEqual(r["signal"], signal.SIGSYS)
+
+    def test_jobs_do_not_share_tmp(self):
+        first = run("--", "sh", "-c", "echo left > /tmp/leftover; echo x > /dev/shm/y")
+        self.assertEqual(first["status"], "ok", first)
+        r = run("--", "sh", "-c", "ls -A /tmp /dev/shm")
+        self.assertNotIn("leftover", r["stdout"])
+        self.assertNotIn("y", r["stdout"].split())
+
+
+class BadInput(unittest.TestCase):
+    def expect_usage_error(self, *args, mention=None):
+        code, out, err = sandpool("run", *args)
+        self.assertEqual(code, 2, (args, out, err))
+        self.assertEqual(out, "")
+        self.assertTrue(err.startswith("sandpool run: "), err)
+        if mention:
+            self.assertIn(mention, err)
+
+    def test_missing_rootfs(self):
+        self.expect_usage_error("--rootfs", "/no/such/dir", "--", "true", mention="/no/such/dir")
+
+    def test_rootfs_required(self):
+        self.expect_usage_error("--", "true", mention="--rootfs")
+
+    def test_missing_command(self):
+        self.expect_usage_error("--rootfs", ROOTFS, mention="no command")
+
+    def test_bad_limits(self):
+        for flag, value in (("--memory", "0"), ("--memory", "-5M"), ("--memory", "99999T"),
+                            ("--memory", "lots"), ("--cpu", "0"), ("--cpu", "1fortnight"),
+                            ("--wall", "-1s"), ("--pids", "0"), ("--pids", "1e9"),
+                            ("--output", "nan"), ("--file-size", "inf"), ("--wall", "2h")):
+            with self.subTest(flag=flag, value=value):
+                self.expect_usage_error("--rootfs", ROOTFS, flag, value, "--", "true",
+                                        mention=flag)
+
+    def test_unknown_flag(self):
+        code, out, err = sandpool("run", "--frobnicate", "--rootfs", ROOTFS, "--", "true")
+        self.assertEqual(code, 2)
+        self.assertIn("frobnicate", err)
+
+    def test_unknown_subcommand(self):
+        code, out, err = sandpool("explode")
+        self.assertEqual(code, 2)
+        self.assertIn("unknown command", err)
+
+    def test_rootfs_without_mount_points(self):
+        with tempfile.TemporaryDirectory() as d:
+            os.chmod(d, 0o755)
+            self.expect_usage_error("--rootfs", d, "--", "true", mention="/proc")
+
+    def test_check(self):
+        code, out, err = sandpool("check", "--json")
+        self.assertEqual(code, 0, err)
+        report = json.loads(out)
+        self.assertIn(report["cgroup"], ("v1", "v2", "none"))
+        self.assertTrue(report["user_namespaces"]["available"])
+        self.assertIn("memory", report["limits"])
+
+
+if __name__ == "__main__":
+    unittest.main()
