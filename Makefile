@@ -45,7 +45,8 @@ $(LIBSANDBOX): $(SANDBOX_OBJ)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -c -o $@ $<
+	@echo "  CC      $<"
+	@$(CC) $(CFLAGS) -c -o $@ $<
 
 $(BUILD)/tests/unit/%: tests/unit/%.c $(LIBSANDBOX) $(filter-out $(BUILD)/server/main.o,$(SERVER_OBJ))
 	@mkdir -p $(dir $@)

@@ -7,7 +7,7 @@
  * cgroup v2 forbids enabling controllers in a cgroup that holds processes
  * (the "no internal processes" rule; only the root cgroup is exempt). When
  * <own> holds this process and nothing else, the process moves itself into
- * the leaf <own>/<name>-supervisor and tries again; when other processes are
+ * the leaf <own>/sandpool-supervisor and tries again; when other processes are
  * there, the mode is none with a reason. A later sp_cgroup_root_init that
  * finds the process already in its leaf treats the leaf's parent as <own>.
  */
@@ -31,8 +31,10 @@
 #include "cleanup.h"
 #include "log.h"
 
-#define CGROUP_MOUNT  "/sys/fs/cgroup"
-#define LEAF_SUFFIX   "-supervisor"
+#define CGROUP_MOUNT "/sys/fs/cgroup"
+/* One leaf for every sandpool process of a cgroup: a fixed name, so that
+ * runs one after the other reuse it instead of leaving one leaf each. */
+#define LEAF_NAME     "sandpool-supervisor"
 #define EMPTY_WAIT_MS 5000 /* how long a kill may take to empty a cgroup */
 #define RMDIR_TRIES   20   /* about 150 ms of retries on EBUSY */
 
@@ -97,8 +99,7 @@ static bool is_denied(int errnum)
 static bool valid_name(const char *name)
 {
 	return name != NULL && name[0] != '\0' && strchr(name, '/') == NULL &&
-	       strcmp(name, ".") != 0 && strcmp(name, "..") != 0 &&
-	       strlen(name) + strlen(LEAF_SUFFIX) <= NAME_MAX;
+	       strcmp(name, ".") != 0 && strcmp(name, "..") != 0 && strlen(name) <= NAME_MAX;
 }
 
 static int join(char *out, size_t size, const char *dir, const char *name, struct sp_error *err)
@@ -767,10 +768,9 @@ static int v2_move_self(const char *dir, struct sp_error *err)
 	return write_at(dir, "cgroup.procs", pid, err);
 }
 
-/* Move this process out of OWN into <own>/<name>-supervisor so that OWN may
+/* Move this process out of OWN into <own>/sandpool-supervisor so that OWN may
  * enable controllers. Returns 0, 1 when the mode is none (reason set), -1. */
-static int v2_move_into_leaf(struct sp_cgroup_root *root, const char *own, const char *name,
-			     struct sp_error *err)
+static int v2_move_into_leaf(struct sp_cgroup_root *root, const char *own, struct sp_error *err)
 {
 	char leaf[PATH_MAX];
 	bool created;
@@ -786,7 +786,7 @@ static int v2_move_into_leaf(struct sp_cgroup_root *root, const char *own, const
 			 own, others);
 		return 1;
 	}
-	n = snprintf(leaf, sizeof(leaf), "%s/%s%s", own, name, LEAF_SUFFIX);
+	n = snprintf(leaf, sizeof(leaf), "%s/%s", own, LEAF_NAME);
 	if (n < 0 || (size_t)n >= sizeof(leaf))
 		return sp_error_set(err, ENAMETOOLONG, "leaf cgroup below %s", own);
 	if (make_dir(leaf, true, &created, err) < 0)
@@ -821,8 +821,7 @@ static void v2_leave_leaf(struct sp_cgroup_root *root, const char *own)
 
 /* Enable the controllers in OWN, moving into a leaf if OWN holds only this
  * process. Returns 0, 1 when the mode is none (reason set), -1. */
-static int v2_enable_own(struct sp_cgroup_root *root, const char *own, const char *name,
-			 struct sp_error *err)
+static int v2_enable_own(struct sp_cgroup_root *root, const char *own, struct sp_error *err)
 {
 	unsigned int enabled;
 	int r;
@@ -830,7 +829,7 @@ static int v2_enable_own(struct sp_cgroup_root *root, const char *own, const cha
 	if (v2_enable(own, &enabled, err) == 0)
 		return 0;
 	if (err->errnum == EBUSY && root->v2_leaf_dir[0] == '\0') {
-		r = v2_move_into_leaf(root, own, name, err);
+		r = v2_move_into_leaf(root, own, err);
 		if (r != 0)
 			return r;
 		if (v2_enable(own, &enabled, err) == 0)
@@ -852,14 +851,12 @@ static int v2_enable_own(struct sp_cgroup_root *root, const char *own, const cha
 }
 
 /* Our own cgroup directory; when this process already lives in the leaf
- * <own>/<name>-supervisor (an earlier init), its parent. Returns 0, 1 when
+ * <own>/sandpool-supervisor (an earlier init), its parent. Returns 0, 1 when
  * the mode is none (reason set), -1. */
-static int v2_own_dir(struct sp_cgroup_root *root, const char *name, char *own, size_t size,
-		      struct sp_error *err)
+static int v2_own_dir(struct sp_cgroup_root *root, char *own, size_t size, struct sp_error *err)
 {
 	cleanup_free char *proc_cgroup = NULL;
 	cleanup_free char *mountinfo = NULL;
-	char leaf_name[NAME_MAX + 1];
 	char *slash;
 	int r;
 
@@ -873,9 +870,8 @@ static int v2_own_dir(struct sp_cgroup_root *root, const char *name, char *own, 
 			set_none(root, "cgroup v2: this process is in no cgroup2 cgroup");
 		return 1;
 	}
-	snprintf(leaf_name, sizeof(leaf_name), "%s%s", name, LEAF_SUFFIX);
 	slash = strrchr(own, '/');
-	if (slash != NULL && strcmp(slash + 1, leaf_name) == 0) {
+	if (slash != NULL && strcmp(slash + 1, LEAF_NAME) == 0) {
 		memcpy(root->v2_leaf_dir, own, strlen(own) + 1);
 		*slash = '\0';
 	}
@@ -922,9 +918,9 @@ static int v2_root_init(struct sp_cgroup_root *root, const char *name, struct sp
 	bool created = false;
 	int r;
 
-	r = v2_own_dir(root, name, own, sizeof(own), err);
+	r = v2_own_dir(root, own, sizeof(own), err);
 	if (r == 0)
-		r = v2_enable_own(root, own, name, err);
+		r = v2_enable_own(root, own, err);
 	if (r != 0)
 		return r < 0 ? -1 : 0;
 	if (join(root->v2_dir, sizeof(root->v2_dir), own, name, err) < 0 ||

@@ -552,6 +552,11 @@ static int setup_filter(scmp_filter_ctx ctx, const struct sp_policy *policy, str
 	int rc;
 
 	rc = seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS);
+	if (rc == -EINVAL) {
+		/* kernels before 4.14 kill only the thread */
+		log_warn("seccomp: no SECCOMP_RET_KILL_PROCESS here, foreign ABIs kill the thread");
+		rc = seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_THREAD);
+	}
 	if (rc < 0)
 		return sp_error_set(err, -rc, "seccomp: bad-architecture action");
 	/* A binary tree of syscall numbers instead of a linear list. */

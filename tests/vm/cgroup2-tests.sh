@@ -1,0 +1,446 @@
+#!/bin/sh
+# sandpool's cgroup v2 tests, run as root inside the VM that tools/vm-cgroup2
+# boots (busybox sh; cgroup2 is mounted on /sys/fs/cgroup and nothing else).
+# Prints TAP-style "ok - NAME" / "not ok - NAME" lines, "# ..." notes, and
+# ends with "N passed, M failed"; exits 1 when any test failed.
+#
+# The root part runs sandpool in the root cgroup. The rootless part (tests
+# 2 and 5 again) runs it as uid 1000 over a delegated subtree laid out as
+# systemd lays out user@1000.service: /sys/fs/cgroup/user1000 is chowned to
+# the user with the controllers enabled for its children, the user's shell
+# sits in user1000/shell, and each sandpool run is started in a scope of its
+# own, user1000/run-N, the way `systemd-run --user --scope` starts a command.
+#
+# Internal: `cgroup2-tests.sh --rootless-part` is that part, started by
+# this script through su; it adds its counts to the file $SP_VM_COUNTS.
+
+SANDPOOL=${SANDPOOL:-sandpool}
+ROOTFS=${SANDPOOL_VM_ROOTFS:-/rootfs}
+CG=/sys/fs/cgroup
+USER_CG=$CG/user1000
+RUN_TIMEOUT=120          # seconds before a hung sandpool is killed
+MEM_PEAK_MAX_KB=33792    # 32 MiB limit plus 1 MiB of slack
+SELF=$(readlink -f "$0")
+
+passed=0
+failed=0
+suffix=""
+TMPD=$(mktemp -d /tmp/cgroup2-tests.XXXXXX) || exit 1
+trap 'rm -rf "$TMPD"' EXIT
+
+# ---- reporting ----------------------------------------------------------
+
+note() { echo "# $*"; }
+note_file() { sed 's/^/#   /' "$@"; }
+
+# A test: t_begin NAME; t_need WHAT COMMAND...; t_end.
+t_begin() {
+	T_NAME="$1$suffix"
+	T_WHY=""
+	RUN_JSON=""
+	RUN_RC=""
+	: >"$TMPD/err"
+	: >"$TMPD/notes"
+}
+t_need() {
+	t_what=$1
+	shift
+	"$@" || T_WHY="$T_WHY; $t_what"
+}
+t_note() { echo "$*" >>"$TMPD/notes"; }
+t_end() {
+	if [ -z "$T_WHY" ]; then
+		passed=$((passed + 1))
+		echo "ok - $T_NAME"
+	else
+		failed=$((failed + 1))
+		echo "not ok - $T_NAME"
+		note "failed: ${T_WHY#; }"
+		[ -n "$RUN_RC" ] && note "sandpool exit status: $RUN_RC"
+		[ -n "$RUN_JSON" ] && note "sandpool output: $RUN_JSON"
+		if [ -s "$TMPD/err" ]; then
+			note "sandpool stderr:"
+			head -n 20 "$TMPD/err" | note_file
+		fi
+	fi
+	[ -s "$TMPD/notes" ] && note_file "$TMPD/notes"
+	return 0
+}
+t_skip() {
+	echo "ok - $1$suffix # SKIP $2"
+	passed=$((passed + 1))
+}
+
+# ---- small predicates ---------------------------------------------------
+
+is_int() { case $1 in '' | -* | *[!0-9]*) return 1 ;; esac; }
+eq() { [ "$1" = "$2" ]; }
+ne() { [ "$1" != "$2" ]; }
+ge() { is_int "$1" && [ "$1" -ge "$2" ]; }
+gt() { is_int "$1" && [ "$1" -gt "$2" ]; }
+le() { is_int "$1" && [ "$1" -le "$2" ]; }
+lt() { is_int "$1" && [ "$1" -lt "$2" ]; }
+contains() { case $1 in *"$2"*) return 0 ;; esac; return 1; }
+empty_file() { ! [ -s "$1" ]; }
+
+# Milliseconds since boot.
+now_ms() {
+	read -r up _ </proc/uptime
+	echo $((${up%.*} * 1000 + 1${up#*.} * 10 - 1000))
+}
+
+# ---- JSON (flat objects; no jq in the VM) -------------------------------
+
+# json_str KEY JSON: the value of a string member, still JSON-escaped.
+# Quotes inside JSON strings are escaped, so `"KEY":` after { or , is
+# always a member name, never string content.
+json_str() {
+	printf '%s\n' "$2" |
+		sed -nE 's/.*[{,][[:space:]]*"'"$1"'"[[:space:]]*:[[:space:]]*"(([^"\\]|\\.)*)".*/\1/p' |
+		head -n 1
+}
+# json_val KEY JSON: a number, true, false or null member.
+json_val() {
+	printf '%s\n' "$2" |
+		sed -nE 's/.*[{,][[:space:]]*"'"$1"'"[[:space:]]*:[[:space:]]*(-?[0-9]+(\.[0-9]+)?|true|false|null).*/\1/p' |
+		head -n 1
+}
+
+# sp_run ARGS...: `sandpool run ARGS`, bounded by RUN_TIMEOUT. Sets
+# RUN_RC, RUN_JSON (stdout, lines joined), RUN_MS (elapsed) and the fields
+# ST (status), EXIT, SIG, CPU, WALL, MEM, OUT, ERR, CGMODE, TRUNC.
+sp_run() {
+	t0=$(now_ms)
+	timeout -s KILL "$RUN_TIMEOUT" "$SANDPOOL" run "$@" </dev/null >"$TMPD/out" 2>"$TMPD/err"
+	RUN_RC=$?
+	RUN_MS=$(($(now_ms) - t0))
+	RUN_JSON=$(tr '\n' ' ' <"$TMPD/out" | sed 's/ *$//')
+	ST=$(json_str status "$RUN_JSON")
+	EXIT=$(json_val exit_code "$RUN_JSON")
+	SIG=$(json_val signal "$RUN_JSON")
+	CPU=$(json_val cpu_ms "$RUN_JSON")
+	WALL=$(json_val wall_ms "$RUN_JSON")
+	MEM=$(json_val memory_kb "$RUN_JSON")
+	OUT=$(json_str stdout "$RUN_JSON")
+	ERR=$(json_str stderr "$RUN_JSON")
+	CGMODE=$(json_str cgroup "$RUN_JSON")
+	TRUNC=$(json_val truncated "$RUN_JSON")
+	[ "$RUN_RC" -ne 137 ] || t_note "sandpool was killed after ${RUN_TIMEOUT}s"
+}
+
+# ---- processes and cgroups ---------------------------------------------
+
+# Live (not zombie) processes whose name or command line contains $1, as
+# "pid state comm: cmdline" lines; zombies go to $TMPD/zombies.
+procs_matching() {
+	: >"$TMPD/zombies"
+	for d in /proc/[0-9]*; do
+		p=${d#/proc/}
+		[ "$p" = "$$" ] && continue
+		stat=$(cat "$d/stat" 2>/dev/null) || continue
+		comm=${stat#*(}
+		comm=${comm%)*}
+		state=${stat##*) }
+		state=${state%% *}
+		# busybox timeout's watchdog (ours) carries the job's command line.
+		[ "$comm" = timeout ] && continue
+		cmd=$(tr '\0' ' ' <"$d/cmdline" 2>/dev/null)
+		case "$comm $cmd" in
+		*"$1"*)
+			if [ "$state" = Z ]; then
+				echo "$p $state $comm: $cmd" >>"$TMPD/zombies"
+			else
+				echo "$p $state $comm: $cmd"
+			fi
+			;;
+		esac
+	done
+}
+
+# Processes in another pid namespace than ours: after a `sandpool run` has
+# returned, none of its sandboxes may be left.
+procs_in_other_pidns() {
+	mine=$(readlink /proc/self/ns/pid)
+	for d in /proc/[0-9]*; do
+		ns=$(readlink "$d/ns/pid" 2>/dev/null) || continue
+		[ "$ns" = "$mine" ] && continue
+		stat=$(cat "$d/stat" 2>/dev/null) || continue
+		echo "${d#/proc/} $ns $(tr '\0' ' ' <"$d/cmdline" 2>/dev/null) [$stat]"
+	done
+}
+
+# No process matching $1 and none in another pid namespace.
+no_leftover_procs() {
+	procs_matching "$1" >"$TMPD/left"
+	procs_in_other_pidns >>"$TMPD/left"
+	if [ -s "$TMPD/zombies" ]; then
+		t_note "zombies (not counted):"
+		cat "$TMPD/zombies" >>"$TMPD/notes"
+	fi
+	if [ -s "$TMPD/left" ]; then
+		t_note "processes left after the run:"
+		cat "$TMPD/left" >>"$TMPD/notes"
+		return 1
+	fi
+	return 0
+}
+
+cg_dirs() { find "$1" -type d 2>/dev/null | sort; }
+
+# cg_leftovers BEFORE-LIST DIR: checks the cgroup dirs that appeared under
+# DIR since BEFORE-LIST was taken. sandpool may keep what it made for
+# itself (its parent of job cgroups, a leaf it moved itself into), but no
+# job cgroup. A job cgroup is recognised by its limits (memory.max or
+# pids.max other than "max"), by processes in it, or by numbers: more than
+# MAX_OWN_CGROUPS new dirs after several runs means one per run was left.
+# Lists what remains.
+MAX_OWN_CGROUPS=2
+cg_leftovers() {
+	cg_dirs "$2" >"$TMPD/cg.now"
+	grep -vxF -f "$1" "$TMPD/cg.now" >"$TMPD/cg.new"
+	if ! [ -s "$TMPD/cg.new" ]; then
+		t_note "no new cgroup left under $2"
+		return 0
+	fi
+	bad=0
+	t_note "cgroups left under $2 (memory.max, pids.max, processes):"
+	while read -r d; do
+		mm=$(cat "$d/memory.max" 2>/dev/null || echo -)
+		pm=$(cat "$d/pids.max" 2>/dev/null || echo -)
+		np=$(wc -l <"$d/cgroup.procs" 2>/dev/null || echo 0)
+		t_note "  $d $mm $pm $np"
+		if ! { [ "$mm" = max ] || [ "$mm" = - ]; } || ! { [ "$pm" = max ] || [ "$pm" = - ]; }; then
+			t_note "  ^ has limits set: a job cgroup"
+			bad=1
+		fi
+		if [ "$np" -ne 0 ]; then
+			t_note "  ^ still has processes"
+			bad=1
+		fi
+	done <"$TMPD/cg.new"
+	n=$(wc -l <"$TMPD/cg.new")
+	if [ "$n" -gt "$MAX_OWN_CGROUPS" ]; then
+		t_note "  $n new cgroups, more than the $MAX_OWN_CGROUPS sandpool may keep for itself"
+		bad=1
+	fi
+	[ "$bad" -eq 0 ]
+}
+
+# ---- the tests ----------------------------------------------------------
+
+test_check() {
+	t_begin "sandpool check --json says cgroup v2"
+	timeout -s KILL 60 "$SANDPOOL" check --json </dev/null >"$TMPD/out" 2>"$TMPD/err"
+	RUN_RC=$?
+	RUN_JSON=$(tr '\n' ' ' <"$TMPD/out")
+	t_need "exit status 0" eq "$RUN_RC" 0
+	t_need '"cgroup": "v2"' eq "$(json_str cgroup "$RUN_JSON")" v2
+	timeout -s KILL 60 "$SANDPOOL" check </dev/null >"$TMPD/check.txt" 2>&1
+	t_note "sandpool check:"
+	sed 's/^/  /' "$TMPD/check.txt" >>"$TMPD/notes"
+	t_end
+}
+
+test_hello() {
+	t_begin "hello: echo hi runs, cgroup v2"
+	sp_run --rootfs "$ROOTFS" -- /bin/echo hi
+	t_need "sandpool exit 0" eq "$RUN_RC" 0
+	t_need "status ok" eq "$ST" ok
+	t_need "exit_code 0" eq "$EXIT" 0
+	t_need 'stdout "hi\n"' eq "$OUT" 'hi\n'
+	t_need '"cgroup": "v2"' eq "$CGMODE" v2
+	t_end
+}
+
+test_memory() {
+	t_begin "memory limit: 32M kills a memory bomb, memory.peak counted"
+	if [ -x "$ROOTFS/opt/tests/memory-bomb" ]; then
+		t_note "using /opt/tests/memory-bomb"
+		set -- /opt/tests/memory-bomb
+	else
+		t_note "no memory-bomb program: using a doubling busybox sh string"
+		set -- /bin/sh -c 'x=a; while true; do x=$x$x; done'
+	fi
+	sp_run --rootfs "$ROOTFS" --memory 32M --cpu 30s --wall 60s -- "$@"
+	t_need "sandpool exit 0" eq "$RUN_RC" 0
+	t_need "status memory_limit" eq "$ST" memory_limit
+	t_need "memory_kb > 16000" gt "$MEM" 16000
+	t_need "memory_kb <= $MEM_PEAK_MAX_KB" le "$MEM" "$MEM_PEAK_MAX_KB"
+	t_need '"cgroup": "v2"' eq "$CGMODE" v2
+	t_note "status $ST, memory_kb $MEM, signal $SIG, exit_code $EXIT"
+	t_end
+}
+
+fork_failed() {
+	ne "$ST" ok && return 0
+	case $ERR in
+	*[Ff]ork* | *"Resource temporarily unavailable"* | *"Try again"*) return 0 ;;
+	esac
+	return 1
+}
+
+test_pids() {
+	t_begin "pids limit: 8 stops a fork loop, no sleep left"
+	sp_run --rootfs "$ROOTFS" --pids 8 --cpu 10s --wall 20s -- \
+		/bin/sh -c 'for i in $(seq 1 20); do sleep 5 & done; wait'
+	t_need "sandpool exit 0" eq "$RUN_RC" 0
+	t_need "forks failed (stderr says so, or the status is not ok)" fork_failed
+	t_need "run ends well before 100 s (took ${RUN_MS} ms)" lt "$RUN_MS" 40000
+	t_need "no sleep process left" no_leftover_procs sleep
+	t_note "status $ST, wall_ms $WALL, stderr: $(printf '%s' "$ERR" | cut -c1-200)"
+	t_end
+}
+
+test_cpu() {
+	t_begin "cpu limit: 1s of cpu.stat time stops a busy loop"
+	sp_run --rootfs "$ROOTFS" --cpu 1s --wall 10s -- /bin/sh -c 'while :; do :; done'
+	t_need "sandpool exit 0" eq "$RUN_RC" 0
+	t_need "status time_limit" eq "$ST" time_limit
+	t_need "cpu_ms >= 900" ge "$CPU" 900
+	t_need "wall_ms < 5000" lt "$WALL" 5000
+	t_need '"cgroup": "v2"' eq "$CGMODE" v2
+	t_note "status $ST, cpu_ms $CPU, wall_ms $WALL, run took ${RUN_MS} ms"
+	t_end
+}
+
+test_kill() {
+	t_begin "cgroup.kill: a setsid daemon is gone after the run, no job cgroup left"
+	# The daemon ignores TERM and HUP and leaves the session: only a kill of
+	# the whole cgroup (or pid namespace) ends it.
+	daemon='setsid /bin/sh -c "trap \"\" TERM HUP; while :; do sleep 1; done" & echo started'
+	sp_run --rootfs "$ROOTFS" --wall 10s --cpu 5s -- /bin/sh -c "$daemon"
+	t_need "sandpool exit 0" eq "$RUN_RC" 0
+	t_need 'stdout "started\n"' eq "$OUT" 'started\n'
+	t_need "no daemon left" no_leftover_procs "do sleep 1"
+	t_need "no job cgroup left" cg_leftovers "$TMPD/cg.before" "$CG"
+	t_note "status $ST, wall_ms $WALL, run took ${RUN_MS} ms"
+	t_end
+}
+
+# ---- rootless part ------------------------------------------------------
+
+# Runs in the user's shell cgroup as uid 1000: each sandpool run gets a
+# fresh scope cgroup of its own (made by the user, who owns user1000).
+scope_n=0
+sp_run_in_scope() {
+	scope_n=$((scope_n + 1))
+	scope=$USER_CG/run-$scope_n
+	mkdir "$scope" || {
+		t_note "cannot create $scope"
+		RUN_RC=-1
+		return
+	}
+	SP_SCOPE=$scope
+	# A child shell moves itself into the scope, then becomes sandpool.
+	SANDPOOL_REAL=$SANDPOOL
+	SANDPOOL="$TMPD/in-scope"
+	cat >"$SANDPOOL" <<EOF
+#!/bin/sh
+echo \$\$ >"$scope/cgroup.procs" || exit 126
+exec "$SANDPOOL_REAL" "\$@"
+EOF
+	chmod 0755 "$SANDPOOL"
+	sp_run "$@"
+	SANDPOOL=$SANDPOOL_REAL
+}
+
+# After a run in a scope: nothing but sandpool's own parent under it, then
+# the scope goes away.
+scope_clean() {
+	cg_leftovers "$TMPD/scope.before" "$SP_SCOPE" || return 1
+	find "$SP_SCOPE" -depth -type d -exec rmdir {} \; 2>/dev/null
+	[ ! -d "$SP_SCOPE" ] || {
+		t_note "cannot remove $SP_SCOPE"
+		return 1
+	}
+}
+
+rootless_part() {
+	suffix=" (rootless uid $(id -u))"
+	note "rootless: $(id), in cgroup $(cat /proc/self/cgroup)"
+	note "rootless: unprivileged_userns_clone=$(cat /proc/sys/kernel/unprivileged_userns_clone 2>/dev/null || echo -)"
+
+	t_begin "hello: echo hi runs, cgroup v2"
+	sp_run_in_scope --rootfs "$ROOTFS" -- /bin/echo hi
+	echo "$SP_SCOPE" >"$TMPD/scope.before"
+	t_need "sandpool exit 0" eq "$RUN_RC" 0
+	t_need "status ok" eq "$ST" ok
+	t_need 'stdout "hi\n"' eq "$OUT" 'hi\n'
+	t_need '"cgroup": "v2"' eq "$CGMODE" v2
+	t_need "no job cgroup left in the scope" scope_clean
+	t_end
+
+	t_begin "cpu limit: 1s of cpu.stat time stops a busy loop"
+	sp_run_in_scope --rootfs "$ROOTFS" --cpu 1s --wall 10s -- /bin/sh -c 'while :; do :; done'
+	echo "$SP_SCOPE" >"$TMPD/scope.before"
+	t_need "sandpool exit 0" eq "$RUN_RC" 0
+	t_need "status time_limit" eq "$ST" time_limit
+	t_need "cpu_ms >= 900" ge "$CPU" 900
+	t_need "wall_ms < 5000" lt "$WALL" 5000
+	t_need '"cgroup": "v2"' eq "$CGMODE" v2
+	t_need "no job cgroup left in the scope" scope_clean
+	t_note "status $ST, cpu_ms $CPU, wall_ms $WALL"
+	t_end
+
+	echo "$passed $failed" >>"$SP_VM_COUNTS"
+}
+
+# As root: delegate user1000 to uid 1000 and run the rootless part there.
+run_rootless() {
+	if ! grep -q '^sp:x:1000:' /etc/passwd; then
+		note "rootless part skipped: no user sp (uid 1000) in /etc/passwd"
+		return
+	fi
+	mkdir -p "$USER_CG" || return
+	# What systemd's user@.service delegates (Delegate=pids memory cpu).
+	for c in cpu memory pids; do
+		echo "+$c" >"$USER_CG/cgroup.subtree_control" 2>/dev/null ||
+			note "cannot enable $c in $USER_CG"
+	done
+	mkdir -p "$USER_CG/shell"
+	chown -R 1000:1000 "$USER_CG"
+	note "delegated $USER_CG to uid 1000; controllers for its children: $(cat "$USER_CG/cgroup.subtree_control")"
+	SP_VM_COUNTS=$TMPD/rootless.counts
+	: >"$SP_VM_COUNTS"
+	chown 1000:1000 "$SP_VM_COUNTS" "$TMPD"
+	export SP_VM_COUNTS SANDPOOL SANDPOOL_VM_ROOTFS="$ROOTFS"
+	# Into the shell cgroup as root, then become the user.
+	sh -c 'echo $$ >"$1/shell/cgroup.procs" && exec su -s /bin/sh sp -c "/bin/sh $2 --rootless-part"' \
+		sh "$USER_CG" "$SELF"
+	rc=$?
+	read -r rp rf <"$SP_VM_COUNTS" 2>/dev/null
+	if ! is_int "$rp" || ! is_int "$rf"; then
+		failed=$((failed + 1))
+		echo "not ok - rootless part ran (exit status $rc, no counts)"
+		return
+	fi
+	passed=$((passed + rp))
+	failed=$((failed + rf))
+}
+
+# ---- main ---------------------------------------------------------------
+
+if [ "${1:-}" = "--rootless-part" ]; then
+	rootless_part
+	exit 0
+fi
+
+if ! command -v "$SANDPOOL" >/dev/null 2>&1; then
+	echo "not ok - sandpool binary present ($SANDPOOL not found)"
+	echo "0 passed, 1 failed"
+	exit 1
+fi
+note "$(uname -sr), cgroup controllers: $(cat $CG/cgroup.controllers)"
+note "memory-bomb program: $([ -x "$ROOTFS/opt/tests/memory-bomb" ] && echo present || echo absent)"
+cg_dirs "$CG" >"$TMPD/cg.before"
+
+test_check
+test_hello
+test_memory
+test_pids
+test_cpu
+test_kill
+run_rootless
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
