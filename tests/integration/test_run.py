@@ -188,6 +188,8 @@ class Limits(unittest.TestCase):
         r = static("--cpu", "1s", "--wall", "30s", "--", "/bin/cpu-threads")
         self.assertEqual(r["status"], "time_limit", r)
         self.assertGreaterEqual(r["cpu_ms"], 1000, r)
+        # stopped by the cpu limit, not by the wall clock
+        self.assertLess(r["wall_ms"], 20000, r)
 
     def test_sleep_hits_wall(self):
         r = run("--wall", "1s", "--", "sleep", "30")
@@ -271,6 +273,40 @@ class Isolation(unittest.TestCase):
         self.assertNotIn("secret", r["stdout"])
         self.assertIn("No such file", r["stderr"])
         self.assertNotIn("sandpool-canary", r["stdout"])
+
+    def test_mount_table(self):
+        """Exactly the sandbox's mounts, with the flags of the isolation
+        checklist: nothing of the host's mount table shows through."""
+        r = run("--", "cat", "/proc/self/mountinfo")
+        mounts = {}
+        for line in r["stdout"].splitlines():
+            fields = line.split()
+            sep = fields.index("-")
+            mounts[fields[4]] = (fields[3], set(fields[5].split(",")), fields[sep + 1])
+        masked = [f"/proc/{name}" for name in
+                  ("kcore", "keys", "timer_list", "sched_debug", "latency_stats", "timer_stats",
+                   "kallsyms", "kpagecount", "kpageflags", "kpagecgroup", "sysrq-trigger")
+                  if os.path.exists(f"/proc/{name}")]
+        read_only = [f"/proc/{name}" for name in ("sys", "irq", "bus", "fs", "acpi", "scsi")
+                     if os.path.isdir(f"/proc/{name}")]
+        devices = [f"/dev/{name}" for name in ("null", "zero", "full", "random", "urandom")]
+        expected = {"/", "/proc", "/dev", "/box", "/tmp", "/dev/shm",
+                    *masked, *read_only, *devices}
+        self.assertEqual(set(mounts), expected)
+        self.assertLessEqual({"ro", "nosuid", "nodev"}, mounts["/"][1])
+        self.assertLessEqual({"ro", "nosuid", "nodev", "noexec"}, mounts["/proc"][1])
+        self.assertEqual(mounts["/proc"][2], "proc")
+        for path in read_only:
+            self.assertIn("ro", mounts[path][1], path)
+        for path in masked:
+            self.assertEqual(mounts[path][0], "/null", path)
+        self.assertLessEqual({"ro", "nosuid", "noexec"}, mounts["/dev"][1])
+        for path in devices:
+            self.assertEqual(mounts[path][0], "/" + os.path.basename(path))
+            self.assertLessEqual({"nosuid", "noexec"}, mounts[path][1])
+        for path in ("/box", "/tmp", "/dev/shm"):
+            self.assertEqual(mounts[path][2], "tmpfs", path)
+            self.assertLessEqual({"rw", "nosuid", "nodev"}, mounts[path][1], path)
 
     def test_proc_sys_read_only(self):
         r = run("--", "sh", "-c", "echo 1 > /proc/sys/kernel/ns_last_pid")

@@ -291,6 +291,21 @@ test_pids() {
 	t_end
 }
 
+# This kernel has the 32-bit entry (IA32 emulation), so the filter itself
+# must stop an int 0x80 system call: killed, status syscall_blocked.
+test_int80() {
+	t_begin "seccomp: a 32-bit int 0x80 system call is killed"
+	if ! [ -x "$ROOTFS/opt/tests/int80" ]; then
+		t_skip "seccomp: a 32-bit int 0x80 system call is killed" "no int80 program in /opt/tests"
+		return
+	fi
+	sp_run --rootfs "$ROOTFS" -- /opt/tests/int80
+	t_need "sandpool exit 0" eq "$RUN_RC" 0
+	t_need "status syscall_blocked" eq "$ST" syscall_blocked
+	t_need "signal 31 (SIGSYS)" eq "$SIG" 31
+	t_end
+}
+
 test_cpu() {
 	t_begin "cpu limit: 1s of cpu.stat time stops a busy loop"
 	sp_run --rootfs "$ROOTFS" --cpu 1s --wall 10s -- /bin/sh -c 'while :; do :; done'
@@ -439,6 +454,7 @@ test_hello
 test_memory
 test_pids
 test_cpu
+test_int80
 test_kill
 run_rootless
 
