@@ -7,7 +7,7 @@ BUILD ?= build
 
 CC ?= cc
 PKG_CONFIG ?= pkg-config
-PKGS := libseccomp libcap libnl-3.0 libnl-route-3.0 jansson
+PKGS := libseccomp libcap jansson
 
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS))
 PKG_LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS))
@@ -19,7 +19,19 @@ HARDENING := -O2 -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fstack-clash-prot
 CFLAGS ?= -g
 override CFLAGS += -std=gnu11 $(WARNINGS) $(HARDENING) -D_GNU_SOURCE \
 	-DSANDPOOL_DATADIR=\"$(DATADIR)\" -I. $(PKG_CFLAGS) -MMD -MP
-override LDFLAGS += -pie -Wl,-z,relro,-z,now,-z,noexecstack
+override LDFLAGS += -Wl,-z,relro,-z,now,-z,noexecstack
+
+# sandpool itself is a static PIE: no dynamic loading at start, and fewer
+# mappings to copy when a cell forks a step (about 5 ms of every cold run
+# here). STATIC=0 links it against the shared libraries instead.
+STATIC ?= 1
+ifeq ($(STATIC),1)
+SANDPOOL_LDFLAGS := -static-pie
+SANDPOOL_LIBS := $(shell $(PKG_CONFIG) --static --libs $(PKGS))
+else
+SANDPOOL_LDFLAGS := -pie
+SANDPOOL_LIBS := $(PKG_LIBS)
+endif
 
 SANDBOX_SRC := $(sort $(wildcard sandbox/*.c))
 SERVER_SRC := $(sort $(wildcard server/*.c))
@@ -37,11 +49,12 @@ SECURITY_BIN := $(SECURITY_SRC:%.c=$(BUILD)/%)
 all: sandpool
 
 sandpool: $(SERVER_OBJ) $(LIBSANDBOX)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(SERVER_OBJ) $(LIBSANDBOX) $(PKG_LIBS)
+	@echo "  LD      $@"
+	@$(CC) $(CFLAGS) $(LDFLAGS) $(SANDPOOL_LDFLAGS) -o $@ $(SERVER_OBJ) $(LIBSANDBOX) $(SANDPOOL_LIBS)
 
 $(LIBSANDBOX): $(SANDBOX_OBJ)
 	@mkdir -p $(dir $@)
-	$(AR) rcs $@ $^
+	@$(AR) rcs $@ $^
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -50,13 +63,15 @@ $(BUILD)/%.o: %.c
 
 $(BUILD)/tests/unit/%: tests/unit/%.c $(LIBSANDBOX) $(filter-out $(BUILD)/server/main.o,$(SERVER_OBJ))
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(filter-out $(BUILD)/server/main.o,$(SERVER_OBJ)) \
+	@echo "  LD      $@"
+	@$(CC) $(CFLAGS) $(LDFLAGS) -pie -o $@ $< $(filter-out $(BUILD)/server/main.o,$(SERVER_OBJ)) \
 		$(LIBSANDBOX) $(PKG_LIBS) $(shell $(PKG_CONFIG) --libs cmocka)
 
 # Hostile programs: static, so that they run in any rootfs.
 $(BUILD)/tests/security/%: tests/security/%.c
 	@mkdir -p $(dir $@)
-	$(CC) -O1 -g -static -D_GNU_SOURCE -Wall -Wextra -Werror -o $@ $< -lpthread
+	@echo "  CC      $@"
+	@$(CC) -O1 -g -static -D_GNU_SOURCE -Wall -Wextra -Werror -o $@ $< -lpthread
 
 tests-build: sandpool $(UNIT_BIN) $(SECURITY_BIN)
 

@@ -1,4 +1,4 @@
-/* Network namespace: only loopback, brought up with libnl-route. */
+/* Network namespace: only loopback, brought up by ioctl. */
 #ifndef SANDPOOL_NETNS_H
 #define SANDPOOL_NETNS_H
 

@@ -3,7 +3,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
-#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -69,21 +68,40 @@ int sp_subid_lookup(const char *file, const char *name, unsigned long id, unsign
 	return 0;
 }
 
+/* The login name of UID from /etc/passwd ("" when it has none there). Read
+ * directly: sandpool is linked statically and uses no NSS module. */
+static void user_name(uid_t uid, char *name, size_t size)
+{
+	cleanup_fclose FILE *f = fopen("/etc/passwd", "re");
+	char line[1024];
+
+	name[0] = '\0';
+	while (f != NULL && fgets(line, sizeof(line), f) != NULL) {
+		char *user = strtok(line, ":");
+		char *id;
+
+		if (user == NULL || strtok(NULL, ":") == NULL || (id = strtok(NULL, ":")) == NULL)
+			continue;
+		if (strtoul(id, NULL, 10) == uid) {
+			snprintf(name, size, "%s", user);
+			return;
+		}
+	}
+}
+
 static int plan_subid(struct sp_idmap *map, struct sp_error *err)
 {
-	struct passwd *pw = getpwuid(map->outer_uid);
-	struct group *gr = getgrgid(map->outer_gid);
 	unsigned long start, count;
+	char name[256];
 	int found;
 
-	found = sp_subid_lookup("/etc/subuid", pw ? pw->pw_name : "", map->outer_uid, &start,
-				&count, err);
+	user_name(map->outer_uid, name, sizeof(name));
+	found = sp_subid_lookup("/etc/subuid", name, map->outer_uid, &start, &count, err);
 	if (found <= 0)
 		return found;
 	map->sub_uid = start;
 	map->sub_uid_count = count;
-	found = sp_subid_lookup("/etc/subgid", pw ? pw->pw_name : (gr ? gr->gr_name : ""),
-				map->outer_uid, &start, &count, err);
+	found = sp_subid_lookup("/etc/subgid", name, map->outer_uid, &start, &count, err);
 	if (found <= 0)
 		return found;
 	if (access("/usr/bin/newuidmap", X_OK) != 0 || access("/usr/bin/newgidmap", X_OK) != 0)
