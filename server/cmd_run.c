@@ -21,6 +21,7 @@
 #include "sandbox/mount.h"
 #include "sandbox/run.h"
 #include "sandbox/seccomp.h"
+#include "sandbox/seccomp_cache.h"
 #include "units.h"
 
 #define EXIT_USAGE 2
@@ -325,14 +326,17 @@ static int open_session(struct run_session *s, const struct run_options *o, stru
 					.seccomp = &s->seccomp,
 					.tmpfs_kb = o->limits.tmpfs_kb};
 	char policy[PATH_MAX];
+	char cache[PATH_MAX];
 	char name[64];
 
 	if (o->policy_path != NULL)
 		snprintf(policy, sizeof(policy), "%s", o->policy_path);
 	else if (sp_policy_path("default", policy, sizeof(policy), err) < 0)
 		return -1;
-	if (sp_seccomp_compile_file(policy, &s->seccomp, err) < 0)
-		return sp_error_wrap(err, "seccomp policy %s", policy);
+	if (sp_seccomp_load(policy,
+			    sp_cache_dir("seccomp", cache, sizeof(cache)) == 0 ? cache : NULL,
+			    &s->seccomp, err) < 0)
+		return -1;
 	snprintf(name, sizeof(name), "sandpool-run-%d", (int)getpid());
 	if (sp_cgroup_root_init(&s->cgroups, name, o->cgroup, err) < 0)
 		return -1;

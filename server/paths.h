@@ -10,4 +10,9 @@
  * beside the executable (a build tree), then the installed data directory. */
 int sp_policy_path(const char *name, char *buf, size_t size, struct sp_error *err);
 
+/* The cache folder WHAT ("seccomp"), made if missing: /var/cache/sandpool/WHAT
+ * as root, else $XDG_CACHE_HOME/sandpool/WHAT or ~/.cache/sandpool/WHAT;
+ * $SANDPOOL_CACHE_DIR/WHAT when that is set. Returns -1 when there is none. */
+int sp_cache_dir(const char *what, char *buf, size_t size);
+
 #endif
