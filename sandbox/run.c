@@ -19,6 +19,7 @@
 #define CPU_POLL_MIN_MS	    5
 #define CPU_POLL_MAX_MS	    100
 #define DRAIN_AFTER_EXIT_MS 2000
+#define KILL_REPORT_MS	    5000
 
 /* The supervisor's view of a step while it runs. */
 struct monitor {
@@ -28,7 +29,13 @@ struct monitor {
 	struct sp_step_result *res;
 	int out_fd;
 	int err_fd;
+	int in_src;  /* the caller's input, read by the supervisor */
+	int in_pipe; /* write end of the job's stdin */
+	size_t in_len;
+	size_t in_off;
+	char in_buf[READ_CHUNK];
 	uint64_t start_ms;
+	uint64_t kill_ms;
 	uint64_t end_ms;
 	uint64_t output_total;
 	enum sp_kill_reason killed;
@@ -61,6 +68,7 @@ static void send_kill(struct monitor *m, enum sp_kill_reason reason)
 	if (m->killed != SP_KILL_NONE)
 		return;
 	m->killed = reason;
+	m->kill_ms = now_ms();
 	sp_channel_send(m->cell->sock, SP_MSG_KILL, NULL, 0, NULL, 0, 0, NULL);
 	if (m->job != NULL)
 		sp_cgroup_job_kill(m->job, NULL);
@@ -149,7 +157,8 @@ static int poll_timeout(struct monitor *m)
 				 ? m->end_ms + DRAIN_AFTER_EXIT_MS - now
 				 : 0);
 	if (m->killed != SP_KILL_NONE)
-		return -1;
+		return (int)(m->kill_ms + KILL_REPORT_MS > now ? m->kill_ms + KILL_REPORT_MS - now
+							       : 0);
 	if (m->limits->wall_ms)
 		wait = m->start_ms + m->limits->wall_ms > now
 			   ? m->start_ms + m->limits->wall_ms - now
@@ -173,42 +182,107 @@ static void check_wall(struct monitor *m)
 		send_kill(m, SP_KILL_TIME);
 }
 
+static void close_fd(int *fd)
+{
+	if (*fd >= 0) {
+		close(*fd);
+		*fd = -1;
+	}
+}
+
+/* Stop feeding input: the job ended or closed its stdin. */
+static void stop_input(struct monitor *m)
+{
+	close_fd(&m->in_src);
+	close_fd(&m->in_pipe);
+	m->in_len = 0;
+}
+
+/* Move input from the caller's descriptor to the job's pipe, as far as the
+ * pipe takes it now. */
+static int feed_input(struct monitor *m, bool readable, bool writable, struct sp_error *err)
+{
+	if (readable && m->in_len == 0 && m->in_src >= 0) {
+		ssize_t n = read(m->in_src, m->in_buf, sizeof(m->in_buf));
+
+		if (n < 0 && errno != EAGAIN && errno != EINTR)
+			return sp_error_set(err, errno, "read the input");
+		if (n == 0)
+			close_fd(&m->in_src);
+		if (n > 0) {
+			m->in_len = (size_t)n;
+			m->in_off = 0;
+			writable = true;
+		}
+	}
+	if (writable && m->in_len > 0) {
+		ssize_t n = write(m->in_pipe, m->in_buf + m->in_off, m->in_len);
+
+		if (n < 0 && errno == EPIPE) {
+			stop_input(m);
+			return 0;
+		}
+		if (n > 0) {
+			m->in_off += (size_t)n;
+			m->in_len -= (size_t)n;
+		}
+	}
+	if (m->in_src < 0 && m->in_len == 0)
+		close_fd(&m->in_pipe);
+	return 0;
+}
+
+static bool kill_unanswered(struct monitor *m)
+{
+	return !m->exited && m->killed != SP_KILL_NONE && now_ms() >= m->kill_ms + KILL_REPORT_MS;
+}
+
 /* Poll the control socket and both pipes until the step is over and its
  * output is read (or the pipes stay open too long after it ended). */
 static int monitor_loop(struct monitor *m, struct sp_error *err)
 {
 	while (!m->exited || m->out_fd >= 0 || m->err_fd >= 0) {
-		struct pollfd fds[3] = {
+		struct pollfd fds[5] = {
 		    {.fd = m->exited ? -1 : m->cell->sock, .events = POLLIN},
 		    {.fd = m->out_fd, .events = POLLIN},
 		    {.fd = m->err_fd, .events = POLLIN},
+		    {.fd = m->in_len == 0 ? m->in_src : -1, .events = POLLIN},
+		    {.fd = m->in_len > 0 ? m->in_pipe : -1, .events = POLLOUT},
 		};
 		int timeout = poll_timeout(m);
-		int n = poll(fds, 3, timeout);
+		int n = poll(fds, 5, timeout);
 
 		if (n < 0 && errno != EINTR)
 			return sp_error_set(err, errno, "poll");
 		if (n == 0 && m->exited)
 			break;
+		if (kill_unanswered(m))
+			return sp_error_set(err, ETIMEDOUT,
+					    "the cell did not report the killed step");
 		if ((fds[1].revents && drain(m, &m->out_fd, &m->res->out) < 0) ||
 		    (fds[2].revents && drain(m, &m->err_fd, &m->res->err) < 0))
 			return sp_error_set(err, ENOMEM, "keep the output");
+		if ((fds[3].revents || fds[4].revents) &&
+		    feed_input(m, fds[3].revents != 0, fds[4].revents != 0, err) < 0)
+			return -1;
 		if (fds[0].revents && take_exit(m, err) < 0)
 			return -1;
+		if (m->exited)
+			stop_input(m);
 		check_wall(m);
 		check_cpu(m);
 	}
 	return 0;
 }
 
-static int start_step(struct monitor *m, const struct sp_step_request *req, int out_w, int err_w,
-		      struct sp_error *err)
+static int start_step(struct monitor *m, const struct sp_step_request *req, int in_r, int out_w,
+		      int err_w, struct sp_error *err)
 {
 	union {
 		struct sp_step_wire wire;
 		char bytes[SP_CHANNEL_PAYLOAD_MAX];
 	} buf;
-	int fds[3] = {req->stdin_fd, out_w, err_w};
+	int fds[3] = {in_r, out_w, err_w};
 	ssize_t len = sp_step_pack(&buf.wire, sizeof(buf), req->argv, req->envp, &req->limits, err);
 	struct sp_msg msg;
 	pid_t pid = 0;
@@ -265,38 +339,49 @@ static void decide(struct monitor *m, const struct sp_usage *usage)
 	m->res->status = sp_verdict_decide(&in);
 }
 
-static int make_pipes(int out[2], int errp[2], struct sp_error *err)
+/* The job's stdin, stdout and stderr: pipes whose supervisor ends do not
+ * block. fds[i][0] is the read end. */
+static int make_pipes(int fds[3][2], struct sp_error *err)
 {
-	if (pipe2(out, O_CLOEXEC) < 0)
-		return sp_error_set(err, errno, "pipe");
-	if (pipe2(errp, O_CLOEXEC) < 0) {
-		close(out[0]);
-		close(out[1]);
-		return sp_error_set(err, errno, "pipe");
+	for (int i = 0; i < 3; i++) {
+		if (pipe2(fds[i], O_CLOEXEC) < 0) {
+			while (i-- > 0) {
+				close(fds[i][0]);
+				close(fds[i][1]);
+			}
+			return sp_error_set(err, errno, "pipe");
+		}
 	}
-	fcntl(out[0], F_SETFL, O_NONBLOCK);
-	fcntl(errp[0], F_SETFL, O_NONBLOCK);
+	fcntl(fds[0][1], F_SETFL, O_NONBLOCK);
+	fcntl(fds[1][0], F_SETFL, O_NONBLOCK);
+	fcntl(fds[2][0], F_SETFL, O_NONBLOCK);
 	return 0;
 }
 
 static int run_monitored(struct monitor *m, const struct sp_step_request *req, struct sp_error *err)
 {
-	int out[2], errp[2];
+	int pipes[3][2];
 	int rc;
 
-	if (make_pipes(out, errp, err) < 0)
+	if (make_pipes(pipes, err) < 0)
 		return -1;
-	m->out_fd = out[0];
-	m->err_fd = errp[0];
-	rc = start_step(m, req, out[1], errp[1], err);
-	close(out[1]);
-	close(errp[1]);
+	m->in_pipe = pipes[0][1];
+	m->out_fd = pipes[1][0];
+	m->err_fd = pipes[2][0];
+	m->in_src = req->stdin_fd >= 0 ? dup(req->stdin_fd) : -1;
+	if (m->in_src >= 0)
+		fcntl(m->in_src, F_SETFD, FD_CLOEXEC);
+	else
+		close_fd(&m->in_pipe);
+	rc = start_step(m, req, pipes[0][0], pipes[1][1], pipes[2][1], err);
+	close(pipes[0][0]);
+	close(pipes[1][1]);
+	close(pipes[2][1]);
 	if (rc == 0)
 		rc = monitor_loop(m, err);
-	if (m->out_fd >= 0)
-		close(m->out_fd);
-	if (m->err_fd >= 0)
-		close(m->err_fd);
+	stop_input(m);
+	close_fd(&m->out_fd);
+	close_fd(&m->err_fd);
 	return rc;
 }
 
@@ -305,7 +390,13 @@ int sp_run_step(struct sp_cell *cell, const struct sp_cgroup_root *cgroups,
 {
 	struct sp_cgroup_job job;
 	struct sp_usage usage = {0};
-	struct monitor m = {.cell = cell, .limits = &req->limits, .res = res};
+	struct monitor m = {.cell = cell,
+			    .limits = &req->limits,
+			    .res = res,
+			    .out_fd = -1,
+			    .err_fd = -1,
+			    .in_src = -1,
+			    .in_pipe = -1};
 	struct sp_error err = {0};
 	char name[64];
 	int rc;

@@ -22,7 +22,10 @@ struct sp_step_request {
 	char *const *argv;
 	char *const *envp;
 	struct sp_limits limits;
-	int stdin_fd; /* given to the job as its fd 0 */
+	/* What the job reads on fd 0: the supervisor reads this descriptor and
+	 * copies it into a pipe, so that no host file ever enters the sandbox.
+	 * -1 for empty input. The caller ignores SIGPIPE. */
+	int stdin_fd;
 };
 
 struct sp_step_result {

@@ -5,6 +5,7 @@
 #include <getopt.h>
 #include <jansson.h>
 #include <libgen.h>
+#include <signal.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -303,8 +304,15 @@ static int check_inputs(const struct run_options *o)
 			return -1;
 		}
 	}
-	if (o->stdin_path != NULL && access(o->stdin_path, R_OK) < 0) {
+	if (o->stdin_path == NULL)
+		return 0;
+	if (access(o->stdin_path, R_OK) < 0 || stat(o->stdin_path, &st) < 0) {
 		fprintf(stderr, "sandpool run: --stdin %s: %s\n", o->stdin_path, strerror(errno));
+		return -1;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		fprintf(stderr, "sandpool run: --stdin %s: a directory is no input\n",
+			o->stdin_path);
 		return -1;
 	}
 	return 0;
@@ -395,11 +403,13 @@ static int run_step(struct run_session *s, const struct run_options *o, struct s
 		    struct sp_error *err)
 {
 	struct sp_step_request req = {.argv = o->argv, .envp = o->env, .limits = o->limits};
-	cleanup_close int in =
-	    open(o->stdin_path ? o->stdin_path : "/dev/null", O_RDONLY | O_CLOEXEC);
+	cleanup_close int in = -1;
 
-	if (in < 0)
-		return sp_error_set(err, errno, "open %s", o->stdin_path);
+	if (o->stdin_path != NULL) {
+		in = open(o->stdin_path, O_RDONLY | O_CLOEXEC);
+		if (in < 0)
+			return sp_error_set(err, errno, "open %s", o->stdin_path);
+	}
 	req.stdin_fd = in;
 	if (copy_files(s, o, err) < 0)
 		return -1;
@@ -415,6 +425,9 @@ int sp_cmd_run(int argc, char **argv)
 	struct sp_error err = {0};
 	int rc;
 
+	/* The job's stdin is a pipe the supervisor writes: a job that closes it
+	 * must not kill sandpool. */
+	signal(SIGPIPE, SIG_IGN);
 	if (parse_args(&options, argc, argv) < 0) {
 		fprintf(stderr, "Try 'sandpool run --help'.\n");
 		return EXIT_USAGE;

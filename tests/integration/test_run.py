@@ -99,6 +99,33 @@ class Basics(unittest.TestCase):
         self.assertEqual(r["status"], "ok", r)
         self.assertEqual(r["stdout"], "42\n")
 
+    def test_large_stdin_streams(self):
+        with tempfile.NamedTemporaryFile(suffix=".in") as f:
+            f.write(os.urandom(5_000_000))
+            f.flush()
+            os.chmod(f.name, 0o644)
+            r = run("--stdin", f.name, "--", "wc", "-c")
+            self.assertEqual(r["stdout"], "5000000\n", r)
+            # a job that reads a little and leaves does not upset sandpool
+            r = run("--stdin", f.name, "--", "sh", "-c", "head -c 10 >/dev/null; echo done")
+            self.assertEqual(r["stdout"], "done\n", r)
+
+    def test_stdin_file_cannot_be_written_through(self):
+        """The job gets a pipe, never the host file: reopening its fd 0 for
+        writing cannot reach the file (it could when the job runs as the
+        file's owner, with a single mapped id)."""
+        with tempfile.TemporaryDirectory() as d:
+            os.chmod(d, 0o755)
+            path = os.path.join(d, "input")
+            with open(path, "w") as f:
+                f.write("original\n")
+            os.chmod(path, 0o644)
+            r = run("--stdin", path, "--", "sh", "-c",
+                    "echo pwned > /proc/self/fd/0; ls -l /proc/self/fd/0")
+            with open(path) as f:
+                self.assertEqual(f.read(), "original\n", r)
+            self.assertIn("pipe:", r["stdout"], r)
+
     def test_stderr_and_exit_code(self):
         r = run("--", "sh", "-c", "echo oops >&2; exit 3")
         self.assertEqual(r["status"], "runtime_error")
@@ -400,6 +427,10 @@ class BadInput(unittest.TestCase):
         code, out, err = sandpool("explode")
         self.assertEqual(code, 2)
         self.assertIn("unknown command", err)
+
+    def test_directory_as_stdin(self):
+        self.expect_usage_error("--rootfs", ROOTFS, "--stdin", "/", "--", "true",
+                                mention="directory")
 
     def test_rootfs_without_mount_points(self):
         with tempfile.TemporaryDirectory() as d:
