@@ -1,6 +1,7 @@
 #include "cmd_run.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <jansson.h>
@@ -137,45 +138,53 @@ static int bad(const char *option, const char *value, const char *expected)
 	return -1;
 }
 
+enum limit_kind { LIMIT_SIZE, LIMIT_DURATION, LIMIT_COUNT };
+
+/* The limit flags: how each is parsed, its bound, and where it goes. */
+static const struct limit_flag {
+	int opt;
+	const char *name;
+	enum limit_kind kind;
+	uint64_t max;
+	size_t offset;
+	const char *expected;
+} limit_flags[] = {
+    {OPT_MEMORY, "memory", LIMIT_SIZE, GIB(64), offsetof(struct sp_limits, memory_kb),
+     "a size such as 256M, at most 64G"},
+    {OPT_CPU, "cpu", LIMIT_DURATION, 3600000, offsetof(struct sp_limits, cpu_ms),
+     "a time such as 2s or 500ms, at most 1h"},
+    {OPT_WALL, "wall", LIMIT_DURATION, 3600000, offsetof(struct sp_limits, wall_ms),
+     "a time such as 5s, at most 1h"},
+    {OPT_PIDS, "pids", LIMIT_COUNT, 65536, offsetof(struct sp_limits, processes),
+     "a count from 1 to 65536"},
+    {OPT_OUTPUT, "output", LIMIT_SIZE, MIB(256), offsetof(struct sp_limits, output_kb),
+     "a size such as 1M, at most 256M"},
+    {OPT_FILE_SIZE, "file-size", LIMIT_SIZE, GIB(64), offsetof(struct sp_limits, file_kb),
+     "a size such as 10M, at most 64G"},
+    {OPT_OPEN_FILES, "open-files", LIMIT_COUNT, 1048576, offsetof(struct sp_limits, open_files),
+     "a count from 1 to 1048576"},
+    {OPT_STACK, "stack", LIMIT_SIZE, GIB(1), offsetof(struct sp_limits, stack_kb),
+     "a size such as 8M, at most 1G"},
+    {OPT_TMPFS, "tmpfs", LIMIT_SIZE, GIB(64), offsetof(struct sp_limits, tmpfs_kb),
+     "a size such as 64M, at most 64G"},
+};
+
 static int parse_limit(int opt, const char *value, struct sp_limits *l)
 {
-	switch (opt) {
-	case OPT_MEMORY:
-		return sp_parse_size_kb(value, GIB(64), &l->memory_kb) < 0
-			   ? bad("memory", value, "a size such as 256M, at most 64G")
-			   : 0;
-	case OPT_CPU:
-		return sp_parse_duration_ms(value, 3600000, &l->cpu_ms) < 0
-			   ? bad("cpu", value, "a time such as 2s or 500ms, at most 1h")
-			   : 0;
-	case OPT_WALL:
-		return sp_parse_duration_ms(value, 3600000, &l->wall_ms) < 0
-			   ? bad("wall", value, "a time such as 5s, at most 1h")
-			   : 0;
-	case OPT_PIDS:
-		return sp_parse_count(value, 65536, &l->processes) < 0
-			   ? bad("pids", value, "a count from 1 to 65536")
-			   : 0;
-	case OPT_OUTPUT:
-		return sp_parse_size_kb(value, MIB(256), &l->output_kb) < 0
-			   ? bad("output", value, "a size such as 1M, at most 256M")
-			   : 0;
-	case OPT_FILE_SIZE:
-		return sp_parse_size_kb(value, GIB(64), &l->file_kb) < 0
-			   ? bad("file-size", value, "a size such as 10M, at most 64G")
-			   : 0;
-	case OPT_OPEN_FILES:
-		return sp_parse_count(value, 1048576, &l->open_files) < 0
-			   ? bad("open-files", value, "a count from 1 to 1048576")
-			   : 0;
-	case OPT_STACK:
-		return sp_parse_size_kb(value, GIB(1), &l->stack_kb) < 0
-			   ? bad("stack", value, "a size such as 8M, at most 1G")
-			   : 0;
-	case OPT_TMPFS:
-		return sp_parse_size_kb(value, GIB(64), &l->tmpfs_kb) < 0
-			   ? bad("tmpfs", value, "a size such as 64M, at most 64G")
-			   : 0;
+	for (size_t i = 0; i < SP_ARRAY_SIZE(limit_flags); i++) {
+		const struct limit_flag *f = &limit_flags[i];
+		uint64_t *field = (uint64_t *)(void *)((char *)l + f->offset);
+		int rc;
+
+		if (f->opt != opt)
+			continue;
+		if (f->kind == LIMIT_SIZE)
+			rc = sp_parse_size_kb(value, f->max, field);
+		else if (f->kind == LIMIT_DURATION)
+			rc = sp_parse_duration_ms(value, f->max, field);
+		else
+			rc = sp_parse_count(value, f->max, field);
+		return rc < 0 ? bad(f->name, value, f->expected) : 0;
 	}
 	return -1;
 }
