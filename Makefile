@@ -18,7 +18,7 @@ HARDENING := -O2 -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fstack-clash-prot
 	-fcf-protection -fPIE
 CFLAGS ?= -g
 override CFLAGS += -std=gnu11 $(WARNINGS) $(HARDENING) -D_GNU_SOURCE \
-	-DSANDPOOL_DATADIR=\"$(DATADIR)\" -I. $(PKG_CFLAGS) -MMD -MP
+	-I. -I$(BUILD) $(PKG_CFLAGS) -MMD -MP
 override LDFLAGS += -Wl,-z,relro,-z,now,-z,noexecstack
 
 # sandpool itself is a static PIE: no dynamic loading at start, and fewer
@@ -44,7 +44,7 @@ UNIT_BIN := $(UNIT_SRC:%.c=$(BUILD)/%)
 SECURITY_SRC := $(sort $(wildcard tests/security/*.c))
 SECURITY_BIN := $(SECURITY_SRC:%.c=$(BUILD)/%)
 
-.PHONY: all tests-build test test-unit test-integration test-vm install clean format format-check bench
+.PHONY: FORCE all tests-build test test-unit test-integration test-vm install clean format format-check bench
 
 all: sandpool
 
@@ -55,6 +55,15 @@ sandpool: $(SERVER_OBJ) $(LIBSANDBOX)
 $(LIBSANDBOX): $(SANDBOX_OBJ)
 	@mkdir -p $(dir $@)
 	@$(AR) rcs $@ $^
+
+# Settings compiled in. Rewritten only when they change, so that
+# `make install PREFIX=...` rebuilds what depends on them.
+$(BUILD)/config.h: FORCE
+	@mkdir -p $(dir $@)
+	@printf '#define SANDPOOL_DATADIR "%s"\n' '$(DATADIR)' >$@.tmp
+	@cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@
+
+$(BUILD)/server/paths.o: $(BUILD)/config.h
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -102,5 +111,7 @@ format-check:
 
 clean:
 	rm -rf $(BUILD) sandpool
+
+FORCE:
 
 -include $(SANDBOX_OBJ:.o=.d) $(SERVER_OBJ:.o=.d)

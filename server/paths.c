@@ -9,9 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#ifndef SANDPOOL_DATADIR
-#define SANDPOOL_DATADIR "/usr/local/share/sandpool"
-#endif
+#include "config.h"
 
 static int try_path(char *buf, size_t size, const char *dir, const char *name)
 {
@@ -24,7 +22,7 @@ int sp_policy_path(const char *name, char *buf, size_t size, struct sp_error *er
 {
 	const char *env = getenv("SANDPOOL_POLICY_DIR");
 	char exe[PATH_MAX];
-	char dir[PATH_MAX + 16];
+	char dir[PATH_MAX + 64];
 	ssize_t n;
 
 	if (env != NULL && *env != '\0') {
@@ -35,7 +33,11 @@ int sp_policy_path(const char *name, char *buf, size_t size, struct sp_error *er
 	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
 	if (n > 0) {
 		exe[n] = '\0';
-		snprintf(dir, sizeof(dir), "%s/policies", dirname(exe));
+		dirname(exe);
+		snprintf(dir, sizeof(dir), "%s/policies", exe);
+		if (try_path(buf, size, dir, name))
+			return 0;
+		snprintf(dir, sizeof(dir), "%s/../share/sandpool/policies", exe);
 		if (try_path(buf, size, dir, name))
 			return 0;
 	}

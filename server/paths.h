@@ -7,7 +7,8 @@
 #include "sandbox/error.h"
 
 /* The path of policy NAME ("default"): $SANDPOOL_POLICY_DIR, then policies/
- * beside the executable (a build tree), then the installed data directory. */
+ * beside the executable (a build tree), then ../share/sandpool/policies from
+ * it (an installed tree, wherever it was put), then the data directory. */
 int sp_policy_path(const char *name, char *buf, size_t size, struct sp_error *err);
 
 /* The cache folder WHAT ("seccomp"), made if missing: /var/cache/sandpool/WHAT
