@@ -274,12 +274,24 @@ static int parse_args(struct run_options *o, int argc, char **argv)
 	o->hostname = "sandpool";
 	o->env[o->env_count++] = (char *)default_path;
 	optind = 1;
+	opterr = 0;
 	while ((opt = getopt_long(argc, argv, "+", long_options, NULL)) != -1) {
 		if (opt == OPT_HELP) {
 			usage(stdout);
 			exit(0);
 		}
-		if (opt == '?' || parse_option(o, opt, optarg) < 0)
+		if (opt == '?' || opt == ':') {
+			if (optopt != 0)
+				fprintf(stderr, "sandpool run: '%s' needs a value\n",
+					argv[optind - 1]);
+			else
+				fprintf(
+				    stderr,
+				    "sandpool run: unknown option '%s' (see sandpool run --help)\n",
+				    argv[optind - 1]);
+			return -1;
+		}
+		if (parse_option(o, opt, optarg) < 0)
 			return -1;
 	}
 	if (o->rootfs == NULL) {
@@ -437,10 +449,8 @@ int sp_cmd_run(int argc, char **argv)
 	/* The job's stdin is a pipe the supervisor writes: a job that closes it
 	 * must not kill sandpool. */
 	signal(SIGPIPE, SIG_IGN);
-	if (parse_args(&options, argc, argv) < 0) {
-		fprintf(stderr, "Try 'sandpool run --help'.\n");
+	if (parse_args(&options, argc, argv) < 0)
 		return EXIT_USAGE;
-	}
 	if (check_inputs(&options) < 0)
 		return EXIT_USAGE;
 	rc = open_session(&session, &options, &err);

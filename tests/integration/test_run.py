@@ -397,6 +397,7 @@ class BadInput(unittest.TestCase):
         self.assertEqual(code, 2, (args, out, err))
         self.assertEqual(out, "")
         self.assertTrue(err.startswith("sandpool run: "), err)
+        self.assertEqual(len(err.splitlines()), 1, err)
         if mention:
             self.assertIn(mention, err)
 
@@ -419,9 +420,11 @@ class BadInput(unittest.TestCase):
                                         mention=flag)
 
     def test_unknown_flag(self):
-        code, out, err = sandpool("run", "--frobnicate", "--rootfs", ROOTFS, "--", "true")
-        self.assertEqual(code, 2)
-        self.assertIn("frobnicate", err)
+        self.expect_usage_error("--frobnicate", "--rootfs", ROOTFS, "--", "true",
+                                mention="unknown option '--frobnicate'")
+
+    def test_flag_without_value(self):
+        self.expect_usage_error("--rootfs", ROOTFS, "--memory", mention="'--memory' needs a value")
 
     def test_unknown_subcommand(self):
         code, out, err = sandpool("explode")
