@@ -7,7 +7,7 @@ BUILD ?= build
 
 CC ?= cc
 PKG_CONFIG ?= pkg-config
-PKGS := libseccomp libcap jansson
+PKGS := libseccomp libcap jansson libarchive nettle
 
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS))
 PKG_LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS))
@@ -27,13 +27,16 @@ override LDFLAGS += -Wl,-z,relro,-z,now,-z,noexecstack
 STATIC ?= 1
 ifeq ($(STATIC),1)
 SANDPOOL_LDFLAGS := -static-pie
-SANDPOOL_LIBS := $(shell $(PKG_CONFIG) --static --libs $(PKGS))
+# Only the tar reader and the gzip and zstd filters of libarchive are used:
+# its other formats' libraries (xml2, acl, lz4...) are never linked in.
+SANDPOOL_LIBS := $(shell $(PKG_CONFIG) --static --libs libseccomp libcap jansson nettle) \
+	-larchive -lzstd -lz
 else
 SANDPOOL_LDFLAGS := -pie
 SANDPOOL_LIBS := $(PKG_LIBS)
 endif
 
-SANDBOX_SRC := $(sort $(wildcard sandbox/*.c))
+SANDBOX_SRC := $(sort $(wildcard sandbox/*.c rootfs/*.c))
 SERVER_SRC := $(sort $(wildcard server/*.c))
 SANDBOX_OBJ := $(SANDBOX_SRC:%.c=$(BUILD)/%.o)
 SERVER_OBJ := $(SERVER_SRC:%.c=$(BUILD)/%.o)
@@ -104,10 +107,10 @@ install: sandpool
 	install -D -m 0644 policies/default.json $(DESTDIR)$(DATADIR)/policies/default.json
 
 format:
-	clang-format -i $(SANDBOX_SRC) $(SERVER_SRC) $(wildcard sandbox/*.h server/*.h) $(UNIT_SRC) $(SECURITY_SRC)
+	clang-format -i $(SANDBOX_SRC) $(SERVER_SRC) $(wildcard sandbox/*.h rootfs/*.h server/*.h) $(UNIT_SRC) $(SECURITY_SRC)
 
 format-check:
-	clang-format --dry-run -Werror $(SANDBOX_SRC) $(SERVER_SRC) $(wildcard sandbox/*.h server/*.h) $(UNIT_SRC) $(SECURITY_SRC)
+	clang-format --dry-run -Werror $(SANDBOX_SRC) $(SERVER_SRC) $(wildcard sandbox/*.h rootfs/*.h server/*.h) $(UNIT_SRC) $(SECURITY_SRC)
 
 clean:
 	rm -rf $(BUILD) sandpool
