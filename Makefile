@@ -104,7 +104,9 @@ bench: sandpool
 
 install: sandpool
 	install -D -m 0755 sandpool $(DESTDIR)$(BINDIR)/sandpool
-	install -D -m 0644 policies/default.json $(DESTDIR)$(DATADIR)/policies/default.json
+	install -d $(DESTDIR)$(DATADIR)/policies $(DESTDIR)$(DATADIR)/languages
+	install -m 0644 policies/*.json $(DESTDIR)$(DATADIR)/policies/
+	install -m 0644 languages/*.json $(DESTDIR)$(DATADIR)/languages/
 
 format:
 	clang-format -i $(SANDBOX_SRC) $(SERVER_SRC) $(wildcard sandbox/*.h rootfs/*.h server/*.h) $(UNIT_SRC) $(SECURITY_SRC)

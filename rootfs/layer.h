@@ -14,12 +14,12 @@ struct sp_layer_options {
 };
 
 struct sp_layer_stats {
-	uint64_t entries;   /* entries written */
-	uint64_t whiteouts; /* .wh. files and opaque markers applied */
-	uint64_t skipped;   /* device nodes and the like left out, with a reason logged */
-	uint64_t bytes;     /* file content bytes written */
-	uint64_t blob_bytes;        /* bytes read from FD: the (compressed) blob */
-	uint8_t blob_sha256[32];    /* sha256 of exactly those bytes */
+	uint64_t entries;	 /* entries written */
+	uint64_t whiteouts;	 /* .wh. files and opaque markers applied */
+	uint64_t skipped;	 /* device nodes and the like left out, with a reason logged */
+	uint64_t bytes;		 /* file content bytes written */
+	uint64_t blob_bytes;	 /* bytes read from FD: the (compressed) blob */
+	uint8_t blob_sha256[32]; /* sha256 of exactly those bytes */
 };
 
 /* Read the layer blob from FD to its end and apply it on top of the tree at
@@ -33,5 +33,10 @@ struct sp_layer_stats {
  * stats->blob_sha256 and blob_bytes with the manifest. */
 int sp_layer_apply(int rootfd, int fd, const struct sp_layer_options *opts,
 		   struct sp_layer_stats *stats, struct sp_error *err);
+
+/* Remove NAME beneath DIRFD and, if it is a directory, everything in it,
+ * never following a symlink. A missing NAME is not an error. Directories
+ * that lack the owner's rwx bits are opened up first (they are going away). */
+int sp_remove_tree_at(int dirfd, const char *name, struct sp_error *err);
 
 #endif

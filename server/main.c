@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "cmd_check.h"
+#include "cmd_image.h"
 #include "cmd_run.h"
 
 #ifndef SANDPOOL_VERSION
@@ -15,6 +16,7 @@ static void usage(FILE *to)
 	      "commands:\n"
 	      "  run      run one command in a fresh sandbox, print the result as JSON\n"
 	      "  check    show what this host supports and which limits are enforced\n"
+	      "  image    import, list, inspect and remove images\n"
 	      "  version  print the version\n"
 	      "'sandpool COMMAND --help' tells more.\n",
 	      to);
@@ -30,6 +32,8 @@ int main(int argc, char **argv)
 		return sp_cmd_run(argc - 1, argv + 1);
 	if (strcmp(argv[1], "check") == 0)
 		return sp_cmd_check(argc - 1, argv + 1);
+	if (strcmp(argv[1], "image") == 0)
+		return sp_cmd_image(argc - 1, argv + 1);
 	if (strcmp(argv[1], "version") == 0 || strcmp(argv[1], "--version") == 0) {
 		printf("sandpool %s\n", SANDPOOL_VERSION);
 		return 0;

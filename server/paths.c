@@ -11,16 +11,23 @@
 
 #include "config.h"
 
+/* DIR/NAME (or DIR alone when NAME is NULL) when it is there to read. */
 static int try_path(char *buf, size_t size, const char *dir, const char *name)
 {
-	if (snprintf(buf, size, "%s/%s.json", dir, name) >= (int)size)
+	int n = name ? snprintf(buf, size, "%s/%s", dir, name) : snprintf(buf, size, "%s", dir);
+
+	if (n < 0 || n >= (int)size)
 		return 0;
 	return access(buf, R_OK) == 0;
 }
 
-int sp_policy_path(const char *name, char *buf, size_t size, struct sp_error *err)
+/* Look for SUBDIR/NAME: in $ENV_VAR (NAME directly in it), beside the
+ * executable (a build tree), in ../share/sandpool from it (an installed
+ * tree, wherever it was put), then in the data directory. */
+static int find_data(const char *env_var, const char *subdir, const char *name, char *buf,
+		     size_t size, struct sp_error *err)
 {
-	const char *env = getenv("SANDPOOL_POLICY_DIR");
+	const char *env = getenv(env_var);
 	char exe[PATH_MAX];
 	char dir[PATH_MAX + 64];
 	ssize_t n;
@@ -28,23 +35,38 @@ int sp_policy_path(const char *name, char *buf, size_t size, struct sp_error *er
 	if (env != NULL && *env != '\0') {
 		if (try_path(buf, size, env, name))
 			return 0;
-		return sp_error_set(err, ENOENT, "no policy %s.json in %s", name, env);
+		return sp_error_set(err, ENOENT, "%s not found in %s (%s)", name ? name : subdir,
+				    env, env_var);
 	}
 	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
 	if (n > 0) {
 		exe[n] = '\0';
 		dirname(exe);
-		snprintf(dir, sizeof(dir), "%s/policies", exe);
+		snprintf(dir, sizeof(dir), "%s/%s", exe, subdir);
 		if (try_path(buf, size, dir, name))
 			return 0;
-		snprintf(dir, sizeof(dir), "%s/../share/sandpool/policies", exe);
+		snprintf(dir, sizeof(dir), "%s/../share/sandpool/%s", exe, subdir);
 		if (try_path(buf, size, dir, name))
 			return 0;
 	}
-	if (try_path(buf, size, SANDPOOL_DATADIR "/policies", name))
+	snprintf(dir, sizeof(dir), "%s/%s", SANDPOOL_DATADIR, subdir);
+	if (try_path(buf, size, dir, name))
 		return 0;
-	return sp_error_set(err, ENOENT,
-			    "no seccomp policy %s.json found (set SANDPOOL_POLICY_DIR)", name);
+	return sp_error_set(err, ENOENT, "no %s%s%s found (set %s)", subdir, name ? "/" : "",
+			    name ? name : "", env_var);
+}
+
+int sp_policy_path(const char *name, char *buf, size_t size, struct sp_error *err)
+{
+	char file[NAME_MAX + 1];
+
+	snprintf(file, sizeof(file), "%s.json", name);
+	return find_data("SANDPOOL_POLICY_DIR", "policies", file, buf, size, err);
+}
+
+int sp_languages_dir(char *buf, size_t size, struct sp_error *err)
+{
+	return find_data("SANDPOOL_LANGUAGES_DIR", "languages", NULL, buf, size, err);
 }
 
 /* mkdir -p, each new folder 0755. */

@@ -11,6 +11,10 @@
  * it (an installed tree, wherever it was put), then the data directory. */
 int sp_policy_path(const char *name, char *buf, size_t size, struct sp_error *err);
 
+/* The languages folder: $SANDPOOL_LANGUAGES_DIR, then languages/ found the
+ * same way as the policies. */
+int sp_languages_dir(char *buf, size_t size, struct sp_error *err);
+
 /* The cache folder WHAT ("seccomp"), made if missing: /var/cache/sandpool/WHAT
  * as root, else $XDG_CACHE_HOME/sandpool/WHAT or ~/.cache/sandpool/WHAT;
  * $SANDPOOL_CACHE_DIR/WHAT when that is set. Returns -1 when there is none. */

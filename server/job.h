@@ -1,0 +1,57 @@
+/* A job: files into /box, then the compile step (when the language has
+ * one) and the run step, in one cell. */
+#ifndef SANDPOOL_JOB_H
+#define SANDPOOL_JOB_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "language.h"
+#include "sandbox/cell.h"
+#include "sandbox/cgroup.h"
+#include "sandbox/run.h"
+
+struct sp_job_file {
+	const char *name; /* in /box */
+	int fd;		  /* its content, read from the start */
+	mode_t mode;
+};
+
+struct sp_job_spec {
+	const struct sp_language *language; /* NULL: ARGV is the only step */
+	char *const *argv;		    /* the run command without a language */
+	char *const *envp;
+	struct sp_limits limits;
+	struct sp_limits compile_limits;
+	const struct sp_job_file *files;
+	size_t file_count;
+	int stdin_fd; /* the run step's input, -1 for none */
+};
+
+struct sp_job_result {
+	enum sp_status status;
+	bool compiled; /* a compile step ran */
+	bool ran;      /* the run step ran */
+	struct sp_step_result compile;
+	struct sp_step_result run;
+	struct sp_error error; /* a failure of the job outside its steps */
+};
+
+/* Run SPEC in CELL. Returns 0 when the cell may be used again, -1 when it
+ * must be destroyed; the result tells what happened either way. */
+int sp_job_run(struct sp_cell *cell, const struct sp_cgroup_root *cgroups,
+	       const struct sp_job_spec *spec, struct sp_job_result *res);
+
+/* {"status", "language", "version", "compile": {...}|null, "run": {...}|null,
+ * "stdout", "stderr", "error"}. */
+json_t *sp_job_result_to_json(const struct sp_job_result *res, const struct sp_language *language);
+
+void sp_job_result_free(struct sp_job_result *res);
+
+/* "KEY=VALUE" lists merged in order, a later KEY replacing an earlier one.
+ * Returns a NULL-terminated vector of pointers into the lists (free() the
+ * vector only), or NULL when out of memory. */
+char **sp_env_merge(const char *const *const *lists, size_t count);
+
+#endif
