@@ -9,7 +9,7 @@
 #include "limits.h"
 
 /* Set core 0, fsize, nofile, stack, cpu, and (when the cgroup does not limit
- * them) address space and process count. */
+ * them) data size with an address space backstop, and process count. */
 int sp_rlimit_in_child(const struct sp_limits *limits, bool cgroup_memory, bool cgroup_pids,
 		       struct sp_error *err);
 

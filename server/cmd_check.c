@@ -86,9 +86,10 @@ static json_t *enforced_limits(const struct sp_cgroup_root *cg)
 {
 	json_t *obj = json_object();
 
-	json_object_set_new(
-	    obj, "memory",
-	    limit(cg->limits_memory ? "cgroup (whole job)" : "rlimit (address space per process)"));
+	json_object_set_new(obj, "memory",
+			    limit(cg->limits_memory
+				      ? "cgroup (whole job)"
+				      : "rlimit (private memory per process, approximate)"));
 	json_object_set_new(
 	    obj, "swap",
 	    limit(cg->limits_swap ? "cgroup (none allowed)" : "not limited separately"));

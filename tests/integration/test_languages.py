@@ -1,0 +1,87 @@
+"""Every default language compiles (when it does) and runs its samples.
+
+Environment (set by tools/run-tests):
+  SANDPOOL_BIN        the sandpool binary
+  SANDPOOL_STATE_DIR  the image store holding the default images
+  SANDPOOL_LANGUAGES  tests/languages (the samples)
+  SANDPOOL_ID_MAP     auto or single
+"""
+
+import json
+import os
+import subprocess
+import tempfile
+import unittest
+
+BIN = os.environ.get("SANDPOOL_BIN", "./sandpool")
+STATE = os.environ.get("SANDPOOL_STATE_DIR", "")
+SAMPLES = os.environ.get("SANDPOOL_LANGUAGES", "tests/languages")
+ID_MAP = os.environ.get("SANDPOOL_ID_MAP", "auto")
+LANGUAGES = ("python", "c", "cpp", "java", "javascript", "go", "rust", "bash")
+
+
+def sample(language, kind):
+    folder = os.path.join(SAMPLES, language)
+    for name in sorted(os.listdir(folder)):
+        if name.startswith(kind + ".") and not name.endswith((".in", ".out")):
+            return os.path.join(folder, name)
+    raise AssertionError(f"no {kind} sample for {language} in {folder}")
+
+
+def run_language(language, source, stdin=None):
+    args = [BIN, "run", "--id-map", ID_MAP, "--language", language, "--source", source]
+    if STATE:
+        args += ["--state-dir", STATE]
+    with tempfile.NamedTemporaryFile("w", suffix=".in") as f:
+        if stdin is not None:
+            f.write(stdin)
+            f.flush()
+            os.chmod(f.name, 0o644)
+            args += ["--stdin", f.name]
+        proc = subprocess.run(args, capture_output=True, timeout=300)
+    if proc.returncode != 0:
+        raise AssertionError(f"sandpool exited {proc.returncode}: {proc.stderr.decode()}"
+                             f" {proc.stdout.decode()}")
+    return json.loads(proc.stdout)
+
+
+class Languages(unittest.TestCase):
+    def check(self, language, kind, stdin, expected):
+        r = run_language(language, sample(language, kind), stdin)
+        detail = json.dumps(r, indent=1)[:3000]
+        self.assertEqual(r["status"], "ok", detail)
+        self.assertEqual(r["stdout"], expected, detail)
+        self.assertEqual(r["language"], language)
+        self.assertEqual(r["run"]["exit_code"], 0, detail)
+
+    def test_hello(self):
+        for language in LANGUAGES:
+            with self.subTest(language=language):
+                self.check(language, "hello", None, "Hello, World!\n")
+
+    def test_sum_of_stdin(self):
+        for language in LANGUAGES:
+            with self.subTest(language=language):
+                self.check(language, "sum", "17 25\n", "42\n")
+
+    def test_compile_error(self):
+        with tempfile.TemporaryDirectory() as d:
+            os.chmod(d, 0o755)
+            path = os.path.join(d, "broken.c")
+            with open(path, "w") as f:
+                f.write("int main(void) { return nope; }\n")
+            os.chmod(path, 0o644)
+            r = run_language("c", path)
+        self.assertEqual(r["status"], "compile_error", r)
+        self.assertIn("nope", r["compile"]["stderr"])
+        self.assertIsNone(r["run"])
+
+    def test_unknown_language(self):
+        proc = subprocess.run([BIN, "run", "--language", "cobol", "--source",
+                               os.path.abspath(__file__)], capture_output=True)
+        self.assertEqual(proc.returncode, 2)
+        self.assertIn("unknown language 'cobol'", proc.stderr.decode())
+
+
+if __name__ == "__main__":
+    unittest.main()
