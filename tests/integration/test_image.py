@@ -221,6 +221,17 @@ class Import(ImageCase):
         self.assertTrue(os.path.isdir(os.path.join(self.state, "images/envimg/rootfs")))
 
     @unittest.skipUnless(os.path.exists(ml.BUSYBOX), "no static busybox")
+    def test_pull_image_from_a_local_oci_source(self):
+        tool = os.environ.get("SANDPOOL_PULL_IMAGE", "")
+        if not tool:
+            self.skipTest("SANDPOOL_PULL_IMAGE (tools/pull-image) not given")
+        src = self.layout([ml.Image(ml.standard_layers(), tag="v1")])
+        env = dict(os.environ, SANDPOOL=BIN)
+        proc = subprocess.run([tool, f"oci:{src}:v1", "pulled", "--state-dir", self.state],
+                              capture_output=True, env=env, timeout=300)
+        self.assertEqual(proc.returncode, 0, proc.stderr.decode())
+        self.check_standard_tree(os.path.join(self.state, "images", "pulled", "rootfs"))
+
     def test_imported_image_runs(self):
         src = self.layout([ml.Image(ml.standard_layers(), tag="v1")])
         root = self.import_ok("bb", src)
