@@ -645,11 +645,14 @@ static int entry_written(struct layer_ctx *ctx, const struct layer_entry *e)
 
 /* ---- entry types ---- */
 
-static int archive_errnum(struct archive *a)
+/* libarchive reports a bad format as EILSEQ and other trouble of its own as
+ * -1: those are not system errors. Only a real errno goes into the error;
+ * the message says the rest. */
+static int archive_system_errno(struct archive *a)
 {
-	int errnum = archive_errno(a);
+	int e = archive_errno(a);
 
-	return errnum > 0 ? errnum : EIO;
+	return e == EILSEQ || e <= 0 ? 0 : e;
 }
 
 static int copy_data(struct layer_ctx *ctx, const struct layer_entry *e, int fd)
@@ -663,7 +666,7 @@ static int copy_data(struct layer_ctx *ctx, const struct layer_entry *e, int fd)
 		if (r == ARCHIVE_EOF)
 			break;
 		if (r < ARCHIVE_WARN)
-			return sp_error_set(ctx->err, archive_errnum(ctx->archive),
+			return sp_error_set(ctx->err, archive_system_errno(ctx->archive),
 					    "layer entry '%s': %s", e->name,
 					    archive_error_string(ctx->archive));
 		if (write_all_at(fd, data, size, (off_t)offset) < 0)
@@ -1055,7 +1058,7 @@ static int archive_fail(struct layer_ctx *ctx, const char *what)
 {
 	const char *msg = archive_error_string(ctx->archive);
 
-	return sp_error_set(ctx->err, archive_errnum(ctx->archive), "%s: %s", what,
+	return sp_error_set(ctx->err, archive_system_errno(ctx->archive), "%s: %s", what,
 			    msg ? msg : "unknown error");
 }
 

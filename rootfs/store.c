@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <search.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -287,14 +288,15 @@ json_t *sp_store_list(const char *state_dir, struct sp_error *err)
 	return list;
 }
 
-/* A fresh folder tmp/PREFIX-XXXXXX: its name into NAME. */
+/* A fresh folder tmp/PREFIX-PID-XXXXXX: its name into NAME. The pid tells
+ * a later run whether the process that made it is still there. */
 static int make_temp(const char *state_dir, const char *prefix, char *name, size_t size,
 		     struct sp_error *err)
 {
 	char path[PATH_MAX];
 	const char *base;
 
-	if (snprintf(path, sizeof(path), "%s/tmp/%s-XXXXXX", state_dir, prefix) >=
+	if (snprintf(path, sizeof(path), "%s/tmp/%s-%d-XXXXXX", state_dir, prefix, (int)getpid()) >=
 	    (int)sizeof(path))
 		return sp_error_set(err, ENAMETOOLONG, "temporary directory");
 	if (mkdtemp(path) == NULL)
@@ -311,6 +313,43 @@ static void remove_temp(int tmpfd, const char *name)
 
 	if (name[0] != '\0' && sp_remove_tree_at(tmpfd, name, &err) < 0)
 		log_warn("leftover tmp/%s: %s", name, sp_error_describe(&err, text, sizeof(text)));
+}
+
+/* The pid in a temporary folder's name (PREFIX-PID-XXXXXX), or 0. */
+static pid_t temp_owner(const char *name)
+{
+	const char *dash = strchr(name, '-');
+	char *end;
+	long pid;
+
+	if (dash == NULL)
+		return 0;
+	pid = strtol(dash + 1, &end, 10);
+	return *end == '-' && pid > 0 ? (pid_t)pid : 0;
+}
+
+/* Remove what imports and removals killed halfway left in tmp/: folders
+ * whose maker is gone. */
+static void sweep_temps(int tmpfd)
+{
+	int fd = openat(tmpfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+	struct dirent *e;
+
+	if (d == NULL) {
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	while ((e = readdir(d)) != NULL) {
+		pid_t owner = temp_owner(e->d_name);
+
+		if (owner > 0 && kill(owner, 0) < 0 && errno == ESRCH) {
+			log_info("removing tmp/%s, left by process %d", e->d_name, (int)owner);
+			remove_temp(tmpfd, e->d_name);
+		}
+	}
+	closedir(d);
 }
 
 int sp_store_remove(const char *state_dir, const char *name, struct sp_error *err)
@@ -356,6 +395,7 @@ struct import {
 
 static int make_work(struct import *im, struct sp_error *err)
 {
+	sweep_temps(im->store.tmpfd);
 	if (make_temp(im->state_dir, "import", im->temp, sizeof(im->temp), err) < 0)
 		return -1;
 	im->workfd =
