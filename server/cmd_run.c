@@ -49,6 +49,7 @@ struct run_plan {
 	char policy[PATH_MAX];
 	json_t *image; /* image.json of a store image, or NULL */
 	char **env;    /* merged; points into the lists it came from */
+	char **argv;   /* the command: given, or the image's Entrypoint + Cmd */
 	const char **image_env;
 	struct sp_limits limits;
 	struct sp_limits compile_limits;
@@ -119,6 +120,32 @@ static int resolve_image(struct run_plan *p, const struct sp_run_options *o, con
 	return image_env(p, err);
 }
 
+/* Entrypoint then Cmd of the image, as docker runs them without a command. */
+static int image_command(struct run_plan *p, struct sp_error *err)
+{
+	json_t *config = json_object_get(p->image, "config");
+	json_t *parts[] = {json_object_get(config, "Entrypoint"), json_object_get(config, "Cmd")};
+	size_t n = 0;
+
+	p->argv =
+	    calloc(json_array_size(parts[0]) + json_array_size(parts[1]) + 1, sizeof(*p->argv));
+	if (p->argv == NULL)
+		return sp_error_set(err, ENOMEM, "image command");
+	for (size_t k = 0; k < SP_ARRAY_SIZE(parts); k++) {
+		size_t i;
+		json_t *item;
+
+		json_array_foreach(parts[k], i, item)
+		{
+			if (json_is_string(item))
+				p->argv[n++] = (char *)json_string_value(item);
+		}
+	}
+	if (n == 0)
+		return sp_error_set(err, EINVAL, "no command given, and the image has no Cmd");
+	return 0;
+}
+
 static int resolve_policy(struct run_plan *p, const struct sp_run_options *o, struct sp_error *err)
 {
 	if (o->policy_path != NULL) {
@@ -153,6 +180,8 @@ static int resolve(struct run_plan *p, const struct sp_run_options *o, struct sp
 	}
 	if (image != NULL && resolve_image(p, o, image, err) < 0)
 		return -1;
+	if (o->argv == NULL && o->language == NULL && image_command(p, err) < 0)
+		return -1;
 	if (o->rootfs != NULL)
 		snprintf(p->rootfs, sizeof(p->rootfs), "%s", o->rootfs);
 	p->limits = p->language ? p->language->limits : default_limits;
@@ -166,6 +195,7 @@ static int resolve(struct run_plan *p, const struct sp_run_options *o, struct sp
 static void plan_free(struct run_plan *p)
 {
 	free(p->env);
+	free(p->argv);
 	free(p->image_env);
 	json_decref(p->image);
 	sp_language_set_free(&p->languages);
@@ -350,7 +380,7 @@ static int run_job(struct run_session *s, const struct run_plan *p, const struct
 	struct job_inputs *in = calloc(1, sizeof(*in));
 	struct sp_job_spec spec = {
 	    .language = p->language,
-	    .argv = o->argv,
+	    .argv = o->argv ? o->argv : p->argv,
 	    .envp = p->env,
 	    .limits = p->limits,
 	    .compile_limits = p->compile_limits,

@@ -68,10 +68,11 @@ static const struct option long_options[] = {
 
 static void usage(FILE *to)
 {
-	fputs("usage: sandpool run (--rootfs DIR | --image NAME) [options] -- CMD [ARG...]\n"
+	fputs("usage: sandpool run (--rootfs DIR | --image NAME) [options] [-- CMD [ARG...]]\n"
 	      "       sandpool run --language NAME --source FILE [options]\n"
 	      "  --rootfs DIR       the sandbox's root: a directory\n"
-	      "  --image NAME       the sandbox's root: an image of the store\n"
+	      "  --image NAME       the sandbox's root: an image of the store; without\n"
+	      "                     CMD, the image's Entrypoint and Cmd run\n"
 	      "  --language NAME    compile (if the language does) and run FILE\n"
 	      "  --source FILE      the program, copied to the language's source name\n"
 	      "  --state-dir DIR    the image store (default /var/lib/sandpool as root,\n"
@@ -290,9 +291,10 @@ static int check_combination(struct sp_run_options *o, int argc, char **argv)
 		return usage_error("--rootfs DIR or --image NAME is required");
 	if (o->rootfs != NULL && o->image != NULL)
 		return usage_error("--rootfs and --image exclude each other");
-	if (optind >= argc)
+	if (optind < argc)
+		o->argv = argv + optind;
+	else if (o->image == NULL)
 		return usage_error("no command given (sandpool run --rootfs DIR -- CMD)");
-	o->argv = argv + optind;
 	return 0;
 }
 

@@ -242,6 +242,34 @@ class Import(ImageCase):
         self.assertEqual(result["status"], "ok", result)
         self.assertEqual(result["stdout"], "hello from layer 1\nlayer 3\nnew\n")
 
+    def test_run_by_image_name_with_its_env_and_cmd(self):
+        src = self.layout([ml.Image(ml.standard_layers(), tag="v1")])
+        self.import_ok("bb", src)
+        script = os.path.join(self.base, "script")
+        with open(script, "w") as f:
+            f.write("echo $PATH; cat /etc/motd\n")
+        os.chmod(script, 0o644)
+        # no command: the image's Cmd (/bin/sh) reads the script on stdin
+        code, out, err = sandpool("run", "--state-dir", self.state, "--image", "bb",
+                                  "--id-map", ID_MAP, "--stdin", script)
+        self.assertEqual(code, 0, err)
+        result = json.loads(out)
+        self.assertEqual(result["status"], "ok", result)
+        env_path = [e for e in self.check_record("bb", "oci-layout")["config"]["Env"]
+                    if e.startswith("PATH=")][0][5:]
+        self.assertEqual(result["stdout"], f"{env_path}\nlayer 3\n")
+        code, out, err = sandpool("run", "--state-dir", self.state, "--image", "absent",
+                                  "--", "true")
+        self.assertEqual(code, 2)
+        self.assertIn("no image absent", err)
+
+    def test_leftovers_of_a_killed_import_are_swept(self):
+        dead = os.path.join(self.state, "tmp", "import-999999999-abcdef")
+        os.makedirs(os.path.join(dead, "rootfs", "etc"))
+        src = self.layout([ml.Image(ml.standard_layers(), tag="v1")])
+        self.import_ok("std", src)
+        self.assertEqual(os.listdir(os.path.join(self.state, "tmp")), [])
+
 
 class Store(ImageCase):
     def test_ls_inspect_rm(self):
