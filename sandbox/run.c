@@ -35,6 +35,7 @@ struct monitor {
 	size_t in_off;
 	char in_buf[READ_CHUNK];
 	uint64_t start_ms;
+	uint64_t next_cpu_ms; /* when to read the cpu counter again */
 	uint64_t kill_ms;
 	uint64_t end_ms;
 	uint64_t output_total;
@@ -135,12 +136,31 @@ static int take_exit(struct monitor *m, struct sp_error *err)
 	return 0;
 }
 
+static bool polls_cpu(const struct monitor *m)
+{
+	return m->job != NULL && m->limits->cpu_ms != 0 && m->job->root->counts_cpu;
+}
+
+/* How often the cgroup's cpu counter is read: a quarter of the limit, within
+ * bounds, so that a job overshoots its cpu limit by little. */
+static uint64_t cpu_poll_ms(const struct monitor *m)
+{
+	uint64_t step = m->limits->cpu_ms / 4;
+
+	if (step < CPU_POLL_MIN_MS)
+		return CPU_POLL_MIN_MS;
+	return step > CPU_POLL_MAX_MS ? CPU_POLL_MAX_MS : step;
+}
+
+/* Read the cpu counter when its time has come (not on every output chunk). */
 static void check_cpu(struct monitor *m)
 {
 	struct sp_usage usage;
+	uint64_t now = now_ms();
 
-	if (m->job == NULL || m->limits->cpu_ms == 0 || !m->job->root->counts_cpu)
+	if (!polls_cpu(m) || m->exited || now < m->next_cpu_ms)
 		return;
+	m->next_cpu_ms = now + cpu_poll_ms(m);
 	if (sp_cgroup_job_usage(m->job, &usage, NULL) == 0 &&
 	    usage.cpu_ns / 1000000 >= m->limits->cpu_ms)
 		send_kill(m, SP_KILL_TIME);
@@ -163,15 +183,11 @@ static int poll_timeout(struct monitor *m)
 		wait = m->start_ms + m->limits->wall_ms > now
 			   ? m->start_ms + m->limits->wall_ms - now
 			   : 0;
-	if (m->job != NULL && m->limits->cpu_ms && m->job->root->counts_cpu) {
-		uint64_t step = m->limits->cpu_ms / 4;
+	if (polls_cpu(m)) {
+		uint64_t until_cpu = m->next_cpu_ms > now ? m->next_cpu_ms - now : 0;
 
-		if (step < CPU_POLL_MIN_MS)
-			step = CPU_POLL_MIN_MS;
-		if (step > CPU_POLL_MAX_MS)
-			step = CPU_POLL_MAX_MS;
-		if (step < wait)
-			wait = step;
+		if (until_cpu < wait)
+			wait = until_cpu;
 	}
 	return wait == UINT64_MAX ? -1 : (int)wait;
 }
@@ -307,6 +323,7 @@ static int start_step(struct monitor *m, const struct sp_step_request *req, int 
 	if (sp_channel_send(m->cell->sock, SP_MSG_GO, NULL, 0, NULL, 0, 0, err) < 0)
 		return -1;
 	m->start_ms = now_ms();
+	m->next_cpu_ms = m->start_ms + cpu_poll_ms(m);
 	return 0;
 }
 

@@ -29,18 +29,6 @@
 static const char *const default_env[] = {
     "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", NULL};
 
-static const struct sp_limits default_limits = {
-    .cpu_ms = 2000,
-    .wall_ms = 5000,
-    .memory_kb = 256 * 1024,
-    .processes = 64,
-    .output_kb = 1024,
-    .file_kb = 10 * 1024,
-    .open_files = 256,
-    .stack_kb = 8 * 1024,
-    .tmpfs_kb = 64 * 1024,
-};
-
 /* Everything one `sandpool run` resolved before building a sandbox. */
 struct run_plan {
 	struct sp_language_set languages;
@@ -184,8 +172,8 @@ static int resolve(struct run_plan *p, const struct sp_run_options *o, struct sp
 		return -1;
 	if (o->rootfs != NULL)
 		snprintf(p->rootfs, sizeof(p->rootfs), "%s", o->rootfs);
-	p->limits = p->language ? p->language->limits : default_limits;
-	p->compile_limits = p->language ? p->language->compile_limits : default_limits;
+	p->limits = p->language ? p->language->limits : sp_default_run_limits;
+	p->compile_limits = p->language ? p->language->compile_limits : sp_default_compile_limits;
 	sp_limits_overlay(&p->limits, &o->limits);
 	if (resolve_policy(p, o, err) < 0 || merge_env(p, o, err) < 0)
 		return -1;

@@ -11,8 +11,7 @@
 #include "sandbox/cleanup.h"
 #include "limits_json.h"
 
-/* Defaults under a language's own limits. */
-static const struct sp_limits run_defaults = {
+const struct sp_limits sp_default_run_limits = {
     .cpu_ms = 2000,
     .wall_ms = 5000,
     .memory_kb = 256 * 1024,
@@ -24,7 +23,7 @@ static const struct sp_limits run_defaults = {
     .tmpfs_kb = 64 * 1024,
 };
 
-static const struct sp_limits compile_defaults = {
+const struct sp_limits sp_default_compile_limits = {
     .cpu_ms = 10000,
     .wall_ms = 20000,
     .memory_kb = 512 * 1024,
@@ -175,8 +174,8 @@ static int parse_limits(json_t *doc, const char *file, struct sp_language *lang,
 	json_t *limits = json_object_get(doc, "limits");
 	json_t *compile = json_object_get(doc, "compile_limits");
 
-	lang->limits = run_defaults;
-	lang->compile_limits = compile_defaults;
+	lang->limits = sp_default_run_limits;
+	lang->compile_limits = sp_default_compile_limits;
 	if (limits != NULL && sp_limits_from_json(limits, "limits", &lang->limits, err) < 0)
 		return sp_error_wrap(err, "%s", file);
 	if (compile != NULL &&

@@ -24,6 +24,10 @@ struct sp_language {
 	struct sp_limits compile_limits;
 };
 
+/* The limits of a step when neither a language nor a request sets them. */
+extern const struct sp_limits sp_default_run_limits;
+extern const struct sp_limits sp_default_compile_limits;
+
 struct sp_language_set {
 	struct sp_language *items;
 	size_t count;
