@@ -34,8 +34,6 @@ static int unpack_strings(char **out, uint32_t count, char **cursor, const char 
 int sp_step_unpack(struct sp_step_wire *wire, size_t length, struct sp_step_context *ctx,
 		   struct sp_error *err)
 {
-	static char *argv[SP_STEP_ARGS_MAX + 1];
-	static char *envp[SP_STEP_ARGS_MAX + 1];
 	char *cursor = wire->strings;
 	char *end;
 
@@ -44,11 +42,11 @@ int sp_step_unpack(struct sp_step_wire *wire, size_t length, struct sp_step_cont
 	if (wire->argc == 0 || wire->argc > SP_STEP_ARGS_MAX || wire->envc > SP_STEP_ARGS_MAX)
 		return sp_error_set(err, EBADMSG, "bad argument count in step");
 	end = wire->strings + wire->strings_length;
-	if (unpack_strings(argv, wire->argc, &cursor, end, err) < 0 ||
-	    unpack_strings(envp, wire->envc, &cursor, end, err) < 0)
+	if (unpack_strings(ctx->argv_store, wire->argc, &cursor, end, err) < 0 ||
+	    unpack_strings(ctx->envp_store, wire->envc, &cursor, end, err) < 0)
 		return -1;
-	ctx->argv = argv;
-	ctx->envp = envp;
+	ctx->argv = ctx->argv_store;
+	ctx->envp = ctx->envp_store;
 	ctx->limits = wire->limits;
 	return 0;
 }

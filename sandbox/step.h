@@ -39,8 +39,10 @@ struct sp_step_exit {
 
 /* Everything the step process needs; lives in the cell. */
 struct sp_step_context {
-	char **argv;
+	char **argv; /* point into argv_store and envp_store */
 	char **envp;
+	char *argv_store[SP_STEP_ARGS_MAX + 1];
+	char *envp_store[SP_STEP_ARGS_MAX + 1];
 	struct sp_limits limits;
 	uid_t uid;
 	gid_t gid;
