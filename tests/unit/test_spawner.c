@@ -1,0 +1,179 @@
+/* Cells from the spawner, used warm: several jobs in one cell, reset in
+ * between, nothing of one job seen by the next. Runs over a rootfs of
+ * busybox-static made in a temporary folder, as root or rootless. */
+#include <limits.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "sandbox/cell.h"
+#include "sandbox/cgroup.h"
+#include "sandbox/run.h"
+#include "sandbox/seccomp.h"
+#include "sandbox/spawner.h"
+
+#define BUSYBOX "/bin/busybox"
+
+struct fixture {
+	char dir[64];
+	char rootfs[96];
+	struct sp_seccomp_program seccomp;
+	struct sp_cgroup_root cgroups;
+	struct sp_spawner spawner;
+	struct sp_cell cell;
+};
+
+static void make_rootfs(struct fixture *fx)
+{
+	char cmd[1024];
+
+	snprintf(cmd, sizeof(cmd),
+		 "mkdir -p %1$s/bin %1$s/proc %1$s/dev %1$s/tmp %1$s/box && cp %2$s %1$s/bin/ && "
+		 "ln -s busybox %1$s/bin/sh && chmod -R a+rX %3$s",
+		 fx->rootfs, BUSYBOX, fx->dir);
+	assert_int_equal(system(cmd), 0);
+}
+
+static int setup(void **state)
+{
+	struct fixture *fx = calloc(1, sizeof(*fx));
+	const char *policies = getenv("SANDPOOL_POLICY_DIR");
+	struct sp_cell_config config = {.hostname = "sandpool", .tmpfs_kb = 8192};
+	struct sp_error err = {0};
+	char policy[PATH_MAX];
+
+	if (access(BUSYBOX, X_OK) != 0) {
+		print_message("no %s (busybox-static)\n", BUSYBOX);
+		return -1;
+	}
+	snprintf(fx->dir, sizeof(fx->dir), "/tmp/sp-spawner-XXXXXX");
+	if (mkdtemp(fx->dir) == NULL)
+		return -1;
+	snprintf(fx->rootfs, sizeof(fx->rootfs), "%s/rootfs", fx->dir);
+	make_rootfs(fx);
+	snprintf(policy, sizeof(policy), "%s/default.json", policies ? policies : "policies");
+	if (sp_seccomp_compile_file(policy, &fx->seccomp, &err) < 0 ||
+	    sp_cgroup_root_init(&fx->cgroups, "sp-spawner-test", SP_CGROUP_AUTO, &err) < 0 ||
+	    sp_idmap_plan(&config.idmap, SP_IDMAP_AUTO, (unsigned)getpid(), &err) < 0 ||
+	    sp_spawner_start(&fx->spawner, &err) < 0) {
+		print_message("setup: %s\n", err.message);
+		return -1;
+	}
+	config.rootfs = fx->rootfs;
+	config.seccomp = &fx->seccomp;
+	config.cgroup_memory = fx->cgroups.limits_memory;
+	config.cgroup_pids = fx->cgroups.limits_pids;
+	if (sp_spawner_cell(&fx->spawner, &config, &fx->cell, &err) < 0) {
+		print_message("spawn: %s\n", err.message);
+		return -1;
+	}
+	*state = fx;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *fx = *state;
+	char cmd[128];
+
+	sp_cell_destroy(&fx->cell);
+	sp_spawner_stop(&fx->spawner);
+	sp_cgroup_root_destroy(&fx->cgroups, NULL);
+	sp_seccomp_program_free(&fx->seccomp);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", fx->dir);
+	free(fx);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+static int step(struct fixture *fx, const char *script, struct sp_step_result *res)
+{
+	char *argv[] = {"/bin/sh", "-c", (char *)script, NULL};
+	char *envp[] = {"PATH=/bin", NULL};
+	struct sp_step_request req = {
+	    .argv = argv,
+	    .envp = envp,
+	    .limits = {.cpu_ms = 5000,
+		       .wall_ms = 5000,
+		       .memory_kb = 65536,
+		       .processes = 32,
+		       .output_kb = 64,
+		       .file_kb = 1024,
+		       .open_files = 64},
+	    .stdin_fd = -1,
+	};
+
+	return sp_run_step(&fx->cell, &fx->cgroups, &req, res);
+}
+
+static void test_jobs_reuse_one_cell(void **state)
+{
+	struct fixture *fx = *state;
+	struct sp_step_result res;
+	pid_t first_init = fx->cell.pid;
+
+	for (int i = 0; i < 5; i++) {
+		assert_int_equal(step(fx, "echo job; hostname", &res), 0);
+		assert_int_equal(res.status, SP_STATUS_OK);
+		assert_string_equal(res.out.data, "job\nsandpool\n");
+		sp_step_result_free(&res);
+		assert_int_equal(sp_cell_reset(&fx->cell, &(struct sp_error){0}), 0);
+	}
+	/* the same cell served every job */
+	assert_int_equal(fx->cell.pid, first_init);
+	assert_int_equal(fx->cell.jobs, 5);
+}
+
+/* Job A leaves what it can; after the reset job B finds none of it. */
+static void test_reset_contract(void **state)
+{
+	struct fixture *fx = *state;
+	struct sp_step_result res;
+	struct sp_error err = {0};
+
+	assert_int_equal(step(fx,
+			      "echo a > /box/left; echo a > /tmp/left; echo a > /dev/shm/left; "
+			      "(trap '' TERM HUP; sleep 1000) </dev/null >/dev/null 2>&1 & "
+			      "umask 077; echo done",
+			      &res),
+			 0);
+	assert_string_equal(res.out.data, "done\n");
+	sp_step_result_free(&res);
+	assert_int_equal(sp_cell_reset(&fx->cell, &err), 0);
+	assert_int_equal(
+	    step(fx, "ls -A /box /tmp /dev/shm; ps -o comm | grep -c sleep; umask", &res), 0);
+	assert_string_equal(res.out.data, "/box:\n\n/dev/shm:\n\n/tmp:\n0\n0022\n");
+	sp_step_result_free(&res);
+}
+
+/* A cell whose init was killed is found dead at the next job, not hung on. */
+static void test_dead_cell_is_noticed(void **state)
+{
+	struct fixture *fx = *state;
+	struct sp_step_result res;
+
+	kill(fx->cell.pid, SIGKILL);
+	assert_int_equal(step(fx, "echo never", &res), -1);
+	assert_int_equal(res.status, SP_STATUS_INTERNAL_ERROR);
+	sp_step_result_free(&res);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_setup_teardown(test_jobs_reuse_one_cell, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_reset_contract, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_dead_cell_is_noticed, setup, teardown),
+	};
+
+	signal(SIGPIPE, SIG_IGN);
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
