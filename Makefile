@@ -79,13 +79,21 @@ $(BUILD)/tests/unit/%: tests/unit/%.c $(LIBSANDBOX) $(filter-out $(BUILD)/server
 	@$(CC) $(CFLAGS) $(LDFLAGS) -pie -o $@ $< $(filter-out $(BUILD)/server/main.o,$(SERVER_OBJ)) \
 		$(LIBSANDBOX) $(PKG_LIBS) $(shell $(PKG_CONFIG) --libs cmocka)
 
+$(BUILD)/tests/bench/%: tests/bench/%.c $(LIBSANDBOX)
+	@mkdir -p $(dir $@)
+	@echo "  LD      $@"
+	@$(CC) $(CFLAGS) $(LDFLAGS) -static-pie -o $@ $< $(LIBSANDBOX) $(SANDPOOL_LIBS)
+
 # Hostile programs: static, so that they run in any rootfs.
 $(BUILD)/tests/security/%: tests/security/%.c
 	@mkdir -p $(dir $@)
 	@echo "  CC      $@"
 	@$(CC) -O1 -g -static -D_GNU_SOURCE -Wall -Wextra -Werror -o $@ $< -lpthread
 
-tests-build: sandpool $(UNIT_BIN) $(SECURITY_BIN)
+BENCH_SRC := $(sort $(wildcard tests/bench/*.c))
+BENCH_BIN := $(BENCH_SRC:%.c=$(BUILD)/%)
+
+tests-build: sandpool $(UNIT_BIN) $(SECURITY_BIN) $(BENCH_BIN)
 
 test: tests-build
 	tools/run-tests
@@ -109,10 +117,10 @@ install: sandpool
 	install -m 0644 languages/*.json $(DESTDIR)$(DATADIR)/languages/
 
 format:
-	clang-format -i $(SANDBOX_SRC) $(SERVER_SRC) $(wildcard sandbox/*.h rootfs/*.h server/*.h) $(UNIT_SRC) $(SECURITY_SRC)
+	clang-format -i $(SANDBOX_SRC) $(SERVER_SRC) $(wildcard sandbox/*.h rootfs/*.h server/*.h) $(UNIT_SRC) $(SECURITY_SRC) $(BENCH_SRC)
 
 format-check:
-	clang-format --dry-run -Werror $(SANDBOX_SRC) $(SERVER_SRC) $(wildcard sandbox/*.h rootfs/*.h server/*.h) $(UNIT_SRC) $(SECURITY_SRC)
+	clang-format --dry-run -Werror $(SANDBOX_SRC) $(SERVER_SRC) $(wildcard sandbox/*.h rootfs/*.h server/*.h) $(UNIT_SRC) $(SECURITY_SRC) $(BENCH_SRC)
 
 clean:
 	rm -rf $(BUILD) sandpool
