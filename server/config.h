@@ -1,0 +1,60 @@
+/* The server's configuration: one JSON file, every key with a default, and
+ * the flags of `sandpool serve` over it. */
+#ifndef SANDPOOL_CONFIG_H
+#define SANDPOOL_CONFIG_H
+
+#include <jansson.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "sandbox/error.h"
+#include "sandbox/limits.h"
+
+#define SP_CONFIG_MAX_TOKENS 64
+
+struct sp_config {
+	char listen_host[256]; /* "127.0.0.1", "::1", "0.0.0.0" */
+	uint16_t listen_port;
+	unsigned threads;    /* HTTP threads */
+	unsigned workers;    /* job threads in front of the pool */
+	unsigned queue_size; /* jobs waiting; beyond it, 429 */
+	char *tokens[SP_CONFIG_MAX_TOKENS];
+	unsigned token_count;
+	char state_dir[PATH_MAX];     /* "" = the default state directory */
+	char languages_dir[PATH_MAX]; /* "" = the languages found beside sandpool */
+	unsigned pool_total;	      /* warm cells in all, spread over the languages */
+	json_t *pool_sizes;	      /* {"python": 10, "java": 0}: per language, 0 = cold */
+	unsigned max_jobs_per_cell;
+	uint64_t max_body;	     /* bytes of a request body */
+	struct sp_limits max_limits; /* a request asking more: 400, or clamped */
+	bool clamp_limits;
+	unsigned job_retention_s;     /* finished jobs kept this long... */
+	unsigned job_retention_count; /* ...and at most this many */
+	unsigned shutdown_grace_s;
+};
+
+/* The defaults: loopback 127.0.0.1:8080, no token, 45 warm cells... */
+void sp_config_defaults(struct sp_config *config);
+
+/* Read FILE over the defaults. Unknown keys, wrong types and values out of
+ * range are errors naming the key. */
+int sp_config_load(struct sp_config *config, const char *file, struct sp_error *err);
+
+/* Apply JSON (a parsed config document) over CONFIG; WHERE names it. */
+int sp_config_apply(struct sp_config *config, json_t *doc, const char *where, struct sp_error *err);
+
+/* "ADDR:PORT", "[V6]:PORT" or ":PORT" into the listen fields. */
+int sp_config_set_listen(struct sp_config *config, const char *text, struct sp_error *err);
+
+int sp_config_add_token(struct sp_config *config, const char *token, struct sp_error *err);
+
+/* True when the listen address is a loopback one. */
+bool sp_config_is_loopback(const struct sp_config *config);
+
+/* Checks across keys: a non-loopback address needs a token. */
+int sp_config_check(const struct sp_config *config, struct sp_error *err);
+
+void sp_config_free(struct sp_config *config);
+
+#endif
