@@ -26,11 +26,13 @@
 	(CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS | \
 	 CLONE_NEWCGROUP)
 
-#define FILE_NAME_MAX 255
+#define FILE_NAME_MAX  255
+#define FILE_PATH_MAX  1024
+#define FILE_DEPTH_MAX 16
 
 struct write_file_wire {
 	uint32_t mode;
-	char name[FILE_NAME_MAX + 1];
+	char name[FILE_PATH_MAX + 1];
 };
 
 /* The cell's own state while it runs. */
@@ -60,6 +62,29 @@ bool sp_cell_file_name_valid(const char *name)
 		unsigned char c = (unsigned char)name[i];
 
 		if (c == '/' || c < 0x20 || c == 0x7f)
+			return false;
+	}
+	return true;
+}
+
+bool sp_cell_path_valid(const char *path)
+{
+	char part[FILE_NAME_MAX + 1];
+	size_t len = strlen(path), depth = 0;
+
+	if (len == 0 || len > FILE_PATH_MAX || path[0] == '/')
+		return false;
+	while (*path != '\0') {
+		size_t n = strcspn(path, "/");
+
+		if (n == 0 || n > FILE_NAME_MAX || ++depth > FILE_DEPTH_MAX)
+			return false;
+		memcpy(part, path, n);
+		part[n] = '\0';
+		if (!sp_cell_file_name_valid(part))
+			return false;
+		path += n;
+		if (*path == '/' && *++path == '\0')
 			return false;
 	}
 	return true;
@@ -165,21 +190,55 @@ static int copy_fd(int from, int to, struct sp_error *err)
 	}
 }
 
+/* The directory of PATH's last component, made (owned by the job) where
+ * missing, each level opened without following symlinks. */
+static int open_parent_dirs(struct cell_state *st, const char *path, const char **base,
+			    struct sp_error *err)
+{
+	int dirfd = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	char part[FILE_NAME_MAX + 1];
+
+	while (dirfd >= 0 && strchr(path, '/') != NULL) {
+		size_t n = strcspn(path, "/");
+		int next;
+
+		memcpy(part, path, n);
+		part[n] = '\0';
+		path += n + 1;
+		if (mkdirat(dirfd, part, 0755) == 0 &&
+		    fchownat(dirfd, part, st->mounts.box_uid, st->mounts.box_gid,
+			     AT_SYMLINK_NOFOLLOW) < 0) {
+			close(dirfd);
+			return sp_error_set(err, errno, "chown /box directory %s", part);
+		}
+		next = openat(dirfd, part, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		close(dirfd);
+		dirfd = next;
+	}
+	if (dirfd < 0)
+		return sp_error_set(err, errno, "directory of /box/%s", path);
+	*base = path;
+	return dirfd;
+}
+
 static int handle_write_file(struct cell_state *st, const struct sp_msg *msg, int fd,
 			     struct sp_error *err)
 {
 	const struct write_file_wire *wire = (const void *)msg->payload.bytes;
 	cleanup_close int out = -1;
+	cleanup_close int dirfd = -1;
+	const char *base = NULL;
 	mode_t mode;
 
 	if (msg->length != sizeof(*wire) || fd < 0)
 		return sp_error_set(err, EBADMSG, "malformed write-file command");
-	if (memchr(wire->name, '\0', sizeof(wire->name)) == NULL ||
-	    !sp_cell_file_name_valid(wire->name))
+	if (memchr(wire->name, '\0', sizeof(wire->name)) == NULL || !sp_cell_path_valid(wire->name))
 		return sp_error_set(err, EINVAL, "invalid file name");
 	mode = wire->mode & 0755;
-	out = openat(AT_FDCWD, wire->name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-		     mode);
+	dirfd = open_parent_dirs(st, wire->name, &base, err);
+	if (dirfd < 0)
+		return -1;
+	out = openat(dirfd, base, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
 	if (out < 0)
 		return sp_error_set(err, errno, "create /box/%s", wire->name);
 	if (copy_fd(fd, out, err) < 0)
@@ -495,17 +554,19 @@ void sp_cell_destroy(struct sp_cell *cell)
 
 int sp_cell_wait_ok(struct sp_cell *cell, struct sp_error *err)
 {
-	struct sp_msg msg;
+	cleanup_free struct sp_msg *msg = sp_msg_new();
 
-	if (sp_channel_recv(cell->sock, &msg, NULL, NULL, NULL, err) < 0)
+	if (msg == NULL)
+		return sp_error_set(err, ENOMEM, "message");
+	if (sp_channel_recv(cell->sock, msg, NULL, NULL, NULL, err) < 0)
 		return -1;
-	if (msg.type == SP_MSG_ERROR && msg.length == sizeof(struct sp_error)) {
-		memcpy(err, msg.payload.bytes, sizeof(*err));
+	if (msg->type == SP_MSG_ERROR && msg->length == sizeof(struct sp_error)) {
+		memcpy(err, msg->payload.bytes, sizeof(*err));
 		err->message[sizeof(err->message) - 1] = '\0';
 		return -1;
 	}
-	if (msg.type != SP_MSG_OK)
-		return sp_error_set(err, EPROTO, "cell sent %u instead of ok", msg.type);
+	if (msg->type != SP_MSG_OK)
+		return sp_error_set(err, EPROTO, "cell sent %u instead of ok", msg->type);
 	return 0;
 }
 
@@ -514,7 +575,7 @@ int sp_cell_write_file(struct sp_cell *cell, const char *name, int fd, mode_t mo
 {
 	struct write_file_wire wire = {.mode = mode};
 
-	if (!sp_cell_file_name_valid(name))
+	if (!sp_cell_path_valid(name))
 		return sp_error_set(err, EINVAL, "invalid file name '%s'", name);
 	snprintf(wire.name, sizeof(wire.name), "%s", name);
 	if (sp_channel_send(cell->sock, SP_MSG_WRITE_FILE, &wire, sizeof(wire), &fd, 1, 0, err) < 0)

@@ -34,7 +34,8 @@ int sp_cell_create(struct sp_cell *cell, const struct sp_cell_config *config, st
 /* Kill the cell (and with it every process in its pid namespace) and reap it. */
 void sp_cell_destroy(struct sp_cell *cell);
 
-/* Copy the content of FD into /box/NAME inside the cell, owned by the job. */
+/* Copy the content of FD into /box/NAME inside the cell, owned by the job;
+ * NAME may be a relative path, its directories are made. */
 int sp_cell_write_file(struct sp_cell *cell, const char *name, int fd, mode_t mode,
 		       struct sp_error *err);
 
@@ -46,5 +47,8 @@ int sp_cell_wait_ok(struct sp_cell *cell, struct sp_error *err);
 
 /* A file name for /box: one path component, printable, not . or .. */
 bool sp_cell_file_name_valid(const char *name);
+
+/* A relative path under /box: 1 to 16 valid components joined by '/'. */
+bool sp_cell_path_valid(const char *path);
 
 #endif

@@ -1,10 +1,16 @@
 #include "channel.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <unistd.h>
+
+struct sp_msg *sp_msg_new(void)
+{
+	return malloc(sizeof(struct sp_msg));
+}
 
 int sp_channel_pair(int fds[2], struct sp_error *err)
 {

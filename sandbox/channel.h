@@ -35,6 +35,10 @@ struct sp_msg {
 	} payload;
 };
 
+/* A message buffer on the heap: 60 KiB is too much for the stack of an
+ * HTTP thread. free() it. */
+struct sp_msg *sp_msg_new(void);
+
 /* Make the socket pair (SOCK_SEQPACKET, close-on-exec). */
 int sp_channel_pair(int fds[2], struct sp_error *err);
 

@@ -42,6 +42,7 @@ struct monitor {
 	enum sp_kill_reason killed;
 	bool exited;
 	struct sp_step_exit exit;
+	struct sp_msg *msg; /* for the control messages: too large for a thread's stack */
 };
 
 static uint64_t now_ms(void)
@@ -123,13 +124,13 @@ static int drain(struct monitor *m, int *fd, struct sp_output *o)
 
 static int take_exit(struct monitor *m, struct sp_error *err)
 {
-	struct sp_msg msg;
+	struct sp_msg *msg = m->msg;
 
-	if (sp_channel_recv(m->cell->sock, &msg, NULL, NULL, NULL, err) < 0)
+	if (sp_channel_recv(m->cell->sock, msg, NULL, NULL, NULL, err) < 0)
 		return sp_error_wrap(err, "cell lost during the step");
-	if (msg.type != SP_MSG_EXITED || msg.length != sizeof(m->exit))
-		return sp_error_set(err, EPROTO, "cell sent %u instead of the exit", msg.type);
-	memcpy(&m->exit, msg.payload.bytes, sizeof(m->exit));
+	if (msg->type != SP_MSG_EXITED || msg->length != sizeof(m->exit))
+		return sp_error_set(err, EPROTO, "cell sent %u instead of the exit", msg->type);
+	memcpy(&m->exit, msg->payload.bytes, sizeof(m->exit));
 	m->exit.error.message[sizeof(m->exit.error.message) - 1] = '\0';
 	m->exited = true;
 	m->end_ms = now_ms();
@@ -294,28 +295,26 @@ static int monitor_loop(struct monitor *m, struct sp_error *err)
 static int start_step(struct monitor *m, const struct sp_step_request *req, int in_r, int out_w,
 		      int err_w, struct sp_error *err)
 {
-	union {
-		struct sp_step_wire wire;
-		char bytes[SP_CHANNEL_PAYLOAD_MAX];
-	} buf;
+	struct sp_msg *msg = m->msg;
+	struct sp_step_wire *wire = (void *)msg->payload.bytes;
 	int fds[3] = {in_r, out_w, err_w};
-	ssize_t len = sp_step_pack(&buf.wire, sizeof(buf), req->argv, req->envp, &req->limits, err);
-	struct sp_msg msg;
+	ssize_t len =
+	    sp_step_pack(wire, sizeof(msg->payload), req->argv, req->envp, &req->limits, err);
 	pid_t pid = 0;
 
 	if (len < 0)
 		return -1;
-	if (sp_channel_send(m->cell->sock, SP_MSG_RUN, &buf, (size_t)len, fds, 3, 0, err) < 0)
+	if (sp_channel_send(m->cell->sock, SP_MSG_RUN, wire, (size_t)len, fds, 3, 0, err) < 0)
 		return -1;
-	if (sp_channel_recv(m->cell->sock, &msg, NULL, NULL, &pid, err) < 0)
+	if (sp_channel_recv(m->cell->sock, msg, NULL, NULL, &pid, err) < 0)
 		return sp_error_wrap(err, "cell lost starting the step");
-	if (msg.type == SP_MSG_ERROR && msg.length == sizeof(*err)) {
-		memcpy(err, msg.payload.bytes, sizeof(*err));
+	if (msg->type == SP_MSG_ERROR && msg->length == sizeof(*err)) {
+		memcpy(err, msg->payload.bytes, sizeof(*err));
 		err->message[sizeof(err->message) - 1] = '\0';
 		return -1;
 	}
-	if (msg.type != SP_MSG_STARTED || pid <= 0)
-		return sp_error_set(err, EPROTO, "cell sent %u instead of started", msg.type);
+	if (msg->type != SP_MSG_STARTED || pid <= 0)
+		return sp_error_set(err, EPROTO, "cell sent %u instead of started", msg->type);
 	if (m->job != NULL && sp_cgroup_job_attach(m->job, pid, err) < 0) {
 		send_kill(m, SP_KILL_NONE);
 		return -1;
@@ -402,38 +401,59 @@ static int run_monitored(struct monitor *m, const struct sp_step_request *req, s
 	return rc;
 }
 
-int sp_run_step(struct sp_cell *cell, const struct sp_cgroup_root *cgroups,
-		const struct sp_step_request *req, struct sp_step_result *res)
+/* The step with its job cgroup, in a monitor M that is set up. */
+static int run_in_job(struct monitor *m, const struct sp_cgroup_root *cgroups,
+		      const struct sp_step_request *req, struct sp_error *err)
 {
 	struct sp_cgroup_job job;
 	struct sp_usage usage = {0};
-	struct monitor m = {.cell = cell,
-			    .limits = &req->limits,
-			    .res = res,
-			    .out_fd = -1,
-			    .err_fd = -1,
-			    .in_src = -1,
-			    .in_pipe = -1};
-	struct sp_error err = {0};
 	char name[64];
+	int rc;
+
+	snprintf(name, sizeof(name), "job-%d-%u", (int)m->cell->pid, ++m->cell->jobs);
+	if (sp_cgroup_job_create(cgroups, &job, name, &req->limits, err) < 0)
+		return -1;
+	m->job = cgroups->mode == SP_CGROUP_NONE ? NULL : &job;
+	rc = run_monitored(m, req, err);
+	if (rc == 0 && sp_cgroup_job_usage(&job, &usage, err) < 0)
+		rc = -1;
+	if (sp_cgroup_job_destroy(&job, rc == 0 ? err : NULL) < 0)
+		rc = -1;
+	m->job = NULL;
+	if (rc < 0)
+		return -1;
+	fill_figures(m, &usage);
+	decide(m, &usage);
+	return 0;
+}
+
+int sp_run_step(struct sp_cell *cell, const struct sp_cgroup_root *cgroups,
+		const struct sp_step_request *req, struct sp_step_result *res)
+{
+	/* On the heap: the monitor's buffers would not fit an HTTP thread's stack. */
+	struct monitor *m = calloc(1, sizeof(*m));
+	struct sp_error err = {0};
 	int rc;
 
 	memset(res, 0, sizeof(*res));
 	res->exit_code = -1;
-	snprintf(name, sizeof(name), "job-%d-%u", (int)cell->pid, ++cell->jobs);
-	if (sp_cgroup_job_create(cgroups, &job, name, &req->limits, &err) < 0)
+	if (m == NULL || (m->msg = sp_msg_new()) == NULL) {
+		free(m);
+		sp_error_set(&err, ENOMEM, "monitor");
 		return internal(res, &err);
-	m.job = cgroups->mode == SP_CGROUP_NONE ? NULL : &job;
-	rc = run_monitored(&m, req, &err);
-	if (rc == 0 && sp_cgroup_job_usage(&job, &usage, &err) < 0)
-		rc = -1;
-	if (sp_cgroup_job_destroy(&job, rc == 0 ? &err : NULL) < 0)
-		rc = -1;
+	}
+	m->cell = cell;
+	m->limits = &req->limits;
+	m->res = res;
+	m->out_fd = m->err_fd = m->in_src = m->in_pipe = -1;
+	rc = run_in_job(m, cgroups, req, &err);
 	if (rc < 0)
-		return internal(res, &err);
-	fill_figures(&m, &usage);
-	decide(&m, &usage);
-	return m.exit.failure == SP_STEP_SETUP_FAILED ? -1 : 0;
+		internal(res, &err);
+	else if (m->exit.failure == SP_STEP_SETUP_FAILED)
+		rc = -1;
+	free(m->msg);
+	free(m);
+	return rc;
 }
 
 void sp_step_result_free(struct sp_step_result *res)

@@ -162,26 +162,26 @@ int sp_spawner_start(struct sp_spawner *spawner, struct sp_error *err)
 	return 0;
 }
 
-static int take_cell(struct sp_spawner *spawner, struct sp_cell *cell, struct sp_error *err)
+static int take_cell(struct sp_spawner *spawner, struct sp_msg *msg, struct sp_cell *cell,
+		     struct sp_error *err)
 {
-	struct sp_msg msg;
 	struct cell_reply reply;
 	int fd = -1;
 	size_t nfds = 1;
 
-	if (sp_channel_recv(spawner->sock, &msg, &fd, &nfds, NULL, err) < 0)
+	if (sp_channel_recv(spawner->sock, msg, &fd, &nfds, NULL, err) < 0)
 		return sp_error_wrap(err, "spawner");
-	if (msg.type == SP_MSG_ERROR && msg.length == sizeof(*err)) {
-		memcpy(err, msg.payload.bytes, sizeof(*err));
+	if (msg->type == SP_MSG_ERROR && msg->length == sizeof(*err)) {
+		memcpy(err, msg->payload.bytes, sizeof(*err));
 		err->message[sizeof(err->message) - 1] = '\0';
 		return -1;
 	}
-	if (msg.type != SP_MSG_CELL || msg.length != sizeof(reply) || nfds != 1) {
+	if (msg->type != SP_MSG_CELL || msg->length != sizeof(reply) || nfds != 1) {
 		if (nfds == 1)
 			close(fd);
-		return sp_error_set(err, EPROTO, "spawner sent %u instead of a cell", msg.type);
+		return sp_error_set(err, EPROTO, "spawner sent %u instead of a cell", msg->type);
 	}
-	memcpy(&reply, msg.payload.bytes, sizeof(reply));
+	memcpy(&reply, msg->payload.bytes, sizeof(reply));
 	cell->pid = reply.pid;
 	cell->sock = fd;
 	return 0;
@@ -190,21 +190,23 @@ static int take_cell(struct sp_spawner *spawner, struct sp_cell *cell, struct sp
 int sp_spawner_cell(struct sp_spawner *spawner, const struct sp_cell_config *config,
 		    struct sp_cell *cell, struct sp_error *err)
 {
-	union {
-		struct spawn_wire wire;
-		char bytes[SP_CHANNEL_PAYLOAD_MAX];
-	} buf;
+	/* On the heap: 60 KiB would not fit the stack of an HTTP thread. */
+	cleanup_free struct sp_msg *msg = sp_msg_new();
+	struct spawn_wire *wire;
 	size_t length = 0;
 
 	cell->pid = -1;
 	cell->sock = -1;
 	cell->jobs = 0;
 	cell->config = *config;
-	if (pack_config(config, &buf.wire, &length, err) < 0)
+	if (msg == NULL)
+		return sp_error_set(err, ENOMEM, "spawn request");
+	wire = (void *)msg->payload.bytes;
+	if (pack_config(config, wire, &length, err) < 0)
 		return -1;
-	if (sp_channel_send(spawner->sock, SP_MSG_SPAWN, &buf, length, NULL, 0, 0, err) < 0)
+	if (sp_channel_send(spawner->sock, SP_MSG_SPAWN, wire, length, NULL, 0, 0, err) < 0)
 		return sp_error_wrap(err, "spawner");
-	return take_cell(spawner, cell, err);
+	return take_cell(spawner, msg, cell, err);
 }
 
 void sp_spawner_stop(struct sp_spawner *spawner)

@@ -72,7 +72,8 @@ static int compile(struct sp_cell *cell, const struct sp_cgroup_root *cgroups,
 	int rc = sp_run_step(cell, cgroups, &req, &res->compile);
 
 	res->compiled = true;
-	res->status = compile_status(res->compile.status);
+	res->compile.status = compile_status(res->compile.status);
+	res->status = res->compile.status;
 	return rc;
 }
 

@@ -5,6 +5,7 @@
 #include "cmd_check.h"
 #include "cmd_image.h"
 #include "cmd_run.h"
+#include "cmd_serve.h"
 
 #ifndef SANDPOOL_VERSION
 #define SANDPOOL_VERSION "0.1.0"
@@ -14,6 +15,7 @@ static void usage(FILE *to)
 {
 	fputs("usage: sandpool COMMAND [ARGS]\n"
 	      "commands:\n"
+	      "  serve    the HTTP API over a warm pool of sandboxes\n"
 	      "  run      run one command in a fresh sandbox, print the result as JSON\n"
 	      "  check    show what this host supports and which limits are enforced\n"
 	      "  image    import, list, inspect and remove images\n"
@@ -28,6 +30,8 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
+	if (strcmp(argv[1], "serve") == 0)
+		return sp_cmd_serve(argc - 1, argv + 1);
 	if (strcmp(argv[1], "run") == 0)
 		return sp_cmd_run(argc - 1, argv + 1);
 	if (strcmp(argv[1], "check") == 0)

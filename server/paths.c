@@ -9,7 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "config.h"
+#include "build_config.h"
 
 /* DIR/NAME (or DIR alone when NAME is NULL) when it is there to read. */
 static int try_path(char *buf, size_t size, const char *dir, const char *name)

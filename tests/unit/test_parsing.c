@@ -188,6 +188,15 @@ static void test_file_names(void **state)
 	assert_false(sp_cell_file_name_valid("a/b"));
 	assert_false(sp_cell_file_name_valid("/etc"));
 	assert_false(sp_cell_file_name_valid("bad\nname"));
+	assert_true(sp_cell_path_valid("src/app/main.py"));
+	assert_true(sp_cell_path_valid("main.py"));
+	assert_false(sp_cell_path_valid("/etc/passwd"));
+	assert_false(sp_cell_path_valid("src//main.py"));
+	assert_false(sp_cell_path_valid("src/../main.py"));
+	assert_false(sp_cell_path_valid("src/"));
+	assert_false(sp_cell_path_valid("./main.py"));
+	assert_false(sp_cell_path_valid("a/b/c/d/e/f/g/h/i/j/k/l/m/n/o/p/q"));
+	assert_true(sp_cell_path_valid("a/b/c/d/e/f/g/h/i/j/k/l/m/n/o/p"));
 }
 
 int main(void)

@@ -1,0 +1,19 @@
+/* The HTTP API on civetweb: routes, errors as JSON, tokens, body limits. */
+#ifndef SANDPOOL_HTTP_H
+#define SANDPOOL_HTTP_H
+
+#include "sandbox/error.h"
+#include "server.h"
+
+struct mg_context;
+
+/* Start civetweb on the configured address with the API's routes. */
+struct mg_context *sp_http_start(struct sp_server *server, struct sp_error *err);
+
+/* Stop accepting, wait for the requests in progress, free civetweb. */
+void sp_http_stop(struct mg_context *ctx);
+
+/* Constant-time: does HEADER ("Bearer TOKEN") carry one of the tokens? */
+bool sp_http_token_ok(const struct sp_config *config, const char *header);
+
+#endif

@@ -1,0 +1,777 @@
+#include "request.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "sandbox/cell.h"
+#include "sandbox/cleanup.h"
+#include "limits_json.h"
+
+#define SEALS (F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL)
+
+/* How much of a string of the client a message quotes. */
+#define QUOTE_MAX 64
+
+/* One parse: where it goes, and how it fails. */
+struct parse {
+	const struct sp_config *config;
+	struct sp_request *req;
+	struct sp_request_failure *fail;
+	uint64_t total; /* bytes of files and stdin so far */
+};
+
+/* ---- failures ------------------------------------------------------------ */
+
+static const struct {
+	int status;
+	const char *code;
+} kinds[] = {
+    [SP_REQ_OK] = {0, ""},
+    [SP_REQ_BAD_JSON] = {400, "bad_json"},
+    [SP_REQ_BAD_FIELD] = {400, "bad_request"},
+    [SP_REQ_UNKNOWN_LANGUAGE] = {400, "unknown_language"},
+    [SP_REQ_TOO_LARGE] = {413, "body_too_large"},
+    [SP_REQ_INTERNAL] = {500, "internal_error"},
+};
+
+/* The length of the longest prefix of S (LEN bytes of valid UTF-8) that is
+ * at most MAX bytes and does not cut a character. */
+static size_t utf8_cut(const char *s, size_t len, size_t max)
+{
+	if (len <= max)
+		return len;
+	while (max > 0 && ((unsigned char)s[max] & 0xc0) == 0x80)
+		max--;
+	return max;
+}
+
+static int failv(struct sp_request_failure *fail, enum sp_request_error kind, const char *fmt,
+		 va_list ap)
+{
+	size_t len;
+
+	fail->kind = kind;
+	fail->http_status = kinds[kind].status;
+	snprintf(fail->code, sizeof(fail->code), "%s", kinds[kind].code);
+	vsnprintf(fail->message, sizeof(fail->message), fmt, ap);
+	len = strlen(fail->message);
+	fail->message[utf8_cut(fail->message, len, sizeof(fail->message) - 2)] = '\0';
+	return -1;
+}
+
+__attribute__((format(printf, 3, 4))) static int
+fail_set(struct parse *p, enum sp_request_error kind, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	failv(p->fail, kind, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+__attribute__((format(printf, 2, 3))) static int bad_field(struct parse *p, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	failv(p->fail, SP_REQ_BAD_FIELD, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+static int internal(struct parse *p, const char *what)
+{
+	return fail_set(p, SP_REQ_INTERNAL, "%s: %s", what, strerror(errno));
+}
+
+/* ---- JSON helpers -------------------------------------------------------- */
+
+static bool too_deep(json_t *v, int depth)
+{
+	const char *key;
+	json_t *member;
+	size_t i;
+
+	if (!json_is_object(v) && !json_is_array(v))
+		return false;
+	if (depth > SP_REQUEST_MAX_DEPTH)
+		return true;
+	if (json_is_array(v)) {
+		json_array_foreach(v, i, member)
+		{
+			if (too_deep(member, depth + 1))
+				return true;
+		}
+		return false;
+	}
+	json_object_foreach(v, key, member)
+	{
+		if (too_deep(member, depth + 1))
+			return true;
+	}
+	return false;
+}
+
+/* The ASCII of jansson's error text, the rest as '?'. */
+static void ascii_only(char *s)
+{
+	for (; *s != '\0'; s++) {
+		if (*s < 0x20 || *s > 0x7e)
+			*s = '?';
+	}
+}
+
+static int load_body(struct parse *p, const char *body, size_t length)
+{
+	json_error_t jerr;
+
+	p->req->doc =
+	    json_loadb(body ? body : "", length, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &jerr);
+	if (p->req->doc == NULL) {
+		ascii_only(jerr.text);
+		return fail_set(p, SP_REQ_BAD_JSON, "invalid JSON at line %d, column %d: %s",
+				jerr.line, jerr.column, jerr.text);
+	}
+	if (!json_is_object(p->req->doc))
+		return fail_set(p, SP_REQ_BAD_JSON, "the body must be a JSON object");
+	if (too_deep(p->req->doc, 1))
+		return fail_set(p, SP_REQ_BAD_JSON, "the body nests deeper than %d levels",
+				SP_REQUEST_MAX_DEPTH);
+	return 0;
+}
+
+/* A string member of OBJ (FIELD names it in errors): *OUT stays NULL when it
+ * is absent. Without ALLOW_NUL, a NUL byte in it is an error. */
+static int get_string(struct parse *p, json_t *obj, const char *key, const char *field,
+		      bool allow_nul, const char **out, size_t *len)
+{
+	json_t *v = json_object_get(obj, key);
+
+	*out = NULL;
+	if (len != NULL)
+		*len = 0;
+	if (v == NULL)
+		return 0;
+	if (!json_is_string(v))
+		return bad_field(p, "%s must be a string", field);
+	if (!allow_nul && strlen(json_string_value(v)) != json_string_length(v))
+		return bad_field(p, "%s must not contain a NUL byte", field);
+	*out = json_string_value(v);
+	if (len != NULL)
+		*len = json_string_length(v);
+	return 0;
+}
+
+/* "utf8" (the default) or "base64". */
+static int get_encoding(struct parse *p, json_t *obj, const char *key, const char *field,
+			bool *base64)
+{
+	const char *s;
+
+	if (get_string(p, obj, key, field, false, &s, NULL) < 0)
+		return -1;
+	*base64 = s != NULL && strcmp(s, "base64") == 0;
+	if (s != NULL && !*base64 && strcmp(s, "utf8") != 0)
+		return bad_field(p, "%s must be \"utf8\" or \"base64\"", field);
+	return 0;
+}
+
+/* ---- base64 and memfds --------------------------------------------------- */
+
+static int b64_value(unsigned char c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	if (c == '+')
+		return 62;
+	if (c == '/')
+		return 63;
+	return -1;
+}
+
+/* Decode one quad Q into OUT; LAST allows padding. Returns the bytes, or -1. */
+static int b64_quad(const char *q, bool last, unsigned char *out)
+{
+	int v[4], n = 4;
+
+	for (int i = 0; i < 4; i++) {
+		v[i] = b64_value((unsigned char)q[i]);
+		if (v[i] < 0 && !(last && i >= 2 && q[i] == '=' && (i == 3 || q[3] == '=')))
+			return -1;
+		if (v[i] < 0 && n == 4)
+			n = i;
+	}
+	if ((n == 2 && (v[1] & 0x0f) != 0) || (n == 3 && (v[2] & 0x03) != 0))
+		return -1;
+	out[0] = (unsigned char)(v[0] << 2 | v[1] >> 4);
+	if (n > 2)
+		out[1] = (unsigned char)(v[1] << 4 | v[2] >> 2);
+	if (n > 3)
+		out[2] = (unsigned char)(v[2] << 6 | v[3]);
+	return n - 1;
+}
+
+static int write_all(int fd, const void *data, size_t len)
+{
+	const char *s = data;
+
+	while (len > 0) {
+		ssize_t n = write(fd, s, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		s += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* Decode base64 TEXT into FD. Returns 0, -1 for bad base64 (errno 0) or a
+ * failed write (errno set). */
+static int write_base64(int fd, const char *text, size_t len, uint64_t *bytes)
+{
+	unsigned char buf[12288];
+	size_t used = 0;
+
+	errno = 0;
+	if (len % 4 != 0)
+		return -1;
+	for (size_t i = 0; i < len; i += 4) {
+		int n = b64_quad(text + i, i + 4 == len, buf + used);
+
+		if (n < 0)
+			return -1;
+		used += (size_t)n;
+		if (used + 3 > sizeof(buf) || i + 4 == len) {
+			if (write_all(fd, buf, used) < 0)
+				return -1;
+			*bytes += used;
+			used = 0;
+		}
+	}
+	return 0;
+}
+
+static int seal(int fd)
+{
+	if (fcntl(fd, F_ADD_SEALS, SEALS) < 0 || lseek(fd, 0, SEEK_SET) < 0)
+		return -1;
+	return 0;
+}
+
+/* A sealed memfd holding DATA, decoded when BASE64. Returns the fd or -1. */
+static int memfd_of(struct parse *p, const char *field, const char *data, size_t len, bool base64)
+{
+	cleanup_close int fd = memfd_create("sandpool-input", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	uint64_t bytes = 0;
+
+	if (fd < 0)
+		return internal(p, "memfd_create");
+	if (base64 && write_base64(fd, data, len, &bytes) < 0) {
+		if (errno == 0)
+			return bad_field(p, "%s is not valid base64", field);
+		return internal(p, "write to memfd");
+	}
+	if (!base64) {
+		if (write_all(fd, data, len) < 0)
+			return internal(p, "write to memfd");
+		bytes = len;
+	}
+	p->total += bytes;
+	if (p->total > p->config->max_body)
+		return fail_set(p, SP_REQ_TOO_LARGE,
+				"files and stdin are larger than %llu bytes in all",
+				(unsigned long long)p->config->max_body);
+	if (seal(fd) < 0)
+		return internal(p, "seal memfd");
+	return steal_fd(&fd);
+}
+
+/* ---- language and version ------------------------------------------------ */
+
+static bool version_matches(const char *have, const char *want)
+{
+	size_t n = strlen(want);
+
+	if (n == 0 || strcmp(want, "*") == 0)
+		return true;
+	if (have == NULL || strncmp(have, want, n) != 0)
+		return false;
+	return have[n] == '\0' || strchr(".-+", have[n]) != NULL ||
+	       strchr(".-+", want[n - 1]) != NULL;
+}
+
+static int parse_language(struct parse *p, json_t *doc, const struct sp_language_set *languages)
+{
+	const char *name, *version;
+	size_t len, vlen;
+	const struct sp_language *lang;
+
+	if (get_string(p, doc, "language", "language", false, &name, &len) < 0 ||
+	    get_string(p, doc, "version", "version", false, &version, &vlen) < 0)
+		return -1;
+	if (name == NULL)
+		return bad_field(p, "language is required");
+	lang = sp_language_find(languages, name);
+	if (lang == NULL)
+		return fail_set(p, SP_REQ_UNKNOWN_LANGUAGE, "unknown language \"%.*s\"",
+				(int)utf8_cut(name, len, QUOTE_MAX), name);
+	if (version != NULL && !version_matches(lang->version, version))
+		return fail_set(p, SP_REQ_UNKNOWN_LANGUAGE, "%s %.*s is not available (%s%s)",
+				lang->name, (int)utf8_cut(version, vlen, QUOTE_MAX), version,
+				lang->version ? lang->version : "no version is known",
+				lang->version ? " is" : "");
+	p->req->language = lang;
+	p->req->version = version;
+	return 0;
+}
+
+/* ---- files --------------------------------------------------------------- */
+
+/* Why NAME (LEN bytes) is not a file name, or NULL when it is one. */
+static const char *name_problem(const char *name, size_t len)
+{
+	char part[256];
+	size_t parts = 0;
+
+	if (strlen(name) != len)
+		return "must not contain a NUL byte";
+	if (len == 0)
+		return "must not be empty";
+	if (len > SP_REQUEST_MAX_NAME)
+		return "is longer than 1024 bytes";
+	if (name[0] == '/')
+		return "must be a relative path";
+	for (const char *s = name;; s++) {
+		size_t n = strcspn(s, "/");
+
+		if (n == 0)
+			return "has an empty component";
+		if (++parts > SP_REQUEST_MAX_COMPONENTS)
+			return "has more than 16 components";
+		if (n > 255)
+			return "has a component longer than 255 bytes";
+		memcpy(part, s, n);
+		part[n] = '\0';
+		if (strcmp(part, ".") == 0 || strcmp(part, "..") == 0)
+			return "has a . or .. component";
+		if (!sp_cell_file_name_valid(part))
+			return "has a control character";
+		s += n;
+		if (*s == '\0')
+			return NULL;
+	}
+}
+
+/* A is B, or a directory of B. */
+static bool name_covers(const char *a, const char *b)
+{
+	size_t n = strlen(a);
+
+	return strncmp(a, b, n) == 0 && (b[n] == '\0' || b[n] == '/');
+}
+
+/* NAME against the names already taken. */
+static int check_unique(struct parse *p, const char *field, const char *name)
+{
+	struct sp_request *req = p->req;
+
+	for (size_t j = 0; j < req->file_count; j++) {
+		const char *other = req->file_names[j];
+
+		if (strcmp(other, name) == 0)
+			return bad_field(p, "%s is the name of files[%zu] already", field, j);
+		if (name_covers(other, name) || name_covers(name, other))
+			return bad_field(p,
+					 "%s and files[%zu].name would need a file and a directory "
+					 "of the same name",
+					 field, j);
+	}
+	return 0;
+}
+
+static int add_file(struct parse *p, const char *name, int fd, mode_t mode)
+{
+	struct sp_request *req = p->req;
+	char *copy = strdup(name);
+
+	if (copy == NULL) {
+		close(fd);
+		return internal(p, "strdup");
+	}
+	req->file_names[req->file_count] = copy;
+	req->files[req->file_count] = (struct sp_job_file){.name = copy, .fd = fd, .mode = mode};
+	req->file_count++;
+	return 0;
+}
+
+static int alloc_files(struct parse *p, size_t n)
+{
+	p->req->files = calloc(n, sizeof(*p->req->files));
+	p->req->file_names = calloc(n, sizeof(*p->req->file_names));
+	if (p->req->files == NULL || p->req->file_names == NULL)
+		return internal(p, "calloc");
+	return 0;
+}
+
+static int file_name(struct parse *p, json_t *file, size_t i, const char **name)
+{
+	char field[48];
+	const char *problem;
+	size_t len;
+
+	snprintf(field, sizeof(field), "files[%zu].name", i);
+	if (get_string(p, file, "name", field, true, name, &len) < 0)
+		return -1;
+	if (*name == NULL && i > 0)
+		return bad_field(p, "%s is required", field);
+	if (*name == NULL) {
+		*name = p->req->language->source;
+		len = strlen(*name);
+	}
+	problem = name_problem(*name, len);
+	if (problem != NULL)
+		return bad_field(p, "%s %s", field, problem);
+	return check_unique(p, field, *name);
+}
+
+static int file_mode(struct parse *p, json_t *file, size_t i, mode_t *mode)
+{
+	json_t *v = json_object_get(file, "executable");
+
+	*mode = 0644;
+	if (v == NULL)
+		return 0;
+	if (!json_is_boolean(v))
+		return bad_field(p, "files[%zu].executable must be a boolean", i);
+	if (json_is_true(v))
+		*mode = 0755;
+	return 0;
+}
+
+static int parse_file(struct parse *p, json_t *file, size_t i)
+{
+	char field[48];
+	const char *name, *content;
+	size_t len;
+	bool base64;
+	mode_t mode;
+	int fd;
+
+	if (!json_is_object(file))
+		return bad_field(p, "files[%zu] must be an object", i);
+	if (file_name(p, file, i, &name) < 0)
+		return -1;
+	snprintf(field, sizeof(field), "files[%zu].content", i);
+	if (get_string(p, file, "content", field, true, &content, &len) < 0)
+		return -1;
+	if (content == NULL)
+		return bad_field(p, "%s is required", field);
+	snprintf(field, sizeof(field), "files[%zu].encoding", i);
+	if (get_encoding(p, file, "encoding", field, &base64) < 0 ||
+	    file_mode(p, file, i, &mode) < 0)
+		return -1;
+	snprintf(field, sizeof(field), "files[%zu].content", i);
+	fd = memfd_of(p, field, content, len, base64);
+	if (fd < 0)
+		return -1;
+	return add_file(p, name, fd, mode);
+}
+
+/* files[0] again under the language's source name, as the first file, when
+ * no file has that name. */
+static int add_entry_copy(struct parse *p)
+{
+	struct sp_request *req = p->req;
+	const char *source = req->language->source;
+	int fd;
+
+	for (size_t i = 0; i < req->file_count; i++) {
+		if (strcmp(req->file_names[i], source) == 0)
+			return 0;
+	}
+	/* The source name is one plain component, unlike any directory here. */
+	for (size_t i = 0; i < req->file_count; i++) {
+		if (name_covers(source, req->file_names[i]))
+			return bad_field(
+			    p, "files[%zu].name needs a directory %s, the language's source file",
+			    i, source);
+	}
+	fd = fcntl(req->files[0].fd, F_DUPFD_CLOEXEC, 3);
+	if (fd < 0)
+		return internal(p, "dup");
+	memmove(req->files + 1, req->files, req->file_count * sizeof(*req->files));
+	memmove(req->file_names + 1, req->file_names, req->file_count * sizeof(*req->file_names));
+	req->file_names[0] = strdup(source);
+	req->files[0] =
+	    (struct sp_job_file){.name = req->file_names[0], .fd = fd, .mode = req->files[1].mode};
+	req->file_count++;
+	if (req->file_names[0] == NULL)
+		return internal(p, "strdup");
+	return 0;
+}
+
+static int parse_files(struct parse *p, json_t *files)
+{
+	size_t n, i;
+	json_t *file;
+
+	if (!json_is_array(files))
+		return bad_field(p, "files must be an array");
+	n = json_array_size(files);
+	if (n == 0)
+		return bad_field(p, "files must not be empty");
+	if (n > SP_REQUEST_MAX_FILES)
+		return bad_field(p, "files must have at most %d entries", SP_REQUEST_MAX_FILES);
+	if (alloc_files(p, n + 1) < 0)
+		return -1;
+	json_array_foreach(files, i, file)
+	{
+		if (parse_file(p, file, i) < 0)
+			return -1;
+	}
+	return add_entry_copy(p);
+}
+
+static int parse_code(struct parse *p, json_t *doc)
+{
+	const char *code;
+	size_t len;
+	int fd;
+
+	if (get_string(p, doc, "code", "code", true, &code, &len) < 0 || alloc_files(p, 1) < 0)
+		return -1;
+	fd = memfd_of(p, "code", code, len, false);
+	if (fd < 0)
+		return -1;
+	return add_file(p, p->req->language->source, fd, 0644);
+}
+
+static int parse_source(struct parse *p, json_t *doc)
+{
+	json_t *code = json_object_get(doc, "code");
+	json_t *files = json_object_get(doc, "files");
+
+	if (code != NULL && files != NULL)
+		return bad_field(p, "give either code or files, not both");
+	if (code == NULL && files == NULL)
+		return bad_field(p, "code or files is required");
+	return code != NULL ? parse_code(p, doc) : parse_files(p, files);
+}
+
+/* ---- stdin, args, userId ------------------------------------------------- */
+
+static int parse_stdin(struct parse *p, json_t *doc)
+{
+	const char *text;
+	size_t len;
+	bool base64;
+
+	if (get_string(p, doc, "stdin", "stdin", true, &text, &len) < 0 ||
+	    get_encoding(p, doc, "stdin_encoding", "stdin_encoding", &base64) < 0)
+		return -1;
+	if (text == NULL)
+		return 0;
+	p->req->stdin_fd = memfd_of(p, "stdin", text, len, base64);
+	return p->req->stdin_fd < 0 ? -1 : 0;
+}
+
+static int check_arg(struct parse *p, json_t *arg, size_t i)
+{
+	if (!json_is_string(arg))
+		return bad_field(p, "args[%zu] must be a string", i);
+	if (strlen(json_string_value(arg)) != json_string_length(arg))
+		return bad_field(p, "args[%zu] must not contain a NUL byte", i);
+	if (json_string_length(arg) > SP_REQUEST_MAX_ARG)
+		return bad_field(p, "args[%zu] is longer than %d bytes", i, SP_REQUEST_MAX_ARG);
+	return 0;
+}
+
+static int parse_args(struct parse *p, json_t *doc)
+{
+	const char **run = p->req->language->run;
+	json_t *args = json_object_get(doc, "args"), *arg;
+	size_t n = 0, count = 0, i;
+
+	if (args != NULL && !json_is_array(args))
+		return bad_field(p, "args must be an array");
+	if (json_array_size(args) > SP_REQUEST_MAX_ARGS)
+		return bad_field(p, "args must have at most %d entries", SP_REQUEST_MAX_ARGS);
+	json_array_foreach(args, i, arg)
+	{
+		if (check_arg(p, arg, i) < 0)
+			return -1;
+	}
+	while (run[n] != NULL)
+		n++;
+	p->req->run_args = calloc(n + json_array_size(args) + 1, sizeof(char *));
+	if (p->req->run_args == NULL)
+		return internal(p, "calloc");
+	for (i = 0; i < n; i++)
+		p->req->run_args[count++] = (char *)run[i];
+	json_array_foreach(args, i, arg) p->req->run_args[count++] = (char *)json_string_value(arg);
+	return 0;
+}
+
+static int parse_user(struct parse *p, json_t *doc)
+{
+	const char *user;
+	size_t len;
+
+	if (get_string(p, doc, "userId", "userId", false, &user, &len) < 0)
+		return -1;
+	if (user == NULL || len == 0)
+		return 0;
+	if (len > SP_REQUEST_MAX_USER_ID)
+		return bad_field(p, "userId is longer than %d bytes", SP_REQUEST_MAX_USER_ID);
+	for (size_t i = 0; i < len; i++) {
+		if ((unsigned char)user[i] < 0x20 || user[i] == 0x7f)
+			return bad_field(p, "userId must not contain control characters");
+	}
+	p->req->user_id = user;
+	return 0;
+}
+
+/* ---- limits -------------------------------------------------------------- */
+
+static const struct {
+	const char *name;
+	size_t offset;
+} limit_fields[] = {
+    {"cpu_ms", offsetof(struct sp_limits, cpu_ms)},
+    {"wall_ms", offsetof(struct sp_limits, wall_ms)},
+    {"memory_kb", offsetof(struct sp_limits, memory_kb)},
+    {"processes", offsetof(struct sp_limits, processes)},
+    {"output_kb", offsetof(struct sp_limits, output_kb)},
+    {"file_kb", offsetof(struct sp_limits, file_kb)},
+    {"open_files", offsetof(struct sp_limits, open_files)},
+    {"stack_kb", offsetof(struct sp_limits, stack_kb)},
+    {"tmpfs_kb", offsetof(struct sp_limits, tmpfs_kb)},
+};
+
+static uint64_t *limit_at(struct sp_limits *limits, size_t i)
+{
+	return (uint64_t *)(void *)((char *)limits + limit_fields[i].offset);
+}
+
+/* The values OBJ gives against the server's maximum (0: none). */
+static int check_maximum(struct parse *p, json_t *obj, const char *where, struct sp_limits *limits)
+{
+	struct sp_limits max = p->config->max_limits;
+
+	for (size_t i = 0; i < SP_ARRAY_SIZE(limit_fields); i++) {
+		uint64_t *v = limit_at(limits, i), m = *limit_at(&max, i);
+
+		if (json_object_get(obj, limit_fields[i].name) == NULL || m == 0 || *v <= m)
+			continue;
+		if (!p->config->clamp_limits)
+			return bad_field(p, "%s.%s: %llu is above the server's maximum %llu", where,
+					 limit_fields[i].name, (unsigned long long)*v,
+					 (unsigned long long)m);
+		*v = m;
+	}
+	return 0;
+}
+
+static int parse_limits(struct parse *p, json_t *doc, const char *key, struct sp_limits *limits,
+			const struct sp_limits *base)
+{
+	json_t *obj = json_object_get(doc, key);
+	struct sp_error err = {0};
+
+	*limits = *base;
+	if (obj == NULL)
+		return 0;
+	if (sp_limits_from_json(obj, key, limits, &err) < 0)
+		return bad_field(p, "%s", err.message);
+	return check_maximum(p, obj, key, limits);
+}
+
+/* ---- the request --------------------------------------------------------- */
+
+static int parse_body(struct parse *p, const char *body, size_t length,
+		      const struct sp_language_set *languages)
+{
+	struct sp_request *req = p->req;
+	const struct sp_language *lang;
+	json_t *doc;
+
+	if (length > p->config->max_body)
+		return fail_set(p, SP_REQ_TOO_LARGE, "the body is larger than %llu bytes",
+				(unsigned long long)p->config->max_body);
+	if (load_body(p, body, length) < 0)
+		return -1;
+	doc = req->doc;
+	if (parse_language(p, doc, languages) < 0)
+		return -1;
+	lang = req->language;
+	if (parse_user(p, doc) < 0 || parse_args(p, doc) < 0 ||
+	    parse_limits(p, doc, "limits", &req->limits, &lang->limits) < 0 ||
+	    parse_limits(p, doc, "compile_limits", &req->compile_limits, &lang->compile_limits) < 0)
+		return -1;
+	if (parse_source(p, doc) < 0 || parse_stdin(p, doc) < 0)
+		return -1;
+	return 0;
+}
+
+int sp_request_parse(const char *body, size_t length, const struct sp_language_set *languages,
+		     const struct sp_config *config, struct sp_request *req,
+		     struct sp_request_failure *fail)
+{
+	struct parse p = {.config = config, .req = req, .fail = fail};
+
+	memset(req, 0, sizeof(*req));
+	req->stdin_fd = -1;
+	memset(fail, 0, sizeof(*fail));
+	if (parse_body(&p, body, length, languages) < 0) {
+		sp_request_free(req);
+		return -1;
+	}
+	return 0;
+}
+
+void sp_request_job_spec(const struct sp_request *req, char *const *envp, struct sp_job_spec *spec)
+{
+	*spec = (struct sp_job_spec){
+	    .language = req->language,
+	    .argv = req->run_args,
+	    .envp = envp,
+	    .limits = req->limits,
+	    .compile_limits = req->compile_limits,
+	    .files = req->files,
+	    .file_count = req->file_count,
+	    .stdin_fd = req->stdin_fd,
+	};
+}
+
+void sp_request_free(struct sp_request *req)
+{
+	for (size_t i = 0; i < req->file_count; i++) {
+		if (req->files[i].fd >= 0)
+			close(req->files[i].fd);
+		free(req->file_names[i]);
+	}
+	free(req->files);
+	free(req->file_names);
+	if (req->stdin_fd >= 0)
+		close(req->stdin_fd);
+	free(req->run_args);
+	json_decref(req->doc);
+	memset(req, 0, sizeof(*req));
+	req->stdin_fd = -1;
+}

@@ -1,0 +1,100 @@
+/* The body of POST /api/v1/run (and /jobs, and a WebSocket "run") into a job,
+ * with an exact error for every bad input.
+ *
+ * The body is a JSON object (duplicate keys refused, nesting at most
+ * SP_REQUEST_MAX_DEPTH levels); unknown members are ignored, a known member
+ * of the wrong type is a 400 naming it ("stdin must be a string").
+ *
+ *   language        required string: a name or an alias.
+ *   version         optional string: the language's version must be it, or
+ *                   start with it at a '.', '-' or '+' ("3" and "3.11" match
+ *                   "3.11.2", "3.1" does not); "" and "*" match any.
+ *   code            a string, saved under the language's source file name;
+ *   files           or a non-empty array (at most SP_REQUEST_MAX_FILES) of
+ *                   {"name", "content", "encoding": "utf8"|"base64",
+ *                   "executable": bool}. Only files[0] may leave out its name:
+ *                   it then gets the language's source name. Names are kept
+ *                   as given; when no file has the language's source name,
+ *                   files[0] is written twice, first under the source name
+ *                   (the job's first file) and then under its own name.
+ *                   Exactly one of code and files.
+ *   stdin           optional string, "stdin_encoding": "utf8"|"base64".
+ *   args            optional array of strings appended to the run command.
+ *   userId          optional string, no control characters; "" is none.
+ *   limits          optional objects over the language's limits and
+ *   compile_limits  compile_limits. A value the request gives above the
+ *                   server's max_limits is refused, or lowered to it with
+ *                   clamp_limits; the language's own values are kept.
+ *
+ * A file name is a relative path of 1 to SP_REQUEST_MAX_COMPONENTS
+ * components joined by '/', each one valid for sp_cell_file_name_valid(),
+ * at most SP_REQUEST_MAX_NAME bytes in all; no two files with the same name,
+ * and no file where another needs a directory ("a" and "a/b").
+ * Base64 is RFC 4648 with padding, strictly: no whitespace, no other
+ * alphabet, no bits set after the data. File contents and stdin, decoded,
+ * are at most the config's max_body bytes in all. */
+#ifndef SANDPOOL_REQUEST_H
+#define SANDPOOL_REQUEST_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+#include "config.h"
+#include "job.h"
+#include "language.h"
+#include "sandbox/limits.h"
+
+#define SP_REQUEST_MAX_DEPTH	  64
+#define SP_REQUEST_MAX_FILES	  1000
+#define SP_REQUEST_MAX_NAME	  1024
+#define SP_REQUEST_MAX_COMPONENTS 16
+#define SP_REQUEST_MAX_ARGS	  256
+#define SP_REQUEST_MAX_ARG	  4096
+#define SP_REQUEST_MAX_USER_ID	  128
+
+enum sp_request_error {
+	SP_REQ_OK,
+	SP_REQ_BAD_JSON,	 /* 400 "bad_json" */
+	SP_REQ_BAD_FIELD,	 /* 400 "bad_request" */
+	SP_REQ_UNKNOWN_LANGUAGE, /* 400 "unknown_language" */
+	SP_REQ_TOO_LARGE,	 /* 413 "body_too_large" */
+	SP_REQ_INTERNAL,	 /* 500 "internal_error": out of memory, memfd failed */
+};
+
+struct sp_request_failure {
+	enum sp_request_error kind;
+	int http_status; /* 400, 413 or 500; 0 with SP_REQ_OK */
+	char code[32];
+	char message[256]; /* valid UTF-8 */
+};
+
+struct sp_request {
+	json_t *doc; /* the body; version, user_id and run_args point into it */
+	const struct sp_language *language;
+	struct sp_job_file *files; /* the entry point first; fds are sealed memfds */
+	size_t file_count;
+	char **file_names; /* owned storage for files[i].name */
+	int stdin_fd;	   /* sealed memfd with the stdin bytes, or -1 */
+	char **run_args;   /* the language's run argv + "args", NULL-terminated;
+			    * owned vector, strings in the language or doc */
+	struct sp_limits limits, compile_limits;
+	const char *user_id; /* or NULL */
+	const char *version; /* as asked, or NULL */
+};
+
+/* Parse BODY (LENGTH bytes, no terminating NUL needed) into REQ. Returns 0,
+ * or -1 with FAIL filled and REQ empty (sp_request_free() on it is safe). */
+int sp_request_parse(const char *body, size_t length, const struct sp_language_set *languages,
+		     const struct sp_config *config, struct sp_request *req,
+		     struct sp_request_failure *fail);
+
+/* The job of REQ, pointing into REQ, with ENVP as its environment. The run
+ * step's command is ARGV (run_args): sp_job_run() must prefer spec->argv to
+ * the language's run command for the request's args to reach the program. */
+void sp_request_job_spec(const struct sp_request *req, char *const *envp, struct sp_job_spec *spec);
+
+/* Close and free everything of REQ; safe on an empty or failed request, and
+ * twice. */
+void sp_request_free(struct sp_request *req);
+
+#endif

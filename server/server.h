@@ -1,0 +1,40 @@
+/* What the running server shares between its HTTP threads. */
+#ifndef SANDPOOL_SERVER_H
+#define SANDPOOL_SERVER_H
+
+#include <jansson.h>
+#include <limits.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+
+#include "config.h"
+#include "language.h"
+#include "sandbox/cgroup.h"
+#include "sandbox/seccomp.h"
+
+struct sp_pool;
+
+/* A language the server runs: its image found, its policy compiled. */
+struct sp_served_language {
+	const struct sp_language *language;
+	char rootfs[PATH_MAX];
+	json_t *image;		/* image.json */
+	const char **image_env; /* points into image */
+	char **env;		/* image env, then the language's */
+	struct sp_seccomp_program seccomp;
+};
+
+struct sp_server {
+	struct sp_config config;
+	struct sp_language_set languages;  /* those served (image there) */
+	struct sp_served_language *served; /* one per entry of languages */
+	struct sp_cgroup_root cgroups;
+	struct sp_pool *pool;
+	atomic_bool draining; /* shutting down: 503 to new jobs */
+	atomic_ulong jobs_done;
+};
+
+/* The environment of LANGUAGE's steps. */
+char **sp_server_env(const struct sp_server *server, const struct sp_language *language);
+
+#endif

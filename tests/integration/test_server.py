@@ -1,0 +1,277 @@
+"""The HTTP API of `sandpool serve`: a real server on loopback, real HTTP.
+
+Environment (set by tools/run-tests):
+  SANDPOOL_BIN        the sandpool binary
+  SANDPOOL_STATE_DIR  the image store holding the default images
+  SANDPOOL_LANGUAGES  tests/languages (the samples)
+"""
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+import unittest
+import urllib.error
+import urllib.request
+
+BIN = os.environ.get("SANDPOOL_BIN", "./sandpool")
+STATE = os.environ.get("SANDPOOL_STATE_DIR", "")
+SAMPLES = os.environ.get("SANDPOOL_LANGUAGES", "tests/languages")
+SEED = {"code": "print('Hello World!')", "language": "python"}
+TOKEN = "test-token-0123456789abcdef"
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    """`sandpool serve` with CONFIG, stopped by SIGTERM."""
+
+    def __init__(self, config=None, args=()):
+        self.port = free_port()
+        self.dir = tempfile.mkdtemp(prefix="sandpool-serve-")
+        os.chmod(self.dir, 0o755)
+        cfg = os.path.join(self.dir, "config.json")
+        with open(cfg, "w") as f:
+            json.dump(config or {}, f)
+        cmd = [BIN, "serve", "--config", cfg, "--listen", f"127.0.0.1:{self.port}", *args]
+        if STATE:
+            cmd += ["--state-dir", STATE]
+        self.log = open(os.path.join(self.dir, "log"), "w+")
+        self.proc = subprocess.Popen(cmd, stdout=self.log, stderr=subprocess.STDOUT,
+                                     stdin=subprocess.DEVNULL)
+        self.url = f"http://127.0.0.1:{self.port}"
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise AssertionError(f"sandpool serve exited: {self.output()}")
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=1):
+                    return
+            except OSError:
+                time.sleep(0.05)
+        raise AssertionError(f"sandpool serve did not listen: {self.output()}")
+
+    def output(self):
+        self.log.flush()
+        self.log.seek(0)
+        return self.log.read()
+
+    def request(self, method, path, body=None, headers=None, raw=None):
+        data = raw if raw is not None else (json.dumps(body).encode() if body is not None
+                                            else None)
+        req = urllib.request.Request(self.url + path, data=data, method=method,
+                                     headers=headers or {})
+        if data is not None:
+            req.add_header("Content-Type", "application/json")
+        try:
+            with urllib.request.urlopen(req, timeout=120) as r:
+                return r.status, json.loads(r.read()), r.headers
+        except urllib.error.HTTPError as e:
+            return e.code, json.loads(e.read()), e.headers
+
+    def run(self, body, **kw):
+        return self.request("POST", "/api/v1/run", body, **kw)
+
+    def stop(self):
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            code = self.proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            raise AssertionError("sandpool serve did not stop on SIGTERM")
+        self.log.close()
+        subprocess.run(["rm", "-rf", self.dir])
+        return code
+
+
+def sample(language, kind):
+    folder = os.path.join(SAMPLES, language)
+    for name in sorted(os.listdir(folder)):
+        if name.startswith(kind + ".") and not name.endswith((".in", ".out")):
+            with open(os.path.join(folder, name)) as f:
+                return f.read()
+    raise AssertionError(f"no {kind} sample for {language}")
+
+
+class Api(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.server = Server({"pool_total": 9, "max_body": 1 << 20,
+                             "max_limits": {"cpu_ms": 10000}})
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.assertEqual = unittest.TestCase.assertEqual
+        code = cls.server.stop()
+        assert code == 0, f"sandpool serve exited {code}"
+
+    def test_seed_body(self):
+        status, r, _ = self.server.run(SEED)
+        self.assertEqual(status, 200, r)
+        self.assertEqual(r["status"], "ok", r)
+        self.assertEqual(r["stdout"], "Hello World!\n")
+        self.assertEqual(r["language"], "python")
+        self.assertEqual(r["run"]["exit_code"], 0)
+        self.assertIsNone(r["compile"])
+
+    def test_every_language(self):
+        for language in ("python", "c", "cpp", "java", "javascript", "go", "rust", "bash"):
+            with self.subTest(language=language):
+                status, r, _ = self.server.run({"language": language,
+                                                "code": sample(language, "sum"),
+                                                "stdin": "17 25\n"})
+                self.assertEqual(status, 200, r)
+                self.assertEqual(r["status"], "ok", json.dumps(r)[:2000])
+                self.assertEqual(r["stdout"], "42\n")
+
+    def test_compile_and_runtime_errors(self):
+        status, r, _ = self.server.run({"language": "c", "code": "int main(){return nope;}"})
+        self.assertEqual(r["status"], "compile_error", r)
+        self.assertIn("nope", r["compile"]["stderr"])
+        status, r, _ = self.server.run({"language": "python", "code": "raise SystemExit(3)"})
+        self.assertEqual(r["status"], "runtime_error", r)
+        self.assertEqual(r["run"]["exit_code"], 3)
+
+    def test_limits(self):
+        status, r, _ = self.server.run({"language": "python", "code": "while True: pass",
+                                        "limits": {"cpu_ms": 500}})
+        self.assertEqual(r["status"], "time_limit", r)
+        status, r, _ = self.server.run({"language": "python",
+                                        "code": "import sys\nwhile True: sys.stdout.write('x'*4096)",
+                                        "limits": {"output_kb": 64}})
+        self.assertEqual(r["status"], "output_limit", r)
+        self.assertTrue(r["run"]["truncated"])
+        status, r, _ = self.server.run({"language": "python", "code": "x = bytearray(300 << 20)",
+                                        "limits": {"memory_kb": 65536}})
+        self.assertIn(r["status"], ("memory_limit", "runtime_error"), r)
+
+    def test_binary_output_is_base64(self):
+        status, r, _ = self.server.run({"language": "python",
+                                        "code": "import sys; sys.stdout.buffer.write(b'\\xff')"})
+        self.assertEqual(r["stdout_encoding"], "base64", r)
+        self.assertEqual(r["stdout"], "/w==")
+
+    def test_languages(self):
+        status, langs, _ = self.server.request("GET", "/api/v1/languages")
+        self.assertEqual(status, 200)
+        by_name = {l["name"]: l for l in langs}
+        self.assertEqual(set(by_name), {"python", "c", "cpp", "java", "javascript", "go",
+                                        "rust", "bash"})
+        self.assertTrue(by_name["c"]["compiled"])
+        self.assertFalse(by_name["python"]["compiled"])
+        self.assertIn("py", by_name["python"]["aliases"])
+
+    def test_health(self):
+        status, h, _ = self.server.request("GET", "/healthz")
+        self.assertEqual(status, 200, h)
+        self.assertEqual(h["status"], "ok")
+        self.assertIn(h["cgroup"], ("v1", "v2", "none"))
+        self.assertIn("python", h["pool"])
+
+    def test_errors(self):
+        cases = [
+            (dict(raw=b"{not json"), 400, "bad_json"),
+            (dict(body={"language": "cobol", "code": "x"}), 400, "unknown_language"),
+            (dict(body={"language": "python", "code": 7}), 400, "bad_request"),
+            (dict(body={"code": "x"}), 400, "bad_request"),
+            (dict(body={"language": "python", "code": "x", "limits": {"cpu_ms": 99999}}),
+             400, "bad_request"),
+            (dict(raw=b"x" * (2 << 20)), 413, "body_too_large"),
+        ]
+        for kw, want_status, want_code in cases:
+            with self.subTest(want=want_code, kw=str(kw)[:80]):
+                status, r, _ = self.server.request("POST", "/api/v1/run", **kw)
+                self.assertEqual(status, want_status, r)
+                self.assertEqual(r["error"]["code"], want_code, r)
+                self.assertTrue(r["error"]["message"])
+        status, r, _ = self.server.request("GET", "/api/v1/nothing")
+        self.assertEqual((status, r["error"]["code"]), (404, "not_found"))
+        status, r, headers = self.server.request("GET", "/api/v1/run")
+        self.assertEqual(status, 405)
+
+
+class WarmReuse(unittest.TestCase):
+    """One warm python cell: job B sees nothing of job A."""
+
+    def test_reset_contract(self):
+        server = Server({"pool_sizes": {"python": 1}, "pool_total": 1})
+        try:
+            job_a = (
+                "import os, ctypes, subprocess\n"
+                "for d in ('/box', '/tmp', '/dev/shm'):\n"
+                "    open(d + '/left', 'w').write('a')\n"
+                "libc = ctypes.CDLL(None)\n"
+                "print(libc.shmget(0x5eed, 4096, 0o1666) >= 0, libc.msgget(0x5eed, 0o1666) >= 0)\n"
+                "subprocess.Popen(['sleep', '1000'], start_new_session=True)\n"
+                "os.umask(0o077)\n")
+            status, r, _ = server.run({"language": "python", "code": job_a})
+            self.assertEqual(r["stdout"], "True True\n", r)
+            job_b = (
+                "import os\n"
+                "print(sorted(os.listdir('/box')), os.listdir('/tmp'), os.listdir('/dev/shm'))\n"
+                "print(open('/proc/sysvipc/shm').read().count('\\n'),"
+                " open('/proc/sysvipc/msg').read().count('\\n'))\n"
+                "print(sum(1 for p in os.listdir('/proc') if p.isdigit()))\n"
+                "print(oct(os.umask(0)))\n")
+            status, r, _ = server.run({"language": "python", "code": job_b})
+            self.assertEqual(r["status"], "ok", r)
+            # /box holds only B's own main.py; one header line in each sysvipc file;
+            # the cell's init and B itself are the only processes
+            self.assertEqual(r["stdout"], "['main.py'] [] []\n1 1\n2\n0o22\n", r)
+            status, h, _ = server.request("GET", "/healthz")
+            self.assertEqual(h["pool"]["python"]["replaced"], 0, h)
+        finally:
+            self.assertEqual(server.stop(), 0)
+
+    def test_cold_mode_gives_the_same_results(self):
+        server = Server({"pool_sizes": {"python": 0}})
+        try:
+            for _ in range(2):
+                status, r, _ = server.run(SEED)
+                self.assertEqual(r["stdout"], "Hello World!\n", r)
+            status, h, _ = server.request("GET", "/healthz")
+            self.assertEqual(h["pool"]["python"]["idle"], 0, h)
+        finally:
+            self.assertEqual(server.stop(), 0)
+
+
+class Tokens(unittest.TestCase):
+    def test_token_required_when_configured(self):
+        server = Server({"pool_total": 1}, args=("--token", TOKEN))
+        try:
+            status, r, headers = server.run(SEED)
+            self.assertEqual(status, 401, r)
+            self.assertEqual(r["error"]["code"], "unauthorized")
+            status, r, _ = server.run(SEED, headers={"Authorization": "Bearer wrong-token-000000"})
+            self.assertEqual(status, 401)
+            status, r, _ = server.run(SEED, headers={"Authorization": f"Bearer {TOKEN}"})
+            self.assertEqual(status, 200, r)
+            self.assertEqual(r["stdout"], "Hello World!\n")
+        finally:
+            self.assertEqual(server.stop(), 0)
+
+    def test_non_loopback_without_token_refused(self):
+        proc = subprocess.run([BIN, "serve", "--listen", "0.0.0.0:1"], capture_output=True,
+                              timeout=30)
+        self.assertEqual(proc.returncode, 2)
+        self.assertIn("needs an API token", proc.stderr.decode())
+
+    def test_bad_config(self):
+        with tempfile.NamedTemporaryFile("w", suffix=".json") as f:
+            f.write('{"threads": "many"}')
+            f.flush()
+            proc = subprocess.run([BIN, "serve", "--config", f.name], capture_output=True,
+                                  timeout=30)
+        self.assertEqual(proc.returncode, 2)
+        self.assertIn('"threads" must be a whole number', proc.stderr.decode())
+
+
+if __name__ == "__main__":
+    unittest.main()
