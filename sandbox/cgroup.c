@@ -13,6 +13,7 @@
  */
 #include "cgroup.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -624,6 +625,62 @@ static void v1_set_reason(struct sp_cgroup_root *root, const char *notes)
 
 /* Make <own>/<name> in one hierarchy. Returns 0, 1 when skipped (NOTES says
  * why), -1. */
+/* A cgroup a sandpool process made (sandpool-WORD-PID) whose process is
+ * gone: what a kill -9 left behind. */
+static bool stale_name(const char *name)
+{
+	const char *dash = strrchr(name, '-');
+	char *end;
+	long pid;
+
+	if (strncmp(name, "sandpool-", 9) != 0 || dash == NULL)
+		return false;
+	pid = strtol(dash + 1, &end, 10);
+	if (*end != '\0' || pid <= 0 || end == dash + 1)
+		return false;
+	return kill((pid_t)pid, 0) < 0 && errno == ESRCH;
+}
+
+/* Kill what is in DIR and in its child cgroups, and remove them all. */
+static void remove_cgroup_tree(const char *dir)
+{
+	struct sp_error err = {0};
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	char child[PATH_MAX];
+
+	while (d != NULL && (e = readdir(d)) != NULL) {
+		if (e->d_type != DT_DIR || e->d_name[0] == '.' ||
+		    join(child, sizeof(child), dir, e->d_name, &err) < 0)
+			continue;
+		kill_until_empty(child, &err);
+		rmdir(child);
+	}
+	if (d != NULL)
+		closedir(d);
+	kill_until_empty(dir, &err);
+	if (rmdir(dir) == 0)
+		log_info("removed %s, left by a sandpool that is gone", dir);
+}
+
+/* Below OWN, remove the cgroups of sandpool processes that died without
+ * cleaning up (killed with SIGKILL, say). */
+static void sweep_stale(const char *own)
+{
+	struct sp_error err = {0};
+	DIR *d = opendir(own);
+	struct dirent *e;
+	char dir[PATH_MAX];
+
+	while (d != NULL && (e = readdir(d)) != NULL) {
+		if (e->d_type == DT_DIR && stale_name(e->d_name) &&
+		    join(dir, sizeof(dir), own, e->d_name, &err) == 0)
+			remove_cgroup_tree(dir);
+	}
+	if (d != NULL)
+		closedir(d);
+}
+
 static int v1_make_parent(const char *proc_cgroup, const char *mountinfo, size_t i,
 			  const char *name, char *dir, bool *created, char *notes, size_t nsize,
 			  struct sp_error *err)
@@ -641,6 +698,7 @@ static int v1_make_parent(const char *proc_cgroup, const char *mountinfo, size_t
 	}
 	if (join(dir, PATH_MAX, own, name, err) < 0)
 		return -1;
+	sweep_stale(own);
 	if (make_dir(dir, true, created, err) == 0)
 		return 0;
 	dir[0] = '\0';
@@ -923,6 +981,7 @@ static int v2_root_init(struct sp_cgroup_root *root, const char *name, struct sp
 		r = v2_enable_own(root, own, err);
 	if (r != 0)
 		return r < 0 ? -1 : 0;
+	sweep_stale(own);
 	if (join(root->v2_dir, sizeof(root->v2_dir), own, name, err) < 0 ||
 	    make_dir(root->v2_dir, true, &created, err) < 0 ||
 	    v2_enable(root->v2_dir, &enabled, err) < 0)

@@ -391,6 +391,29 @@ class Isolation(unittest.TestCase):
         self.assertNotIn("y", r["stdout"].split())
 
 
+def own_cgroup_dir(controller):
+    """Our cgroup in a v1 hierarchy, or None."""
+    with open("/proc/self/cgroup") as f:
+        for line in f:
+            _, controllers, path = line.rstrip("\n").split(":", 2)
+            if controller in controllers.split(","):
+                base = f"/sys/fs/cgroup/{controller}"
+                return base + path if os.path.isdir(base) else None
+    return None
+
+
+class Cleanup(unittest.TestCase):
+    def test_cgroups_left_by_a_killed_sandpool_are_removed(self):
+        own = own_cgroup_dir("pids") if os.geteuid() == 0 else None
+        if own is None or cgroup_mode() != "v1":
+            self.skipTest("needs root and a cgroup v1 pids hierarchy")
+        stale = os.path.join(own, "sandpool-run-999999999")
+        os.makedirs(os.path.join(stale, "job-1-1"), exist_ok=True)
+        r = run("--", "/bin/true")
+        self.assertEqual(r["status"], "ok", r)
+        self.assertFalse(os.path.exists(stale))
+
+
 class BadInput(unittest.TestCase):
     def expect_usage_error(self, *args, mention=None):
         code, out, err = sandpool("run", *args)

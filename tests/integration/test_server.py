@@ -242,6 +242,38 @@ class WarmReuse(unittest.TestCase):
             self.assertEqual(server.stop(), 0)
 
 
+class Crash(unittest.TestCase):
+    def test_kill_9_leaves_nothing_running_and_a_restart_works(self):
+        server = Server({"pool_total": 2})
+        status, r, _ = server.run(SEED)
+        self.assertEqual(r["stdout"], "Hello World!\n", r)
+        def children(pid):
+            out = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True).stdout
+            return [int(p) for p in out.split()]
+
+        spawner = children(server.proc.pid)
+        cells = [c for s in spawner for c in children(s)]
+        self.assertEqual(len(spawner), 1)
+        self.assertGreaterEqual(len(cells), 2)
+        server.proc.kill()
+        server.proc.wait()
+        # the spawner and every cell die with the server (parent-death signals)
+        deadline = time.monotonic() + 10
+        alive = spawner + cells
+        while alive and time.monotonic() < deadline:
+            alive = [p for p in alive if os.path.exists(f"/proc/{p}")]
+            time.sleep(0.1)
+        self.assertEqual(alive, [])
+        again = Server({"pool_total": 2})
+        try:
+            status, r, _ = again.run(SEED)
+            self.assertEqual(r["stdout"], "Hello World!\n", r)
+        finally:
+            self.assertEqual(again.stop(), 0)
+        server.log.close()
+        subprocess.run(["rm", "-rf", server.dir])
+
+
 class Tokens(unittest.TestCase):
     def test_token_required_when_configured(self):
         server = Server({"pool_total": 1}, args=("--token", TOKEN))
