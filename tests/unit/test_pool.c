@@ -18,13 +18,14 @@
 
 #include <cmocka.h>
 
+#include "busybox_rootfs.h"
+
 #include "sandbox/cgroup.h"
 #include "sandbox/run.h"
 #include "sandbox/seccomp.h"
 #include "sandbox/spawner.h"
 #include "server/pool.h"
 
-#define BUSYBOX	 "/bin/busybox"
 #define THREADS	 8
 #define JOBS	 10
 #define LONG_MS	 20000 /* deadline of leases that must succeed: a hang fails */
@@ -41,36 +42,15 @@ struct fixture {
 	uint64_t stop_grace_ms; /* of stopper_main */
 };
 
-static void make_rootfs(struct fixture *fx)
-{
-	char cmd[1024];
-
-	snprintf(cmd, sizeof(cmd),
-		 "mkdir -p %1$s/bin %1$s/proc %1$s/dev %1$s/tmp %1$s/box && cp %2$s %1$s/bin/ && "
-		 "ln -s busybox %1$s/bin/sh && chmod -R a+rX %3$s",
-		 fx->rootfs, BUSYBOX, fx->dir);
-	assert_int_equal(system(cmd), 0);
-}
-
 static int setup(void **state)
 {
 	struct fixture *fx = calloc(1, sizeof(*fx));
-	const char *policies = getenv("SANDPOOL_POLICY_DIR");
 	struct sp_error err = {0};
-	char policy[PATH_MAX];
 
-	if (access(BUSYBOX, X_OK) != 0) {
-		print_message("no %s (busybox-static)\n", BUSYBOX);
+	if (busybox_rootfs_make("sp-pool", fx->dir, fx->rootfs) < 0)
 		return -1;
-	}
-	snprintf(fx->dir, sizeof(fx->dir), "/tmp/sp-pool-XXXXXX");
-	if (mkdtemp(fx->dir) == NULL)
-		return -1;
-	snprintf(fx->rootfs, sizeof(fx->rootfs), "%s/rootfs", fx->dir);
-	make_rootfs(fx);
-	snprintf(policy, sizeof(policy), "%s/default.json", policies ? policies : "policies");
 	fx->config = (struct sp_cell_config){.hostname = "sandpool", .tmpfs_kb = 8192};
-	if (sp_seccomp_compile_file(policy, &fx->seccomp, &err) < 0 ||
+	if (default_policy(&fx->seccomp, &err) < 0 ||
 	    sp_cgroup_root_init(&fx->cgroups, "sp-pool-test", SP_CGROUP_AUTO, &err) < 0 ||
 	    sp_idmap_plan(&fx->config.idmap, SP_IDMAP_AUTO, (unsigned)getpid(), &err) < 0 ||
 	    sp_spawner_start(&fx->spawner, &err) < 0) {
@@ -88,15 +68,15 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct fixture *fx = *state;
-	char cmd[128];
+	int rc;
 
 	sp_pool_stop(fx->pool, 5000);
 	sp_spawner_stop(&fx->spawner);
 	sp_cgroup_root_destroy(&fx->cgroups, NULL);
 	sp_seccomp_program_free(&fx->seccomp);
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", fx->dir);
+	rc = busybox_rootfs_remove(fx->dir);
 	free(fx);
-	return system(cmd) == 0 ? 0 : -1;
+	return rc;
 }
 
 /* A pool of "sh" (SIZE warm cells, or cold) and "cold" (always cold). */

@@ -15,13 +15,13 @@
 
 #include <cmocka.h>
 
+#include "busybox_rootfs.h"
+
 #include "sandbox/cell.h"
 #include "sandbox/cgroup.h"
 #include "sandbox/run.h"
 #include "sandbox/seccomp.h"
 #include "sandbox/spawner.h"
-
-#define BUSYBOX "/bin/busybox"
 
 struct fixture {
 	char dir[64];
@@ -32,36 +32,15 @@ struct fixture {
 	struct sp_cell cell;
 };
 
-static void make_rootfs(struct fixture *fx)
-{
-	char cmd[1024];
-
-	snprintf(cmd, sizeof(cmd),
-		 "mkdir -p %1$s/bin %1$s/proc %1$s/dev %1$s/tmp %1$s/box && cp %2$s %1$s/bin/ && "
-		 "ln -s busybox %1$s/bin/sh && chmod -R a+rX %3$s",
-		 fx->rootfs, BUSYBOX, fx->dir);
-	assert_int_equal(system(cmd), 0);
-}
-
 static int setup(void **state)
 {
 	struct fixture *fx = calloc(1, sizeof(*fx));
-	const char *policies = getenv("SANDPOOL_POLICY_DIR");
 	struct sp_cell_config config = {.hostname = "sandpool", .tmpfs_kb = 8192};
 	struct sp_error err = {0};
-	char policy[PATH_MAX];
 
-	if (access(BUSYBOX, X_OK) != 0) {
-		print_message("no %s (busybox-static)\n", BUSYBOX);
+	if (busybox_rootfs_make("sp-spawner", fx->dir, fx->rootfs) < 0)
 		return -1;
-	}
-	snprintf(fx->dir, sizeof(fx->dir), "/tmp/sp-spawner-XXXXXX");
-	if (mkdtemp(fx->dir) == NULL)
-		return -1;
-	snprintf(fx->rootfs, sizeof(fx->rootfs), "%s/rootfs", fx->dir);
-	make_rootfs(fx);
-	snprintf(policy, sizeof(policy), "%s/default.json", policies ? policies : "policies");
-	if (sp_seccomp_compile_file(policy, &fx->seccomp, &err) < 0 ||
+	if (default_policy(&fx->seccomp, &err) < 0 ||
 	    sp_cgroup_root_init(&fx->cgroups, "sp-spawner-test", SP_CGROUP_AUTO, &err) < 0 ||
 	    sp_idmap_plan(&config.idmap, SP_IDMAP_AUTO, (unsigned)getpid(), &err) < 0 ||
 	    sp_spawner_start(&fx->spawner, &err) < 0) {
@@ -83,15 +62,15 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct fixture *fx = *state;
-	char cmd[128];
+	int rc;
 
 	sp_cell_destroy(&fx->cell);
 	sp_spawner_stop(&fx->spawner);
 	sp_cgroup_root_destroy(&fx->cgroups, NULL);
 	sp_seccomp_program_free(&fx->seccomp);
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", fx->dir);
+	rc = busybox_rootfs_remove(fx->dir);
 	free(fx);
-	return system(cmd) == 0 ? 0 : -1;
+	return rc;
 }
 
 static int step(struct fixture *fx, const char *script, struct sp_step_result *res)
