@@ -292,6 +292,7 @@ static void shutdown_server(struct sp_server *server, struct mg_context *ctx,
 	for (size_t i = 0; i < server->languages.count; i++)
 		served_free(&server->served[i]);
 	free(server->served);
+	sp_metrics_free(&server->metrics);
 	sp_language_set_free(&server->languages);
 	sp_config_free(&server->config);
 }
@@ -315,6 +316,7 @@ int sp_cmd_serve(int argc, char **argv)
 	sigprocmask(SIG_BLOCK, &stop, NULL);
 	snprintf(name, sizeof(name), "sandpool-serve-%d", (int)getpid());
 	if (load_languages(&server, &err) < 0 ||
+	    sp_metrics_init(&server.metrics, server.languages.count) < 0 ||
 	    sp_cgroup_root_init(&server.cgroups, name, SP_CGROUP_AUTO, &err) < 0 ||
 	    sp_spawner_start(&spawner, &err) < 0 || start_pool(&server, &spawner, &err) < 0)
 		goto fail;

@@ -153,6 +153,7 @@ static void *run_job(void *arg)
 {
 	struct job_call *call = arg;
 	struct sp_server *server = call->server;
+	uint64_t asked = sp_pool_now_ms(), leased;
 	struct sp_job_spec spec;
 	struct sp_job_result res;
 	struct sp_lease lease;
@@ -167,9 +168,12 @@ static void *run_job(void *arg)
 		call->out = json_string(err.message);
 		return NULL;
 	}
+	leased = sp_pool_now_ms();
 	sp_request_job_spec(call->req, sp_server_env(server, call->req->language), &spec);
 	rc = sp_job_run(lease.cell, &server->cgroups, &spec, &res);
 	sp_pool_release(server->pool, &lease, rc == 0);
+	sp_metrics_job(&server->metrics, (size_t)(call->req->language - server->languages.items),
+		       res.status, (leased - asked) * 1000, (sp_pool_now_ms() - leased) * 1000);
 	call->out = sp_job_result_to_json(&res, call->req->language);
 	sp_job_result_free(&res);
 	atomic_fetch_add(&server->jobs_done, 1);
@@ -292,6 +296,90 @@ static int handle_health(struct mg_connection *conn, void *data)
 	return reply(conn, atomic_load(&server->draining) ? 503 : 200, obj, "");
 }
 
+static void render_histogram(FILE *f, const char *name, const char *help,
+			     const struct sp_histogram *h)
+{
+	unsigned long cumulative = 0;
+
+	fprintf(f, "# HELP %s %s\n# TYPE %s histogram\n", name, help, name);
+	for (size_t i = 0; i < SP_METRICS_BUCKETS; i++) {
+		cumulative += atomic_load(&h->buckets[i]);
+		if (i == SP_METRICS_BUCKETS - 1)
+			fprintf(f, "%s_bucket{le=\"+Inf\"} %lu\n", name, cumulative);
+		else
+			fprintf(f, "%s_bucket{le=\"%g\"} %lu\n", name, sp_metrics_bucket_seconds[i],
+				cumulative);
+	}
+	fprintf(f, "%s_sum %.6f\n%s_count %lu\n", name, atomic_load(&h->sum_us) / 1e6, name,
+		atomic_load(&h->count));
+}
+
+static void render_jobs(FILE *f, struct sp_server *server)
+{
+	fputs("# HELP sandpool_jobs_total Jobs finished, by language and status.\n"
+	      "# TYPE sandpool_jobs_total counter\n",
+	      f);
+	for (size_t i = 0; i < server->languages.count; i++) {
+		for (int st = 0; st < SP_METRICS_STATUSES; st++) {
+			unsigned long n = atomic_load(
+			    &server->metrics.jobs[i * SP_METRICS_STATUSES + (size_t)st]);
+
+			fprintf(f, "sandpool_jobs_total{language=\"%s\",status=\"%s\"} %lu\n",
+				server->languages.items[i].name,
+				sp_status_to_string((enum sp_status)st), n);
+		}
+	}
+}
+
+static void render_cells(FILE *f, struct sp_server *server)
+{
+	fputs("# HELP sandpool_cells Cells by language and state.\n"
+	      "# TYPE sandpool_cells gauge\n",
+	      f);
+	for (size_t i = 0; i < server->languages.count; i++) {
+		const char *name = server->languages.items[i].name;
+		struct sp_pool_stats st;
+
+		if (sp_pool_stats(server->pool, name, &st) < 0)
+			continue;
+		fprintf(f,
+			"sandpool_cells{language=\"%s\",state=\"idle\"} %u\n"
+			"sandpool_cells{language=\"%s\",state=\"busy\"} %u\n"
+			"sandpool_cells{language=\"%s\",state=\"starting\"} %u\n",
+			name, st.idle, name, st.busy, name, st.starting);
+	}
+}
+
+/* GET /metrics: Prometheus text format. */
+static int handle_metrics(struct mg_connection *conn, void *data)
+{
+	struct sp_server *server = data;
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	if (!authorized(conn, server))
+		return reply_error(conn, 401, "unauthorized", "a valid Bearer token is required",
+				   "WWW-Authenticate: Bearer\r\n");
+	f = open_memstream(&text, &len);
+	if (f == NULL)
+		return reply_error(conn, 500, "internal_error", "out of memory", "");
+	render_jobs(f, server);
+	render_cells(f, server);
+	render_histogram(f, "sandpool_queue_wait_seconds",
+			 "Time from the request to a leased cell.", &server->metrics.wait);
+	render_histogram(f, "sandpool_run_seconds", "Time from the leased cell to the result.",
+			 &server->metrics.run);
+	fclose(f);
+	mg_printf(conn,
+		  "HTTP/1.1 200 OK\r\nContent-Type: text/plain; version=0.0.4\r\n"
+		  "Content-Length: %zu\r\nCache-Control: no-store\r\n\r\n",
+		  len);
+	mg_write(conn, text, len);
+	free(text);
+	return 200;
+}
+
 static int handle_not_found(struct mg_connection *conn, void *data)
 {
 	(void)data;
@@ -328,6 +416,7 @@ struct mg_context *sp_http_start(struct sp_server *server, struct sp_error *err)
 	mg_set_request_handler(ctx, "/api/v1/run$", handle_run, server);
 	mg_set_request_handler(ctx, "/api/v1/languages$", handle_languages, server);
 	mg_set_request_handler(ctx, "/healthz$", handle_health, server);
+	mg_set_request_handler(ctx, "/metrics$", handle_metrics, server);
 	mg_set_request_handler(ctx, "/", handle_not_found, server);
 	return ctx;
 }

@@ -9,6 +9,7 @@
 
 #include "config.h"
 #include "language.h"
+#include "metrics.h"
 #include "sandbox/cgroup.h"
 #include "sandbox/seccomp.h"
 
@@ -30,6 +31,7 @@ struct sp_server {
 	struct sp_served_language *served; /* one per entry of languages */
 	struct sp_cgroup_root cgroups;
 	struct sp_pool *pool;
+	struct sp_metrics metrics;
 	atomic_bool draining; /* shutting down: 503 to new jobs */
 	atomic_ulong jobs_done;
 };

@@ -168,6 +168,25 @@ class Api(unittest.TestCase):
         self.assertFalse(by_name["python"]["compiled"])
         self.assertIn("py", by_name["python"]["aliases"])
 
+    def test_metrics(self):
+        status, r, _ = self.server.run(SEED)
+        self.assertEqual(r["status"], "ok", r)
+        with urllib.request.urlopen(self.server.url + "/metrics", timeout=30) as resp:
+            self.assertEqual(resp.status, 200)
+            self.assertTrue(resp.headers["Content-Type"].startswith("text/plain"))
+            text = resp.read().decode()
+        values = {}
+        for line in text.splitlines():
+            if line and not line.startswith("#"):
+                name, value = line.rsplit(" ", 1)
+                values[name] = float(value)
+        self.assertGreaterEqual(values['sandpool_jobs_total{language="python",status="ok"}'], 1)
+        self.assertIn('sandpool_cells{language="python",state="idle"}', values)
+        for histogram in ("sandpool_queue_wait_seconds", "sandpool_run_seconds"):
+            count = values[f"{histogram}_count"]
+            self.assertGreaterEqual(count, 1)
+            self.assertEqual(values[f'{histogram}_bucket{{le="+Inf"}}'], count)
+
     def test_health(self):
         status, h, _ = self.server.request("GET", "/healthz")
         self.assertEqual(status, 200, h)

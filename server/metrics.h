@@ -1,0 +1,38 @@
+/* Counters and histograms of the server, in the Prometheus text format. */
+#ifndef SANDPOOL_METRICS_H
+#define SANDPOOL_METRICS_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+
+#include "sandbox/verdict.h"
+
+#define SP_METRICS_STATUSES (SP_STATUS_INTERNAL_ERROR + 1)
+#define SP_METRICS_BUCKETS  12
+
+struct sp_histogram {
+	atomic_ulong buckets[SP_METRICS_BUCKETS]; /* cumulative at render time */
+	atomic_ulong count;
+	atomic_ullong sum_us;
+};
+
+struct sp_metrics {
+	size_t languages;
+	atomic_ulong *jobs;	  /* [language][status] */
+	struct sp_histogram wait; /* from the request to a leased cell */
+	struct sp_histogram run;  /* from the leased cell to the result */
+};
+
+int sp_metrics_init(struct sp_metrics *m, size_t languages);
+void sp_metrics_free(struct sp_metrics *m);
+
+/* A finished job of LANGUAGE (its index among the served ones). */
+void sp_metrics_job(struct sp_metrics *m, size_t language, enum sp_status status,
+		    unsigned long long wait_us, unsigned long long run_us);
+
+void sp_histogram_observe(struct sp_histogram *h, unsigned long long us);
+
+/* Upper bounds of the buckets, in seconds (the last is +Inf). */
+extern const double sp_metrics_bucket_seconds[SP_METRICS_BUCKETS];
+
+#endif
