@@ -705,3 +705,20 @@ int sp_store_import(const char *state_dir, const char *name, const char *source,
 		*res = im.res;
 	return rc;
 }
+
+const char **sp_store_image_env(json_t *image)
+{
+	json_t *env = json_object_get(json_object_get(image, "config"), "Env");
+	const char **out = calloc(json_array_size(env) + 1, sizeof(*out));
+	size_t i, n = 0;
+	json_t *item;
+
+	if (out == NULL)
+		return NULL;
+	json_array_foreach(env, i, item)
+	{
+		if (json_is_string(item) && strchr(json_string_value(item), '=') != NULL)
+			out[n++] = json_string_value(item);
+	}
+	return out;
+}

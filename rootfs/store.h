@@ -34,6 +34,11 @@ int sp_store_image_rootfs(const char *state_dir, const char *name, char *buf, si
  * imported_at and config {Env, WorkingDir, User, Cmd, Entrypoint}. */
 json_t *sp_store_image_config(const char *state_dir, const char *name, struct sp_error *err);
 
+/* The "KEY=VALUE" entries of IMAGE's (an image.json) config Env, as a
+ * NULL-terminated vector pointing into IMAGE; others are left out. free()
+ * the vector. NULL when out of memory. */
+const char **sp_store_image_env(json_t *image);
+
 /* Every image's image.json, sorted by name. */
 json_t *sp_store_list(const char *state_dir, struct sp_error *err);
 

@@ -74,26 +74,6 @@ static int load_language(struct run_plan *p, const char *name, struct sp_error *
 	return 0;
 }
 
-/* The image's Env, from image.json, as a NULL-terminated vector. */
-static int image_env(struct run_plan *p, struct sp_error *err)
-{
-	json_t *env = json_object_get(json_object_get(p->image, "config"), "Env");
-	size_t i;
-	json_t *item;
-
-	p->image_env = calloc(json_array_size(env) + 1, sizeof(*p->image_env));
-	if (p->image_env == NULL)
-		return sp_error_set(err, ENOMEM, "image environment");
-	json_array_foreach(env, i, item)
-	{
-		if (json_is_string(item) && strchr(json_string_value(item), '=') != NULL)
-			p->image_env[i] = json_string_value(item);
-		else
-			p->image_env[i] = "";
-	}
-	return 0;
-}
-
 static int resolve_image(struct run_plan *p, const struct sp_run_options *o, const char *name,
 			 struct sp_error *err)
 {
@@ -105,7 +85,8 @@ static int resolve_image(struct run_plan *p, const struct sp_run_options *o, con
 	p->image = sp_store_image_config(state, name, err);
 	if (p->image == NULL)
 		return -1;
-	return image_env(p, err);
+	p->image_env = sp_store_image_env(p->image);
+	return p->image_env ? 0 : sp_error_set(err, ENOMEM, "image environment");
 }
 
 /* Entrypoint then Cmd of the image, as docker runs them without a command. */

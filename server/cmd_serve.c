@@ -133,18 +133,14 @@ char **sp_server_env(const struct sp_server *server, const struct sp_language *l
 	return NULL;
 }
 
-static int image_env(struct sp_served_language *s, struct sp_error *err)
+/* The environment of the language's steps: the image's, then its own. */
+static int language_env(struct sp_served_language *s, struct sp_error *err)
 {
-	json_t *env = json_object_get(json_object_get(s->image, "config"), "Env");
 	const char *const *lists[2];
-	size_t i;
-	json_t *item;
 
-	s->image_env = calloc(json_array_size(env) + 1, sizeof(*s->image_env));
+	s->image_env = sp_store_image_env(s->image);
 	if (s->image_env == NULL)
 		return sp_error_set(err, ENOMEM, "environment");
-	json_array_foreach(env, i, item) s->image_env[i] =
-	    json_is_string(item) ? json_string_value(item) : "";
 	lists[0] = s->image_env;
 	lists[1] = s->language->env;
 	s->env = sp_env_merge(lists, 2);
@@ -161,7 +157,7 @@ static int serve_language(struct sp_served_language *s, const char *state_dir, s
 	    sp_mount_check_rootfs(s->rootfs, err) < 0)
 		return -1;
 	s->image = sp_store_image_config(state_dir, s->language->image, err);
-	if (s->image == NULL || image_env(s, err) < 0)
+	if (s->image == NULL || language_env(s, err) < 0)
 		return -1;
 	if (sp_policy_path(s->language->policy, policy, sizeof(policy), err) < 0)
 		return -1;
