@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "sandbox/cgroup.h"
+#include "sandbox/run.h"
 #include "sandbox/seccomp.h"
 
 #define BUSYBOX "/bin/busybox"
@@ -49,6 +51,28 @@ static inline int default_policy(struct sp_seccomp_program *prog, struct sp_erro
 
 	snprintf(path, sizeof(path), "%s/default.json", dir ? dir : "policies");
 	return sp_seccomp_compile_file(path, prog, err);
+}
+
+/* `sh -c SCRIPT` in CELL under small limits. */
+static inline int busybox_step(struct sp_cell *cell, const struct sp_cgroup_root *cgroups,
+			       const char *script, struct sp_step_result *res)
+{
+	char *argv[] = {"/bin/sh", "-c", (char *)script, NULL};
+	char *envp[] = {"PATH=/bin", NULL};
+	struct sp_step_request req = {
+	    .argv = argv,
+	    .envp = envp,
+	    .limits = {.cpu_ms = 5000,
+		       .wall_ms = 5000,
+		       .memory_kb = 65536,
+		       .processes = 32,
+		       .output_kb = 64,
+		       .file_kb = 1024,
+		       .open_files = 64},
+	    .stdin_fd = -1,
+	};
+
+	return sp_run_step(cell, cgroups, &req, res);
 }
 
 #endif

@@ -103,22 +103,8 @@ static struct sp_pool_stats stats_of(struct fixture *fx, const char *language)
 /* Run `echo hi` in the leased cell; 0 when it said hi. */
 static int step_hi(struct fixture *fx, struct sp_lease *lease)
 {
-	char *argv[] = {"/bin/sh", "-c", "echo hi", NULL};
-	char *envp[] = {"PATH=/bin", NULL};
-	struct sp_step_request req = {
-	    .argv = argv,
-	    .envp = envp,
-	    .limits = {.cpu_ms = 5000,
-		       .wall_ms = 5000,
-		       .memory_kb = 65536,
-		       .processes = 32,
-		       .output_kb = 64,
-		       .file_kb = 1024,
-		       .open_files = 64},
-	    .stdin_fd = -1,
-	};
 	struct sp_step_result res;
-	int rc = sp_run_step(lease->cell, &fx->cgroups, &req, &res);
+	int rc = busybox_step(lease->cell, &fx->cgroups, "echo hi", &res);
 
 	if (rc == 0 && (res.status != SP_STATUS_OK || res.out.data == NULL ||
 			strcmp(res.out.data, "hi\n") != 0))

@@ -75,22 +75,7 @@ static int teardown(void **state)
 
 static int step(struct fixture *fx, const char *script, struct sp_step_result *res)
 {
-	char *argv[] = {"/bin/sh", "-c", (char *)script, NULL};
-	char *envp[] = {"PATH=/bin", NULL};
-	struct sp_step_request req = {
-	    .argv = argv,
-	    .envp = envp,
-	    .limits = {.cpu_ms = 5000,
-		       .wall_ms = 5000,
-		       .memory_kb = 65536,
-		       .processes = 32,
-		       .output_kb = 64,
-		       .file_kb = 1024,
-		       .open_files = 64},
-	    .stdin_fd = -1,
-	};
-
-	return sp_run_step(&fx->cell, &fx->cgroups, &req, res);
+	return busybox_step(&fx->cell, &fx->cgroups, script, res);
 }
 
 static void test_jobs_reuse_one_cell(void **state)
