@@ -386,6 +386,17 @@ static int handle_not_found(struct mg_connection *conn, void *data)
 	return reply_error(conn, 404, "not_found", "no such endpoint", "");
 }
 
+/* Until every handler is registered, civetweb would answer with its own
+ * HTML pages: refuse with a JSON 503 instead. */
+static int gate_request(struct mg_connection *conn)
+{
+	struct sp_server *server = mg_get_user_data(mg_get_context(conn));
+
+	if (atomic_load(&server->ready))
+		return 0;
+	return reply_error(conn, 503, "starting", "the server is starting", "Retry-After: 1\r\n");
+}
+
 static int log_message(const struct mg_connection *conn, const char *message)
 {
 	(void)conn;
@@ -395,7 +406,7 @@ static int log_message(const struct mg_connection *conn, const char *message)
 
 struct mg_context *sp_http_start(struct sp_server *server, struct sp_error *err)
 {
-	struct mg_callbacks callbacks = {.log_message = log_message};
+	struct mg_callbacks callbacks = {.begin_request = gate_request, .log_message = log_message};
 	char ports[300], threads[16];
 	const char *options[] = {
 	    "listening_ports",	  ports,   "num_threads", threads, "enable_keep_alive", "yes",
@@ -418,6 +429,7 @@ struct mg_context *sp_http_start(struct sp_server *server, struct sp_error *err)
 	mg_set_request_handler(ctx, "/healthz$", handle_health, server);
 	mg_set_request_handler(ctx, "/metrics$", handle_metrics, server);
 	mg_set_request_handler(ctx, "/", handle_not_found, server);
+	atomic_store(&server->ready, true);
 	return ctx;
 }
 

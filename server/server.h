@@ -32,6 +32,7 @@ struct sp_server {
 	struct sp_cgroup_root cgroups;
 	struct sp_pool *pool;
 	struct sp_metrics metrics;
+	atomic_bool ready;    /* every HTTP handler is registered */
 	atomic_bool draining; /* shutting down: 503 to new jobs */
 	atomic_ulong jobs_done;
 };

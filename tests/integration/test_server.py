@@ -52,9 +52,10 @@ class Server:
             if self.proc.poll() is not None:
                 raise AssertionError(f"sandpool serve exited: {self.output()}")
             try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=1):
-                    return
-            except OSError:
+                with urllib.request.urlopen(self.url + "/healthz", timeout=5) as r:
+                    if r.status == 200:
+                        return
+            except (OSError, urllib.error.HTTPError):
                 time.sleep(0.05)
         raise AssertionError(f"sandpool serve did not listen: {self.output()}")
 
