@@ -31,6 +31,7 @@ struct monitor {
 	int err_fd;
 	int in_src;  /* the caller's input, read by the supervisor */
 	int in_pipe; /* write end of the job's stdin */
+	int cancel_fd;
 	size_t in_len;
 	size_t in_off;
 	char in_buf[READ_CHUNK];
@@ -259,15 +260,16 @@ static bool kill_unanswered(struct monitor *m)
 static int monitor_loop(struct monitor *m, struct sp_error *err)
 {
 	while (!m->exited || m->out_fd >= 0 || m->err_fd >= 0) {
-		struct pollfd fds[5] = {
+		struct pollfd fds[6] = {
 		    {.fd = m->exited ? -1 : m->cell->sock, .events = POLLIN},
 		    {.fd = m->out_fd, .events = POLLIN},
 		    {.fd = m->err_fd, .events = POLLIN},
 		    {.fd = m->in_len == 0 ? m->in_src : -1, .events = POLLIN},
 		    {.fd = m->in_len > 0 ? m->in_pipe : -1, .events = POLLOUT},
+		    {.fd = m->exited || m->killed ? -1 : m->cancel_fd, .events = POLLIN},
 		};
 		int timeout = poll_timeout(m);
-		int n = poll(fds, 5, timeout);
+		int n = poll(fds, 6, timeout);
 
 		if (n < 0 && errno != EINTR)
 			return sp_error_set(err, errno, "poll");
@@ -284,6 +286,8 @@ static int monitor_loop(struct monitor *m, struct sp_error *err)
 			return -1;
 		if (fds[0].revents && take_exit(m, err) < 0)
 			return -1;
+		if (fds[5].revents)
+			send_kill(m, SP_KILL_CANCEL);
 		if (m->exited)
 			stop_input(m);
 		check_wall(m);
@@ -446,6 +450,7 @@ int sp_run_step(struct sp_cell *cell, const struct sp_cgroup_root *cgroups,
 	m->limits = &req->limits;
 	m->res = res;
 	m->out_fd = m->err_fd = m->in_src = m->in_pipe = -1;
+	m->cancel_fd = req->cancel_fd;
 	rc = run_in_job(m, cgroups, req, &err);
 	if (rc < 0)
 		internal(res, &err);

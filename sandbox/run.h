@@ -26,6 +26,9 @@ struct sp_step_request {
 	 * copies it into a pipe, so that no host file ever enters the sandbox.
 	 * -1 for empty input. The caller ignores SIGPIPE. */
 	int stdin_fd;
+	/* When this descriptor becomes readable (an eventfd, a pipe), the step
+	 * is killed and its status is cancelled. -1 for none. */
+	int cancel_fd;
 };
 
 struct sp_step_result {

@@ -24,6 +24,8 @@ const char *sp_status_to_string(enum sp_status status)
 		return "syscall_blocked";
 	case SP_STATUS_INTERNAL_ERROR:
 		return "internal_error";
+	case SP_STATUS_CANCELLED:
+		return "cancelled";
 	}
 	return "internal_error";
 }
@@ -46,6 +48,8 @@ enum sp_status sp_verdict_decide(const struct sp_verdict_input *in)
 {
 	if (in->failure == SP_STEP_SETUP_FAILED)
 		return SP_STATUS_INTERNAL_ERROR;
+	if (in->killed == SP_KILL_CANCEL)
+		return SP_STATUS_CANCELLED;
 	if (in->killed == SP_KILL_OUTPUT)
 		return SP_STATUS_OUTPUT_LIMIT;
 	if (in->killed == SP_KILL_TIME)

@@ -13,10 +13,11 @@ enum sp_status {
 	SP_STATUS_OUTPUT_LIMIT,
 	SP_STATUS_SYSCALL_BLOCKED,
 	SP_STATUS_INTERNAL_ERROR,
+	SP_STATUS_CANCELLED, /* stopped on request (DELETE, shutdown) */
 };
 
 /* Why the supervisor killed a step, if it did. */
-enum sp_kill_reason { SP_KILL_NONE, SP_KILL_TIME, SP_KILL_OUTPUT };
+enum sp_kill_reason { SP_KILL_NONE, SP_KILL_TIME, SP_KILL_OUTPUT, SP_KILL_CANCEL };
 
 const char *sp_status_to_string(enum sp_status status);
 

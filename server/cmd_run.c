@@ -353,6 +353,7 @@ static int run_job(struct run_session *s, const struct run_plan *p, const struct
 	    .envp = p->env,
 	    .limits = p->limits,
 	    .compile_limits = p->compile_limits,
+	    .cancel_fd = -1,
 	};
 	int rc;
 

@@ -11,6 +11,7 @@
 
 #include "http.h"
 #include "job.h"
+#include "jobs.h"
 #include "paths.h"
 #include "pool.h"
 #include "rootfs/store.h"
@@ -19,6 +20,7 @@
 #include "sandbox/mount.h"
 #include "sandbox/seccomp_cache.h"
 #include "sandbox/spawner.h"
+#include "serve_job.h"
 #include "server.h"
 
 #define EXIT_USAGE 2
@@ -228,6 +230,44 @@ static unsigned pool_size(const struct sp_server *server, size_t i)
 	return share + (i < server->config.pool_total % n ? 1 : 0);
 }
 
+/* Each language's warm cells, and how many of its jobs may run at once. */
+static void plan_capacity(struct sp_server *server)
+{
+	for (size_t i = 0; i < server->languages.count; i++) {
+		struct sp_served_language *s = &server->served[i];
+
+		s->pool_size = pool_size(server, i);
+		s->capacity = s->pool_size ? s->pool_size : server->config.cold_concurrency;
+	}
+}
+
+static int start_jobs(struct sp_server *server, struct sp_error *err)
+{
+	size_t n = server->languages.count;
+	unsigned *capacity = calloc(n, sizeof(*capacity));
+	struct sp_jobs_config jc = {
+	    .languages = n,
+	    .capacity = capacity,
+	    .workers = server->config.workers,
+	    .queue_size = server->config.queue_size,
+	    .queue_timeout_ms = (uint64_t)server->config.queue_timeout_s * 1000,
+	    .retention_ms = (uint64_t)server->config.job_retention_s * 1000,
+	    .retention_count = server->config.job_retention_count,
+	    .run = sp_serve_job,
+	    .unrun = sp_serve_job_unrun,
+	    .ctx = server,
+	};
+	int rc;
+
+	if (capacity == NULL)
+		return sp_error_set(err, ENOMEM, "job table");
+	for (size_t i = 0; i < n; i++)
+		capacity[i] = server->served[i].capacity;
+	rc = sp_jobs_start(&server->jobs, &jc, err);
+	free(capacity);
+	return rc;
+}
+
 static uint64_t max_u64(uint64_t a, uint64_t b)
 {
 	return a > b ? a : b;
@@ -250,7 +290,7 @@ static int start_pool(struct sp_server *server, struct sp_spawner *spawner, stru
 		const struct sp_language *l = &server->languages.items[i];
 
 		langs[i].name = l->name;
-		langs[i].size = pool_size(server, i);
+		langs[i].size = server->served[i].pool_size;
 		langs[i].max_jobs_per_cell = server->config.max_jobs_per_cell;
 		langs[i].cell_config = (struct sp_cell_config){
 		    .rootfs = server->served[i].rootfs,
@@ -280,9 +320,14 @@ static void shutdown_server(struct sp_server *server, struct mg_context *ctx,
 			    struct sp_spawner *spawner)
 {
 	atomic_store(&server->draining, true);
+	/* Jobs first: their end answers the requests waiting for them, so that
+	 * civetweb can stop; then no cell is leased any more. */
+	if (server->jobs != NULL)
+		sp_jobs_stop(server->jobs, (uint64_t)server->config.shutdown_grace_s * 1000);
 	sp_http_stop(ctx);
 	if (server->pool != NULL)
 		sp_pool_stop(server->pool, (uint64_t)server->config.shutdown_grace_s * 1000);
+	sp_jobs_free(server->jobs);
 	sp_spawner_stop(spawner);
 	sp_cgroup_root_destroy(&server->cgroups, NULL);
 	for (size_t i = 0; i < server->languages.count; i++)
@@ -314,7 +359,10 @@ int sp_cmd_serve(int argc, char **argv)
 	if (load_languages(&server, &err) < 0 ||
 	    sp_metrics_init(&server.metrics, server.languages.count) < 0 ||
 	    sp_cgroup_root_init(&server.cgroups, name, SP_CGROUP_AUTO, &err) < 0 ||
-	    sp_spawner_start(&spawner, &err) < 0 || start_pool(&server, &spawner, &err) < 0)
+	    sp_spawner_start(&spawner, &err) < 0)
+		goto fail;
+	plan_capacity(&server);
+	if (start_pool(&server, &spawner, &err) < 0 || start_jobs(&server, &err) < 0)
 		goto fail;
 	mg_init_library(0);
 	ctx = sp_http_start(&server, &err);

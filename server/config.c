@@ -18,8 +18,10 @@ void sp_config_defaults(struct sp_config *c)
 	snprintf(c->listen_host, sizeof(c->listen_host), "127.0.0.1");
 	c->listen_port = 8080;
 	c->threads = 16;
-	c->workers = 45;
+	c->workers = 0;
 	c->queue_size = 1000;
+	c->queue_timeout_s = 60;
+	c->cold_concurrency = 2;
 	c->pool_total = 45;
 	c->max_jobs_per_cell = 1000;
 	c->max_body = 64 * 1024 * 1024;
@@ -48,8 +50,10 @@ static const struct number_key {
 	uint64_t max;
 } number_keys[] = {
     {"threads", offsetof(struct sp_config, threads), 4, 1, 1024},
-    {"workers", offsetof(struct sp_config, workers), 4, 1, 4096},
+    {"workers", offsetof(struct sp_config, workers), 4, 0, 4096},
     {"queue_size", offsetof(struct sp_config, queue_size), 4, 1, 1000000},
+    {"queue_timeout_s", offsetof(struct sp_config, queue_timeout_s), 4, 0, 86400},
+    {"cold_concurrency", offsetof(struct sp_config, cold_concurrency), 4, 1, 4096},
     {"pool_total", offsetof(struct sp_config, pool_total), 4, 0, 4096},
     {"max_jobs_per_cell", offsetof(struct sp_config, max_jobs_per_cell), 4, 1, 1000000000},
     {"max_body", offsetof(struct sp_config, max_body), 8, 1024, GIB},

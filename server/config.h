@@ -16,9 +16,11 @@
 struct sp_config {
 	char listen_host[256]; /* "127.0.0.1", "::1", "0.0.0.0" */
 	uint16_t listen_port;
-	unsigned threads;    /* HTTP threads */
-	unsigned workers;    /* job threads in front of the pool */
-	unsigned queue_size; /* jobs waiting; beyond it, 429 */
+	unsigned threads;	   /* HTTP threads */
+	unsigned workers;	   /* job threads; 0 = one per job that may run at once */
+	unsigned queue_size;	   /* jobs waiting; beyond it, 429 */
+	unsigned queue_timeout_s;  /* a job not started by then: 429 (run), cancelled (jobs) */
+	unsigned cold_concurrency; /* jobs at once of a language without warm cells */
 	char *tokens[SP_CONFIG_MAX_TOKENS];
 	unsigned token_count;
 	char state_dir[PATH_MAX];     /* "" = the default state directory */

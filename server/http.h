@@ -1,4 +1,4 @@
-/* The HTTP API on civetweb: routes, errors as JSON, tokens, body limits. */
+/* The HTTP API on civetweb: its routes, started and stopped. */
 #ifndef SANDPOOL_HTTP_H
 #define SANDPOOL_HTTP_H
 
@@ -12,8 +12,5 @@ struct mg_context *sp_http_start(struct sp_server *server, struct sp_error *err)
 
 /* Stop accepting, wait for the requests in progress, free civetweb. */
 void sp_http_stop(struct mg_context *ctx);
-
-/* Constant-time: does HEADER ("Bearer TOKEN") carry one of the tokens? */
-bool sp_http_token_ok(const struct sp_config *config, const char *header);
 
 #endif

@@ -1,6 +1,7 @@
 #include "job.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -68,7 +69,8 @@ static int compile(struct sp_cell *cell, const struct sp_cgroup_root *cgroups,
 	struct sp_step_request req = {.argv = (char *const *)spec->language->compile,
 				      .envp = spec->envp,
 				      .limits = spec->compile_limits,
-				      .stdin_fd = -1};
+				      .stdin_fd = -1,
+				      .cancel_fd = spec->cancel_fd};
 	int rc = sp_run_step(cell, cgroups, &req, &res->compile);
 
 	res->compiled = true;
@@ -85,6 +87,7 @@ static int run(struct sp_cell *cell, const struct sp_cgroup_root *cgroups,
 	    .envp = spec->envp,
 	    .limits = spec->limits,
 	    .stdin_fd = spec->stdin_fd,
+	    .cancel_fd = spec->cancel_fd,
 	};
 	int rc = sp_run_step(cell, cgroups, &req, &res->run);
 
@@ -93,12 +96,23 @@ static int run(struct sp_cell *cell, const struct sp_cgroup_root *cgroups,
 	return rc;
 }
 
+/* True once the job's cancel descriptor is readable. */
+static bool cancel_asked(const struct sp_job_spec *spec)
+{
+	struct pollfd p = {.fd = spec->cancel_fd, .events = POLLIN};
+
+	return spec->cancel_fd >= 0 && poll(&p, 1, 0) > 0;
+}
+
 int sp_job_run(struct sp_cell *cell, const struct sp_cgroup_root *cgroups,
 	       const struct sp_job_spec *spec, struct sp_job_result *res)
 {
 	struct sp_error err = {0};
 
 	memset(res, 0, sizeof(*res));
+	res->status = SP_STATUS_CANCELLED;
+	if (cancel_asked(spec))
+		return 0;
 	if (write_files(cell, spec, &err) < 0) {
 		res->status = SP_STATUS_INTERNAL_ERROR;
 		res->error = err;
@@ -109,6 +123,10 @@ int sp_job_run(struct sp_cell *cell, const struct sp_cgroup_root *cgroups,
 			return -1;
 		if (res->compile.status != SP_STATUS_OK)
 			return 0;
+		if (cancel_asked(spec)) {
+			res->status = SP_STATUS_CANCELLED;
+			return 0;
+		}
 	}
 	return run(cell, cgroups, spec, res);
 }

@@ -26,7 +26,8 @@ struct sp_job_spec {
 	struct sp_limits compile_limits;
 	const struct sp_job_file *files;
 	size_t file_count;
-	int stdin_fd; /* the run step's input, -1 for none */
+	int stdin_fd;  /* the run step's input, -1 for none */
+	int cancel_fd; /* readable: stop the job (cancelled); -1 for none */
 };
 
 struct sp_job_result {

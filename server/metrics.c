@@ -29,11 +29,16 @@ void sp_histogram_observe(struct sp_histogram *h, unsigned long long us)
 	atomic_fetch_add(&h->sum_us, us);
 }
 
-void sp_metrics_job(struct sp_metrics *m, size_t language, enum sp_status status,
-		    unsigned long long wait_us, unsigned long long run_us)
+void sp_metrics_count(struct sp_metrics *m, size_t language, enum sp_status status)
 {
 	if (language < m->languages && (size_t)status < SP_METRICS_STATUSES)
 		atomic_fetch_add(&m->jobs[language * SP_METRICS_STATUSES + status], 1);
+}
+
+void sp_metrics_job(struct sp_metrics *m, size_t language, enum sp_status status,
+		    unsigned long long wait_us, unsigned long long run_us)
+{
+	sp_metrics_count(m, language, status);
 	sp_histogram_observe(&m->wait, wait_us);
 	sp_histogram_observe(&m->run, run_us);
 }

@@ -7,7 +7,7 @@
 
 #include "sandbox/verdict.h"
 
-#define SP_METRICS_STATUSES (SP_STATUS_INTERNAL_ERROR + 1)
+#define SP_METRICS_STATUSES (SP_STATUS_CANCELLED + 1)
 #define SP_METRICS_BUCKETS  12
 
 struct sp_histogram {
@@ -25,6 +25,10 @@ struct sp_metrics {
 
 int sp_metrics_init(struct sp_metrics *m, size_t languages);
 void sp_metrics_free(struct sp_metrics *m);
+
+/* A job of LANGUAGE (its index among the served ones) that ended with
+ * STATUS, counted only: it did not run (cancelled or expired in the queue). */
+void sp_metrics_count(struct sp_metrics *m, size_t language, enum sp_status status);
 
 /* A finished job of LANGUAGE (its index among the served ones). */
 void sp_metrics_job(struct sp_metrics *m, size_t language, enum sp_status status,

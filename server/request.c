@@ -756,6 +756,7 @@ void sp_request_job_spec(const struct sp_request *req, char *const *envp, struct
 	    .files = req->files,
 	    .file_count = req->file_count,
 	    .stdin_fd = req->stdin_fd,
+	    .cancel_fd = -1,
 	};
 }
 

@@ -14,6 +14,7 @@
 #include "sandbox/seccomp.h"
 
 struct sp_pool;
+struct sp_jobs;
 
 /* A language the server runs: its image found, its policy compiled. */
 struct sp_served_language {
@@ -23,6 +24,8 @@ struct sp_served_language {
 	const char **image_env; /* points into image */
 	char **env;		/* image env, then the language's */
 	struct sp_seccomp_program seccomp;
+	unsigned pool_size; /* warm cells; 0 = cold */
+	unsigned capacity;  /* jobs at once: pool_size, or the cold concurrency */
 };
 
 struct sp_server {
@@ -31,6 +34,7 @@ struct sp_server {
 	struct sp_served_language *served; /* one per entry of languages */
 	struct sp_cgroup_root cgroups;
 	struct sp_pool *pool;
+	struct sp_jobs *jobs;
 	struct sp_metrics metrics;
 	atomic_bool ready;    /* every HTTP handler is registered */
 	atomic_bool draining; /* shutting down: 503 to new jobs */

@@ -90,7 +90,8 @@ int main(int argc, char **argv)
 						 .output_kb = 1024,
 						 .file_kb = 10240,
 						 .open_files = 256},
-				      .stdin_fd = -1};
+				      .stdin_fd = -1,
+				      .cancel_fd = -1};
 	double *warm, *reset, *bare;
 	bool as_root = geteuid() == 0;
 

@@ -1,0 +1,171 @@
+/* POST /api/v1/run, POST /api/v1/jobs, GET and DELETE /api/v1/jobs/{id}:
+ * requests become jobs of the job table. */
+#include <civetweb.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "http_handlers.h"
+#include "http_reply.h"
+#include "jobs.h"
+#include "request.h"
+
+#define JOBS_PATH "/api/v1/jobs/"
+#define ID_LENGTH 32
+
+/* Answer before the body is read: read it first (up to the body limit), so
+ * that the client gets the answer rather than a reset connection. */
+static int refuse(struct mg_connection *conn, const struct sp_server *server, int status,
+		  const char *code, const char *message, const char *extra)
+{
+	sp_http_discard_body(conn, server->config.max_body);
+	return sp_reply_error(conn, status, code, message, extra);
+}
+
+/* What every request that carries a job goes through before its body. Returns
+ * 0, or the status it answered with. */
+static int admit(struct mg_connection *conn, const struct sp_server *server)
+{
+	const struct mg_request_info *ri = mg_get_request_info(conn);
+
+	if (strcmp(ri->request_method, "POST") != 0)
+		return refuse(conn, server, 405, "method_not_allowed", "use POST",
+			      "Allow: POST\r\n");
+	if (!sp_http_authorized(conn, &server->config)) {
+		sp_http_discard_body(conn, server->config.max_body);
+		return sp_reply_unauthorized(conn);
+	}
+	if (atomic_load(&server->draining))
+		return refuse(conn, server, 503, "draining", "the server is shutting down", "");
+	return 0;
+}
+
+/* The request in the body. Returns 0, or the status it answered with. */
+static int read_request(struct mg_connection *conn, struct sp_server *server,
+			struct sp_request *req)
+{
+	struct sp_request_failure fail = {0};
+	bool too_large = false;
+	size_t length = 0;
+	char *body = sp_http_read_body(conn, server->config.max_body, &length, &too_large);
+	int rc;
+
+	if (too_large)
+		return sp_reply_error(conn, 413, "body_too_large", "the request body is too large",
+				      "Connection: close\r\n");
+	if (body == NULL)
+		return sp_reply_error(conn, 400, "bad_request", "the body could not be read", "");
+	rc = sp_request_parse(body, length, &server->languages, &server->config, req, &fail);
+	free(body);
+	if (rc < 0) {
+		sp_request_free(req);
+		return sp_reply_error(conn, fail.http_status, fail.code, fail.message, "");
+	}
+	return 0;
+}
+
+/* Queue REQ as *JOB. Returns 0, or the status it answered with (429 when the
+ * queue is full, 503 while draining). */
+static int submit(struct mg_connection *conn, struct sp_server *server, struct sp_request *req,
+		  bool keep, struct sp_job **job)
+{
+	size_t language = (size_t)(req->language - server->languages.items);
+	struct sp_error err = {0};
+
+	*job = sp_jobs_submit(server->jobs, req, language, keep, &err);
+	sp_request_free(req);
+	if (*job != NULL)
+		return 0;
+	if (err.errnum == EAGAIN)
+		return sp_reply_error(conn, 429, "queue_full", err.message, "Retry-After: 1\r\n");
+	if (err.errnum == ECANCELED)
+		return sp_reply_error(conn, 503, "draining", err.message, "");
+	return sp_reply_error(conn, 500, "internal_error", err.message, "");
+}
+
+int sp_http_run(struct mg_connection *conn, void *data)
+{
+	struct sp_server *server = data;
+	struct sp_request req;
+	enum sp_job_end end;
+	struct sp_job *job;
+	json_t *result;
+	int status;
+
+	if ((status = admit(conn, server)) != 0 ||
+	    (status = read_request(conn, server, &req)) != 0 ||
+	    (status = submit(conn, server, &req, false, &job)) != 0)
+		return status;
+	sp_jobs_wait(server->jobs, job);
+	result = sp_jobs_result(server->jobs, job, &end);
+	sp_job_put(server->jobs, job);
+	if (end == SP_JOB_EXPIRED) {
+		json_decref(result);
+		return sp_reply_error(conn, 429, "busy",
+				      "no cell was free within the queue timeout; try again",
+				      "Retry-After: 1\r\n");
+	}
+	if (end == SP_JOB_SHUTDOWN) {
+		json_decref(result);
+		return sp_reply_error(conn, 503, "draining", "the server is shutting down", "");
+	}
+	if (result == NULL)
+		return sp_reply_error(conn, 500, "internal_error", "out of memory", "");
+	return sp_reply(conn, 200, result, "");
+}
+
+int sp_http_jobs(struct mg_connection *conn, void *data)
+{
+	struct sp_server *server = data;
+	struct sp_request req;
+	struct sp_job *job;
+	char location[128];
+	json_t *view;
+	int status;
+
+	if ((status = admit(conn, server)) != 0 ||
+	    (status = read_request(conn, server, &req)) != 0 ||
+	    (status = submit(conn, server, &req, true, &job)) != 0)
+		return status;
+	snprintf(location, sizeof(location), "Location: " JOBS_PATH "%s\r\n", sp_job_id(job));
+	view = sp_jobs_describe(server->jobs, job);
+	sp_job_put(server->jobs, job);
+	return sp_reply(conn, 202, view, location);
+}
+
+/* The id in /api/v1/jobs/ID, or NULL when it is not one. */
+static const char *job_id_of(const char *uri)
+{
+	const char *id = uri + strlen(JOBS_PATH);
+
+	if (strncmp(uri, JOBS_PATH, strlen(JOBS_PATH)) != 0 || strlen(id) != ID_LENGTH ||
+	    strspn(id, "0123456789abcdef") != ID_LENGTH)
+		return NULL;
+	return id;
+}
+
+int sp_http_job(struct mg_connection *conn, void *data)
+{
+	struct sp_server *server = data;
+	const struct mg_request_info *ri = mg_get_request_info(conn);
+	bool get = strcmp(ri->request_method, "GET") == 0;
+	const char *id = job_id_of(ri->local_uri);
+	struct sp_job *job;
+	json_t *view;
+
+	if (!get && strcmp(ri->request_method, "DELETE") != 0)
+		return refuse(conn, server, 405, "method_not_allowed", "use GET or DELETE",
+			      "Allow: GET, DELETE\r\n");
+	if (!sp_http_authorized(conn, &server->config))
+		return sp_reply_unauthorized(conn);
+	job = id ? sp_jobs_find(server->jobs, id) : NULL;
+	if (job == NULL)
+		return sp_reply_error(conn, 404, "not_found", "no such job (or no longer kept)",
+				      "");
+	if (!get)
+		sp_jobs_cancel(server->jobs, job);
+	view = sp_jobs_describe(server->jobs, job);
+	sp_job_put(server->jobs, job);
+	return sp_reply(conn, 200, view, "");
+}

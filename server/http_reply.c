@@ -1,0 +1,143 @@
+#include "http_reply.h"
+
+#include <civetweb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *reason(int status)
+{
+	switch (status) {
+	case 200:
+		return "OK";
+	case 202:
+		return "Accepted";
+	case 400:
+		return "Bad Request";
+	case 401:
+		return "Unauthorized";
+	case 404:
+		return "Not Found";
+	case 405:
+		return "Method Not Allowed";
+	case 409:
+		return "Conflict";
+	case 413:
+		return "Payload Too Large";
+	case 429:
+		return "Too Many Requests";
+	case 503:
+		return "Service Unavailable";
+	default:
+		return "Internal Server Error";
+	}
+}
+
+int sp_reply(struct mg_connection *conn, int status, json_t *obj, const char *extra)
+{
+	char *body = obj ? json_dumps(obj, JSON_COMPACT) : NULL;
+	size_t len = body ? strlen(body) : 0;
+
+	json_decref(obj);
+	mg_printf(conn,
+		  "HTTP/1.1 %d %s\r\nContent-Type: application/json\r\nContent-Length: %zu\r\n"
+		  "Cache-Control: no-store\r\n%s\r\n",
+		  status, reason(status), len + 1, extra);
+	if (body != NULL)
+		mg_write(conn, body, len);
+	mg_write(conn, "\n", 1);
+	free(body);
+	return status;
+}
+
+int sp_reply_error(struct mg_connection *conn, int status, const char *code, const char *message,
+		   const char *extra)
+{
+	json_t *obj = json_pack("{s:{s:s, s:s}}", "error", "code", code, "message", message);
+
+	return sp_reply(conn, status, obj, extra);
+}
+
+int sp_reply_unauthorized(struct mg_connection *conn)
+{
+	return sp_reply_error(conn, 401, "unauthorized", "a valid Bearer token is required",
+			      "WWW-Authenticate: Bearer\r\n");
+}
+
+bool sp_http_token_ok(const struct sp_config *config, const char *header)
+{
+	static const char prefix[] = "Bearer ";
+	bool ok = false;
+	size_t len;
+
+	if (header == NULL || strncmp(header, prefix, sizeof(prefix) - 1) != 0)
+		return false;
+	header += sizeof(prefix) - 1;
+	len = strlen(header);
+	for (unsigned i = 0; i < config->token_count; i++) {
+		const char *token = config->tokens[i];
+		size_t tlen = strlen(token);
+		unsigned char diff = (unsigned char)(len != tlen);
+
+		for (size_t j = 0; j < tlen; j++)
+			diff |= (unsigned char)(token[j] ^ (j < len ? header[j] : 0));
+		ok |= diff == 0;
+	}
+	return ok;
+}
+
+bool sp_http_authorized(struct mg_connection *conn, const struct sp_config *config)
+{
+	if (config->token_count == 0)
+		return true;
+	return sp_http_token_ok(config, mg_get_header(conn, "Authorization"));
+}
+
+char *sp_http_read_body(struct mg_connection *conn, uint64_t max, size_t *length, bool *too_large)
+{
+	const struct mg_request_info *ri = mg_get_request_info(conn);
+	size_t cap = 65536, used = 0;
+	char *buf;
+
+	*too_large = ri->content_length > 0 && (uint64_t)ri->content_length > max;
+	if (*too_large)
+		return NULL;
+	buf = malloc(cap + 1);
+	while (buf != NULL) {
+		int n;
+
+		if (used == cap) {
+			char *grown = used >= max + 1 ? NULL : realloc(buf, cap * 2 + 1);
+
+			if (grown == NULL)
+				break;
+			buf = grown;
+			cap *= 2;
+		}
+		n = mg_read(conn, buf + used, cap - used);
+		if (n <= 0)
+			break;
+		used += (size_t)n;
+		if (used > max) {
+			*too_large = true;
+			break;
+		}
+	}
+	if (buf == NULL || *too_large) {
+		free(buf);
+		return NULL;
+	}
+	buf[used] = '\0';
+	*length = used;
+	return buf;
+}
+
+void sp_http_discard_body(struct mg_connection *conn, uint64_t max)
+{
+	char buf[16384];
+	uint64_t total = 0;
+	int n;
+
+	while (total < max && (n = mg_read(conn, buf, sizeof(buf))) > 0)
+		total += (uint64_t)n;
+}

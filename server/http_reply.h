@@ -1,0 +1,41 @@
+/* Answers of the HTTP API: JSON bodies, JSON errors, tokens, request
+ * bodies read up to a limit. */
+#ifndef SANDPOOL_HTTP_REPLY_H
+#define SANDPOOL_HTTP_REPLY_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+
+struct mg_connection;
+
+/* Answer with OBJ (stolen; NULL: an empty body) as JSON. EXTRA is more
+ * header lines ("Name: value\r\n" each), or "". Returns STATUS. */
+int sp_reply(struct mg_connection *conn, int status, json_t *obj, const char *extra);
+
+/* {"error": {"code": CODE, "message": MESSAGE}} with STATUS. */
+int sp_reply_error(struct mg_connection *conn, int status, const char *code, const char *message,
+		   const char *extra);
+
+/* Tokens are asked for when CONFIG has any: false when the request carries
+ * none of them. */
+bool sp_http_authorized(struct mg_connection *conn, const struct sp_config *config);
+
+/* 401 with WWW-Authenticate. */
+int sp_reply_unauthorized(struct mg_connection *conn);
+
+/* Constant-time: does HEADER ("Bearer TOKEN") carry one of the tokens? */
+bool sp_http_token_ok(const struct sp_config *config, const char *header);
+
+/* The body, up to MAX bytes, NUL-terminated; NULL with *too_large when there
+ * was more (the rest is not read), NULL alone when it could not be read. */
+char *sp_http_read_body(struct mg_connection *conn, uint64_t max, size_t *length, bool *too_large);
+
+/* Read and drop what is left of the body, up to MAX bytes, so that an early
+ * answer is not lost to a reset of the connection. */
+void sp_http_discard_body(struct mg_connection *conn, uint64_t max);
+
+#endif

@@ -1,0 +1,172 @@
+#include "http_handlers.h"
+
+#include <civetweb.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "http_reply.h"
+#include "jobs.h"
+#include "pool.h"
+
+int sp_http_languages(struct mg_connection *conn, void *data)
+{
+	struct sp_server *server = data;
+	json_t *list = json_array();
+
+	if (!sp_http_authorized(conn, &server->config))
+		return sp_reply_unauthorized(conn);
+	for (size_t i = 0; i < server->languages.count; i++) {
+		const struct sp_language *l = &server->languages.items[i];
+		json_t *aliases = json_array();
+
+		for (size_t j = 0; l->aliases[j] != NULL; j++)
+			json_array_append_new(aliases, json_string(l->aliases[j]));
+		json_array_append_new(list, json_pack("{s:s, s:s?, s:o, s:b, s:s}", "name", l->name,
+						      "version", l->version, "aliases", aliases,
+						      "compiled", l->compile != NULL, "source",
+						      l->source));
+	}
+	return sp_reply(conn, 200, list, "");
+}
+
+static json_t *pool_state(struct sp_server *server)
+{
+	json_t *pools = json_object();
+
+	for (size_t i = 0; i < server->languages.count; i++) {
+		const char *name = server->languages.items[i].name;
+		struct sp_pool_stats st;
+		struct sp_jobs_stats js;
+
+		if (sp_pool_stats(server->pool, name, &st) < 0)
+			continue;
+		sp_jobs_stats(server->jobs, i, &js);
+		json_object_set_new(pools, name,
+				    json_pack("{s:s, s:i, s:i, s:i, s:i, s:i, s:I, s:I}", "mode",
+					      server->served[i].pool_size ? "warm" : "cold", "idle",
+					      st.idle, "busy", st.busy, "starting", st.starting,
+					      "queued", js.queued, "running", js.running, "jobs",
+					      (json_int_t)st.jobs, "replaced",
+					      (json_int_t)st.replaced));
+	}
+	return pools;
+}
+
+int sp_http_health(struct mg_connection *conn, void *data)
+{
+	struct sp_server *server = data;
+	const struct sp_cgroup_root *cg = &server->cgroups;
+	struct sp_jobs_stats js;
+	json_t *obj;
+
+	sp_jobs_stats(server->jobs, (size_t)-1, &js);
+	obj = json_pack("{s:s, s:s, s:{s:b, s:b, s:b, s:b}, s:o, s:{s:i, s:i, s:i, s:i}, s:I}",
+			"status", atomic_load(&server->draining) ? "draining" : "ok", "cgroup",
+			sp_cgroup_mode_to_string(cg->mode), "limits", "memory_by_cgroup",
+			cg->limits_memory, "processes_by_cgroup", cg->limits_pids, "cpu_by_cgroup",
+			cg->counts_cpu, "kill_by_cgroup", cg->has_kill, "pool", pool_state(server),
+			"queue", "queued", js.queued, "running", js.running, "kept", js.kept,
+			"size", server->config.queue_size, "jobs_done",
+			(json_int_t)atomic_load(&server->jobs_done));
+
+	return sp_reply(conn, atomic_load(&server->draining) ? 503 : 200, obj, "");
+}
+
+static void render_histogram(FILE *f, const char *name, const char *help,
+			     const struct sp_histogram *h)
+{
+	unsigned long cumulative = 0;
+
+	fprintf(f, "# HELP %s %s\n# TYPE %s histogram\n", name, help, name);
+	for (size_t i = 0; i < SP_METRICS_BUCKETS; i++) {
+		cumulative += atomic_load(&h->buckets[i]);
+		if (i == SP_METRICS_BUCKETS - 1)
+			fprintf(f, "%s_bucket{le=\"+Inf\"} %lu\n", name, cumulative);
+		else
+			fprintf(f, "%s_bucket{le=\"%g\"} %lu\n", name, sp_metrics_bucket_seconds[i],
+				cumulative);
+	}
+	fprintf(f, "%s_sum %.6f\n%s_count %lu\n", name, atomic_load(&h->sum_us) / 1e6, name,
+		atomic_load(&h->count));
+}
+
+static void render_jobs(FILE *f, struct sp_server *server)
+{
+	fputs("# HELP sandpool_jobs_total Jobs finished, by language and status.\n"
+	      "# TYPE sandpool_jobs_total counter\n",
+	      f);
+	for (size_t i = 0; i < server->languages.count; i++) {
+		for (int st = 0; st < SP_METRICS_STATUSES; st++) {
+			unsigned long n = atomic_load(
+			    &server->metrics.jobs[i * SP_METRICS_STATUSES + (size_t)st]);
+
+			fprintf(f, "sandpool_jobs_total{language=\"%s\",status=\"%s\"} %lu\n",
+				server->languages.items[i].name,
+				sp_status_to_string((enum sp_status)st), n);
+		}
+	}
+}
+
+static void render_cells(FILE *f, struct sp_server *server)
+{
+	fputs("# HELP sandpool_cells Cells by language and state.\n"
+	      "# TYPE sandpool_cells gauge\n",
+	      f);
+	for (size_t i = 0; i < server->languages.count; i++) {
+		const char *name = server->languages.items[i].name;
+		struct sp_pool_stats st;
+
+		if (sp_pool_stats(server->pool, name, &st) < 0)
+			continue;
+		fprintf(f,
+			"sandpool_cells{language=\"%s\",state=\"idle\"} %u\n"
+			"sandpool_cells{language=\"%s\",state=\"busy\"} %u\n"
+			"sandpool_cells{language=\"%s\",state=\"starting\"} %u\n",
+			name, st.idle, name, st.busy, name, st.starting);
+	}
+}
+
+static void render_queue(FILE *f, struct sp_server *server)
+{
+	fputs("# HELP sandpool_queue_depth Jobs waiting for a cell, by language.\n"
+	      "# TYPE sandpool_queue_depth gauge\n",
+	      f);
+	for (size_t i = 0; i < server->languages.count; i++) {
+		struct sp_jobs_stats js;
+
+		sp_jobs_stats(server->jobs, i, &js);
+		fprintf(f, "sandpool_queue_depth{language=\"%s\"} %u\n",
+			server->languages.items[i].name, js.queued);
+	}
+}
+
+/* GET /metrics: Prometheus text format. */
+int sp_http_metrics(struct mg_connection *conn, void *data)
+{
+	struct sp_server *server = data;
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	if (!sp_http_authorized(conn, &server->config))
+		return sp_reply_unauthorized(conn);
+	f = open_memstream(&text, &len);
+	if (f == NULL)
+		return sp_reply_error(conn, 500, "internal_error", "out of memory", "");
+	render_jobs(f, server);
+	render_cells(f, server);
+	render_queue(f, server);
+	render_histogram(f, "sandpool_queue_wait_seconds",
+			 "Time from the request to a leased cell.", &server->metrics.wait);
+	render_histogram(f, "sandpool_run_seconds", "Time from the leased cell to the result.",
+			 &server->metrics.run);
+	fclose(f);
+	mg_printf(conn,
+		  "HTTP/1.1 200 OK\r\nContent-Type: text/plain; version=0.0.4\r\n"
+		  "Content-Length: %zu\r\nCache-Control: no-store\r\n\r\n",
+		  len);
+	mg_write(conn, text, len);
+	free(text);
+	return 200;
+}

@@ -1,0 +1,702 @@
+#include "jobs.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "sandbox/log.h"
+
+#define ID_BYTES 16
+
+struct sp_job {
+	char id[ID_BYTES * 2 + 1];
+	size_t language;
+	const struct sp_language *info; /* outlives the request */
+	struct sp_request req;		/* freed once the job ends */
+	bool keep;
+	bool in_table;
+	enum sp_job_state state;
+	enum sp_job_end end;
+	json_t *result;
+	uint64_t seq; /* submit order, for the oldest-first pick */
+	uint64_t created_ms, started_ms, finished_ms;
+	int cancel_fd; /* eventfd written by sp_jobs_cancel() while running */
+	unsigned refs;
+	struct sp_job *hash_next;
+	struct sp_job *queue_next;
+	struct sp_job *done_prev, *done_next; /* kept and ended, oldest first */
+};
+
+struct lang_queue {
+	struct sp_job *head, *tail;
+	unsigned queued, running, capacity;
+};
+
+struct sp_jobs {
+	pthread_mutex_t lock;
+	pthread_cond_t work;  /* a job was queued or a slot freed */
+	pthread_cond_t ended; /* a job ended */
+	struct sp_jobs_config config;
+	struct lang_queue *langs;
+	struct sp_job **buckets;
+	size_t bucket_count; /* a power of two */
+	struct sp_job *done_head, *done_tail;
+	unsigned queued, running, kept;
+	uint64_t next_seq;
+	bool stopping;
+	pthread_t *threads;
+	unsigned thread_count;
+};
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static struct timespec abs_time(uint64_t ms)
+{
+	return (struct timespec){.tv_sec = (time_t)(ms / 1000),
+				 .tv_nsec = (long)(ms % 1000) * 1000000};
+}
+
+/* Wait on COND until DEADLINE_MS (CLOCK_MONOTONIC), or without end for 0. */
+static void wait_until(pthread_cond_t *cond, pthread_mutex_t *lock, uint64_t deadline_ms)
+{
+	struct timespec ts = abs_time(deadline_ms);
+
+	if (deadline_ms == 0)
+		pthread_cond_wait(cond, lock);
+	else
+		pthread_cond_timedwait(cond, lock, &ts);
+}
+
+/* --- the table: jobs by id ---------------------------------------------- */
+
+static size_t bucket_of(const struct sp_jobs *jobs, const char *id)
+{
+	uint64_t h = 1469598103934665603ULL;
+
+	for (; *id; id++)
+		h = (h ^ (unsigned char)*id) * 1099511628211ULL;
+	return (size_t)h & (jobs->bucket_count - 1);
+}
+
+static void table_add(struct sp_jobs *jobs, struct sp_job *job)
+{
+	size_t b = bucket_of(jobs, job->id);
+
+	job->hash_next = jobs->buckets[b];
+	jobs->buckets[b] = job;
+	job->in_table = true;
+	job->refs++;
+}
+
+static void job_free(struct sp_job *job)
+{
+	sp_request_free(&job->req);
+	json_decref(job->result);
+	if (job->cancel_fd >= 0)
+		close(job->cancel_fd);
+	free(job);
+}
+
+static void unref(struct sp_job *job)
+{
+	if (--job->refs == 0)
+		job_free(job);
+}
+
+static void table_remove(struct sp_jobs *jobs, struct sp_job *job)
+{
+	struct sp_job **p = &jobs->buckets[bucket_of(jobs, job->id)];
+
+	if (!job->in_table)
+		return;
+	while (*p != NULL && *p != job)
+		p = &(*p)->hash_next;
+	if (*p == job)
+		*p = job->hash_next;
+	job->in_table = false;
+	unref(job);
+}
+
+/* --- kept jobs that ended ------------------------------------------------- */
+
+static void done_unlink(struct sp_jobs *jobs, struct sp_job *job)
+{
+	if (job->done_prev)
+		job->done_prev->done_next = job->done_next;
+	else
+		jobs->done_head = job->done_next;
+	if (job->done_next)
+		job->done_next->done_prev = job->done_prev;
+	else
+		jobs->done_tail = job->done_prev;
+	job->done_prev = job->done_next = NULL;
+	jobs->kept--;
+}
+
+static void done_append(struct sp_jobs *jobs, struct sp_job *job)
+{
+	job->done_prev = jobs->done_tail;
+	job->done_next = NULL;
+	if (jobs->done_tail)
+		jobs->done_tail->done_next = job;
+	else
+		jobs->done_head = job;
+	jobs->done_tail = job;
+	jobs->kept++;
+}
+
+/* Drop the kept jobs beyond the retention count or older than its time. */
+static void prune(struct sp_jobs *jobs, uint64_t now)
+{
+	while (jobs->done_head != NULL &&
+	       (jobs->kept > jobs->config.retention_count ||
+		jobs->done_head->finished_ms + jobs->config.retention_ms <= now)) {
+		struct sp_job *old = jobs->done_head;
+
+		done_unlink(jobs, old);
+		table_remove(jobs, old);
+	}
+}
+
+/* --- ending a job --------------------------------------------------------- */
+
+static const char *end_message(enum sp_job_end end, const struct sp_jobs *jobs, char *buf,
+			       size_t size)
+{
+	switch (end) {
+	case SP_JOB_CANCELLED:
+		return "cancelled while queued";
+	case SP_JOB_EXPIRED:
+		snprintf(buf, size, "not started within the queue timeout (%llu ms)",
+			 (unsigned long long)jobs->config.queue_timeout_ms);
+		return buf;
+	case SP_JOB_SHUTDOWN:
+		return "the server stopped before the job ran";
+	case SP_JOB_FINISHED:
+		break;
+	}
+	return "the job could not be run";
+}
+
+/* The result of a job that did not run (or whose run gave nothing). */
+static json_t *unrun_result(const struct sp_jobs *jobs, const struct sp_job *job,
+			    enum sp_job_end end)
+{
+	char buf[128];
+	const char *status = end == SP_JOB_FINISHED ? "internal_error" : "cancelled";
+
+	return json_pack("{s:s, s:s?, s:s, s:n, s:n, s:s, s:s, s:s}", "language", job->info->name,
+			 "version", job->info->version, "status", status, "compile", "run",
+			 "stdout", "", "stderr", "", "error",
+			 end_message(end, jobs, buf, sizeof(buf)));
+}
+
+/* Under the lock: JOB ends with RESULT (stolen; NULL: one is made). */
+static void finish(struct sp_jobs *jobs, struct sp_job *job, enum sp_job_end end, json_t *result)
+{
+	uint64_t now = now_ms();
+
+	if (end != SP_JOB_FINISHED && jobs->config.unrun != NULL)
+		jobs->config.unrun(jobs->config.ctx, job->language);
+	if (result == NULL)
+		result = unrun_result(jobs, job, end);
+	if (result != NULL)
+		json_object_set_new(result, "id", json_string(job->id));
+	job->result = result;
+	job->end = end;
+	job->state = SP_JOB_DONE;
+	job->finished_ms = now;
+	if (job->started_ms == 0)
+		job->started_ms = now;
+	sp_request_free(&job->req);
+	if (job->keep && job->in_table) {
+		done_append(jobs, job);
+		prune(jobs, now);
+	} else {
+		table_remove(jobs, job);
+	}
+	pthread_cond_broadcast(&jobs->ended);
+}
+
+/* --- the queues ------------------------------------------------------------ */
+
+static void queue_push(struct lang_queue *q, struct sp_job *job)
+{
+	job->queue_next = NULL;
+	if (q->tail)
+		q->tail->queue_next = job;
+	else
+		q->head = job;
+	q->tail = job;
+	q->queued++;
+}
+
+static void queue_unlink(struct sp_jobs *jobs, struct lang_queue *q, struct sp_job *job)
+{
+	struct sp_job **p = &q->head, *prev = NULL;
+
+	while (*p != NULL && *p != job) {
+		prev = *p;
+		p = &(*p)->queue_next;
+	}
+	if (*p == NULL)
+		return;
+	*p = job->queue_next;
+	if (q->tail == job)
+		q->tail = prev;
+	job->queue_next = NULL;
+	q->queued--;
+	jobs->queued--;
+}
+
+/* End the queued jobs that waited longer than the queue timeout. */
+static void expire(struct sp_jobs *jobs, uint64_t now)
+{
+	if (jobs->config.queue_timeout_ms == 0)
+		return;
+	for (size_t i = 0; i < jobs->config.languages; i++) {
+		struct lang_queue *q = &jobs->langs[i];
+
+		while (q->head != NULL &&
+		       q->head->created_ms + jobs->config.queue_timeout_ms <= now) {
+			struct sp_job *job = q->head;
+
+			queue_unlink(jobs, q, job);
+			finish(jobs, job, SP_JOB_EXPIRED, NULL);
+		}
+	}
+}
+
+/* When the next queued job expires, 0 for never. */
+static uint64_t next_expiry(const struct sp_jobs *jobs)
+{
+	uint64_t next = 0;
+
+	if (jobs->config.queue_timeout_ms == 0)
+		return 0;
+	for (size_t i = 0; i < jobs->config.languages; i++) {
+		const struct sp_job *head = jobs->langs[i].head;
+
+		if (head != NULL) {
+			uint64_t at = head->created_ms + jobs->config.queue_timeout_ms;
+
+			if (next == 0 || at < next)
+				next = at;
+		}
+	}
+	return next;
+}
+
+/* The oldest queued job of a language below its capacity, taken off its
+ * queue; NULL when there is none. */
+static struct sp_job *take_next(struct sp_jobs *jobs)
+{
+	struct lang_queue *best = NULL;
+
+	for (size_t i = 0; i < jobs->config.languages; i++) {
+		struct lang_queue *q = &jobs->langs[i];
+
+		if (q->head != NULL && q->running < q->capacity &&
+		    (best == NULL || q->head->seq < best->head->seq))
+			best = q;
+	}
+	if (best == NULL)
+		return NULL;
+	{
+		struct sp_job *job = best->head;
+
+		queue_unlink(jobs, best, job);
+		best->running++;
+		jobs->running++;
+		job->state = SP_JOB_RUNNING;
+		job->started_ms = now_ms();
+		job->refs++; /* the worker's */
+		return job;
+	}
+}
+
+static void run_one(struct sp_jobs *jobs, struct sp_job *job)
+{
+	json_t *result = jobs->config.run(jobs->config.ctx, &job->req, job->language,
+					  job->cancel_fd, job->started_ms - job->created_ms);
+
+	pthread_mutex_lock(&jobs->lock);
+	jobs->langs[job->language].running--;
+	jobs->running--;
+	finish(jobs, job, SP_JOB_FINISHED, result);
+	unref(job);
+	pthread_cond_broadcast(&jobs->work);
+	pthread_mutex_unlock(&jobs->lock);
+}
+
+static void *worker(void *arg)
+{
+	struct sp_jobs *jobs = arg;
+
+	pthread_mutex_lock(&jobs->lock);
+	while (!jobs->stopping) {
+		struct sp_job *job;
+
+		expire(jobs, now_ms());
+		job = take_next(jobs);
+		if (job == NULL) {
+			wait_until(&jobs->work, &jobs->lock, next_expiry(jobs));
+			continue;
+		}
+		pthread_mutex_unlock(&jobs->lock);
+		run_one(jobs, job);
+		pthread_mutex_lock(&jobs->lock);
+	}
+	pthread_mutex_unlock(&jobs->lock);
+	return NULL;
+}
+
+/* --- the interface --------------------------------------------------------- */
+
+static size_t bucket_count_for(const struct sp_jobs_config *c)
+{
+	uint64_t want = ((uint64_t)c->queue_size + c->retention_count + 64) / 2;
+	size_t n = 64;
+
+	while (n < want && n < ((size_t)1 << 20))
+		n <<= 1;
+	return n;
+}
+
+static int init_cond(pthread_cond_t *cond)
+{
+	pthread_condattr_t attr;
+	int rc;
+
+	pthread_condattr_init(&attr);
+	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+	rc = pthread_cond_init(cond, &attr);
+	pthread_condattr_destroy(&attr);
+	return rc;
+}
+
+static struct sp_jobs *jobs_new(const struct sp_jobs_config *config)
+{
+	struct sp_jobs *jobs = calloc(1, sizeof(*jobs));
+	unsigned workers = 0;
+
+	if (jobs == NULL)
+		return NULL;
+	jobs->config = *config;
+	jobs->bucket_count = bucket_count_for(config);
+	jobs->langs = calloc(config->languages ? config->languages : 1, sizeof(*jobs->langs));
+	jobs->buckets = calloc(jobs->bucket_count, sizeof(*jobs->buckets));
+	for (size_t i = 0; jobs->langs && i < config->languages; i++) {
+		jobs->langs[i].capacity = config->capacity[i] ? config->capacity[i] : 1;
+		workers += jobs->langs[i].capacity;
+	}
+	if (config->workers != 0)
+		workers = config->workers;
+	jobs->threads = calloc(workers ? workers : 1, sizeof(*jobs->threads));
+	jobs->config.workers = workers;
+	jobs->config.capacity = NULL; /* copied into langs */
+	if (jobs->langs == NULL || jobs->buckets == NULL || jobs->threads == NULL) {
+		free(jobs->langs);
+		free(jobs->buckets);
+		free(jobs->threads);
+		free(jobs);
+		return NULL;
+	}
+	pthread_mutex_init(&jobs->lock, NULL);
+	init_cond(&jobs->work);
+	init_cond(&jobs->ended);
+	return jobs;
+}
+
+int sp_jobs_start(struct sp_jobs **out, const struct sp_jobs_config *config, struct sp_error *err)
+{
+	struct sp_jobs *jobs = jobs_new(config);
+
+	*out = NULL;
+	if (jobs == NULL)
+		return sp_error_set(err, ENOMEM, "job table");
+	for (unsigned i = 0; i < jobs->config.workers; i++) {
+		int rc = pthread_create(&jobs->threads[i], NULL, worker, jobs);
+
+		if (rc != 0) {
+			sp_jobs_stop(jobs, 0);
+			sp_jobs_free(jobs);
+			return sp_error_set(err, rc, "start the job workers");
+		}
+		jobs->thread_count++;
+	}
+	*out = jobs;
+	return 0;
+}
+
+static int make_id(char *id)
+{
+	unsigned char raw[ID_BYTES];
+
+	if (getrandom(raw, sizeof(raw), 0) != (ssize_t)sizeof(raw))
+		return -1;
+	for (size_t i = 0; i < sizeof(raw); i++)
+		snprintf(id + 2 * i, 3, "%02x", raw[i]);
+	return 0;
+}
+
+static struct sp_job *job_new(struct sp_request *req, size_t language, bool keep)
+{
+	struct sp_job *job = calloc(1, sizeof(*job));
+
+	if (job == NULL)
+		return NULL;
+	job->cancel_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (job->cancel_fd < 0 || make_id(job->id) < 0) {
+		if (job->cancel_fd >= 0)
+			close(job->cancel_fd);
+		free(job);
+		return NULL;
+	}
+	job->language = language;
+	job->info = req->language;
+	job->keep = keep;
+	job->req = *req;
+	memset(req, 0, sizeof(*req));
+	req->stdin_fd = -1;
+	job->refs = 1; /* the caller's */
+	job->created_ms = now_ms();
+	return job;
+}
+
+struct sp_job *sp_jobs_submit(struct sp_jobs *jobs, struct sp_request *req, size_t language,
+			      bool keep, struct sp_error *err)
+{
+	struct sp_job *job;
+
+	if (language >= jobs->config.languages) {
+		sp_error_set(err, EINVAL, "no such language");
+		return NULL;
+	}
+	pthread_mutex_lock(&jobs->lock);
+	expire(jobs, now_ms());
+	if (jobs->stopping || jobs->queued >= jobs->config.queue_size) {
+		bool stopping = jobs->stopping;
+
+		pthread_mutex_unlock(&jobs->lock);
+		sp_error_set(err, stopping ? ECANCELED : EAGAIN,
+			     stopping ? "the server is stopping" : "the job queue is full");
+		return NULL;
+	}
+	job = job_new(req, language, keep);
+	if (job == NULL) {
+		pthread_mutex_unlock(&jobs->lock);
+		sp_error_set(err, ENOMEM, "new job");
+		return NULL;
+	}
+	job->seq = jobs->next_seq++;
+	table_add(jobs, job);
+	queue_push(&jobs->langs[language], job);
+	jobs->queued++;
+	pthread_cond_signal(&jobs->work);
+	pthread_mutex_unlock(&jobs->lock);
+	return job;
+}
+
+struct sp_job *sp_jobs_find(struct sp_jobs *jobs, const char *id)
+{
+	struct sp_job *job;
+
+	pthread_mutex_lock(&jobs->lock);
+	prune(jobs, now_ms());
+	expire(jobs, now_ms());
+	job = jobs->buckets[bucket_of(jobs, id)];
+	while (job != NULL && strcmp(job->id, id) != 0)
+		job = job->hash_next;
+	if (job != NULL)
+		job->refs++;
+	pthread_mutex_unlock(&jobs->lock);
+	return job;
+}
+
+void sp_jobs_wait(struct sp_jobs *jobs, struct sp_job *job)
+{
+	pthread_mutex_lock(&jobs->lock);
+	while (job->state != SP_JOB_DONE) {
+		uint64_t expiry = job->state == SP_JOB_QUEUED && jobs->config.queue_timeout_ms
+				      ? job->created_ms + jobs->config.queue_timeout_ms
+				      : 0;
+
+		wait_until(&jobs->ended, &jobs->lock, expiry);
+		expire(jobs, now_ms());
+	}
+	pthread_mutex_unlock(&jobs->lock);
+}
+
+void sp_jobs_cancel(struct sp_jobs *jobs, struct sp_job *job)
+{
+	static const uint64_t one = 1;
+
+	pthread_mutex_lock(&jobs->lock);
+	switch (job->state) {
+	case SP_JOB_QUEUED:
+		queue_unlink(jobs, &jobs->langs[job->language], job);
+		finish(jobs, job, SP_JOB_CANCELLED, NULL);
+		break;
+	case SP_JOB_RUNNING:
+		if (write(job->cancel_fd, &one, sizeof(one)) < 0)
+			log_warn("cancel job %s: %s", job->id, strerror(errno));
+		break;
+	case SP_JOB_DONE:
+		if (job->in_table) {
+			done_unlink(jobs, job);
+			table_remove(jobs, job);
+		}
+		break;
+	}
+	pthread_mutex_unlock(&jobs->lock);
+}
+
+static const char *state_name(enum sp_job_state state)
+{
+	switch (state) {
+	case SP_JOB_QUEUED:
+		return "queued";
+	case SP_JOB_RUNNING:
+		return "running";
+	case SP_JOB_DONE:
+		break;
+	}
+	return "done";
+}
+
+json_t *sp_jobs_describe(struct sp_jobs *jobs, struct sp_job *job)
+{
+	json_t *obj;
+	uint64_t now;
+
+	pthread_mutex_lock(&jobs->lock);
+	now = now_ms();
+	obj = json_pack(
+	    "{s:s, s:s, s:s, s:I}", "id", job->id, "state", state_name(job->state), "language",
+	    job->info->name, "queued_ms",
+	    (json_int_t)((job->state == SP_JOB_QUEUED ? now : job->started_ms) - job->created_ms));
+	if (obj != NULL && job->state != SP_JOB_QUEUED)
+		json_object_set_new(
+		    obj, "run_ms",
+		    json_integer((json_int_t)((job->state == SP_JOB_DONE ? job->finished_ms : now) -
+					      job->started_ms)));
+	if (obj != NULL && job->state == SP_JOB_DONE && job->result != NULL)
+		json_object_set(obj, "result", job->result);
+	pthread_mutex_unlock(&jobs->lock);
+	return obj;
+}
+
+json_t *sp_jobs_result(struct sp_jobs *jobs, struct sp_job *job, enum sp_job_end *end)
+{
+	json_t *result;
+
+	pthread_mutex_lock(&jobs->lock);
+	result = job->state == SP_JOB_DONE ? json_incref(job->result) : NULL;
+	*end = job->end;
+	pthread_mutex_unlock(&jobs->lock);
+	return result;
+}
+
+const char *sp_job_id(const struct sp_job *job)
+{
+	return job->id;
+}
+
+void sp_job_put(struct sp_jobs *jobs, struct sp_job *job)
+{
+	if (job == NULL)
+		return;
+	pthread_mutex_lock(&jobs->lock);
+	unref(job);
+	pthread_mutex_unlock(&jobs->lock);
+}
+
+void sp_jobs_stats(struct sp_jobs *jobs, size_t language, struct sp_jobs_stats *stats)
+{
+	pthread_mutex_lock(&jobs->lock);
+	if (language < jobs->config.languages) {
+		*stats = (struct sp_jobs_stats){.queued = jobs->langs[language].queued,
+						.running = jobs->langs[language].running};
+	} else {
+		*stats = (struct sp_jobs_stats){
+		    .queued = jobs->queued, .running = jobs->running, .kept = jobs->kept};
+	}
+	pthread_mutex_unlock(&jobs->lock);
+}
+
+/* Under the lock: ask every running job to stop. */
+static void cancel_running(struct sp_jobs *jobs)
+{
+	static const uint64_t one = 1;
+
+	for (size_t b = 0; b < jobs->bucket_count; b++) {
+		for (struct sp_job *job = jobs->buckets[b]; job != NULL; job = job->hash_next) {
+			if (job->state == SP_JOB_RUNNING &&
+			    write(job->cancel_fd, &one, sizeof(one)) < 0)
+				log_warn("cancel job %s: %s", job->id, strerror(errno));
+		}
+	}
+}
+
+void sp_jobs_stop(struct sp_jobs *jobs, uint64_t grace_ms)
+{
+	uint64_t deadline = now_ms() + grace_ms;
+
+	pthread_mutex_lock(&jobs->lock);
+	jobs->stopping = true;
+	for (size_t i = 0; i < jobs->config.languages; i++) {
+		struct lang_queue *q = &jobs->langs[i];
+
+		while (q->head != NULL) {
+			struct sp_job *job = q->head;
+
+			queue_unlink(jobs, q, job);
+			finish(jobs, job, SP_JOB_SHUTDOWN, NULL);
+		}
+	}
+	pthread_cond_broadcast(&jobs->work);
+	while (jobs->running > 0 && now_ms() < deadline)
+		wait_until(&jobs->ended, &jobs->lock, deadline);
+	if (jobs->running > 0)
+		cancel_running(jobs);
+	pthread_mutex_unlock(&jobs->lock);
+	for (unsigned i = 0; i < jobs->thread_count; i++)
+		pthread_join(jobs->threads[i], NULL);
+	jobs->thread_count = 0;
+}
+
+void sp_jobs_free(struct sp_jobs *jobs)
+{
+	if (jobs == NULL)
+		return;
+	while (jobs->done_head != NULL) {
+		struct sp_job *job = jobs->done_head;
+
+		done_unlink(jobs, job);
+		table_remove(jobs, job);
+	}
+	for (size_t b = 0; b < jobs->bucket_count; b++) {
+		while (jobs->buckets[b] != NULL)
+			table_remove(jobs, jobs->buckets[b]);
+	}
+	pthread_cond_destroy(&jobs->work);
+	pthread_cond_destroy(&jobs->ended);
+	pthread_mutex_destroy(&jobs->lock);
+	free(jobs->threads);
+	free(jobs->buckets);
+	free(jobs->langs);
+	free(jobs);
+}

@@ -1,0 +1,104 @@
+/* The job table: a bounded queue per language, the worker threads that take
+ * jobs from it, and the finished jobs kept for GET /api/v1/jobs/{id}.
+ *
+ * Scheduling: each language may run at most `capacity` jobs at once (its
+ * warm cells, or the cold concurrency); a worker takes the oldest queued job
+ * among the languages below their capacity, so a language whose cells are all
+ * busy never holds up another language's jobs.
+ *
+ * Locking: one mutex over everything; the run callback is called without it.
+ * A job's fields other than the request are read under the mutex only. */
+#ifndef SANDPOOL_JOBS_H
+#define SANDPOOL_JOBS_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "request.h"
+#include "sandbox/error.h"
+
+enum sp_job_state { SP_JOB_QUEUED, SP_JOB_RUNNING, SP_JOB_DONE };
+
+/* How a job ended without running to its verdict. */
+enum sp_job_end {
+	SP_JOB_FINISHED,  /* the run callback gave a result */
+	SP_JOB_CANCELLED, /* DELETE while queued */
+	SP_JOB_EXPIRED,	  /* waited longer than the queue timeout */
+	SP_JOB_SHUTDOWN,  /* the server stopped before it ran */
+};
+
+struct sp_job; /* opaque */
+struct sp_jobs;
+
+/* Run JOB's request; CANCEL_FD becomes readable when the job is cancelled.
+ * Returns the result object (the table owns it), never NULL on success, NULL
+ * when out of memory. Called on a worker thread. */
+typedef json_t *sp_jobs_run_fn(void *ctx, const struct sp_request *req, size_t language,
+			       int cancel_fd, uint64_t queued_ms);
+
+/* A job of LANGUAGE ended without running (cancelled, expired, shutdown).
+ * Called with the table locked: it must be quick and not call back. */
+typedef void sp_jobs_unrun_fn(void *ctx, size_t language);
+
+struct sp_jobs_config {
+	size_t languages;	   /* how many; jobs name theirs by index */
+	const unsigned *capacity;  /* [languages]: jobs of it running at once, >= 1 */
+	unsigned workers;	   /* threads; 0 = the sum of the capacities */
+	unsigned queue_size;	   /* queued jobs in all; beyond it, submit fails */
+	uint64_t queue_timeout_ms; /* a job not started by then ends expired; 0 = never */
+	uint64_t retention_ms;	   /* finished kept jobs are dropped after this... */
+	unsigned retention_count;  /* ...or when more than this many are kept */
+	sp_jobs_run_fn *run;
+	sp_jobs_unrun_fn *unrun; /* or NULL */
+	void *ctx;
+};
+
+struct sp_jobs_stats {
+	unsigned queued, running, kept;
+};
+
+int sp_jobs_start(struct sp_jobs **jobs, const struct sp_jobs_config *config, struct sp_error *err);
+
+/* Queue REQ (moved into the job: REQ is left empty) for LANGUAGE. KEEP: the
+ * job stays in the table after it ends (asynchronous jobs), else it leaves
+ * the table when it ends and only the returned reference sees it. Returns a
+ * reference (sp_job_put() it), or NULL with ERR: EAGAIN when the queue is
+ * full, ECANCELED when the table is stopping. */
+struct sp_job *sp_jobs_submit(struct sp_jobs *jobs, struct sp_request *req, size_t language,
+			      bool keep, struct sp_error *err);
+
+/* A reference to the job with ID, or NULL. */
+struct sp_job *sp_jobs_find(struct sp_jobs *jobs, const char *id);
+
+/* Wait until JOB has ended. */
+void sp_jobs_wait(struct sp_jobs *jobs, struct sp_job *job);
+
+/* Cancel JOB: a queued job ends at once, a running one is killed and ends
+ * cancelled soon after; an ended one is dropped from the table. */
+void sp_jobs_cancel(struct sp_jobs *jobs, struct sp_job *job);
+
+/* {"id", "state", "language", "queued_ms", "run_ms"?, "result"?}: the job as
+ * it is now. */
+json_t *sp_jobs_describe(struct sp_jobs *jobs, struct sp_job *job);
+
+/* The result of an ended JOB (a new reference), and how it ended. */
+json_t *sp_jobs_result(struct sp_jobs *jobs, struct sp_job *job, enum sp_job_end *end);
+
+const char *sp_job_id(const struct sp_job *job);
+
+void sp_job_put(struct sp_jobs *jobs, struct sp_job *job);
+
+/* Figures of LANGUAGE (its index), or of all when LANGUAGE is (size_t)-1. */
+void sp_jobs_stats(struct sp_jobs *jobs, size_t language, struct sp_jobs_stats *stats);
+
+/* Stop: refuse new jobs, end the queued ones (SP_JOB_SHUTDOWN), give the
+ * running ones GRACE_MS to finish and cancel them after that, join the
+ * workers. References still held stay valid until put; free with
+ * sp_jobs_free() once every holder is gone. */
+void sp_jobs_stop(struct sp_jobs *jobs, uint64_t grace_ms);
+
+void sp_jobs_free(struct sp_jobs *jobs);
+
+#endif

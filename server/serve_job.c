@@ -1,0 +1,62 @@
+#include "serve_job.h"
+
+#include <errno.h>
+#include <stdio.h>
+
+#include "job.h"
+#include "pool.h"
+#include "result_json.h"
+#include "server.h"
+
+/* A cell is normally there at once: the queue runs no more jobs of a
+ * language than it has cells. The wait covers a cell being reset or
+ * replaced; beyond it the pool cannot make cells. */
+#define LEASE_WAIT_MS 30000
+
+static json_t *lease_failed(const struct sp_language *language, const struct sp_error *err)
+{
+	char text[SP_ERROR_MESSAGE_MAX + 128];
+
+	return json_pack("{s:s, s:s?, s:s, s:n, s:n, s:s, s:s, s:s}", "language", language->name,
+			 "version", language->version, "status", "internal_error", "compile", "run",
+			 "stdout", "", "stderr", "", "error",
+			 sp_error_describe(err, text, sizeof(text)));
+}
+
+json_t *sp_serve_job(void *ctx, const struct sp_request *req, size_t language, int cancel_fd,
+		     uint64_t queued_ms)
+{
+	struct sp_server *server = ctx;
+	uint64_t asked = sp_pool_now_ms(), leased;
+	struct sp_job_spec spec;
+	struct sp_job_result res;
+	struct sp_lease lease;
+	struct sp_error err = {0};
+	json_t *out;
+	int rc;
+
+	if (sp_pool_lease(server->pool, req->language->name, asked + LEASE_WAIT_MS, &lease, &err) <
+	    0) {
+		sp_metrics_job(&server->metrics, language, SP_STATUS_INTERNAL_ERROR,
+			       queued_ms * 1000, 0);
+		return lease_failed(req->language, &err);
+	}
+	leased = sp_pool_now_ms();
+	sp_request_job_spec(req, sp_server_env(server, req->language), &spec);
+	spec.cancel_fd = cancel_fd;
+	rc = sp_job_run(lease.cell, &server->cgroups, &spec, &res);
+	sp_pool_release(server->pool, &lease, rc == 0);
+	sp_metrics_job(&server->metrics, language, res.status, (queued_ms + leased - asked) * 1000,
+		       (sp_pool_now_ms() - leased) * 1000);
+	out = sp_job_result_to_json(&res, req->language);
+	sp_job_result_free(&res);
+	atomic_fetch_add(&server->jobs_done, 1);
+	return out;
+}
+
+void sp_serve_job_unrun(void *ctx, size_t language)
+{
+	struct sp_server *server = ctx;
+
+	sp_metrics_count(&server->metrics, language, SP_STATUS_CANCELLED);
+}
