@@ -1,0 +1,391 @@
+/* The job table: queue bound, per-language capacity, oldest first, cancel
+ * while queued and while running, queue timeout, retention, stop. The run
+ * callback here stands for the sandbox: it holds its job until the test
+ * opens the language's gate or the job's cancel descriptor fires. */
+#include <errno.h>
+#include <poll.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "server/jobs.h"
+#include "server/language.h"
+
+#define LANGS	   2
+#define WAIT_LIMIT 5000 /* ms: a condition not met by then fails the test */
+
+static struct sp_language languages[LANGS] = {{.name = "one"}, {.name = "two", .version = "2"}};
+
+struct bench {
+	atomic_bool open[LANGS]; /* jobs of the language may end */
+	atomic_uint started[LANGS];
+	atomic_uint unrun[LANGS];
+	atomic_uint order_len;
+	char order[64]; /* the languages in the order their jobs started */
+	struct sp_jobs *jobs;
+	unsigned capacity[LANGS];
+	struct sp_jobs_config config;
+};
+
+static json_t *run_gated(void *ctx, const struct sp_request *req, size_t language, int cancel_fd,
+			 uint64_t queued_ms)
+{
+	struct bench *b = ctx;
+	unsigned at = atomic_fetch_add(&b->order_len, 1);
+	bool cancelled = false;
+
+	(void)queued_ms;
+	if (at < sizeof(b->order) - 1)
+		b->order[at] = (char)('0' + language);
+	atomic_fetch_add(&b->started[language], 1);
+	while (!atomic_load(&b->open[language]) && !cancelled) {
+		struct pollfd p = {.fd = cancel_fd, .events = POLLIN};
+
+		cancelled = poll(&p, 1, 5) > 0;
+	}
+	return json_pack("{s:s, s:s}", "status", cancelled ? "cancelled" : "ok", "language",
+			 req->language->name);
+}
+
+static void count_unrun(void *ctx, size_t language)
+{
+	struct bench *b = ctx;
+
+	atomic_fetch_add(&b->unrun[language], 1);
+}
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static void wait_count(atomic_uint *counter, unsigned want)
+{
+	uint64_t deadline = now_ms() + WAIT_LIMIT;
+
+	while (atomic_load(counter) < want && now_ms() < deadline)
+		usleep(1000);
+	assert_int_equal(atomic_load(counter), want);
+}
+
+static void bench_init(struct bench *b, unsigned cap0, unsigned cap1)
+{
+	memset(b, 0, sizeof(*b));
+	b->capacity[0] = cap0;
+	b->capacity[1] = cap1;
+	b->config = (struct sp_jobs_config){
+	    .languages = LANGS,
+	    .capacity = b->capacity,
+	    .queue_size = 100,
+	    .retention_ms = 60000,
+	    .retention_count = 100,
+	    .run = run_gated,
+	    .unrun = count_unrun,
+	    .ctx = b,
+	};
+}
+
+static void bench_start(struct bench *b)
+{
+	struct sp_error err = {0};
+
+	assert_int_equal(sp_jobs_start(&b->jobs, &b->config, &err), 0);
+}
+
+static void bench_stop(struct bench *b)
+{
+	atomic_store(&b->open[0], true);
+	atomic_store(&b->open[1], true);
+	sp_jobs_stop(b->jobs, 5000);
+	sp_jobs_free(b->jobs);
+}
+
+static struct sp_job *submit(struct bench *b, size_t language, bool keep)
+{
+	struct sp_request req = {.language = &languages[language], .stdin_fd = -1};
+	struct sp_error err = {0};
+	struct sp_job *job = sp_jobs_submit(b->jobs, &req, language, keep, &err);
+
+	assert_non_null(job);
+	return job;
+}
+
+/* The state of JOB as sp_jobs_describe() says it. */
+static const char *state_of(struct bench *b, struct sp_job *job, char *buf, size_t size)
+{
+	json_t *view = sp_jobs_describe(b->jobs, job);
+
+	snprintf(buf, size, "%s", json_string_value(json_object_get(view, "state")));
+	json_decref(view);
+	return buf;
+}
+
+/* Wait for JOB, check how it ended and the status of its result. */
+static void expect_end(struct bench *b, struct sp_job *job, enum sp_job_end want_end,
+		       const char *want_status)
+{
+	enum sp_job_end end;
+	json_t *result;
+
+	sp_jobs_wait(b->jobs, job);
+	result = sp_jobs_result(b->jobs, job, &end);
+	assert_non_null(result);
+	assert_int_equal(end, want_end);
+	assert_string_equal(json_string_value(json_object_get(result, "status")), want_status);
+	assert_string_equal(json_string_value(json_object_get(result, "id")), sp_job_id(job));
+	json_decref(result);
+}
+
+static void test_run_keep_and_forget(void **state)
+{
+	struct bench b;
+	struct sp_job *kept, *gone, *found;
+	char id[64], buf[16];
+	json_t *view;
+
+	(void)state;
+	bench_init(&b, 1, 1);
+	atomic_store(&b.open[0], true);
+	bench_start(&b);
+	kept = submit(&b, 0, true);
+	gone = submit(&b, 0, false);
+	expect_end(&b, kept, SP_JOB_FINISHED, "ok");
+	expect_end(&b, gone, SP_JOB_FINISHED, "ok");
+	found = sp_jobs_find(b.jobs, sp_job_id(kept));
+	assert_ptr_equal(found, kept);
+	view = sp_jobs_describe(b.jobs, found);
+	assert_string_equal(json_string_value(json_object_get(view, "state")), "done");
+	assert_string_equal(json_string_value(json_object_get(view, "language")), "one");
+	assert_string_equal(
+	    json_string_value(json_object_get(json_object_get(view, "result"), "status")), "ok");
+	json_decref(view);
+	sp_job_put(b.jobs, found);
+	/* A job that is not kept leaves the table when it ends. */
+	snprintf(id, sizeof(id), "%s", sp_job_id(gone));
+	assert_null(sp_jobs_find(b.jobs, id));
+	assert_null(sp_jobs_find(b.jobs, "00000000000000000000000000000000"));
+	assert_string_equal(state_of(&b, gone, buf, sizeof(buf)), "done");
+	sp_job_put(b.jobs, gone);
+	sp_job_put(b.jobs, kept);
+	bench_stop(&b);
+}
+
+static void test_queue_full(void **state)
+{
+	struct bench b;
+	struct sp_job *jobs[3];
+	struct sp_request req = {.language = &languages[0], .stdin_fd = -1};
+	struct sp_error err = {0};
+
+	(void)state;
+	bench_init(&b, 1, 1);
+	b.config.queue_size = 2;
+	bench_start(&b);
+	jobs[0] = submit(&b, 0, false);
+	wait_count(&b.started[0], 1); /* running: no longer queued */
+	jobs[1] = submit(&b, 0, false);
+	jobs[2] = submit(&b, 0, false);
+	assert_null(sp_jobs_submit(b.jobs, &req, 0, false, &err));
+	assert_int_equal(err.errnum, EAGAIN);
+	atomic_store(&b.open[0], true);
+	for (int i = 0; i < 3; i++) {
+		expect_end(&b, jobs[i], SP_JOB_FINISHED, "ok");
+		sp_job_put(b.jobs, jobs[i]);
+	}
+	bench_stop(&b);
+}
+
+/* A language with every slot busy does not hold up another language. */
+static void test_language_not_blocked(void **state)
+{
+	struct bench b;
+	struct sp_job *busy, *waiting, *other;
+	char buf[16];
+
+	(void)state;
+	bench_init(&b, 1, 1);
+	bench_start(&b);
+	atomic_store(&b.open[1], true);
+	busy = submit(&b, 0, false);
+	wait_count(&b.started[0], 1);
+	waiting = submit(&b, 0, false);
+	other = submit(&b, 1, false);
+	expect_end(&b, other, SP_JOB_FINISHED, "ok");
+	assert_string_equal(state_of(&b, busy, buf, sizeof(buf)), "running");
+	assert_string_equal(state_of(&b, waiting, buf, sizeof(buf)), "queued");
+	assert_int_equal(atomic_load(&b.started[0]), 1);
+	atomic_store(&b.open[0], true);
+	expect_end(&b, busy, SP_JOB_FINISHED, "ok");
+	expect_end(&b, waiting, SP_JOB_FINISHED, "ok");
+	sp_job_put(b.jobs, busy);
+	sp_job_put(b.jobs, waiting);
+	sp_job_put(b.jobs, other);
+	bench_stop(&b);
+}
+
+/* With one worker, jobs start in the order they came, across languages. */
+static void test_oldest_first(void **state)
+{
+	struct bench b;
+	struct sp_job *jobs[4];
+
+	(void)state;
+	bench_init(&b, 2, 2);
+	b.config.workers = 1;
+	bench_start(&b);
+	atomic_store(&b.open[1], true);
+	jobs[0] = submit(&b, 0, false);
+	wait_count(&b.started[0], 1);
+	jobs[1] = submit(&b, 1, false);
+	jobs[2] = submit(&b, 0, false);
+	jobs[3] = submit(&b, 1, false);
+	atomic_store(&b.open[0], true);
+	for (int i = 0; i < 4; i++) {
+		expect_end(&b, jobs[i], SP_JOB_FINISHED, "ok");
+		sp_job_put(b.jobs, jobs[i]);
+	}
+	b.order[atomic_load(&b.order_len)] = '\0';
+	assert_string_equal(b.order, "0101");
+	bench_stop(&b);
+}
+
+static void test_cancel_queued_and_running(void **state)
+{
+	struct bench b;
+	struct sp_job *running, *queued;
+
+	(void)state;
+	bench_init(&b, 1, 1);
+	bench_start(&b);
+	running = submit(&b, 0, true);
+	wait_count(&b.started[0], 1);
+	queued = submit(&b, 0, true);
+	sp_jobs_cancel(b.jobs, queued);
+	expect_end(&b, queued, SP_JOB_CANCELLED, "cancelled");
+	assert_int_equal(atomic_load(&b.unrun[0]), 1);
+	/* The gate stays shut: only the cancel descriptor ends the run. */
+	sp_jobs_cancel(b.jobs, running);
+	expect_end(&b, running, SP_JOB_FINISHED, "cancelled");
+	assert_int_equal(atomic_load(&b.started[0]), 1);
+	/* Cancelling an ended job drops it from the table. */
+	sp_jobs_cancel(b.jobs, running);
+	assert_null(sp_jobs_find(b.jobs, sp_job_id(running)));
+	sp_job_put(b.jobs, running);
+	sp_job_put(b.jobs, queued);
+	bench_stop(&b);
+}
+
+static void test_queue_timeout(void **state)
+{
+	struct bench b;
+	struct sp_job *running, *waiting, *kept, *found;
+	uint64_t start;
+	char buf[16];
+
+	(void)state;
+	bench_init(&b, 1, 1);
+	b.config.queue_timeout_ms = 100;
+	bench_start(&b);
+	running = submit(&b, 0, false);
+	wait_count(&b.started[0], 1);
+	start = now_ms();
+	waiting = submit(&b, 0, false);
+	kept = submit(&b, 0, true);
+	expect_end(&b, waiting, SP_JOB_EXPIRED, "cancelled");
+	assert_true(now_ms() - start >= 100);
+	found = sp_jobs_find(b.jobs, sp_job_id(kept));
+	assert_ptr_equal(found, kept);
+	assert_string_equal(state_of(&b, found, buf, sizeof(buf)), "done");
+	expect_end(&b, found, SP_JOB_EXPIRED, "cancelled");
+	/* A running job is not subject to the queue timeout. */
+	assert_string_equal(state_of(&b, running, buf, sizeof(buf)), "running");
+	sp_job_put(b.jobs, found);
+	sp_job_put(b.jobs, kept);
+	sp_job_put(b.jobs, waiting);
+	atomic_store(&b.open[0], true);
+	expect_end(&b, running, SP_JOB_FINISHED, "ok");
+	sp_job_put(b.jobs, running);
+	bench_stop(&b);
+}
+
+static void test_retention(void **state)
+{
+	struct bench b;
+	struct sp_job *jobs[3], *found;
+	char ids[3][64];
+
+	(void)state;
+	bench_init(&b, 1, 1);
+	b.config.retention_count = 2;
+	b.config.retention_ms = 200;
+	atomic_store(&b.open[0], true);
+	bench_start(&b);
+	for (int i = 0; i < 3; i++) {
+		jobs[i] = submit(&b, 0, true);
+		snprintf(ids[i], sizeof(ids[i]), "%s", sp_job_id(jobs[i]));
+		expect_end(&b, jobs[i], SP_JOB_FINISHED, "ok");
+		sp_job_put(b.jobs, jobs[i]);
+	}
+	assert_null(sp_jobs_find(b.jobs, ids[0])); /* beyond the count */
+	found = sp_jobs_find(b.jobs, ids[2]);
+	assert_non_null(found);
+	sp_job_put(b.jobs, found);
+	usleep(300 * 1000);
+	assert_null(sp_jobs_find(b.jobs, ids[1])); /* older than the time */
+	assert_null(sp_jobs_find(b.jobs, ids[2]));
+	bench_stop(&b);
+}
+
+static void test_stop(void **state)
+{
+	struct bench b;
+	struct sp_job *running, *queued;
+	struct sp_request req = {.language = &languages[1], .stdin_fd = -1};
+	struct sp_error err = {0};
+	uint64_t start;
+
+	(void)state;
+	bench_init(&b, 1, 1);
+	bench_start(&b);
+	running = submit(&b, 0, false);
+	wait_count(&b.started[0], 1);
+	queued = submit(&b, 0, true);
+	start = now_ms();
+	sp_jobs_stop(b.jobs, 100); /* the running job ignores its gate: cancelled */
+	assert_true(now_ms() - start >= 100);
+	expect_end(&b, queued, SP_JOB_SHUTDOWN, "cancelled");
+	expect_end(&b, running, SP_JOB_FINISHED, "cancelled");
+	assert_null(sp_jobs_submit(b.jobs, &req, 1, false, &err));
+	assert_int_equal(err.errnum, ECANCELED);
+	sp_job_put(b.jobs, running);
+	sp_job_put(b.jobs, queued);
+	sp_jobs_free(b.jobs);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_run_keep_and_forget),
+	    cmocka_unit_test(test_queue_full),
+	    cmocka_unit_test(test_language_not_blocked),
+	    cmocka_unit_test(test_oldest_first),
+	    cmocka_unit_test(test_cancel_queued_and_running),
+	    cmocka_unit_test(test_queue_timeout),
+	    cmocka_unit_test(test_retention),
+	    cmocka_unit_test(test_stop),
+	};
+
+	alarm(120); /* a job that never ends fails the run rather than hanging it */
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
