@@ -18,7 +18,7 @@ struct sp_config {
 	uint16_t listen_port;
 	unsigned threads;	   /* HTTP threads */
 	unsigned workers;	   /* job threads; 0 = one per job that may run at once */
-	unsigned queue_size;	   /* jobs waiting; beyond it, 429 */
+	unsigned queue_size;	   /* jobs waiting, per language; beyond it, 429 */
 	unsigned queue_timeout_s;  /* a job not started by then: 429 (run), cancelled (jobs) */
 	unsigned cold_concurrency; /* jobs at once of a language without warm cells */
 	char *tokens[SP_CONFIG_MAX_TOKENS];

@@ -487,7 +487,7 @@ struct sp_job *sp_jobs_submit(struct sp_jobs *jobs, struct sp_request *req, size
 	}
 	pthread_mutex_lock(&jobs->lock);
 	expire(jobs, now_ms());
-	if (jobs->stopping || jobs->queued >= jobs->config.queue_size) {
+	if (jobs->stopping || jobs->langs[language].queued >= jobs->config.queue_size) {
 		bool stopping = jobs->stopping;
 
 		pthread_mutex_unlock(&jobs->lock);

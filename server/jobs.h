@@ -46,7 +46,7 @@ struct sp_jobs_config {
 	size_t languages;	   /* how many; jobs name theirs by index */
 	const unsigned *capacity;  /* [languages]: jobs of it running at once, >= 1 */
 	unsigned workers;	   /* threads; 0 = the sum of the capacities */
-	unsigned queue_size;	   /* queued jobs in all; beyond it, submit fails */
+	unsigned queue_size;	   /* queued jobs per language; beyond it, submit fails */
 	uint64_t queue_timeout_ms; /* a job not started by then ends expired; 0 = never */
 	uint64_t retention_ms;	   /* finished kept jobs are dropped after this... */
 	unsigned retention_count;  /* ...or when more than this many are kept */
@@ -64,8 +64,8 @@ int sp_jobs_start(struct sp_jobs **jobs, const struct sp_jobs_config *config, st
 /* Queue REQ (moved into the job: REQ is left empty) for LANGUAGE. KEEP: the
  * job stays in the table after it ends (asynchronous jobs), else it leaves
  * the table when it ends and only the returned reference sees it. Returns a
- * reference (sp_job_put() it), or NULL with ERR: EAGAIN when the queue is
- * full, ECANCELED when the table is stopping. */
+ * reference (sp_job_put() it), or NULL with ERR: EAGAIN when the language's
+ * queue is full, ECANCELED when the table is stopping. */
 struct sp_job *sp_jobs_submit(struct sp_jobs *jobs, struct sp_request *req, size_t language,
 			      bool keep, struct sp_error *err);
 

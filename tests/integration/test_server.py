@@ -12,6 +12,7 @@ import signal
 import socket
 import subprocess
 import tempfile
+import threading
 import time
 import unittest
 import urllib.error
@@ -215,6 +216,148 @@ class Api(unittest.TestCase):
         self.assertEqual((status, r["error"]["code"]), (404, "not_found"))
         status, r, headers = self.server.request("GET", "/api/v1/run")
         self.assertEqual(status, 405)
+
+
+SLEEPER = {"language": "python", "code": "import time\ntime.sleep(60)",
+           "limits": {"wall_ms": 90000, "cpu_ms": 5000}}
+
+
+def wait_state(server, job_id, states, timeout=60):
+    """GET the job until its state is one of STATES; the last view."""
+    deadline = time.monotonic() + timeout
+    while True:
+        status, view, _ = server.request("GET", f"/api/v1/jobs/{job_id}")
+        if status != 200 or view["state"] in states or time.monotonic() > deadline:
+            return status, view
+        time.sleep(0.05)
+
+
+class Jobs(unittest.TestCase):
+    """Asynchronous jobs and the queue: one warm python cell, one warm bash
+    cell, every other language cold, two queued jobs at most."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.server = Server({"pool_total": 0, "pool_sizes": {"python": 1, "bash": 1},
+                             "queue_size": 2, "max_limits": {"wall_ms": 120000}})
+
+    @classmethod
+    def tearDownClass(cls):
+        code = cls.server.stop()
+        assert code == 0, f"sandpool serve exited {code}"
+
+    def submit(self, body):
+        status, view, headers = self.server.request("POST", "/api/v1/jobs", body)
+        self.assertEqual(status, 202, view)
+        self.assertIn(view["state"], ("queued", "running", "done"))
+        self.assertEqual(headers["Location"], f"/api/v1/jobs/{view['id']}")
+        return view["id"]
+
+    def cancel(self, job_id):
+        status, view, _ = self.server.request("DELETE", f"/api/v1/jobs/{job_id}")
+        self.assertEqual(status, 200, view)
+        return view
+
+    def test_lifecycle(self):
+        job_id = self.submit(SEED)
+        status, view = wait_state(self.server, job_id, ("done",))
+        self.assertEqual(view["state"], "done", view)
+        self.assertEqual(view["result"]["stdout"], "Hello World!\n", view)
+        self.assertEqual(view["result"]["id"], job_id)
+        self.assertGreaterEqual(view["run_ms"], 0)
+        # kept until deleted
+        status, again, _ = self.server.request("GET", f"/api/v1/jobs/{job_id}")
+        self.assertEqual((status, again["result"]), (200, view["result"]))
+        self.cancel(job_id)
+        status, r, _ = self.server.request("GET", f"/api/v1/jobs/{job_id}")
+        self.assertEqual((status, r["error"]["code"]), (404, "not_found"))
+        for path in ("/api/v1/jobs/" + "0" * 32, "/api/v1/jobs/nope", "/api/v1/jobs/" + "g" * 32,
+                     "/api/v1/jobs/", "/api/v1/jobs/" + "0" * 32 + "/x"):
+            status, r, _ = self.server.request("GET", path)
+            self.assertEqual((status, r["error"]["code"]), (404, "not_found"), path)
+        status, r, headers = self.server.request("PUT", f"/api/v1/jobs/{job_id}", SEED)
+        self.assertEqual(status, 405, r)
+        status, r, headers = self.server.request("GET", "/api/v1/jobs")
+        self.assertEqual((status, headers["Allow"]), (405, "POST"), r)
+        status, r, _ = self.server.request("POST", "/api/v1/jobs",
+                                           {"language": "cobol", "code": "x"})
+        self.assertEqual((status, r["error"]["code"]), (400, "unknown_language"))
+
+    def test_cancel_running_then_the_cell_serves_again(self):
+        job_id = self.submit(SLEEPER)
+        status, view = wait_state(self.server, job_id, ("running", "done"))
+        self.assertEqual(view["state"], "running", view)
+        started = time.monotonic()
+        self.cancel(job_id)
+        status, view = wait_state(self.server, job_id, ("done",))
+        self.assertLess(time.monotonic() - started, 20)
+        self.assertEqual(view["result"]["status"], "cancelled", view)
+        self.assertEqual(view["result"]["run"]["status"], "cancelled", view)
+        status, r, _ = self.server.run(SEED)
+        self.assertEqual(r["stdout"], "Hello World!\n", r)
+
+    def test_cancel_queued_queue_full_and_languages_apart(self):
+        running = self.submit(SLEEPER)
+        wait_state(self.server, running, ("running",))
+        queued = [self.submit(SLEEPER), self.submit(SLEEPER)]
+        try:
+            # the python queue is full: a third waiting job is refused
+            status, r, headers = self.server.run(SLEEPER)
+            self.assertEqual((status, r["error"]["code"]), (429, "queue_full"), r)
+            self.assertEqual(headers["Retry-After"], "1")
+            status, r, _ = self.server.request("POST", "/api/v1/jobs", SLEEPER)
+            self.assertEqual(status, 429, r)
+            status, h, _ = self.server.request("GET", "/healthz")
+            self.assertEqual(h["pool"]["python"]["queued"], 2, h)
+            self.assertEqual(h["queue"]["queued"], 2, h)
+            # bash has its own cell and its own queue: it waits behind nothing
+            status, r, _ = self.server.run({"language": "bash", "code": "echo apart"})
+            self.assertEqual((status, r["stdout"]), (200, "apart\n"), r)
+            status, view, _ = self.server.request("GET", f"/api/v1/jobs/{running}")
+            self.assertEqual(view["state"], "running", view)
+            # a queued job cancelled never ran
+            view = self.cancel(queued[0])
+            self.assertEqual(view["state"], "done", view)
+            self.assertEqual(view["result"]["status"], "cancelled", view)
+            self.assertIsNone(view["result"]["run"], view)
+        finally:
+            for job_id in [running] + queued:
+                self.cancel(job_id)
+        status, view = wait_state(self.server, running, ("done",))
+        self.assertEqual(view["result"]["status"], "cancelled", view)
+
+
+class QueueTimeout(unittest.TestCase):
+    def test_a_job_that_waits_too_long_gets_429_and_shutdown_answers_waiters(self):
+        server = Server({"pool_total": 0, "pool_sizes": {"python": 1}, "queue_timeout_s": 1,
+                         "shutdown_grace_s": 1, "max_limits": {"wall_ms": 120000}})
+        stopped = False
+        try:
+            status, view, _ = server.request("POST", "/api/v1/jobs", SLEEPER)
+            wait_state(server, view["id"], ("running",))
+            started = time.monotonic()
+            status, r, headers = server.run(SEED)
+            self.assertEqual((status, r["error"]["code"]), (429, "busy"), r)
+            self.assertGreaterEqual(time.monotonic() - started, 0.9)
+            self.assertEqual(headers["Retry-After"], "1")
+            # a queued job expires too
+            status, late, _ = server.request("POST", "/api/v1/jobs", SEED)
+            status, late = wait_state(server, late["id"], ("done",))
+            self.assertEqual(late["result"]["status"], "cancelled", late)
+            self.assertIn("queue timeout", late["result"]["error"], late)
+            # SIGTERM: the running job is cancelled after the grace period
+            waiting = []
+            thread = threading.Thread(target=lambda: waiting.append(server.run(SLEEPER)))
+            thread.start()
+            time.sleep(0.3)
+            self.assertEqual(server.stop(), 0)
+            stopped = True
+            thread.join(30)
+            self.assertEqual(waiting[0][0], 503, waiting)
+            self.assertEqual(waiting[0][1]["error"]["code"], "draining", waiting)
+        finally:
+            if not stopped:
+                self.assertEqual(server.stop(), 0)
 
 
 class WarmReuse(unittest.TestCase):
