@@ -38,9 +38,9 @@ struct mg_context *sp_http_start(struct sp_server *server, struct sp_error *err)
 {
 	struct mg_callbacks callbacks = {.begin_request = gate_request, .log_message = log_message};
 	char ports[300], threads[16];
-	const char *options[] = {
-	    "listening_ports",	  ports,   "num_threads", threads, "enable_keep_alive", "yes",
-	    "request_timeout_ms", "30000", NULL};
+	const char *options[] = {"listening_ports",    ports,	"num_threads", threads,
+				 "enable_keep_alive",  "yes",	"tcp_nodelay", "1",
+				 "request_timeout_ms", "30000", NULL};
 	struct mg_context *ctx;
 	bool v6 = strchr(server->config.listen_host, ':') != NULL;
 
