@@ -450,7 +450,7 @@ int sp_run_step(struct sp_cell *cell, const struct sp_cgroup_root *cgroups,
 	m->limits = &req->limits;
 	m->res = res;
 	m->out_fd = m->err_fd = m->in_src = m->in_pipe = -1;
-	m->cancel_fd = req->cancel_fd;
+	m->cancel_fd = req->cancel_fd > 0 ? req->cancel_fd : -1;
 	rc = run_in_job(m, cgroups, req, &err);
 	if (rc < 0)
 		internal(res, &err);

@@ -27,7 +27,8 @@ struct sp_step_request {
 	 * -1 for empty input. The caller ignores SIGPIPE. */
 	int stdin_fd;
 	/* When this descriptor becomes readable (an eventfd, a pipe), the step
-	 * is killed and its status is cancelled. -1 for none. */
+	 * is killed and its status is cancelled. 0 or -1 for none: a request
+	 * left zeroed has none (descriptor 0 is standard input, never this). */
 	int cancel_fd;
 };
 

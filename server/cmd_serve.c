@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "http.h"
@@ -230,6 +231,20 @@ static unsigned pool_size(const struct sp_server *server, size_t i)
 	return share + (i < server->config.pool_total % n ? 1 : 0);
 }
 
+/* Every queued job holds descriptors (its files and input as memfds, its
+ * cancel eventfd): the server may open as many as the hard limit allows.
+ * Called after the spawner is forked, which keeps the limit it had. */
+static void raise_open_files(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+			log_warn("cannot raise the open files limit: %s", strerror(errno));
+	}
+}
+
 /* Each language's warm cells, and how many of its jobs may run at once. */
 static void plan_capacity(struct sp_server *server)
 {
@@ -361,6 +376,7 @@ int sp_cmd_serve(int argc, char **argv)
 	    sp_cgroup_root_init(&server.cgroups, name, SP_CGROUP_AUTO, &err) < 0 ||
 	    sp_spawner_start(&spawner, &err) < 0)
 		goto fail;
+	raise_open_files();
 	plan_capacity(&server);
 	if (start_pool(&server, &spawner, &err) < 0 || start_jobs(&server, &err) < 0)
 		goto fail;

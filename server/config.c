@@ -17,7 +17,7 @@ void sp_config_defaults(struct sp_config *c)
 	memset(c, 0, sizeof(*c));
 	snprintf(c->listen_host, sizeof(c->listen_host), "127.0.0.1");
 	c->listen_port = 8080;
-	c->threads = 16;
+	c->threads = 64; /* a /run request holds one while its job waits and runs */
 	c->workers = 0;
 	c->queue_size = 1000;
 	c->queue_timeout_s = 60;

@@ -101,7 +101,7 @@ static bool cancel_asked(const struct sp_job_spec *spec)
 {
 	struct pollfd p = {.fd = spec->cancel_fd, .events = POLLIN};
 
-	return spec->cancel_fd >= 0 && poll(&p, 1, 0) > 0;
+	return spec->cancel_fd > 0 && poll(&p, 1, 0) > 0;
 }
 
 int sp_job_run(struct sp_cell *cell, const struct sp_cgroup_root *cgroups,

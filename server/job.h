@@ -27,7 +27,7 @@ struct sp_job_spec {
 	const struct sp_job_file *files;
 	size_t file_count;
 	int stdin_fd;  /* the run step's input, -1 for none */
-	int cancel_fd; /* readable: stop the job (cancelled); -1 for none */
+	int cancel_fd; /* readable: stop the job (cancelled); 0 or -1 for none */
 };
 
 struct sp_job_result {

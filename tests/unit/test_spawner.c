@@ -2,6 +2,7 @@
  * between, nothing of one job seen by the next. Runs over a rootfs of
  * busybox-static made in a temporary folder, as root or rootless. */
 #include <limits.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -10,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -118,6 +120,50 @@ static void test_reset_contract(void **state)
 	sp_step_result_free(&res);
 }
 
+static void *cancel_later(void *arg)
+{
+	static const uint64_t one = 1;
+
+	usleep(300 * 1000);
+	if (write(*(int *)arg, &one, sizeof(one)) != sizeof(one))
+		abort();
+	return NULL;
+}
+
+/* A step is killed when its cancel descriptor fires, with its children, and
+ * the cell serves the next job. */
+static void test_cancel_kills_the_step(void **state)
+{
+	struct fixture *fx = *state;
+	char *argv[] = {"/bin/sh", "-c", "sleep 1000 & echo started; wait", NULL};
+	char *envp[] = {"PATH=/bin", NULL};
+	int cancel = eventfd(0, EFD_CLOEXEC);
+	struct sp_step_request req = {
+	    .argv = argv,
+	    .envp = envp,
+	    .limits = {.cpu_ms = 5000, .wall_ms = 20000, .memory_kb = 65536, .processes = 32},
+	    .stdin_fd = -1,
+	    .cancel_fd = cancel,
+	};
+	struct sp_step_result res;
+	pthread_t thread;
+
+	assert_true(cancel > 0);
+	assert_int_equal(pthread_create(&thread, NULL, cancel_later, &cancel), 0);
+	assert_int_equal(sp_run_step(&fx->cell, &fx->cgroups, &req, &res), 0);
+	pthread_join(thread, NULL);
+	assert_int_equal(res.status, SP_STATUS_CANCELLED);
+	assert_string_equal(sp_status_to_string(res.status), "cancelled");
+	assert_string_equal(res.out.data, "started\n");
+	assert_true(res.wall_ms < 10000);
+	sp_step_result_free(&res);
+	close(cancel);
+	assert_int_equal(sp_cell_reset(&fx->cell, &(struct sp_error){0}), 0);
+	assert_int_equal(step(fx, "ps -o comm | grep -c sleep", &res), 0);
+	assert_string_equal(res.out.data, "0\n");
+	sp_step_result_free(&res);
+}
+
 /* A cell whose init was killed is found dead at the next job, not hung on. */
 static void test_dead_cell_is_noticed(void **state)
 {
@@ -135,6 +181,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_jobs_reuse_one_cell, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_reset_contract, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_cancel_kills_the_step, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_dead_cell_is_noticed, setup, teardown),
 	};
 
