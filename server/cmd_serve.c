@@ -13,6 +13,7 @@
 #include "http.h"
 #include "job.h"
 #include "jobs.h"
+#include "limits_json.h"
 #include "paths.h"
 #include "pool.h"
 #include "rootfs/store.h"
@@ -193,6 +194,17 @@ static int load_languages(struct sp_server *server, struct sp_error *err)
 	    sp_state_dir(server->config.state_dir[0] ? server->config.state_dir : NULL, state,
 			 sizeof(state), err) < 0)
 		return -1;
+	for (size_t i = 0; i < set->count; i++) {
+		struct sp_language *l = &set->items[i];
+
+		if ((server->config.default_limits &&
+		     sp_limits_from_json(server->config.default_limits, "default_limits",
+					 &l->limits, err) < 0) ||
+		    (server->config.default_compile_limits &&
+		     sp_limits_from_json(server->config.default_compile_limits,
+					 "default_compile_limits", &l->compile_limits, err) < 0))
+			return -1;
+	}
 	server->served = calloc(set->count, sizeof(*server->served));
 	if (server->served == NULL)
 		return sp_error_set(err, ENOMEM, "languages");

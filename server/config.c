@@ -117,6 +117,21 @@ static int set_tokens(struct sp_config *c, json_t *v, const char *where, struct 
 	return 0;
 }
 
+/* A limits object, checked now, kept as it is to be laid over languages. */
+static int set_default_limits(json_t **slot, const char *key, json_t *v, const char *where,
+			      struct sp_error *err)
+{
+	struct sp_limits scratch = {0};
+
+	if (!json_is_object(v))
+		return sp_error_set(err, EINVAL, "%s: \"%s\" must be an object", where, key);
+	if (sp_limits_from_json(v, key, &scratch, err) < 0)
+		return sp_error_wrap(err, "%s", where);
+	json_decref(*slot);
+	*slot = json_incref(v);
+	return 0;
+}
+
 static int set_pool_sizes(struct sp_config *c, json_t *v, const char *where, struct sp_error *err)
 {
 	const char *name;
@@ -159,6 +174,10 @@ static int set_other(struct sp_config *c, const char *key, json_t *v, const char
 		return sp_limits_from_json(v, "max_limits", &c->max_limits, err) < 0
 			   ? sp_error_wrap(err, "%s", where)
 			   : 0;
+	if (strcmp(key, "default_limits") == 0)
+		return set_default_limits(&c->default_limits, key, v, where, err);
+	if (strcmp(key, "default_compile_limits") == 0)
+		return set_default_limits(&c->default_compile_limits, key, v, where, err);
 	if (strcmp(key, "clamp_limits") == 0) {
 		if (!json_is_boolean(v))
 			return sp_error_set(err, EINVAL,
@@ -283,6 +302,31 @@ bool sp_config_is_loopback(const struct sp_config *c)
 	return false;
 }
 
+/* Every member of DEFAULTS (named KEY) at most the maximum. */
+static int check_defaults(const struct sp_config *c, json_t *defaults, const char *key,
+			  struct sp_error *err)
+{
+	json_t *max = sp_limits_to_json(&c->max_limits);
+	const char *name;
+	json_t *v;
+	int rc = 0;
+
+	json_object_foreach(defaults, name, v)
+	{
+		json_t *m = json_object_get(max, name);
+
+		if (json_is_integer(m) && json_integer_value(m) > 0 &&
+		    json_integer_value(v) > json_integer_value(m)) {
+			rc = sp_error_set(err, EINVAL, "%s.%s: %lld is above max_limits.%s (%lld)",
+					  key, name, (long long)json_integer_value(v), name,
+					  (long long)json_integer_value(m));
+			break;
+		}
+	}
+	json_decref(max);
+	return rc;
+}
+
 int sp_config_check(const struct sp_config *c, struct sp_error *err)
 {
 	if (!sp_config_is_loopback(c) && c->token_count == 0)
@@ -290,6 +334,9 @@ int sp_config_check(const struct sp_config *c, struct sp_error *err)
 				    "listening on %s (not loopback) needs an API token "
 				    "(--token or \"tokens\")",
 				    c->listen_host);
+	if (check_defaults(c, c->default_limits, "default_limits", err) < 0 ||
+	    check_defaults(c, c->default_compile_limits, "default_compile_limits", err) < 0)
+		return -1;
 	return 0;
 }
 
@@ -300,4 +347,8 @@ void sp_config_free(struct sp_config *c)
 	c->token_count = 0;
 	json_decref(c->pool_sizes);
 	c->pool_sizes = NULL;
+	json_decref(c->default_limits);
+	c->default_limits = NULL;
+	json_decref(c->default_compile_limits);
+	c->default_compile_limits = NULL;
 }

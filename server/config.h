@@ -30,6 +30,10 @@ struct sp_config {
 	unsigned max_jobs_per_cell;
 	uint64_t max_body;	     /* bytes of a request body */
 	struct sp_limits max_limits; /* a request asking more: 400, or clamped */
+	/* Laid over every language's own defaults, member by member; NULL: the
+	 * languages' own. */
+	json_t *default_limits;
+	json_t *default_compile_limits;
 	bool clamp_limits;
 	unsigned job_retention_s;     /* finished jobs kept this long... */
 	unsigned job_retention_count; /* ...and at most this many */

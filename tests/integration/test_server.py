@@ -153,6 +153,22 @@ class Api(unittest.TestCase):
         status, r, _ = self.server.run({"language": "python", "code": "x = bytearray(300 << 20)",
                                         "limits": {"memory_kb": 65536}})
         self.assertIn(r["status"], ("memory_limit", "runtime_error"), r)
+        status, r, _ = self.server.run({"language": "python", "code": "import time\ntime.sleep(30)",
+                                        "limits": {"wall_ms": 1000}})
+        self.assertEqual(r["status"], "time_limit", r)
+        self.assertLess(r["run"]["wall_ms"], 10000, r)
+        status, r, _ = self.server.run({"language": "bash",
+                                        "code": "exec head -c 4000000 /dev/zero > /box/big",
+                                        "limits": {"file_kb": 1024}})
+        self.assertEqual(r["status"], "output_limit", r)
+        self.assertEqual(r["run"]["signal"], 25, r)  # SIGXFSZ
+        forks = ("import os, time\nn = 0\ntry:\n    for _ in range(40):\n"
+                 "        if os.fork() == 0:\n            time.sleep(5)\n            os._exit(0)\n"
+                 "        n += 1\nexcept OSError:\n    print('stopped at', n)\n")
+        status, r, _ = self.server.run({"language": "python", "code": forks,
+                                        "limits": {"processes": 8, "wall_ms": 3000}})
+        self.assertIn("stopped at", r["stdout"], r)
+        self.assertLess(int(r["stdout"].split()[-1]), 8, r)
 
     def test_binary_output_is_base64(self):
         status, r, _ = self.server.run({"language": "python",
@@ -358,6 +374,26 @@ class QueueTimeout(unittest.TestCase):
         finally:
             if not stopped:
                 self.assertEqual(server.stop(), 0)
+
+
+class DefaultLimits(unittest.TestCase):
+    def test_default_limits_apply_and_bad_ones_stop_the_start(self):
+        server = Server({"pool_total": 0, "pool_sizes": {"python": 1},
+                         "default_limits": {"wall_ms": 1500}})
+        try:
+            status, r, _ = server.run({"language": "python",
+                                       "code": "import time\ntime.sleep(30)"})
+            self.assertEqual(r["status"], "time_limit", r)
+            self.assertLess(r["run"]["wall_ms"], 10000, r)
+        finally:
+            self.assertEqual(server.stop(), 0)
+        with tempfile.NamedTemporaryFile("w", suffix=".json") as f:
+            json.dump({"default_limits": {"cpu_ms": 90000}, "max_limits": {"cpu_ms": 1000}}, f)
+            f.flush()
+            proc = subprocess.run([BIN, "serve", "--config", f.name], capture_output=True,
+                                  timeout=30)
+        self.assertEqual(proc.returncode, 2)
+        self.assertIn("default_limits.cpu_ms: 90000 is above", proc.stderr.decode())
 
 
 class WarmReuse(unittest.TestCase):

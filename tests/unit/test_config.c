@@ -91,6 +91,10 @@ static void test_errors_name_the_key(void **state)
 	    {"{\"pool_sizes\": {\"python\": -1}}", "pool_sizes.python"},
 	    {"{\"max_limits\": {\"cpu_ms\": 0}}", "max_limits.cpu_ms"},
 	    {"{\"clamp_limits\": 1}", "\"clamp_limits\" must be true or false"},
+	    {"{\"default_limits\": [1]}", "\"default_limits\" must be an object"},
+	    {"{\"default_limits\": {\"wall_ms\": -5}}", "default_limits.wall_ms"},
+	    {"{\"queue_timeout_s\": -1}", "\"queue_timeout_s\" must be from 0"},
+	    {"{\"cold_concurrency\": 0}", "\"cold_concurrency\" must be from 1"},
 	};
 
 	(void)state;
@@ -105,6 +109,31 @@ static void test_errors_name_the_key(void **state)
 				 cases[i].message);
 		sp_config_free(&c);
 	}
+}
+
+static void test_default_limits(void **state)
+{
+	struct sp_config c;
+	struct sp_error err = {0};
+
+	(void)state;
+	sp_config_defaults(&c);
+	assert_null(c.default_limits);
+	assert_int_equal(apply(&c,
+			       "{\"default_limits\": {\"wall_ms\": 1000},"
+			       " \"default_compile_limits\": {\"cpu_ms\": 9000},"
+			       " \"queue_timeout_s\": 5, \"cold_concurrency\": 3}",
+			       &err),
+			 0);
+	assert_int_equal(json_integer_value(json_object_get(c.default_limits, "wall_ms")), 1000);
+	assert_int_equal(c.queue_timeout_s, 5);
+	assert_int_equal(c.cold_concurrency, 3);
+	assert_int_equal(sp_config_check(&c, &err), 0);
+	/* a default above the maximum is refused at start */
+	assert_int_equal(apply(&c, "{\"max_limits\": {\"cpu_ms\": 8000}}", &err), 0);
+	assert_int_equal(sp_config_check(&c, &err), -1);
+	assert_non_null(strstr(err.message, "default_compile_limits.cpu_ms: 9000 is above"));
+	sp_config_free(&c);
 }
 
 static void test_listen_and_tokens(void **state)
@@ -160,11 +189,9 @@ static void test_load_file(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_defaults_need_no_file),
-	    cmocka_unit_test(test_file_over_defaults),
-	    cmocka_unit_test(test_errors_name_the_key),
-	    cmocka_unit_test(test_listen_and_tokens),
-	    cmocka_unit_test(test_load_file),
+	    cmocka_unit_test(test_defaults_need_no_file), cmocka_unit_test(test_file_over_defaults),
+	    cmocka_unit_test(test_errors_name_the_key),	  cmocka_unit_test(test_default_limits),
+	    cmocka_unit_test(test_listen_and_tokens),	  cmocka_unit_test(test_load_file),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
