@@ -430,15 +430,44 @@ class WarmReuse(unittest.TestCase):
             self.assertEqual(server.stop(), 0)
 
     def test_cold_mode_gives_the_same_results(self):
-        server = Server({"pool_sizes": {"python": 0}})
+        jobs = [
+            SEED,
+            {"language": "python", "code": sample("python", "sum"), "stdin": "17 25\n"},
+            {"language": "python", "code": "import sys; print('e', file=sys.stderr); sys.exit(3)"},
+            {"language": "python", "code": "while True: pass", "limits": {"cpu_ms": 300}},
+            {"language": "python", "code": "print('x' * 5000)", "limits": {"output_kb": 1}},
+            {"language": "c", "code": sample("c", "sum"), "stdin": "1 2\n"},
+            {"language": "c", "code": "int main() { return nope; }"},
+        ]
+
+        def outcomes(server):
+            seen = []
+            for body in jobs + jobs:  # twice: warm cells are reused
+                status, r, _ = server.run(body)
+                self.assertEqual(status, 200, r)
+                seen.append((r["status"], r["stdout"], r["stderr"] if r["run"] else "",
+                             r["run"] and r["run"]["exit_code"]))
+            return seen
+
+        warm = Server({"pool_total": 0, "pool_sizes": {"python": 1, "c": 1}})
         try:
-            for _ in range(2):
-                status, r, _ = server.run(SEED)
-                self.assertEqual(r["stdout"], "Hello World!\n", r)
-            status, h, _ = server.request("GET", "/healthz")
-            self.assertEqual(h["pool"]["python"]["idle"], 0, h)
+            warm_seen = outcomes(warm)
+            status, h, _ = warm.request("GET", "/healthz")
+            self.assertEqual(h["pool"]["python"]["mode"], "warm", h)
         finally:
-            self.assertEqual(server.stop(), 0)
+            self.assertEqual(warm.stop(), 0)
+        cold = Server({"pool_total": 0})
+        try:
+            cold_seen = outcomes(cold)
+            status, h, _ = cold.request("GET", "/healthz")
+            self.assertEqual((h["pool"]["python"]["mode"], h["pool"]["python"]["idle"]),
+                             ("cold", 0), h)
+        finally:
+            self.assertEqual(cold.stop(), 0)
+        self.assertEqual(warm_seen, cold_seen)
+        self.assertEqual([s[0] for s in warm_seen[:len(jobs)]],
+                         ["ok", "ok", "runtime_error", "time_limit", "output_limit", "ok",
+                          "compile_error"])
 
 
 class Crash(unittest.TestCase):
