@@ -1,6 +1,7 @@
 #include "serve_job.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 
 #include "job.h"
@@ -12,6 +13,9 @@
  * language than it has cells. The wait covers a cell being reset or
  * replaced; beyond it the pool cannot make cells. */
 #define LEASE_WAIT_MS 30000
+/* A cell found broken before any of the job ran in it (its init died while
+ * idle, say) is replaced and the job goes to another: this many tries. */
+#define TRIES 3
 
 static json_t *lease_failed(const struct sp_language *language, const struct sp_error *err)
 {
@@ -23,29 +27,39 @@ static json_t *lease_failed(const struct sp_language *language, const struct sp_
 			 sp_error_describe(err, text, sizeof(text)));
 }
 
+/* Nothing of the job ran: the cell failed while its files were written. */
+static bool cell_failed_first(int rc, const struct sp_job_result *res)
+{
+	return rc < 0 && !res->compiled && !res->ran;
+}
+
 json_t *sp_serve_job(void *ctx, const struct sp_request *req, size_t language, int cancel_fd,
 		     uint64_t queued_ms)
 {
 	struct sp_server *server = ctx;
-	uint64_t asked = sp_pool_now_ms(), leased;
+	uint64_t asked = sp_pool_now_ms(), leased = asked;
 	struct sp_job_spec spec;
 	struct sp_job_result res;
 	struct sp_lease lease;
 	struct sp_error err = {0};
 	json_t *out;
-	int rc;
+	int rc = -1, tries = 0;
 
-	if (sp_pool_lease(server->pool, req->language->name, asked + LEASE_WAIT_MS, &lease, &err) <
-	    0) {
-		sp_metrics_job(&server->metrics, language, SP_STATUS_INTERNAL_ERROR,
-			       queued_ms * 1000, 0);
-		return lease_failed(req->language, &err);
-	}
-	leased = sp_pool_now_ms();
 	sp_request_job_spec(req, sp_server_env(server, req->language), &spec);
 	spec.cancel_fd = cancel_fd;
-	rc = sp_job_run(lease.cell, &server->cgroups, &spec, &res);
-	sp_pool_release(server->pool, &lease, rc == 0);
+	do {
+		if (tries > 0)
+			sp_job_result_free(&res);
+		if (sp_pool_lease(server->pool, req->language->name, asked + LEASE_WAIT_MS, &lease,
+				  &err) < 0) {
+			sp_metrics_job(&server->metrics, language, SP_STATUS_INTERNAL_ERROR,
+				       (queued_ms + sp_pool_now_ms() - asked) * 1000, 0);
+			return lease_failed(req->language, &err);
+		}
+		leased = sp_pool_now_ms();
+		rc = sp_job_run(lease.cell, &server->cgroups, &spec, &res);
+		sp_pool_release(server->pool, &lease, rc == 0);
+	} while (cell_failed_first(rc, &res) && ++tries < TRIES);
 	sp_metrics_job(&server->metrics, language, res.status, (queued_ms + leased - asked) * 1000,
 		       (sp_pool_now_ms() - leased) * 1000);
 	out = sp_job_result_to_json(&res, req->language);

@@ -435,7 +435,8 @@ class WarmReuse(unittest.TestCase):
             {"language": "python", "code": sample("python", "sum"), "stdin": "17 25\n"},
             {"language": "python", "code": "import sys; print('e', file=sys.stderr); sys.exit(3)"},
             {"language": "python", "code": "while True: pass", "limits": {"cpu_ms": 300}},
-            {"language": "python", "code": "print('x' * 5000)", "limits": {"output_kb": 1}},
+            {"language": "python", "code": "while True: print('x' * 1000)",
+             "limits": {"output_kb": 1}},
             {"language": "c", "code": sample("c", "sum"), "stdin": "1 2\n"},
             {"language": "c", "code": "int main() { return nope; }"},
         ]
@@ -470,15 +471,33 @@ class WarmReuse(unittest.TestCase):
                           "compile_error"])
 
 
+def children(pid):
+    out = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True).stdout
+    return [int(p) for p in out.split()]
+
+
 class Crash(unittest.TestCase):
+    def test_a_killed_cell_is_replaced_unseen(self):
+        server = Server({"pool_total": 0, "pool_sizes": {"python": 1}})
+        try:
+            status, r, _ = server.run(SEED)
+            self.assertEqual(r["stdout"], "Hello World!\n", r)
+            spawner = children(server.proc.pid)
+            cells = [c for s in spawner for c in children(s)]
+            self.assertEqual(len(cells), 1, cells)
+            os.kill(cells[0], signal.SIGKILL)
+            for _ in range(3):
+                status, r, _ = server.run(SEED)
+                self.assertEqual((status, r["stdout"]), (200, "Hello World!\n"), r)
+            status, h, _ = server.request("GET", "/healthz")
+            self.assertGreaterEqual(h["pool"]["python"]["replaced"], 1, h)
+        finally:
+            self.assertEqual(server.stop(), 0)
+
     def test_kill_9_leaves_nothing_running_and_a_restart_works(self):
         server = Server({"pool_total": 2})
         status, r, _ = server.run(SEED)
         self.assertEqual(r["stdout"], "Hello World!\n", r)
-        def children(pid):
-            out = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True).stdout
-            return [int(p) for p in out.split()]
-
         spawner = children(server.proc.pid)
         cells = [c for s in spawner for c in children(s)]
         self.assertEqual(len(spawner), 1)
