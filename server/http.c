@@ -48,6 +48,10 @@ struct mg_context *sp_http_start(struct sp_server *server, struct sp_error *err)
 		 server->config.listen_port);
 	if (strcmp(server->config.listen_host, "localhost") == 0)
 		snprintf(ports, sizeof(ports), "127.0.0.1:%u", server->config.listen_port);
+	if (v6 && mg_check_feature(8) == 0) {
+		sp_error_set(err, 0, "cannot listen on %s: this civetweb has no IPv6", ports);
+		return NULL;
+	}
 	snprintf(threads, sizeof(threads), "%u", server->config.threads);
 	ctx = mg_start(&callbacks, server, options);
 	if (ctx == NULL) {
