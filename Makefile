@@ -47,7 +47,7 @@ SANDBOX_OBJ := $(SANDBOX_SRC:%.c=$(BUILD)/%.o)
 SERVER_OBJ := $(SERVER_SRC:%.c=$(BUILD)/%.o)
 # What only the server has (civetweb, the job table), and the two mains.
 HTTP_OBJ := $(filter $(BUILD)/server/http%.o,$(SERVER_OBJ)) \
-	$(BUILD)/server/cmd_serve.o $(BUILD)/server/jobs.o $(BUILD)/server/serve_job.o
+	$(addprefix $(BUILD)/server/,cmd_serve.o jobs.o job_queue.o user_quota.o hub.o serve_job.o)
 MAIN_OBJ := $(BUILD)/server/main.o $(BUILD)/server/server_main.o
 COMMON_OBJ := $(filter-out $(HTTP_OBJ) $(MAIN_OBJ),$(SERVER_OBJ))
 LIBSANDBOX := $(BUILD)/libsandbox.a

@@ -32,6 +32,8 @@ struct monitor {
 	int in_src;  /* the caller's input, read by the supervisor */
 	int in_pipe; /* write end of the job's stdin */
 	int cancel_fd;
+	void (*on_output)(void *ctx, int stream, const char *data, size_t length);
+	void *output_ctx;
 	size_t in_len;
 	size_t in_off;
 	char in_buf[READ_CHUNK];
@@ -94,6 +96,8 @@ static int append_output(struct monitor *m, struct sp_output *o, const char *buf
 		memcpy(o->data + o->length, buf, keep);
 		o->length += keep;
 		o->data[o->length] = '\0';
+		if (m->on_output != NULL)
+			m->on_output(m->output_ctx, o == &m->res->out ? 1 : 2, buf, keep);
 	}
 	if (m->output_total > limit) {
 		m->res->truncated = true;
@@ -451,6 +455,8 @@ int sp_run_step(struct sp_cell *cell, const struct sp_cgroup_root *cgroups,
 	m->res = res;
 	m->out_fd = m->err_fd = m->in_src = m->in_pipe = -1;
 	m->cancel_fd = req->cancel_fd > 0 ? req->cancel_fd : -1;
+	m->on_output = req->on_output;
+	m->output_ctx = req->output_ctx;
 	rc = run_in_job(m, cgroups, req, &err);
 	if (rc < 0)
 		internal(res, &err);

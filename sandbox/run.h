@@ -30,6 +30,11 @@ struct sp_step_request {
 	 * is killed and its status is cancelled. 0 or -1 for none: a request
 	 * left zeroed has none (descriptor 0 is standard input, never this). */
 	int cancel_fd;
+	/* Called on the supervisor's thread with each piece of output kept
+	 * (within the output limit) as the step writes it; STREAM is 1 for
+	 * stdout, 2 for stderr. NULL: output is only collected. */
+	void (*on_output)(void *ctx, int stream, const char *data, size_t length);
+	void *output_ctx;
 };
 
 struct sp_step_result {

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "http.h"
+#include "hub.h"
 #include "job.h"
 #include "jobs.h"
 #include "limits_json.h"
@@ -280,14 +281,20 @@ static int start_jobs(struct sp_server *server, struct sp_error *err)
 	    .queue_timeout_ms = (uint64_t)server->config.queue_timeout_s * 1000,
 	    .retention_ms = (uint64_t)server->config.job_retention_s * 1000,
 	    .retention_count = server->config.job_retention_count,
+	    .user_in_flight = server->config.user_in_flight,
+	    .user_jobs_per_minute = server->config.user_jobs_per_minute,
 	    .run = sp_serve_job,
 	    .unrun = sp_serve_job_unrun,
+	    .event = sp_serve_job_event,
 	    .ctx = server,
 	};
 	int rc;
 
-	if (capacity == NULL)
+	server->hub = sp_hub_new();
+	if (capacity == NULL || server->hub == NULL) {
+		free(capacity);
 		return sp_error_set(err, ENOMEM, "job table");
+	}
 	for (size_t i = 0; i < n; i++)
 		capacity[i] = server->served[i].capacity;
 	rc = sp_jobs_start(&server->jobs, &jc, err);
@@ -355,6 +362,7 @@ static void shutdown_server(struct sp_server *server, struct mg_context *ctx,
 	if (server->pool != NULL)
 		sp_pool_stop(server->pool, (uint64_t)server->config.shutdown_grace_s * 1000);
 	sp_jobs_free(server->jobs);
+	sp_hub_free(server->hub);
 	sp_spawner_stop(spawner);
 	sp_cgroup_root_destroy(&server->cgroups, NULL);
 	for (size_t i = 0; i < server->languages.count; i++)

@@ -22,6 +22,8 @@ void sp_config_defaults(struct sp_config *c)
 	c->queue_size = 1000;
 	c->queue_timeout_s = 60;
 	c->cold_concurrency = 2;
+	c->ws_max_frame = 1024 * 1024;
+	c->ws_max_backlog = 16 * 1024 * 1024;
 	c->pool_total = 45;
 	c->max_jobs_per_cell = 1000;
 	c->max_body = 64 * 1024 * 1024;
@@ -54,6 +56,10 @@ static const struct number_key {
     {"queue_size", offsetof(struct sp_config, queue_size), 4, 1, 1000000},
     {"queue_timeout_s", offsetof(struct sp_config, queue_timeout_s), 4, 0, 86400},
     {"cold_concurrency", offsetof(struct sp_config, cold_concurrency), 4, 1, 4096},
+    {"user_in_flight", offsetof(struct sp_config, user_in_flight), 4, 0, 1000000},
+    {"user_jobs_per_minute", offsetof(struct sp_config, user_jobs_per_minute), 4, 0, 1000000},
+    {"ws_max_frame", offsetof(struct sp_config, ws_max_frame), 4, 1024, 1u << 30},
+    {"ws_max_backlog", offsetof(struct sp_config, ws_max_backlog), 4, 65536, 1u << 30},
     {"pool_total", offsetof(struct sp_config, pool_total), 4, 0, 4096},
     {"max_jobs_per_cell", offsetof(struct sp_config, max_jobs_per_cell), 4, 1, 1000000000},
     {"max_body", offsetof(struct sp_config, max_body), 8, 1024, GIB},

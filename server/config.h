@@ -16,11 +16,15 @@
 struct sp_config {
 	char listen_host[256]; /* "127.0.0.1", "::1", "0.0.0.0" */
 	uint16_t listen_port;
-	unsigned threads;	   /* HTTP threads */
-	unsigned workers;	   /* job threads; 0 = one per job that may run at once */
-	unsigned queue_size;	   /* jobs waiting, per language; beyond it, 429 */
-	unsigned queue_timeout_s;  /* a job not started by then: 429 (run), cancelled (jobs) */
-	unsigned cold_concurrency; /* jobs at once of a language without warm cells */
+	unsigned threads;	       /* HTTP threads */
+	unsigned workers;	       /* job threads; 0 = one per job that may run at once */
+	unsigned queue_size;	       /* jobs waiting, per language; beyond it, 429 */
+	unsigned queue_timeout_s;      /* a job not started by then: 429 (run), cancelled (jobs) */
+	unsigned cold_concurrency;     /* jobs at once of a language without warm cells */
+	unsigned user_in_flight;       /* queued + running jobs per userId; 0 = no limit */
+	unsigned user_jobs_per_minute; /* submissions per userId; 0 = no limit */
+	unsigned ws_max_frame;	       /* bytes of a WebSocket message from a client */
+	unsigned ws_max_backlog;       /* bytes of events waiting for a slow client */
 	char *tokens[SP_CONFIG_MAX_TOKENS];
 	unsigned token_count;
 	char state_dir[PATH_MAX];     /* "" = the default state directory */

@@ -64,6 +64,8 @@ struct mg_context *sp_http_start(struct sp_server *server, struct sp_error *err)
 	mg_set_request_handler(ctx, "/api/v1/languages$", sp_http_languages, server);
 	mg_set_request_handler(ctx, "/healthz$", sp_http_health, server);
 	mg_set_request_handler(ctx, "/metrics$", sp_http_metrics, server);
+	mg_set_websocket_handler(ctx, "/api/v1/ws$", sp_http_ws_connect, sp_http_ws_ready,
+				 sp_http_ws_data, sp_http_ws_close, server);
 	mg_set_request_handler(ctx, "/", handle_not_found, server);
 	atomic_store(&server->ready, true);
 	return ctx;

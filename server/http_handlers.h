@@ -2,6 +2,8 @@
 #ifndef SANDPOOL_HTTP_HANDLERS_H
 #define SANDPOOL_HTTP_HANDLERS_H
 
+#include <stddef.h>
+
 #include "server.h"
 
 struct mg_connection;
@@ -12,5 +14,16 @@ int sp_http_job(struct mg_connection *conn, void *data);       /* GET|DELETE /ap
 int sp_http_languages(struct mg_connection *conn, void *data); /* GET /api/v1/languages */
 int sp_http_health(struct mg_connection *conn, void *data);    /* GET /healthz */
 int sp_http_metrics(struct mg_connection *conn, void *data);   /* GET /metrics */
+int sp_http_ws_connect(const struct mg_connection *conn, void *data); /* GET /api/v1/ws */
+void sp_http_ws_ready(struct mg_connection *conn, void *data);
+int sp_http_ws_data(struct mg_connection *conn, int bits, char *data, size_t length, void *cbdata);
+void sp_http_ws_close(const struct mg_connection *conn, void *data);
+
+struct sp_error;
+
+/* Answer a refused submission (ERR from sp_jobs_submit) of USER (or NULL):
+ * 429 with Retry-After, 503 or 500. Returns the status. */
+int sp_http_refused(struct mg_connection *conn, struct sp_server *server, const char *user,
+		    const struct sp_error *err);
 
 #endif

@@ -65,23 +65,46 @@ static int read_request(struct mg_connection *conn, struct sp_server *server,
 	return 0;
 }
 
+int sp_http_refused(struct mg_connection *conn, struct sp_server *server, const char *user,
+		    const struct sp_error *err)
+{
+	char retry[64];
+
+	switch (err->errnum) {
+	case EAGAIN:
+		return sp_reply_error(conn, 429, "queue_full", err->message, "Retry-After: 1\r\n");
+	case EDQUOT:
+		return sp_reply_error(conn, 429, "user_limit", err->message, "Retry-After: 1\r\n");
+	case EBUSY:
+		snprintf(retry, sizeof(retry), "Retry-After: %u\r\n",
+			 sp_jobs_retry_after(server->jobs, user));
+		return sp_reply_error(conn, 429, "rate_limited", err->message, retry);
+	case ECANCELED:
+		return sp_reply_error(conn, 503, "draining", err->message, "");
+	default:
+		return sp_reply_error(conn, 500, "internal_error", err->message, "");
+	}
+}
+
 /* Queue REQ as *JOB. Returns 0, or the status it answered with (429 when the
- * queue is full, 503 while draining). */
+ * queue is full or the user over a limit, 503 while draining). */
 static int submit(struct mg_connection *conn, struct sp_server *server, struct sp_request *req,
 		  bool keep, struct sp_job **job)
 {
 	size_t language = (size_t)(req->language - server->languages.items);
+	struct sp_job_meta meta = {
+	    .user = req->user_id, .owner = sp_http_caller(conn, &server->config), .keep = keep};
 	struct sp_error err = {0};
+	char user[SP_REQUEST_MAX_USER_ID + 1];
+	int status;
 
-	*job = sp_jobs_submit(server->jobs, req, language, keep, &err);
+	snprintf(user, sizeof(user), "%s", req->user_id ? req->user_id : "");
+	*job = sp_jobs_submit(server->jobs, req, language, &meta, &err);
 	sp_request_free(req);
 	if (*job != NULL)
 		return 0;
-	if (err.errnum == EAGAIN)
-		return sp_reply_error(conn, 429, "queue_full", err.message, "Retry-After: 1\r\n");
-	if (err.errnum == ECANCELED)
-		return sp_reply_error(conn, 503, "draining", err.message, "");
-	return sp_reply_error(conn, 500, "internal_error", err.message, "");
+	status = sp_http_refused(conn, server, user[0] ? user : NULL, &err);
+	return status;
 }
 
 int sp_http_run(struct mg_connection *conn, void *data)
@@ -160,6 +183,11 @@ int sp_http_job(struct mg_connection *conn, void *data)
 	if (!sp_http_authorized(conn, &server->config))
 		return sp_reply_unauthorized(conn);
 	job = id ? sp_jobs_find(server->jobs, id) : NULL;
+	/* With tokens, a job is seen only with the token that submitted it. */
+	if (job != NULL && sp_job_owner(job) != sp_http_caller(conn, &server->config)) {
+		sp_job_put(server->jobs, job);
+		job = NULL;
+	}
 	if (job == NULL)
 		return sp_reply_error(conn, 404, "not_found", "no such job (or no longer kept)",
 				      "");

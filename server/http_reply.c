@@ -71,33 +71,51 @@ int sp_reply_unauthorized(struct mg_connection *conn)
 			      "WWW-Authenticate: Bearer\r\n");
 }
 
-bool sp_http_token_ok(const struct sp_config *config, const char *header)
+int sp_http_token_match(const struct sp_config *config, const char *given)
 {
-	static const char prefix[] = "Bearer ";
-	bool ok = false;
-	size_t len;
+	size_t len = strlen(given);
+	int found = -1;
 
-	if (header == NULL || strncmp(header, prefix, sizeof(prefix) - 1) != 0)
-		return false;
-	header += sizeof(prefix) - 1;
-	len = strlen(header);
+	/* Every token is compared in full, whatever matched before. */
 	for (unsigned i = 0; i < config->token_count; i++) {
 		const char *token = config->tokens[i];
 		size_t tlen = strlen(token);
 		unsigned char diff = (unsigned char)(len != tlen);
 
 		for (size_t j = 0; j < tlen; j++)
-			diff |= (unsigned char)(token[j] ^ (j < len ? header[j] : 0));
-		ok |= diff == 0;
+			diff |= (unsigned char)(token[j] ^ (j < len ? given[j] : 0));
+		if (diff == 0)
+			found = (int)i;
 	}
-	return ok;
+	return found;
+}
+
+bool sp_http_token_ok(const struct sp_config *config, const char *header)
+{
+	static const char prefix[] = "Bearer ";
+
+	if (header == NULL || strncmp(header, prefix, sizeof(prefix) - 1) != 0)
+		return false;
+	return sp_http_token_match(config, header + sizeof(prefix) - 1) >= 0;
+}
+
+int sp_http_caller(struct mg_connection *conn, const struct sp_config *config)
+{
+	static const char prefix[] = "Bearer ";
+	const char *header = mg_get_header(conn, "Authorization");
+	int i;
+
+	if (config->token_count == 0)
+		return SP_CALLER_ANYONE;
+	if (header == NULL || strncmp(header, prefix, sizeof(prefix) - 1) != 0)
+		return SP_CALLER_UNKNOWN;
+	i = sp_http_token_match(config, header + sizeof(prefix) - 1);
+	return i >= 0 ? i : SP_CALLER_UNKNOWN;
 }
 
 bool sp_http_authorized(struct mg_connection *conn, const struct sp_config *config)
 {
-	if (config->token_count == 0)
-		return true;
-	return sp_http_token_ok(config, mg_get_header(conn, "Authorization"));
+	return sp_http_caller(conn, config) != SP_CALLER_UNKNOWN;
 }
 
 char *sp_http_read_body(struct mg_connection *conn, uint64_t max, size_t *length, bool *too_large)

@@ -30,6 +30,15 @@ int sp_reply_unauthorized(struct mg_connection *conn);
 /* Constant-time: does HEADER ("Bearer TOKEN") carry one of the tokens? */
 bool sp_http_token_ok(const struct sp_config *config, const char *header);
 
+/* Constant-time: the index of the token GIVEN, or -1. */
+int sp_http_token_match(const struct sp_config *config, const char *given);
+
+#define SP_CALLER_ANYONE  (-1) /* no tokens configured */
+#define SP_CALLER_UNKNOWN (-2) /* tokens configured, none given */
+
+/* Who calls: the index of the request's token, or one of the above. */
+int sp_http_caller(struct mg_connection *conn, const struct sp_config *config);
+
 /* The body, up to MAX bytes, NUL-terminated; NULL with *too_large when there
  * was more (the rest is not read), NULL alone when it could not be read. */
 char *sp_http_read_body(struct mg_connection *conn, uint64_t max, size_t *length, bool *too_large);

@@ -56,6 +56,19 @@ static int write_files(struct sp_cell *cell, const struct sp_job_spec *spec, str
 	return 0;
 }
 
+/* Tell the observer that STAGE starts, and send it the step's output. */
+static void observe(const struct sp_job_spec *spec, const char *stage, struct sp_step_request *req)
+{
+	const struct sp_job_observer *o = spec->observer;
+
+	if (o == NULL)
+		return;
+	if (o->stage != NULL)
+		o->stage(o->ctx, stage);
+	req->on_output = o->output;
+	req->output_ctx = o->ctx;
+}
+
 /* A failed compile is the program's fault (compile_error) unless the
  * sandbox failed; its limits keep their own status. */
 static enum sp_status compile_status(enum sp_status s)
@@ -71,8 +84,10 @@ static int compile(struct sp_cell *cell, const struct sp_cgroup_root *cgroups,
 				      .limits = spec->compile_limits,
 				      .stdin_fd = -1,
 				      .cancel_fd = spec->cancel_fd};
-	int rc = sp_run_step(cell, cgroups, &req, &res->compile);
+	int rc;
 
+	observe(spec, "compile", &req);
+	rc = sp_run_step(cell, cgroups, &req, &res->compile);
 	res->compiled = true;
 	res->compile.status = compile_status(res->compile.status);
 	res->status = res->compile.status;
@@ -89,8 +104,10 @@ static int run(struct sp_cell *cell, const struct sp_cgroup_root *cgroups,
 	    .stdin_fd = spec->stdin_fd,
 	    .cancel_fd = spec->cancel_fd,
 	};
-	int rc = sp_run_step(cell, cgroups, &req, &res->run);
+	int rc;
 
+	observe(spec, "run", &req);
+	rc = sp_run_step(cell, cgroups, &req, &res->run);
 	res->ran = true;
 	res->status = res->run.status;
 	return rc;

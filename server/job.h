@@ -18,6 +18,14 @@ struct sp_job_file {
 	mode_t mode;
 };
 
+/* Told of a job's progress as it happens (on the thread running the job). */
+struct sp_job_observer {
+	void (*stage)(void *ctx, const char *stage); /* "compile" or "run" starts */
+	/* Output of the step under way, as it comes: STREAM 1 stdout, 2 stderr. */
+	void (*output)(void *ctx, int stream, const char *data, size_t length);
+	void *ctx;
+};
+
 struct sp_job_spec {
 	const struct sp_language *language; /* NULL: ARGV is the only step */
 	char *const *argv;		    /* the run command without a language */
@@ -28,6 +36,7 @@ struct sp_job_spec {
 	size_t file_count;
 	int stdin_fd;  /* the run step's input, -1 for none */
 	int cancel_fd; /* readable: stop the job (cancelled); 0 or -1 for none */
+	const struct sp_job_observer *observer; /* or NULL */
 };
 
 struct sp_job_result {

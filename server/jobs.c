@@ -10,12 +10,19 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "job_queue.h"
 #include "sandbox/log.h"
+#include "user_quota.h"
 
 #define ID_BYTES 16
 
+#define job_of(l) ((struct sp_job *)((char *)(l)-offsetof(struct sp_job, link)))
+
 struct sp_job {
 	char id[ID_BYTES * 2 + 1];
+	char *user; /* or NULL */
+	char *ref;  /* or NULL */
+	int owner;
 	size_t language;
 	const struct sp_language *info; /* outlives the request */
 	struct sp_request req;		/* freed once the job ends */
@@ -24,18 +31,17 @@ struct sp_job {
 	enum sp_job_state state;
 	enum sp_job_end end;
 	json_t *result;
-	uint64_t seq; /* submit order, for the oldest-first pick */
+	struct sp_queue_link link; /* in its language's queue; submit order, creation time */
 	uint64_t created_ms, started_ms, finished_ms;
 	int cancel_fd; /* eventfd written by sp_jobs_cancel() while running */
 	unsigned refs;
 	struct sp_job *hash_next;
-	struct sp_job *queue_next;
 	struct sp_job *done_prev, *done_next; /* kept and ended, oldest first */
 };
 
-struct lang_queue {
-	struct sp_job *head, *tail;
-	unsigned queued, running, capacity;
+struct lang_slot {
+	struct sp_lang_queue queue;
+	unsigned running, capacity;
 };
 
 struct sp_jobs {
@@ -43,7 +49,8 @@ struct sp_jobs {
 	pthread_cond_t work;  /* a job was queued or a slot freed */
 	pthread_cond_t ended; /* a job ended */
 	struct sp_jobs_config config;
-	struct lang_queue *langs;
+	struct lang_slot *langs;
+	struct sp_user_quotas quotas;
 	struct sp_job **buckets;
 	size_t bucket_count; /* a power of two */
 	struct sp_job *done_head, *done_tail;
@@ -102,6 +109,8 @@ static void table_add(struct sp_jobs *jobs, struct sp_job *job)
 
 static void job_free(struct sp_job *job)
 {
+	free(job->user);
+	free(job->ref);
 	sp_request_free(&job->req);
 	json_decref(job->result);
 	if (job->cancel_fd >= 0)
@@ -203,6 +212,17 @@ static json_t *unrun_result(const struct sp_jobs *jobs, const struct sp_job *job
 			 end_message(end, jobs, buf, sizeof(buf)));
 }
 
+/* Give EVENT (borrowed) its job's id and ref, and to the watchers. */
+static void emit(const struct sp_jobs *jobs, const struct sp_job *job, json_t *event)
+{
+	if (jobs->config.event == NULL || event == NULL)
+		return;
+	json_object_set_new(event, "id", json_string(job->id));
+	if (job->ref != NULL)
+		json_object_set_new(event, "ref", json_string(job->ref));
+	jobs->config.event(jobs->config.ctx, job, event);
+}
+
 /* Under the lock: JOB ends with RESULT (stolen; NULL: one is made). */
 static void finish(struct sp_jobs *jobs, struct sp_job *job, enum sp_job_end end, json_t *result)
 {
@@ -221,6 +241,13 @@ static void finish(struct sp_jobs *jobs, struct sp_job *job, enum sp_job_end end
 	if (job->started_ms == 0)
 		job->started_ms = now;
 	sp_request_free(&job->req);
+	sp_user_quota_release(&jobs->quotas, job->user, now);
+	if (result != NULL) {
+		json_t *event = json_pack("{s:s, s:O}", "type", "result", "result", result);
+
+		emit(jobs, job, event);
+		json_decref(event);
+	}
 	if (job->keep && job->in_table) {
 		done_append(jobs, job);
 		prune(jobs, now);
@@ -232,49 +259,27 @@ static void finish(struct sp_jobs *jobs, struct sp_job *job, enum sp_job_end end
 
 /* --- the queues ------------------------------------------------------------ */
 
-static void queue_push(struct lang_queue *q, struct sp_job *job)
+/* Take JOB off its language's queue (it is queued). */
+static void dequeue(struct sp_jobs *jobs, struct sp_job *job)
 {
-	job->queue_next = NULL;
-	if (q->tail)
-		q->tail->queue_next = job;
-	else
-		q->head = job;
-	q->tail = job;
-	q->queued++;
-}
-
-static void queue_unlink(struct sp_jobs *jobs, struct lang_queue *q, struct sp_job *job)
-{
-	struct sp_job **p = &q->head, *prev = NULL;
-
-	while (*p != NULL && *p != job) {
-		prev = *p;
-		p = &(*p)->queue_next;
-	}
-	if (*p == NULL)
-		return;
-	*p = job->queue_next;
-	if (q->tail == job)
-		q->tail = prev;
-	job->queue_next = NULL;
-	q->queued--;
-	jobs->queued--;
+	if (sp_lang_queue_remove(&jobs->langs[job->language].queue, &job->link, job->user) == 0)
+		jobs->queued--;
 }
 
 /* End the queued jobs that waited longer than the queue timeout. */
 static void expire(struct sp_jobs *jobs, uint64_t now)
 {
-	if (jobs->config.queue_timeout_ms == 0)
+	uint64_t timeout = jobs->config.queue_timeout_ms;
+
+	if (timeout == 0 || now < timeout)
 		return;
 	for (size_t i = 0; i < jobs->config.languages; i++) {
-		struct lang_queue *q = &jobs->langs[i];
+		struct sp_queue_link *link;
 
-		while (q->head != NULL &&
-		       q->head->created_ms + jobs->config.queue_timeout_ms <= now) {
-			struct sp_job *job = q->head;
-
-			queue_unlink(jobs, q, job);
-			finish(jobs, job, SP_JOB_EXPIRED, NULL);
+		while ((link = sp_lang_queue_take_older(&jobs->langs[i].queue,
+							now - timeout + 1)) != NULL) {
+			jobs->queued--;
+			finish(jobs, job_of(link), SP_JOB_EXPIRED, NULL);
 		}
 	}
 }
@@ -287,49 +292,48 @@ static uint64_t next_expiry(const struct sp_jobs *jobs)
 	if (jobs->config.queue_timeout_ms == 0)
 		return 0;
 	for (size_t i = 0; i < jobs->config.languages; i++) {
-		const struct sp_job *head = jobs->langs[i].head;
+		uint64_t oldest = sp_lang_queue_oldest(&jobs->langs[i].queue);
+		uint64_t at = oldest + jobs->config.queue_timeout_ms;
 
-		if (head != NULL) {
-			uint64_t at = head->created_ms + jobs->config.queue_timeout_ms;
-
-			if (next == 0 || at < next)
-				next = at;
-		}
+		if (oldest != 0 && (next == 0 || at < next))
+			next = at;
 	}
 	return next;
 }
 
-/* The oldest queued job of a language below its capacity, taken off its
- * queue; NULL when there is none. */
+/* Among the languages below their capacity, the job whose turn it is that
+ * came first, taken off its queue; NULL when there is none. */
 static struct sp_job *take_next(struct sp_jobs *jobs)
 {
-	struct lang_queue *best = NULL;
+	struct lang_slot *best = NULL;
+	struct sp_queue_link *best_link = NULL;
+	struct sp_job *job;
 
 	for (size_t i = 0; i < jobs->config.languages; i++) {
-		struct lang_queue *q = &jobs->langs[i];
+		struct lang_slot *l = &jobs->langs[i];
+		struct sp_queue_link *next = sp_lang_queue_next(&l->queue);
 
-		if (q->head != NULL && q->running < q->capacity &&
-		    (best == NULL || q->head->seq < best->head->seq))
-			best = q;
+		if (next != NULL && l->running < l->capacity &&
+		    (best_link == NULL || next->seq < best_link->seq)) {
+			best = l;
+			best_link = next;
+		}
 	}
 	if (best == NULL)
 		return NULL;
-	{
-		struct sp_job *job = best->head;
-
-		queue_unlink(jobs, best, job);
-		best->running++;
-		jobs->running++;
-		job->state = SP_JOB_RUNNING;
-		job->started_ms = now_ms();
-		job->refs++; /* the worker's */
-		return job;
-	}
+	job = job_of(sp_lang_queue_pop(&best->queue));
+	jobs->queued--;
+	best->running++;
+	jobs->running++;
+	job->state = SP_JOB_RUNNING;
+	job->started_ms = now_ms();
+	job->refs++; /* the worker's */
+	return job;
 }
 
 static void run_one(struct sp_jobs *jobs, struct sp_job *job)
 {
-	json_t *result = jobs->config.run(jobs->config.ctx, &job->req, job->language,
+	json_t *result = jobs->config.run(jobs->config.ctx, job, &job->req, job->language,
 					  job->cancel_fd, job->started_ms - job->created_ms);
 
 	pthread_mutex_lock(&jobs->lock);
@@ -407,6 +411,8 @@ static struct sp_jobs *jobs_new(const struct sp_jobs_config *config)
 	jobs->threads = calloc(workers ? workers : 1, sizeof(*jobs->threads));
 	jobs->config.workers = workers;
 	jobs->config.capacity = NULL; /* copied into langs */
+	jobs->quotas.in_flight_max = config->user_in_flight;
+	jobs->quotas.per_minute = config->user_jobs_per_minute;
 	if (jobs->langs == NULL || jobs->buckets == NULL || jobs->threads == NULL) {
 		free(jobs->langs);
 		free(jobs->buckets);
@@ -441,7 +447,7 @@ int sp_jobs_start(struct sp_jobs **out, const struct sp_jobs_config *config, str
 	return 0;
 }
 
-static int make_id(char *id)
+int sp_jobs_new_id(char id[33])
 {
 	unsigned char raw[ID_BYTES];
 
@@ -452,22 +458,34 @@ static int make_id(char *id)
 	return 0;
 }
 
-static struct sp_job *job_new(struct sp_request *req, size_t language, bool keep)
+static char *copy_or_null(const char *text)
+{
+	return text && *text ? strdup(text) : NULL;
+}
+
+static struct sp_job *job_new(struct sp_request *req, size_t language,
+			      const struct sp_job_meta *meta)
 {
 	struct sp_job *job = calloc(1, sizeof(*job));
 
 	if (job == NULL)
 		return NULL;
+	job->req.stdin_fd = -1;
 	job->cancel_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (job->cancel_fd < 0 || make_id(job->id) < 0) {
-		if (job->cancel_fd >= 0)
-			close(job->cancel_fd);
-		free(job);
+	job->user = copy_or_null(meta->user);
+	job->ref = copy_or_null(meta->ref);
+	if (meta->id != NULL)
+		snprintf(job->id, sizeof(job->id), "%s", meta->id);
+	if (job->cancel_fd < 0 || (meta->user && *meta->user && !job->user) ||
+	    (meta->ref && *meta->ref && !job->ref) ||
+	    (meta->id == NULL && sp_jobs_new_id(job->id) < 0)) {
+		job_free(job);
 		return NULL;
 	}
+	job->owner = meta->owner;
 	job->language = language;
 	job->info = req->language;
-	job->keep = keep;
+	job->keep = meta->keep;
 	job->req = *req;
 	memset(req, 0, sizeof(*req));
 	req->stdin_fd = -1;
@@ -476,10 +494,52 @@ static struct sp_job *job_new(struct sp_request *req, size_t language, bool keep
 	return job;
 }
 
+static struct sp_job *find_locked(struct sp_jobs *jobs, const char *id)
+{
+	struct sp_job *job = jobs->buckets[bucket_of(jobs, id)];
+
+	while (job != NULL && strcmp(job->id, id) != 0)
+		job = job->hash_next;
+	return job;
+}
+
+/* Under the lock: why a job of LANGUAGE for USER cannot be queued now (an
+ * errno with ERR), or 0. Counts it against the user's quota when not. */
+static int refusal(struct sp_jobs *jobs, size_t language, const struct sp_job_meta *meta,
+		   struct sp_error *err)
+{
+	uint64_t now = now_ms();
+
+	if (jobs->stopping)
+		return sp_error_set(err, ECANCELED, "the server is stopping"), ECANCELED;
+	if (jobs->langs[language].queue.queued >= jobs->config.queue_size)
+		return sp_error_set(err, EAGAIN, "the job queue is full"), EAGAIN;
+	if (meta->id != NULL && find_locked(jobs, meta->id) != NULL)
+		return sp_error_set(err, EEXIST, "the job id is in use"), EEXIST;
+	switch (sp_user_quota_admit(&jobs->quotas, meta->user && *meta->user ? meta->user : NULL,
+				    now)) {
+	case SP_QUOTA_OK:
+		return 0;
+	case SP_QUOTA_IN_FLIGHT:
+		sp_error_set(err, EDQUOT, "user %s has %u jobs in flight already", meta->user,
+			     jobs->config.user_in_flight);
+		return EDQUOT;
+	case SP_QUOTA_RATE:
+		sp_error_set(err, EBUSY, "user %s is over %u jobs per minute", meta->user,
+			     jobs->config.user_jobs_per_minute);
+		return EBUSY;
+	case SP_QUOTA_NO_MEMORY:
+		break;
+	}
+	sp_error_set(err, ENOMEM, "user quota");
+	return ENOMEM;
+}
+
 struct sp_job *sp_jobs_submit(struct sp_jobs *jobs, struct sp_request *req, size_t language,
-			      bool keep, struct sp_error *err)
+			      const struct sp_job_meta *meta, struct sp_error *err)
 {
 	struct sp_job *job;
+	json_t *event;
 
 	if (language >= jobs->config.languages) {
 		sp_error_set(err, EINVAL, "no such language");
@@ -487,27 +547,37 @@ struct sp_job *sp_jobs_submit(struct sp_jobs *jobs, struct sp_request *req, size
 	}
 	pthread_mutex_lock(&jobs->lock);
 	expire(jobs, now_ms());
-	if (jobs->stopping || jobs->langs[language].queued >= jobs->config.queue_size) {
-		bool stopping = jobs->stopping;
-
+	if (refusal(jobs, language, meta, err) != 0) {
 		pthread_mutex_unlock(&jobs->lock);
-		sp_error_set(err, stopping ? ECANCELED : EAGAIN,
-			     stopping ? "the server is stopping" : "the job queue is full");
 		return NULL;
 	}
-	job = job_new(req, language, keep);
-	if (job == NULL) {
+	job = job_new(req, language, meta);
+	if (job == NULL ||
+	    sp_lang_queue_push(&jobs->langs[language].queue, &job->link, job->user) < 0) {
+		sp_user_quota_release(&jobs->quotas, meta->user && *meta->user ? meta->user : NULL,
+				      now_ms());
 		pthread_mutex_unlock(&jobs->lock);
+		if (job != NULL)
+			job_free(job);
 		sp_error_set(err, ENOMEM, "new job");
 		return NULL;
 	}
-	job->seq = jobs->next_seq++;
+	job->link.seq = jobs->next_seq++;
+	job->link.created_ms = job->created_ms;
 	table_add(jobs, job);
-	queue_push(&jobs->langs[language], job);
 	jobs->queued++;
+	event = json_pack("{s:s, s:i}", "type", "queued", "position",
+			  (int)jobs->langs[language].queue.queued - 1);
+	emit(jobs, job, event);
+	json_decref(event);
 	pthread_cond_signal(&jobs->work);
 	pthread_mutex_unlock(&jobs->lock);
 	return job;
+}
+
+void sp_jobs_publish(struct sp_jobs *jobs, const struct sp_job *job, json_t *event)
+{
+	emit(jobs, job, event);
 }
 
 struct sp_job *sp_jobs_find(struct sp_jobs *jobs, const char *id)
@@ -517,9 +587,7 @@ struct sp_job *sp_jobs_find(struct sp_jobs *jobs, const char *id)
 	pthread_mutex_lock(&jobs->lock);
 	prune(jobs, now_ms());
 	expire(jobs, now_ms());
-	job = jobs->buckets[bucket_of(jobs, id)];
-	while (job != NULL && strcmp(job->id, id) != 0)
-		job = job->hash_next;
+	job = find_locked(jobs, id);
 	if (job != NULL)
 		job->refs++;
 	pthread_mutex_unlock(&jobs->lock);
@@ -547,7 +615,7 @@ void sp_jobs_cancel(struct sp_jobs *jobs, struct sp_job *job)
 	pthread_mutex_lock(&jobs->lock);
 	switch (job->state) {
 	case SP_JOB_QUEUED:
-		queue_unlink(jobs, &jobs->langs[job->language], job);
+		dequeue(jobs, job);
 		finish(jobs, job, SP_JOB_CANCELLED, NULL);
 		break;
 	case SP_JOB_RUNNING:
@@ -615,6 +683,36 @@ const char *sp_job_id(const struct sp_job *job)
 	return job->id;
 }
 
+const char *sp_job_user(const struct sp_job *job)
+{
+	return job->user;
+}
+
+int sp_job_owner(const struct sp_job *job)
+{
+	return job->owner;
+}
+
+enum sp_job_state sp_jobs_state(struct sp_jobs *jobs, const struct sp_job *job)
+{
+	enum sp_job_state state;
+
+	pthread_mutex_lock(&jobs->lock);
+	state = job->state;
+	pthread_mutex_unlock(&jobs->lock);
+	return state;
+}
+
+unsigned sp_jobs_retry_after(struct sp_jobs *jobs, const char *user)
+{
+	unsigned s;
+
+	pthread_mutex_lock(&jobs->lock);
+	s = sp_user_quota_retry_after(&jobs->quotas, user, now_ms());
+	pthread_mutex_unlock(&jobs->lock);
+	return s;
+}
+
 void sp_job_put(struct sp_jobs *jobs, struct sp_job *job)
 {
 	if (job == NULL)
@@ -628,7 +726,7 @@ void sp_jobs_stats(struct sp_jobs *jobs, size_t language, struct sp_jobs_stats *
 {
 	pthread_mutex_lock(&jobs->lock);
 	if (language < jobs->config.languages) {
-		*stats = (struct sp_jobs_stats){.queued = jobs->langs[language].queued,
+		*stats = (struct sp_jobs_stats){.queued = jobs->langs[language].queue.queued,
 						.running = jobs->langs[language].running};
 	} else {
 		*stats = (struct sp_jobs_stats){
@@ -658,13 +756,11 @@ void sp_jobs_stop(struct sp_jobs *jobs, uint64_t grace_ms)
 	pthread_mutex_lock(&jobs->lock);
 	jobs->stopping = true;
 	for (size_t i = 0; i < jobs->config.languages; i++) {
-		struct lang_queue *q = &jobs->langs[i];
+		struct sp_queue_link *link;
 
-		while (q->head != NULL) {
-			struct sp_job *job = q->head;
-
-			queue_unlink(jobs, q, job);
-			finish(jobs, job, SP_JOB_SHUTDOWN, NULL);
+		while ((link = sp_lang_queue_pop(&jobs->langs[i].queue)) != NULL) {
+			jobs->queued--;
+			finish(jobs, job_of(link), SP_JOB_SHUTDOWN, NULL);
 		}
 	}
 	pthread_cond_broadcast(&jobs->work);
@@ -692,6 +788,7 @@ void sp_jobs_free(struct sp_jobs *jobs)
 		while (jobs->buckets[b] != NULL)
 			table_remove(jobs, jobs->buckets[b]);
 	}
+	sp_user_quotas_free(&jobs->quotas);
 	pthread_cond_destroy(&jobs->work);
 	pthread_cond_destroy(&jobs->ended);
 	pthread_mutex_destroy(&jobs->lock);

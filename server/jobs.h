@@ -2,9 +2,12 @@
  * jobs from it, and the finished jobs kept for GET /api/v1/jobs/{id}.
  *
  * Scheduling: each language may run at most `capacity` jobs at once (its
- * warm cells, or the cold concurrency); a worker takes the oldest queued job
- * among the languages below their capacity, so a language whose cells are all
- * busy never holds up another language's jobs.
+ * warm cells, or the cold concurrency). Within a language, users take turns:
+ * each user (userId; jobs without one share a turn) has a FIFO, and the next
+ * job is the head of the next user's. A worker takes, among the languages
+ * below their capacity, the oldest of those next jobs: a language whose cells
+ * are all busy never holds up another language, and a user with many queued
+ * jobs delays another user's job by at most one job per slot.
  *
  * Locking: one mutex over everything; the run callback is called without it.
  * A job's fields other than the request are read under the mutex only. */
@@ -33,26 +36,43 @@ struct sp_job; /* opaque */
 struct sp_jobs;
 
 /* Run JOB's request; CANCEL_FD becomes readable when the job is cancelled.
- * Returns the result object (the table owns it), never NULL on success, NULL
- * when out of memory. Called on a worker thread. */
-typedef json_t *sp_jobs_run_fn(void *ctx, const struct sp_request *req, size_t language,
-			       int cancel_fd, uint64_t queued_ms);
+ * Returns the result object (the table owns it), NULL when out of memory.
+ * Called on a worker thread. */
+typedef json_t *sp_jobs_run_fn(void *ctx, struct sp_job *job, const struct sp_request *req,
+			       size_t language, int cancel_fd, uint64_t queued_ms);
+
+/* An event of JOB for its watchers: {"type": ..., "id": ..., "ref"?: ...}.
+ * EVENT is borrowed. Called with the table locked for "queued" and
+ * "result", so it must be quick and must not call back into the table. */
+typedef void sp_jobs_event_fn(void *ctx, const struct sp_job *job, json_t *event);
 
 /* A job of LANGUAGE ended without running (cancelled, expired, shutdown).
  * Called with the table locked: it must be quick and not call back. */
 typedef void sp_jobs_unrun_fn(void *ctx, size_t language);
 
 struct sp_jobs_config {
-	size_t languages;	   /* how many; jobs name theirs by index */
-	const unsigned *capacity;  /* [languages]: jobs of it running at once, >= 1 */
-	unsigned workers;	   /* threads; 0 = the sum of the capacities */
-	unsigned queue_size;	   /* queued jobs per language; beyond it, submit fails */
-	uint64_t queue_timeout_ms; /* a job not started by then ends expired; 0 = never */
-	uint64_t retention_ms;	   /* finished kept jobs are dropped after this... */
-	unsigned retention_count;  /* ...or when more than this many are kept */
+	size_t languages;	       /* how many; jobs name theirs by index */
+	const unsigned *capacity;      /* [languages]: jobs of it running at once, >= 1 */
+	unsigned workers;	       /* threads; 0 = the sum of the capacities */
+	unsigned queue_size;	       /* queued jobs per language; beyond it, submit fails */
+	uint64_t queue_timeout_ms;     /* a job not started by then ends expired; 0 = never */
+	uint64_t retention_ms;	       /* finished kept jobs are dropped after this... */
+	unsigned retention_count;      /* ...or when more than this many are kept */
+	unsigned user_in_flight;       /* queued + running jobs per userId; 0 = no limit */
+	unsigned user_jobs_per_minute; /* submissions per userId; 0 = no limit */
 	sp_jobs_run_fn *run;
 	sp_jobs_unrun_fn *unrun; /* or NULL */
+	sp_jobs_event_fn *event; /* or NULL */
 	void *ctx;
+};
+
+/* What a submitted job carries besides its request. */
+struct sp_job_meta {
+	const char *id;	  /* NULL: a new one (sp_jobs_new_id() makes one ahead) */
+	const char *user; /* userId, or NULL */
+	const char *ref;  /* the client's tag, echoed in events, or NULL */
+	int owner;	  /* the API token that submitted it, -1 for none */
+	bool keep;	  /* stays in the table after it ends (asynchronous jobs) */
 };
 
 struct sp_jobs_stats {
@@ -61,13 +81,21 @@ struct sp_jobs_stats {
 
 int sp_jobs_start(struct sp_jobs **jobs, const struct sp_jobs_config *config, struct sp_error *err);
 
-/* Queue REQ (moved into the job: REQ is left empty) for LANGUAGE. KEEP: the
- * job stays in the table after it ends (asynchronous jobs), else it leaves
- * the table when it ends and only the returned reference sees it. Returns a
- * reference (sp_job_put() it), or NULL with ERR: EAGAIN when the language's
- * queue is full, ECANCELED when the table is stopping. */
+/* A fresh job id: 32 lowercase hex digits and a NUL. */
+int sp_jobs_new_id(char id[33]);
+
+/* Queue REQ (moved into the job: REQ is left empty) for LANGUAGE. A job not
+ * kept leaves the table when it ends and only the returned reference sees
+ * it. Returns a reference (sp_job_put() it), or NULL with ERR: EAGAIN when
+ * the language's queue is full, EDQUOT when the user has user_in_flight jobs
+ * in flight, EBUSY when the user is over user_jobs_per_minute (ERR's message
+ * says when to try again), EEXIST for an id in use, ECANCELED when the table
+ * is stopping. */
 struct sp_job *sp_jobs_submit(struct sp_jobs *jobs, struct sp_request *req, size_t language,
-			      bool keep, struct sp_error *err);
+			      const struct sp_job_meta *meta, struct sp_error *err);
+
+/* Send EVENT (borrowed; "id" and "ref" are added) to JOB's watchers. */
+void sp_jobs_publish(struct sp_jobs *jobs, const struct sp_job *job, json_t *event);
 
 /* A reference to the job with ID, or NULL. */
 struct sp_job *sp_jobs_find(struct sp_jobs *jobs, const char *id);
@@ -87,6 +115,13 @@ json_t *sp_jobs_describe(struct sp_jobs *jobs, struct sp_job *job);
 json_t *sp_jobs_result(struct sp_jobs *jobs, struct sp_job *job, enum sp_job_end *end);
 
 const char *sp_job_id(const struct sp_job *job);
+const char *sp_job_user(const struct sp_job *job); /* or NULL */
+int sp_job_owner(const struct sp_job *job);
+
+enum sp_job_state sp_jobs_state(struct sp_jobs *jobs, const struct sp_job *job);
+
+/* Seconds until USER may submit again under user_jobs_per_minute (0: now). */
+unsigned sp_jobs_retry_after(struct sp_jobs *jobs, const char *user);
 
 void sp_job_put(struct sp_jobs *jobs, struct sp_job *job);
 

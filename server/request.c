@@ -13,6 +13,7 @@
 
 #include "sandbox/cell.h"
 #include "sandbox/cleanup.h"
+#include "base64.h"
 #include "limits_json.h"
 
 #define SEALS (F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL)
@@ -187,43 +188,6 @@ static int get_encoding(struct parse *p, json_t *obj, const char *key, const cha
 
 /* ---- base64 and memfds --------------------------------------------------- */
 
-static int b64_value(unsigned char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+')
-		return 62;
-	if (c == '/')
-		return 63;
-	return -1;
-}
-
-/* Decode one quad Q into OUT; LAST allows padding. Returns the bytes, or -1. */
-static int b64_quad(const char *q, bool last, unsigned char *out)
-{
-	int v[4], n = 4;
-
-	for (int i = 0; i < 4; i++) {
-		v[i] = b64_value((unsigned char)q[i]);
-		if (v[i] < 0 && !(last && i >= 2 && q[i] == '=' && (i == 3 || q[3] == '=')))
-			return -1;
-		if (v[i] < 0 && n == 4)
-			n = i;
-	}
-	if ((n == 2 && (v[1] & 0x0f) != 0) || (n == 3 && (v[2] & 0x03) != 0))
-		return -1;
-	out[0] = (unsigned char)(v[0] << 2 | v[1] >> 4);
-	if (n > 2)
-		out[1] = (unsigned char)(v[1] << 4 | v[2] >> 2);
-	if (n > 3)
-		out[2] = (unsigned char)(v[2] << 6 | v[3]);
-	return n - 1;
-}
-
 static int write_all(int fd, const void *data, size_t len)
 {
 	const char *s = data;
@@ -245,26 +209,19 @@ static int write_all(int fd, const void *data, size_t len)
  * failed write (errno set). */
 static int write_base64(int fd, const char *text, size_t len, uint64_t *bytes)
 {
-	unsigned char buf[12288];
-	size_t used = 0;
+	size_t n = 0;
+	unsigned char *data;
+	int rc;
 
 	errno = 0;
-	if (len % 4 != 0)
+	data = sp_base64_decode(text, len, &n);
+	if (data == NULL)
 		return -1;
-	for (size_t i = 0; i < len; i += 4) {
-		int n = b64_quad(text + i, i + 4 == len, buf + used);
-
-		if (n < 0)
-			return -1;
-		used += (size_t)n;
-		if (used + 3 > sizeof(buf) || i + 4 == len) {
-			if (write_all(fd, buf, used) < 0)
-				return -1;
-			*bytes += used;
-			used = 0;
-		}
-	}
-	return 0;
+	rc = write_all(fd, data, n);
+	free(data);
+	if (rc == 0)
+		*bytes += n;
+	return rc;
 }
 
 static int seal(int fd)

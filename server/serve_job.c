@@ -3,8 +3,12 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 
+#include "base64.h"
+#include "hub.h"
 #include "job.h"
+#include "jobs.h"
 #include "pool.h"
 #include "result_json.h"
 #include "server.h"
@@ -33,8 +37,54 @@ static bool cell_failed_first(int rc, const struct sp_job_result *res)
 	return rc < 0 && !res->compiled && !res->ran;
 }
 
-json_t *sp_serve_job(void *ctx, const struct sp_request *req, size_t language, int cancel_fd,
-		     uint64_t queued_ms)
+/* Events of a running job for its watchers. */
+struct progress {
+	struct sp_server *server;
+	struct sp_job *job;
+	bool watched; /* anyone watching when the step started */
+};
+
+static void publish(struct progress *p, json_t *event)
+{
+	if (event != NULL)
+		sp_jobs_publish(p->server->jobs, p->job, event);
+	json_decref(event);
+}
+
+static void on_stage(void *ctx, const char *stage)
+{
+	struct progress *p = ctx;
+
+	p->watched = sp_hub_watched(p->server->hub, sp_job_id(p->job), sp_job_user(p->job),
+				    sp_job_owner(p->job));
+	if (p->watched)
+		publish(p, json_pack("{s:s, s:s}", "type", "started", "stage", stage));
+}
+
+/* A chunk as text when it is UTF-8 on its own, else base64. */
+static void on_output(void *ctx, int stream, const char *data, size_t length)
+{
+	struct progress *p = ctx;
+	const char *type = stream == 1 ? "stdout" : "stderr";
+	json_t *text;
+	char *b64;
+
+	if (!p->watched)
+		return;
+	text = json_stringn(data, length);
+	if (text != NULL) {
+		publish(p, json_pack("{s:s, s:o}", "type", type, "data", text));
+		return;
+	}
+	b64 = sp_base64_encode((const unsigned char *)data, length);
+	if (b64 != NULL)
+		publish(p, json_pack("{s:s, s:s, s:s}", "type", type, "data", b64, "encoding",
+				     "base64"));
+	free(b64);
+}
+
+json_t *sp_serve_job(void *ctx, struct sp_job *job, const struct sp_request *req, size_t language,
+		     int cancel_fd, uint64_t queued_ms)
 {
 	struct sp_server *server = ctx;
 	uint64_t asked = sp_pool_now_ms(), leased = asked;
@@ -44,9 +94,13 @@ json_t *sp_serve_job(void *ctx, const struct sp_request *req, size_t language, i
 	struct sp_error err = {0};
 	json_t *out;
 	int rc = -1, tries = 0;
+	struct progress progress = {.server = server, .job = job};
+	struct sp_job_observer observer = {
+	    .stage = on_stage, .output = on_output, .ctx = &progress};
 
 	sp_request_job_spec(req, sp_server_env(server, req->language), &spec);
 	spec.cancel_fd = cancel_fd;
+	spec.observer = &observer;
 	do {
 		if (tries > 0)
 			sp_job_result_free(&res);
@@ -66,6 +120,13 @@ json_t *sp_serve_job(void *ctx, const struct sp_request *req, size_t language, i
 	sp_job_result_free(&res);
 	atomic_fetch_add(&server->jobs_done, 1);
 	return out;
+}
+
+void sp_serve_job_event(void *ctx, const struct sp_job *job, json_t *event)
+{
+	struct sp_server *server = ctx;
+
+	sp_hub_publish(server->hub, sp_job_id(job), sp_job_user(job), sp_job_owner(job), event);
 }
 
 void sp_serve_job_unrun(void *ctx, size_t language)

@@ -15,6 +15,7 @@
 
 struct sp_pool;
 struct sp_jobs;
+struct sp_hub;
 
 /* A language the server runs: its image found, its policy compiled. */
 struct sp_served_language {
@@ -35,6 +36,7 @@ struct sp_server {
 	struct sp_cgroup_root cgroups;
 	struct sp_pool *pool;
 	struct sp_jobs *jobs;
+	struct sp_hub *hub; /* WebSocket watchers of jobs */
 	struct sp_metrics metrics;
 	atomic_bool ready;    /* every HTTP handler is registered */
 	atomic_bool draining; /* shutting down: 503 to new jobs */

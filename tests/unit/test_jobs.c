@@ -3,6 +3,7 @@
  * callback here stands for the sandbox: it holds its job until the test
  * opens the language's gate or the job's cancel descriptor fires. */
 #include <errno.h>
+#include <pthread.h>
 #include <poll.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -30,21 +31,26 @@ struct bench {
 	atomic_uint unrun[LANGS];
 	atomic_uint order_len;
 	char order[64]; /* the languages in the order their jobs started */
+	char users[64]; /* the first letter of their users, '-' for none */
+	pthread_mutex_t event_lock;
+	char events[512]; /* "type:ref " of every event */
 	struct sp_jobs *jobs;
 	unsigned capacity[LANGS];
 	struct sp_jobs_config config;
 };
 
-static json_t *run_gated(void *ctx, const struct sp_request *req, size_t language, int cancel_fd,
-			 uint64_t queued_ms)
+static json_t *run_gated(void *ctx, struct sp_job *job, const struct sp_request *req,
+			 size_t language, int cancel_fd, uint64_t queued_ms)
 {
 	struct bench *b = ctx;
 	unsigned at = atomic_fetch_add(&b->order_len, 1);
 	bool cancelled = false;
 
 	(void)queued_ms;
-	if (at < sizeof(b->order) - 1)
+	if (at < sizeof(b->order) - 1) {
 		b->order[at] = (char)('0' + language);
+		b->users[at] = sp_job_user(job) ? sp_job_user(job)[0] : '-';
+	}
 	atomic_fetch_add(&b->started[language], 1);
 	while (!atomic_load(&b->open[language]) && !cancelled) {
 		struct pollfd p = {.fd = cancel_fd, .events = POLLIN};
@@ -60,6 +66,20 @@ static void count_unrun(void *ctx, size_t language)
 	struct bench *b = ctx;
 
 	atomic_fetch_add(&b->unrun[language], 1);
+}
+
+static void record_event(void *ctx, const struct sp_job *job, json_t *event)
+{
+	struct bench *b = ctx;
+	const char *ref = json_string_value(json_object_get(event, "ref"));
+	size_t used;
+
+	assert_string_equal(json_string_value(json_object_get(event, "id")), sp_job_id(job));
+	pthread_mutex_lock(&b->event_lock);
+	used = strlen(b->events);
+	snprintf(b->events + used, sizeof(b->events) - used, "%s:%s ",
+		 json_string_value(json_object_get(event, "type")), ref ? ref : "-");
+	pthread_mutex_unlock(&b->event_lock);
 }
 
 static uint64_t now_ms(void)
@@ -92,8 +112,10 @@ static void bench_init(struct bench *b, unsigned cap0, unsigned cap1)
 	    .retention_count = 100,
 	    .run = run_gated,
 	    .unrun = count_unrun,
+	    .event = record_event,
 	    .ctx = b,
 	};
+	pthread_mutex_init(&b->event_lock, NULL);
 }
 
 static void bench_start(struct bench *b)
@@ -111,14 +133,32 @@ static void bench_stop(struct bench *b)
 	sp_jobs_free(b->jobs);
 }
 
-static struct sp_job *submit(struct bench *b, size_t language, bool keep)
+static struct sp_job *submit_as(struct bench *b, size_t language, bool keep, const char *user)
 {
 	struct sp_request req = {.language = &languages[language], .stdin_fd = -1};
+	struct sp_job_meta meta = {.user = user, .owner = -1, .keep = keep};
 	struct sp_error err = {0};
-	struct sp_job *job = sp_jobs_submit(b->jobs, &req, language, keep, &err);
+	struct sp_job *job = sp_jobs_submit(b->jobs, &req, language, &meta, &err);
 
-	assert_non_null(job);
+	if (job == NULL)
+		fail_msg("submit: %s", err.message);
 	return job;
+}
+
+static struct sp_job *submit(struct bench *b, size_t language, bool keep)
+{
+	return submit_as(b, language, keep, NULL);
+}
+
+/* Submit, expecting a refusal with ERRNUM. */
+static void refused(struct bench *b, size_t language, const char *user, int errnum)
+{
+	struct sp_request req = {.language = &languages[language], .stdin_fd = -1};
+	struct sp_job_meta meta = {.user = user, .owner = -1};
+	struct sp_error err = {0};
+
+	assert_null(sp_jobs_submit(b->jobs, &req, language, &meta, &err));
+	assert_int_equal(err.errnum, errnum);
 }
 
 /* The state of JOB as sp_jobs_describe() says it. */
@@ -185,8 +225,6 @@ static void test_queue_full(void **state)
 {
 	struct bench b;
 	struct sp_job *jobs[3];
-	struct sp_request req = {.language = &languages[0], .stdin_fd = -1};
-	struct sp_error err = {0};
 
 	(void)state;
 	bench_init(&b, 1, 1);
@@ -196,8 +234,7 @@ static void test_queue_full(void **state)
 	wait_count(&b.started[0], 1); /* running: no longer queued */
 	jobs[1] = submit(&b, 0, false);
 	jobs[2] = submit(&b, 0, false);
-	assert_null(sp_jobs_submit(b.jobs, &req, 0, false, &err));
-	assert_int_equal(err.errnum, EAGAIN);
+	refused(&b, 0, NULL, EAGAIN);
 	/* The bound is per language: another one still gets in. */
 	atomic_store(&b.open[1], true);
 	sp_job_put(b.jobs, submit(&b, 1, false));
@@ -354,8 +391,6 @@ static void test_stop(void **state)
 {
 	struct bench b;
 	struct sp_job *running, *queued;
-	struct sp_request req = {.language = &languages[1], .stdin_fd = -1};
-	struct sp_error err = {0};
 	uint64_t start;
 
 	(void)state;
@@ -369,11 +404,102 @@ static void test_stop(void **state)
 	assert_true(now_ms() - start >= 100);
 	expect_end(&b, queued, SP_JOB_SHUTDOWN, "cancelled");
 	expect_end(&b, running, SP_JOB_FINISHED, "cancelled");
-	assert_null(sp_jobs_submit(b.jobs, &req, 1, false, &err));
-	assert_int_equal(err.errnum, ECANCELED);
+	refused(&b, 1, NULL, ECANCELED);
 	sp_job_put(b.jobs, running);
 	sp_job_put(b.jobs, queued);
 	sp_jobs_free(b.jobs);
+}
+
+/* Users take turns within a language: one user's backlog delays another
+ * user's job by one job per slot, not by the backlog. */
+static void test_users_take_turns(void **state)
+{
+	struct bench b;
+	struct sp_job *jobs[7];
+
+	(void)state;
+	bench_init(&b, 1, 1);
+	bench_start(&b);
+	jobs[0] = submit_as(&b, 0, false, "xavier");
+	wait_count(&b.started[0], 1);
+	for (int i = 1; i <= 5; i++)
+		jobs[i] = submit_as(&b, 0, false, "xavier");
+	jobs[6] = submit_as(&b, 0, false, "yvonne");
+	atomic_store(&b.open[0], true);
+	for (int i = 0; i < 7; i++) {
+		expect_end(&b, jobs[i], SP_JOB_FINISHED, "ok");
+		sp_job_put(b.jobs, jobs[i]);
+	}
+	b.users[atomic_load(&b.order_len)] = '\0';
+	assert_string_equal(b.users, "xxyxxxx");
+	bench_stop(&b);
+}
+
+static void test_user_limits(void **state)
+{
+	struct bench b;
+	struct sp_job *jobs[4];
+
+	(void)state;
+	bench_init(&b, 1, 1);
+	b.config.user_in_flight = 2;
+	b.config.user_jobs_per_minute = 3;
+	bench_start(&b);
+	jobs[0] = submit_as(&b, 0, true, "ann");
+	jobs[1] = submit_as(&b, 0, true, "ann");
+	refused(&b, 0, "ann", EDQUOT);
+	jobs[2] = submit_as(&b, 0, true, "bob"); /* per user */
+	jobs[3] = submit(&b, 0, true);		 /* jobs without a user are not counted */
+	atomic_store(&b.open[0], true);
+	expect_end(&b, jobs[0], SP_JOB_FINISHED, "ok");
+	expect_end(&b, jobs[1], SP_JOB_FINISHED, "ok");
+	/* in flight again below the limit, but the third submission this
+	 * minute is the last one */
+	sp_job_put(b.jobs, submit_as(&b, 0, false, "ann"));
+	refused(&b, 0, "ann", EBUSY);
+	assert_true(sp_jobs_retry_after(b.jobs, "ann") >= 1);
+	assert_true(sp_jobs_retry_after(b.jobs, "ann") <= 20);
+	assert_int_equal(sp_jobs_retry_after(b.jobs, "bob"), 0);
+	for (int i = 0; i < 4; i++)
+		sp_job_put(b.jobs, jobs[i]);
+	bench_stop(&b);
+}
+
+/* Watchers hear "queued" and "result", with the job's id and ref, and what
+ * the runner publishes; an id given by the caller is used, once. */
+static void test_events_and_ids(void **state)
+{
+	struct bench b;
+	struct sp_request req = {.language = &languages[1], .stdin_fd = -1};
+	struct sp_job_meta meta = {.ref = "tag", .owner = -1};
+	struct sp_error err = {0};
+	struct sp_job *job;
+	char id[33];
+	json_t *ev = json_pack("{s:s}", "type", "stdout");
+
+	(void)state;
+	bench_init(&b, 1, 1);
+	bench_start(&b);
+	assert_int_equal(sp_jobs_new_id(id), 0);
+	assert_int_equal(strspn(id, "0123456789abcdef"), 32);
+	meta.id = id;
+	job = sp_jobs_submit(b.jobs, &req, 1, &meta, &err);
+	assert_non_null(job);
+	assert_string_equal(sp_job_id(job), id);
+	{
+		struct sp_request again = {.language = &languages[1], .stdin_fd = -1};
+
+		assert_null(sp_jobs_submit(b.jobs, &again, 1, &meta, &err));
+		assert_int_equal(err.errnum, EEXIST);
+	}
+	wait_count(&b.started[1], 1);
+	sp_jobs_publish(b.jobs, job, ev);
+	atomic_store(&b.open[1], true);
+	expect_end(&b, job, SP_JOB_FINISHED, "ok");
+	sp_job_put(b.jobs, job);
+	assert_string_equal(b.events, "queued:tag stdout:tag result:tag ");
+	json_decref(ev);
+	bench_stop(&b);
 }
 
 int main(void)
@@ -387,6 +513,9 @@ int main(void)
 	    cmocka_unit_test(test_queue_timeout),
 	    cmocka_unit_test(test_retention),
 	    cmocka_unit_test(test_stop),
+	    cmocka_unit_test(test_users_take_turns),
+	    cmocka_unit_test(test_user_limits),
+	    cmocka_unit_test(test_events_and_ids),
 	};
 
 	alarm(120); /* a job that never ends fails the run rather than hanging it */

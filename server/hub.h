@@ -1,0 +1,39 @@
+/* Who watches which jobs: WebSocket clients subscribed to a job id or to a
+ * userId. Events are serialized once and handed to every watcher of the
+ * job or of its user; a watch on a job id ends with the job's "result". */
+#ifndef SANDPOOL_HUB_H
+#define SANDPOOL_HUB_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+struct sp_watcher {
+	/* TEXT (LENGTH bytes) for this watcher. Called with the hub locked: it
+	 * must not block and must not call the hub. */
+	void (*deliver)(struct sp_watcher *w, const char *text, size_t length);
+};
+
+struct sp_hub;
+
+struct sp_hub *sp_hub_new(void);
+void sp_hub_free(struct sp_hub *hub);
+
+/* W watches the job ID, or every job of USER from now on, of the jobs whose
+ * owner (the API token that submitted them) is OWNER. -1: no memory. */
+int sp_hub_watch_job(struct sp_hub *hub, struct sp_watcher *w, const char *id, int owner);
+int sp_hub_watch_user(struct sp_hub *hub, struct sp_watcher *w, const char *user, int owner);
+
+/* W no longer watches the job ID. */
+void sp_hub_unwatch_job(struct sp_hub *hub, struct sp_watcher *w, const char *id);
+
+/* Drop every watch of W; when it returns, no delivery to W is under way. */
+void sp_hub_forget(struct sp_hub *hub, struct sp_watcher *w);
+
+/* Does anyone watch the job ID (of USER, or NULL, and OWNER)? */
+bool sp_hub_watched(struct sp_hub *hub, const char *id, const char *user, int owner);
+
+/* Deliver EVENT (borrowed) of the job ID of USER (or NULL) and OWNER. */
+void sp_hub_publish(struct sp_hub *hub, const char *id, const char *user, int owner, json_t *event);
+
+#endif
