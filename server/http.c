@@ -15,16 +15,25 @@ static int handle_not_found(struct mg_connection *conn, void *data)
 	return sp_reply_error(conn, 404, "not_found", "no such endpoint", "");
 }
 
-/* Until every handler is registered, civetweb would answer with its own
- * HTML pages: refuse with a JSON 503 instead. */
+/* Before civetweb routes a request. Until every handler is registered it
+ * would answer with its own HTML pages: a JSON 503 instead. A WebSocket
+ * upgrade without a valid token, or while draining, gets its JSON answer here
+ * (civetweb's connect handler can only drop the connection). */
 static int gate_request(struct mg_connection *conn)
 {
 	struct sp_server *server = mg_get_user_data(mg_get_context(conn));
+	const struct mg_request_info *ri = mg_get_request_info(conn);
 
-	if (atomic_load(&server->ready))
+	if (!atomic_load(&server->ready))
+		return sp_reply_error(conn, 503, "starting", "the server is starting",
+				      "Retry-After: 1\r\n");
+	if (strcmp(ri->local_uri, "/api/v1/ws") != 0)
 		return 0;
-	return sp_reply_error(conn, 503, "starting", "the server is starting",
-			      "Retry-After: 1\r\n");
+	if (sp_http_ws_caller(conn, &server->config) == SP_CALLER_UNKNOWN)
+		return sp_reply_unauthorized(conn);
+	if (atomic_load(&server->draining))
+		return sp_reply_error(conn, 503, "draining", "the server is shutting down", "");
+	return 0;
 }
 
 static int log_message(const struct mg_connection *conn, const char *message)

@@ -19,6 +19,10 @@ void sp_http_ws_ready(struct mg_connection *conn, void *data);
 int sp_http_ws_data(struct mg_connection *conn, int bits, char *data, size_t length, void *cbdata);
 void sp_http_ws_close(const struct mg_connection *conn, void *data);
 
+/* Who opens a WebSocket: its token from the Authorization header or from
+ * ?token= (browsers cannot set headers on a WebSocket); SP_CALLER_*. */
+int sp_http_ws_caller(const struct mg_connection *conn, const struct sp_config *config);
+
 struct sp_error;
 
 /* Answer a refused submission (ERR from sp_jobs_submit) of USER (or NULL):

@@ -444,7 +444,7 @@ static void on_message(struct ws_client *c, const char *text, size_t length)
 
 /* The token: an Authorization header, or ?token= (browsers cannot set
  * headers on a WebSocket). */
-static int ws_caller(const struct mg_connection *conn, const struct sp_config *config)
+int sp_http_ws_caller(const struct mg_connection *conn, const struct sp_config *config)
 {
 	const struct mg_request_info *ri = mg_get_request_info(conn);
 	char token[300];
@@ -462,7 +462,7 @@ static int ws_caller(const struct mg_connection *conn, const struct sp_config *c
 int sp_http_ws_connect(const struct mg_connection *conn, void *data)
 {
 	struct sp_server *server = data;
-	int caller = ws_caller(conn, &server->config);
+	int caller = sp_http_ws_caller(conn, &server->config);
 	struct ws_client *c;
 
 	if (caller == SP_CALLER_UNKNOWN || atomic_load(&server->draining))

@@ -1,0 +1,292 @@
+"""The WebSocket API of `sandpool serve`, with a real WebSocket client
+(python3-websockets): streaming order, several runs on one connection,
+subscribe by id and by userId, interactive stdin, cancel, disconnect mid-run,
+bad frames, tokens, and users taking turns in the queue."""
+
+import asyncio
+import json
+import threading
+import unittest
+import urllib.error
+
+import websockets
+
+from test_server import SEED, TOKEN, Server, wait_state
+
+# Prints "ready", then waits for a line: it cannot end before the client has
+# seen its first output and answered, so the order proves the streaming.
+ECHO = ("import sys\nprint('ready', flush=True)\nline = sys.stdin.readline()\n"
+        "print('got ' + line.strip(), flush=True)\n")
+
+
+def run(coro):
+    return asyncio.run(asyncio.wait_for(coro, 120))
+
+
+class Client:
+    def __init__(self, ws):
+        self.ws = ws
+
+    async def send(self, **msg):
+        await self.ws.send(json.dumps(msg))
+
+    async def event(self):
+        return json.loads(await self.ws.recv())
+
+    async def until(self, kind, **match):
+        """Events up to and including the first of KIND matching MATCH."""
+        seen = []
+        while True:
+            ev = await self.event()
+            seen.append(ev)
+            if ev["type"] == kind and all(ev.get(k) == v for k, v in match.items()):
+                return seen
+
+
+def connect(server, path="/api/v1/ws", **kw):
+    return websockets.connect(server.url.replace("http://", "ws://") + path,
+                              max_size=1 << 24, **kw)
+
+
+class Ws(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.server = Server({"pool_total": 0, "pool_sizes": {"python": 2, "bash": 1},
+                             "ws_max_frame": 4096})
+
+    @classmethod
+    def tearDownClass(cls):
+        code = cls.server.stop()
+        assert code == 0, f"sandpool serve exited {code}"
+
+    def test_streaming_order_and_interactive_stdin(self):
+        async def go():
+            async with connect(self.server) as ws:
+                c = Client(ws)
+                await c.send(type="run", ref="r1", language="python", code=ECHO,
+                             interactive=True)
+                seen = await c.until("stdout", data="ready\n")
+                self.assertEqual([e["type"] for e in seen], ["queued", "started", "stdout"])
+                self.assertEqual(seen[1]["stage"], "run")
+                self.assertTrue(all(e["ref"] == "r1" for e in seen))
+                job_id = seen[0]["id"]
+                await c.send(type="stdin", id=job_id, data="hel")
+                await c.send(type="stdin", id=job_id, data="bG8K", encoding="base64")
+                rest = await c.until("result")
+                out = "".join(e["data"] for e in seen + rest if e["type"] == "stdout")
+                self.assertEqual(out, "ready\ngot hello\n")
+                result = rest[-1]["result"]
+                self.assertEqual((result["status"], result["stdout"]), ("ok", out), result)
+                self.assertEqual(rest[-1]["id"], job_id)
+        run(go())
+
+    def test_close_stdin_and_compiled_stages(self):
+        async def go():
+            async with connect(self.server) as ws:
+                c = Client(ws)
+                await c.send(type="run", ref="cat", language="bash", code="wc -c",
+                             stdin="12345", interactive=True)
+                queued = await c.until("queued")
+                job_id = queued[-1]["id"]
+                await c.send(type="stdin", id=job_id, data="678\n")
+                await c.send(type="close_stdin", id=job_id)
+                seen = await c.until("result", id=job_id)
+                self.assertEqual(seen[-1]["result"]["stdout"].strip(), "9")
+                await c.send(type="run", ref="c", language="c",
+                             code='#include <stdio.h>\nint main(){puts("built");}')
+                seen = await c.until("result", ref="c")
+                stages = [e["stage"] for e in seen if e["type"] == "started"]
+                self.assertEqual(stages, ["compile", "run"])
+                self.assertEqual(seen[-1]["result"]["stdout"], "built\n")
+        run(go())
+
+    def test_two_runs_on_one_connection(self):
+        async def go():
+            async with connect(self.server) as ws:
+                c = Client(ws)
+                await c.send(type="run", ref="one", language="python",
+                             code="import time; time.sleep(0.5); print(1)")
+                await c.send(type="run", ref="two", language="bash", code="echo 2")
+                results = {}
+                while len(results) < 2:
+                    ev = await c.event()
+                    if ev["type"] == "result":
+                        results[ev["ref"]] = ev["result"]["stdout"]
+                self.assertEqual(results, {"one": "1\n", "two": "2\n"})
+        run(go())
+
+    def test_subscribe_by_id_and_by_user(self):
+        async def go():
+            async with connect(self.server) as ws:
+                c = Client(ws)
+                # a job submitted over HTTP, watched by id
+                status, view, _ = self.server.request(
+                    "POST", "/api/v1/jobs",
+                    {"language": "python", "code": "import time; time.sleep(1); print('late')"})
+                self.assertEqual(status, 202)
+                await c.send(type="subscribe", id=view["id"])
+                seen = await c.until("result", id=view["id"])
+                self.assertEqual(seen[0]["type"], "subscribed")
+                self.assertEqual(seen[-1]["result"]["stdout"], "late\n")
+                # an ended job: its result at once
+                await c.send(type="subscribe", id=view["id"])
+                seen = await c.until("result", id=view["id"])
+                self.assertEqual(seen[-1]["result"]["stdout"], "late\n")
+                # every job of a user, from now on; not another user's
+                await c.send(type="subscribe", userId="u-watched")
+                await c.until("subscribed")
+                results = []
+                for user in ("u-other", "u-watched"):
+                    thread = threading.Thread(target=lambda u=user: results.append(
+                        self.server.run({"language": "bash", "code": f"echo {u}",
+                                         "userId": u})))
+                    thread.start()
+                    thread.join(60)
+                seen = await c.until("result")
+                self.assertEqual(seen[-1]["result"]["stdout"], "u-watched\n")
+                self.assertNotIn("u-other", json.dumps(seen))
+                self.assertEqual([e["type"] for e in seen][:2], ["queued", "started"])
+        run(go())
+
+    def test_cancel_and_disconnect(self):
+        async def go():
+            async with connect(self.server) as ws:
+                c = Client(ws)
+                await c.send(type="run", ref="long", language="python",
+                             code="import time\nprint('on', flush=True)\ntime.sleep(60)",
+                             limits={"wall_ms": 90000})
+                seen = await c.until("stdout")
+                await c.send(type="cancel", id=seen[0]["id"])
+                seen = await c.until("result")
+                self.assertEqual(seen[-1]["result"]["status"], "cancelled", seen[-1])
+            # an interactive run dies with its client; the cell comes back
+            async with connect(self.server) as ws:
+                c = Client(ws)
+                await c.send(type="run", language="python", code=ECHO, interactive=True)
+                seen = await c.until("stdout")
+                job_id = seen[0]["id"]
+            return job_id
+
+        job_id = run(go())
+        status, h = None, None
+        for _ in range(100):
+            status, h, _ = self.server.request("GET", "/healthz")
+            if h["pool"]["python"]["busy"] == 0 and h["pool"]["python"]["idle"] == 2:
+                break
+            asyncio.run(asyncio.sleep(0.1))
+        self.assertEqual((h["pool"]["python"]["busy"], h["pool"]["python"]["idle"]), (0, 2), h)
+        self.assertEqual(h["pool"]["python"]["replaced"], 0, h)
+        status, r, _ = self.server.run(SEED)
+        self.assertEqual(r["stdout"], "Hello World!\n", r)
+        self.assertTrue(job_id)
+
+    def test_bad_frames_leave_the_connection_up(self):
+        async def go():
+            async with connect(self.server) as ws:
+                c = Client(ws)
+                cases = [
+                    ("not json", "bad_json"),
+                    (json.dumps([1, 2]), "bad_json"),
+                    (json.dumps({"ref": "x"}), "bad_request"),
+                    (json.dumps({"type": "fly"}), "bad_request"),
+                    (json.dumps({"type": "stdin", "id": "0" * 32, "data": "x"}), "not_found"),
+                    (json.dumps({"type": "cancel", "id": "nope"}), "not_found"),
+                    (json.dumps({"type": "subscribe", "id": "0" * 32}), "not_found"),
+                    (json.dumps({"type": "run", "language": "cobol", "code": "x", "ref": "q"}),
+                     "unknown_language"),
+                    (json.dumps({"type": "run", "language": "python", "code": 5}),
+                     "bad_request"),
+                    (json.dumps({"type": "run", "language": "python",
+                                 "code": "x" * 5000}), "frame_too_large"),
+                ]
+                for frame, code in cases:
+                    await ws.send(frame)
+                    ev = await c.event()
+                    self.assertEqual((ev["type"], ev["code"]), ("error", code), frame[:60])
+                    self.assertTrue(ev["message"])
+                await c.send(type="run", ref="after", language="bash", code="echo alive")
+                seen = await c.until("result")
+                self.assertEqual(seen[-1]["result"]["stdout"], "alive\n")
+        run(go())
+
+
+class WsTokens(unittest.TestCase):
+    def test_tokens_and_other_peoples_jobs(self):
+        other = "other-token-0123456789abcdef"
+        server = Server({"pool_total": 0, "pool_sizes": {"bash": 1}},
+                        args=("--token", TOKEN, "--token", other))
+
+        async def go():
+            with self.assertRaises(websockets.exceptions.InvalidStatusCode):
+                async with connect(server):
+                    pass
+            with self.assertRaises(websockets.exceptions.InvalidStatusCode):
+                async with connect(server, "/api/v1/ws?token=wrong-token-00000000"):
+                    pass
+            status, view, _ = server.request("POST", "/api/v1/jobs",
+                                             {"language": "bash", "code": "echo mine"},
+                                             headers={"Authorization": f"Bearer {other}"})
+            self.assertEqual(status, 202, view)
+            async with connect(server, f"/api/v1/ws?token={TOKEN}") as ws:
+                c = Client(ws)
+                await c.send(type="subscribe", id=view["id"])
+                ev = await c.event()
+                self.assertEqual((ev["type"], ev["code"]), ("error", "not_found"))
+                await c.send(type="cancel", id=view["id"])
+                ev = await c.event()
+                self.assertEqual((ev["type"], ev["code"]), ("error", "not_found"))
+            async with connect(server, extra_headers={"Authorization": f"Bearer {other}"}) as ws:
+                c = Client(ws)
+                await c.send(type="subscribe", id=view["id"])
+                seen = await c.until("result")
+                self.assertEqual(seen[-1]["result"]["stdout"], "mine\n")
+            # over HTTP too, a job is seen only with the token that made it
+            status, r, _ = server.request("GET", f"/api/v1/jobs/{view['id']}",
+                                          headers={"Authorization": f"Bearer {TOKEN}"})
+            self.assertEqual(status, 404, r)
+
+        try:
+            run(go())
+        finally:
+            self.assertEqual(server.stop(), 0)
+
+
+class Fairness(unittest.TestCase):
+    def test_a_users_backlog_delays_another_by_one_job(self):
+        server = Server({"pool_total": 0, "pool_sizes": {"bash": 1}, "queue_size": 500,
+                         "user_in_flight": 150, "shutdown_grace_s": 1})
+
+        async def go():
+            async with connect(server) as ws:
+                c = Client(ws)
+                for user in ("busy", "single"):
+                    await c.send(type="subscribe", userId=user)
+                    await c.until("subscribed")
+                for i in range(200):
+                    await c.send(type="run", ref=f"busy{i}", language="bash",
+                                 code="sleep 0.05", userId="busy")
+                # the 151st of one user is refused: user_in_flight
+                refused = await c.until("error")
+                self.assertEqual(refused[-1]["code"], "user_limit", refused[-1])
+                await c.send(type="run", ref="single", language="bash", code="echo 1",
+                             userId="single")
+                # busy jobs started after "single" was queued, before it: the one
+                # whose start was on its way, and at most one whose turn came
+                busy_after = 0
+                while True:
+                    ev = await c.event()
+                    if ev["type"] != "started":
+                        continue
+                    if ev["ref"] == "single":
+                        break
+                    busy_after += 1
+                self.assertLessEqual(busy_after, 2)
+
+        try:
+            run(go())
+        finally:
+            self.assertEqual(server.stop(), 0)
+
+
+if __name__ == "__main__":
+    unittest.main()
