@@ -47,7 +47,7 @@ SANDBOX_OBJ := $(SANDBOX_SRC:%.c=$(BUILD)/%.o)
 SERVER_OBJ := $(SERVER_SRC:%.c=$(BUILD)/%.o)
 # What only the server has (civetweb, the job table), and the two mains.
 HTTP_OBJ := $(filter $(BUILD)/server/http%.o,$(SERVER_OBJ)) \
-	$(addprefix $(BUILD)/server/,cmd_serve.o jobs.o job_queue.o user_quota.o hub.o serve_job.o)
+	$(addprefix $(BUILD)/server/,cmd_serve.o jobs.o job_queue.o user_quota.o hub.o serve_job.o web.o)
 MAIN_OBJ := $(BUILD)/server/main.o $(BUILD)/server/server_main.o
 COMMON_OBJ := $(filter-out $(HTTP_OBJ) $(MAIN_OBJ),$(SERVER_OBJ))
 LIBSANDBOX := $(BUILD)/libsandbox.a
@@ -127,7 +127,8 @@ bench: sandpool
 install: sandpool sandpool-server
 	install -D -m 0755 sandpool $(DESTDIR)$(BINDIR)/sandpool
 	install -D -m 0755 sandpool-server $(DESTDIR)$(BINDIR)/sandpool-server
-	install -d $(DESTDIR)$(DATADIR)/policies $(DESTDIR)$(DATADIR)/languages
+	install -d $(DESTDIR)$(DATADIR)/policies $(DESTDIR)$(DATADIR)/languages $(DESTDIR)$(DATADIR)/web
+	install -m 0644 web/* $(DESTDIR)$(DATADIR)/web/
 	install -m 0644 policies/*.json $(DESTDIR)$(DATADIR)/policies/
 	install -m 0644 languages/*.json $(DESTDIR)$(DATADIR)/languages/
 

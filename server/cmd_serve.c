@@ -363,6 +363,7 @@ static void shutdown_server(struct sp_server *server, struct mg_context *ctx,
 		sp_pool_stop(server->pool, (uint64_t)server->config.shutdown_grace_s * 1000);
 	sp_jobs_free(server->jobs);
 	sp_hub_free(server->hub);
+	sp_web_free(&server->web);
 	sp_spawner_stop(spawner);
 	sp_cgroup_root_destroy(&server->cgroups, NULL);
 	for (size_t i = 0; i < server->languages.count; i++)
@@ -378,7 +379,7 @@ int sp_cmd_serve(int argc, char **argv)
 	struct sp_server server = {0};
 	struct sp_spawner spawner = {.pid = -1, .sock = -1};
 	struct mg_context *ctx = NULL;
-	struct sp_error err = {0};
+	struct sp_error err = {0}, no_web = {0};
 	char name[64];
 	sigset_t stop;
 
@@ -397,6 +398,8 @@ int sp_cmd_serve(int argc, char **argv)
 	    sp_spawner_start(&spawner, &err) < 0)
 		goto fail;
 	raise_open_files();
+	if (sp_web_load(&server.web, &no_web) < 0)
+		fprintf(stderr, "sandpool serve: no playground: %s\n", no_web.message);
 	plan_capacity(&server);
 	if (start_pool(&server, &spawner, &err) < 0 || start_jobs(&server, &err) < 0)
 		goto fail;

@@ -9,9 +9,12 @@
 #include "http_reply.h"
 #include "sandbox/log.h"
 
-static int handle_not_found(struct mg_connection *conn, void *data)
+/* Everything no other route took: the page at "/", else 404. (civetweb
+ * matches this prefix route before a "/$" one.) */
+static int handle_rest(struct mg_connection *conn, void *data)
 {
-	(void)data;
+	if (strcmp(mg_get_request_info(conn)->local_uri, "/") == 0)
+		return sp_http_page(conn, data);
 	return sp_reply_error(conn, 404, "not_found", "no such endpoint", "");
 }
 
@@ -73,9 +76,11 @@ struct mg_context *sp_http_start(struct sp_server *server, struct sp_error *err)
 	mg_set_request_handler(ctx, "/api/v1/languages$", sp_http_languages, server);
 	mg_set_request_handler(ctx, "/healthz$", sp_http_health, server);
 	mg_set_request_handler(ctx, "/metrics$", sp_http_metrics, server);
+	mg_set_request_handler(ctx, "/app.js$", sp_http_page, server);
+	mg_set_request_handler(ctx, "/style.css$", sp_http_page, server);
 	mg_set_websocket_handler(ctx, "/api/v1/ws$", sp_http_ws_connect, sp_http_ws_ready,
 				 sp_http_ws_data, sp_http_ws_close, server);
-	mg_set_request_handler(ctx, "/", handle_not_found, server);
+	mg_set_request_handler(ctx, "/", handle_rest, server);
 	atomic_store(&server->ready, true);
 	return ctx;
 }

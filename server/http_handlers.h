@@ -14,6 +14,7 @@ int sp_http_job(struct mg_connection *conn, void *data);       /* GET|DELETE /ap
 int sp_http_languages(struct mg_connection *conn, void *data); /* GET /api/v1/languages */
 int sp_http_health(struct mg_connection *conn, void *data);    /* GET /healthz */
 int sp_http_metrics(struct mg_connection *conn, void *data);   /* GET /metrics */
+int sp_http_page(struct mg_connection *conn, void *data);      /* GET /, /app.js, /style.css */
 int sp_http_ws_connect(const struct mg_connection *conn, void *data); /* GET /api/v1/ws */
 void sp_http_ws_ready(struct mg_connection *conn, void *data);
 int sp_http_ws_data(struct mg_connection *conn, int bits, char *data, size_t length, void *cbdata);

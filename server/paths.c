@@ -64,6 +64,11 @@ int sp_policy_path(const char *name, char *buf, size_t size, struct sp_error *er
 	return find_data("SANDPOOL_POLICY_DIR", "policies", file, buf, size, err);
 }
 
+int sp_web_dir(char *buf, size_t size, struct sp_error *err)
+{
+	return find_data("SANDPOOL_WEB_DIR", "web", NULL, buf, size, err);
+}
+
 int sp_languages_dir(char *buf, size_t size, struct sp_error *err)
 {
 	return find_data("SANDPOOL_LANGUAGES_DIR", "languages", NULL, buf, size, err);

@@ -15,6 +15,10 @@ int sp_policy_path(const char *name, char *buf, size_t size, struct sp_error *er
  * same way as the policies. */
 int sp_languages_dir(char *buf, size_t size, struct sp_error *err);
 
+/* The playground's folder: $SANDPOOL_WEB_DIR, then web/ found the same way
+ * as the policies. */
+int sp_web_dir(char *buf, size_t size, struct sp_error *err);
+
 /* The cache folder WHAT ("seccomp"), made if missing: /var/cache/sandpool/WHAT
  * as root, else $XDG_CACHE_HOME/sandpool/WHAT or ~/.cache/sandpool/WHAT;
  * $SANDPOOL_CACHE_DIR/WHAT when that is set. Returns -1 when there is none. */

@@ -12,6 +12,7 @@
 #include "metrics.h"
 #include "sandbox/cgroup.h"
 #include "sandbox/seccomp.h"
+#include "web.h"
 
 struct sp_pool;
 struct sp_jobs;
@@ -37,6 +38,7 @@ struct sp_server {
 	struct sp_pool *pool;
 	struct sp_jobs *jobs;
 	struct sp_hub *hub; /* WebSocket watchers of jobs */
+	struct sp_web web;  /* the playground's files */
 	struct sp_metrics metrics;
 	atomic_bool ready;    /* every HTTP handler is registered */
 	atomic_bool draining; /* shutting down: 503 to new jobs */

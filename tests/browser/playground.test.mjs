@@ -1,0 +1,154 @@
+// The playground in a real browser: `sandpool serve` on loopback, headless
+// Chromium (Debian's /usr/bin/chromium) driven by playwright-core. Loads the
+// page, runs the python hello and sees its output appear, then runs an
+// interactive program and types into it. Leaves a screenshot in
+// $SANDPOOL_ARTEFACTS (default results/). Ends with "N passed, M failed".
+//
+//   node tests/browser/playground.test.mjs
+//   env: SANDPOOL_BIN (./sandpool), SANDPOOL_STATE_DIR, CHROMIUM (/usr/bin/chromium)
+import { spawn } from "node:child_process";
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { chromium } from "playwright-core";
+
+const BIN = process.env.SANDPOOL_BIN || "./sandpool";
+const CHROMIUM = process.env.CHROMIUM || "/usr/bin/chromium";
+const ARTEFACTS = process.env.SANDPOOL_ARTEFACTS || "results";
+const WAIT = 60000;
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.listen(0, "127.0.0.1", () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+    s.on("error", reject);
+  });
+}
+
+async function startServer() {
+  const port = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), "sandpool-browser-"));
+  const config = join(dir, "config.json");
+  writeFileSync(config, JSON.stringify({ pool_total: 0, pool_sizes: { python: 1, c: 1 } }));
+  const args = ["serve", "--config", config, "--listen", `127.0.0.1:${port}`];
+  if (process.env.SANDPOOL_STATE_DIR) args.push("--state-dir", process.env.SANDPOOL_STATE_DIR);
+  const proc = spawn(BIN, args, { stdio: ["ignore", "inherit", "inherit"] });
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + WAIT;
+  while (Date.now() < deadline) {
+    if (proc.exitCode !== null) throw new Error(`sandpool serve exited ${proc.exitCode}`);
+    try {
+      const r = await fetch(url + "/healthz");
+      if (r.ok) return { proc, url };
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  proc.kill("SIGKILL");
+  throw new Error("sandpool serve did not start");
+}
+
+async function stopServer(proc) {
+  const exited = new Promise((resolve) => proc.on("exit", (code) => resolve(code)));
+  proc.kill("SIGTERM");
+  return exited;
+}
+
+const results = [];
+async function check(name, fn) {
+  try {
+    await fn();
+    results.push([name, true]);
+    console.log(`ok - ${name}`);
+  } catch (e) {
+    results.push([name, false]);
+    console.log(`not ok - ${name}\n#   ${String(e.stack || e).split("\n").join("\n#   ")}`);
+  }
+}
+
+async function setCode(page, code) {
+  await page.fill("#code", code);
+}
+
+async function main() {
+  const { proc, url } = await startServer();
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    // Root in a container has no user namespace sandbox for Chromium; the
+    // browser is the test's client here, not what is under test.
+    args: process.getuid() === 0 ? ["--no-sandbox"] : [],
+  });
+  const page = await browser.newPage({ viewport: { width: 1200, height: 720 } });
+  const consoleErrors = [];
+  page.on("console", (m) => m.type() === "error" && consoleErrors.push(m.text()));
+  page.on("pageerror", (e) => consoleErrors.push(String(e)));
+  try {
+    await check("the page loads with the languages and connects", async () => {
+      await page.goto(url + "/");
+      await page.waitForSelector("#language option[value=python]", { state: "attached", timeout: WAIT });
+      await page.waitForFunction(() => document.getElementById("connection").textContent === "connected",
+        null, { timeout: WAIT });
+      const title = await page.title();
+      if (title !== "sandpool playground") throw new Error(`title ${title}`);
+    });
+
+    await check("the python hello runs and its output appears", async () => {
+      await page.selectOption("#language", "python");
+      await setCode(page, "print('Hello World!')\n");
+      await page.click("#run");
+      await page.waitForFunction(() => document.getElementById("output").textContent === "Hello World!\n",
+        null, { timeout: WAIT });
+      await page.waitForFunction(() => document.getElementById("status").textContent.startsWith("ok"),
+        null, { timeout: WAIT });
+    });
+
+    await check("an interactive program reads what is typed", async () => {
+      await setCode(page, "name = input('Your name? ')\nprint(f'Hello, {name}!')\n");
+      await page.click("#run");
+      await page.waitForFunction(() => document.getElementById("output").textContent.includes("Your name?"),
+        null, { timeout: WAIT });
+      await page.fill("#input", "Ada");
+      await page.click("#send");
+      await page.waitForFunction(() => document.getElementById("output").textContent.includes("Hello, Ada!"),
+        null, { timeout: WAIT });
+      await page.waitForFunction(() => document.getElementById("status").textContent.startsWith("ok"),
+        null, { timeout: WAIT });
+      mkdirSync(ARTEFACTS, { recursive: true });
+      await page.screenshot({ path: join(ARTEFACTS, "playground.png"), fullPage: true });
+    });
+
+    await check("a compile error shows the compiler's message", async () => {
+      await page.selectOption("#language", "c");
+      await setCode(page, "int main(void) { return nope; }\n");
+      await page.click("#run");
+      await page.waitForFunction(() => document.getElementById("status").textContent.startsWith("compile_error"),
+        null, { timeout: WAIT });
+      const out = await page.textContent("#output");
+      if (!out.includes("nope")) throw new Error(`output: ${out}`);
+    });
+
+    await check("no error in the page's console", async () => {
+      if (consoleErrors.length) throw new Error(consoleErrors.join("\n"));
+    });
+  } finally {
+    await browser.close();
+    const code = await stopServer(proc);
+    await check("sandpool serve stops cleanly", async () => {
+      if (code !== 0) throw new Error(`exit ${code}`);
+    });
+  }
+  const passed = results.filter(([, ok]) => ok).length;
+  console.log(`browser: ${passed} passed, ${results.length - passed} failed`);
+  process.exit(passed === results.length ? 0 : 1);
+}
+
+main().catch((e) => {
+  console.log(`not ok - ${e.stack || e}`);
+  process.exit(1);
+});
