@@ -210,6 +210,49 @@ class Ws(unittest.TestCase):
         run(go())
 
 
+class SlowReader(unittest.TestCase):
+    def test_a_client_that_does_not_read_is_cut_off_not_buffered(self):
+        server = Server({"pool_total": 0, "pool_sizes": {"python": 1},
+                         "ws_max_backlog": 65536})
+        flood = ("import sys\nline = 'x' * 1000 + '\\n'\n"
+                 "for _ in range(20000):\n    sys.stdout.write(line); sys.stdout.flush()\n")
+
+        async def go():
+            async with connect(server, max_queue=1, read_limit=4096,
+                               write_limit=4096) as ws:
+                c = Client(ws)
+                await c.send(type="subscribe", userId="slow")
+                await c.until("subscribed")
+                # 20 MB for a client that reads nothing: the job and the
+                # server go on regardless
+                status, r, _ = await asyncio.get_running_loop().run_in_executor(
+                    None, lambda: server.run({"language": "python", "code": flood,
+                                              "userId": "slow",
+                                              "limits": {"output_kb": 32768}}))
+                self.assertEqual((status, r["status"]), (200, "ok"), r.get("status"))
+                self.assertEqual(len(r["stdout"]), 20000 * 1001)
+                # what the client gets: a bounded part, a slow_reader error, the end
+                received, codes = 0, []
+                try:
+                    while True:
+                        m = await asyncio.wait_for(ws.recv(), 30)
+                        received += len(m)
+                        ev = json.loads(m)
+                        if ev["type"] == "error":
+                            codes.append(ev["code"])
+                except websockets.exceptions.ConnectionClosed:
+                    pass
+                self.assertIn("slow_reader", codes)
+                self.assertLess(received, 15 << 20)  # 20 MB and more unbounded
+            status, r, _ = server.run(SEED)
+            self.assertEqual(r["stdout"], "Hello World!\n", r)
+
+        try:
+            run(go())
+        finally:
+            self.assertEqual(server.stop(), 0)
+
+
 class WsTokens(unittest.TestCase):
     def test_tokens_and_other_peoples_jobs(self):
         other = "other-token-0123456789abcdef"
