@@ -253,6 +253,30 @@ class SlowReader(unittest.TestCase):
             self.assertEqual(server.stop(), 0)
 
 
+class UserRate(unittest.TestCase):
+    def test_jobs_per_minute_answers_429_with_retry_after(self):
+        server = Server({"pool_total": 0, "pool_sizes": {"bash": 1},
+                         "user_jobs_per_minute": 2})
+        try:
+            body = {"language": "bash", "code": "echo ok", "userId": "quick"}
+            for _ in range(2):
+                status, r, _ = server.run(body)
+                self.assertEqual((status, r["stdout"]), (200, "ok\n"), r)
+            status, r, headers = server.run(body)
+            self.assertEqual((status, r["error"]["code"]), (429, "rate_limited"), r)
+            self.assertGreaterEqual(int(headers["Retry-After"]), 1)
+            self.assertLessEqual(int(headers["Retry-After"]), 30)
+            status, r, _ = server.request("POST", "/api/v1/jobs", body)
+            self.assertEqual(status, 429, r)
+            # another user, and no user at all, are not held to it
+            status, r, _ = server.run(dict(body, userId="other"))
+            self.assertEqual(status, 200, r)
+            status, r, _ = server.run({"language": "bash", "code": "echo ok"})
+            self.assertEqual(status, 200, r)
+        finally:
+            self.assertEqual(server.stop(), 0)
+
+
 class WsTokens(unittest.TestCase):
     def test_tokens_and_other_peoples_jobs(self):
         other = "other-token-0123456789abcdef"
