@@ -41,6 +41,7 @@ struct monitor {
 	uint64_t next_cpu_ms; /* when to read the cpu counter again */
 	uint64_t kill_ms;
 	uint64_t end_ms;
+	uint64_t start_us, end_us; /* the same two, finer */
 	uint64_t output_total;
 	enum sp_kill_reason killed;
 	bool exited;
@@ -54,6 +55,14 @@ static uint64_t now_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static uint64_t now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
 }
 
 static uint64_t output_limit(const struct sp_limits *limits)
@@ -139,6 +148,7 @@ static int take_exit(struct monitor *m, struct sp_error *err)
 	m->exit.error.message[sizeof(m->exit.error.message) - 1] = '\0';
 	m->exited = true;
 	m->end_ms = now_ms();
+	m->end_us = now_us();
 	return 0;
 }
 
@@ -330,6 +340,7 @@ static int start_step(struct monitor *m, const struct sp_step_request *req, int 
 	if (sp_channel_send(m->cell->sock, SP_MSG_GO, NULL, 0, NULL, 0, 0, err) < 0)
 		return -1;
 	m->start_ms = now_ms();
+	m->start_us = now_us();
 	m->next_cpu_ms = m->start_ms + cpu_poll_ms(m);
 	return 0;
 }
@@ -343,6 +354,7 @@ static void fill_figures(struct monitor *m, struct sp_usage *usage)
 	res->exit_code = WIFEXITED(ws) ? WEXITSTATUS(ws) : -1;
 	res->signal = WIFSIGNALED(ws) ? WTERMSIG(ws) : 0;
 	res->wall_ms = m->end_ms - m->start_ms;
+	res->wall_us = m->end_us - m->start_us;
 	res->cpu_ms = (root && root->counts_cpu ? usage->cpu_ns : m->exit.cpu_ns) / 1000000;
 	res->memory_kb = root && root->has_peak ? usage->memory_bytes / 1024 : m->exit.maxrss_kb;
 	if (m->exit.failure != SP_STEP_RAN)

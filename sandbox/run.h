@@ -43,6 +43,7 @@ struct sp_step_result {
 	int signal;    /* 0 when it was not killed by a signal */
 	uint64_t cpu_ms;
 	uint64_t wall_ms;
+	uint64_t wall_us; /* the same, in microseconds */
 	uint64_t memory_kb;
 	struct sp_output out;
 	struct sp_output err;

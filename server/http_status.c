@@ -84,8 +84,7 @@ static void render_histogram(FILE *f, const char *name, const char *help,
 		if (i == SP_METRICS_BUCKETS - 1)
 			fprintf(f, "%s_bucket{le=\"+Inf\"} %lu\n", name, cumulative);
 		else
-			fprintf(f, "%s_bucket{le=\"%g\"} %lu\n", name, sp_metrics_bucket_seconds[i],
-				cumulative);
+			fprintf(f, "%s_bucket{le=\"%g\"} %lu\n", name, h->bounds[i], cumulative);
 	}
 	fprintf(f, "%s_sum %.6f\n%s_count %lu\n", name, atomic_load(&h->sum_us) / 1e6, name,
 		atomic_load(&h->count));
@@ -161,6 +160,10 @@ int sp_http_metrics(struct mg_connection *conn, void *data)
 			 "Time from the request to a leased cell.", &server->metrics.wait);
 	render_histogram(f, "sandpool_run_seconds", "Time from the leased cell to the result.",
 			 &server->metrics.run);
+	render_histogram(
+	    f, "sandpool_overhead_seconds",
+	    "What the sandbox adds to a job: leased cell to result, less its steps' run.",
+	    &server->metrics.overhead);
 	fclose(f);
 	mg_printf(conn,
 		  "HTTP/1.1 200 OK\r\nContent-Type: text/plain; version=0.0.4\r\n"

@@ -5,9 +5,15 @@
 const double sp_metrics_bucket_seconds[SP_METRICS_BUCKETS] = {
     0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10, 0 /* +Inf */};
 
+const double sp_metrics_fine_bucket_seconds[SP_METRICS_BUCKETS] = {
+    0.0001, 0.0002, 0.0003, 0.0005, 0.00075, 0.001, 0.002, 0.005, 0.01, 0.025, 0.1, 0 /* +Inf */};
+
 int sp_metrics_init(struct sp_metrics *m, size_t languages)
 {
 	*m = (struct sp_metrics){.languages = languages};
+	m->wait.bounds = sp_metrics_bucket_seconds;
+	m->run.bounds = sp_metrics_bucket_seconds;
+	m->overhead.bounds = sp_metrics_fine_bucket_seconds;
 	m->jobs = calloc(languages * SP_METRICS_STATUSES + 1, sizeof(*m->jobs));
 	return m->jobs ? 0 : -1;
 }
@@ -22,7 +28,7 @@ void sp_histogram_observe(struct sp_histogram *h, unsigned long long us)
 {
 	size_t i = 0;
 
-	while (i < SP_METRICS_BUCKETS - 1 && (double)us > sp_metrics_bucket_seconds[i] * 1e6)
+	while (i < SP_METRICS_BUCKETS - 1 && (double)us > h->bounds[i] * 1e6)
 		i++;
 	atomic_fetch_add(&h->buckets[i], 1);
 	atomic_fetch_add(&h->count, 1);

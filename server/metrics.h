@@ -11,6 +11,7 @@
 #define SP_METRICS_BUCKETS  12
 
 struct sp_histogram {
+	const double *bounds; /* [SP_METRICS_BUCKETS] upper bounds in seconds, the last +Inf */
 	atomic_ulong buckets[SP_METRICS_BUCKETS]; /* cumulative at render time */
 	atomic_ulong count;
 	atomic_ullong sum_us;
@@ -21,6 +22,9 @@ struct sp_metrics {
 	atomic_ulong *jobs;	  /* [language][status] */
 	struct sp_histogram wait; /* from the request to a leased cell */
 	struct sp_histogram run;  /* from the leased cell to the result */
+	/* What the sandbox adds to a job: from the leased cell to the result,
+	 * less the time its steps ran. */
+	struct sp_histogram overhead;
 };
 
 int sp_metrics_init(struct sp_metrics *m, size_t languages);
@@ -36,7 +40,9 @@ void sp_metrics_job(struct sp_metrics *m, size_t language, enum sp_status status
 
 void sp_histogram_observe(struct sp_histogram *h, unsigned long long us);
 
-/* Upper bounds of the buckets, in seconds (the last is +Inf). */
+/* Upper bounds of the buckets, in seconds (the last is +Inf): for waits and
+ * runs, and finer ones for the overhead. */
 extern const double sp_metrics_bucket_seconds[SP_METRICS_BUCKETS];
+extern const double sp_metrics_fine_bucket_seconds[SP_METRICS_BUCKETS];
 
 #endif

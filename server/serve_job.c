@@ -4,6 +4,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 
 #include "base64.h"
 #include "hub.h"
@@ -29,6 +30,25 @@ static json_t *lease_failed(const struct sp_language *language, const struct sp_
 			 "version", language->version, "status", "internal_error", "compile", "run",
 			 "stdout", "", "stderr", "", "error",
 			 sp_error_describe(err, text, sizeof(text)));
+}
+
+static uint64_t now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+/* The job's time on its cell less its steps' own run (GO to exit). */
+static void observe_overhead(struct sp_server *server, uint64_t leased_us,
+			     const struct sp_job_result *res)
+{
+	uint64_t total = now_us() - leased_us;
+	uint64_t steps =
+	    (res->compiled ? res->compile.wall_us : 0) + (res->ran ? res->run.wall_us : 0);
+
+	sp_histogram_observe(&server->metrics.overhead, total > steps ? total - steps : 0);
 }
 
 /* Nothing of the job ran: the cell failed while its files were written. */
@@ -93,6 +113,7 @@ json_t *sp_serve_job(void *ctx, struct sp_job *job, const struct sp_request *req
 	struct sp_lease lease;
 	struct sp_error err = {0};
 	json_t *out;
+	uint64_t leased_us = 0;
 	int rc = -1, tries = 0;
 	struct progress progress = {.server = server, .job = job};
 	struct sp_job_observer observer = {
@@ -111,11 +132,13 @@ json_t *sp_serve_job(void *ctx, struct sp_job *job, const struct sp_request *req
 			return lease_failed(req->language, &err);
 		}
 		leased = sp_pool_now_ms();
+		leased_us = now_us();
 		rc = sp_job_run(lease.cell, &server->cgroups, &spec, &res);
 		sp_pool_release(server->pool, &lease, rc == 0);
 	} while (cell_failed_first(rc, &res) && ++tries < TRIES);
 	sp_metrics_job(&server->metrics, language, res.status, (queued_ms + leased - asked) * 1000,
 		       (sp_pool_now_ms() - leased) * 1000);
+	observe_overhead(server, leased_us, &res);
 	out = sp_job_result_to_json(&res, req->language);
 	sp_job_result_free(&res);
 	atomic_fetch_add(&server->jobs_done, 1);

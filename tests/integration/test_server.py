@@ -200,7 +200,8 @@ class Api(unittest.TestCase):
                 values[name] = float(value)
         self.assertGreaterEqual(values['sandpool_jobs_total{language="python",status="ok"}'], 1)
         self.assertIn('sandpool_cells{language="python",state="idle"}', values)
-        for histogram in ("sandpool_queue_wait_seconds", "sandpool_run_seconds"):
+        for histogram in ("sandpool_queue_wait_seconds", "sandpool_run_seconds",
+                          "sandpool_overhead_seconds"):
             count = values[f"{histogram}_count"]
             self.assertGreaterEqual(count, 1)
             self.assertEqual(values[f'{histogram}_bucket{{le="+Inf"}}'], count)

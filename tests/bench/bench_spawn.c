@@ -1,0 +1,129 @@
+/* The floor of a benchmark: run a command again and again, CONCURRENCY at a
+ * time, for SECONDS, each a posix_spawn + wait with its output to /dev/null,
+ * and print one line of JSON: {"runs", "failed", "rate", "p50_ms", "p99_ms"}.
+ *
+ *   bench_spawn CONCURRENCY SECONDS CMD [ARG...]
+ *
+ * The same loop runs `sandpool run`, bwrap or crun per job, so that every
+ * mode measured process by process pays the same harness. */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+extern char **environ;
+
+struct runner {
+	char **argv;
+	double until; /* CLOCK_MONOTONIC seconds */
+	double *lat;  /* ms */
+	size_t count, cap;
+	size_t failed;
+	posix_spawn_file_actions_t actions;
+};
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int run_once(struct runner *r)
+{
+	pid_t pid;
+	int status;
+
+	if (posix_spawnp(&pid, r->argv[0], &r->actions, NULL, r->argv, environ) != 0)
+		return -1;
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return -1;
+	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
+}
+
+static void *loop(void *arg)
+{
+	struct runner *r = arg;
+
+	while (now() < r->until) {
+		double t0 = now();
+		int rc = run_once(r);
+
+		if (rc < 0)
+			r->failed++;
+		if (r->count == r->cap) {
+			double *grown =
+			    realloc(r->lat, (r->cap ? r->cap * 2 : 1024) * sizeof(*grown));
+
+			if (grown == NULL)
+				break;
+			r->lat = grown;
+			r->cap = r->cap ? r->cap * 2 : 1024;
+		}
+		r->lat[r->count++] = (now() - t0) * 1000.0;
+	}
+	return NULL;
+}
+
+static int by_value(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+int main(int argc, char **argv)
+{
+	int conc = argc > 3 ? atoi(argv[1]) : 0;
+	double seconds = argc > 3 ? atof(argv[2]) : 0, start, elapsed;
+	struct runner *runners;
+	pthread_t *threads;
+	double *all;
+	size_t total = 0, failed = 0, at = 0;
+
+	if (conc < 1 || seconds <= 0) {
+		fprintf(stderr, "usage: bench_spawn CONCURRENCY SECONDS CMD [ARG...]\n");
+		return 2;
+	}
+	runners = calloc((size_t)conc, sizeof(*runners));
+	threads = calloc((size_t)conc, sizeof(*threads));
+	if (runners == NULL || threads == NULL)
+		return 1;
+	start = now();
+	for (int i = 0; i < conc; i++) {
+		runners[i].argv = argv + 3;
+		runners[i].until = start + seconds;
+		posix_spawn_file_actions_init(&runners[i].actions);
+		posix_spawn_file_actions_addopen(&runners[i].actions, 0, "/dev/null", O_RDONLY, 0);
+		posix_spawn_file_actions_addopen(&runners[i].actions, 1, "/dev/null", O_WRONLY, 0);
+		posix_spawn_file_actions_addopen(&runners[i].actions, 2, "/dev/null", O_WRONLY, 0);
+		pthread_create(&threads[i], NULL, loop, &runners[i]);
+	}
+	for (int i = 0; i < conc; i++) {
+		pthread_join(threads[i], NULL);
+		total += runners[i].count;
+		failed += runners[i].failed;
+	}
+	elapsed = now() - start;
+	all = malloc((total ? total : 1) * sizeof(*all));
+	if (all == NULL)
+		return 1;
+	for (int i = 0; i < conc; i++) {
+		memcpy(all + at, runners[i].lat, runners[i].count * sizeof(*all));
+		at += runners[i].count;
+	}
+	qsort(all, total, sizeof(*all), by_value);
+	printf("{\"runs\": %zu, \"failed\": %zu, \"rate\": %.2f, \"p50_ms\": %.3f, "
+	       "\"p99_ms\": %.3f}\n",
+	       total, failed, (double)total / elapsed, total ? all[total / 2] : 0.0,
+	       total ? all[(size_t)((double)(total - 1) * 0.99)] : 0.0);
+	return failed ? 1 : 0;
+}
