@@ -81,6 +81,8 @@ int main(int argc, char **argv)
 	struct sp_spawner spawner;
 	struct sp_cell cell;
 	struct sp_error err = {0};
+	enum sp_cgroup_request mode = SP_CGROUP_AUTO;
+	const char *no_cgroup;
 	struct sp_step_request req = {.argv = cmd,
 				      .envp = envp,
 				      .limits = {.cpu_ms = 5000,
@@ -100,9 +102,12 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	signal(SIGPIPE, SIG_IGN);
+	no_cgroup = getenv("SANDPOOL_BENCH_NO_CGROUP");
 	if (sp_seccomp_load("policies/default.json", NULL, &prog, &err) < 0)
 		return die("policy", &err);
-	if (sp_cgroup_root_init(&cgroups, "sandpool-bench", SP_CGROUP_AUTO, &err) < 0)
+	if (no_cgroup != NULL && *no_cgroup != '\0')
+		mode = SP_CGROUP_FORCE_NONE;
+	if (sp_cgroup_root_init(&cgroups, "sandpool-bench", mode, &err) < 0)
 		return die("cgroups", &err);
 	config.seccomp = &prog;
 	config.cgroup_memory = cgroups.limits_memory;
