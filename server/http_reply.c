@@ -159,7 +159,7 @@ char *sp_http_read_body(struct mg_connection *conn, uint64_t max, size_t *length
 
 void sp_http_discard_body(struct mg_connection *conn, uint64_t max)
 {
-	char buf[16384];
+	char buf[4096];
 	uint64_t total = 0;
 	int n;
 

@@ -204,15 +204,18 @@ static struct sp_job *find_visible(struct ws_client *c, const char *id)
 
 /* --- messages ------------------------------------------------------------- */
 
-/* Copy the sealed memfd FD into the pipe W; -1 when it does not fit. */
+/* Copy the sealed memfd FD into the pipe W; -1 when it does not fit. (On
+ * the heap: civetweb's threads have small stacks.) */
 static int prefill(int fd, int w)
 {
-	char buf[INTERACTIVE_STDIN_MAX];
-	ssize_t n = pread(fd, buf, sizeof(buf), 0);
+	char *buf = malloc(INTERACTIVE_STDIN_MAX);
+	ssize_t n = buf ? pread(fd, buf, INTERACTIVE_STDIN_MAX, 0) : -1;
+	int rc = -1;
 
-	if (n < 0 || n == (ssize_t)sizeof(buf))
-		return -1;
-	return n == 0 || write(w, buf, (size_t)n) == n ? 0 : -1;
+	if (n == 0 || (n > 0 && n < INTERACTIVE_STDIN_MAX && write(w, buf, (size_t)n) == n))
+		rc = 0;
+	free(buf);
+	return rc;
 }
 
 /* An interactive job reads a pipe the client writes through "stdin"
