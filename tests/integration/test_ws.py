@@ -337,8 +337,11 @@ class Fairness(unittest.TestCase):
                 self.assertEqual(refused[-1]["code"], "user_limit", refused[-1])
                 await c.send(type="run", ref="single", language="bash", code="echo 1",
                              userId="single")
-                # busy jobs started after "single" was queued, before it: the one
-                # whose start was on its way, and at most one whose turn came
+                # busy jobs started after "single" was queued (its "queued" event
+                # is the mark: events reach a client in the order they were
+                # made), before it: the one already running, whose "started"
+                # can come just after the mark, and at most one whose turn came
+                await c.until("queued", ref="single")
                 busy_after = 0
                 while True:
                     ev = await c.event()
