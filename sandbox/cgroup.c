@@ -29,6 +29,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "cleanup.h"
 #include "log.h"
 
@@ -73,14 +74,6 @@ const char *sp_cgroup_mode_to_string(enum sp_cgroup_mode mode)
 }
 
 /* ---- small helpers ---- */
-
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 /* Sleep a little longer each round, 1 ms up to 10 ms. */
 static void backoff(unsigned int round)
@@ -535,7 +528,7 @@ static int kill_listed(const char *dir, struct sp_error *err)
 /* Kill the processes of DIR until its cgroup.procs is empty, for a bounded time. */
 static int kill_until_empty(const char *dir, struct sp_error *err)
 {
-	uint64_t deadline = now_ms() + EMPTY_WAIT_MS;
+	uint64_t deadline = sp_clock_ms() + EMPTY_WAIT_MS;
 	unsigned int round;
 	int listed;
 
@@ -543,7 +536,7 @@ static int kill_until_empty(const char *dir, struct sp_error *err)
 		listed = kill_listed(dir, err);
 		if (listed <= 0)
 			return listed;
-		if (now_ms() >= deadline)
+		if (sp_clock_ms() >= deadline)
 			return sp_error_set(err, ETIMEDOUT, "%d processes left in %s", listed, dir);
 		backoff(round);
 	}
@@ -552,7 +545,7 @@ static int kill_until_empty(const char *dir, struct sp_error *err)
 /* Wait until "populated 0" in DIR/cgroup.events, for a bounded time. */
 static int v2_wait_unpopulated(const char *dir, struct sp_error *err)
 {
-	uint64_t deadline = now_ms() + EMPTY_WAIT_MS;
+	uint64_t deadline = sp_clock_ms() + EMPTY_WAIT_MS;
 	unsigned int round;
 	uint64_t populated;
 	int r;
@@ -563,7 +556,7 @@ static int v2_wait_unpopulated(const char *dir, struct sp_error *err)
 			return -1;
 		if (r == 1 || populated == 0)
 			return 0;
-		if (now_ms() >= deadline)
+		if (sp_clock_ms() >= deadline)
 			return sp_error_set(err, ETIMEDOUT, "cgroup %s still populated", dir);
 		backoff(round);
 	}

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "channel.h"
+#include "clock.h"
 #include "cleanup.h"
 #include "step.h"
 
@@ -49,22 +50,6 @@ struct monitor {
 	struct sp_msg *msg; /* for the control messages: too large for a thread's stack */
 };
 
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
-static uint64_t now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
-}
-
 static uint64_t output_limit(const struct sp_limits *limits)
 {
 	return limits->output_kb ? limits->output_kb * 1024 : UINT64_MAX;
@@ -82,7 +67,7 @@ static void send_kill(struct monitor *m, enum sp_kill_reason reason)
 	if (m->killed != SP_KILL_NONE)
 		return;
 	m->killed = reason;
-	m->kill_ms = now_ms();
+	m->kill_ms = sp_clock_ms();
 	sp_channel_send(m->cell->sock, SP_MSG_KILL, NULL, 0, NULL, 0, 0, NULL);
 	if (m->job != NULL)
 		sp_cgroup_job_kill(m->job, NULL);
@@ -147,8 +132,8 @@ static int take_exit(struct monitor *m, struct sp_error *err)
 	memcpy(&m->exit, msg->payload.bytes, sizeof(m->exit));
 	m->exit.error.message[sizeof(m->exit.error.message) - 1] = '\0';
 	m->exited = true;
-	m->end_ms = now_ms();
-	m->end_us = now_us();
+	m->end_ms = sp_clock_ms();
+	m->end_us = sp_clock_us();
 	return 0;
 }
 
@@ -172,7 +157,7 @@ static uint64_t cpu_poll_ms(const struct monitor *m)
 static void check_cpu(struct monitor *m)
 {
 	struct sp_usage usage;
-	uint64_t now = now_ms();
+	uint64_t now = sp_clock_ms();
 
 	if (!polls_cpu(m) || m->exited || now < m->next_cpu_ms)
 		return;
@@ -185,7 +170,7 @@ static void check_cpu(struct monitor *m)
 /* How long poll may sleep: until the wall limit, or the next cpu check. */
 static int poll_timeout(struct monitor *m)
 {
-	uint64_t now = now_ms();
+	uint64_t now = sp_clock_ms();
 	uint64_t wait = UINT64_MAX;
 
 	if (m->exited)
@@ -210,7 +195,7 @@ static int poll_timeout(struct monitor *m)
 
 static void check_wall(struct monitor *m)
 {
-	if (!m->exited && m->limits->wall_ms && now_ms() >= m->start_ms + m->limits->wall_ms)
+	if (!m->exited && m->limits->wall_ms && sp_clock_ms() >= m->start_ms + m->limits->wall_ms)
 		send_kill(m, SP_KILL_TIME);
 }
 
@@ -266,7 +251,8 @@ static int feed_input(struct monitor *m, bool readable, bool writable, struct sp
 
 static bool kill_unanswered(struct monitor *m)
 {
-	return !m->exited && m->killed != SP_KILL_NONE && now_ms() >= m->kill_ms + KILL_REPORT_MS;
+	return !m->exited && m->killed != SP_KILL_NONE &&
+	       sp_clock_ms() >= m->kill_ms + KILL_REPORT_MS;
 }
 
 /* Poll the control socket and both pipes until the step is over and its
@@ -339,8 +325,8 @@ static int start_step(struct monitor *m, const struct sp_step_request *req, int 
 	}
 	if (sp_channel_send(m->cell->sock, SP_MSG_GO, NULL, 0, NULL, 0, 0, err) < 0)
 		return -1;
-	m->start_ms = now_ms();
-	m->start_us = now_us();
+	m->start_ms = sp_clock_ms();
+	m->start_us = sp_clock_us();
 	m->next_cpu_ms = m->start_ms + cpu_poll_ms(m);
 	return 0;
 }

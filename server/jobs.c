@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "job_queue.h"
+#include "sandbox/clock.h"
 #include "sandbox/log.h"
 #include "user_quota.h"
 
@@ -60,14 +61,6 @@ struct sp_jobs {
 	pthread_t *threads;
 	unsigned thread_count;
 };
-
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 static struct timespec abs_time(uint64_t ms)
 {
@@ -226,7 +219,7 @@ static void emit(const struct sp_jobs *jobs, const struct sp_job *job, json_t *e
 /* Under the lock: JOB ends with RESULT (stolen; NULL: one is made). */
 static void finish(struct sp_jobs *jobs, struct sp_job *job, enum sp_job_end end, json_t *result)
 {
-	uint64_t now = now_ms();
+	uint64_t now = sp_clock_ms();
 
 	if (end != SP_JOB_FINISHED && jobs->config.unrun != NULL)
 		jobs->config.unrun(jobs->config.ctx, job->language);
@@ -326,7 +319,7 @@ static struct sp_job *take_next(struct sp_jobs *jobs)
 	best->running++;
 	jobs->running++;
 	job->state = SP_JOB_RUNNING;
-	job->started_ms = now_ms();
+	job->started_ms = sp_clock_ms();
 	job->refs++; /* the worker's */
 	return job;
 }
@@ -353,7 +346,7 @@ static void *worker(void *arg)
 	while (!jobs->stopping) {
 		struct sp_job *job;
 
-		expire(jobs, now_ms());
+		expire(jobs, sp_clock_ms());
 		job = take_next(jobs);
 		if (job == NULL) {
 			wait_until(&jobs->work, &jobs->lock, next_expiry(jobs));
@@ -490,7 +483,7 @@ static struct sp_job *job_new(struct sp_request *req, size_t language,
 	memset(req, 0, sizeof(*req));
 	req->stdin_fd = -1;
 	job->refs = 1; /* the caller's */
-	job->created_ms = now_ms();
+	job->created_ms = sp_clock_ms();
 	return job;
 }
 
@@ -508,7 +501,7 @@ static struct sp_job *find_locked(struct sp_jobs *jobs, const char *id)
 static int refusal(struct sp_jobs *jobs, size_t language, const struct sp_job_meta *meta,
 		   struct sp_error *err)
 {
-	uint64_t now = now_ms();
+	uint64_t now = sp_clock_ms();
 
 	if (jobs->stopping)
 		return sp_error_set(err, ECANCELED, "the server is stopping"), ECANCELED;
@@ -546,7 +539,7 @@ struct sp_job *sp_jobs_submit(struct sp_jobs *jobs, struct sp_request *req, size
 		return NULL;
 	}
 	pthread_mutex_lock(&jobs->lock);
-	expire(jobs, now_ms());
+	expire(jobs, sp_clock_ms());
 	if (refusal(jobs, language, meta, err) != 0) {
 		pthread_mutex_unlock(&jobs->lock);
 		return NULL;
@@ -555,7 +548,7 @@ struct sp_job *sp_jobs_submit(struct sp_jobs *jobs, struct sp_request *req, size
 	if (job == NULL ||
 	    sp_lang_queue_push(&jobs->langs[language].queue, &job->link, job->user) < 0) {
 		sp_user_quota_release(&jobs->quotas, meta->user && *meta->user ? meta->user : NULL,
-				      now_ms());
+				      sp_clock_ms());
 		pthread_mutex_unlock(&jobs->lock);
 		if (job != NULL)
 			job_free(job);
@@ -585,8 +578,8 @@ struct sp_job *sp_jobs_find(struct sp_jobs *jobs, const char *id)
 	struct sp_job *job;
 
 	pthread_mutex_lock(&jobs->lock);
-	prune(jobs, now_ms());
-	expire(jobs, now_ms());
+	prune(jobs, sp_clock_ms());
+	expire(jobs, sp_clock_ms());
 	job = find_locked(jobs, id);
 	if (job != NULL)
 		job->refs++;
@@ -603,7 +596,7 @@ void sp_jobs_wait(struct sp_jobs *jobs, struct sp_job *job)
 				      : 0;
 
 		wait_until(&jobs->ended, &jobs->lock, expiry);
-		expire(jobs, now_ms());
+		expire(jobs, sp_clock_ms());
 	}
 	pthread_mutex_unlock(&jobs->lock);
 }
@@ -651,7 +644,7 @@ json_t *sp_jobs_describe(struct sp_jobs *jobs, struct sp_job *job)
 	uint64_t now;
 
 	pthread_mutex_lock(&jobs->lock);
-	now = now_ms();
+	now = sp_clock_ms();
 	obj = json_pack(
 	    "{s:s, s:s, s:s, s:I}", "id", job->id, "state", state_name(job->state), "language",
 	    job->info->name, "queued_ms",
@@ -708,7 +701,7 @@ unsigned sp_jobs_retry_after(struct sp_jobs *jobs, const char *user)
 	unsigned s;
 
 	pthread_mutex_lock(&jobs->lock);
-	s = sp_user_quota_retry_after(&jobs->quotas, user, now_ms());
+	s = sp_user_quota_retry_after(&jobs->quotas, user, sp_clock_ms());
 	pthread_mutex_unlock(&jobs->lock);
 	return s;
 }
@@ -751,7 +744,7 @@ static void cancel_running(struct sp_jobs *jobs)
 
 void sp_jobs_stop(struct sp_jobs *jobs, uint64_t grace_ms)
 {
-	uint64_t deadline = now_ms() + grace_ms;
+	uint64_t deadline = sp_clock_ms() + grace_ms;
 
 	pthread_mutex_lock(&jobs->lock);
 	jobs->stopping = true;
@@ -764,7 +757,7 @@ void sp_jobs_stop(struct sp_jobs *jobs, uint64_t grace_ms)
 		}
 	}
 	pthread_cond_broadcast(&jobs->work);
-	while (jobs->running > 0 && now_ms() < deadline)
+	while (jobs->running > 0 && sp_clock_ms() < deadline)
 		wait_until(&jobs->ended, &jobs->lock, deadline);
 	if (jobs->running > 0)
 		cancel_running(jobs);

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "sandbox/clock.h"
 #include "sandbox/log.h"
 
 #define RETRY_MIN_MS 100   /* first pause after a failed refill */
@@ -98,10 +99,7 @@ static struct sp_pool_slot *list_pop(struct slot_list *list)
 
 uint64_t sp_pool_now_ms(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+	return sp_clock_ms();
 }
 
 /* Wait on COND until DEADLINE_MS (CLOCK_MONOTONIC, 0 = none); ETIMEDOUT after it. */

@@ -12,6 +12,7 @@
 #include "jobs.h"
 #include "pool.h"
 #include "result_json.h"
+#include "sandbox/clock.h"
 #include "server.h"
 
 /* A cell is normally there at once: the queue runs no more jobs of a
@@ -32,19 +33,11 @@ static json_t *lease_failed(const struct sp_language *language, const struct sp_
 			 sp_error_describe(err, text, sizeof(text)));
 }
 
-static uint64_t now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
-}
-
 /* The job's time on its cell less its steps' own run (GO to exit). */
 static void observe_overhead(struct sp_server *server, uint64_t leased_us,
 			     const struct sp_job_result *res)
 {
-	uint64_t total = now_us() - leased_us;
+	uint64_t total = sp_clock_us() - leased_us;
 	uint64_t steps =
 	    (res->compiled ? res->compile.wall_us : 0) + (res->ran ? res->run.wall_us : 0);
 
@@ -132,7 +125,7 @@ json_t *sp_serve_job(void *ctx, struct sp_job *job, const struct sp_request *req
 			return lease_failed(req->language, &err);
 		}
 		leased = sp_pool_now_ms();
-		leased_us = now_us();
+		leased_us = sp_clock_us();
 		rc = sp_job_run(lease.cell, &server->cgroups, &spec, &res);
 		sp_pool_release(server->pool, &lease, rc == 0);
 	} while (cell_failed_first(rc, &res) && ++tries < TRIES);

@@ -17,6 +17,7 @@
 
 #include <cmocka.h>
 
+#include "sandbox/clock.h"
 #include "server/jobs.h"
 #include "server/language.h"
 
@@ -82,19 +83,11 @@ static void record_event(void *ctx, const struct sp_job *job, json_t *event)
 	pthread_mutex_unlock(&b->event_lock);
 }
 
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 static void wait_count(atomic_uint *counter, unsigned want)
 {
-	uint64_t deadline = now_ms() + WAIT_LIMIT;
+	uint64_t deadline = sp_clock_ms() + WAIT_LIMIT;
 
-	while (atomic_load(counter) < want && now_ms() < deadline)
+	while (atomic_load(counter) < want && sp_clock_ms() < deadline)
 		usleep(1000);
 	assert_int_equal(atomic_load(counter), want);
 }
@@ -339,11 +332,11 @@ static void test_queue_timeout(void **state)
 	bench_start(&b);
 	running = submit(&b, 0, false);
 	wait_count(&b.started[0], 1);
-	start = now_ms();
+	start = sp_clock_ms();
 	waiting = submit(&b, 0, false);
 	kept = submit(&b, 0, true);
 	expect_end(&b, waiting, SP_JOB_EXPIRED, "cancelled");
-	assert_true(now_ms() - start >= 100);
+	assert_true(sp_clock_ms() - start >= 100);
 	/* The kept job came a moment later: it expires a moment later, and
 	 * stays in the table afterwards. */
 	expect_end(&b, kept, SP_JOB_EXPIRED, "cancelled");
@@ -401,9 +394,9 @@ static void test_stop(void **state)
 	running = submit(&b, 0, false);
 	wait_count(&b.started[0], 1);
 	queued = submit(&b, 0, true);
-	start = now_ms();
+	start = sp_clock_ms();
 	sp_jobs_stop(b.jobs, 100); /* the running job ignores its gate: cancelled */
-	assert_true(now_ms() - start >= 100);
+	assert_true(sp_clock_ms() - start >= 100);
 	expect_end(&b, queued, SP_JOB_SHUTDOWN, "cancelled");
 	expect_end(&b, running, SP_JOB_FINISHED, "cancelled");
 	refused(&b, 1, NULL, ECANCELED);
