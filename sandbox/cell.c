@@ -10,6 +10,7 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/sendfile.h>
+#include <sys/mman.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -18,6 +19,7 @@
 
 #include "channel.h"
 #include "cleanup.h"
+#include "clock.h"
 #include "mount.h"
 #include "netns.h"
 #include "step.h"
@@ -25,6 +27,10 @@
 #define CELL_CLONE_FLAGS                                                                           \
 	(CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS | \
 	 CLONE_NEWCGROUP)
+
+/* The stack the step process runs on until its execve (it shares the cell's
+ * memory): one, reused, for the cell's life. */
+#define STEP_STACK_SIZE (256 * 1024)
 
 #define FILE_NAME_MAX  255
 #define FILE_PATH_MAX  1024
@@ -40,15 +46,15 @@ struct cell_state {
 	const struct sp_cell_config *config;
 	int sock;
 	int sigfd;
+	char *step_stack; /* STEP_STACK_SIZE bytes above a guard page */
 	struct sp_mount_config mounts;
 };
 
 /* A step running in the cell. */
 struct running_step {
 	pid_t pid;
-	int go_fd;     /* write end: the go */
-	int report_fd; /* read end: failure report */
 	bool main_done;
+	uint64_t start_us; /* the step's execve */
 	struct sp_step_exit exit;
 };
 
@@ -141,6 +147,20 @@ static int wait_for_maps(int sock, struct sp_error *err)
 	return 0;
 }
 
+static int make_step_stack(struct cell_state *st, struct sp_error *err)
+{
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+	char *map = mmap(NULL, STEP_STACK_SIZE + page, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (map == MAP_FAILED)
+		return sp_error_set(err, errno, "map the step stack");
+	if (mprotect(map, page, PROT_NONE) < 0)
+		return sp_error_set(err, errno, "guard the step stack");
+	st->step_stack = map + page;
+	return 0;
+}
+
 /* Build the cell's sandbox, in order. */
 static int cell_build(struct cell_state *st, struct sp_error *err)
 {
@@ -161,6 +181,8 @@ static int cell_build(struct cell_state *st, struct sp_error *err)
 	if (sp_netns_loopback_up_in_child(err) < 0)
 		return -1;
 	if (sp_mount_rootfs_in_child(&st->mounts, err) < 0)
+		return -1;
+	if (make_step_stack(st, err) < 0)
 		return -1;
 	return setup_signals(st, err);
 }
@@ -271,6 +293,7 @@ static void reap(struct running_step *step, bool block)
 		add_rusage(&step->exit, &ru);
 		if (pid == step->pid) {
 			step->exit.wait_status = status;
+			step->exit.wall_us = sp_clock_us() - step->start_us;
 			step->main_done = true;
 		}
 	}
@@ -293,61 +316,26 @@ static void kill_all(struct running_step *step)
 	reap(step, true);
 }
 
-static void read_report(struct running_step *step)
+static int step_main(void *arg)
 {
-	struct sp_step_exit report;
-	ssize_t n = read(step->report_fd, &report, sizeof(report));
-
-	if (n == (ssize_t)sizeof(report)) {
-		step->exit.failure = report.failure;
-		step->exit.error = report.error;
-		step->exit.error.message[sizeof(step->exit.error.message) - 1] = '\0';
-	}
+	sp_step_exec_in_child(arg);
 }
 
-static int spawn_step(struct sp_step_context *ctx, struct running_step *step, struct sp_error *err)
+/* Start the step. It shares this process's memory until its execve, and this
+ * process waits until then (CLONE_VM | CLONE_VFORK): no page tables to copy,
+ * no copy-on-write faults after. The step has its own descriptor table,
+ * signal handlers and credentials; it writes nothing of ours but its stack
+ * and, on failure, the report. */
+static int spawn_step(struct cell_state *st, struct sp_step_context *ctx, struct running_step *step,
+		      struct sp_error *err)
 {
-	int go[2], report[2];
-
-	if (pipe2(go, O_CLOEXEC) < 0)
-		return sp_error_set(err, errno, "pipe");
-	if (pipe2(report, O_CLOEXEC) < 0) {
-		close(go[0]);
-		close(go[1]);
-		return sp_error_set(err, errno, "pipe");
-	}
-	ctx->go_fd = go[0];
-	ctx->report_fd = report[1];
-	step->pid = fork();
-	if (step->pid == 0)
-		sp_step_exec_in_child(ctx);
-	close(go[0]);
-	close(report[1]);
-	step->go_fd = go[1];
-	step->report_fd = report[0];
-	if (step->pid < 0) {
-		close(go[1]);
-		close(report[0]);
-		return sp_error_set(err, errno, "fork the step");
-	}
-	return 0;
-}
-
-/* Wait for the go (or a kill) from the supervisor. Returns 1 on go. */
-static int await_go(struct cell_state *st, struct running_step *step)
-{
-	struct sp_msg msg;
-	struct sp_error err;
-
-	if (sp_channel_recv(st->sock, &msg, NULL, NULL, NULL, &err) < 0)
-		_exit(1);
-	if (msg.type == SP_MSG_GO) {
-		char byte = 1;
-
-		if (write(step->go_fd, &byte, 1) != 1)
-			return 0;
-		return 1;
-	}
+	ctx->report = &step->exit;
+	step->pid = clone(step_main, st->step_stack + STEP_STACK_SIZE,
+			  CLONE_VM | CLONE_VFORK | SIGCHLD, ctx);
+	if (step->pid < 0)
+		return sp_error_set(err, errno, "clone the step");
+	step->start_us = sp_clock_us();
+	step->exit.error.message[sizeof(step->exit.error.message) - 1] = '\0';
 	return 0;
 }
 
@@ -405,24 +393,14 @@ static void handle_run(struct cell_state *st, struct sp_msg *msg, int *fds, size
 		rc = sp_step_unpack((void *)msg->payload.bytes, msg->length, &ctx, &err);
 	if (rc == 0) {
 		memcpy(ctx.stdio, fds, sizeof(ctx.stdio));
-		rc = spawn_step(&ctx, &step, &err);
+		rc = spawn_step(st, &ctx, &step, &err);
 	}
 	close_all(fds, nfds);
 	if (rc < 0) {
 		sp_channel_send_error(st->sock, &err);
 		return;
 	}
-	if (sp_channel_send(st->sock, SP_MSG_STARTED, NULL, 0, NULL, 0, step.pid, &err) < 0)
-		_exit(1);
-	if (await_go(st, &step)) {
-		close(step.go_fd);
-		supervise_step(st, &step);
-	} else {
-		close(step.go_fd);
-		kill_all(&step);
-	}
-	read_report(&step);
-	close(step.report_fd);
+	supervise_step(st, &step);
 	if (sp_channel_send(st->sock, SP_MSG_EXITED, &step.exit, sizeof(step.exit), NULL, 0, 0,
 			    &err) < 0)
 		_exit(1);
@@ -507,8 +485,10 @@ int sp_cell_create(struct sp_cell *cell, const struct sp_cell_config *config, st
 {
 	int sv[2];
 
+	memset(cell, 0, sizeof(*cell));
 	cell->pid = -1;
 	cell->sock = -1;
+	cell->cgroup.cpu_fd = cell->cgroup.peak_fd = cell->cgroup.events_fd = -1;
 	cell->config = *config;
 	if (sp_channel_pair(sv, err) < 0)
 		return -1;
@@ -550,6 +530,20 @@ void sp_cell_destroy(struct sp_cell *cell)
 		}
 		cell->pid = -1;
 	}
+	sp_cgroup_cell_destroy(&cell->cgroup, NULL);
+}
+
+int sp_cell_use_cgroups(struct sp_cell *cell, const struct sp_cgroup_root *root,
+			struct sp_error *err)
+{
+	char name[32];
+
+	if (root == NULL || root->mode == SP_CGROUP_NONE || sp_cgroup_cell_active(&cell->cgroup))
+		return 0;
+	snprintf(name, sizeof(name), "cell-%d", (int)cell->pid);
+	if (sp_cgroup_cell_create(root, &cell->cgroup, name, cell->pid, err) < 0)
+		return sp_error_wrap(err, "cell cgroup");
+	return 0;
 }
 
 int sp_cell_wait_ok(struct sp_cell *cell, struct sp_error *err)

@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "cgroup.h"
 #include "error.h"
 #include "seccomp.h"
 #include "userns.h"
@@ -26,13 +27,20 @@ struct sp_cell {
 	int sock;      /* supervisor's end of the control socket */
 	unsigned jobs; /* steps run so far */
 	struct sp_cell_config config;
+	struct sp_cgroup_cell cgroup; /* the cell's, once sp_cell_use_cgroups made it */
 };
 
 /* Clone the cell and wait until its sandbox is built. */
 int sp_cell_create(struct sp_cell *cell, const struct sp_cell_config *config, struct sp_error *err);
 
-/* Kill the cell (and with it every process in its pid namespace) and reap it. */
+/* Kill the cell (and with it every process in its pid namespace), reap it
+ * and remove its cgroup. */
 void sp_cell_destroy(struct sp_cell *cell);
+
+/* Put the cell (its init, and so every step it will run) in a cgroup of its
+ * own below ROOT, unless it has one or ROOT's mode is none. */
+int sp_cell_use_cgroups(struct sp_cell *cell, const struct sp_cgroup_root *root,
+			struct sp_error *err);
 
 /* Copy the content of FD into /box/NAME inside the cell, owned by the job;
  * NAME may be a relative path, its directories are made. */

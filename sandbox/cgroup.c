@@ -50,10 +50,10 @@ static const char *const v1_controllers[V1_COUNT] = {"memory", "pids", "cpuacct"
 		(x)->v1_memory_dir, (x)->v1_pids_dir, (x)->v1_cpuacct_dir                          \
 	}
 
-/* Every directory of a job, whatever the mode. */
-#define JOB_DIRS(j)                                                                                \
+/* Every directory of a cell cgroup, whatever the mode. */
+#define CELL_DIRS(c)                                                                               \
 	{                                                                                          \
-		(j)->v2_dir, (j)->v1_pids_dir, (j)->v1_memory_dir, (j)->v1_cpuacct_dir             \
+		(c)->v2_dir, (c)->v1_pids_dir, (c)->v1_memory_dir, (c)->v1_cpuacct_dir             \
 	}
 
 enum { CTRL_MEMORY = 1u << 0, CTRL_PIDS = 1u << 1, CTRL_CPU = 1u << 2 };
@@ -234,20 +234,6 @@ static const char *next_line(const char *line)
 {
 	line = strchr(line, '\n');
 	return line != NULL && line[1] != '\0' ? line + 1 : NULL;
-}
-
-/* Read a file that holds one number. Returns 0, 1 when the file is absent
- * (*value is then 0), or -1. */
-static int read_u64_at(const char *dir, const char *file, uint64_t *value, struct sp_error *err)
-{
-	cleanup_free char *text = NULL;
-
-	*value = 0;
-	if (read_at(dir, file, &text, err) < 0)
-		return err->errnum == ENOENT ? 1 : -1;
-	if (!parse_u64(text, value))
-		return sp_error_set(err, EINVAL, "no number in %s/%s", dir, file);
-	return 0;
 }
 
 /* Read KEY of a flat-keyed file ("key value" lines: cpu.stat,
@@ -1058,52 +1044,19 @@ int sp_cgroup_root_destroy(struct sp_cgroup_root *root, struct sp_error *err)
 	return 0;
 }
 
-/* ---- jobs ---- */
+/* ---- cells ---- */
 
-static uint64_t memory_bytes(const struct sp_limits *limits)
+static uint64_t memory_bytes(uint64_t memory_kb)
 {
 	const uint64_t max_kb = INT64_MAX / 1024;
 
-	return (limits->memory_kb < max_kb ? limits->memory_kb : max_kb) * 1024;
+	return (memory_kb < max_kb ? memory_kb : max_kb) * 1024;
 }
 
-static int v2_job_limits(const struct sp_cgroup_root *root, const char *dir,
-			 const struct sp_limits *limits, struct sp_error *err)
+/* The pids limit of the cgroup for a step that may have PROCESSES. */
+static uint64_t pids_max(uint64_t processes)
 {
-	if (root->limits_memory) {
-		if (limits->memory_kb > 0 &&
-		    write_u64_at(dir, "memory.max", memory_bytes(limits), err) < 0)
-			return -1;
-		if (root->limits_swap && write_at(dir, "memory.swap.max", "0", err) < 0)
-			return -1;
-		/* an OOM kill takes the whole job, not one process of it */
-		if (exists_at(dir, "memory.oom.group") &&
-		    write_at(dir, "memory.oom.group", "1", err) < 0)
-			return -1;
-	}
-	if (root->limits_pids && limits->processes > 0 &&
-	    write_u64_at(dir, "pids.max", limits->processes, err) < 0)
-		return -1;
-	return 0;
-}
-
-static int v2_job_create(struct sp_cgroup_job *job, const char *name,
-			 const struct sp_limits *limits, struct sp_error *err)
-{
-	char dir[PATH_MAX];
-	bool created = false;
-
-	if (join(dir, sizeof(dir), job->root->v2_dir, name, err) < 0 ||
-	    make_dir(dir, false, &created, err) < 0 ||
-	    v2_job_limits(job->root, dir, limits, err) < 0)
-		goto fail;
-	memcpy(job->v2_dir, dir, sizeof(dir));
-	return 0;
-
-fail:
-	if (created)
-		rmdir(dir);
-	return -1;
+	return processes + SP_CGROUP_CELL_INIT_PROCESSES;
 }
 
 /* memsw (memory + swap) may never be below limit_in_bytes: when the kernel
@@ -1119,23 +1072,72 @@ static int v1_set_memory(const char *dir, uint64_t bytes, bool memsw, struct sp_
 	return write_u64_at(dir, "memory.limit_in_bytes", bytes, err);
 }
 
-static int v1_job_limits(struct sp_cgroup_job *job, const struct sp_limits *limits,
+/* "max" for 0 (no limit), else the number. */
+static void limit_text(char *text, size_t size, uint64_t value)
+{
+	if (value == 0)
+		snprintf(text, size, "max");
+	else
+		snprintf(text, size, "%" PRIu64, value);
+}
+
+static int v2_set_limits(struct sp_cgroup_cell *cg, const struct sp_limits *limits,
 			 struct sp_error *err)
 {
-	const struct sp_cgroup_root *root = job->root;
-	const char *mem = job->v1_memory_dir;
-	const char *pids = job->v1_pids_dir;
+	const struct sp_cgroup_root *root = cg->root;
+	char text[32];
 
-	if (root->limits_memory && mem[0] != '\0') {
-		/* a parent's oom_kill_disable would be inherited: tasks would hang */
-		if (write_at(mem, "memory.oom_control", "0", err) < 0)
-			return -1;
-		if (limits->memory_kb > 0 &&
-		    v1_set_memory(mem, memory_bytes(limits), root->limits_swap, err) < 0)
+	if (root->limits_memory && (!cg->limits_known || limits->memory_kb != cg->memory_kb)) {
+		limit_text(text, sizeof(text),
+			   limits->memory_kb ? memory_bytes(limits->memory_kb) : 0);
+		if (write_at(cg->v2_dir, "memory.max", text, err) < 0)
 			return -1;
 	}
-	if (root->limits_pids && pids[0] != '\0' && limits->processes > 0 &&
-	    write_u64_at(pids, "pids.max", limits->processes, err) < 0)
+	if (root->limits_pids && (!cg->limits_known || limits->processes != cg->processes)) {
+		limit_text(text, sizeof(text), limits->processes ? pids_max(limits->processes) : 0);
+		if (write_at(cg->v2_dir, "pids.max", text, err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int v1_set_limits(struct sp_cgroup_cell *cg, const struct sp_limits *limits,
+			 struct sp_error *err)
+{
+	const struct sp_cgroup_root *root = cg->root;
+	const char *mem = cg->v1_memory_dir;
+	const char *pids = cg->v1_pids_dir;
+	char text[32];
+
+	if (root->limits_memory && mem[0] != '\0' &&
+	    (!cg->limits_known || limits->memory_kb != cg->memory_kb) &&
+	    v1_set_memory(mem, limits->memory_kb ? memory_bytes(limits->memory_kb) : INT64_MAX,
+			  root->limits_swap, err) < 0)
+		return -1;
+	if (root->limits_pids && pids[0] != '\0' &&
+	    (!cg->limits_known || limits->processes != cg->processes)) {
+		limit_text(text, sizeof(text), limits->processes ? pids_max(limits->processes) : 0);
+		if (write_at(pids, "pids.max", text, err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* Settings made once, when the cell cgroup is new. */
+static int v2_prepare(struct sp_cgroup_cell *cg, struct sp_error *err)
+{
+	if (cg->root->limits_swap && write_at(cg->v2_dir, "memory.swap.max", "0", err) < 0)
+		return -1;
+	return 0;
+}
+
+static int v1_prepare(struct sp_cgroup_cell *cg, struct sp_error *err)
+{
+	const char *mem = cg->v1_memory_dir;
+
+	/* a parent's oom_kill_disable would be inherited: tasks would hang */
+	if (cg->root->limits_memory && mem[0] != '\0' &&
+	    write_at(mem, "memory.oom_control", "0", err) < 0)
 		return -1;
 	return 0;
 }
@@ -1151,11 +1153,22 @@ static bool same_as_earlier(char *const dirs[], size_t i)
 	return false;
 }
 
-static int v1_job_create(struct sp_cgroup_job *job, const char *name,
-			 const struct sp_limits *limits, struct sp_error *err)
+static int v2_make_dirs(struct sp_cgroup_cell *cg, const char *name, struct sp_error *err)
 {
-	const char *parents[V1_COUNT] = V1_DIRS(job->root);
-	char *dirs[V1_COUNT] = V1_DIRS(job);
+	bool created = false;
+
+	if (join(cg->v2_dir, PATH_MAX, cg->root->v2_dir, name, err) < 0 ||
+	    make_dir(cg->v2_dir, false, &created, err) < 0) {
+		cg->v2_dir[0] = '\0';
+		return -1;
+	}
+	return 0;
+}
+
+static int v1_make_dirs(struct sp_cgroup_cell *cg, const char *name, struct sp_error *err)
+{
+	const char *parents[V1_COUNT] = V1_DIRS(cg->root);
+	char *dirs[V1_COUNT] = V1_DIRS(cg);
 	bool created[V1_COUNT] = {false};
 	size_t i;
 
@@ -1167,8 +1180,6 @@ static int v1_job_create(struct sp_cgroup_job *job, const char *name,
 		if (!same_as_earlier(dirs, i) && make_dir(dirs[i], false, &created[i], err) < 0)
 			goto fail;
 	}
-	if (v1_job_limits(job, limits, err) < 0)
-		goto fail;
 	return 0;
 
 fail:
@@ -1180,35 +1191,55 @@ fail:
 	return -1;
 }
 
-int sp_cgroup_job_create(const struct sp_cgroup_root *root, struct sp_cgroup_job *job,
-			 const char *name, const struct sp_limits *limits, struct sp_error *err)
+/* Open DIR/FILE for the cell's life (-1, not an error, when it is absent). */
+static int open_counter(const char *dir, const char *file, int flags, int *fd,
+			struct sp_error *err)
 {
-	static const struct sp_limits unlimited;
-	struct sp_error local;
+	char path[PATH_MAX];
 
-	if (err == NULL)
-		err = &local;
-	memset(job, 0, sizeof(*job));
-	job->root = root;
-	if (!valid_name(name))
-		return sp_error_set(err, EINVAL, "bad job cgroup name '%s'",
-				    name ? name : "(null)");
-	if (limits == NULL)
-		limits = &unlimited;
-	switch (root->mode) {
-	case SP_CGROUP_V2:
-		return v2_job_create(job, name, limits, err);
-	case SP_CGROUP_V1:
-		return v1_job_create(job, name, limits, err);
-	case SP_CGROUP_NONE:
-		break;
-	}
+	*fd = -1;
+	if (dir[0] == '\0')
+		return 0;
+	if (join(path, sizeof(path), dir, file, err) < 0)
+		return -1;
+	*fd = open(path, flags | O_CLOEXEC);
+	if (*fd < 0 && errno != ENOENT)
+		return sp_error_set(err, errno, "open %s", path);
 	return 0;
 }
 
-int sp_cgroup_job_attach(struct sp_cgroup_job *job, pid_t pid, struct sp_error *err)
+/* The peak restarts when written to (v1: any value; v2: since Linux 6.12,
+ * per open file). */
+static bool peak_reset(int fd)
 {
-	char *dirs[] = JOB_DIRS(job);
+	return fd >= 0 && pwrite(fd, "0", 1, 0) == 1;
+}
+
+static int open_counters(struct sp_cgroup_cell *cg, struct sp_error *err)
+{
+	bool v2 = cg->root->mode == SP_CGROUP_V2;
+	const char *mem = v2 ? cg->v2_dir : cg->v1_memory_dir;
+	const char *cpu = v2 ? cg->v2_dir : cg->v1_cpuacct_dir;
+
+	if (open_counter(cpu, v2 ? "cpu.stat" : "cpuacct.usage", O_RDONLY, &cg->cpu_fd, err) < 0)
+		return -1;
+	if (!cg->root->limits_memory)
+		return 0;
+	if (open_counter(mem, v2 ? "memory.events" : "memory.oom_control", O_RDONLY,
+			 &cg->events_fd, err) < 0 ||
+	    open_counter(mem, v2 ? "memory.peak" : "memory.max_usage_in_bytes", O_RDWR,
+			 &cg->peak_fd, err) < 0) {
+		/* a peak that cannot be written is read as not measured */
+		if (err->errnum != EACCES && err->errnum != EPERM)
+			return -1;
+	}
+	cg->peak_resets = peak_reset(cg->peak_fd);
+	return 0;
+}
+
+static int attach(struct sp_cgroup_cell *cg, pid_t pid, struct sp_error *err)
+{
+	char *dirs[] = CELL_DIRS(cg);
 	char value[32];
 	size_t i;
 
@@ -1219,85 +1250,175 @@ int sp_cgroup_job_attach(struct sp_cgroup_job *job, pid_t pid, struct sp_error *
 	return 0;
 }
 
-static int v2_usage(struct sp_cgroup_job *job, struct sp_usage *usage, struct sp_error *err)
+static void close_counters(struct sp_cgroup_cell *cg)
 {
-	const char *dir = job->v2_dir;
-	const char *memory = job->root->has_peak ? "memory.peak" : "memory.current";
-	uint64_t usec;
+	int *fds[] = {&cg->cpu_fd, &cg->peak_fd, &cg->events_fd};
 
-	if (read_key_at(dir, "cpu.stat", "usage_usec", &usec, err) < 0 ||
-	    read_u64_at(dir, memory, &usage->memory_bytes, err) < 0 ||
-	    read_key_at(dir, "memory.events", "oom_kill", &usage->oom_kills, err) < 0)
-		return -1;
-	usage->cpu_ns = usec * 1000;
-	return 0;
+	for (size_t i = 0; i < SP_ARRAY_SIZE(fds); i++) {
+		if (*fds[i] >= 0)
+			close(*fds[i]);
+		*fds[i] = -1;
+	}
 }
 
-static int v1_usage(struct sp_cgroup_job *job, struct sp_usage *usage, struct sp_error *err)
+int sp_cgroup_cell_create(const struct sp_cgroup_root *root, struct sp_cgroup_cell *cg,
+			  const char *name, pid_t pid, struct sp_error *err)
 {
-	const char *mem = job->v1_memory_dir;
-	const char *cpu = job->v1_cpuacct_dir;
+	struct sp_error local;
+	int rc;
 
-	if (cpu[0] != '\0' && read_u64_at(cpu, "cpuacct.usage", &usage->cpu_ns, err) < 0)
-		return -1;
-	if (mem[0] == '\0')
+	if (err == NULL)
+		err = &local;
+	memset(cg, 0, sizeof(*cg));
+	cg->cpu_fd = cg->peak_fd = cg->events_fd = -1;
+	if (root->mode == SP_CGROUP_NONE)
 		return 0;
-	if (read_u64_at(mem, "memory.max_usage_in_bytes", &usage->memory_bytes, err) < 0 ||
-	    read_key_at(mem, "memory.oom_control", "oom_kill", &usage->oom_kills, err) < 0)
-		return -1;
+	if (!valid_name(name))
+		return sp_error_set(err, EINVAL, "bad cell cgroup name '%s'",
+				    name ? name : "(null)");
+	cg->root = root;
+	if (root->mode == SP_CGROUP_V2)
+		rc = v2_make_dirs(cg, name, err) < 0 ? -1 : v2_prepare(cg, err);
+	else
+		rc = v1_make_dirs(cg, name, err) < 0 ? -1 : v1_prepare(cg, err);
+	if (rc == 0)
+		rc = open_counters(cg, err);
+	if (rc == 0)
+		rc = attach(cg, pid, err);
+	if (rc < 0) {
+		sp_cgroup_cell_destroy(cg, NULL);
+		cg->root = NULL;
+	}
+	return rc;
+}
+
+bool sp_cgroup_cell_active(const struct sp_cgroup_cell *cg)
+{
+	return cg->root != NULL;
+}
+
+/* Read the whole of a counter file through its open FD. */
+static int read_counter(int fd, char *buf, size_t size, struct sp_error *err)
+{
+	ssize_t n = pread(fd, buf, size - 1, 0);
+
+	if (n < 0)
+		return sp_error_set(err, errno, "read a cgroup counter");
+	buf[n] = '\0';
 	return 0;
 }
 
-int sp_cgroup_job_usage(struct sp_cgroup_job *job, struct sp_usage *usage, struct sp_error *err)
+/* The number that follows KEY in a flat-keyed text; 0 when KEY is absent. */
+static uint64_t key_value(const char *text, const char *key)
 {
+	size_t klen = strlen(key);
+	uint64_t value = 0;
+
+	for (const char *line = text; line != NULL; line = next_line(line))
+		if (strncmp(line, key, klen) == 0 && line[klen] == ' ')
+			return parse_u64(line + klen + 1, &value) ? value : 0;
+	return 0;
+}
+
+static int read_number(int fd, const char *key, uint64_t *value, struct sp_error *err)
+{
+	char text[1024];
+
+	*value = 0;
+	if (fd < 0)
+		return 0;
+	if (read_counter(fd, text, sizeof(text), err) < 0)
+		return -1;
+	if (key != NULL)
+		*value = key_value(text, key);
+	else if (!parse_u64(text, value))
+		return sp_error_set(err, EINVAL, "no number in a cgroup counter");
+	return 0;
+}
+
+/* The counters now: cpu in ns, the peak, OOM kills. */
+static int read_counters(struct sp_cgroup_cell *cg, struct sp_usage *now, struct sp_error *err)
+{
+	bool v2 = cg->root->mode == SP_CGROUP_V2;
+
+	if (read_number(cg->cpu_fd, v2 ? "usage_usec" : NULL, &now->cpu_ns, err) < 0 ||
+	    read_number(cg->events_fd, "oom_kill", &now->oom_kills, err) < 0 ||
+	    (cg->peak_resets && read_number(cg->peak_fd, NULL, &now->memory_bytes, err) < 0))
+		return -1;
+	if (v2)
+		now->cpu_ns *= 1000;
+	return 0;
+}
+
+int sp_cgroup_cell_begin(struct sp_cgroup_cell *cg, const struct sp_limits *limits,
+			 struct sp_error *err)
+{
+	struct sp_error local;
+	int rc;
+
+	if (err == NULL)
+		err = &local;
+	if (cg->root == NULL)
+		return 0;
+	rc = cg->root->mode == SP_CGROUP_V2 ? v2_set_limits(cg, limits, err)
+					    : v1_set_limits(cg, limits, err);
+	if (rc < 0) {
+		cg->limits_known = false;
+		return -1;
+	}
+	cg->limits_known = true;
+	cg->memory_kb = limits->memory_kb;
+	cg->processes = limits->processes;
+	if (cg->peak_resets && !peak_reset(cg->peak_fd))
+		return sp_error_set(err, errno, "reset the memory peak");
+	return read_counters(cg, &cg->start, err);
+}
+
+static uint64_t since(uint64_t now, uint64_t start)
+{
+	return now > start ? now - start : 0;
+}
+
+int sp_cgroup_cell_usage(struct sp_cgroup_cell *cg, struct sp_usage *usage, struct sp_error *err)
+{
+	struct sp_usage now = {0};
 	struct sp_error local;
 
 	if (err == NULL)
 		err = &local;
 	memset(usage, 0, sizeof(*usage));
-	if (job->root == NULL)
+	if (cg->root == NULL)
 		return 0;
-	if (job->root->mode == SP_CGROUP_V2 && job->v2_dir[0] != '\0')
-		return v2_usage(job, usage, err);
-	if (job->root->mode == SP_CGROUP_V1)
-		return v1_usage(job, usage, err);
+	if (read_counters(cg, &now, err) < 0)
+		return -1;
+	usage->cpu_ns = since(now.cpu_ns, cg->start.cpu_ns);
+	usage->memory_bytes = since(now.memory_bytes, cg->start.memory_bytes);
+	usage->oom_kills = since(now.oom_kills, cg->start.oom_kills);
 	return 0;
 }
 
-int sp_cgroup_job_kill(struct sp_cgroup_job *job, struct sp_error *err)
+int sp_cgroup_cell_destroy(struct sp_cgroup_cell *cg, struct sp_error *err)
 {
-	char *dirs[] = JOB_DIRS(job);
+	char *dirs[] = CELL_DIRS(cg);
 	struct sp_error local;
 	size_t i;
 
 	if (err == NULL)
 		err = &local;
-	if (job->root == NULL)
+	if (cg->root == NULL)
 		return 0;
-	if (job->v2_dir[0] != '\0')
-		return v2_kill(job->root, job->v2_dir, err);
-	for (i = 0; i < SP_ARRAY_SIZE(dirs); i++)
-		if (dirs[i][0] != '\0' && kill_until_empty(dirs[i], err) < 0)
-			return -1;
-	return 0;
-}
-
-int sp_cgroup_job_destroy(struct sp_cgroup_job *job, struct sp_error *err)
-{
-	char *dirs[] = JOB_DIRS(job);
-	struct sp_error local;
-	size_t i;
-
-	if (err == NULL)
-		err = &local;
-	if (sp_cgroup_job_kill(job, err) < 0)
+	close_counters(cg);
+	if (cg->v2_dir[0] != '\0' && v2_kill(cg->root, cg->v2_dir, err) < 0)
 		return -1;
 	for (i = 0; i < SP_ARRAY_SIZE(dirs); i++) {
 		if (dirs[i][0] == '\0')
 			continue;
+		if (cg->v2_dir[0] == '\0' && kill_until_empty(dirs[i], err) < 0)
+			return -1;
 		if (remove_dir(dirs[i], err) < 0)
 			return -1;
 		dirs[i][0] = '\0';
 	}
+	cg->root = NULL;
 	return 0;
 }

@@ -54,29 +54,51 @@ int sp_cgroup_root_destroy(struct sp_cgroup_root *root, struct sp_error *err);
 int sp_cgroup_resolve_dir(const char *proc_cgroup, const char *mountinfo, const char *controller,
 			  char *dir, size_t size, struct sp_error *err);
 
-/* One job's cgroup, made anew for every step so counters start at zero. */
-struct sp_cgroup_job {
-	const struct sp_cgroup_root *root;
+/* A cell's cgroup. The cell's init joins it once, when the cell is made, and
+ * every step the cell runs is born in it: no process migrates on a job's
+ * path (on v1 a migration can wait out an RCU grace period, ~10 ms). Per
+ * step, limits are written only when they differ from those in force, the
+ * memory peak is reset, and cpu time and OOM kills are counted from the
+ * step's start. The counter files stay open for the cell's life. */
+struct sp_cgroup_cell {
+	const struct sp_cgroup_root *root; /* NULL: no cgroup */
 	char v2_dir[PATH_MAX];
 	char v1_memory_dir[PATH_MAX];
 	char v1_pids_dir[PATH_MAX];
 	char v1_cpuacct_dir[PATH_MAX];
+	int cpu_fd;	   /* v2 cpu.stat, v1 cpuacct.usage; -1 when absent */
+	int peak_fd;	   /* v2 memory.peak, v1 memory.max_usage_in_bytes */
+	int events_fd;	   /* v2 memory.events, v1 memory.oom_control */
+	bool peak_resets;  /* the peak restarts per step: memory is measured */
+	bool limits_known; /* memory_kb and processes below are in force */
+	uint64_t memory_kb;
+	uint64_t processes;
+	struct sp_usage start; /* the counters when the step began */
 };
 
-/* Make the job cgroup NAME and write the limits (memory, swap 0, pids). */
-int sp_cgroup_job_create(const struct sp_cgroup_root *root, struct sp_cgroup_job *job,
-			 const char *name, const struct sp_limits *limits, struct sp_error *err);
+/* The processes a step may have: its own plus the cell's init. */
+#define SP_CGROUP_CELL_INIT_PROCESSES 1
 
-/* Move process PID (a pid of this process's pid namespace) into the job. */
-int sp_cgroup_job_attach(struct sp_cgroup_job *job, pid_t pid, struct sp_error *err);
+/* Make the cell cgroup NAME below ROOT and move process PID (the cell's
+ * init, in this process's pid namespace) into it. With mode none, CG is
+ * left empty and every call below does nothing. */
+int sp_cgroup_cell_create(const struct sp_cgroup_root *root, struct sp_cgroup_cell *cg,
+			  const char *name, pid_t pid, struct sp_error *err);
 
-/* Read cpu time, peak memory and oom kills so far. */
-int sp_cgroup_job_usage(struct sp_cgroup_job *job, struct sp_usage *usage, struct sp_error *err);
+/* Whether CG is a real cgroup (sp_cgroup_cell_create made it). */
+bool sp_cgroup_cell_active(const struct sp_cgroup_cell *cg);
 
-/* Kill every process in the job and wait until the cgroup is empty. */
-int sp_cgroup_job_kill(struct sp_cgroup_job *job, struct sp_error *err);
+/* A step begins: write LIMITS (memory, swap 0, pids) where they changed,
+ * reset the peak and note the counters. */
+int sp_cgroup_cell_begin(struct sp_cgroup_cell *cg, const struct sp_limits *limits,
+			 struct sp_error *err);
 
-/* Kill what is left and remove the job cgroup. */
-int sp_cgroup_job_destroy(struct sp_cgroup_job *job, struct sp_error *err);
+/* Cpu time, peak memory above the step's start (0 unless peak_resets) and
+ * OOM kills since sp_cgroup_cell_begin. */
+int sp_cgroup_cell_usage(struct sp_cgroup_cell *cg, struct sp_usage *usage, struct sp_error *err);
+
+/* Kill whatever is left in the cgroup (the cell's init must be dead or
+ * dying) and remove it. */
+int sp_cgroup_cell_destroy(struct sp_cgroup_cell *cg, struct sp_error *err);
 
 #endif

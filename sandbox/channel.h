@@ -18,9 +18,7 @@ enum sp_msg_type {
 	SP_MSG_ERROR,	      /* either way: payload is a struct sp_error */
 	SP_MSG_WRITE_FILE,    /* supervisor → cell: copy fd into /box */
 	SP_MSG_OK,	      /* cell → supervisor: the last command worked */
-	SP_MSG_RUN,	      /* supervisor → cell: start a step (paused) */
-	SP_MSG_STARTED,	      /* cell → supervisor: step forked, pid in credentials */
-	SP_MSG_GO,	      /* supervisor → cell: let the step exec */
+	SP_MSG_RUN,	      /* supervisor → cell: start a step; EXITED or ERROR answers */
 	SP_MSG_KILL,	      /* supervisor → cell: kill the step's processes */
 	SP_MSG_EXITED,	      /* cell → supervisor: all the step's processes are dead */
 	SP_MSG_RESET,	      /* supervisor → cell: fresh /box, /tmp, /dev/shm */

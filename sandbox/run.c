@@ -25,7 +25,7 @@
 /* The supervisor's view of a step while it runs. */
 struct monitor {
 	struct sp_cell *cell;
-	struct sp_cgroup_job *job; /* NULL without cgroups */
+	struct sp_cgroup_cell *cg; /* the cell's cgroup; NULL without cgroups */
 	const struct sp_limits *limits;
 	struct sp_step_result *res;
 	int out_fd;
@@ -69,8 +69,6 @@ static void send_kill(struct monitor *m, enum sp_kill_reason reason)
 	m->killed = reason;
 	m->kill_ms = sp_clock_ms();
 	sp_channel_send(m->cell->sock, SP_MSG_KILL, NULL, 0, NULL, 0, 0, NULL);
-	if (m->job != NULL)
-		sp_cgroup_job_kill(m->job, NULL);
 }
 
 /* Keep what fits under the output limit; count everything. */
@@ -127,6 +125,11 @@ static int take_exit(struct monitor *m, struct sp_error *err)
 
 	if (sp_channel_recv(m->cell->sock, msg, NULL, NULL, NULL, err) < 0)
 		return sp_error_wrap(err, "cell lost during the step");
+	if (msg->type == SP_MSG_ERROR && msg->length == sizeof(*err)) {
+		memcpy(err, msg->payload.bytes, sizeof(*err));
+		err->message[sizeof(err->message) - 1] = '\0';
+		return sp_error_wrap(err, "start the step");
+	}
 	if (msg->type != SP_MSG_EXITED || msg->length != sizeof(m->exit))
 		return sp_error_set(err, EPROTO, "cell sent %u instead of the exit", msg->type);
 	memcpy(&m->exit, msg->payload.bytes, sizeof(m->exit));
@@ -139,7 +142,7 @@ static int take_exit(struct monitor *m, struct sp_error *err)
 
 static bool polls_cpu(const struct monitor *m)
 {
-	return m->job != NULL && m->limits->cpu_ms != 0 && m->job->root->counts_cpu;
+	return m->cg != NULL && m->limits->cpu_ms != 0 && m->cg->root->counts_cpu;
 }
 
 /* How often the cgroup's cpu counter is read: a quarter of the limit, within
@@ -162,7 +165,7 @@ static void check_cpu(struct monitor *m)
 	if (!polls_cpu(m) || m->exited || now < m->next_cpu_ms)
 		return;
 	m->next_cpu_ms = now + cpu_poll_ms(m);
-	if (sp_cgroup_job_usage(m->job, &usage, NULL) == 0 &&
+	if (sp_cgroup_cell_usage(m->cg, &usage, NULL) == 0 &&
 	    usage.cpu_ns / 1000000 >= m->limits->cpu_ms)
 		send_kill(m, SP_KILL_TIME);
 }
@@ -304,26 +307,12 @@ static int start_step(struct monitor *m, const struct sp_step_request *req, int 
 	int fds[3] = {in_r, out_w, err_w};
 	ssize_t len =
 	    sp_step_pack(wire, sizeof(msg->payload), req->argv, req->envp, &req->limits, err);
-	pid_t pid = 0;
 
 	if (len < 0)
 		return -1;
+	/* The cell answers with EXITED (or ERROR when the step could not start):
+	 * the monitor loop takes it. */
 	if (sp_channel_send(m->cell->sock, SP_MSG_RUN, wire, (size_t)len, fds, 3, 0, err) < 0)
-		return -1;
-	if (sp_channel_recv(m->cell->sock, msg, NULL, NULL, &pid, err) < 0)
-		return sp_error_wrap(err, "cell lost starting the step");
-	if (msg->type == SP_MSG_ERROR && msg->length == sizeof(*err)) {
-		memcpy(err, msg->payload.bytes, sizeof(*err));
-		err->message[sizeof(err->message) - 1] = '\0';
-		return -1;
-	}
-	if (msg->type != SP_MSG_STARTED || pid <= 0)
-		return sp_error_set(err, EPROTO, "cell sent %u instead of started", msg->type);
-	if (m->job != NULL && sp_cgroup_job_attach(m->job, pid, err) < 0) {
-		send_kill(m, SP_KILL_NONE);
-		return -1;
-	}
-	if (sp_channel_send(m->cell->sock, SP_MSG_GO, NULL, 0, NULL, 0, 0, err) < 0)
 		return -1;
 	m->start_ms = sp_clock_ms();
 	m->start_us = sp_clock_us();
@@ -334,15 +323,17 @@ static int start_step(struct monitor *m, const struct sp_step_request *req, int 
 static void fill_figures(struct monitor *m, struct sp_usage *usage)
 {
 	struct sp_step_result *res = m->res;
-	const struct sp_cgroup_root *root = m->job ? m->job->root : NULL;
+	const struct sp_cgroup_root *root = m->cg ? m->cg->root : NULL;
 	int ws = m->exit.wait_status;
 
 	res->exit_code = WIFEXITED(ws) ? WEXITSTATUS(ws) : -1;
 	res->signal = WIFSIGNALED(ws) ? WTERMSIG(ws) : 0;
-	res->wall_ms = m->end_ms - m->start_ms;
-	res->wall_us = m->end_us - m->start_us;
+	/* the cell's figure: from the execve, without the messages around it */
+	res->wall_us = m->exit.wall_us ? m->exit.wall_us : m->end_us - m->start_us;
+	res->wall_ms = res->wall_us / 1000;
 	res->cpu_ms = (root && root->counts_cpu ? usage->cpu_ns : m->exit.cpu_ns) / 1000000;
-	res->memory_kb = root && root->has_peak ? usage->memory_bytes / 1024 : m->exit.maxrss_kb;
+	res->memory_kb =
+	    m->cg && m->cg->peak_resets ? usage->memory_bytes / 1024 : m->exit.maxrss_kb;
 	if (m->exit.failure != SP_STEP_RAN)
 		res->error = m->exit.error;
 }
@@ -409,26 +400,35 @@ static int run_monitored(struct monitor *m, const struct sp_step_request *req, s
 	return rc;
 }
 
-/* The step with its job cgroup, in a monitor M that is set up. */
-static int run_in_job(struct monitor *m, const struct sp_cgroup_root *cgroups,
-		      const struct sp_step_request *req, struct sp_error *err)
+/* A cell lost while its step ran, with an OOM kill counted: the kernel's
+ * OOM killer chose the cell's init. The step hit its memory limit. */
+static bool cell_lost_to_oom(struct monitor *m)
 {
-	struct sp_cgroup_job job;
+	struct sp_usage usage;
+
+	return m->cg != NULL && !m->exited &&
+	       sp_cgroup_cell_usage(m->cg, &usage, NULL) == 0 && usage.oom_kills > 0;
+}
+
+/* The step in the cell's cgroup, in a monitor M that is set up. */
+static int run_in_cell(struct monitor *m, const struct sp_cgroup_root *cgroups,
+		       const struct sp_step_request *req, struct sp_error *err)
+{
 	struct sp_usage usage = {0};
-	char name[64];
 	int rc;
 
-	snprintf(name, sizeof(name), "job-%d-%u", (int)m->cell->pid, ++m->cell->jobs);
-	if (sp_cgroup_job_create(cgroups, &job, name, &req->limits, err) < 0)
+	if (sp_cell_use_cgroups(m->cell, cgroups, err) < 0)
 		return -1;
-	m->job = cgroups->mode == SP_CGROUP_NONE ? NULL : &job;
+	m->cg = sp_cgroup_cell_active(&m->cell->cgroup) ? &m->cell->cgroup : NULL;
+	m->cell->jobs++;
+	if (sp_cgroup_cell_begin(&m->cell->cgroup, &req->limits, err) < 0)
+		return -1;
 	rc = run_monitored(m, req, err);
-	if (rc == 0 && sp_cgroup_job_usage(&job, &usage, err) < 0)
-		rc = -1;
-	if (sp_cgroup_job_destroy(&job, rc == 0 ? err : NULL) < 0)
-		rc = -1;
-	m->job = NULL;
-	if (rc < 0)
+	if (rc < 0 && cell_lost_to_oom(m)) {
+		m->res->status = SP_STATUS_MEMORY_LIMIT;
+		return -1;
+	}
+	if (rc < 0 || sp_cgroup_cell_usage(&m->cell->cgroup, &usage, err) < 0)
 		return -1;
 	fill_figures(m, &usage);
 	decide(m, &usage);
@@ -459,8 +459,8 @@ int sp_run_step(struct sp_cell *cell, const struct sp_cgroup_root *cgroups,
 	m->cancel_fd = req->cancel_fd > 0 ? req->cancel_fd : -1;
 	m->on_output = req->on_output;
 	m->output_ctx = req->output_ctx;
-	rc = run_in_job(m, cgroups, req, &err);
-	if (rc < 0)
+	rc = run_in_cell(m, cgroups, req, &err);
+	if (rc < 0 && res->status != SP_STATUS_MEMORY_LIMIT)
 		internal(res, &err);
 	else if (m->exit.failure == SP_STEP_SETUP_FAILED)
 		rc = -1;

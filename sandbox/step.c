@@ -88,15 +88,13 @@ ssize_t sp_step_pack(struct sp_step_wire *wire, size_t size, char *const *argv, 
 	return (ssize_t)(sizeof(*wire) + wire->strings_length);
 }
 
-/* Report a failure to the cell and end the step. */
+/* Report a failure to the cell (it reads the report once this process has
+ * ended) and end the step. */
 __attribute__((noreturn)) static void
 fail(const struct sp_step_context *ctx, enum sp_step_failure failure, const struct sp_error *error)
 {
-	struct sp_step_exit report = {.failure = failure, .error = *error};
-
-	if (write(ctx->report_fd, &report, sizeof(report)) < 0) {
-		/* nothing more can be done: the exit status tells */
-	}
+	ctx->report->failure = failure;
+	ctx->report->error = *error;
 	_exit(failure == SP_STEP_EXEC_FAILED ? 127 : 126);
 }
 
@@ -123,20 +121,6 @@ static int setup_stdio(const struct sp_step_context *ctx, struct sp_error *err)
 	/* Everything above 2 closes at execve: the job starts with 0, 1, 2. */
 	if (syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
 		return sp_error_set(err, errno, "close_range");
-	return 0;
-}
-
-static int wait_for_go(const struct sp_step_context *ctx, struct sp_error *err)
-{
-	char byte;
-	ssize_t n;
-
-	do
-		n = read(ctx->go_fd, &byte, 1);
-	while (n < 0 && errno == EINTR);
-	if (n != 1)
-		return sp_error_set(err, n < 0 ? errno : ECANCELED, "wait for the go");
-	close(ctx->go_fd);
 	return 0;
 }
 
@@ -203,8 +187,6 @@ void sp_step_exec_in_child(const struct sp_step_context *ctx)
 		sp_error_set(&err, errno, "PR_SET_NO_NEW_PRIVS");
 		fail(ctx, SP_STEP_SETUP_FAILED, &err);
 	}
-	if (wait_for_go(ctx, &err) < 0)
-		fail(ctx, SP_STEP_SETUP_FAILED, &err);
 	if (sp_seccomp_apply_in_child(ctx->seccomp, &err) < 0)
 		fail(ctx, SP_STEP_SETUP_FAILED, &err);
 	exec_errno = exec_command(ctx->argv, ctx->envp);

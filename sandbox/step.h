@@ -34,6 +34,7 @@ struct sp_step_exit {
 	int32_t failure;     /* enum sp_step_failure */
 	uint64_t cpu_ns;     /* user + system time of every process reaped */
 	uint64_t maxrss_kb;  /* largest resident set of any process */
+	uint64_t wall_us;    /* from the execve to the end of the first process */
 	struct sp_error error;
 };
 
@@ -49,9 +50,8 @@ struct sp_step_context {
 	bool cgroup_memory; /* the cgroup limits memory: no RLIMIT_AS */
 	bool cgroup_pids;   /* the cgroup limits pids: no RLIMIT_NPROC */
 	const struct sp_seccomp_program *seccomp;
-	int stdio[3];  /* the job's stdin, stdout, stderr */
-	int go_fd;     /* read end: one byte means "exec now" */
-	int report_fd; /* write end, close-on-exec: a failure report */
+	int stdio[3];		     /* the job's stdin, stdout, stderr */
+	struct sp_step_exit *report; /* in the cell's memory: a failure, if any */
 };
 
 /* Unpack a wire step into CTX (pointers into WIRE). */
@@ -62,8 +62,9 @@ int sp_step_unpack(struct sp_step_wire *wire, size_t length, struct sp_step_cont
 ssize_t sp_step_pack(struct sp_step_wire *wire, size_t size, char *const *argv, char *const *envp,
 		     const struct sp_limits *limits, struct sp_error *err);
 
-/* In the forked step process: build the sandbox of the step, wait for the go,
- * exec. Never returns; a failure is reported through ctx->report_fd. */
+/* In the step process, cloned with CLONE_VM | CLONE_VFORK (it shares the
+ * cell's memory, and the cell waits, until its execve): build the sandbox of
+ * the step and exec. Never returns; a failure is written to *ctx->report. */
 __attribute__((noreturn)) void sp_step_exec_in_child(const struct sp_step_context *ctx);
 
 #endif
