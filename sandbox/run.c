@@ -37,7 +37,9 @@ struct monitor {
 	void *output_ctx;
 	size_t in_len;
 	size_t in_off;
-	char *in_buf; /* READ_CHUNK bytes, only when there is input */
+	char *in_buf;	/* READ_CHUNK bytes, only when there is input */
+	char *read_buf; /* READ_CHUNK bytes for the output (not on the stack: a
+			 * step may be run from a thread with a small one) */
 	uint64_t start_ms;
 	uint64_t next_cpu_ms; /* when to read the cpu counter again */
 	uint64_t kill_ms;
@@ -101,13 +103,11 @@ static int append_output(struct monitor *m, struct sp_output *o, const char *buf
 /* Read what is there; close the fd at end of file. */
 static int drain(struct monitor *m, int *fd, struct sp_output *o)
 {
-	char buf[READ_CHUNK];
-
 	for (;;) {
-		ssize_t n = read(*fd, buf, sizeof(buf));
+		ssize_t n = read(*fd, m->read_buf, READ_CHUNK);
 
 		if (n > 0) {
-			if (append_output(m, o, buf, (size_t)n) < 0)
+			if (append_output(m, o, m->read_buf, (size_t)n) < 0)
 				return -1;
 			continue;
 		}
@@ -447,7 +447,10 @@ int sp_run_step(struct sp_cell *cell, const struct sp_cgroup_root *cgroups,
 
 	memset(res, 0, sizeof(*res));
 	res->exit_code = -1;
-	if (m == NULL || (m->msg = sp_msg_new()) == NULL) {
+	if (m == NULL || (m->msg = sp_msg_new()) == NULL ||
+	    (m->read_buf = malloc(READ_CHUNK)) == NULL) {
+		if (m != NULL)
+			free(m->msg);
 		free(m);
 		sp_error_set(&err, ENOMEM, "monitor");
 		return internal(res, &err);
@@ -465,6 +468,7 @@ int sp_run_step(struct sp_cell *cell, const struct sp_cgroup_root *cgroups,
 	else if (m->exit.failure == SP_STEP_SETUP_FAILED)
 		rc = -1;
 	free(m->in_buf);
+	free(m->read_buf);
 	free(m->msg);
 	free(m);
 	return rc;

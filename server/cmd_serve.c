@@ -336,7 +336,7 @@ static int start_pool(struct sp_server *server, struct sp_spawner *spawner, stru
 		    .cgroup_pids = server->cgroups.limits_pids,
 		};
 	}
-	rc = sp_pool_start(&server->pool, spawner, langs, n, err);
+	rc = sp_pool_start(&server->pool, spawner, &server->cgroups, langs, n, err);
 	free(langs);
 	return rc;
 }

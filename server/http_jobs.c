@@ -92,8 +92,10 @@ static int submit(struct mg_connection *conn, struct sp_server *server, struct s
 		  bool keep, struct sp_job **job)
 {
 	size_t language = (size_t)(req->language - server->languages.items);
-	struct sp_job_meta meta = {
-	    .user = req->user_id, .owner = sp_http_caller(conn, &server->config), .keep = keep};
+	struct sp_job_meta meta = {.user = req->user_id,
+				   .owner = sp_http_caller(conn, &server->config),
+				   .keep = keep,
+				   .waits = !keep};
 	struct sp_error err = {0};
 	char user[SP_REQUEST_MAX_USER_ID + 1];
 	int status;

@@ -294,13 +294,12 @@ static uint64_t next_expiry(const struct sp_jobs *jobs)
 	return next;
 }
 
-/* Among the languages below their capacity, the job whose turn it is that
- * came first, taken off its queue; NULL when there is none. */
-static struct sp_job *take_next(struct sp_jobs *jobs)
+/* Among the languages below their capacity, the one whose next job came
+ * first; NULL when there is none. */
+static struct lang_slot *next_language(struct sp_jobs *jobs)
 {
 	struct lang_slot *best = NULL;
 	struct sp_queue_link *best_link = NULL;
-	struct sp_job *job;
 
 	for (size_t i = 0; i < jobs->config.languages; i++) {
 		struct lang_slot *l = &jobs->langs[i];
@@ -312,9 +311,14 @@ static struct sp_job *take_next(struct sp_jobs *jobs)
 			best_link = next;
 		}
 	}
-	if (best == NULL)
-		return NULL;
-	job = job_of(sp_lang_queue_pop(&best->queue));
+	return best;
+}
+
+/* The next job of language BEST, taken off its queue to run. */
+static struct sp_job *take_from(struct sp_jobs *jobs, struct lang_slot *best)
+{
+	struct sp_job *job = job_of(sp_lang_queue_pop(&best->queue));
+
 	jobs->queued--;
 	best->running++;
 	jobs->running++;
@@ -322,6 +326,25 @@ static struct sp_job *take_next(struct sp_jobs *jobs)
 	job->started_ms = sp_clock_ms();
 	job->refs++; /* the worker's */
 	return job;
+}
+
+/* The job whose turn it is, taken off its queue; NULL when there is none. */
+static struct sp_job *take_next(struct sp_jobs *jobs)
+{
+	struct lang_slot *best = next_language(jobs);
+
+	return best != NULL ? take_from(jobs, best) : NULL;
+}
+
+/* Whether JOB is the one whose turn it is (its language has room). */
+static bool turn_of(struct sp_jobs *jobs, const struct sp_job *job)
+{
+	struct lang_slot *best;
+
+	if (jobs->stopping || job->state != SP_JOB_QUEUED)
+		return false;
+	best = next_language(jobs);
+	return best != NULL && job_of(sp_lang_queue_next(&best->queue)) == job;
 }
 
 static void run_one(struct sp_jobs *jobs, struct sp_job *job)
@@ -563,7 +586,8 @@ struct sp_job *sp_jobs_submit(struct sp_jobs *jobs, struct sp_request *req, size
 			  (int)jobs->langs[language].queue.queued - 1);
 	emit(jobs, job, event);
 	json_decref(event);
-	pthread_cond_signal(&jobs->work);
+	if (!meta->waits)
+		pthread_cond_signal(&jobs->work);
 	pthread_mutex_unlock(&jobs->lock);
 	return job;
 }
@@ -594,6 +618,15 @@ void sp_jobs_wait(struct sp_jobs *jobs, struct sp_job *job)
 		uint64_t expiry = job->state == SP_JOB_QUEUED && jobs->config.queue_timeout_ms
 				      ? job->created_ms + jobs->config.queue_timeout_ms
 				      : 0;
+
+		/* its turn: run it here rather than hand it to a worker and back */
+		if (turn_of(jobs, job)) {
+			take_from(jobs, next_language(jobs));
+			pthread_mutex_unlock(&jobs->lock);
+			run_one(jobs, job);
+			pthread_mutex_lock(&jobs->lock);
+			continue;
+		}
 
 		wait_until(&jobs->ended, &jobs->lock, expiry);
 		expire(jobs, sp_clock_ms());

@@ -73,6 +73,8 @@ struct sp_job_meta {
 	const char *ref;  /* the client's tag, echoed in events, or NULL */
 	int owner;	  /* the API token that submitted it, -1 for none */
 	bool keep;	  /* stays in the table after it ends (asynchronous jobs) */
+	bool waits;	  /* the submitter calls sp_jobs_wait at once: no worker is woken,
+			   * the waiting thread runs the job when its turn comes */
 };
 
 struct sp_jobs_stats {
@@ -100,7 +102,8 @@ void sp_jobs_publish(struct sp_jobs *jobs, const struct sp_job *job, json_t *eve
 /* A reference to the job with ID, or NULL. */
 struct sp_job *sp_jobs_find(struct sp_jobs *jobs, const char *id);
 
-/* Wait until JOB has ended. */
+/* Wait until JOB has ended; when its turn comes while it waits (a job
+ * submitted with meta.waits), run it in the calling thread. */
 void sp_jobs_wait(struct sp_jobs *jobs, struct sp_job *job);
 
 /* Cancel JOB: a queued job ends at once, a running one is killed and ends

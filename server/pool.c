@@ -56,6 +56,7 @@ struct sp_pool {
 	bool stopping;
 	unsigned inside; /* threads in sp_pool_lease */
 	struct sp_spawner *spawner;
+	const struct sp_cgroup_root *cgroups; /* each cell's cgroup goes below */
 	size_t count;
 	struct pool_lang *langs;
 };
@@ -145,6 +146,11 @@ static struct sp_pool_slot *slot_spawn(struct sp_pool *pool, struct pool_lang *l
 	pthread_mutex_lock(&pool->spawn_lock);
 	rc = sp_spawner_cell(pool->spawner, &lang->config, &slot->cell, err);
 	pthread_mutex_unlock(&pool->spawn_lock);
+	/* the cgroup now, so that no job pays for it */
+	if (rc == 0 && sp_cell_use_cgroups(&slot->cell, pool->cgroups, err) < 0) {
+		sp_cell_destroy(&slot->cell);
+		rc = -1;
+	}
 	if (rc < 0) {
 		free(slot);
 		sp_error_wrap(err, "cell for %s", lang->name);
@@ -371,7 +377,8 @@ static void pool_free(struct sp_pool *pool)
 	free(pool);
 }
 
-static struct sp_pool *pool_alloc(struct sp_spawner *spawner, size_t count, struct sp_error *err)
+static struct sp_pool *pool_alloc(struct sp_spawner *spawner, const struct sp_cgroup_root *cgroups,
+				  size_t count, struct sp_error *err)
 {
 	struct sp_pool *pool = calloc(1, sizeof(*pool));
 
@@ -391,13 +398,15 @@ static struct sp_pool *pool_alloc(struct sp_spawner *spawner, size_t count, stru
 		return NULL;
 	}
 	pool->spawner = spawner;
+	pool->cgroups = cgroups;
 	return pool;
 }
 
 int sp_pool_start(struct sp_pool **poolp, struct sp_spawner *spawner,
-		  const struct sp_pool_language *languages, size_t count, struct sp_error *err)
+		  const struct sp_cgroup_root *cgroups, const struct sp_pool_language *languages,
+		  size_t count, struct sp_error *err)
 {
-	struct sp_pool *pool = pool_alloc(spawner, count, err);
+	struct sp_pool *pool = pool_alloc(spawner, cgroups, count, err);
 
 	*poolp = NULL;
 	if (pool == NULL)

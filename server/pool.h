@@ -45,10 +45,12 @@ struct sp_pool_stats {
 };
 
 /* Start the pool: make every language's warm cells through SPAWNER (started
- * before any thread), then the refill thread. Returns -1 with ERR when a cell
- * cannot be made at all (e.g. a bad rootfs); nothing is left running then. */
+ * before any thread), each in a cgroup of its own below CGROUPS (NULL: none),
+ * then the refill thread. Returns -1 with ERR when a cell cannot be made at
+ * all (e.g. a bad rootfs); nothing is left running then. */
 int sp_pool_start(struct sp_pool **pool, struct sp_spawner *spawner,
-		  const struct sp_pool_language *languages, size_t count, struct sp_error *err);
+		  const struct sp_cgroup_root *cgroups, const struct sp_pool_language *languages,
+		  size_t count, struct sp_error *err);
 
 /* Lease a cell of LANGUAGE (by name): an idle warm one, else wait until one
  * is returned or refilled; a cold language gets a fresh cell. Gives up at

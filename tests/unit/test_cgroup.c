@@ -29,9 +29,9 @@
 
 struct fixture {
 	struct sp_cgroup_root root;
-	struct sp_cgroup_job job;
+	struct sp_cgroup_cell cell;
 	bool have_root;
-	bool have_job;
+	bool have_cell;
 	pid_t child;
 	char extra_dir[PATH_MAX]; /* a directory the test made by hand */
 };
@@ -63,7 +63,7 @@ static int teardown(void **state)
 		kill(f->child, SIGKILL);
 		waitpid(f->child, NULL, 0);
 	}
-	if (f->have_job && sp_cgroup_job_destroy(&f->job, &err) < 0) {
+	if (f->have_cell && sp_cgroup_cell_destroy(&f->cell, &err) < 0) {
 		fprintf(stderr, "teardown: %s\n", sp_error_describe(&err, buf, sizeof(buf)));
 		rc = -1;
 	}
@@ -127,20 +127,18 @@ static void init_v1_root(struct fixture *f, const char *what)
 	assert_int_equal(f->root.mode, SP_CGROUP_V1);
 }
 
-static void create_job(struct fixture *f, const char *name, uint64_t memory_kb, uint64_t processes)
+static void begin_step(struct fixture *f, uint64_t memory_kb, uint64_t processes)
 {
 	struct sp_limits limits = {.memory_kb = memory_kb, .processes = processes};
 	struct sp_error err;
 
-	if (sp_cgroup_job_create(&f->root, &f->job, name, &limits, &err) < 0)
-		fail_with("job create", &err);
-	f->have_job = true;
+	if (sp_cgroup_cell_begin(&f->cell, &limits, &err) < 0)
+		fail_with("begin", &err);
 }
 
-/* Fork a child that waits until it is in the job, then runs FN. */
-static pid_t spawn_in_job(struct fixture *f, int (*fn)(void))
+/* Fork a child that waits for a byte on a pipe, then runs FN. */
+static pid_t fork_waiting(int (*fn)(void), int *go_fd)
 {
-	struct sp_error err;
 	int go[2];
 	pid_t pid;
 	char c = 0;
@@ -155,12 +153,74 @@ static pid_t spawn_in_job(struct fixture *f, int (*fn)(void))
 		_exit(fn());
 	}
 	close(go[0]);
-	f->child = pid;
-	if (sp_cgroup_job_attach(&f->job, pid, &err) < 0)
-		fail_with("attach", &err);
-	assert_int_equal(write(go[1], &c, 1), 1);
-	close(go[1]);
+	*go_fd = go[1];
 	return pid;
+}
+
+static void let_go(int go_fd)
+{
+	char c = 0;
+
+	assert_int_equal(write(go_fd, &c, 1), 1);
+	close(go_fd);
+}
+
+/* The cell cgroup "cell" made around a child that then runs FN as a step
+ * with the given limits (the child stands for the cell's init and its step). */
+static pid_t spawn_in_cell(struct fixture *f, int (*fn)(void), uint64_t memory_kb,
+			   uint64_t processes)
+{
+	struct sp_error err;
+	int go;
+	pid_t pid = fork_waiting(fn, &go);
+
+	f->child = pid;
+	if (sp_cgroup_cell_create(&f->root, &f->cell, "cell", pid, &err) < 0)
+		fail_with("cell create", &err);
+	f->have_cell = true;
+	begin_step(f, memory_kb, processes);
+	let_go(go);
+	return pid;
+}
+
+/* A later step of the same cell: a new child, moved in by hand (a cell's
+ * steps are born in it). */
+static pid_t spawn_next_step(struct fixture *f, int (*fn)(void), uint64_t memory_kb,
+			     uint64_t processes)
+{
+	char *dirs[] = {f->cell.v1_memory_dir, f->cell.v1_pids_dir, f->cell.v1_cpuacct_dir,
+			f->cell.v2_dir};
+	char path[PATH_MAX + 16], value[32];
+	int go, fd;
+	pid_t pid = fork_waiting(fn, &go);
+
+	f->child = pid;
+	snprintf(value, sizeof(value), "%d", (int)pid);
+	for (size_t i = 0; i < 4; i++) {
+		if (dirs[i][0] == '\0')
+			continue;
+		snprintf(path, sizeof(path), "%s/cgroup.procs", dirs[i]);
+		fd = open(path, O_WRONLY | O_CLOEXEC);
+		assert_true(fd >= 0);
+		assert_int_equal(write(fd, value, strlen(value)), (ssize_t)strlen(value));
+		close(fd);
+	}
+	begin_step(f, memory_kb, processes);
+	let_go(go);
+	return pid;
+}
+
+static uint64_t read_number_file(const char *dir, const char *file)
+{
+	char path[PATH_MAX + 64], text[64] = "";
+	FILE *fp;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, file);
+	fp = fopen(path, "re");
+	assert_non_null(fp);
+	assert_non_null(fgets(text, sizeof(text), fp));
+	fclose(fp);
+	return strtoull(text, NULL, 10);
 }
 
 static int wait_child(struct fixture *f)
@@ -356,13 +416,13 @@ static void test_force_none(void **state)
 	assert_string_equal(f->root.reason, "disabled by request");
 	assert_false(f->root.limits_memory || f->root.limits_swap || f->root.limits_pids ||
 		     f->root.counts_cpu || f->root.has_kill || f->root.has_peak);
-	create_job(f, "job", 65536, 16);
-	assert_int_equal(sp_cgroup_job_attach(&f->job, getpid(), &err), 0);
+	assert_int_equal(sp_cgroup_cell_create(&f->root, &f->cell, "cell", getpid(), &err), 0);
+	assert_false(sp_cgroup_cell_active(&f->cell));
+	begin_step(f, 65536, 16);
 	memset(&usage, 0xff, sizeof(usage));
-	assert_int_equal(sp_cgroup_job_usage(&f->job, &usage, &err), 0);
+	assert_int_equal(sp_cgroup_cell_usage(&f->cell, &usage, &err), 0);
 	assert_true(usage.cpu_ns == 0 && usage.memory_bytes == 0 && usage.oom_kills == 0);
-	assert_int_equal(sp_cgroup_job_kill(&f->job, &err), 0);
-	assert_int_equal(sp_cgroup_job_destroy(&f->job, &err), 0);
+	assert_int_equal(sp_cgroup_cell_destroy(&f->cell, &err), 0);
 	assert_int_equal(sp_cgroup_root_destroy(&f->root, &err), 0);
 }
 
@@ -415,12 +475,11 @@ static void test_v1_oom(void **state)
 	int status;
 
 	init_v1_root(f, "oom");
-	create_job(f, "job", 64 * 1024, 16);
-	spawn_in_job(f, child_hog);
+	spawn_in_cell(f, child_hog, 64 * 1024, 16);
 	status = wait_child(f);
 	assert_true(WIFSIGNALED(status));
 	assert_int_equal(WTERMSIG(status), SIGKILL);
-	if (sp_cgroup_job_usage(&f->job, &usage, &err) < 0)
+	if (sp_cgroup_cell_usage(&f->cell, &usage, &err) < 0)
 		fail_with("usage", &err);
 	print_message("peak %llu bytes, oom kills %llu\n", (unsigned long long)usage.memory_bytes,
 		      (unsigned long long)usage.oom_kills);
@@ -437,32 +496,29 @@ static void test_v1_pids_kill_destroy(void **state)
 	int result[2], report[2], status, i;
 
 	init_v1_root(f, "pids");
-	create_job(f, "job", 64 * 1024, 16);
-	memcpy(dirs[0], f->job.v1_memory_dir, PATH_MAX);
-	memcpy(dirs[1], f->job.v1_pids_dir, PATH_MAX);
-	memcpy(dirs[2], f->job.v1_cpuacct_dir, PATH_MAX);
 	assert_int_equal(pipe2(report, O_CLOEXEC), 0);
 	report_fd = report[1];
-	spawn_in_job(f, child_forker);
+	spawn_in_cell(f, child_forker, 64 * 1024, 16);
+	memcpy(dirs[0], f->cell.v1_memory_dir, PATH_MAX);
+	memcpy(dirs[1], f->cell.v1_pids_dir, PATH_MAX);
+	memcpy(dirs[2], f->cell.v1_cpuacct_dir, PATH_MAX);
+	/* 16 for the step, one for the cell's init: here the child is both */
+	assert_int_equal(read_number_file(dirs[1], "pids.max"), 17);
 	close(report[1]);
 	assert_int_equal(read(report[0], result, sizeof(result)), sizeof(result));
 	close(report[0]);
 	print_message("forked %d times, then errno %d\n", result[0], result[1]);
 	assert_int_equal(result[1], EAGAIN);
-	assert_in_range(result[0], 10, 15);
+	assert_in_range(result[0], 10, 16);
 	assert_int_equal(count_procs(dirs[1]), result[0] + 1);
 
-	if (sp_cgroup_job_kill(&f->job, &err) < 0)
-		fail_with("kill", &err);
-	for (i = 0; i < 3; i++)
-		assert_int_equal(count_procs(dirs[i]), 0);
+	/* destroy kills what is left, then removes the cgroups */
+	if (sp_cgroup_cell_destroy(&f->cell, &err) < 0)
+		fail_with("destroy", &err);
+	f->have_cell = false;
 	status = wait_child(f);
 	assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
 	reap_all();
-
-	if (sp_cgroup_job_destroy(&f->job, &err) < 0)
-		fail_with("destroy", &err);
-	f->have_job = false;
 	for (i = 0; i < 3; i++)
 		assert_false(dir_exists(dirs[i]));
 }
@@ -475,11 +531,10 @@ static void test_v1_cpu(void **state)
 	int status;
 
 	init_v1_root(f, "cpu");
-	create_job(f, "job", 0, 0);
-	spawn_in_job(f, child_burn);
+	spawn_in_cell(f, child_burn, 0, 0);
 	status = wait_child(f);
 	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
-	if (sp_cgroup_job_usage(&f->job, &usage, &err) < 0)
+	if (sp_cgroup_cell_usage(&f->cell, &usage, &err) < 0)
 		fail_with("usage", &err);
 	print_message("cpu %llu ns\n", (unsigned long long)usage.cpu_ns);
 	assert_true(usage.cpu_ns >= 150 * 1000000ull);
@@ -487,11 +542,46 @@ static void test_v1_cpu(void **state)
 	assert_int_equal(usage.oom_kills, 0);
 }
 
+/* The second step of a cell: its cpu, peak and OOM kills count from its own
+ * start, and its limits replace the first step's. */
+static void test_v1_second_step(void **state)
+{
+	struct fixture *f = *state;
+	struct sp_usage first, second;
+	struct sp_error err;
+	int status;
+
+	init_v1_root(f, "steps");
+	spawn_in_cell(f, child_hog, 64 * 1024, 16);
+	status = wait_child(f);
+	assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+	if (sp_cgroup_cell_usage(&f->cell, &first, &err) < 0)
+		fail_with("usage", &err);
+	assert_true(first.oom_kills >= 1);
+	assert_true(first.memory_bytes >= 32 * MiB);
+
+	spawn_next_step(f, child_burn, 512 * 1024, 8);
+	assert_int_equal(read_number_file(f->cell.v1_pids_dir, "pids.max"), 9);
+	assert_int_equal(read_number_file(f->cell.v1_memory_dir, "memory.limit_in_bytes"),
+			 512 * MiB);
+	status = wait_child(f);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	if (sp_cgroup_cell_usage(&f->cell, &second, &err) < 0)
+		fail_with("usage", &err);
+	print_message("first: peak %llu, oom %llu; second: cpu %llu ns, peak %llu, oom %llu\n",
+		      (unsigned long long)first.memory_bytes, (unsigned long long)first.oom_kills,
+		      (unsigned long long)second.cpu_ns, (unsigned long long)second.memory_bytes,
+		      (unsigned long long)second.oom_kills);
+	assert_int_equal(second.oom_kills, 0);
+	assert_true(second.memory_bytes < 16 * MiB);
+	assert_true(second.cpu_ns >= 150 * 1000000ull);
+	assert_true(second.cpu_ns < 10 * 1000000000ull);
+}
+
 /* A create that fails halfway leaves nothing behind. */
 static void test_v1_rollback(void **state)
 {
 	struct fixture *f = *state;
-	struct sp_limits limits = {.memory_kb = 65536, .processes = 16};
 	char memory_job[PATH_MAX + 8], cpuacct_job[PATH_MAX + 8];
 	struct sp_error err;
 
@@ -502,13 +592,14 @@ static void test_v1_rollback(void **state)
 	snprintf(memory_job, sizeof(memory_job), "%s/job", f->root.v1_memory_dir);
 	snprintf(cpuacct_job, sizeof(cpuacct_job), "%s/job", f->root.v1_cpuacct_dir);
 
-	f->have_job = true; /* whatever happens, teardown destroys it */
-	assert_int_equal(sp_cgroup_job_create(&f->root, &f->job, "job", &limits, &err), -1);
+	f->have_cell = true; /* whatever happens, teardown destroys it */
+	assert_int_equal(sp_cgroup_cell_create(&f->root, &f->cell, "job", getpid(), &err), -1);
 	assert_int_equal(err.errnum, EEXIST);
+	assert_false(sp_cgroup_cell_active(&f->cell));
 	assert_false(dir_exists(memory_job));
 	assert_false(dir_exists(cpuacct_job));
 	assert_true(dir_exists(f->extra_dir));
-	assert_int_equal(sp_cgroup_job_destroy(&f->job, &err), 0);
+	assert_int_equal(sp_cgroup_cell_destroy(&f->cell, &err), 0);
 	assert_true(dir_exists(f->extra_dir));
 }
 
@@ -606,7 +697,7 @@ static void init_v2_root_by_hand(struct fixture *f, const char *what)
 	f->root.has_kill = dir_has(f->root.v2_dir, "cgroup.kill");
 }
 
-static void run_v2_jobs(struct fixture *f)
+static void run_v2_cell(struct fixture *f)
 {
 	struct sp_usage usage;
 	struct sp_error err;
@@ -614,14 +705,13 @@ static void run_v2_jobs(struct fixture *f)
 	struct timespec ts = {0, 100 * 1000000};
 	int status, tries;
 
-	create_job(f, "job", 65536, 16);
-	memcpy(dir, f->job.v2_dir, sizeof(dir));
+	spawn_in_cell(f, child_spin_family, 65536, 16);
+	memcpy(dir, f->cell.v2_dir, sizeof(dir));
 	assert_true(dir_exists(dir));
-	spawn_in_job(f, child_spin_family);
 	/* counting works if 150 ms of cpu show up within 5 s, however busy the host */
 	for (tries = 0; tries < 50; tries++) {
 		nanosleep(&ts, NULL);
-		if (sp_cgroup_job_usage(&f->job, &usage, &err) < 0)
+		if (sp_cgroup_cell_usage(&f->cell, &usage, &err) < 0)
 			fail_with("usage", &err);
 		if (usage.cpu_ns >= 150 * 1000000ull)
 			break;
@@ -632,16 +722,13 @@ static void run_v2_jobs(struct fixture *f)
 	assert_true(usage.cpu_ns >= 150 * 1000000ull);
 	assert_int_equal(usage.memory_bytes, 0);
 	assert_int_equal(usage.oom_kills, 0);
-	if (sp_cgroup_job_kill(&f->job, &err) < 0)
-		fail_with("kill", &err);
-	assert_int_equal(count_procs(dir), 0);
+	if (sp_cgroup_cell_destroy(&f->cell, &err) < 0)
+		fail_with("destroy", &err);
+	f->have_cell = false;
+	assert_false(dir_exists(dir));
 	status = wait_child(f);
 	assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
 	reap_all();
-	if (sp_cgroup_job_destroy(&f->job, &err) < 0)
-		fail_with("destroy", &err);
-	f->have_job = false;
-	assert_false(dir_exists(dir));
 }
 
 static void test_v2_jobs_kill_file(void **state)
@@ -651,7 +738,7 @@ static void test_v2_jobs_kill_file(void **state)
 	init_v2_root_by_hand(f, "v2kill");
 	if (!f->root.has_kill)
 		skip();
-	run_v2_jobs(f);
+	run_v2_cell(f);
 }
 
 static void test_v2_jobs_kill_loop(void **state)
@@ -660,7 +747,7 @@ static void test_v2_jobs_kill_loop(void **state)
 
 	init_v2_root_by_hand(f, "v2loop");
 	f->root.has_kill = false;
-	run_v2_jobs(f);
+	run_v2_cell(f);
 }
 
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -676,6 +763,7 @@ int main(void)
 	    T(test_v1_oom),
 	    T(test_v1_pids_kill_destroy),
 	    T(test_v1_cpu),
+	    T(test_v1_second_step),
 	    T(test_v1_rollback),
 	    T(test_unprivileged),
 	    T(test_v2_jobs_kill_file),

@@ -31,6 +31,7 @@ struct bench {
 	atomic_uint started[LANGS];
 	atomic_uint unrun[LANGS];
 	atomic_uint order_len;
+	pthread_t runner[LANGS]; /* the thread that ran the latest job */
 	char order[64]; /* the languages in the order their jobs started */
 	char users[64]; /* the first letter of their users, '-' for none */
 	pthread_mutex_t event_lock;
@@ -52,6 +53,7 @@ static json_t *run_gated(void *ctx, struct sp_job *job, const struct sp_request 
 		b->order[at] = (char)('0' + language);
 		b->users[at] = sp_job_user(job) ? sp_job_user(job)[0] : '-';
 	}
+	b->runner[language] = pthread_self();
 	atomic_fetch_add(&b->started[language], 1);
 	while (!atomic_load(&b->open[language]) && !cancelled) {
 		struct pollfd p = {.fd = cancel_fd, .events = POLLIN};
@@ -138,6 +140,19 @@ static struct sp_job *submit_as(struct bench *b, size_t language, bool keep, con
 	return job;
 }
 
+/* A job whose submitter waits for it (as POST /run does). */
+static struct sp_job *submit_waiting(struct bench *b, size_t language)
+{
+	struct sp_request req = {.language = &languages[language], .stdin_fd = -1};
+	struct sp_job_meta meta = {.owner = -1, .waits = true};
+	struct sp_error err = {0};
+	struct sp_job *job = sp_jobs_submit(b->jobs, &req, language, &meta, &err);
+
+	if (job == NULL)
+		fail_msg("submit: %s", err.message);
+	return job;
+}
+
 static struct sp_job *submit(struct bench *b, size_t language, bool keep)
 {
 	return submit_as(b, language, keep, NULL);
@@ -211,6 +226,71 @@ static void test_run_keep_and_forget(void **state)
 	assert_string_equal(state_of(&b, gone, buf, sizeof(buf)), "done");
 	sp_job_put(b.jobs, gone);
 	sp_job_put(b.jobs, kept);
+	bench_stop(&b);
+}
+
+/* A waiting submitter runs its job itself when its turn has come: no hand
+ * off to a worker and back. */
+static void test_waiter_runs_its_job(void **state)
+{
+	struct bench b;
+	struct sp_job *job;
+
+	(void)state;
+	bench_init(&b, 1, 1);
+	bench_start(&b);
+	atomic_store(&b.open[0], true);
+	job = submit_waiting(&b, 0);
+	sp_jobs_wait(b.jobs, job);
+	assert_true(pthread_equal(b.runner[0], pthread_self()));
+	sp_job_put(b.jobs, job);
+	bench_stop(&b);
+}
+
+struct waiter {
+	struct bench *b;
+	atomic_bool done;
+};
+
+static void *wait_for_own_job(void *arg)
+{
+	struct waiter *w = arg;
+	struct sp_job *job = submit_waiting(w->b, 0);
+
+	sp_jobs_wait(w->b->jobs, job);
+	sp_job_put(w->b->jobs, job);
+	atomic_store(&w->done, true);
+	return NULL;
+}
+
+/* When the language is full, the waiting job runs once a cell is free
+ * (whoever runs it), and in its turn. */
+static void test_waiter_behind_a_full_language(void **state)
+{
+	struct bench b;
+	struct waiter w = {.b = &b};
+	struct sp_job *first;
+	pthread_t thread;
+	uint64_t deadline;
+
+	(void)state;
+	bench_init(&b, 1, 1);
+	bench_start(&b);
+	first = submit(&b, 0, false);
+	wait_count(&b.started[0], 1);
+	assert_int_equal(pthread_create(&thread, NULL, wait_for_own_job, &w), 0);
+	usleep(50 * 1000);
+	assert_int_equal(atomic_load(&b.started[0]), 1);
+	assert_false(atomic_load(&w.done));
+	atomic_store(&b.open[0], true);
+	deadline = sp_clock_ms() + WAIT_LIMIT;
+	while (!atomic_load(&w.done) && sp_clock_ms() < deadline)
+		usleep(1000);
+	assert_true(atomic_load(&w.done));
+	assert_int_equal(atomic_load(&b.started[0]), 2);
+	pthread_join(thread, NULL);
+	sp_jobs_wait(b.jobs, first);
+	sp_job_put(b.jobs, first);
 	bench_stop(&b);
 }
 
@@ -501,6 +581,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_run_keep_and_forget),
+	    cmocka_unit_test(test_waiter_runs_its_job),
+	    cmocka_unit_test(test_waiter_behind_a_full_language),
 	    cmocka_unit_test(test_queue_full),
 	    cmocka_unit_test(test_language_not_blocked),
 	    cmocka_unit_test(test_oldest_first),

@@ -88,7 +88,7 @@ static void start_pool(struct fixture *fx, unsigned size, unsigned max_jobs)
 	};
 	struct sp_error err = {0};
 
-	if (sp_pool_start(&fx->pool, &fx->spawner, langs, 2, &err) < 0)
+	if (sp_pool_start(&fx->pool, &fx->spawner, &fx->cgroups, langs, 2, &err) < 0)
 		fail_msg("pool start: %s", err.message);
 }
 
@@ -477,7 +477,7 @@ static void test_bad_rootfs_fails_start(void **state)
 	struct sp_error err = {0};
 
 	lang.cell_config.rootfs = "/nonexistent/rootfs";
-	assert_int_equal(sp_pool_start(&fx->pool, &fx->spawner, &lang, 1, &err), -1);
+	assert_int_equal(sp_pool_start(&fx->pool, &fx->spawner, &fx->cgroups, &lang, 1, &err), -1);
 	assert_null(fx->pool);
 	assert_true(err.message[0] != '\0');
 }
