@@ -1192,8 +1192,7 @@ fail:
 }
 
 /* Open DIR/FILE for the cell's life (-1, not an error, when it is absent). */
-static int open_counter(const char *dir, const char *file, int flags, int *fd,
-			struct sp_error *err)
+static int open_counter(const char *dir, const char *file, int flags, int *fd, struct sp_error *err)
 {
 	char path[PATH_MAX];
 
@@ -1225,8 +1224,8 @@ static int open_counters(struct sp_cgroup_cell *cg, struct sp_error *err)
 		return -1;
 	if (!cg->root->limits_memory)
 		return 0;
-	if (open_counter(mem, v2 ? "memory.events" : "memory.oom_control", O_RDONLY,
-			 &cg->events_fd, err) < 0 ||
+	if (open_counter(mem, v2 ? "memory.events" : "memory.oom_control", O_RDONLY, &cg->events_fd,
+			 err) < 0 ||
 	    open_counter(mem, v2 ? "memory.peak" : "memory.max_usage_in_bytes", O_RDWR,
 			 &cg->peak_fd, err) < 0) {
 		/* a peak that cannot be written is read as not measured */

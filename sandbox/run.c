@@ -406,8 +406,8 @@ static bool cell_lost_to_oom(struct monitor *m)
 {
 	struct sp_usage usage;
 
-	return m->cg != NULL && !m->exited &&
-	       sp_cgroup_cell_usage(m->cg, &usage, NULL) == 0 && usage.oom_kills > 0;
+	return m->cg != NULL && !m->exited && sp_cgroup_cell_usage(m->cg, &usage, NULL) == 0 &&
+	       usage.oom_kills > 0;
 }
 
 /* The step in the cell's cgroup, in a monitor M that is set up. */

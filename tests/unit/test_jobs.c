@@ -32,8 +32,8 @@ struct bench {
 	atomic_uint unrun[LANGS];
 	atomic_uint order_len;
 	pthread_t runner[LANGS]; /* the thread that ran the latest job */
-	char order[64]; /* the languages in the order their jobs started */
-	char users[64]; /* the first letter of their users, '-' for none */
+	char order[64];		 /* the languages in the order their jobs started */
+	char users[64];		 /* the first letter of their users, '-' for none */
 	pthread_mutex_t event_lock;
 	char events[512]; /* "type:ref " of every event */
 	struct sp_jobs *jobs;
