@@ -430,6 +430,38 @@ class WarmReuse(unittest.TestCase):
         finally:
             self.assertEqual(server.stop(), 0)
 
+    def test_each_job_gets_its_own_limits_and_figures(self):
+        """The cell's cgroup outlives its jobs: the limits are written again for
+        each job, and cpu time, memory and OOM kills are counted per job."""
+        server = Server({"pool_sizes": {"python": 1}, "pool_total": 1})
+        big = "x = bytearray(96 << 20)\nprint(len(x) >> 20)"
+        burn = ("import time\nt = time.process_time()\n"
+                "while time.process_time() - t < 0.3: pass\nprint('done')")
+
+        def run(code, **limits):
+            status, r, _ = server.run({"language": "python", "code": code, "limits": limits})
+            self.assertEqual(status, 200, r)
+            return r
+
+        try:
+            status, h, _ = server.request("GET", "/healthz")
+            by_cgroup = h["limits"]["memory_by_cgroup"]
+            r = run(big, memory_kb=262144)
+            self.assertEqual((r["status"], r["stdout"]), ("ok", "96\n"), r)
+            self.assertGreater(r["run"]["memory_kb"], 90 * 1024, r)
+            r = run(big, memory_kb=49152)
+            self.assertEqual(r["status"], "memory_limit" if by_cgroup else "runtime_error", r)
+            r = run(burn)
+            self.assertEqual(r["status"], "ok", r)
+            # counted from this job's start: not the jobs before it
+            self.assertGreaterEqual(r["run"]["cpu_ms"], 250, r)
+            self.assertLess(r["run"]["cpu_ms"], 3000, r)
+            self.assertLess(r["run"]["memory_kb"], 48 * 1024, r)
+            r = run(big, memory_kb=262144)
+            self.assertEqual(r["status"], "ok", r)
+        finally:
+            self.assertEqual(server.stop(), 0)
+
     def test_cold_mode_gives_the_same_results(self):
         jobs = [
             SEED,
