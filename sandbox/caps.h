@@ -11,4 +11,10 @@
  * effective, permitted and inheritable sets. */
 int sp_caps_drop_in_child(uid_t uid, gid_t gid, struct sp_error *err);
 
+/* The part of the drop that a process can make for every child it will
+ * have while it keeps its own effective capabilities: lock the securebits,
+ * empty the bounding and ambient sets. A cell's init does it once; its steps
+ * inherit it, and sp_caps_drop_in_child then skips it. */
+int sp_caps_limit(struct sp_error *err);
+
 #endif

@@ -17,6 +17,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "caps.h"
 #include "channel.h"
 #include "cleanup.h"
 #include "clock.h"
@@ -181,6 +182,9 @@ static int cell_build(struct cell_state *st, struct sp_error *err)
 	if (sp_netns_loopback_up_in_child(err) < 0)
 		return -1;
 	if (sp_mount_rootfs_in_child(&st->mounts, err) < 0)
+		return -1;
+	/* keeps its own capabilities; every step inherits these limits */
+	if (sp_caps_limit(err) < 0)
 		return -1;
 	if (make_step_stack(st, err) < 0)
 		return -1;

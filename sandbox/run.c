@@ -332,8 +332,11 @@ static void fill_figures(struct monitor *m, struct sp_usage *usage)
 	res->wall_us = m->exit.wall_us ? m->exit.wall_us : m->end_us - m->start_us;
 	res->wall_ms = res->wall_us / 1000;
 	res->cpu_ms = (root && root->counts_cpu ? usage->cpu_ns : m->exit.cpu_ns) / 1000000;
-	res->memory_kb =
-	    m->cg && m->cg->peak_resets ? usage->memory_bytes / 1024 : m->exit.maxrss_kb;
+	/* The cgroup counts every process and tmpfs file, but in batches of up to
+	 * 64 pages per cpu: a small program can add nothing to the peak. */
+	res->memory_kb = m->exit.maxrss_kb;
+	if (m->cg && m->cg->peak_resets && usage->memory_bytes / 1024 > res->memory_kb)
+		res->memory_kb = usage->memory_bytes / 1024;
 	if (m->exit.failure != SP_STEP_RAN)
 		res->error = m->exit.error;
 }

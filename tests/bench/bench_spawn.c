@@ -4,6 +4,8 @@
  *
  *   bench_spawn CONCURRENCY SECONDS CMD [ARG...]
  *
+ * An argument that is exactly "{id}" becomes a name unique to each run (a
+ * container id for crun).
  * The same loop runs `sandpool run`, bwrap or crun per job, so that every
  * mode measured process by process pays the same harness. */
 #include <errno.h>
@@ -20,9 +22,13 @@
 extern char **environ;
 
 struct runner {
-	char **argv;
-	double until; /* CLOCK_MONOTONIC seconds */
-	double *lat;  /* ms */
+	char **argv;	   /* as given */
+	char **run_argv;   /* with "{id}" replaced */
+	char id[64];	   /* this run's name */
+	unsigned index;	   /* of the runner */
+	unsigned long run; /* runs so far */
+	double until;	   /* CLOCK_MONOTONIC seconds */
+	double *lat;	   /* ms */
 	size_t count, cap;
 	size_t failed;
 	posix_spawn_file_actions_t actions;
@@ -41,7 +47,10 @@ static int run_once(struct runner *r)
 	pid_t pid;
 	int status;
 
-	if (posix_spawnp(&pid, r->argv[0], &r->actions, NULL, r->argv, environ) != 0)
+	snprintf(r->id, sizeof(r->id), "bench-%d-%u-%lu", (int)getpid(), r->index, r->run++);
+	for (size_t i = 0; r->argv[i] != NULL; i++)
+		r->run_argv[i] = strcmp(r->argv[i], "{id}") == 0 ? r->id : r->argv[i];
+	if (posix_spawnp(&pid, r->run_argv[0], &r->actions, NULL, r->run_argv, environ) != 0)
 		return -1;
 	while (waitpid(pid, &status, 0) < 0)
 		if (errno != EINTR)
@@ -100,6 +109,10 @@ int main(int argc, char **argv)
 	start = now();
 	for (int i = 0; i < conc; i++) {
 		runners[i].argv = argv + 3;
+		runners[i].run_argv = calloc((size_t)argc, sizeof(char *));
+		runners[i].index = (unsigned)i;
+		if (runners[i].run_argv == NULL)
+			return 1;
 		runners[i].until = start + seconds;
 		posix_spawn_file_actions_init(&runners[i].actions);
 		posix_spawn_file_actions_addopen(&runners[i].actions, 0, "/dev/null", O_RDONLY, 0);
