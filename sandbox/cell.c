@@ -55,7 +55,7 @@ struct cell_state {
 struct running_step {
 	pid_t pid;
 	bool main_done;
-	uint64_t start_us; /* the step's execve */
+	uint64_t start_us; /* when the step called execve */
 	struct sp_step_exit exit;
 };
 
@@ -334,11 +334,14 @@ static int spawn_step(struct cell_state *st, struct sp_step_context *ctx, struct
 		      struct sp_error *err)
 {
 	ctx->report = &step->exit;
+	ctx->exec_us = &step->start_us;
+	step->start_us = 0;
 	step->pid = clone(step_main, st->step_stack + STEP_STACK_SIZE,
 			  CLONE_VM | CLONE_VFORK | SIGCHLD, ctx);
 	if (step->pid < 0)
 		return sp_error_set(err, errno, "clone the step");
-	step->start_us = sp_clock_us();
+	if (step->start_us == 0) /* it failed before its execve */
+		step->start_us = sp_clock_us();
 	step->exit.error.message[sizeof(step->exit.error.message) - 1] = '\0';
 	return 0;
 }

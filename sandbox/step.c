@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "caps.h"
+#include "clock.h"
 #include "rlimit.h"
 
 #define DEFAULT_PATH "/usr/local/bin:/usr/bin:/bin"
@@ -189,6 +190,7 @@ void sp_step_exec_in_child(const struct sp_step_context *ctx)
 	}
 	if (sp_seccomp_apply_in_child(ctx->seccomp, &err) < 0)
 		fail(ctx, SP_STEP_SETUP_FAILED, &err);
+	*ctx->exec_us = sp_clock_us();
 	exec_errno = exec_command(ctx->argv, ctx->envp);
 	sp_error_set(&err, exec_errno, "exec %s", ctx->argv[0]);
 	fail(ctx, SP_STEP_EXEC_FAILED, &err);

@@ -34,7 +34,7 @@ struct sp_step_exit {
 	int32_t failure;     /* enum sp_step_failure */
 	uint64_t cpu_ns;     /* user + system time of every process reaped */
 	uint64_t maxrss_kb;  /* largest resident set of any process */
-	uint64_t wall_us;    /* from the execve to the end of the first process */
+	uint64_t wall_us;    /* from the execve call to the end of the first process */
 	struct sp_error error;
 };
 
@@ -52,6 +52,7 @@ struct sp_step_context {
 	const struct sp_seccomp_program *seccomp;
 	int stdio[3];		     /* the job's stdin, stdout, stderr */
 	struct sp_step_exit *report; /* in the cell's memory: a failure, if any */
+	uint64_t *exec_us;	     /* in the cell's memory: when execve was called */
 };
 
 /* Unpack a wire step into CTX (pointers into WIRE). */

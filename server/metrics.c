@@ -6,7 +6,7 @@ const double sp_metrics_bucket_seconds[SP_METRICS_BUCKETS] = {
     0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10, 0 /* +Inf */};
 
 const double sp_metrics_fine_bucket_seconds[SP_METRICS_BUCKETS] = {
-    0.0001, 0.0002, 0.0003, 0.0005, 0.00075, 0.001, 0.002, 0.005, 0.01, 0.025, 0.1, 0 /* +Inf */};
+    0.0002, 0.0003, 0.0005, 0.00075, 0.001, 0.0015, 0.002, 0.003, 0.004, 0.005, 0.01, 0 /* +Inf */};
 
 int sp_metrics_init(struct sp_metrics *m, size_t languages)
 {
