@@ -584,9 +584,19 @@ int sp_cell_write_file(struct sp_cell *cell, const char *name, int fd, mode_t mo
 	return sp_cell_wait_ok(cell, err);
 }
 
+int sp_cell_reset_begin(struct sp_cell *cell, struct sp_error *err)
+{
+	return sp_channel_send(cell->sock, SP_MSG_RESET, NULL, 0, NULL, 0, 0, err);
+}
+
+int sp_cell_reset_end(struct sp_cell *cell, struct sp_error *err)
+{
+	return sp_cell_wait_ok(cell, err);
+}
+
 int sp_cell_reset(struct sp_cell *cell, struct sp_error *err)
 {
-	if (sp_channel_send(cell->sock, SP_MSG_RESET, NULL, 0, NULL, 0, 0, err) < 0)
+	if (sp_cell_reset_begin(cell, err) < 0)
 		return -1;
-	return sp_cell_wait_ok(cell, err);
+	return sp_cell_reset_end(cell, err);
 }

@@ -50,6 +50,12 @@ int sp_cell_write_file(struct sp_cell *cell, const char *name, int fd, mode_t mo
 /* Make /box, /tmp and /dev/shm fresh and empty. */
 int sp_cell_reset(struct sp_cell *cell, struct sp_error *err);
 
+/* The same in two halves, so that the cell resets while the caller does
+ * something else: ask for it, then (before any other command) take the
+ * answer. */
+int sp_cell_reset_begin(struct sp_cell *cell, struct sp_error *err);
+int sp_cell_reset_end(struct sp_cell *cell, struct sp_error *err);
+
 /* Wait for the answer to the last command: OK, or ERROR copied into err. */
 int sp_cell_wait_ok(struct sp_cell *cell, struct sp_error *err);
 

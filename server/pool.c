@@ -20,8 +20,9 @@
 struct sp_pool_slot {
 	struct sp_cell cell;
 	struct pool_lang *lang;
-	pid_t pid;     /* cell.pid, read by sp_pool_stop while the cell is leased */
-	unsigned jobs; /* jobs served */
+	pid_t pid;	    /* cell.pid, read by sp_pool_stop while the cell is leased */
+	unsigned jobs;	    /* jobs served */
+	bool reset_pending; /* asked to reset; its answer not read yet */
 	struct sp_pool_slot *prev, *next;
 };
 
@@ -167,18 +168,38 @@ static void slot_destroy(struct sp_pool_slot *slot)
 	free(slot);
 }
 
-/* An idle cell is quiet: nothing to read, not hung up, its init alive. */
+/* The reset asked for when the cell was released has worked. */
+static bool slot_reset_done(struct sp_pool_slot *slot)
+{
+	struct sp_error err = {0};
+	char buf[SP_ERROR_MESSAGE_MAX + 64];
+
+	if (!slot->reset_pending)
+		return true;
+	slot->reset_pending = false;
+	if (sp_cell_reset_end(&slot->cell, &err) == 0)
+		return true;
+	log_warn("%s: reset of cell %d failed, replacing it: %s", slot->lang->name, (int)slot->pid,
+		 sp_error_describe(&err, buf, sizeof(buf)));
+	return false;
+}
+
+/* An idle cell is reset and quiet: nothing to read, not hung up, its init
+ * alive. */
 static bool slot_idle_alive(struct sp_pool_slot *slot)
 {
 	struct pollfd pfd = {.fd = slot->cell.sock, .events = POLLIN};
 
-	if (poll(&pfd, 1, 0) != 0)
+	if (!slot_reset_done(slot) || poll(&pfd, 1, 0) != 0)
 		return false;
 	return kill(slot->cell.pid, 0) == 0 || errno == EPERM;
 }
 
-/* A released warm cell is kept when the job went well, it may serve more
- * jobs and its reset worked. Called without the pool lock. */
+/* A released warm cell is kept when the job went well and it may serve
+ * more jobs. Its reset is asked for here and its answer read when the cell
+ * is next leased (slot_idle_alive): the cell resets while the job's answer
+ * goes out, and no job gets a cell whose reset did not work. Called without
+ * the pool lock. */
 static bool slot_keep(struct sp_pool_slot *slot, bool good, bool stopping)
 {
 	struct pool_lang *lang = slot->lang;
@@ -189,11 +210,12 @@ static bool slot_keep(struct sp_pool_slot *slot, bool good, bool stopping)
 		return false;
 	if (lang->max_jobs != 0 && slot->jobs >= lang->max_jobs)
 		return false;
-	if (sp_cell_reset(&slot->cell, &err) < 0) {
+	if (sp_cell_reset_begin(&slot->cell, &err) < 0) {
 		log_warn("%s: reset of cell %d failed, replacing it: %s", lang->name,
 			 (int)slot->pid, sp_error_describe(&err, buf, sizeof(buf)));
 		return false;
 	}
+	slot->reset_pending = true;
 	return true;
 }
 
