@@ -118,19 +118,23 @@ static int stdio_to_null(struct sp_error *err)
 	return 0;
 }
 
-/* The cell's init ignores every signal it can; SIGCHLD comes by signalfd. */
+/* The cell's init blocks every signal it can, so that none acts on it;
+ * SIGCHLD comes by signalfd. Every disposition is the default (whatever the
+ * supervisor ignored, SIGPIPE say): a step then needs only to unblock, and
+ * its execve starts the job with no signal ignored or blocked. */
 static int setup_signals(struct cell_state *st, struct sp_error *err)
 {
-	sigset_t chld;
+	sigset_t all, chld;
 
 	for (int sig = 1; sig < NSIG; sig++) {
-		if (sig != SIGKILL && sig != SIGSTOP && sig != SIGCHLD)
-			signal(sig, SIG_IGN);
+		if (sig != SIGKILL && sig != SIGSTOP)
+			signal(sig, SIG_DFL);
 	}
+	sigfillset(&all);
+	if (sigprocmask(SIG_SETMASK, &all, NULL) < 0)
+		return sp_error_set(err, errno, "block signals");
 	sigemptyset(&chld);
 	sigaddset(&chld, SIGCHLD);
-	if (sigprocmask(SIG_BLOCK, &chld, NULL) < 0)
-		return sp_error_set(err, errno, "block SIGCHLD");
 	st->sigfd = signalfd(-1, &chld, SFD_CLOEXEC | SFD_NONBLOCK);
 	if (st->sigfd < 0)
 		return sp_error_set(err, errno, "signalfd");

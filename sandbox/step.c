@@ -99,14 +99,12 @@ fail(const struct sp_step_context *ctx, enum sp_step_failure failure, const stru
 	_exit(failure == SP_STEP_EXEC_FAILED ? 127 : 126);
 }
 
+/* The cell leaves every disposition at its default (an execve keeps only
+ * SIG_IGN; handlers go): unblocking is all there is to do. */
 static int reset_signals(struct sp_error *err)
 {
 	sigset_t none;
 
-	for (int sig = 1; sig < NSIG; sig++) {
-		if (sig != SIGKILL && sig != SIGSTOP)
-			signal(sig, SIG_DFL);
-	}
 	sigemptyset(&none);
 	if (sigprocmask(SIG_SETMASK, &none, NULL) < 0)
 		return sp_error_set(err, errno, "sigprocmask");

@@ -276,6 +276,15 @@ class Isolation(unittest.TestCase):
         r = run("--", "hostname")
         self.assertEqual(r["stdout"], "sandpool\n")
 
+    def test_signals_start_default(self):
+        # nothing ignored, nothing blocked: neither the cell's own signal
+        # handling nor the server's (SIGPIPE) leaks into the job
+        r = run("--", "cat", "/proc/self/status")
+        self.assertEqual(r["status"], "ok", r)
+        fields = dict(line.split(":\t", 1) for line in r["stdout"].splitlines() if ":\t" in line)
+        self.assertEqual(fields["SigIgn"], "0000000000000000", r["stdout"])
+        self.assertEqual(fields["SigBlk"], "0000000000000000", r["stdout"])
+
     def test_low_pid_and_no_host_process(self):
         r = run("--", "sh", "-c", "echo $$; ls /proc | grep -c '^[0-9]'")
         pid, count = r["stdout"].split()

@@ -141,6 +141,12 @@ class Api(unittest.TestCase):
         self.assertEqual(r["status"], "runtime_error", r)
         self.assertEqual(r["run"]["exit_code"], 3)
 
+    def test_signals_start_default(self):
+        # the server ignores SIGPIPE; its jobs must not
+        status, r, _ = self.server.run({"language": "bash",
+                                        "code": "grep -E 'SigIgn|SigBlk' /proc/self/status"})
+        self.assertEqual(r["stdout"], "SigBlk:\t0000000000000000\nSigIgn:\t0000000000000000\n", r)
+
     def test_limits(self):
         status, r, _ = self.server.run({"language": "python", "code": "while True: pass",
                                         "limits": {"cpu_ms": 500}})
