@@ -357,7 +357,10 @@ static void run_one(struct sp_jobs *jobs, struct sp_job *job)
 	jobs->running--;
 	finish(jobs, job, SP_JOB_FINISHED, result);
 	unref(job);
-	pthread_cond_broadcast(&jobs->work);
+	/* one cell of the language is free: one worker may start one job (a
+	 * broadcast would wake every idle worker, for nothing, at every job) */
+	if (jobs->queued > 0)
+		pthread_cond_signal(&jobs->work);
 	pthread_mutex_unlock(&jobs->lock);
 }
 
