@@ -1,8 +1,9 @@
 /* cgroups: v2, v1 and none behind one interface.
  *
  * Every cgroup sandpool makes lies below the cgroup this process is in:
- * <own>/<name> is the parent of the jobs and <own>/<name>/<job> one job; on
- * v1 once per hierarchy (memory, pids, cpuacct).
+ * <own>/<name> is the parent of the cells and <own>/<name>/<cell> one cell
+ * (its init and every step it runs); on v1 once per hierarchy (memory,
+ * pids, cpuacct).
  *
  * cgroup v2 forbids enabling controllers in a cgroup that holds processes
  * (the "no internal processes" rule; only the root cgroup is exempt). When

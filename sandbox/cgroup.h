@@ -17,8 +17,8 @@ enum sp_cgroup_request { SP_CGROUP_AUTO, SP_CGROUP_FORCE_NONE };
 
 const char *sp_cgroup_mode_to_string(enum sp_cgroup_mode mode);
 
-/* The cgroup(s) under which sandpool makes one cgroup per job: a child of the
- * cgroup this process is in, per hierarchy. */
+/* The cgroup(s) under which sandpool makes one cgroup per cell: a child of
+ * the cgroup this process is in, per hierarchy. */
 struct sp_cgroup_root {
 	enum sp_cgroup_mode mode;
 	char v2_dir[PATH_MAX];	      /* v2: the parent of job cgroups */
