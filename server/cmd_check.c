@@ -104,8 +104,9 @@ static json_t *enforced_limits(const struct sp_cgroup_root *cg)
 	json_object_set_new(obj, "file_size", limit("rlimit"));
 	json_object_set_new(obj, "open_files", limit("rlimit"));
 	json_object_set_new(obj, "kill",
-			    limit(cg->has_kill ? "pid namespace (cgroup.kill when a cell is destroyed)"
-						: "pid namespace"));
+			    limit(cg->has_kill
+				      ? "pid namespace (cgroup.kill when a cell is destroyed)"
+				      : "pid namespace"));
 	return obj;
 }
 
