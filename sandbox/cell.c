@@ -118,6 +118,24 @@ static int stdio_to_null(struct sp_error *err)
 	return 0;
 }
 
+/* The kernel's sigaction, for rt_sigaction(2). */
+struct kernel_sigaction {
+	void (*handler)(int);
+	unsigned long flags;
+	void (*restorer)(void);
+	uint64_t mask;
+};
+
+/* SIG_DFL for SIG, by the system call: glibc's signal() refuses the two
+ * real-time signals it keeps for itself (32 and 33), and a parent that
+ * ignored them would otherwise hand SIG_IGN down to every job. */
+static int default_disposition(int sig)
+{
+	struct kernel_sigaction act = {.handler = SIG_DFL};
+
+	return (int)syscall(SYS_rt_sigaction, sig, &act, NULL, sizeof(act.mask));
+}
+
 /* The cell's init blocks every signal it can, so that none acts on it;
  * SIGCHLD comes by signalfd. Every disposition is the default (whatever the
  * supervisor ignored, SIGPIPE say): a step then needs only to unblock, and
@@ -127,8 +145,8 @@ static int setup_signals(struct cell_state *st, struct sp_error *err)
 	sigset_t all, chld;
 
 	for (int sig = 1; sig < NSIG; sig++) {
-		if (sig != SIGKILL && sig != SIGSTOP)
-			signal(sig, SIG_DFL);
+		if (sig != SIGKILL && sig != SIGSTOP && default_disposition(sig) < 0)
+			return sp_error_set(err, errno, "reset signal %d", sig);
 	}
 	sigfillset(&all);
 	if (sigprocmask(SIG_SETMASK, &all, NULL) < 0)

@@ -942,7 +942,7 @@ static void v2_set_reason(struct sp_cgroup_root *root)
 	if (!root->limits_pids)
 		append_note(r, size, "pids controller not available");
 	if (root->limits_memory && !root->has_peak)
-		append_note(r, size, "no memory.peak (current usage reported)");
+		append_note(r, size, "no memory.peak (largest resident set reported)");
 	if (!root->has_kill)
 		append_note(r, size, "no cgroup.kill");
 	if (root->v2_leaf_dir[0] != '\0')
