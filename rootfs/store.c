@@ -16,6 +16,7 @@
 #include "rootfs/layer.h"
 #include "rootfs/oci.h"
 #include "sandbox/cleanup.h"
+#include "sandbox/json_fd.h"
 #include "sandbox/log.h"
 #include "sandbox/mount.h"
 
@@ -197,7 +198,7 @@ static json_t *load_record(int imagesfd, const char *name, struct sp_error *err)
 		sp_error_set(err, errno, "image %s: open image.json", name);
 		return NULL;
 	}
-	j = json_loadfd(fd, 0, &jerr);
+	j = sp_json_load_fd(fd, 0, &jerr);
 	if (!json_is_object(j)) {
 		json_decref(j);
 		sp_error_set(err, 0, "image %s: image.json is damaged", name);

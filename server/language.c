@@ -9,6 +9,7 @@
 
 #include "sandbox/cell.h"
 #include "sandbox/cleanup.h"
+#include "sandbox/json_fd.h"
 #include "limits_json.h"
 
 const struct sp_limits sp_default_run_limits = {
@@ -264,7 +265,7 @@ static int load_file(struct sp_language_set *set, int dirfd, const char *dir, co
 	snprintf(file, sizeof(file), "%s/%s", dir, name);
 	if (fd < 0)
 		return sp_error_set(err, errno, "%s", file);
-	doc = json_loadfd(fd, JSON_REJECT_DUPLICATES, &jerr);
+	doc = sp_json_load_fd(fd, JSON_REJECT_DUPLICATES, &jerr);
 	if (doc == NULL)
 		return sp_error_set(err, EINVAL, "%s: line %d: %s", file, jerr.line, jerr.text);
 	rc = sp_language_parse(doc, file, &lang, err);

@@ -6,11 +6,14 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
 #include "sandbox/cell.h"
+#include "sandbox/json_fd.h"
 #include "sandbox/step.h"
 #include "sandbox/verdict.h"
 #include "server/base64.h"
@@ -199,13 +202,65 @@ static void test_file_names(void **state)
 	assert_true(sp_cell_path_valid("a/b/c/d/e/f/g/h/i/j/k/l/m/n/o/p"));
 }
 
+/* A memfd holding TEXT, at offset 0. */
+static int memfd_with(const char *text, size_t len)
+{
+	int fd = memfd_create("json", MFD_CLOEXEC);
+
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, len), (ssize_t)len);
+	assert_int_equal(lseek(fd, 0, SEEK_SET), 0);
+	return fd;
+}
+
+static void test_json_from_fd(void **state)
+{
+	size_t big = 100 * 1024; /* several reads and buffer growths */
+	char *text = malloc(big + 64);
+	json_error_t jerr;
+	json_t *doc;
+	int fd;
+
+	(void)state;
+	assert_non_null(text);
+	memcpy(text, "{\"a\": \"", 7);
+	memset(text + 7, 'x', big);
+	memcpy(text + 7 + big, "\", \"b\": 2}", 10);
+	fd = memfd_with(text, big + 17);
+	doc = sp_json_load_fd(fd, JSON_REJECT_DUPLICATES, &jerr);
+	close(fd);
+	assert_non_null(doc);
+	assert_int_equal(strlen(json_string_value(json_object_get(doc, "a"))), big);
+	assert_int_equal(json_integer_value(json_object_get(doc, "b")), 2);
+	json_decref(doc);
+	/* flags are jansson's: a duplicate key is refused */
+	fd = memfd_with("{\"a\": 1, \"a\": 2}", strlen("{\"a\": 1, \"a\": 2}"));
+	assert_null(sp_json_load_fd(fd, JSON_REJECT_DUPLICATES, &jerr));
+	assert_int_equal(lseek(fd, 0, SEEK_SET), 0);
+	doc = sp_json_load_fd(fd, 0, &jerr);
+	assert_non_null(doc);
+	json_decref(doc);
+	close(fd);
+	/* not JSON, and empty */
+	fd = memfd_with("{\"a\":", 5);
+	assert_null(sp_json_load_fd(fd, 0, &jerr));
+	close(fd);
+	fd = memfd_with("", 0);
+	assert_null(sp_json_load_fd(fd, 0, &jerr));
+	close(fd);
+	/* a read error, not a crash */
+	assert_null(sp_json_load_fd(-1, 0, &jerr));
+	assert_string_equal(jerr.text, "Bad file descriptor");
+	free(text);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_sizes),      cmocka_unit_test(test_durations),
 	    cmocka_unit_test(test_counts),     cmocka_unit_test(test_base64),
 	    cmocka_unit_test(test_verdicts),   cmocka_unit_test(test_step_wire_round_trip),
-	    cmocka_unit_test(test_file_names),
+	    cmocka_unit_test(test_file_names), cmocka_unit_test(test_json_from_fd),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
