@@ -19,6 +19,7 @@
 
 #include "sandbox/cleanup.h"
 #include "sandbox/log.h"
+#include "sandbox/read_all.h"
 
 #define JSON_MAX	(16 * 1024 * 1024) /* index, manifest, config */
 #define MAX_LAYERS	1024
@@ -176,45 +177,6 @@ static int open_beneath(int dirfd, const char *path, const char *what, struct sp
 	return steal_fd(&fd);
 }
 
-static int read_all(int fd, size_t max, char **out, size_t *length, struct sp_error *err)
-{
-	cleanup_free char *buf = NULL;
-	size_t used = 0;
-	size_t cap = 0;
-
-	for (;;) {
-		ssize_t n;
-
-		if (used == cap) {
-			char *bigger;
-
-			if (cap >= max)
-				return sp_error_set(err, EFBIG, "larger than %zu bytes", max);
-			cap = cap == 0 ? 64 * 1024 : cap * 2;
-			if (cap > max)
-				cap = max;
-			bigger = realloc(buf, cap + 1);
-			if (bigger == NULL)
-				return sp_error_set(err, ENOMEM, "read");
-			buf = bigger;
-		}
-		n = read(fd, buf + used, cap - used);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return sp_error_set(err, errno, "read");
-		if (n == 0)
-			break;
-		used += (size_t)n;
-	}
-	if (buf == NULL && (buf = malloc(1)) == NULL)
-		return sp_error_set(err, ENOMEM, "read");
-	buf[used] = '\0';
-	*out = steal_pointer(&buf);
-	*length = used;
-	return 0;
-}
-
 static json_t *parse_json(const char *text, size_t length, json_type type, const char *what,
 			  struct sp_error *err)
 {
@@ -250,7 +212,7 @@ static json_t *read_json(int dirfd, const char *path, const char *digest, int64_
 
 	if (fd < 0)
 		return NULL;
-	if (read_all(fd, JSON_MAX, &text, &length, err) < 0) {
+	if (sp_read_all(fd, JSON_MAX, &text, &length, err) < 0) {
 		sp_error_wrap(err, "%s", what);
 		return NULL;
 	}

@@ -4,52 +4,32 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
-static json_t *fail(json_error_t *jerr, const char *text)
+#include "read_all.h"
+
+/* jansson's error for a file that could not be read. */
+static void read_failed(json_error_t *jerr, const struct sp_error *err)
 {
 	memset(jerr, 0, sizeof(*jerr));
 	jerr->line = -1;
-	snprintf(jerr->text, sizeof(jerr->text), "%s", text);
-	return NULL;
+	snprintf(jerr->text, sizeof(jerr->text), "%s",
+		 err->errnum == EFBIG	 ? "file too large"
+		 : err->errnum == ENOMEM ? "out of memory"
+					 : strerror(err->errnum));
 }
 
 json_t *sp_json_load_fd(int fd, size_t flags, json_error_t *jerr)
 {
-	size_t len = 0, cap = 0;
-	char *buf = NULL;
+	struct sp_error err = {0};
+	char *text = NULL;
+	size_t length = 0;
 	json_t *doc;
 
-	for (;;) {
-		ssize_t n;
-
-		if (len == cap) {
-			char *bigger;
-
-			if (cap >= SP_JSON_FD_MAX) {
-				free(buf);
-				return fail(jerr, "file too large");
-			}
-			cap = cap ? cap * 2 : 16384;
-			bigger = realloc(buf, cap);
-			if (bigger == NULL) {
-				free(buf);
-				return fail(jerr, "out of memory");
-			}
-			buf = bigger;
-		}
-		n = read(fd, buf + len, cap - len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			free(buf);
-			return fail(jerr, strerror(errno));
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
+	if (sp_read_all(fd, SP_JSON_FD_MAX, &text, &length, &err) < 0) {
+		read_failed(jerr, &err);
+		return NULL;
 	}
-	doc = json_loadb(buf ? buf : "", len, flags, jerr);
-	free(buf);
+	doc = json_loadb(text, length, flags, jerr);
+	free(text);
 	return doc;
 }

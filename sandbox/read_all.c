@@ -1,0 +1,46 @@
+#include "read_all.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+
+int sp_read_all(int fd, size_t max, char **out, size_t *length, struct sp_error *err)
+{
+	cleanup_free char *buf = NULL;
+	size_t used = 0;
+	size_t cap = 0;
+
+	for (;;) {
+		ssize_t n;
+
+		if (used == cap) {
+			char *bigger;
+
+			if (cap >= max)
+				return sp_error_set(err, EFBIG, "larger than %zu bytes", max);
+			cap = cap == 0 ? 64 * 1024 : cap * 2;
+			if (cap > max)
+				cap = max;
+			bigger = realloc(buf, cap + 1);
+			if (bigger == NULL)
+				return sp_error_set(err, ENOMEM, "read");
+			buf = bigger;
+		}
+		n = read(fd, buf + used, cap - used);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return sp_error_set(err, errno, "read");
+		if (n == 0)
+			break;
+		used += (size_t)n;
+	}
+	if (buf == NULL && (buf = malloc(1)) == NULL)
+		return sp_error_set(err, ENOMEM, "read");
+	buf[used] = '\0';
+	*out = steal_pointer(&buf);
+	*length = used;
+	return 0;
+}
