@@ -237,23 +237,36 @@ static const char *next_line(const char *line)
 	return line != NULL && line[1] != '\0' ? line + 1 : NULL;
 }
 
-/* Read KEY of a flat-keyed file ("key value" lines: cpu.stat,
- * memory.events, cgroup.events, memory.oom_control). Returns 0, 1 when the
- * file or the key is absent (*value is then 0), or -1. */
+/* KEY of a flat-keyed text ("key value" lines: cpu.stat, memory.events,
+ * cgroup.events, memory.oom_control). Returns 0, or 1 when the key is
+ * absent or not a number (*value is then 0). */
+static int find_key(const char *text, const char *key, uint64_t *value)
+{
+	size_t klen = strlen(key);
+
+	*value = 0;
+	for (const char *line = text; line != NULL; line = next_line(line)) {
+		if (strncmp(line, key, klen) != 0 || line[klen] != ' ')
+			continue;
+		if (parse_u64(line + klen + 1, value))
+			return 0;
+		*value = 0;
+		return 1;
+	}
+	return 1;
+}
+
+/* KEY of the flat-keyed file DIR/FILE. Returns 0, 1 when the file or the
+ * key is absent (*value is then 0), or -1. */
 static int read_key_at(const char *dir, const char *file, const char *key, uint64_t *value,
 		       struct sp_error *err)
 {
 	cleanup_free char *text = NULL;
-	size_t klen = strlen(key);
-	const char *line;
 
 	*value = 0;
 	if (read_at(dir, file, &text, err) < 0)
 		return err->errnum == ENOENT ? 1 : -1;
-	for (line = text; line != NULL; line = next_line(line))
-		if (strncmp(line, key, klen) == 0 && line[klen] == ' ')
-			return parse_u64(line + klen + 1, value) ? 0 : 1;
-	return 1;
+	return find_key(text, key, value);
 }
 
 /* ---- directories ---- */
@@ -1226,13 +1239,13 @@ static int open_counters(struct sp_cgroup_cell *cg, struct sp_error *err)
 	if (!cg->root->limits_memory)
 		return 0;
 	if (open_counter(mem, v2 ? "memory.events" : "memory.oom_control", O_RDONLY, &cg->events_fd,
-			 err) < 0 ||
-	    open_counter(mem, v2 ? "memory.peak" : "memory.max_usage_in_bytes", O_RDWR,
-			 &cg->peak_fd, err) < 0) {
-		/* a peak that cannot be written is read as not measured */
-		if (err->errnum != EACCES && err->errnum != EPERM)
-			return -1;
-	}
+			 err) < 0)
+		return -1;
+	/* a peak this process may not write is read as not measured */
+	if (open_counter(mem, v2 ? "memory.peak" : "memory.max_usage_in_bytes", O_RDWR,
+			 &cg->peak_fd, err) < 0 &&
+	    err->errnum != EACCES && err->errnum != EPERM)
+		return -1;
 	cg->peak_resets = peak_reset(cg->peak_fd);
 	return 0;
 }
@@ -1308,18 +1321,6 @@ static int read_counter(int fd, char *buf, size_t size, struct sp_error *err)
 	return 0;
 }
 
-/* The number that follows KEY in a flat-keyed text; 0 when KEY is absent. */
-static uint64_t key_value(const char *text, const char *key)
-{
-	size_t klen = strlen(key);
-	uint64_t value = 0;
-
-	for (const char *line = text; line != NULL; line = next_line(line))
-		if (strncmp(line, key, klen) == 0 && line[klen] == ' ')
-			return parse_u64(line + klen + 1, &value) ? value : 0;
-	return 0;
-}
-
 static int read_number(int fd, const char *key, uint64_t *value, struct sp_error *err)
 {
 	char text[1024];
@@ -1330,7 +1331,7 @@ static int read_number(int fd, const char *key, uint64_t *value, struct sp_error
 	if (read_counter(fd, text, sizeof(text), err) < 0)
 		return -1;
 	if (key != NULL)
-		*value = key_value(text, key);
+		find_key(text, key, value);
 	else if (!parse_u64(text, value))
 		return sp_error_set(err, EINVAL, "no number in a cgroup counter");
 	return 0;
