@@ -510,15 +510,20 @@ static int expect_ready(struct sp_cell *cell, struct sp_error *err)
 	return 0;
 }
 
+void sp_cell_clear(struct sp_cell *cell, const struct sp_cell_config *config)
+{
+	memset(cell, 0, sizeof(*cell));
+	cell->pid = -1;
+	cell->sock = -1;
+	sp_cgroup_cell_clear(&cell->cgroup);
+	cell->config = *config;
+}
+
 int sp_cell_create(struct sp_cell *cell, const struct sp_cell_config *config, struct sp_error *err)
 {
 	int sv[2];
 
-	memset(cell, 0, sizeof(*cell));
-	cell->pid = -1;
-	cell->sock = -1;
-	cell->cgroup.cpu_fd = cell->cgroup.peak_fd = cell->cgroup.events_fd = -1;
-	cell->config = *config;
+	sp_cell_clear(cell, config);
 	if (sp_channel_pair(sv, err) < 0)
 		return -1;
 	cell->pid = (pid_t)syscall(SYS_clone, CELL_CLONE_FLAGS | SIGCHLD, 0, 0, 0, 0);

@@ -30,6 +30,10 @@ struct sp_cell {
 	struct sp_cgroup_cell cgroup; /* the cell's, once sp_cell_use_cgroups made it */
 };
 
+/* CELL as no cell yet, to be made with CONFIG: no process, no socket, no
+ * cgroup. */
+void sp_cell_clear(struct sp_cell *cell, const struct sp_cell_config *config);
+
 /* Clone the cell and wait until its sandbox is built. */
 int sp_cell_create(struct sp_cell *cell, const struct sp_cell_config *config, struct sp_error *err);
 

@@ -1274,6 +1274,12 @@ static void close_counters(struct sp_cgroup_cell *cg)
 	}
 }
 
+void sp_cgroup_cell_clear(struct sp_cgroup_cell *cg)
+{
+	memset(cg, 0, sizeof(*cg));
+	cg->cpu_fd = cg->peak_fd = cg->events_fd = -1;
+}
+
 int sp_cgroup_cell_create(const struct sp_cgroup_root *root, struct sp_cgroup_cell *cg,
 			  const char *name, pid_t pid, struct sp_error *err)
 {
@@ -1282,8 +1288,7 @@ int sp_cgroup_cell_create(const struct sp_cgroup_root *root, struct sp_cgroup_ce
 
 	if (err == NULL)
 		err = &local;
-	memset(cg, 0, sizeof(*cg));
-	cg->cpu_fd = cg->peak_fd = cg->events_fd = -1;
+	sp_cgroup_cell_clear(cg);
 	if (root->mode == SP_CGROUP_NONE)
 		return 0;
 	if (!valid_name(name))

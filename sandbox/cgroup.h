@@ -79,6 +79,9 @@ struct sp_cgroup_cell {
 /* The processes a step may have: its own plus the cell's init. */
 #define SP_CGROUP_CELL_INIT_PROCESSES 1
 
+/* CG as no cgroup: nothing made, nothing open. */
+void sp_cgroup_cell_clear(struct sp_cgroup_cell *cg);
+
 /* Make the cell cgroup NAME below ROOT and move process PID (the cell's
  * init, in this process's pid namespace) into it. With mode none, CG is
  * left empty and every call below does nothing. */

@@ -195,11 +195,7 @@ int sp_spawner_cell(struct sp_spawner *spawner, const struct sp_cell_config *con
 	struct spawn_wire *wire;
 	size_t length = 0;
 
-	memset(cell, 0, sizeof(*cell));
-	cell->pid = -1;
-	cell->sock = -1;
-	cell->cgroup.cpu_fd = cell->cgroup.peak_fd = cell->cgroup.events_fd = -1;
-	cell->config = *config;
+	sp_cell_clear(cell, config);
 	if (msg == NULL)
 		return sp_error_set(err, ENOMEM, "spawn request");
 	wire = (void *)msg->payload.bytes;
