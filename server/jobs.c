@@ -336,15 +336,16 @@ static struct sp_job *take_next(struct sp_jobs *jobs)
 	return best != NULL ? take_from(jobs, best) : NULL;
 }
 
-/* Whether JOB is the one whose turn it is (its language has room). */
-static bool turn_of(struct sp_jobs *jobs, const struct sp_job *job)
+/* JOB's language when JOB is the one whose turn it is (its language has
+ * room), else NULL. */
+static struct lang_slot *turn_of(struct sp_jobs *jobs, const struct sp_job *job)
 {
 	struct lang_slot *best;
 
 	if (jobs->stopping || job->state != SP_JOB_QUEUED)
-		return false;
+		return NULL;
 	best = next_language(jobs);
-	return best != NULL && job_of(sp_lang_queue_next(&best->queue)) == job;
+	return best != NULL && job_of(sp_lang_queue_next(&best->queue)) == job ? best : NULL;
 }
 
 static void run_one(struct sp_jobs *jobs, struct sp_job *job)
@@ -621,10 +622,11 @@ void sp_jobs_wait(struct sp_jobs *jobs, struct sp_job *job)
 		uint64_t expiry = job->state == SP_JOB_QUEUED && jobs->config.queue_timeout_ms
 				      ? job->created_ms + jobs->config.queue_timeout_ms
 				      : 0;
+		struct lang_slot *mine = turn_of(jobs, job);
 
 		/* its turn: run it here rather than hand it to a worker and back */
-		if (turn_of(jobs, job)) {
-			take_from(jobs, next_language(jobs));
+		if (mine != NULL) {
+			take_from(jobs, mine);
 			pthread_mutex_unlock(&jobs->lock);
 			run_one(jobs, job);
 			pthread_mutex_lock(&jobs->lock);
