@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "dlist.h"
 #include "job_queue.h"
 #include "sandbox/clock.h"
 #include "sandbox/log.h"
@@ -37,7 +38,7 @@ struct sp_job {
 	int cancel_fd; /* eventfd written by sp_jobs_cancel() while running */
 	unsigned refs;
 	struct sp_job *hash_next;
-	struct sp_job *done_prev, *done_next; /* kept and ended, oldest first */
+	struct sp_dlink done_link; /* kept and ended, oldest first */
 };
 
 struct lang_slot {
@@ -53,9 +54,9 @@ struct sp_jobs {
 	struct lang_slot *langs;
 	struct sp_user_quotas quotas;
 	struct sp_job **buckets;
-	size_t bucket_count; /* a power of two */
-	struct sp_job *done_head, *done_tail;
-	unsigned queued, running, kept;
+	size_t bucket_count;  /* a power of two */
+	struct sp_dlist done; /* the kept jobs that ended */
+	unsigned queued, running;
 	uint64_t next_seq;
 	bool stopping;
 	pthread_t *threads;
@@ -133,41 +134,21 @@ static void table_remove(struct sp_jobs *jobs, struct sp_job *job)
 
 /* --- kept jobs that ended ------------------------------------------------- */
 
-static void done_unlink(struct sp_jobs *jobs, struct sp_job *job)
+/* The oldest kept job that ended; NULL when there is none. */
+static struct sp_job *oldest_done(const struct sp_jobs *jobs)
 {
-	if (job->done_prev)
-		job->done_prev->done_next = job->done_next;
-	else
-		jobs->done_head = job->done_next;
-	if (job->done_next)
-		job->done_next->done_prev = job->done_prev;
-	else
-		jobs->done_tail = job->done_prev;
-	job->done_prev = job->done_next = NULL;
-	jobs->kept--;
-}
-
-static void done_append(struct sp_jobs *jobs, struct sp_job *job)
-{
-	job->done_prev = jobs->done_tail;
-	job->done_next = NULL;
-	if (jobs->done_tail)
-		jobs->done_tail->done_next = job;
-	else
-		jobs->done_head = job;
-	jobs->done_tail = job;
-	jobs->kept++;
+	return jobs->done.head ? sp_dlist_entry(jobs->done.head, struct sp_job, done_link) : NULL;
 }
 
 /* Drop the kept jobs beyond the retention count or older than its time. */
 static void prune(struct sp_jobs *jobs, uint64_t now)
 {
-	while (jobs->done_head != NULL &&
-	       (jobs->kept > jobs->config.retention_count ||
-		jobs->done_head->finished_ms + jobs->config.retention_ms <= now)) {
-		struct sp_job *old = jobs->done_head;
+	struct sp_job *old;
 
-		done_unlink(jobs, old);
+	while ((old = oldest_done(jobs)) != NULL &&
+	       (jobs->done.count > jobs->config.retention_count ||
+		old->finished_ms + jobs->config.retention_ms <= now)) {
+		sp_dlist_remove(&jobs->done, &old->done_link);
 		table_remove(jobs, old);
 	}
 }
@@ -242,7 +223,7 @@ static void finish(struct sp_jobs *jobs, struct sp_job *job, enum sp_job_end end
 		json_decref(event);
 	}
 	if (job->keep && job->in_table) {
-		done_append(jobs, job);
+		sp_dlist_push(&jobs->done, &job->done_link);
 		prune(jobs, now);
 	} else {
 		table_remove(jobs, job);
@@ -655,7 +636,7 @@ void sp_jobs_cancel(struct sp_jobs *jobs, struct sp_job *job)
 		break;
 	case SP_JOB_DONE:
 		if (job->in_table) {
-			done_unlink(jobs, job);
+			sp_dlist_remove(&jobs->done, &job->done_link);
 			table_remove(jobs, job);
 		}
 		break;
@@ -761,7 +742,7 @@ void sp_jobs_stats(struct sp_jobs *jobs, size_t language, struct sp_jobs_stats *
 						.running = jobs->langs[language].running};
 	} else {
 		*stats = (struct sp_jobs_stats){
-		    .queued = jobs->queued, .running = jobs->running, .kept = jobs->kept};
+		    .queued = jobs->queued, .running = jobs->running, .kept = jobs->done.count};
 	}
 	pthread_mutex_unlock(&jobs->lock);
 }
@@ -809,10 +790,8 @@ void sp_jobs_free(struct sp_jobs *jobs)
 {
 	if (jobs == NULL)
 		return;
-	while (jobs->done_head != NULL) {
-		struct sp_job *job = jobs->done_head;
-
-		done_unlink(jobs, job);
+	for (struct sp_job *job; (job = oldest_done(jobs)) != NULL;) {
+		sp_dlist_remove(&jobs->done, &job->done_link);
 		table_remove(jobs, job);
 	}
 	for (size_t b = 0; b < jobs->bucket_count; b++) {

@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "sandbox/clock.h"
+#include "server/dlist.h"
 #include "sandbox/log.h"
 
 #define RETRY_MIN_MS 100   /* first pause after a failed refill */
@@ -23,12 +24,7 @@ struct sp_pool_slot {
 	pid_t pid;	    /* cell.pid, read by sp_pool_stop while the cell is leased */
 	unsigned jobs;	    /* jobs served */
 	bool reset_pending; /* asked to reset; its answer not read yet */
-	struct sp_pool_slot *prev, *next;
-};
-
-struct slot_list {
-	struct sp_pool_slot *head, *tail;
-	unsigned count;
+	struct sp_dlink link;
 };
 
 struct pool_lang {
@@ -37,7 +33,7 @@ struct pool_lang {
 	unsigned size, max_jobs;
 	pthread_cond_t cond; /* its waiters: a cell became idle, or it failed */
 	bool cond_ready;
-	struct slot_list idle, leased;
+	struct sp_dlist idle, leased;
 	unsigned busy;	   /* leased, or being checked, reset or destroyed */
 	unsigned starting; /* being spawned */
 	unsigned waiting;
@@ -64,39 +60,24 @@ struct sp_pool {
 
 /* ---- lists, time ----------------------------------------------------------- */
 
-static void list_push(struct slot_list *list, struct sp_pool_slot *slot)
+static struct sp_pool_slot *slot_of(struct sp_dlink *link)
 {
-	slot->next = NULL;
-	slot->prev = list->tail;
-	if (list->tail)
-		list->tail->next = slot;
-	else
-		list->head = slot;
-	list->tail = slot;
-	list->count++;
+	return link ? sp_dlist_entry(link, struct sp_pool_slot, link) : NULL;
 }
 
-static void list_remove(struct slot_list *list, struct sp_pool_slot *slot)
+static void list_push(struct sp_dlist *list, struct sp_pool_slot *slot)
 {
-	if (slot->prev)
-		slot->prev->next = slot->next;
-	else
-		list->head = slot->next;
-	if (slot->next)
-		slot->next->prev = slot->prev;
-	else
-		list->tail = slot->prev;
-	slot->prev = slot->next = NULL;
-	list->count--;
+	sp_dlist_push(list, &slot->link);
 }
 
-static struct sp_pool_slot *list_pop(struct slot_list *list)
+static void list_remove(struct sp_dlist *list, struct sp_pool_slot *slot)
 {
-	struct sp_pool_slot *slot = list->head;
+	sp_dlist_remove(list, &slot->link);
+}
 
-	if (slot)
-		list_remove(list, slot);
-	return slot;
+static struct sp_pool_slot *list_pop(struct sp_dlist *list)
+{
+	return slot_of(sp_dlist_pop(list));
 }
 
 uint64_t sp_pool_now_ms(void)
@@ -659,7 +640,9 @@ static bool wait_drained(struct sp_pool *pool, uint64_t deadline_ms)
 static void kill_leased(struct sp_pool *pool)
 {
 	for (size_t i = 0; i < pool->count; i++) {
-		for (struct sp_pool_slot *s = pool->langs[i].leased.head; s != NULL; s = s->next) {
+		for (struct sp_dlink *l = pool->langs[i].leased.head; l != NULL; l = l->next) {
+			struct sp_pool_slot *s = slot_of(l);
+
 			log_warn("%s: cell %d still leased after the grace period, killing it",
 				 pool->langs[i].name, (int)s->pid);
 			kill(s->pid, SIGKILL);
@@ -670,7 +653,7 @@ static void kill_leased(struct sp_pool *pool)
 /* Once stopping, with the refill thread gone, nothing adds idle cells. */
 static void destroy_idle(struct sp_pool *pool)
 {
-	struct slot_list doomed = {0};
+	struct sp_dlist doomed = {0};
 	struct sp_pool_slot *slot;
 
 	pthread_mutex_lock(&pool->lock);
