@@ -4,10 +4,16 @@
 #include <string.h>
 
 struct sp_user_queue {
-	struct sp_queue_link *head, *tail;
+	struct sp_dlist jobs;		   /* oldest first */
 	struct sp_user_queue *next, *prev; /* the ring of users with queued jobs */
 	char user[];
 };
+
+/* The user's oldest queued job (a user in the ring has one). */
+static struct sp_queue_link *first_of(const struct sp_user_queue *u)
+{
+	return u->jobs.head ? sp_dlist_entry(u->jobs.head, struct sp_queue_link, in_user) : NULL;
+}
 
 static const char *key(const char *user)
 {
@@ -68,33 +74,24 @@ int sp_lang_queue_push(struct sp_lang_queue *q, struct sp_queue_link *link, cons
 
 	if (u == NULL && (u = add_user(q, user)) == NULL)
 		return -1;
-	link->next = NULL;
-	if (u->tail)
-		u->tail->next = link;
-	else
-		u->head = link;
-	u->tail = link;
+	sp_dlist_push(&u->jobs, &link->in_user);
 	q->queued++;
 	return 0;
 }
 
 struct sp_queue_link *sp_lang_queue_next(const struct sp_lang_queue *q)
 {
-	return q->turn ? q->turn->head : NULL;
+	return q->turn ? first_of(q->turn) : NULL;
 }
 
-/* Unlink LINK from U's list (PREV is the link before it, or NULL). */
+/* Unlink LINK from U's FIFO; U leaves the ring when it has no job left. */
 static void unlink_from(struct sp_lang_queue *q, struct sp_user_queue *u,
-			struct sp_queue_link *prev, struct sp_queue_link *link)
+			struct sp_queue_link *link)
 {
-	if (prev)
-		prev->next = link->next;
-	else
-		u->head = link->next;
-	if (u->tail == link)
-		u->tail = prev;
-	link->next = NULL;
+	sp_dlist_remove(&u->jobs, &link->in_user);
 	q->queued--;
+	if (u->jobs.count == 0)
+		drop_user(q, u);
 }
 
 struct sp_queue_link *sp_lang_queue_pop(struct sp_lang_queue *q)
@@ -104,29 +101,23 @@ struct sp_queue_link *sp_lang_queue_pop(struct sp_lang_queue *q)
 
 	if (u == NULL)
 		return NULL;
-	link = u->head;
-	unlink_from(q, u, NULL, link);
-	if (u->head == NULL)
-		drop_user(q, u); /* the turn passes to the next user */
-	else
+	link = first_of(u);
+	if (u->jobs.count > 1)
 		q->turn = u->next;
+	unlink_from(q, u, link); /* or the turn passes as U leaves the ring */
 	return link;
 }
 
 int sp_lang_queue_remove(struct sp_lang_queue *q, struct sp_queue_link *link, const char *user)
 {
 	struct sp_user_queue *u = find_user(q, user);
-	struct sp_queue_link *prev = NULL, *at;
+	struct sp_dlink *at = u ? u->jobs.head : NULL;
 
-	if (u == NULL)
-		return -1;
-	for (at = u->head; at != NULL && at != link; at = at->next)
-		prev = at;
+	while (at != NULL && at != &link->in_user)
+		at = at->next;
 	if (at == NULL)
 		return -1;
-	unlink_from(q, u, prev, link);
-	if (u->head == NULL)
-		drop_user(q, u);
+	unlink_from(q, u, link);
 	return 0;
 }
 
@@ -137,12 +128,10 @@ struct sp_queue_link *sp_lang_queue_take_older(struct sp_lang_queue *q, uint64_t
 	if (u == NULL)
 		return NULL;
 	do {
-		struct sp_queue_link *head = u->head;
+		struct sp_queue_link *head = first_of(u);
 
 		if (head->created_ms < before_ms) {
-			unlink_from(q, u, NULL, head);
-			if (u->head == NULL)
-				drop_user(q, u);
+			unlink_from(q, u, head);
 			return head;
 		}
 		u = u->next;
@@ -158,8 +147,8 @@ uint64_t sp_lang_queue_oldest(const struct sp_lang_queue *q)
 	if (u == NULL)
 		return 0;
 	do {
-		if (oldest == 0 || u->head->created_ms < oldest)
-			oldest = u->head->created_ms;
+		if (oldest == 0 || first_of(u)->created_ms < oldest)
+			oldest = first_of(u)->created_ms;
 		u = u->next;
 	} while (u != q->turn);
 	return oldest;

@@ -6,10 +6,12 @@
 
 #include <stdint.h>
 
+#include "dlist.h"
+
 struct sp_queue_link {
-	struct sp_queue_link *next;
-	uint64_t seq;	     /* submit order */
-	uint64_t created_ms; /* CLOCK_MONOTONIC */
+	struct sp_dlink in_user; /* in its user's FIFO */
+	uint64_t seq;		 /* submit order */
+	uint64_t created_ms;	 /* CLOCK_MONOTONIC */
 };
 
 struct sp_user_queue; /* private */
