@@ -368,14 +368,38 @@ static int spawn_step(struct cell_state *st, struct sp_step_context *ctx, struct
 	return 0;
 }
 
-/* Supervise the step until its first process ends, then kill the rest. */
-static void supervise_step(struct cell_state *st, struct running_step *step)
+/* How long to wait for the step: until its wall limit, counted from its
+ * execve (-1: no limit). Never early, so a killed step ran its full limit. */
+static int wall_timeout(const struct running_step *step, uint64_t wall_ms, struct timespec *ts)
+{
+	uint64_t deadline = step->start_us + wall_ms * 1000;
+	uint64_t now = sp_clock_us();
+	uint64_t left = deadline > now ? deadline - now : 0;
+
+	if (wall_ms == 0)
+		return -1;
+	ts->tv_sec = (time_t)(left / 1000000);
+	ts->tv_nsec = (long)(left % 1000000) * 1000;
+	return left == 0 ? 0 : 1;
+}
+
+/* Supervise the step until its first process ends, or its wall limit or a
+ * KILL from the supervisor stops it; then kill the rest. The wall limit is
+ * kept here because only the cell knows when the execve happened. */
+static void supervise_step(struct cell_state *st, struct running_step *step, uint64_t wall_ms)
 {
 	struct pollfd fds[2] = {{.fd = st->sigfd, .events = POLLIN},
 				{.fd = st->sock, .events = POLLIN}};
 
 	while (!step->main_done) {
-		if (poll(fds, 2, -1) < 0 && errno != EINTR)
+		struct timespec ts;
+		int limited = wall_timeout(step, wall_ms, &ts);
+
+		if (limited == 0) {
+			step->exit.wall_expired = true;
+			break;
+		}
+		if (ppoll(fds, 2, limited > 0 ? &ts : NULL, NULL) < 0 && errno != EINTR)
 			break;
 		if (fds[0].revents & POLLIN) {
 			drain_signalfd(st->sigfd);
@@ -429,7 +453,7 @@ static void handle_run(struct cell_state *st, struct sp_msg *msg, int *fds, size
 		sp_channel_send_error(st->sock, &err);
 		return;
 	}
-	supervise_step(st, &step);
+	supervise_step(st, &step, ctx.limits.wall_ms);
 	if (sp_channel_send(st->sock, SP_MSG_EXITED, &step.exit, sizeof(step.exit), NULL, 0, 0,
 			    &err) < 0)
 		_exit(1);

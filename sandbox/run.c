@@ -21,6 +21,8 @@
 #define CPU_POLL_MAX_MS	    100
 #define DRAIN_AFTER_EXIT_MS 2000
 #define KILL_REPORT_MS	    5000
+/* The cell keeps the wall limit; the supervisor steps in only this late. */
+#define WALL_BACKSTOP_MS 1000
 
 /* The supervisor's view of a step while it runs. */
 struct monitor {
@@ -134,6 +136,8 @@ static int take_exit(struct monitor *m, struct sp_error *err)
 		return sp_error_set(err, EPROTO, "cell sent %u instead of the exit", msg->type);
 	memcpy(&m->exit, msg->payload.bytes, sizeof(m->exit));
 	m->exit.error.message[sizeof(m->exit.error.message) - 1] = '\0';
+	if (m->exit.wall_expired && m->killed == SP_KILL_NONE)
+		m->killed = SP_KILL_TIME;
 	m->exited = true;
 	m->end_ms = sp_clock_ms();
 	m->end_us = sp_clock_us();
@@ -170,7 +174,14 @@ static void check_cpu(struct monitor *m)
 		send_kill(m, SP_KILL_TIME);
 }
 
-/* How long poll may sleep: until the wall limit, or the next cpu check. */
+/* When the supervisor kills a step the cell has not stopped at its wall
+ * limit (a cell that no longer answers). */
+static uint64_t wall_backstop_ms(const struct monitor *m)
+{
+	return m->start_ms + m->limits->wall_ms + WALL_BACKSTOP_MS;
+}
+
+/* How long poll may sleep: until the wall backstop, or the next cpu check. */
 static int poll_timeout(struct monitor *m)
 {
 	uint64_t now = sp_clock_ms();
@@ -184,9 +195,7 @@ static int poll_timeout(struct monitor *m)
 		return (int)(m->kill_ms + KILL_REPORT_MS > now ? m->kill_ms + KILL_REPORT_MS - now
 							       : 0);
 	if (m->limits->wall_ms)
-		wait = m->start_ms + m->limits->wall_ms > now
-			   ? m->start_ms + m->limits->wall_ms - now
-			   : 0;
+		wait = wall_backstop_ms(m) > now ? wall_backstop_ms(m) - now : 0;
 	if (polls_cpu(m)) {
 		uint64_t until_cpu = m->next_cpu_ms > now ? m->next_cpu_ms - now : 0;
 
@@ -198,7 +207,7 @@ static int poll_timeout(struct monitor *m)
 
 static void check_wall(struct monitor *m)
 {
-	if (!m->exited && m->limits->wall_ms && sp_clock_ms() >= m->start_ms + m->limits->wall_ms)
+	if (!m->exited && m->limits->wall_ms && sp_clock_ms() >= wall_backstop_ms(m))
 		send_kill(m, SP_KILL_TIME);
 }
 

@@ -36,6 +36,7 @@ struct sp_step_exit {
 	uint64_t maxrss_kb;  /* largest resident set of any process */
 	uint64_t wall_us;    /* from the execve call to the end of the first process */
 	struct sp_error error;
+	bool wall_expired; /* the cell killed it at its wall limit */
 };
 
 /* Everything the step process needs; lives in the cell. */

@@ -243,6 +243,15 @@ class Limits(unittest.TestCase):
         self.assertLess(r["wall_ms"], 3000)
         self.assertLess(r["cpu_ms"], 500)
 
+    def test_wall_limit_is_never_cut_short(self):
+        # the limit counts from the job's own start: a job stopped by it
+        # always had all of it
+        for _ in range(20):
+            r = run("--wall", "40ms", "--", "sleep", "5")
+            self.assertEqual(r["status"], "time_limit", r)
+            self.assertGreaterEqual(r["wall_ms"], 40, r)
+            self.assertLess(r["wall_ms"], 1000, r)
+
     def test_blocked_stdin_read_hits_wall(self):
         with tempfile.TemporaryDirectory() as d:
             os.chmod(d, 0o755)
