@@ -3,6 +3,7 @@
 #include <civetweb.h>
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -70,11 +71,22 @@ static int fail_usage(const struct sp_error *err)
 	return -1;
 }
 
+/* A directory given on the command line, made absolute against the current
+ * directory (the configuration file takes absolute paths only). */
 static int copy_path(char *dst, size_t size, const char *value, struct sp_error *err)
 {
-	if (value[0] != '/' && value[0] != '.')
-		return sp_error_set(err, EINVAL, "'%s': give a path", value);
-	if (snprintf(dst, size, "%s", value) >= (int)size)
+	char cwd[PATH_MAX];
+	int n;
+
+	if (value[0] == '\0' || value[0] == '-')
+		return sp_error_set(err, EINVAL, "'%s' is not a directory name", value);
+	if (value[0] == '/')
+		n = snprintf(dst, size, "%s", value);
+	else if (getcwd(cwd, sizeof(cwd)) == NULL)
+		return sp_error_set(err, errno, "'%s': cannot tell the current directory", value);
+	else
+		n = snprintf(dst, size, "%s/%s", cwd, value);
+	if (n < 0 || n >= (int)size)
 		return sp_error_set(err, ENAMETOOLONG, "'%s' is too long", value);
 	return 0;
 }

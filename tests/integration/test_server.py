@@ -8,6 +8,7 @@ Environment (set by tools/run-tests):
 
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -589,6 +590,27 @@ class Tokens(unittest.TestCase):
                                   timeout=30)
         self.assertEqual(proc.returncode, 2)
         self.assertIn('"threads" must be a whole number', proc.stderr.decode())
+
+    def test_missing_directory_value_refused(self):
+        proc = subprocess.run([BIN, "serve", "--languages-dir", "--verbose"],
+                              capture_output=True, timeout=30)
+        self.assertEqual(proc.returncode, 2)
+        self.assertIn("'--verbose' is not a directory name", proc.stderr.decode())
+
+    def test_relative_languages_dir(self):
+        folder = tempfile.mkdtemp(prefix="sandpool-langs-", dir=os.getcwd())
+        try:
+            shutil.copy(os.path.join(os.path.dirname(BIN), "languages", "bash.json"), folder)
+            os.chmod(folder, 0o755)
+            server = Server(args=["--languages-dir", os.path.relpath(folder)])
+            try:
+                status, body, _ = server.request("GET", "/api/v1/languages")
+                self.assertEqual(status, 200)
+                self.assertEqual([lang["name"] for lang in body], ["bash"])
+            finally:
+                server.stop()
+        finally:
+            shutil.rmtree(folder)
 
 
 if __name__ == "__main__":
