@@ -19,6 +19,7 @@
 #include "http_handlers.h"
 #include "http_reply.h"
 #include "hub.h"
+#include "json_depth.h"
 #include "jobs.h"
 #include "request.h"
 #include "sandbox/log.h"
@@ -420,11 +421,14 @@ static void on_cancel(struct ws_client *c, json_t *msg)
 
 static void on_message(struct ws_client *c, const char *text, size_t length)
 {
-	json_t *msg = json_loadb(text, length, JSON_REJECT_DUPLICATES, NULL);
+	bool shallow = sp_json_nests_within(text, length, SP_REQUEST_MAX_DEPTH);
+	json_t *msg = shallow ? json_loadb(text, length, JSON_REJECT_DUPLICATES, NULL) : NULL;
 	const char *type = json_string_value(json_object_get(msg, "type"));
 
 	prune_mine(c);
-	if (!json_is_object(msg))
+	if (!shallow)
+		tell_error(c, "bad_json", "the message nests deeper than 64 levels", NULL);
+	else if (!json_is_object(msg))
 		tell_error(c, "bad_json", "a message is a JSON object", NULL);
 	else if (type == NULL)
 		tell_error(c, "bad_request", "type is missing", msg);
