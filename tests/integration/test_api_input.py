@@ -358,7 +358,7 @@ class Http(unittest.TestCase, Healthy):
                 self.assertEqual((got, answer["error"]["code"]), (status, code), answer)
         self.assert_healthy(self.server)
 
-    def offer(self, path, head, chunk, total):
+    def offer(self, head, chunk, total):
         """Send HEAD, then up to TOTAL bytes of CHUNKs while the answer is
         read: (status, answer, bytes sent, seconds to the answer)."""
         sent = [0]
@@ -398,7 +398,7 @@ class Http(unittest.TestCase, Healthy):
             with self.subTest(path=path, kind="Content-Length"):
                 head = (f"POST {path} HTTP/1.1\r\nHost: x\r\nContent-Length: {1 << 40}\r\n\r\n"
                         ).encode()
-                status, answer, sent, elapsed = self.offer(path, head, b"x" * 65536, 256 * MIB)
+                status, answer, sent, elapsed = self.offer(head, b"x" * 65536, 256 * MIB)
                 self.assertEqual((status, answer["error"]["code"]), (413, "body_too_large"))
                 self.assertLess(elapsed, 10)
                 self.assertLess(sent, 64 * MIB)
@@ -407,11 +407,18 @@ class Http(unittest.TestCase, Healthy):
                 head = (f"POST {path} HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
                         ).encode()
                 chunk = b"10000\r\n" + b"[" * 65536 + b"\r\n"
-                status, answer, sent, elapsed = self.offer(path, head, chunk, 256 * MIB)
+                status, answer, sent, elapsed = self.offer(head, chunk, 256 * MIB)
                 self.assertEqual((status, answer["error"]["code"]), (413, "body_too_large"))
                 self.assertLess(elapsed, 30)
                 self.assertLess(sent, 64 * MIB)
                 offered += sent
+        with self.subTest(kind="refused before its body"):
+            head = f"PUT /api/v1/run HTTP/1.1\r\nHost: x\r\nContent-Length: {1 << 40}\r\n\r\n"
+            status, answer, sent, elapsed = self.offer(head.encode(), b"x" * 65536,
+                                                       256 * MIB)
+            self.assertEqual((status, answer["error"]["code"]), (405, "method_not_allowed"))
+            self.assertLess(elapsed, 10)
+            self.assertLess(sent, 64 * MIB)
         after = status_of(pid, "VmRSS")
         print(f"\n  12 bodies of 1 TiB or endless, {offered >> 20} MiB of them sent before the"
               f" server closed; server VmRSS {before} kB before, {after} kB after")
