@@ -19,7 +19,8 @@ static int handle_rest(struct mg_connection *conn, void *data)
 }
 
 /* Before civetweb routes a request. Until every handler is registered it
- * would answer with its own HTML pages: a JSON 503 instead. A WebSocket
+ * would answer with its own HTML pages: a JSON 503 instead. A body declared
+ * larger than max_body gets its 413 here, whatever the route. A WebSocket
  * upgrade without a valid token, or while draining, gets its JSON answer here
  * (civetweb's connect handler can only drop the connection). */
 static int gate_request(struct mg_connection *conn)
@@ -30,6 +31,17 @@ static int gate_request(struct mg_connection *conn)
 	if (!atomic_load(&server->ready))
 		return sp_reply_error(conn, 503, "starting", "the server is starting",
 				      "Retry-After: 1\r\n");
+	/* Whatever the route: civetweb would read all of a body no handler
+	 * reads. Up to max_body is read, so that the client gets the answer. */
+	if (ri->content_length > 0 && (uint64_t)ri->content_length > server->config.max_body) {
+		int status =
+		    sp_reply_error(conn, 413, "body_too_large", "the request body is too large",
+				   "Connection: close\r\n");
+
+		sp_http_discard_body(conn, server->config.max_body);
+		sp_http_close(conn);
+		return status;
+	}
 	if (strcmp(ri->local_uri, "/api/v1/ws") != 0)
 		return 0;
 	if (sp_http_ws_caller(conn, &server->config) == SP_CALLER_UNKNOWN)
