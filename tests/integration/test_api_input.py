@@ -453,15 +453,16 @@ class RawWebSocket:
         if not head.startswith(b"HTTP/1.1 101"):
             raise AssertionError(f"no upgrade: {head!r}")
 
-    def send(self, payload, opcode=1):
+    def send(self, payload, opcode=1, fin=True):
         n = len(payload)
         mask = os.urandom(4)
+        first = (0x80 if fin else 0) | opcode
         if n < 126:
-            head = struct.pack("!BB", 0x80 | opcode, 0x80 | n)
+            head = struct.pack("!BB", first, 0x80 | n)
         elif n < 65536:
-            head = struct.pack("!BBH", 0x80 | opcode, 0x80 | 126, n)
+            head = struct.pack("!BBH", first, 0x80 | 126, n)
         else:
-            head = struct.pack("!BBQ", 0x80 | opcode, 0x80 | 127, n)
+            head = struct.pack("!BBQ", first, 0x80 | 127, n)
         key = (mask * (n // 4 + 1))[:n]
         masked = (int.from_bytes(payload, "big") ^ int.from_bytes(key, "big")).to_bytes(n, "big")
         self.sock.sendall(head + mask + masked)
@@ -560,6 +561,34 @@ class WebSocket(unittest.TestCase, Healthy):
             ws.send(run + b"}")
             result = ws.until("result")[-1]["result"]
             self.assertEqual(result["stdout"], "hi\n", result)
+        finally:
+            ws.close()
+        self.assert_healthy(self.server)
+
+    def test_a_message_in_fragments_is_one_message(self):
+        ws = RawWebSocket(self.server)
+        try:
+            # a continuation with nothing to continue is dropped
+            ws.send(b'{"type": "run"}', opcode=0)
+            msg = b'{"type": "run", "ref": "f", "language": "bash", "code": "echo frag"}'
+            ws.send(msg[:10], fin=False)
+            ws.send(b"", opcode=9)  # a ping between fragments
+            ws.send(msg[10:30], opcode=0, fin=False)
+            ws.send(msg[30:], opcode=0)
+            seen = ws.until("result")
+            self.assertEqual(seen[0]["type"], "queued", seen)
+            self.assertEqual((seen[-1]["ref"], seen[-1]["result"]["stdout"]), ("f", "frag\n"))
+            # fragments add up to ws_max_frame at most
+            ws.send(b'{"type": "run", "stdin": "' + b"x" * 40000, opcode=2, fin=False)
+            ws.send(b"x" * 40000 + b'"}', opcode=0)
+            ev = ws.event()
+            self.assertEqual((ev["type"], ev["code"]), ("error", "frame_too_large"), ev)
+            # a message started anew drops the unfinished one
+            ws.send(b'{"type": "run", "language": "ba', fin=False)
+            ws.send(b'{"type": "fly"}')
+            ev = ws.event()
+            self.assertEqual((ev["type"], ev["code"], ev["message"]),
+                             ("error", "bad_request", "unknown type"), ev)
         finally:
             ws.close()
         self.assert_healthy(self.server)
