@@ -22,10 +22,10 @@ static const char *reason(int status)
 		return "Method Not Allowed";
 	case 408:
 		return "Request Timeout";
-	case 411:
-		return "Length Required";
 	case 409:
 		return "Conflict";
+	case 411:
+		return "Length Required";
 	case 413:
 		return "Payload Too Large";
 	case 429:
