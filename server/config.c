@@ -17,7 +17,10 @@ void sp_config_defaults(struct sp_config *c)
 	memset(c, 0, sizeof(*c));
 	snprintf(c->listen_host, sizeof(c->listen_host), "127.0.0.1");
 	c->listen_port = 8080;
-	c->threads = 64; /* a /run request holds one while its job waits and runs */
+	/* A /run request holds one while its job waits and runs, a WebSocket
+	 * while it is open, a client sending its headers until they are in. */
+	c->threads = 256;
+	c->request_timeout_s = 10;
 	c->workers = 0;
 	c->queue_size = 1000;
 	c->queue_timeout_s = 60;
@@ -52,6 +55,7 @@ static const struct number_key {
 	uint64_t max;
 } number_keys[] = {
     {"threads", offsetof(struct sp_config, threads), 4, 1, 1024},
+    {"request_timeout_s", offsetof(struct sp_config, request_timeout_s), 4, 1, 3600},
     {"workers", offsetof(struct sp_config, workers), 4, 0, 4096},
     {"queue_size", offsetof(struct sp_config, queue_size), 4, 1, 1000000},
     {"queue_timeout_s", offsetof(struct sp_config, queue_timeout_s), 4, 0, 86400},

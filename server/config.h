@@ -16,7 +16,8 @@
 struct sp_config {
 	char listen_host[256]; /* "127.0.0.1", "::1", "0.0.0.0" */
 	uint16_t listen_port;
-	unsigned threads;	       /* HTTP threads */
+	unsigned threads;	       /* HTTP threads: one per connection being served */
+	unsigned request_timeout_s;    /* headers in, and each stall of a body read */
 	unsigned workers;	       /* job threads; 0 = one per job that may run at once */
 	unsigned queue_size;	       /* jobs waiting, per language; beyond it, 429 */
 	unsigned queue_timeout_s;      /* a job not started by then: 429 (run), cancelled (jobs) */

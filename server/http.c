@@ -19,7 +19,8 @@ static int handle_rest(struct mg_connection *conn, void *data)
 }
 
 /* Before civetweb routes a request. Until every handler is registered it
- * would answer with its own HTML pages: a JSON 503 instead. A WebSocket
+ * would answer with its own HTML pages: a JSON 503 instead. A body declared
+ * larger than max_body gets its 413 here, whatever the route. A WebSocket
  * upgrade without a valid token, or while draining, gets its JSON answer here
  * (civetweb's connect handler can only drop the connection). */
 static int gate_request(struct mg_connection *conn)
@@ -30,12 +31,55 @@ static int gate_request(struct mg_connection *conn)
 	if (!atomic_load(&server->ready))
 		return sp_reply_error(conn, 503, "starting", "the server is starting",
 				      "Retry-After: 1\r\n");
+	/* Whatever the route: civetweb would read all of a body no handler
+	 * reads. Up to max_body is read, so that the client gets the answer. */
+	if (ri->content_length > 0 && (uint64_t)ri->content_length > server->config.max_body) {
+		int status =
+		    sp_reply_error(conn, 413, "body_too_large", "the request body is too large",
+				   "Connection: close\r\n");
+
+		sp_http_discard_body(conn, server->config.max_body);
+		sp_http_close(conn);
+		return status;
+	}
 	if (strcmp(ri->local_uri, "/api/v1/ws") != 0)
 		return 0;
 	if (sp_http_ws_caller(conn, &server->config) == SP_CALLER_UNKNOWN)
 		return sp_reply_unauthorized(conn);
 	if (atomic_load(&server->draining))
 		return sp_reply_error(conn, 503, "draining", "the server is shutting down", "");
+	return 0;
+}
+
+/* The code of an error civetweb answers by itself, before any handler: a
+ * malformed request line, a bad Content-Length, headers too large. */
+static const char *http_error_code(int status)
+{
+	switch (status) {
+	case 408:
+		return "request_timeout";
+	case 411:
+		return "length_required";
+	case 413:
+	case 431:
+		return "headers_too_large";
+	default:
+		return status >= 500 ? "internal_error" : "bad_http";
+	}
+}
+
+/* civetweb's own error answers, in JSON like every other. */
+static int http_error(struct mg_connection *conn, int status, const char *message)
+{
+	char text[128];
+
+	/* civetweb's texts are ASCII; anything else is not quoted. */
+	snprintf(text, sizeof(text), "%s", message);
+	for (char *s = text; *s != '\0'; s++) {
+		if (*s < 0x20 || *s > 0x7e)
+			*s = '?';
+	}
+	sp_reply_error(conn, status, http_error_code(status), text, "Connection: close\r\n");
 	return 0;
 }
 
@@ -48,11 +92,24 @@ static int log_message(const struct mg_connection *conn, const char *message)
 
 struct mg_context *sp_http_start(struct sp_server *server, struct sp_error *err)
 {
-	struct mg_callbacks callbacks = {.begin_request = gate_request, .log_message = log_message};
-	char ports[300], threads[16];
-	const char *options[] = {"listening_ports",    ports,	"num_threads", threads,
-				 "enable_keep_alive",  "yes",	"tcp_nodelay", "1",
-				 "request_timeout_ms", "30000", NULL};
+	struct mg_callbacks callbacks = {
+	    .begin_request = gate_request, .log_message = log_message, .http_error = http_error};
+	char ports[300], threads[16], timeout[16];
+	/* request_timeout_ms bounds the time to receive a request's headers,
+	 * and each wait for more of its body. WebSockets keep their own. */
+	const char *options[] = {"listening_ports",
+				 ports,
+				 "num_threads",
+				 threads,
+				 "enable_keep_alive",
+				 "yes",
+				 "tcp_nodelay",
+				 "1",
+				 "request_timeout_ms",
+				 timeout,
+				 "websocket_timeout_ms",
+				 "30000",
+				 NULL};
 	struct mg_context *ctx;
 	bool v6 = strchr(server->config.listen_host, ':') != NULL;
 
@@ -65,6 +122,7 @@ struct mg_context *sp_http_start(struct sp_server *server, struct sp_error *err)
 		return NULL;
 	}
 	snprintf(threads, sizeof(threads), "%u", server->config.threads);
+	snprintf(timeout, sizeof(timeout), "%u000", server->config.request_timeout_s);
 	ctx = mg_start(&callbacks, server, options);
 	if (ctx == NULL) {
 		sp_error_set(err, EADDRINUSE, "cannot listen on %s", ports);

@@ -15,12 +15,17 @@
 #define ID_LENGTH 32
 
 /* Answer before the body is read: read it first (up to the body limit), so
- * that the client gets the answer rather than a reset connection. */
+ * that the client gets the answer rather than a reset connection; beyond
+ * the limit, the connection ends after the answer. */
 static int refuse(struct mg_connection *conn, const struct sp_server *server, int status,
 		  const char *code, const char *message, const char *extra)
 {
-	sp_http_discard_body(conn, server->config.max_body);
-	return sp_reply_error(conn, status, code, message, extra);
+	bool read = sp_http_discard_body(conn, server->config.max_body);
+
+	status = sp_reply_error(conn, status, code, message, extra);
+	if (!read)
+		sp_http_close(conn);
+	return status;
 }
 
 /* What every request that carries a job goes through before its body. Returns
@@ -33,8 +38,12 @@ static int admit(struct mg_connection *conn, const struct sp_server *server)
 		return refuse(conn, server, 405, "method_not_allowed", "use POST",
 			      "Allow: POST\r\n");
 	if (!sp_http_authorized(conn, &server->config)) {
-		sp_http_discard_body(conn, server->config.max_body);
-		return sp_reply_unauthorized(conn);
+		bool read = sp_http_discard_body(conn, server->config.max_body);
+		int status = sp_reply_unauthorized(conn);
+
+		if (!read)
+			sp_http_close(conn);
+		return status;
 	}
 	if (atomic_load(&server->draining))
 		return refuse(conn, server, 503, "draining", "the server is shutting down", "");
@@ -51,11 +60,23 @@ static int read_request(struct mg_connection *conn, struct sp_server *server,
 	char *body = sp_http_read_body(conn, server->config.max_body, &length, &too_large);
 	int rc;
 
-	if (too_large)
-		return sp_reply_error(conn, 413, "body_too_large", "the request body is too large",
-				      "Connection: close\r\n");
-	if (body == NULL)
-		return sp_reply_error(conn, 400, "bad_request", "the body could not be read", "");
+	/* Answered at once; the client may go on sending up to the limit again
+	 * (to read the answer once it has sent all), then the connection ends. */
+	if (too_large) {
+		rc = sp_reply_error(conn, 413, "body_too_large", "the request body is too large",
+				    "Connection: close\r\n");
+		sp_http_discard_body(conn, server->config.max_body);
+		sp_http_close(conn);
+		return rc;
+	}
+	if (body == NULL) {
+		rc = sp_reply_error(conn, 408, "request_timeout",
+				    "the body stopped short of its Content-Length: it must arrive "
+				    "without a pause of request_timeout_s",
+				    "Connection: close\r\n");
+		sp_http_close(conn);
+		return rc;
+	}
 	rc = sp_request_parse(body, length, &server->languages, &server->config, req, &fail);
 	free(body);
 	if (rc < 0) {

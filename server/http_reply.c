@@ -20,16 +20,22 @@ static const char *reason(int status)
 		return "Not Found";
 	case 405:
 		return "Method Not Allowed";
+	case 408:
+		return "Request Timeout";
 	case 409:
 		return "Conflict";
+	case 411:
+		return "Length Required";
 	case 413:
 		return "Payload Too Large";
 	case 429:
 		return "Too Many Requests";
+	case 431:
+		return "Request Header Fields Too Large";
 	case 503:
 		return "Service Unavailable";
 	default:
-		return "Internal Server Error";
+		return status >= 500 ? "Internal Server Error" : "Bad Request";
 	}
 }
 
@@ -148,6 +154,11 @@ char *sp_http_read_body(struct mg_connection *conn, uint64_t max, size_t *length
 			break;
 		}
 	}
+	/* Cut short: the client stalled past request_timeout_s, or closed. */
+	if (ri->content_length >= 0 && used < (uint64_t)ri->content_length) {
+		free(buf);
+		return NULL;
+	}
 	if (buf == NULL || *too_large) {
 		free(buf);
 		return NULL;
@@ -157,12 +168,23 @@ char *sp_http_read_body(struct mg_connection *conn, uint64_t max, size_t *length
 	return buf;
 }
 
-void sp_http_discard_body(struct mg_connection *conn, uint64_t max)
+bool sp_http_discard_body(struct mg_connection *conn, uint64_t max)
 {
 	char buf[4096];
 	uint64_t total = 0;
 	int n;
 
-	while (total < max && (n = mg_read(conn, buf, sizeof(buf))) > 0)
+	while ((n = mg_read(conn, buf, sizeof(buf))) > 0) {
 		total += (uint64_t)n;
+		if (total > max)
+			return false;
+	}
+	return n == 0;
+}
+
+void sp_http_close(struct mg_connection *conn)
+{
+	/* On a server's connection, civetweb closes the socket and marks the
+	 * connection done: its worker skips the rest of the body, and ends. */
+	mg_close_connection(conn);
 }

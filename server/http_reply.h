@@ -40,11 +40,18 @@ int sp_http_token_match(const struct sp_config *config, const char *given);
 int sp_http_caller(struct mg_connection *conn, const struct sp_config *config);
 
 /* The body, up to MAX bytes, NUL-terminated; NULL with *too_large when there
- * was more (the rest is not read), NULL alone when it could not be read. */
+ * was more (the rest is not read), NULL alone when it could not be read
+ * (fewer bytes than its Content-Length came in time, or no memory). */
 char *sp_http_read_body(struct mg_connection *conn, uint64_t max, size_t *length, bool *too_large);
 
 /* Read and drop what is left of the body, up to MAX bytes, so that an early
- * answer is not lost to a reset of the connection. */
-void sp_http_discard_body(struct mg_connection *conn, uint64_t max);
+ * answer is not lost to a reset of the connection. True when the body was
+ * read to its end. */
+bool sp_http_discard_body(struct mg_connection *conn, uint64_t max);
+
+/* Close the connection after the answer: civetweb reads whatever is left of
+ * a body before the next request, without end for a client that keeps
+ * sending. */
+void sp_http_close(struct mg_connection *conn);
 
 #endif

@@ -19,6 +19,7 @@
 #include "http_handlers.h"
 #include "http_reply.h"
 #include "hub.h"
+#include "json_depth.h"
 #include "jobs.h"
 #include "request.h"
 #include "sandbox/log.h"
@@ -53,6 +54,12 @@ struct ws_client {
 	bool sender_started;
 	pthread_t sender;
 	struct client_job *jobs; /* touched by the connection's thread only */
+	/* A message in fragments, gathered up to ws_max_frame bytes (the
+	 * connection's thread only). */
+	char *partial;
+	size_t partial_length;
+	bool in_fragments;
+	bool partial_too_large;
 };
 
 /* --- the outbox ------------------------------------------------------------ */
@@ -420,11 +427,14 @@ static void on_cancel(struct ws_client *c, json_t *msg)
 
 static void on_message(struct ws_client *c, const char *text, size_t length)
 {
-	json_t *msg = json_loadb(text, length, JSON_REJECT_DUPLICATES, NULL);
+	bool shallow = sp_json_nests_within(text, length, SP_REQUEST_MAX_DEPTH);
+	json_t *msg = shallow ? json_loadb(text, length, JSON_REJECT_DUPLICATES, NULL) : NULL;
 	const char *type = json_string_value(json_object_get(msg, "type"));
 
 	prune_mine(c);
-	if (!json_is_object(msg))
+	if (!shallow)
+		tell_error(c, "bad_json", "the message nests deeper than 64 levels", NULL);
+	else if (!json_is_object(msg))
 		tell_error(c, "bad_json", "a message is a JSON object", NULL);
 	else if (type == NULL)
 		tell_error(c, "bad_request", "type is missing", msg);
@@ -493,20 +503,66 @@ void sp_http_ws_ready(struct mg_connection *conn, void *data)
 		log_warn("websocket: cannot start a sender thread");
 }
 
+static void forget_fragments(struct ws_client *c)
+{
+	free(c->partial);
+	c->partial = NULL;
+	c->partial_length = 0;
+	c->in_fragments = false;
+	c->partial_too_large = false;
+}
+
+/* One more fragment of a message; the message when FIN ends it. */
+static void gather(struct ws_client *c, const char *data, size_t length, bool fin)
+{
+	size_t max = c->server->config.ws_max_frame;
+	char *grown;
+
+	if (!c->partial_too_large && length > max - c->partial_length) {
+		c->partial_too_large = true;
+	} else if (!c->partial_too_large) {
+		grown = realloc(c->partial, c->partial_length + length + 1);
+		if (grown == NULL) {
+			c->partial_too_large = true;
+		} else {
+			c->partial = grown;
+			memcpy(c->partial + c->partial_length, data, length);
+			c->partial_length += length;
+		}
+	}
+	if (!fin)
+		return;
+	if (c->partial_too_large)
+		tell_error(c, "frame_too_large", "the message is larger than ws_max_frame", NULL);
+	else
+		on_message(c, c->partial ? c->partial : "", c->partial_length);
+	forget_fragments(c);
+}
+
 int sp_http_ws_data(struct mg_connection *conn, int bits, char *data, size_t length, void *cbdata)
 {
 	struct ws_client *c = mg_get_user_connection_data(conn);
 	int opcode = bits & 0x0f;
+	bool fin = (bits & 0x80) != 0;
 
 	(void)cbdata;
 	if (opcode == MG_WEBSOCKET_OPCODE_CONNECTION_CLOSE)
 		return 0;
+	if (opcode == MG_WEBSOCKET_OPCODE_CONTINUATION && c->in_fragments) {
+		gather(c, data, length, fin);
+		return 1;
+	}
 	if (opcode != MG_WEBSOCKET_OPCODE_TEXT && opcode != MG_WEBSOCKET_OPCODE_BINARY)
-		return 1; /* ping, pong, continuation: civetweb's business */
-	if (length > c->server->config.ws_max_frame)
+		return 1; /* ping, pong: civetweb's business */
+	forget_fragments(c);
+	if (!fin) {
+		c->in_fragments = true;
+		gather(c, data, length, false);
+	} else if (length > c->server->config.ws_max_frame) {
 		tell_error(c, "frame_too_large", "the message is larger than ws_max_frame", NULL);
-	else
+	} else {
 		on_message(c, data, length);
+	}
 	return 1;
 }
 
@@ -541,6 +597,7 @@ void sp_http_ws_close(const struct mg_connection *conn, void *data)
 		c->head = f->next;
 		free(f);
 	}
+	forget_fragments(c);
 	pthread_cond_destroy(&c->wake);
 	pthread_mutex_destroy(&c->lock);
 	mg_set_user_connection_data(conn, NULL);

@@ -14,6 +14,7 @@
 #include "sandbox/cell.h"
 #include "sandbox/cleanup.h"
 #include "base64.h"
+#include "json_depth.h"
 #include "limits_json.h"
 
 #define SEALS (F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL)
@@ -96,32 +97,6 @@ static int internal(struct parse *p, const char *what)
 
 /* ---- JSON helpers -------------------------------------------------------- */
 
-static bool too_deep(json_t *v, int depth)
-{
-	const char *key;
-	json_t *member;
-	size_t i;
-
-	if (!json_is_object(v) && !json_is_array(v))
-		return false;
-	if (depth > SP_REQUEST_MAX_DEPTH)
-		return true;
-	if (json_is_array(v)) {
-		json_array_foreach(v, i, member)
-		{
-			if (too_deep(member, depth + 1))
-				return true;
-		}
-		return false;
-	}
-	json_object_foreach(v, key, member)
-	{
-		if (too_deep(member, depth + 1))
-			return true;
-	}
-	return false;
-}
-
 /* The ASCII of jansson's error text, the rest as '?'. */
 static void ascii_only(char *s)
 {
@@ -135,6 +110,9 @@ static int load_body(struct parse *p, const char *body, size_t length)
 {
 	json_error_t jerr;
 
+	if (!sp_json_nests_within(body, length, SP_REQUEST_MAX_DEPTH))
+		return fail_set(p, SP_REQ_BAD_JSON, "the body nests deeper than %d levels",
+				SP_REQUEST_MAX_DEPTH);
 	p->req->doc =
 	    json_loadb(body ? body : "", length, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &jerr);
 	if (p->req->doc == NULL) {
@@ -144,9 +122,6 @@ static int load_body(struct parse *p, const char *body, size_t length)
 	}
 	if (!json_is_object(p->req->doc))
 		return fail_set(p, SP_REQ_BAD_JSON, "the body must be a JSON object");
-	if (too_deep(p->req->doc, 1))
-		return fail_set(p, SP_REQ_BAD_JSON, "the body nests deeper than %d levels",
-				SP_REQUEST_MAX_DEPTH);
 	return 0;
 }
 

@@ -81,6 +81,7 @@ static void test_errors_name_the_key(void **state)
 	    {"{\"threads\": \"4\"}", "\"threads\" must be a whole number"},
 	    {"{\"threads\": 0}", "\"threads\" must be from 1 to 1024"},
 	    {"{\"threads\": 1.5}", "\"threads\" must be a whole number"},
+	    {"{\"request_timeout_s\": 0}", "\"request_timeout_s\" must be from 1 to 3600"},
 	    {"{\"max_body\": 10}", "\"max_body\" must be from 1024"},
 	    {"{\"listen\": \"nowhere\"}", "want ADDR:PORT"},
 	    {"{\"listen\": \"1.2.3.4:99999\"}", "want ADDR:PORT"},

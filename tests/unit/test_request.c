@@ -654,6 +654,16 @@ static void test_depth(void **state)
 			assert_failure(f, body, SP_REQ_BAD_JSON,
 				       "the body nests deeper than 64 levels");
 	}
+	/* Brackets in strings, after an escaped quote too, are no nesting. */
+	len = (size_t)snprintf(body, sizeof(body), "{\"language\": \"python\", \"code\": \"\\\"");
+	for (int i = 0; i < 100; i++)
+		body[len++] = '[';
+	snprintf(body + len, sizeof(body) - len, "\"}");
+	assert_int_equal(parse(f, body), 0);
+	/* Far deeper than jansson's own limit: refused before jansson recurses. */
+	memset(body, '[', sizeof(body) - 1);
+	body[sizeof(body) - 1] = '\0';
+	assert_failure(f, body, SP_REQ_BAD_JSON, "the body nests deeper than 64 levels");
 }
 
 static void test_messages_stay_utf8(void **state)
