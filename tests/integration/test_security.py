@@ -753,6 +753,8 @@ class Hostile(unittest.TestCase):
     (each job of those languages lands on the cell the one before it used),
     two warm python cells (for jobs at the same time)."""
 
+    maxDiff = None
+
     @classmethod
     def setUpClass(cls):
         # a host directory any job could write, were it in sight
@@ -869,7 +871,8 @@ class Hostile(unittest.TestCase):
         else:
             self.assertEqual(r["status"], "runtime_error", r)
             self.assertRegex(r["stdout"], r"^malloc failed at \d+ MiB\n$")
-            self.assertLess(int(r["stdout"].split()[3]), 64, r)
+            # RLIMIT_DATA is twice the limit (README: without a usable cgroup)
+            self.assertLess(int(r["stdout"].split()[3]), 128, r)
         self.assert_c_cell_clean()
         self.assertEqual(self.replaced()["c"], before["c"], "the bombs' cell was replaced")
 
