@@ -897,22 +897,29 @@ class Hostile(unittest.TestCase):
         r = self.c(f'#define NAME "{name}"\n' + DAEMON_C)
         self.assertEqual((r["status"], r["stdout"]), ("ok", "daemon started\n"), r)
         self.assertEqual(host_processes_named(name), [])
+        before = self.replaced()
         self.assert_c_cell_clean()
+        self.assertEqual(self.replaced(), before)
 
     def test_tmpfs_is_capped_and_charged(self):
+        check = "ls -A /tmp /dev/shm; head -c 60M /dev/zero > /tmp/x && echo ok"
+        before = self.replaced()
         r = self.job("bash", FILL_SH, limits={"memory_kb": 262144, "file_kb": 2048,
                                               "wall_ms": 20000})
         # each of /tmp and /dev/shm holds 64 MiB, and the job's memory all of them
         self.assertEqual(r["stdout"], "/tmp 64 No space left on device\n"
                          "/dev/shm 64 No space left on device\n", r)
+        # the next job, on the same cell, gets all of it again, empty
+        r = self.job("bash", check, limits={"file_kb": 65536})
+        self.assertEqual(r["stdout"], "/dev/shm:\n\n/tmp:\nok\n", r)
+        self.assertEqual(self.replaced(), before)
         r = self.job("bash", FILL_SH, limits={"memory_kb": 32768, "file_kb": 2048,
                                               "wall_ms": 20000})
         if self.memory_by_cgroup:
-            # tmpfs pages count against the job's memory
+            # tmpfs pages count against the job's memory (the OOM killer may
+            # choose the cell's init: the cell is then replaced)
             self.assertEqual(r["status"], "memory_limit", r)
-        # the next job gets all of it again, empty
-        r = self.job("bash", "ls -A /tmp /dev/shm; head -c 60M /dev/zero > /tmp/x && echo ok",
-                     limits={"file_kb": 65536})
+        r = self.job("bash", check, limits={"file_kb": 65536})
         self.assertEqual(r["stdout"], "/dev/shm:\n\n/tmp:\nok\n", r)
 
     def test_file_size_and_open_files(self):
@@ -976,6 +983,7 @@ class Hostile(unittest.TestCase):
     # ---- links planted where sandpool writes ------------------------------
 
     def test_links_planted_for_the_next_job(self):
+        before = self.replaced()
         r = self.job("bash", f"CANARY={self.canary}\n" + PLANT_SH, limits={"wall_ms": 20000})
         self.assertEqual(r["stdout"], "planted\n", r)
         files = [{"name": "main.sh", "content": AFTER_PLANT_SH},
@@ -990,15 +998,19 @@ class Hostile(unittest.TestCase):
                          "/box/sub directory 755\n/box/sub/data.txt regular file 644\n"
                          "/box/input.txt regular file 644\n/tmp directory 1777\n"
                          "/dev/shm directory 1777\n", r)
+        # on the same cell, not on a fresh one that replaced it
+        self.assertEqual(self.replaced(), before)
         self.assert_canary_untouched()
 
     def test_links_planted_between_compile_and_run(self):
+        before = self.replaced()
         r = self.c(f'#define CANARY "{self.canary}"\n' + PLANT_C)
         self.assertEqual((r["status"], r["stdout"]), ("ok", "planted\n"), r)
         r = self.c(None, files=[{"name": "main.c", "content": HELPER_MAIN_C},
                                 {"name": "sub/helper.h", "content": '#define GREETING "hi"\n'}])
         self.assertEqual((r["status"], r["stdout"]), ("ok", "hi\n"), r)
         self.assert_c_cell_clean()
+        self.assertEqual(self.replaced(), before)
         self.assert_canary_untouched()
 
 
