@@ -23,6 +23,7 @@
 #include "clock.h"
 #include "mount.h"
 #include "netns.h"
+#include "proctitle.h"
 #include "step.h"
 
 #define CELL_CLONE_FLAGS                                                                           \
@@ -209,6 +210,9 @@ static int cell_build(struct cell_state *st, struct sp_error *err)
 	if (sp_caps_limit(err) < 0)
 		return -1;
 	if (make_step_stack(st, err) < 0)
+		return -1;
+	/* after the last use of the configuration, which may point into argv */
+	if (sp_proctitle_set("sandpool-cell", err) < 0)
 		return -1;
 	return setup_signals(st, err);
 }

@@ -212,18 +212,75 @@ static int pivot_into(int rootfd, struct sp_error *err)
 	return 0;
 }
 
+/* Cover the bound rootfs at ROOTFD with a read-only overlay of it: the mount
+ * table of a bind mount shows the host path of the image (the state
+ * directory) as its root, an overlay's shows "/" and its layers only as
+ * /proc/self/fd/N. Without an upper layer overlayfs wants two lower ones:
+ * the other is an empty tmpfs, mounted on the bound /box for the time being
+ * (the overlay reads the image below it, not what is mounted in it). Returns
+ * 1 when the overlay is there, 0 when the kernel refused it (the bind mount
+ * stays as it was). */
+static int overlay_rootfs(int rootfd, struct sp_error *err)
+{
+	cleanup_close int emptyfd = -1;
+	char options[128], target[64];
+
+	if (mount_beneath(rootfd, "box", "tmpfs", "tmpfs", MS_RDONLY | TMPFS_FLAGS,
+			  "size=4k,mode=0555", err) < 0)
+		return -1;
+	emptyfd = open_beneath(rootfd, "box", O_DIRECTORY | O_PATH, err);
+	if (emptyfd < 0)
+		return -1;
+	snprintf(options, sizeof(options), "lowerdir=/proc/self/fd/%d:/proc/self/fd/%d", emptyfd,
+		 rootfd);
+	fd_path(rootfd, target, sizeof(target));
+	if (mount("overlay", target, "overlay", MS_RDONLY | MS_NOSUID | MS_NODEV, options) == 0)
+		return 1;
+	if (errno != ENODEV && errno != EINVAL && errno != EPERM && errno != EOPNOTSUPP)
+		return sp_error_set(err, errno, "mount an overlay of the rootfs");
+	fd_path(emptyfd, target, sizeof(target));
+	if (umount2(target, MNT_DETACH) < 0)
+		return sp_error_set(err, errno, "unmount the empty layer");
+	return 0;
+}
+
+/* The rootfs bound onto itself, under an overlay where the kernel allows. */
+static int open_rootfs(const char *rootfs, struct sp_error *err)
+{
+	cleanup_close int bindfd = -1;
+	int fd, rc;
+
+	if (mount(rootfs, rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
+		return sp_error_set(err, errno, "bind the rootfs %s", rootfs);
+	bindfd = open(rootfs, O_DIRECTORY | O_PATH | O_CLOEXEC | O_NOFOLLOW);
+	if (bindfd < 0)
+		return sp_error_set(err, errno, "open the rootfs %s", rootfs);
+	rc = overlay_rootfs(bindfd, err);
+	if (rc < 0)
+		return -1;
+	if (rc == 0) {
+		fd = bindfd;
+		bindfd = -1;
+		return fd;
+	}
+	/* the path now ends on the overlay, the topmost mount there */
+	fd = open(rootfs, O_DIRECTORY | O_PATH | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return sp_error_set(err, errno, "open the overlay of %s", rootfs);
+	return fd;
+}
+
 int sp_mount_rootfs_in_child(const struct sp_mount_config *cfg, struct sp_error *err)
 {
-	unsigned long root_flags = MS_RDONLY | MS_NOSUID | MS_NODEV | kept_mount_flags(cfg->rootfs);
+	unsigned long root_flags = MS_RDONLY | MS_NOSUID | MS_NODEV;
 	cleanup_close int rootfd = -1;
 
 	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
 		return sp_error_set(err, errno, "make / private");
-	if (mount(cfg->rootfs, cfg->rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
-		return sp_error_set(err, errno, "bind the rootfs %s", cfg->rootfs);
-	rootfd = open(cfg->rootfs, O_DIRECTORY | O_PATH | O_CLOEXEC | O_NOFOLLOW);
+	rootfd = open_rootfs(cfg->rootfs, err);
 	if (rootfd < 0)
-		return sp_error_set(err, errno, "open the rootfs %s", cfg->rootfs);
+		return -1;
+	root_flags |= kept_mount_flags(cfg->rootfs);
 	if (mount_proc(rootfd, err) < 0 || populate_dev(rootfd, err) < 0)
 		return -1;
 	if (remount_beneath(rootfd, "dev", MS_RDONLY | MS_NOSUID | MS_NOEXEC, err) < 0)
