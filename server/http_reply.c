@@ -39,27 +39,69 @@ static const char *reason(int status)
 	}
 }
 
-/* The answer goes out in one write: headers and body in separate small
- * segments would meet the client's delayed ACK (40 ms per request). */
+#define REPLY_CHUNK 65536
+
+/* An answer on its way out, in chunks of REPLY_CHUNK bytes. */
+struct reply_writer {
+	struct mg_connection *conn;
+	size_t used;
+	char buf[REPLY_CHUNK];
+};
+
+static int flush_reply(struct reply_writer *w)
+{
+	int n = w->used ? mg_write(w->conn, w->buf, w->used) : 0;
+
+	w->used = 0;
+	return n < 0 ? -1 : 0;
+}
+
+/* json_dump_callback's writer: append, and send whenever the buffer fills. */
+static int append_reply(const char *data, size_t size, void *arg)
+{
+	struct reply_writer *w = arg;
+
+	while (size > 0) {
+		size_t room = sizeof(w->buf) - w->used;
+		size_t n = size < room ? size : room;
+
+		memcpy(w->buf + w->used, data, n);
+		w->used += n;
+		data += n;
+		size -= n;
+		if (w->used == sizeof(w->buf) && flush_reply(w) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* The headers and body leave in one write when they fit in a chunk: headers
+ * and body in separate small segments would meet the client's delayed ACK
+ * (40 ms per request). A large body (megabytes of output) is measured, then
+ * serialized straight to the connection chunk by chunk, never held whole. */
 int sp_reply(struct mg_connection *conn, int status, json_t *obj, const char *extra)
 {
-	char *body = obj ? json_dumps(obj, JSON_COMPACT) : NULL;
-	size_t len = body ? strlen(body) : 0;
-	char *text = NULL;
-	int n;
+	size_t body_len = obj ? json_dumpb(obj, NULL, 0, JSON_COMPACT) : 0;
+	struct reply_writer *w = malloc(sizeof(*w));
+	int head_len;
 
-	json_decref(obj);
-	n = asprintf(&text,
-		     "HTTP/1.1 %d %s\r\nContent-Type: application/json\r\nContent-Length: %zu\r\n"
-		     "Cache-Control: no-store\r\n%s\r\n%s\n",
-		     status, reason(status), len + 1, extra, body ? body : "");
-	free(body);
-	if (n < 0) {
+	if (w == NULL || (obj != NULL && body_len == 0)) {
+		json_decref(obj);
+		free(w);
 		mg_printf(conn, "HTTP/1.1 500 Internal Server Error\r\nContent-Length: 0\r\n\r\n");
 		return 500;
 	}
-	mg_write(conn, text, (size_t)n);
-	free(text);
+	w->conn = conn;
+	head_len = snprintf(w->buf, sizeof(w->buf),
+			    "HTTP/1.1 %d %s\r\nContent-Type: application/json\r\n"
+			    "Content-Length: %zu\r\nCache-Control: no-store\r\n%s\r\n",
+			    status, reason(status), body_len + 1, extra);
+	w->used = head_len > 0 && (size_t)head_len < sizeof(w->buf) ? (size_t)head_len : 0;
+	if (obj == NULL || json_dump_callback(obj, append_reply, w, JSON_COMPACT) == 0)
+		append_reply("\n", 1, w);
+	flush_reply(w);
+	json_decref(obj);
+	free(w);
 	return status;
 }
 

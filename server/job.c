@@ -153,11 +153,26 @@ static json_t *step_or_null(const struct sp_step_result *step, bool happened)
 	return happened ? sp_result_to_json(step) : json_null();
 }
 
+/* The top-level stdout or stderr (KEY) is the last step's: the same JSON
+ * value, not a second copy of what may be megabytes. */
+static void share_output(json_t *obj, json_t *step, const char *key)
+{
+	char encoding_key[64];
+	json_t *encoding;
+
+	json_object_set(obj, key, json_object_get(step, key));
+	snprintf(encoding_key, sizeof(encoding_key), "%s_encoding", key);
+	encoding = json_object_get(step, encoding_key);
+	if (encoding != NULL)
+		json_object_set(obj, encoding_key, encoding);
+}
+
 json_t *sp_job_result_to_json(const struct sp_job_result *res, const struct sp_language *language)
 {
 	json_t *obj = json_object();
 	const struct sp_step_result *last = res->ran ? &res->run : &res->compile;
 	char text[SP_ERROR_MESSAGE_MAX + 128];
+	json_t *last_json;
 
 	if (obj == NULL)
 		return NULL;
@@ -170,8 +185,13 @@ json_t *sp_job_result_to_json(const struct sp_job_result *res, const struct sp_l
 	json_object_set_new(obj, "status", json_string(sp_status_to_string(res->status)));
 	json_object_set_new(obj, "compile", step_or_null(&res->compile, res->compiled));
 	json_object_set_new(obj, "run", step_or_null(&res->run, res->ran));
-	if (sp_json_set_output(obj, "stdout", &last->out) < 0 ||
-	    sp_json_set_output(obj, "stderr", &last->err) < 0) {
+	last_json = json_object_get(obj, res->ran ? "run" : "compile");
+	if (json_is_object(last_json) && json_object_get(last_json, "stdout") != NULL &&
+	    json_object_get(last_json, "stderr") != NULL) {
+		share_output(obj, last_json, "stdout");
+		share_output(obj, last_json, "stderr");
+	} else if (sp_json_set_output(obj, "stdout", &last->out) < 0 ||
+		   sp_json_set_output(obj, "stderr", &last->err) < 0) {
 		json_decref(obj);
 		return NULL;
 	}

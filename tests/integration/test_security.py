@@ -1032,6 +1032,26 @@ class Hostile(unittest.TestCase):
         self.assert_canary_untouched()
 
 
+class LargeOutput(unittest.TestCase):
+    """A job that fills a large output limit: the server holds its output and
+    its answer in about twice the output kept, not once per copy made on the
+    way out (the answer, whose output appears twice, is written in chunks)."""
+
+    def test_answer_memory_stays_near_the_output_kept(self):
+        server = Server({"pool_total": 0, "pool_sizes": {"bash": 1}})
+        try:
+            peak = vm_kb(server.proc.pid, "VmHWM")
+            status, r, _ = server.run({"language": "bash", "code": "yes",
+                                       "limits": {"output_kb": 16384, "wall_ms": 60000}})
+            grown = vm_kb(server.proc.pid, "VmHWM") - peak
+        finally:
+            server.stop()
+        self.assertEqual((status, r["status"]), (200, "output_limit"), r["status"])
+        self.assertEqual(len(r["stdout"]), 16 << 20)
+        self.assertTrue(r["run"]["stdout"] == r["stdout"], "the two copies differ")
+        self.assertLess(grown, 3 * 16384, "the server's peak grew by more than 3x the output")
+
+
 def wait_state_auth(server, job_id, states, timeout=60):
     deadline = time.monotonic() + timeout
     while True:
