@@ -136,9 +136,9 @@ $(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_util.h $(FUZZ_LIB)
 
 fuzz-build: $(FUZZ_BIN)
 
-# Each harness for about 20 s with its corpus; fails when one crashes.
+# Each harness for about 20 s from its seeds; fails when one crashes.
 fuzz-smoke: fuzz-build
-	tools/fuzz --seconds 20
+	tools/run-tests fuzz
 
 BENCH_SRC := $(sort $(wildcard tests/bench/*.c))
 BENCH_BIN := $(BENCH_SRC:%.c=$(BUILD)/%)
