@@ -21,6 +21,8 @@
 #include "fuzz_util.h"
 #include "rootfs/layer.h"
 
+#define NOBODY 65534
+
 static struct fuzz_scratch scratch;
 static const char *const tree_names[] = {"root", NULL};
 
@@ -29,6 +31,9 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	(void)argc;
 	(void)argv;
 	fuzz_scratch_init(&scratch, "layer");
+	/* Where nobody can reach its tree; the canary stays root's. */
+	if (geteuid() == 0 && fchmod(scratch.basefd, 0755) < 0)
+		fuzz_die("chmod %s: %s", scratch.base, strerror(errno));
 	return 0;
 }
 
@@ -43,7 +48,7 @@ static void make_file(int rootfd, const char *path, const char *text)
 
 /* The lower layer: what whiteouts and opaque markers have to remove, and
  * symlinks that a careless unpacker would follow out of the tree. */
-static int make_lower(void)
+static int make_lower(bool unprivileged)
 {
 	static const char *const dirs[] = {"etc", "usr", "usr/bin", "dir", "dir/sub", "ro", NULL};
 	static const char *const links[][2] = {
@@ -52,6 +57,9 @@ static int make_lower(void)
 
 	if (mkdirat(scratch.basefd, "root", 0755) < 0)
 		fuzz_die("mkdir root: %s", strerror(errno));
+	if (unprivileged && (fchownat(scratch.basefd, "root", NOBODY, NOBODY, 0) < 0 ||
+			     setegid(NOBODY) < 0 || seteuid(NOBODY) < 0))
+		fuzz_die("become nobody: %s", strerror(errno));
 	rootfd = openat(scratch.basefd, "root", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (rootfd < 0)
 		fuzz_die("open root: %s", strerror(errno));
@@ -88,10 +96,11 @@ static void check_digest(const uint8_t *data, size_t size, const struct sp_layer
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	int free_fd = fuzz_lowest_free_fd();
+	bool unprivileged = size % 4 == 2 && geteuid() == 0;
 	struct sp_layer_options opts = {.keep_owner = size % 2 == 1 && geteuid() == 0};
 	struct sp_layer_stats stats;
 	struct sp_error err = {0};
-	int rootfd = make_lower();
+	int rootfd = make_lower(unprivileged);
 	uint8_t *fixed = malloc(size ? size : 1);
 	int fd;
 
@@ -111,6 +120,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	close(fd);
 	close(rootfd);
 	free(fixed);
+	if (unprivileged && (seteuid(0) < 0 || setegid(0) < 0))
+		fuzz_die("back to root: %s", strerror(errno));
 	fuzz_scratch_check(&scratch, tree_names);
 	fuzz_scratch_remove(&scratch, "root");
 	if (fuzz_lowest_free_fd() != free_fd)
