@@ -116,7 +116,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	else if (err.message[0] == '\0')
 		fuzz_die("the layer failed without a message");
 	if (getenv("FUZZ_VERBOSE") != NULL)
-		fprintf(stderr, "fuzz: %s\n", err.message[0] ? err.message : "ok");
+		fprintf(stderr, "fuzz: %s\n", err.message[0] ? err.message : "applied");
 	close(fd);
 	close(rootfd);
 	free(fixed);

@@ -18,8 +18,9 @@
  *
  * Checked for every input, besides what ASan and UBSan see: an image opened
  * has a config object, valid digests and plain layer paths; a failure has a
- * message; nothing is written outside the scratch directory's own entries
- * (its canary stays empty), which are removed after; no descriptor leaks. */
+ * message; an archive is unpacked into SCRATCH/scratch/source and nowhere
+ * else (scratch holds nothing else, the canary beside stays empty), and all
+ * is removed after; no descriptor leaks. */
 #include <fcntl.h>
 #include <limits.h>
 #include <nettle/sha2.h>
@@ -36,6 +37,8 @@
 
 static struct fuzz_scratch scratch;
 static const char *const own_names[] = {"in", "scratch", "source.tar", NULL};
+/* What sp_oci_open may make in the scratch directory it is given. */
+static const char *const scratch_names[] = {"source", NULL};
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
@@ -245,13 +248,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		snprintf(source, sizeof(source), "%s/in%s", scratch.base,
 			 mode == 'l' || mode == 'd' ? ":latest" : "");
 	}
-	if (sp_oci_open(source, scratchfd, &img, &err) == 0)
+	if (sp_oci_open(source, scratchfd, &img, &err) < 0) {
+		if (err.message[0] == '\0')
+			fuzz_die("sp_oci_open failed without a message");
+		if (getenv("FUZZ_VERBOSE") != NULL)
+			fprintf(stderr, "fuzz: %s\n", err.message);
+	} else {
+		if (getenv("FUZZ_VERBOSE") != NULL)
+			fprintf(stderr, "fuzz: ok, %zu layers\n", img.layer_count);
 		check_image(&img);
-	else if (err.message[0] == '\0')
-		fuzz_die("sp_oci_open failed without a message");
-	if (getenv("FUZZ_VERBOSE") != NULL)
-		fprintf(stderr, "fuzz: %s\n", err.message[0] ? err.message : "ok");
+	}
 	sp_oci_image_free(&img);
+	fuzz_expect_only(scratchfd, "scratch", scratch_names);
 	close(scratchfd);
 	fuzz_scratch_check(&scratch, own_names);
 	fuzz_scratch_remove(&scratch, "scratch");
