@@ -57,7 +57,8 @@ UNIT_BIN := $(UNIT_SRC:%.c=$(BUILD)/%)
 SECURITY_SRC := $(sort $(wildcard tests/security/*.c))
 SECURITY_BIN := $(SECURITY_SRC:%.c=$(BUILD)/%)
 
-.PHONY: FORCE all tests-build test test-unit test-integration test-vm install clean format format-check bench
+.PHONY: FORCE all tests-build test test-unit test-integration test-vm install clean format format-check bench \
+	fuzz-build fuzz-smoke
 
 all: sandpool sandpool-server
 
@@ -104,10 +105,45 @@ $(BUILD)/tests/security/%: tests/security/%.c
 	@echo "  CC      $@"
 	@$(CC) -O1 -g -static -D_GNU_SOURCE -Wall -Wextra -Werror -o $@ $< -lpthread
 
+# libFuzzer harnesses (tests/fuzz/fuzz_*.c): clang with ASan and UBSan (every
+# UBSan report fatal), over the project's own sources compiled again with the
+# same flags in $(FUZZ_BUILD), apart from the normal build.
+FUZZ_CC ?= clang-14
+FUZZ_BUILD := $(BUILD)/fuzz
+FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+FUZZ_CFLAGS := -std=gnu11 -g -O1 $(WARNINGS) $(FUZZ_SAN) -D_GNU_SOURCE -DSP_FUZZ \
+	-I. -I$(BUILD) $(PKG_CFLAGS) -MMD -MP
+FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=$(FUZZ_BUILD)/%)
+FUZZ_LIB_OBJ := $(patsubst $(BUILD)/%,$(FUZZ_BUILD)/%,$(SANDBOX_OBJ) $(COMMON_OBJ))
+FUZZ_LIB := $(FUZZ_BUILD)/libsandpool-fuzz.a
+
+$(FUZZ_BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	@echo "  CC      $@"
+	@$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
+
+$(FUZZ_BUILD)/server/paths.o: $(BUILD)/build_config.h
+
+$(FUZZ_LIB): $(FUZZ_LIB_OBJ)
+	@$(AR) rcs $@ $^
+
+$(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_util.h $(FUZZ_LIB)
+	@mkdir -p $(dir $@)
+	@echo "  LD      $@"
+	@$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -DSP_SOURCE_DIR='"$(CURDIR)"' -o $@ $< \
+		$(FUZZ_LIB) $(PKG_LIBS)
+
+fuzz-build: $(FUZZ_BIN)
+
+# Each harness for about 20 s from its seeds; fails when one crashes.
+fuzz-smoke: fuzz-build
+	tools/run-tests fuzz
+
 BENCH_SRC := $(sort $(wildcard tests/bench/*.c))
 BENCH_BIN := $(BENCH_SRC:%.c=$(BUILD)/%)
 
-tests-build: sandpool sandpool-server $(UNIT_BIN) $(SECURITY_BIN) $(BENCH_BIN)
+tests-build: sandpool sandpool-server $(UNIT_BIN) $(SECURITY_BIN) $(BENCH_BIN) fuzz-build
 
 test: tests-build
 	tools/run-tests
@@ -133,14 +169,14 @@ install: sandpool sandpool-server
 	install -m 0644 languages/*.json $(DESTDIR)$(DATADIR)/languages/
 
 format:
-	clang-format -i $(SANDBOX_SRC) $(SERVER_SRC) $(wildcard sandbox/*.h rootfs/*.h server/*.h) $(UNIT_SRC) $(SECURITY_SRC) $(BENCH_SRC)
+	clang-format -i $(SANDBOX_SRC) $(SERVER_SRC) $(wildcard sandbox/*.h rootfs/*.h server/*.h) $(UNIT_SRC) $(SECURITY_SRC) $(BENCH_SRC) $(FUZZ_SRC) $(wildcard tests/fuzz/*.h)
 
 format-check:
-	clang-format --dry-run -Werror $(SANDBOX_SRC) $(SERVER_SRC) $(wildcard sandbox/*.h rootfs/*.h server/*.h) $(UNIT_SRC) $(SECURITY_SRC) $(BENCH_SRC)
+	clang-format --dry-run -Werror $(SANDBOX_SRC) $(SERVER_SRC) $(wildcard sandbox/*.h rootfs/*.h server/*.h) $(UNIT_SRC) $(SECURITY_SRC) $(BENCH_SRC) $(FUZZ_SRC) $(wildcard tests/fuzz/*.h)
 
 clean:
 	rm -rf $(BUILD) sandpool sandpool-server
 
 FORCE:
 
--include $(SANDBOX_OBJ:.o=.d) $(SERVER_OBJ:.o=.d)
+-include $(SANDBOX_OBJ:.o=.d) $(SERVER_OBJ:.o=.d) $(FUZZ_LIB_OBJ:.o=.d)

@@ -1,0 +1,145 @@
+/* libFuzzer: arbitrary bytes as the body of POST /api/v1/run, through
+ * sp_request_parse() (JSON, language and version, files and their names,
+ * base64, stdin, args, userId, limits) with the repository's languages.
+ *
+ * Checked for every input, besides what ASan and UBSan see: a failure is a
+ * 400 or 413 with a code and a valid UTF-8 message and leaves the request
+ * empty, never a 500; a success has sealed memfds under valid, distinct file
+ * names, the language's source file first, and a NULL-terminated argv; and no
+ * file descriptor is left open after sp_request_free(). Inputs of odd length
+ * are parsed with clamp_limits and a 1 KiB max_body, to reach those paths. */
+#include <fcntl.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "fuzz_util.h"
+#include "server/config.h"
+#include "server/language.h"
+#include "server/request.h"
+#include "sandbox/cell.h"
+
+#define SEALED (F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL)
+
+static struct sp_language_set languages;
+static struct sp_config plain_config, small_config;
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	const char *dir = getenv("FUZZ_LANGUAGES");
+	char path[4096];
+	struct sp_error err = {0};
+
+	(void)argc;
+	(void)argv;
+	if (dir == NULL)
+		dir = snprintf(path, sizeof(path), "%s/languages", SP_SOURCE_DIR) > 0 ? path : ".";
+	if (sp_language_set_load(&languages, dir, &err) < 0 || languages.count == 0)
+		fuzz_die("languages from %s: %s", dir, err.message);
+	sp_config_defaults(&plain_config);
+	sp_config_defaults(&small_config);
+	small_config.clamp_limits = true;
+	small_config.max_body = 1024;
+	if (getenv("FUZZ_VERBOSE") == NULL)
+		sp_log_set_level(SP_LOG_ERROR);
+	return 0;
+}
+
+static bool utf8_valid(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+
+	while (*p != 0) {
+		size_t n = *p < 0x80 ? 0 : (*p & 0xe0) == 0xc0 ? 1 : (*p & 0xf0) == 0xe0 ? 2 : 3;
+
+		if (*p >= 0x80 && ((*p & 0xf8) == 0xf8 || (*p & 0xc0) == 0x80))
+			return false;
+		p++;
+		for (size_t i = 0; i < n; i++, p++) {
+			if ((*p & 0xc0) != 0x80)
+				return false;
+		}
+	}
+	return true;
+}
+
+static void check_failure(const struct sp_request *req, const struct sp_request_failure *fail)
+{
+	if (fail->kind == SP_REQ_OK || (fail->http_status != 400 && fail->http_status != 413))
+		fuzz_die("failed with kind %d, status %d: %s", fail->kind, fail->http_status,
+			 fail->message);
+	if (fail->code[0] == '\0' || fail->message[0] == '\0' || !utf8_valid(fail->message))
+		fuzz_die("failure without a code or a valid UTF-8 message (%s)", fail->code);
+	if (req->doc != NULL || req->files != NULL || req->file_count != 0 || req->stdin_fd != -1 ||
+	    req->run_args != NULL)
+		fuzz_die("a failed request is not empty");
+}
+
+/* A is B, or a directory of B. */
+static bool name_covers(const char *a, const char *b)
+{
+	size_t n = strlen(a);
+
+	return strncmp(a, b, n) == 0 && (b[n] == '\0' || b[n] == '/');
+}
+
+static void check_file(const struct sp_request *req, size_t i)
+{
+	const struct sp_job_file *f = &req->files[i];
+
+	if (f->name == NULL || strlen(f->name) > SP_REQUEST_MAX_NAME ||
+	    !sp_cell_path_valid(f->name))
+		fuzz_die("files[%zu] has a name the cell refuses", i);
+	if (fcntl(f->fd, F_GET_SEALS) != SEALED)
+		fuzz_die("files[%zu] is not a sealed memfd", i);
+	if (f->mode != 0644 && f->mode != 0755)
+		fuzz_die("files[%zu] has mode %o", i, (unsigned)f->mode);
+	for (size_t j = 0; j < i; j++) {
+		if (name_covers(req->files[j].name, f->name) ||
+		    name_covers(f->name, req->files[j].name))
+			fuzz_die("files[%zu] '%s' and files[%zu] '%s' clash", j, req->files[j].name,
+				 i, f->name);
+	}
+}
+
+static void check_success(const struct sp_request *req, const struct sp_request_failure *fail)
+{
+	struct sp_job_spec spec;
+	size_t n = 0;
+
+	if (fail->kind != SP_REQ_OK || req->language == NULL || req->file_count == 0 ||
+	    req->run_args == NULL)
+		fuzz_die("a parsed request lacks its language, files or argv");
+	if (strcmp(req->files[0].name, req->language->source) != 0)
+		fuzz_die("files[0] is '%s', not the source file", req->files[0].name);
+	for (size_t i = 0; i < req->file_count; i++)
+		check_file(req, i);
+	if (req->stdin_fd >= 0 && fcntl(req->stdin_fd, F_GET_SEALS) != SEALED)
+		fuzz_die("stdin is not a sealed memfd");
+	while (req->run_args[n] != NULL)
+		n++;
+	if (n == 0 || n > 64 + SP_REQUEST_MAX_ARGS)
+		fuzz_die("argv of %zu strings", n);
+	sp_request_job_spec(req, NULL, &spec);
+	if (spec.files != req->files || spec.file_count != req->file_count)
+		fuzz_die("the job spec does not hold the request's files");
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	const struct sp_config *config = size % 2 ? &small_config : &plain_config;
+	struct sp_request req;
+	struct sp_request_failure fail;
+	int free_fd = fuzz_lowest_free_fd();
+
+	if (sp_request_parse((const char *)data, size, &languages, config, &req, &fail) < 0)
+		check_failure(&req, &fail);
+	else
+		check_success(&req, &fail);
+	sp_request_free(&req);
+	sp_request_free(&req); /* safe twice, says request.h */
+	if (fuzz_lowest_free_fd() != free_fd)
+		fuzz_die("a file descriptor was left open");
+	return 0;
+}
