@@ -6,6 +6,9 @@ DATADIR ?= $(PREFIX)/share/sandpool
 BUILD ?= build
 
 CC ?= cc
+# Where sandpool and sandpool-server go (the sanitizer build puts them in its
+# build directory).
+OUT ?= .
 PKG_CONFIG ?= pkg-config
 PKGS := libseccomp libcap jansson libarchive nettle
 
@@ -58,15 +61,15 @@ SECURITY_SRC := $(sort $(wildcard tests/security/*.c))
 SECURITY_BIN := $(SECURITY_SRC:%.c=$(BUILD)/%)
 
 .PHONY: FORCE all tests-build test test-unit test-integration test-vm install clean format format-check bench \
-	fuzz-build fuzz-smoke
+	fuzz-build fuzz-smoke sanitize soak-sanitize
 
-all: sandpool sandpool-server
+all: $(OUT)/sandpool $(OUT)/sandpool-server
 
-sandpool: $(BUILD)/server/main.o $(COMMON_OBJ) $(LIBSANDBOX)
+$(OUT)/sandpool: $(BUILD)/server/main.o $(COMMON_OBJ) $(LIBSANDBOX)
 	@echo "  LD      $@"
 	@$(CC) $(CFLAGS) $(LDFLAGS) $(SANDPOOL_LDFLAGS) -o $@ $^ $(SANDPOOL_LIBS)
 
-sandpool-server: $(BUILD)/server/server_main.o $(HTTP_OBJ) $(COMMON_OBJ) $(LIBSANDBOX)
+$(OUT)/sandpool-server: $(BUILD)/server/server_main.o $(HTTP_OBJ) $(COMMON_OBJ) $(LIBSANDBOX)
 	@echo "  LD      $@"
 	@$(CC) $(CFLAGS) $(LDFLAGS) -pie -o $@ $^ $(SERVER_LIBS)
 
@@ -160,6 +163,21 @@ test-vm: sandpool $(SECURITY_BIN)
 bench: sandpool
 	tools/bench-run
 
+# sandpool and sandpool-server with AddressSanitizer (LeakSanitizer included)
+# and UndefinedBehaviorSanitizer, linked dynamically (ASan cannot be static),
+# in their own build directory. `make soak-sanitize` runs tools/soak on them.
+SANITIZE_BUILD ?= build-sanitize
+SANITIZE_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=undefined \
+	-fno-omit-frame-pointer
+sanitize:
+	@$(MAKE) --no-print-directory BUILD=$(SANITIZE_BUILD) OUT=$(SANITIZE_BUILD) STATIC=0 \
+		CFLAGS="-g $(SANITIZE_FLAGS)" LDFLAGS="$(SANITIZE_FLAGS)" all
+
+# AddressSanitizer keeps freed memory aside (its quarantine, 256 MiB): the
+# server's RSS grows with it, so only leaks and errors count here.
+soak-sanitize: sanitize
+	tools/soak --jobs 2000 --faults --tolerance 100000 --sandpool $(SANITIZE_BUILD)/sandpool
+
 install: sandpool sandpool-server
 	install -D -m 0755 sandpool $(DESTDIR)$(BINDIR)/sandpool
 	install -D -m 0755 sandpool-server $(DESTDIR)$(BINDIR)/sandpool-server
@@ -175,7 +193,7 @@ format-check:
 	clang-format --dry-run -Werror $(SANDBOX_SRC) $(SERVER_SRC) $(wildcard sandbox/*.h rootfs/*.h server/*.h) $(UNIT_SRC) $(SECURITY_SRC) $(BENCH_SRC) $(FUZZ_SRC) $(wildcard tests/fuzz/*.h)
 
 clean:
-	rm -rf $(BUILD) sandpool sandpool-server
+	rm -rf $(BUILD) $(SANITIZE_BUILD) sandpool sandpool-server
 
 FORCE:
 

@@ -17,6 +17,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "asan.h"
 #include "caps.h"
 #include "channel.h"
 #include "cleanup.h"
@@ -362,6 +363,9 @@ static int spawn_step(struct cell_state *st, struct sp_step_context *ctx, struct
 	ctx->report = &step->exit;
 	ctx->exec_us = &step->start_us;
 	step->start_us = 0;
+	/* The last step's frames never returned (it called execve or _exit):
+	 * AddressSanitizer would still see their redzones on this stack. */
+	sp_asan_unpoison(st->step_stack, STEP_STACK_SIZE);
 	step->pid = clone(step_main, st->step_stack + STEP_STACK_SIZE,
 			  CLONE_VM | CLONE_VFORK | SIGCHLD, ctx);
 	if (step->pid < 0)

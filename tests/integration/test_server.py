@@ -516,6 +516,68 @@ def children(pid):
     return [int(p) for p in out.split()]
 
 
+def parent(pid):
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            text = f.read()
+    except OSError:
+        return None
+    return int(text[text.rfind(")") + 2:].split()[1])
+
+
+def process_running(marker):
+    """The process whose last argument is MARKER, or None."""
+    for p in os.listdir("/proc"):
+        try:
+            with open(f"/proc/{p}/cmdline", "rb") as f:
+                args = f.read().split(b"\0")[:-1]
+        except OSError:
+            continue
+        if args[-1:] == [marker.encode()]:
+            return int(p)
+    return None
+
+
+def cell_running(server, marker, timeout=60):
+    """The cell's init (a child of the spawner) above the process whose last
+    argument is MARKER, waited for."""
+    spawner = children(server.proc.pid)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        pid = process_running(marker)
+        while pid is not None and pid > 1 and parent(pid) not in spawner:
+            pid = parent(pid)
+        if pid is not None and pid > 1:
+            return pid
+        time.sleep(0.05)
+    raise AssertionError(f"no cell runs {marker}")
+
+
+def own_cgroups_below(marker):
+    """Cgroups whose path holds MARKER, below this process's cgroups in every
+    hierarchy (v1 and v2)."""
+    points = {}
+    with open("/proc/self/mountinfo") as f:
+        for line in f:
+            left, _, right = line.partition(" - ")
+            fstype, _, opts = right.split()[:3]
+            if fstype == "cgroup2":
+                points[""] = left.split()[4]
+            elif fstype == "cgroup":
+                for o in opts.split(","):
+                    points[o] = left.split()[4]
+    found = []
+    with open("/proc/self/cgroup") as f:
+        for line in f:
+            _, ctrls, path = line.strip().split(":", 2)
+            for c in ctrls.split(",") if ctrls else [""]:
+                top = os.path.normpath(points.get(c, "/nonexistent") + path)
+                for dirpath, _, _ in os.walk(top):
+                    if marker in dirpath[len(top):]:
+                        found.append(dirpath)
+    return sorted(set(found))
+
+
 class Crash(unittest.TestCase):
     def test_a_killed_cell_is_replaced_unseen(self):
         server = Server({"pool_total": 0, "pool_sizes": {"python": 1}})
@@ -534,29 +596,102 @@ class Crash(unittest.TestCase):
         finally:
             self.assertEqual(server.stop(), 0)
 
+    def test_a_cell_killed_mid_job_fails_that_job_only(self):
+        """kill -9 of a busy cell's init: its job ends internal_error, the job
+        running beside it in another cell ends as it would have, and the pool
+        is back to its full size."""
+        server = Server({"pool_total": 0, "pool_sizes": {"bash": 2}})
+        answers = {}
+
+        def submit(key, body):
+            answers[key] = server.run(body)
+
+        try:
+            marker = "86.4213"
+            victim = threading.Thread(target=submit, args=("victim", {
+                "language": "bash", "code": f"echo up\nsleep {marker}\n",
+                "limits": {"wall_ms": 120000}}))
+            bystander = threading.Thread(target=submit, args=("bystander", {
+                "language": "bash", "code": "sleep 97.5311 & wait; echo done",
+                "limits": {"wall_ms": 120000}}))
+            victim.start()
+            cell = cell_running(server, marker)
+            bystander.start()
+            other = cell_running(server, "97.5311")
+            self.assertNotEqual(cell, other)
+            os.kill(cell, signal.SIGKILL)
+            victim.join(timeout=120)
+            status, r, _ = answers["victim"]
+            self.assertEqual((status, r["status"]), (200, "internal_error"), r)
+            # the other job is still running, untouched
+            self.assertTrue(bystander.is_alive())
+            self.assertIsNotNone(process_running("97.5311"))
+            os.kill(process_running("97.5311"), signal.SIGKILL)
+            bystander.join(timeout=120)
+            status, r, _ = answers["bystander"]
+            self.assertEqual((status, r["status"], r["stdout"]), (200, "ok", "done\n"), r)
+            deadline = time.monotonic() + 60
+            while True:
+                status, h, _ = server.request("GET", "/healthz")
+                if h["pool"]["bash"]["idle"] == 2 or time.monotonic() > deadline:
+                    break
+                time.sleep(0.1)
+            self.assertEqual((h["pool"]["bash"]["idle"], h["pool"]["bash"]["busy"]), (2, 0), h)
+            self.assertGreaterEqual(h["pool"]["bash"]["replaced"], 1, h)
+            self.assertEqual(len([c for s in children(server.proc.pid) for c in children(s)]),
+                             2)
+            status, r, _ = server.run({"language": "bash", "code": "echo again"})
+            self.assertEqual((status, r["stdout"]), (200, "again\n"), r)
+        finally:
+            self.assertEqual(server.stop(), 0)
+
     def test_kill_9_leaves_nothing_running_and_a_restart_works(self):
+        """kill -9 of a server in the middle of a job: its spawner, cells and
+        job processes die with it; the next server removes the cgroups it
+        left, and serves."""
         server = Server({"pool_total": 2})
         status, r, _ = server.run(SEED)
         self.assertEqual(r["stdout"], "Hello World!\n", r)
+        status, h, _ = server.request("GET", "/healthz")
+        def run_until_killed():
+            try:
+                server.run({"language": "bash", "code": "sleep 91.3571 & sleep 91.3571",
+                            "limits": {"wall_ms": 120000}})
+            except OSError:  # the server is killed under it
+                pass
+
+        job = threading.Thread(target=run_until_killed, daemon=True)
+        job.start()
+        cell_running(server, "91.3571")
         spawner = children(server.proc.pid)
         cells = [c for s in spawner for c in children(s)]
+        job_processes = [p for c in cells for p in children(c)]
         self.assertEqual(len(spawner), 1)
         self.assertGreaterEqual(len(cells), 2)
+        self.assertGreaterEqual(len(job_processes), 1)
+        marker = f"sandpool-serve-{server.proc.pid}"
+        left = own_cgroups_below(marker)
+        self.assertEqual(bool(left), h["cgroup"] != "none", left)
         server.proc.kill()
         server.proc.wait()
-        # the spawner and every cell die with the server (parent-death signals)
+        # the spawner, every cell and the job die with the server (parent-death
+        # signals, then the end of each cell's pid namespace)
         deadline = time.monotonic() + 10
-        alive = spawner + cells
+        alive = spawner + cells + job_processes
         while alive and time.monotonic() < deadline:
             alive = [p for p in alive if os.path.exists(f"/proc/{p}")]
             time.sleep(0.1)
         self.assertEqual(alive, [])
+        self.assertIsNone(process_running("91.3571"))
         again = Server({"pool_total": 2})
         try:
+            # the dead server's cgroups are gone as soon as the new one listens
+            self.assertEqual(own_cgroups_below(marker), [])
             status, r, _ = again.run(SEED)
             self.assertEqual(r["stdout"], "Hello World!\n", r)
         finally:
             self.assertEqual(again.stop(), 0)
+        self.assertEqual(own_cgroups_below(f"sandpool-serve-{again.proc.pid}"), [])
         server.log.close()
         subprocess.run(["rm", "-rf", server.dir])
 
