@@ -19,19 +19,11 @@ import threading
 import time
 import unittest
 
-from test_server import Server
+from test_server import Server, proc_status
 
 BASH = {"language": "bash", "code": "echo hi"}
 PATHS = ("/api/v1/run", "/api/v1/jobs")
 MIB = 1 << 20
-
-
-def status_of(pid, key):
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith(key + ":"):
-                return int(line.split()[1])
-    raise AssertionError(f"no {key} in /proc/{pid}/status")
 
 
 def established(port):
@@ -392,7 +384,7 @@ class Http(unittest.TestCase, Healthy):
     def test_huge_and_endless_bodies_are_refused_early(self):
         pid = self.server.proc.pid
         self.assert_healthy(self.server)
-        before = status_of(pid, "VmRSS")
+        before = proc_status(pid, "VmRSS")
         offered = 0
         for path in PATHS * 3:
             with self.subTest(path=path, kind="Content-Length"):
@@ -427,7 +419,7 @@ class Http(unittest.TestCase, Healthy):
                 self.assertLess(elapsed, 10)
                 self.assertLess(sent, 64 * MIB)
                 offered += sent
-        after = status_of(pid, "VmRSS")
+        after = proc_status(pid, "VmRSS")
         print(f"\n  bodies of 1 TiB or endless: {offered >> 20} MiB sent before the server"
               f" closed; server VmRSS {before} kB before, {after} kB after")
         # each read at most twice max_body, and kept none of it
@@ -617,7 +609,7 @@ class SlowClients(unittest.TestCase, Healthy):
         try:
             self.assert_healthy(server)
             pid = server.proc.pid
-            threads = status_of(pid, "Threads")
+            threads = proc_status(pid, "Threads")
             for i in range(200):
                 sock = connect(server)
                 if i >= 180:
@@ -647,7 +639,7 @@ class SlowClients(unittest.TestCase, Healthy):
             while established(server.port) > 0 and time.monotonic() < deadline:
                 time.sleep(0.2)
             self.assertEqual(established(server.port), 0)
-            self.assertLessEqual(status_of(pid, "Threads"), threads)
+            self.assertLessEqual(proc_status(pid, "Threads"), threads)
             self.assert_healthy(server)
         finally:
             self.assertEqual(server.stop(), 0)

@@ -23,7 +23,7 @@ import threading
 import time
 import unittest
 
-from test_server import STATE, Server, wait_state
+from test_server import STATE, Server, proc_status, wait_state
 
 TOKEN = "hostile-" + secrets.token_hex(12)
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -760,14 +760,6 @@ def host_processes_named(name):
     return [line for line in out.splitlines() if line.split()[-1] == name]
 
 
-def vm_kb(pid, field):
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith(field + ":"):
-                return int(line.split()[1])
-    raise AssertionError(f"no {field} for {pid}")
-
-
 class Hostile(unittest.TestCase):
     """One server with an API token: one warm C cell and one warm bash cell
     (each job of those languages lands on the cell the one before it used),
@@ -951,7 +943,7 @@ class Hostile(unittest.TestCase):
         """Output far beyond the limit on both streams: cut at the limit, and the
         server keeps no more than that."""
         pid = self.server.proc.pid
-        peak = vm_kb(pid, "VmHWM")
+        peak = proc_status(pid, "VmHWM")
         for _ in range(3):
             r = self.job("bash", "yes >&2 & yes | head -c 3G",
                          limits={"output_kb": 1024, "wall_ms": 20000})
@@ -960,7 +952,7 @@ class Hostile(unittest.TestCase):
             self.assertEqual(len(r["stdout"]) + len(r["stderr"]), 1 << 20)
             self.assertEqual(set(r["stdout"].split("\n")) | set(r["stderr"].split("\n")),
                              {"y", ""})
-        self.assertLess(vm_kb(pid, "VmHWM") - peak, 32 * 1024,
+        self.assertLess(proc_status(pid, "VmHWM") - peak, 32 * 1024,
                         "the server's memory must stay bounded")
 
     def test_compile_reading_an_endless_file(self):
@@ -1040,10 +1032,10 @@ class LargeOutput(unittest.TestCase):
     def test_answer_memory_stays_near_the_output_kept(self):
         server = Server({"pool_total": 0, "pool_sizes": {"bash": 1}})
         try:
-            peak = vm_kb(server.proc.pid, "VmHWM")
+            peak = proc_status(server.proc.pid, "VmHWM")
             status, r, _ = server.run({"language": "bash", "code": "yes",
                                        "limits": {"output_kb": 16384, "wall_ms": 60000}})
-            grown = vm_kb(server.proc.pid, "VmHWM") - peak
+            grown = proc_status(server.proc.pid, "VmHWM") - peak
         finally:
             server.stop()
         self.assertEqual((status, r["status"]), (200, "output_limit"), r["status"])

@@ -32,6 +32,15 @@ def free_port():
         return s.getsockname()[1]
 
 
+def proc_status(pid, key):
+    """A number of /proc/PID/status: VmRSS and VmHWM in KiB, Threads."""
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith(key + ":"):
+                return int(line.split()[1])
+    raise AssertionError(f"no {key} in /proc/{pid}/status")
+
+
 class Server:
     """`sandpool serve` with CONFIG, stopped by SIGTERM."""
 
