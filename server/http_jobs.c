@@ -14,6 +14,15 @@
 #define JOBS_PATH "/api/v1/jobs/"
 #define ID_LENGTH 32
 
+/* After an answer given before the body was read: a body that went past
+ * the limit while it was discarded ends the connection. */
+static int close_unless_read(struct mg_connection *conn, bool read, int status)
+{
+	if (!read)
+		sp_http_close(conn);
+	return status;
+}
+
 /* Answer before the body is read: read it first (up to the body limit), so
  * that the client gets the answer rather than a reset connection; beyond
  * the limit, the connection ends after the answer. */
@@ -22,10 +31,7 @@ static int refuse(struct mg_connection *conn, const struct sp_server *server, in
 {
 	bool read = sp_http_discard_body(conn, server->config.max_body);
 
-	status = sp_reply_error(conn, status, code, message, extra);
-	if (!read)
-		sp_http_close(conn);
-	return status;
+	return close_unless_read(conn, read, sp_reply_error(conn, status, code, message, extra));
 }
 
 /* What every request that carries a job goes through before its body. Returns
@@ -39,11 +45,8 @@ static int admit(struct mg_connection *conn, const struct sp_server *server)
 			      "Allow: POST\r\n");
 	if (!sp_http_authorized(conn, &server->config)) {
 		bool read = sp_http_discard_body(conn, server->config.max_body);
-		int status = sp_reply_unauthorized(conn);
 
-		if (!read)
-			sp_http_close(conn);
-		return status;
+		return close_unless_read(conn, read, sp_reply_unauthorized(conn));
 	}
 	if (atomic_load(&server->draining))
 		return refuse(conn, server, 503, "draining", "the server is shutting down", "");
