@@ -1,5 +1,6 @@
 #include "cell.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -18,6 +19,7 @@
 #include <unistd.h>
 
 #include "asan.h"
+#include "box_archive.h"
 #include "caps.h"
 #include "channel.h"
 #include "cleanup.h"
@@ -36,8 +38,14 @@
 #define STEP_STACK_SIZE (256 * 1024)
 
 #define FILE_NAME_MAX  255
-#define FILE_PATH_MAX  1024
+#define FILE_PATH_MAX  SP_CELL_PATH_MAX
 #define FILE_DEPTH_MAX 16
+
+/* Every entry the walk of /box may look at, skipped ones included: a bound on
+ * the time that a litter of empty directories or symlinks costs. */
+#define PACK_ENTRIES_MAX (16 * SP_BOX_FILES_MAX)
+/* A bound on the content of the archive of /box when /box has no size. */
+#define PACK_DATA_MAX_UNSIZED (1ull << 30)
 
 struct write_file_wire {
 	uint32_t mode;
@@ -303,6 +311,125 @@ static int handle_write_file(struct cell_state *st, const struct sp_msg *msg, in
 	return 0;
 }
 
+/* The walk of /box for its archive. */
+struct pack_walk {
+	struct sp_box_writer writer;
+	char path[FILE_PATH_MAX + 1]; /* the directory walked, then the entry */
+	size_t entries;		      /* seen so far */
+};
+
+/* Open NAME (/box/PATH) in DIRFD without following a symlink, and without
+ * blocking on a fifo. Returns the descriptor, or -1 with *SKIP set when the
+ * entry is neither a file nor a directory (a symlink: ELOOP; a socket: ENXIO;
+ * a device on the nodev /box: EACCES), or with err set. */
+static int pack_open(int dirfd, const char *name, const char *path, bool *skip,
+		     struct sp_error *err)
+{
+	int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	int saved = errno;
+	struct stat st;
+
+	*skip = false;
+	if (fd >= 0)
+		return fd;
+	if (saved == ELOOP || (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+			       !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode))) {
+		*skip = true;
+		return -1;
+	}
+	return sp_error_set(err, saved, "open /box/%s", path);
+}
+
+static int pack_dir(struct pack_walk *pw, int fd, size_t len, unsigned depth, struct sp_error *err);
+
+/* Add NAME, in the directory DIRFD whose path of DEPTH components is the
+ * first LEN bytes of pw->path: a file to the archive, a directory walked.
+ * Anything else, and whatever has a path that could not be written back, is
+ * skipped. */
+static int pack_entry(struct pack_walk *pw, int dirfd, const char *name, size_t len, unsigned depth,
+		      struct sp_error *err)
+{
+	size_t name_len = strlen(name);
+	size_t sep = len > 0 ? 1 : 0;
+	cleanup_close int fd = -1;
+	struct stat st;
+	bool skip;
+	int rc = 0;
+
+	if (depth + 1 > FILE_DEPTH_MAX || len + sep + name_len > FILE_PATH_MAX ||
+	    !sp_cell_file_name_valid(name))
+		return 0;
+	if (sep)
+		pw->path[len] = '/';
+	memcpy(pw->path + len + sep, name, name_len + 1);
+	fd = pack_open(dirfd, name, pw->path, &skip, err);
+	if (fd < 0)
+		rc = skip ? 0 : -1;
+	else if (fstat(fd, &st) < 0)
+		rc = sp_error_set(err, errno, "stat /box/%s", pw->path);
+	else if (S_ISDIR(st.st_mode) && depth + 1 < FILE_DEPTH_MAX)
+		rc = pack_dir(pw, steal_fd(&fd), len + sep + name_len, depth + 1, err);
+	else if (S_ISREG(st.st_mode))
+		rc = sp_box_archive_add(&pw->writer, pw->path, st.st_mode, fd, (uint64_t)st.st_size,
+					err);
+	pw->path[len] = '\0';
+	return rc;
+}
+
+/* Walk the directory FD (taken over), whose path is the first LEN bytes of
+ * pw->path, DEPTH components long. */
+static int pack_dir(struct pack_walk *pw, int fd, size_t len, unsigned depth, struct sp_error *err)
+{
+	cleanup_closedir DIR *dir = fdopendir(fd);
+	struct dirent *de;
+
+	if (dir == NULL) {
+		close(fd);
+		return sp_error_set(err, errno, "read /box/%s", pw->path);
+	}
+	while ((errno = 0, de = readdir(dir)) != NULL) {
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		if (++pw->entries > PACK_ENTRIES_MAX)
+			return sp_error_set(err, EMFILE,
+					    "the step left more than %d entries in /box",
+					    PACK_ENTRIES_MAX);
+		if (pack_entry(pw, dirfd(dir), de->d_name, len, depth, err) < 0)
+			return -1;
+	}
+	if (errno != 0)
+		return sp_error_set(err, errno, "read /box/%s", pw->path);
+	return 0;
+}
+
+/* An archive of the regular files in /box (the cell's working directory), in
+ * a sealed memfd. The step's processes are dead, but what they left is read
+ * as hostile: nothing is followed, and the content is bounded by the size of
+ * /box (sparse files and hard links could claim more). Empty directories are
+ * lost. Returns the memfd, or -1. */
+static int handle_pack_box(struct cell_state *st, const struct sp_msg *msg, size_t nfds,
+			   struct sp_error *err)
+{
+	uint64_t data_max =
+	    st->mounts.tmpfs_kb ? st->mounts.tmpfs_kb * 1024 : PACK_DATA_MAX_UNSIZED;
+	struct pack_walk pw = {.path = ""};
+	cleanup_close int archive = -1;
+	int root;
+
+	if (msg->length != 0 || nfds != 0)
+		return sp_error_set(err, EBADMSG, "malformed pack-box command");
+	archive = sp_box_memfd_new("sandpool-box", err);
+	if (archive < 0 || sp_box_archive_begin(&pw.writer, archive, data_max, err) < 0)
+		return -1;
+	root = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (root < 0)
+		return sp_error_set(err, errno, "open /box");
+	if (pack_dir(&pw, root, 0, 0, err) < 0 || sp_box_archive_end(&pw.writer, err) < 0 ||
+	    sp_box_memfd_seal(archive, err) < 0)
+		return -1;
+	return steal_fd(&archive);
+}
+
 static void add_rusage(struct sp_step_exit *exit, const struct rusage *ru)
 {
 	uint64_t us = (uint64_t)ru->ru_utime.tv_sec * 1000000 + (uint64_t)ru->ru_utime.tv_usec +
@@ -467,12 +594,14 @@ static void handle_run(struct cell_state *st, struct sp_msg *msg, int *fds, size
 		_exit(1);
 }
 
-static void reply(struct cell_state *st, int rc, const struct sp_error *err)
+/* ERR when RC < 0, else OK with FD when FD >= 0. */
+static void reply(struct cell_state *st, int rc, const struct sp_error *err, int fd)
 {
 	if (rc < 0)
 		sp_channel_send_error(st->sock, err);
 	else
-		sp_channel_send(st->sock, SP_MSG_OK, NULL, 0, NULL, 0, 0, NULL);
+		sp_channel_send(st->sock, SP_MSG_OK, NULL, 0, fd >= 0 ? &fd : NULL, fd >= 0, 0,
+				NULL);
 }
 
 __attribute__((noreturn)) static void cell_serve(struct cell_state *st)
@@ -482,6 +611,7 @@ __attribute__((noreturn)) static void cell_serve(struct cell_state *st)
 		struct sp_error err = {0};
 		int fds[SP_CHANNEL_FDS_MAX];
 		size_t nfds = SP_CHANNEL_FDS_MAX;
+		int answer = -1;
 		int rc;
 
 		if (sp_channel_recv(st->sock, &msg, fds, &nfds, NULL, &err) < 0)
@@ -496,11 +626,16 @@ __attribute__((noreturn)) static void cell_serve(struct cell_state *st)
 		case SP_MSG_RESET:
 			rc = sp_mount_reset_in_child(&st->mounts, &err);
 			break;
+		case SP_MSG_PACK_BOX:
+			rc = answer = handle_pack_box(st, &msg, nfds, &err);
+			break;
 		default:
 			rc = sp_error_set(&err, EPROTO, "unexpected command %u", msg.type);
 		}
 		close_all(fds, nfds);
-		reply(st, rc, &err);
+		reply(st, rc, &err, answer);
+		if (answer >= 0)
+			close(answer);
 	}
 }
 
@@ -612,14 +747,20 @@ int sp_cell_use_cgroups(struct sp_cell *cell, const struct sp_cgroup_root *root,
 	return 0;
 }
 
-int sp_cell_wait_ok(struct sp_cell *cell, struct sp_error *err)
+/* Wait for the answer to the last command: OK carrying exactly NFDS
+ * descriptors, put in FDS, or ERROR copied into err. */
+static int wait_ok_fds(struct sp_cell *cell, int *fds, size_t nfds, struct sp_error *err)
 {
 	cleanup_free struct sp_msg *msg = sp_msg_new();
+	size_t got = nfds;
 
 	if (msg == NULL)
 		return sp_error_set(err, ENOMEM, "message");
-	if (sp_channel_recv(cell->sock, msg, NULL, NULL, NULL, err) < 0)
+	if (sp_channel_recv(cell->sock, msg, fds, &got, NULL, err) < 0)
 		return -1;
+	if (msg->type == SP_MSG_OK && got == nfds)
+		return 0;
+	close_all(fds, got);
 	if (msg->type == SP_MSG_ERROR && msg->length == sizeof(struct sp_error)) {
 		memcpy(err, msg->payload.bytes, sizeof(*err));
 		err->message[sizeof(err->message) - 1] = '\0';
@@ -627,7 +768,13 @@ int sp_cell_wait_ok(struct sp_cell *cell, struct sp_error *err)
 	}
 	if (msg->type != SP_MSG_OK)
 		return sp_error_set(err, EPROTO, "cell sent %u instead of ok", msg->type);
-	return 0;
+	return sp_error_set(err, EPROTO, "cell answered with %zu descriptors instead of %zu", got,
+			    nfds);
+}
+
+int sp_cell_wait_ok(struct sp_cell *cell, struct sp_error *err)
+{
+	return wait_ok_fds(cell, NULL, 0, err);
 }
 
 int sp_cell_write_file(struct sp_cell *cell, const char *name, int fd, mode_t mode,
@@ -641,6 +788,25 @@ int sp_cell_write_file(struct sp_cell *cell, const char *name, int fd, mode_t mo
 	if (sp_channel_send(cell->sock, SP_MSG_WRITE_FILE, &wire, sizeof(wire), &fd, 1, 0, err) < 0)
 		return -1;
 	return sp_cell_wait_ok(cell, err);
+}
+
+int sp_cell_pack_box(struct sp_cell *cell, int *archive_fd, struct sp_error *err)
+{
+	int fd = -1;
+	int seals;
+
+	*archive_fd = -1;
+	if (sp_channel_send(cell->sock, SP_MSG_PACK_BOX, NULL, 0, NULL, 0, 0, err) < 0 ||
+	    wait_ok_fds(cell, &fd, 1, err) < 0)
+		return -1;
+	/* the cell is trusted, but what comes back must be what this promises */
+	seals = fcntl(fd, F_GET_SEALS);
+	if (seals < 0 || (seals & SP_BOX_SEALS) != SP_BOX_SEALS) {
+		close(fd);
+		return sp_error_set(err, EPROTO, "the archive of /box is not sealed");
+	}
+	*archive_fd = fd;
+	return 0;
 }
 
 int sp_cell_reset_begin(struct sp_cell *cell, struct sp_error *err)

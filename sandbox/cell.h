@@ -12,6 +12,9 @@
 #include "seccomp.h"
 #include "userns.h"
 
+/* The longest relative path sp_cell_path_valid() takes, in bytes. */
+#define SP_CELL_PATH_MAX 1024
+
 struct sp_cell_config {
 	const char *rootfs;
 	const char *hostname;
@@ -50,6 +53,15 @@ int sp_cell_use_cgroups(struct sp_cell *cell, const struct sp_cgroup_root *root,
  * NAME may be a relative path, its directories are made. */
 int sp_cell_write_file(struct sp_cell *cell, const char *name, int fd, mode_t mode,
 		       struct sp_error *err);
+
+/* An archive (box_archive.h) of the regular files in /box, in *ARCHIVE_FD: a
+ * memfd sealed against any change, close-on-exec. Symlinks, fifos, sockets
+ * and devices are left out and never followed, and so are files whose path
+ * sp_cell_path_valid() refuses and empty directories; the modes keep the
+ * bits of 0755. More than SP_BOX_FILES_MAX files is EMFILE, more content in
+ * all than the tmpfs size of /box is EFBIG. Only between steps: while a
+ * step runs the cell takes no command but KILL. */
+int sp_cell_pack_box(struct sp_cell *cell, int *archive_fd, struct sp_error *err);
 
 /* Make /box, /tmp and /dev/shm fresh and empty. */
 int sp_cell_reset(struct sp_cell *cell, struct sp_error *err);
