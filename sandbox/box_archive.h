@@ -60,9 +60,8 @@ int sp_box_archive_end(struct sp_box_writer *w, struct sp_error *err);
 
 /* ---- reader ------------------------------------------------------------- */
 
-/* FD is a sealed memfd with the content, at offset 0. sp_cell_write_file()
- * reads from the descriptor's offset, which the cell shares: rewind FD
- * before writing the same file into another cell. */
+/* FD is a sealed memfd with the content. sp_cell_write_file() copies a file
+ * from its start whatever its offset, so one FD may go into many cells. */
 struct sp_box_file {
 	char *name;
 	int fd;

@@ -226,12 +226,18 @@ static int cell_build(struct cell_state *st, struct sp_error *err)
 	return setup_signals(st, err);
 }
 
+/* Copy FROM to its end into TO. A file is read from its start with pread,
+ * so that its own offset never matters: the supervisor may hand the same
+ * descriptor to several cells at once (a judge's program, on every test). */
 static int copy_fd(int from, int to, struct sp_error *err)
 {
+	bool positioned = lseek(from, 0, SEEK_CUR) >= 0;
 	char buf[65536];
+	off_t off = 0;
 
 	for (;;) {
-		ssize_t n = read(from, buf, sizeof(buf));
+		ssize_t n =
+		    positioned ? pread(from, buf, sizeof(buf), off) : read(from, buf, sizeof(buf));
 
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -239,6 +245,7 @@ static int copy_fd(int from, int to, struct sp_error *err)
 			return sp_error_set(err, errno, "read the file to copy");
 		if (n == 0)
 			return 0;
+		off += n;
 		for (ssize_t done = 0; done < n;) {
 			ssize_t w = write(to, buf + done, (size_t)(n - done));
 

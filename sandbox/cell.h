@@ -50,7 +50,10 @@ int sp_cell_use_cgroups(struct sp_cell *cell, const struct sp_cgroup_root *root,
 			struct sp_error *err);
 
 /* Copy the content of FD into /box/NAME inside the cell, owned by the job;
- * NAME may be a relative path, its directories are made. */
+ * NAME may be a relative path, its directories are made. A file is copied
+ * whole, from its start, whatever its offset (which stays as it was): one
+ * descriptor may be written into several cells at once. A pipe is read to
+ * its end. */
 int sp_cell_write_file(struct sp_cell *cell, const char *name, int fd, mode_t mode,
 		       struct sp_error *err);
 

@@ -48,8 +48,6 @@ static int write_files(struct sp_cell *cell, const struct sp_job_spec *spec, str
 	for (size_t i = 0; i < spec->file_count; i++) {
 		const struct sp_job_file *f = &spec->files[i];
 
-		if (lseek(f->fd, 0, SEEK_SET) < 0 && errno != ESPIPE)
-			return sp_error_set(err, errno, "rewind %s", f->name);
 		if (sp_cell_write_file(cell, f->name, f->fd, f->mode, err) < 0)
 			return sp_error_wrap(err, "write /box/%s", f->name);
 	}
@@ -138,7 +136,7 @@ int sp_job_run(struct sp_cell *cell, const struct sp_cgroup_root *cgroups,
 	if (spec->language != NULL && spec->language->compile != NULL) {
 		if (compile(cell, cgroups, spec, res) < 0)
 			return -1;
-		if (res->compile.status != SP_STATUS_OK)
+		if (res->compile.status != SP_STATUS_OK || spec->compile_only)
 			return 0;
 		if (cancel_asked(spec)) {
 			res->status = SP_STATUS_CANCELLED;

@@ -239,10 +239,11 @@ static void test_pack_and_run_elsewhere(void **state)
 	/* into a fresh cell, where the script runs and finds its data */
 	write_files(&fx->runner, files, count);
 	step_ok(fx, &fx->runner, CHECK, CHECK_OUT);
-	/* and, rewound, into the first cell once reset: one compile, many runs */
+	/* and into the first cell once reset, the descriptors left at their end:
+	 * a file is copied whole whatever its offset (one compile, many runs) */
 	assert_int_equal(sp_cell_reset(&fx->compiler, &err), 0);
 	for (size_t i = 0; i < count; i++)
-		assert_int_equal(lseek(files[i].fd, 0, SEEK_SET), 0);
+		assert_true(lseek(files[i].fd, 0, SEEK_END) >= 0);
 	write_files(&fx->compiler, files, count);
 	step_ok(fx, &fx->compiler, CHECK, CHECK_OUT);
 	sp_box_files_free(files, count);
