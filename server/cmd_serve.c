@@ -18,6 +18,7 @@
 #include "limits_json.h"
 #include "paths.h"
 #include "pool.h"
+#include "program_cache.h"
 #include "rootfs/store.h"
 #include "sandbox/cleanup.h"
 #include "sandbox/log.h"
@@ -28,6 +29,8 @@
 #include "server.h"
 
 #define EXIT_USAGE 2
+/* Checkers and interactors kept compiled between judge requests. */
+#define PROGRAM_CACHE_SIZE 64
 
 enum {
 	OPT_CONFIG = 256,
@@ -303,7 +306,8 @@ static int start_jobs(struct sp_server *server, struct sp_error *err)
 	int rc;
 
 	server->hub = sp_hub_new();
-	if (capacity == NULL || server->hub == NULL) {
+	server->programs = sp_program_cache_new(PROGRAM_CACHE_SIZE);
+	if (capacity == NULL || server->hub == NULL || server->programs == NULL) {
 		free(capacity);
 		return sp_error_set(err, ENOMEM, "job table");
 	}
@@ -375,6 +379,7 @@ static void shutdown_server(struct sp_server *server, struct mg_context *ctx,
 		sp_pool_stop(server->pool, (uint64_t)server->config.shutdown_grace_s * 1000);
 	sp_jobs_free(server->jobs);
 	sp_hub_free(server->hub);
+	sp_program_cache_free(server->programs);
 	sp_web_free(&server->web);
 	sp_spawner_stop(spawner);
 	sp_cgroup_root_destroy(&server->cgroups, NULL);
@@ -388,7 +393,7 @@ static void shutdown_server(struct sp_server *server, struct mg_context *ctx,
 
 int sp_cmd_serve(int argc, char **argv)
 {
-	struct sp_server server = {0};
+	struct sp_server server = {.pair_lock = PTHREAD_MUTEX_INITIALIZER};
 	struct sp_spawner spawner = {.pid = -1, .sock = -1};
 	struct mg_context *ctx = NULL;
 	struct sp_error err = {0}, no_web = {0};

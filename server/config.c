@@ -44,6 +44,8 @@ void sp_config_defaults(struct sp_config *c)
 	c->job_retention_s = 600;
 	c->job_retention_count = 1000;
 	c->shutdown_grace_s = 10;
+	c->judge_max_tests = 1000;
+	c->judge_pool_percent = 50;
 }
 
 /* The whole-number keys: where each goes and its range. */
@@ -70,6 +72,8 @@ static const struct number_key {
     {"job_retention_s", offsetof(struct sp_config, job_retention_s), 4, 1, 7 * 86400},
     {"job_retention_count", offsetof(struct sp_config, job_retention_count), 4, 1, 10000000},
     {"shutdown_grace_s", offsetof(struct sp_config, shutdown_grace_s), 4, 0, 3600},
+    {"judge_max_tests", offsetof(struct sp_config, judge_max_tests), 4, 1, 100000},
+    {"judge_pool_percent", offsetof(struct sp_config, judge_pool_percent), 4, 1, 100},
 };
 
 static int set_number(struct sp_config *c, const struct number_key *k, json_t *v, const char *where,

@@ -129,6 +129,7 @@ struct mg_context *sp_http_start(struct sp_server *server, struct sp_error *err)
 		return NULL;
 	}
 	mg_set_request_handler(ctx, "/api/v1/run$", sp_http_run, server);
+	mg_set_request_handler(ctx, "/api/v1/judge$", sp_http_judge, server);
 	mg_set_request_handler(ctx, "/api/v1/jobs$", sp_http_jobs, server);
 	mg_set_request_handler(ctx, "/api/v1/jobs/**$", sp_http_job, server);
 	mg_set_request_handler(ctx, "/api/v1/languages$", sp_http_languages, server);

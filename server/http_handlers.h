@@ -9,6 +9,7 @@
 struct mg_connection;
 
 int sp_http_run(struct mg_connection *conn, void *data);       /* POST /api/v1/run */
+int sp_http_judge(struct mg_connection *conn, void *data);     /* POST /api/v1/judge */
 int sp_http_jobs(struct mg_connection *conn, void *data);      /* POST /api/v1/jobs */
 int sp_http_job(struct mg_connection *conn, void *data);       /* GET|DELETE /api/v1/jobs/ID */
 int sp_http_languages(struct mg_connection *conn, void *data); /* GET /api/v1/languages */

@@ -1,4 +1,4 @@
-/* POST /api/v1/run, POST /api/v1/jobs, GET and DELETE /api/v1/jobs/{id}:
+/* POST /api/v1/run, POST /api/v1/judge, POST /api/v1/jobs, GET and DELETE /api/v1/jobs/{id}:
  * requests become jobs of the job table. */
 #include <civetweb.h>
 #include <errno.h>
@@ -55,7 +55,7 @@ static int admit(struct mg_connection *conn, const struct sp_server *server)
 
 /* The request in the body. Returns 0, or the status it answered with. */
 static int read_request(struct mg_connection *conn, struct sp_server *server,
-			struct sp_request *req)
+			enum sp_request_mode mode, struct sp_request *req)
 {
 	struct sp_request_failure fail = {0};
 	bool too_large = false;
@@ -80,7 +80,8 @@ static int read_request(struct mg_connection *conn, struct sp_server *server,
 		sp_http_close(conn);
 		return rc;
 	}
-	rc = sp_request_parse(body, length, &server->languages, &server->config, req, &fail);
+	rc = sp_request_parse_as(body, length, &server->languages, &server->config, mode, req,
+				 &fail);
 	free(body);
 	if (rc < 0) {
 		sp_request_free(req);
@@ -133,9 +134,10 @@ static int submit(struct mg_connection *conn, struct sp_server *server, struct s
 	return status;
 }
 
-int sp_http_run(struct mg_connection *conn, void *data)
+/* Run the request in the body and answer with its result. */
+static int run_and_wait(struct mg_connection *conn, struct sp_server *server,
+			enum sp_request_mode mode)
 {
-	struct sp_server *server = data;
 	struct sp_request req;
 	enum sp_job_end end;
 	struct sp_job *job;
@@ -143,7 +145,7 @@ int sp_http_run(struct mg_connection *conn, void *data)
 	int status;
 
 	if ((status = admit(conn, server)) != 0 ||
-	    (status = read_request(conn, server, &req)) != 0 ||
+	    (status = read_request(conn, server, mode, &req)) != 0 ||
 	    (status = submit(conn, server, &req, false, &job)) != 0)
 		return status;
 	sp_jobs_wait(server->jobs, job);
@@ -164,6 +166,16 @@ int sp_http_run(struct mg_connection *conn, void *data)
 	return sp_reply(conn, 200, result, "");
 }
 
+int sp_http_run(struct mg_connection *conn, void *data)
+{
+	return run_and_wait(conn, data, SP_REQUEST_RUN);
+}
+
+int sp_http_judge(struct mg_connection *conn, void *data)
+{
+	return run_and_wait(conn, data, SP_REQUEST_JUDGE);
+}
+
 int sp_http_jobs(struct mg_connection *conn, void *data)
 {
 	struct sp_server *server = data;
@@ -174,7 +186,7 @@ int sp_http_jobs(struct mg_connection *conn, void *data)
 	int status;
 
 	if ((status = admit(conn, server)) != 0 ||
-	    (status = read_request(conn, server, &req)) != 0 ||
+	    (status = read_request(conn, server, SP_REQUEST_RUN, &req)) != 0 ||
 	    (status = submit(conn, server, &req, true, &job)) != 0)
 		return status;
 	snprintf(location, sizeof(location), "Location: " JOBS_PATH "%s\r\n", sp_job_id(job));

@@ -1,5 +1,6 @@
 /* GET /api/v1/ws: the WebSocket API. A client runs jobs and watches them
- * (queued, started, stdout, stderr, result), subscribes to jobs by id or by
+ * (queued, started, stdout, stderr, result; "judge" ones a "test" event per
+ * test), subscribes to jobs by id or by
  * userId, feeds a running job's stdin, closes it, and cancels.
  *
  * Each client has an outbox of events and a sender thread that writes them,
@@ -307,21 +308,31 @@ static void queue_run(struct ws_client *c, json_t *msg, struct sp_request *req, 
 	c->jobs = mine;
 }
 
-static void on_run(struct ws_client *c, json_t *msg, const char *text, size_t length)
+static void on_run(struct ws_client *c, json_t *msg, const char *text, size_t length,
+		   enum sp_request_mode mode)
 {
 	struct sp_request req;
 	struct sp_request_failure fail = {0};
+	bool interactive = json_is_true(json_object_get(msg, "interactive"));
 
 	if (atomic_load(&c->server->draining)) {
 		tell_error(c, "draining", "the server is shutting down", msg);
 		return;
 	}
-	if (sp_request_parse(text, length, &c->server->languages, &c->server->config, &req, &fail) <
-	    0) {
+	if (sp_request_parse_as(text, length, &c->server->languages, &c->server->config, mode, &req,
+				&fail) < 0) {
 		tell_error(c, fail.code, fail.message, msg);
 		return;
 	}
-	queue_run(c, msg, &req, json_is_true(json_object_get(msg, "interactive")));
+	if (interactive && req.mode == SP_REQUEST_JUDGE) {
+		tell_error(c, "bad_request",
+			   "a judge request takes its input from its tests, "
+			   "not interactively",
+			   msg);
+		sp_request_free(&req);
+		return;
+	}
+	queue_run(c, msg, &req, interactive);
 	sp_request_free(&req);
 }
 
@@ -439,7 +450,9 @@ static void on_message(struct ws_client *c, const char *text, size_t length)
 	else if (type == NULL)
 		tell_error(c, "bad_request", "type is missing", msg);
 	else if (strcmp(type, "run") == 0)
-		on_run(c, msg, text, length);
+		on_run(c, msg, text, length, SP_REQUEST_RUN);
+	else if (strcmp(type, "judge") == 0)
+		on_run(c, msg, text, length, SP_REQUEST_JUDGE);
 	else if (strcmp(type, "subscribe") == 0)
 		on_subscribe(c, msg);
 	else if (strcmp(type, "stdin") == 0)

@@ -37,6 +37,7 @@ struct sp_job_spec {
 	int stdin_fd;  /* the run step's input, -1 for none */
 	int cancel_fd; /* readable: stop the job (cancelled); 0 or -1 for none */
 	const struct sp_job_observer *observer; /* or NULL */
+	bool compile_only;			/* stop after the compile step */
 };
 
 struct sp_job_result {

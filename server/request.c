@@ -14,6 +14,7 @@
 #include "sandbox/cell.h"
 #include "sandbox/cleanup.h"
 #include "base64.h"
+#include "judge_request.h"
 #include "json_depth.h"
 #include "limits_json.h"
 
@@ -27,7 +28,8 @@ struct parse {
 	const struct sp_config *config;
 	struct sp_request *req;
 	struct sp_request_failure *fail;
-	uint64_t total; /* bytes of files and stdin so far */
+	uint64_t *total; /* bytes of files and stdin so far, in the whole body */
+	uint64_t own_total;
 };
 
 /* ---- failures ------------------------------------------------------------ */
@@ -86,6 +88,17 @@ __attribute__((format(printf, 2, 3))) static int bad_field(struct parse *p, cons
 
 	va_start(ap, fmt);
 	failv(p->fail, SP_REQ_BAD_FIELD, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+int sp_request_fail(struct sp_request_failure *fail, enum sp_request_error kind, const char *fmt,
+		    ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	failv(fail, kind, fmt, ap);
 	va_end(ap);
 	return -1;
 }
@@ -224,14 +237,23 @@ static int memfd_of(struct parse *p, const char *field, const char *data, size_t
 			return internal(p, "write to memfd");
 		bytes = len;
 	}
-	p->total += bytes;
-	if (p->total > p->config->max_body)
+	*p->total += bytes;
+	if (*p->total > p->config->max_body)
 		return fail_set(p, SP_REQ_TOO_LARGE,
 				"files and stdin are larger than %llu bytes in all",
 				(unsigned long long)p->config->max_body);
 	if (seal(fd) < 0)
 		return internal(p, "seal memfd");
 	return steal_fd(&fd);
+}
+
+int sp_request_memfd(const char *field, const char *data, size_t len, bool base64,
+		     const struct sp_config *config, uint64_t *total,
+		     struct sp_request_failure *fail)
+{
+	struct parse p = {.config = config, .fail = fail, .total = total};
+
+	return memfd_of(&p, field, data, len, base64);
 }
 
 /* ---- language and version ------------------------------------------------ */
@@ -620,8 +642,8 @@ static int check_maximum(struct parse *p, json_t *obj, const char *where, struct
 	return 0;
 }
 
-static int parse_limits(struct parse *p, json_t *doc, const char *key, struct sp_limits *limits,
-			const struct sp_limits *base)
+static int parse_limits(struct parse *p, json_t *doc, const char *key, const char *where,
+			struct sp_limits *limits, const struct sp_limits *base)
 {
 	json_t *obj = json_object_get(doc, key);
 	struct sp_error err = {0};
@@ -629,18 +651,68 @@ static int parse_limits(struct parse *p, json_t *doc, const char *key, struct sp
 	*limits = *base;
 	if (obj == NULL)
 		return 0;
-	if (sp_limits_from_json(obj, key, limits, &err) < 0)
+	if (sp_limits_from_json(obj, where, limits, &err) < 0)
 		return bad_field(p, "%s", err.message);
-	return check_maximum(p, obj, key, limits);
+	return check_maximum(p, obj, where, limits);
+}
+
+int sp_request_limits(json_t *holder, const char *key, const char *where,
+		      const struct sp_limits *base, const struct sp_config *config,
+		      struct sp_limits *limits, struct sp_request_failure *fail)
+{
+	struct parse p = {.config = config, .fail = fail};
+
+	return parse_limits(&p, holder, key, where, limits, base);
 }
 
 /* ---- the request --------------------------------------------------------- */
+
+/* What makes a program: args, limits and its files, for the language found. */
+static int parse_program(struct parse *p, json_t *doc)
+{
+	const struct sp_language *lang = p->req->language;
+
+	if (parse_args(p, doc) < 0 ||
+	    parse_limits(p, doc, "limits", "limits", &p->req->limits, &lang->limits) < 0 ||
+	    parse_limits(p, doc, "compile_limits", "compile_limits", &p->req->compile_limits,
+			 &lang->compile_limits) < 0)
+		return -1;
+	return parse_source(p, doc);
+}
+
+/* "mode": "run" or "judge"; at /api/v1/judge only "judge". */
+static int parse_mode(struct parse *p, json_t *doc)
+{
+	const char *mode;
+
+	if (get_string(p, doc, "mode", "mode", false, &mode, NULL) < 0)
+		return -1;
+	if (mode == NULL)
+		return 0;
+	if (strcmp(mode, "judge") == 0) {
+		p->req->mode = SP_REQUEST_JUDGE;
+		return 0;
+	}
+	if (strcmp(mode, "run") == 0 && p->req->mode == SP_REQUEST_RUN)
+		return 0;
+	return bad_field(p, p->req->mode == SP_REQUEST_JUDGE ? "mode must be \"judge\" here"
+							     : "mode must be \"run\" or \"judge\"");
+}
+
+static int parse_judge(struct parse *p, json_t *doc, const struct sp_language_set *languages)
+{
+	if (json_object_get(doc, "stdin") != NULL)
+		return bad_field(p, "stdin: a judge request gives each test's input in "
+				    "tests[].stdin");
+	if (json_object_get(doc, "args") != NULL)
+		return bad_field(p, "args: a judge request runs its program without arguments");
+	return sp_judge_parse(doc, p->req, languages, p->config, p->total, p->fail);
+}
 
 static int parse_body(struct parse *p, const char *body, size_t length,
 		      const struct sp_language_set *languages)
 {
 	struct sp_request *req = p->req;
-	const struct sp_language *lang;
 	json_t *doc;
 
 	if (length > p->config->max_body)
@@ -651,13 +723,28 @@ static int parse_body(struct parse *p, const char *body, size_t length,
 	doc = req->doc;
 	if (parse_language(p, doc, languages) < 0)
 		return -1;
-	lang = req->language;
-	if (parse_user(p, doc) < 0 || parse_args(p, doc) < 0 ||
-	    parse_limits(p, doc, "limits", &req->limits, &lang->limits) < 0 ||
-	    parse_limits(p, doc, "compile_limits", &req->compile_limits, &lang->compile_limits) < 0)
+	if (parse_user(p, doc) < 0 || parse_program(p, doc) < 0 || parse_mode(p, doc) < 0)
 		return -1;
-	if (parse_source(p, doc) < 0 || parse_stdin(p, doc) < 0)
+	if (req->mode == SP_REQUEST_JUDGE)
+		return parse_judge(p, doc, languages);
+	return parse_stdin(p, doc);
+}
+
+int sp_request_parse_as(const char *body, size_t length, const struct sp_language_set *languages,
+			const struct sp_config *config, enum sp_request_mode mode,
+			struct sp_request *req, struct sp_request_failure *fail)
+{
+	struct parse p = {.config = config, .req = req, .fail = fail};
+
+	p.total = &p.own_total;
+	memset(req, 0, sizeof(*req));
+	req->stdin_fd = -1;
+	req->mode = mode;
+	memset(fail, 0, sizeof(*fail));
+	if (parse_body(&p, body, length, languages) < 0) {
+		sp_request_free(req);
 		return -1;
+	}
 	return 0;
 }
 
@@ -665,15 +752,33 @@ int sp_request_parse(const char *body, size_t length, const struct sp_language_s
 		     const struct sp_config *config, struct sp_request *req,
 		     struct sp_request_failure *fail)
 {
-	struct parse p = {.config = config, .req = req, .fail = fail};
+	return sp_request_parse_as(body, length, languages, config, SP_REQUEST_RUN, req, fail);
+}
+
+/* Messages of a program's own fields get WHERE in front. */
+static int program_failed(struct sp_request *req, const char *where,
+			  struct sp_request_failure *fail)
+{
+	char message[sizeof(fail->message)];
+
+	snprintf(message, sizeof(message), "%s", fail->message);
+	sp_request_fail(fail, fail->kind, "%s: %s", where, message);
+	sp_request_free(req);
+	return -1;
+}
+
+int sp_request_parse_program(json_t *obj, const char *where,
+			     const struct sp_language_set *languages,
+			     const struct sp_config *config, uint64_t *total,
+			     struct sp_request *req, struct sp_request_failure *fail)
+{
+	struct parse p = {.config = config, .req = req, .fail = fail, .total = total};
 
 	memset(req, 0, sizeof(*req));
 	req->stdin_fd = -1;
-	memset(fail, 0, sizeof(*fail));
-	if (parse_body(&p, body, length, languages) < 0) {
-		sp_request_free(req);
-		return -1;
-	}
+	req->doc = json_incref(obj);
+	if (parse_language(&p, obj, languages) < 0 || parse_program(&p, obj) < 0)
+		return program_failed(req, where, fail);
 	return 0;
 }
 
@@ -704,6 +809,7 @@ void sp_request_free(struct sp_request *req)
 	if (req->stdin_fd >= 0)
 		close(req->stdin_fd);
 	free(req->run_args);
+	sp_judge_free(req->judge);
 	json_decref(req->doc);
 	memset(req, 0, sizeof(*req));
 	req->stdin_fd = -1;

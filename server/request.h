@@ -37,7 +37,9 @@
 #define SANDPOOL_REQUEST_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "config.h"
 #include "job.h"
@@ -68,8 +70,17 @@ struct sp_request_failure {
 	char message[256]; /* valid UTF-8 */
 };
 
+enum sp_request_mode {
+	SP_REQUEST_RUN,	  /* compile and run once */
+	SP_REQUEST_JUDGE, /* compile once, run every test, check the answers */
+};
+
+struct sp_judge; /* judge_request.h */
+
 struct sp_request {
-	json_t *doc; /* the body; version, user_id and run_args point into it */
+	enum sp_request_mode mode;
+	struct sp_judge *judge; /* judge mode: tests, checker, interactor */
+	json_t *doc;		/* the body; version, user_id and run_args point into it */
 	const struct sp_language *language;
 	struct sp_job_file *files; /* the entry point first; fds are sealed memfds */
 	size_t file_count;
@@ -87,6 +98,39 @@ struct sp_request {
 int sp_request_parse(const char *body, size_t length, const struct sp_language_set *languages,
 		     const struct sp_config *config, struct sp_request *req,
 		     struct sp_request_failure *fail);
+
+/* The same where MODE is the default: SP_REQUEST_RUN lets the body's "mode"
+ * ("run" or "judge") choose; SP_REQUEST_JUDGE (POST /api/v1/judge) takes
+ * only "judge". A judge request has no stdin and no args, and must have
+ * "tests" (judge_request.h). */
+int sp_request_parse_as(const char *body, size_t length, const struct sp_language_set *languages,
+			const struct sp_config *config, enum sp_request_mode mode,
+			struct sp_request *req, struct sp_request_failure *fail);
+
+/* A program inside a request (a judge's checker or interactor): OBJ has
+ * language, version, code or files, args, limits and compile_limits, like a
+ * request's body. WHERE ("checker") comes first in messages. *TOTAL counts
+ * the bytes of files so far, against the config's max_body. */
+int sp_request_parse_program(json_t *obj, const char *where,
+			     const struct sp_language_set *languages,
+			     const struct sp_config *config, uint64_t *total,
+			     struct sp_request *req, struct sp_request_failure *fail);
+
+/* Fill FAIL (KIND, its status and code, the message). Returns -1. */
+__attribute__((format(printf, 3, 4))) int
+sp_request_fail(struct sp_request_failure *fail, enum sp_request_error kind, const char *fmt, ...);
+
+/* A sealed memfd of DATA (base64-decoded when BASE64), counted in *TOTAL
+ * against max_body. Returns the fd, or -1 with FAIL (FIELD names it). */
+int sp_request_memfd(const char *field, const char *data, size_t len, bool base64,
+		     const struct sp_config *config, uint64_t *total,
+		     struct sp_request_failure *fail);
+
+/* HOLDER's member KEY (named WHERE in messages) laid over BASE, against the
+ * server's max_limits. Returns 0, or -1 with FAIL. */
+int sp_request_limits(json_t *holder, const char *key, const char *where,
+		      const struct sp_limits *base, const struct sp_config *config,
+		      struct sp_limits *limits, struct sp_request_failure *fail);
 
 /* The job of REQ, pointing into REQ, with ENVP as its environment. The run
  * step's command is ARGV (run_args): sp_job_run() must prefer spec->argv to

@@ -4,10 +4,12 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "base64.h"
 #include "hub.h"
+#include "judge.h"
 #include "job.h"
 #include "jobs.h"
 #include "pool.h"
@@ -23,7 +25,7 @@
  * idle, say) is replaced and the job goes to another: this many tries. */
 #define TRIES 3
 
-static json_t *lease_failed(const struct sp_language *language, const struct sp_error *err)
+json_t *sp_serve_lease_failed(const struct sp_language *language, const struct sp_error *err)
 {
 	char text[SP_ERROR_MESSAGE_MAX + 128];
 
@@ -96,41 +98,56 @@ static void on_output(void *ctx, int stream, const char *data, size_t length)
 	free(b64);
 }
 
+int sp_serve_on_cell(struct sp_server *server, const char *language, const struct sp_job_spec *spec,
+		     const struct sp_cell_after *after, struct sp_job_result *res,
+		     uint64_t *leased_us, struct sp_error *err)
+{
+	uint64_t deadline = sp_pool_now_ms() + LEASE_WAIT_MS;
+	struct sp_lease lease;
+	int rc, tries = 0;
+
+	for (;;) {
+		if (sp_pool_lease(server->pool, language, deadline, &lease, err) < 0) {
+			memset(res, 0, sizeof(*res));
+			return -1;
+		}
+		*leased_us = sp_clock_us();
+		rc = sp_job_run(lease.cell, &server->cgroups, spec, res);
+		if (rc == 0 && after != NULL && after->fn(after->ctx, lease.cell, res) < 0)
+			rc = -1;
+		sp_pool_release(server->pool, &lease, rc == 0);
+		if (!cell_failed_first(rc, res) || ++tries >= TRIES)
+			return 0;
+		sp_job_result_free(res);
+	}
+}
+
 json_t *sp_serve_job(void *ctx, struct sp_job *job, const struct sp_request *req, size_t language,
 		     int cancel_fd, uint64_t queued_ms)
 {
 	struct sp_server *server = ctx;
-	uint64_t asked = sp_pool_now_ms(), leased = asked;
+	uint64_t asked = sp_pool_now_ms(), leased_us = 0;
 	struct sp_job_spec spec;
 	struct sp_job_result res;
-	struct sp_lease lease;
 	struct sp_error err = {0};
 	json_t *out;
-	uint64_t leased_us = 0;
-	int rc = -1, tries = 0;
 	struct progress progress = {.server = server, .job = job};
 	struct sp_job_observer observer = {
 	    .stage = on_stage, .output = on_output, .ctx = &progress};
 
+	if (req->mode == SP_REQUEST_JUDGE)
+		return sp_serve_judge(server, job, req, language, cancel_fd, queued_ms);
 	sp_request_job_spec(req, sp_server_env(server, req->language), &spec);
 	spec.cancel_fd = cancel_fd;
 	spec.observer = &observer;
-	do {
-		if (tries > 0)
-			sp_job_result_free(&res);
-		if (sp_pool_lease(server->pool, req->language->name, asked + LEASE_WAIT_MS, &lease,
-				  &err) < 0) {
-			sp_metrics_job(&server->metrics, language, SP_STATUS_INTERNAL_ERROR,
-				       (queued_ms + sp_pool_now_ms() - asked) * 1000, 0);
-			return lease_failed(req->language, &err);
-		}
-		leased = sp_pool_now_ms();
-		leased_us = sp_clock_us();
-		rc = sp_job_run(lease.cell, &server->cgroups, &spec, &res);
-		sp_pool_release(server->pool, &lease, rc == 0);
-	} while (cell_failed_first(rc, &res) && ++tries < TRIES);
-	sp_metrics_job(&server->metrics, language, res.status, (queued_ms + leased - asked) * 1000,
-		       (sp_pool_now_ms() - leased) * 1000);
+	if (sp_serve_on_cell(server, req->language->name, &spec, NULL, &res, &leased_us, &err) <
+	    0) {
+		sp_metrics_job(&server->metrics, language, SP_STATUS_INTERNAL_ERROR,
+			       (queued_ms + sp_pool_now_ms() - asked) * 1000, 0);
+		return sp_serve_lease_failed(req->language, &err);
+	}
+	sp_metrics_job(&server->metrics, language, res.status,
+		       queued_ms * 1000 + (leased_us - asked * 1000), sp_clock_us() - leased_us);
 	observe_overhead(server, leased_us, &res);
 	out = sp_job_result_to_json(&res, req->language);
 	sp_job_result_free(&res);

@@ -7,10 +7,35 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "job.h"
 #include "request.h"
+#include "sandbox/error.h"
+
+struct sp_job;
+struct sp_server;
+struct sp_cell;
+
+/* What to do with the job's cell after the job ended well, before it goes
+ * back (a judge packs a compiled box): FN returns 0, or -1 when the cell
+ * must be destroyed. */
+struct sp_cell_after {
+	int (*fn)(void *ctx, struct sp_cell *cell, struct sp_job_result *res);
+	void *ctx;
+};
+
+/* Run SPEC on a cell of LANGUAGE: lease one (waiting up to 30 s), run,
+ * AFTER (or NULL), release. A cell found broken before any of the job ran is
+ * replaced and the job tried again, three times at most. Returns 0 with RES
+ * filled (sp_job_result_free() it) and *LEASED_US the time of the lease
+ * (sp_clock_us), or -1 with ERR when no cell could be had. */
+int sp_serve_on_cell(struct sp_server *server, const char *language, const struct sp_job_spec *spec,
+		     const struct sp_cell_after *after, struct sp_job_result *res,
+		     uint64_t *leased_us, struct sp_error *err);
+
+/* The answer to a job that got no cell: internal_error, with ERR. */
+json_t *sp_serve_lease_failed(const struct sp_language *language, const struct sp_error *err);
 
 /* A sp_jobs_run_fn; CTX is the struct sp_server. */
-struct sp_job;
 
 json_t *sp_serve_job(void *ctx, struct sp_job *job, const struct sp_request *req, size_t language,
 		     int cancel_fd, uint64_t queued_ms);

@@ -4,6 +4,7 @@
 
 #include <jansson.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 
@@ -17,6 +18,7 @@
 struct sp_pool;
 struct sp_jobs;
 struct sp_hub;
+struct sp_program_cache;
 
 /* A language the server runs: its image found, its policy compiled. */
 struct sp_served_language {
@@ -37,8 +39,11 @@ struct sp_server {
 	struct sp_cgroup_root cgroups;
 	struct sp_pool *pool;
 	struct sp_jobs *jobs;
-	struct sp_hub *hub; /* WebSocket watchers of jobs */
-	struct sp_web web;  /* the playground's files */
+	struct sp_hub *hub;		   /* WebSocket watchers of jobs */
+	struct sp_program_cache *programs; /* judges' checkers and interactors */
+	/* Held while a test with an interactor leases its two cells. */
+	pthread_mutex_t pair_lock;
+	struct sp_web web; /* the playground's files */
 	struct sp_metrics metrics;
 	atomic_bool ready;    /* every HTTP handler is registered */
 	atomic_bool draining; /* shutting down: 503 to new jobs */

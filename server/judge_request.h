@@ -1,0 +1,64 @@
+/* The judge part of a request: the tests, and how an answer is checked.
+ *
+ *   tests                 required, 1 to the config's judge_max_tests:
+ *                         {"name"?, "stdin" | "stdin_base64",
+ *                          "expected" | "expected_base64", "limits"?}.
+ *                         stdin is required ("" for none); expected is
+ *                         required unless a checker program or an
+ *                         interactor is given. A test's limits lie over
+ *                         the request's. name: 1 to 128 bytes, no control
+ *                         characters; "1", "2"... when left out.
+ *   checker               {"type": "exact"|"lines"|"tokens"|"float",
+ *                          "epsilon"?} (default "exact"; epsilon, float
+ *                         only: 0 to 1, default 1e-6), or a program
+ *                         {"language", "code"|"files", ...}: run as
+ *                         `checker input output answer` in a sandbox of its
+ *                         own.
+ *   interactor            a program run beside each test, its stdout the
+ *                         submission's stdin and the other way round; its
+ *                         exit status is the verdict. Not with a checker.
+ *   stop_on_first_failure optional boolean: tests after the first that
+ *                         fails are skipped.
+ */
+#ifndef SANDPOOL_JUDGE_REQUEST_H
+#define SANDPOOL_JUDGE_REQUEST_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "checker.h"
+#include "config.h"
+#include "language.h"
+#include "request.h"
+#include "sandbox/limits.h"
+
+#define SP_JUDGE_MAX_TEST_NAME 128
+
+struct sp_judge_test {
+	char *name;
+	int stdin_fd;	 /* sealed memfd */
+	int expected_fd; /* sealed memfd, or -1 */
+	struct sp_limits limits;
+};
+
+struct sp_judge {
+	struct sp_judge_test *tests;
+	size_t test_count;
+	enum sp_checker_kind checker_kind; /* when there is no checker program */
+	double epsilon;
+	struct sp_request *checker;    /* a checker program, or NULL */
+	struct sp_request *interactor; /* or NULL */
+	bool stop_on_first_failure;
+};
+
+/* The judge members of DOC into REQ->judge, for REQ's language and limits
+ * (parsed already). *TOTAL counts bytes against max_body. Returns 0, or -1
+ * with FAIL. */
+int sp_judge_parse(json_t *doc, struct sp_request *req, const struct sp_language_set *languages,
+		   const struct sp_config *config, uint64_t *total,
+		   struct sp_request_failure *fail);
+
+void sp_judge_free(struct sp_judge *judge);
+
+#endif

@@ -1,0 +1,560 @@
+#include "judge_test.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "pool.h"
+#include "serve_job.h"
+#include "server.h"
+
+/* Where a checker or an interactor finds the test, in its /box. */
+#define INPUT_FILE  "judge/input"
+#define OUTPUT_FILE "judge/output"
+#define ANSWER_FILE "judge/answer"
+/* How long an interactive test waits for its two cells. */
+#define PAIR_WAIT_MS 30000
+/* Room in each pipe between a program and its interactor. */
+#define INTERACTION_PIPE_SIZE (1024 * 1024)
+
+/* ---- small helpers --------------------------------------------------------- */
+
+/* The length of a UTF-8 sequence starting at S (LEN bytes left), or 0 when
+ * it is not a valid one. */
+static size_t utf8_sequence(const unsigned char *s, size_t len)
+{
+	size_t n = s[0] < 0x80			 ? 1
+		   : s[0] >= 0xc2 && s[0] < 0xe0 ? 2
+		   : s[0] >= 0xe0 && s[0] < 0xf0 ? 3
+		   : s[0] >= 0xf0 && s[0] < 0xf5 ? 4
+						 : 0;
+
+	if (n == 0 || n > len)
+		return 0;
+	for (size_t i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+	}
+	if ((n == 3 && s[0] == 0xe0 && s[1] < 0xa0) || (n == 3 && s[0] == 0xed && s[1] >= 0xa0) ||
+	    (n == 4 && s[0] == 0xf0 && s[1] < 0x90) || (n == 4 && s[0] == 0xf4 && s[1] >= 0x90))
+		return 0;
+	return n;
+}
+
+/* TEXT (LEN bytes) as a message: valid UTF-8, other bytes and NULs as '?',
+ * cut to fit. */
+static void set_message(char *dst, const char *text, size_t len)
+{
+	const unsigned char *s = (const unsigned char *)text;
+	size_t out = 0;
+
+	for (size_t i = 0; i < len;) {
+		size_t n = utf8_sequence(s + i, len - i);
+
+		if (n == 0 || s[i] == 0)
+			n = 1;
+		if (out + n >= SP_JUDGE_MESSAGE_MAX)
+			break;
+		if (n == 1 && (s[i] >= 0x80 || s[i] == 0))
+			dst[out] = '?';
+		else
+			memcpy(dst + out, s + i, n);
+		out += n;
+		i += n;
+	}
+	dst[out] = '\0';
+}
+
+static void sandbox_failed(struct sp_test_outcome *o, const struct sp_error *err)
+{
+	char text[SP_ERROR_MESSAGE_MAX + 128];
+
+	o->verdict = SP_VERDICT_INTERNAL_ERROR;
+	sp_error_describe(err, text, sizeof(text));
+	set_message(o->message, text, strlen(text));
+}
+
+/* Keep at most SP_JUDGE_PREVIEW_MAX bytes of OUT, not cutting a character. */
+static bool cut_to_preview(struct sp_output *out)
+{
+	size_t keep = SP_JUDGE_PREVIEW_MAX;
+
+	if (out->length <= keep)
+		return false;
+	while (keep > 0 && ((unsigned char)out->data[keep] & 0xc0) == 0x80)
+		keep--;
+	out->length = keep;
+	out->data[keep] = '\0';
+	return true;
+}
+
+/* The bytes of a sealed memfd, mapped (or "" when it is empty). */
+struct mapped {
+	const char *data;
+	size_t length;
+	void *map;
+};
+
+static int map_fd(int fd, struct mapped *m, struct sp_error *err)
+{
+	struct stat st;
+
+	m->data = "";
+	m->length = 0;
+	m->map = NULL;
+	if (fstat(fd, &st) < 0)
+		return sp_error_set(err, errno, "size of the answer");
+	if (st.st_size == 0)
+		return 0;
+	m->map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	if (m->map == MAP_FAILED) {
+		m->map = NULL;
+		return sp_error_set(err, errno, "map the answer");
+	}
+	m->data = m->map;
+	m->length = (size_t)st.st_size;
+	return 0;
+}
+
+static void unmap(struct mapped *m)
+{
+	if (m->map != NULL)
+		munmap(m->map, m->length);
+}
+
+/* A memfd holding DATA. */
+static int memfd_with(const char *data, size_t length, struct sp_error *err)
+{
+	int fd = memfd_create("sandpool-judge", MFD_CLOEXEC);
+
+	if (fd < 0)
+		return sp_error_set(err, errno, "memfd_create");
+	for (size_t done = 0; done < length;) {
+		ssize_t n = write(fd, data + done, length - done);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			sp_error_set(err, errno, "write the output for the checker");
+			close(fd);
+			return -1;
+		}
+		done += (size_t)n;
+	}
+	return fd;
+}
+
+/* PROGRAM's run command with EXTRA after it (NULL-terminated vector of
+ * borrowed strings), or NULL. */
+static char **argv_with(const struct sp_program *program, const char *const *extra)
+{
+	size_t n = 0, m = 0;
+	char **argv;
+
+	while (program->argv[n] != NULL)
+		n++;
+	while (extra[m] != NULL)
+		m++;
+	argv = calloc(n + m + 1, sizeof(*argv));
+	if (argv == NULL)
+		return NULL;
+	memcpy(argv, program->argv, n * sizeof(*argv));
+	memcpy(argv + n, extra, m * sizeof(*argv));
+	return argv;
+}
+
+/* PROGRAM's files and the test's, in one borrowed list. */
+static struct sp_job_file *files_with(const struct sp_program *program,
+				      const struct sp_job_file *extra, size_t count)
+{
+	struct sp_job_file *files = calloc(program->file_count + count, sizeof(*files));
+
+	if (files == NULL)
+		return NULL;
+	memcpy(files, program->files, program->file_count * sizeof(*files));
+	memcpy(files + program->file_count, extra, count * sizeof(*files));
+	return files;
+}
+
+/* The run step of RES into O: its verdict before any check. */
+static void take_run(struct sp_test_outcome *o, struct sp_job_result *res)
+{
+	o->ran = res->ran;
+	o->run = res->run;
+	memset(&res->run, 0, sizeof(res->run));
+	if (res->status == SP_STATUS_INTERNAL_ERROR) {
+		sandbox_failed(o, res->error.message[0] ? &res->error : &o->run.error);
+		return;
+	}
+	o->verdict = o->ran ? sp_verdict_of_run(o->run.status) : SP_VERDICT_SKIPPED;
+}
+
+/* ---- the program, alone ------------------------------------------------------ */
+
+static void run_program(const struct sp_judge_run *r, const struct sp_judge_test *t,
+			struct sp_test_outcome *o)
+{
+	struct sp_job_spec spec;
+	struct sp_job_result res;
+	struct sp_error err = {0};
+	uint64_t leased_us;
+
+	sp_program_spec(r->program, r->envp, &t->limits, &spec);
+	spec.stdin_fd = t->stdin_fd;
+	spec.cancel_fd = r->cancel_fd;
+	if (lseek(t->stdin_fd, 0, SEEK_SET) < 0 ||
+	    sp_serve_on_cell(r->server, r->program->language->name, &spec, NULL, &res, &leased_us,
+			     &err) < 0) {
+		if (err.message[0] == '\0')
+			sp_error_set(&err, errno, "rewind the test's input");
+		sandbox_failed(o, &err);
+		return;
+	}
+	take_run(o, &res);
+	sp_job_result_free(&res);
+}
+
+/* ---- checking the answer ----------------------------------------------------- */
+
+static void check_builtin(const struct sp_judge_run *r, const struct sp_judge_test *t,
+			  struct sp_test_outcome *o)
+{
+	struct sp_check_result check;
+	struct sp_error err = {0};
+	struct mapped answer;
+
+	if (map_fd(t->expected_fd, &answer, &err) < 0) {
+		sandbox_failed(o, &err);
+		return;
+	}
+	sp_check(r->judge->checker_kind, r->judge->epsilon, o->run.out.data ? o->run.out.data : "",
+		 o->run.out.length, answer.data, answer.length, &check);
+	unmap(&answer);
+	o->verdict = sp_verdict_of_check(check.outcome);
+	set_message(o->message, check.message, strlen(check.message));
+}
+
+/* The checker program's verdict on O's output; its stderr is the message. */
+static void decide_by_checker(struct sp_test_outcome *o, struct sp_job_result *res)
+{
+	const struct sp_step_result *c = &res->run;
+
+	if (res->status == SP_STATUS_INTERNAL_ERROR) {
+		sandbox_failed(o, res->error.message[0] ? &res->error : &c->error);
+		return;
+	}
+	o->verdict = sp_verdict_of_checker(c);
+	if (c->err.length > 0)
+		set_message(o->message, c->err.data, c->err.length);
+	else if (o->verdict == SP_VERDICT_CHECKER_ERROR)
+		snprintf(o->message, sizeof(o->message), "the checker ended with %s (exit %d%s)",
+			 sp_status_to_string(c->status), c->exit_code,
+			 c->signal ? ", killed by a signal" : "");
+}
+
+static void check_program(const struct sp_judge_run *r, const struct sp_judge_test *t,
+			  struct sp_test_outcome *o)
+{
+	static const char *const paths[] = {INPUT_FILE, OUTPUT_FILE, ANSWER_FILE, NULL};
+	struct sp_error err = {0};
+	int output = memfd_with(o->run.out.data, o->run.out.length, &err);
+	int answer = t->expected_fd >= 0 ? t->expected_fd : memfd_with("", 0, &err);
+	struct sp_job_file extra[3] = {{INPUT_FILE, t->stdin_fd, 0644},
+				       {OUTPUT_FILE, output, 0644},
+				       {ANSWER_FILE, answer, 0644}};
+	struct sp_job_file *files = files_with(r->checker, extra, 3);
+	char **argv = argv_with(r->checker, paths);
+	struct sp_job_result res;
+	struct sp_job_spec spec;
+	uint64_t leased_us;
+
+	if (output < 0 || answer < 0 || files == NULL || argv == NULL) {
+		if (err.message[0] == '\0')
+			sp_error_set(&err, ENOMEM, "the checker's files");
+		sandbox_failed(o, &err);
+	} else {
+		sp_program_spec(r->checker, r->checker_envp, &r->checker->limits, &spec);
+		spec.argv = argv;
+		spec.files = files;
+		spec.file_count = r->checker->file_count + 3;
+		spec.cancel_fd = r->cancel_fd;
+		if (sp_serve_on_cell(r->server, r->checker->language->name, &spec, NULL, &res,
+				     &leased_us, &err) < 0) {
+			sandbox_failed(o, &err);
+		} else {
+			decide_by_checker(o, &res);
+			sp_job_result_free(&res);
+		}
+	}
+	if (output >= 0)
+		close(output);
+	if (answer >= 0 && answer != t->expected_fd)
+		close(answer);
+	free(files);
+	free(argv);
+}
+
+/* ---- the program and its interactor ------------------------------------------ */
+
+/* What a step writes on stdout, passed on to the other step's stdin. */
+struct relay {
+	int fd; /* write end, non-blocking */
+	size_t dropped;
+};
+
+static void relay_output(void *ctx, int stream, const char *data, size_t length)
+{
+	struct relay *rl = ctx;
+
+	while (stream == 1 && length > 0) {
+		ssize_t n = write(rl->fd, data, length);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN)
+			rl->dropped += length;
+		if (n <= 0)
+			return;
+		data += n;
+		length -= (size_t)n;
+	}
+}
+
+/* One side of an interaction: its cell, its step, its result. */
+struct side {
+	struct sp_lease lease;
+	struct sp_job_spec spec;
+	struct sp_job_observer observer;
+	struct relay relay;
+	struct sp_job_result res;
+	const struct sp_cgroup_root *cgroups;
+	int rc;
+	int *close_after; /* the write end it feeds: closed once it ended */
+};
+
+static void run_side(struct side *s)
+{
+	s->rc = sp_job_run(s->lease.cell, s->cgroups, &s->spec, &s->res);
+	close(*s->close_after);
+	*s->close_after = -1;
+}
+
+static void *run_side_thread(void *arg)
+{
+	run_side(arg);
+	return NULL;
+}
+
+/* Two cells at once, or none: the pair lock keeps two tests that each hold
+ * one cell from waiting for each other's. */
+static int lease_pair(struct sp_server *server, struct side *a, const char *lang_a, struct side *b,
+		      const char *lang_b, struct sp_error *err)
+{
+	uint64_t deadline = sp_pool_now_ms() + PAIR_WAIT_MS;
+	int rc = -1;
+
+	pthread_mutex_lock(&server->pair_lock);
+	if (sp_pool_lease(server->pool, lang_a, deadline, &a->lease, err) == 0) {
+		rc = sp_pool_lease(server->pool, lang_b, deadline, &b->lease, err);
+		if (rc < 0) {
+			sp_error_wrap(err, "the interactor's cell");
+			sp_pool_release(server->pool, &a->lease, true);
+		}
+	}
+	pthread_mutex_unlock(&server->pair_lock);
+	return rc;
+}
+
+/* Two pipes, program to interactor and back; the write ends do not block. */
+static int interaction_pipes(int to_program[2], int to_interactor[2], struct sp_error *err)
+{
+	if (pipe2(to_program, O_CLOEXEC) < 0)
+		return sp_error_set(err, errno, "pipe");
+	if (pipe2(to_interactor, O_CLOEXEC) < 0) {
+		close(to_program[0]);
+		close(to_program[1]);
+		return sp_error_set(err, errno, "pipe");
+	}
+	for (int i = 0; i < 2; i++) {
+		int w = i == 0 ? to_program[1] : to_interactor[1];
+
+		fcntl(w, F_SETPIPE_SZ, INTERACTION_PIPE_SIZE); /* best effort */
+		fcntl(w, F_SETFL, O_NONBLOCK);
+	}
+	return 0;
+}
+
+static void close_if_open(int fd)
+{
+	if (fd >= 0)
+		close(fd);
+}
+
+static void interaction_verdict(struct sp_test_outcome *o, struct side *program,
+				struct side *interactor)
+{
+	struct sp_step_result *i = &interactor->res.run;
+
+	o->interacted = interactor->res.ran;
+	o->interactor = *i; /* its figures: its output is not shown */
+	memset(i, 0, sizeof(*i));
+	sp_step_result_free(&o->interactor);
+	o->interactor.out.length = o->interactor.err.length = 0;
+	take_run(o, &program->res);
+	if (o->verdict == SP_VERDICT_INTERNAL_ERROR)
+		return;
+	if (interactor->res.status == SP_STATUS_INTERNAL_ERROR) {
+		sandbox_failed(o, interactor->res.error.message[0] ? &interactor->res.error
+								   : &o->interactor.error);
+		return;
+	}
+	o->verdict = sp_verdict_of_interaction(&o->run, &o->interactor);
+}
+
+/* The interactor's stderr as the message, or what was lost between them. */
+static void interaction_message(struct sp_test_outcome *o, const struct side *program,
+				const struct side *interactor, const struct sp_output *err)
+{
+	size_t dropped = program->relay.dropped + interactor->relay.dropped;
+
+	if (o->message[0] != '\0')
+		return;
+	if (dropped > 0)
+		snprintf(o->message, sizeof(o->message),
+			 "%zu bytes of the interaction were not read by the other side and "
+			 "were lost",
+			 dropped);
+	else if (err->length > 0)
+		set_message(o->message, err->data, err->length);
+}
+
+static void interact(struct side *program, struct side *interactor, struct sp_test_outcome *o)
+{
+	pthread_t thread;
+	struct sp_output err = {0};
+
+	if (pthread_create(&thread, NULL, run_side_thread, interactor) != 0) {
+		struct sp_error e;
+
+		sp_error_set(&e, errno, "start the interactor's thread");
+		sandbox_failed(o, &e);
+		program->rc = interactor->rc = 0;
+		return;
+	}
+	run_side(program);
+	pthread_join(thread, NULL);
+	err = interactor->res.run.err;
+	interactor->res.run.err.data = NULL;
+	interaction_verdict(o, program, interactor);
+	interaction_message(o, program, interactor, &err);
+	free(err.data);
+}
+
+/* The interactor's side: its files and the test's input (and answer). */
+static int interactor_spec(const struct sp_judge_run *r, const struct sp_judge_test *t,
+			   struct side *s, struct sp_job_file extra[2], char ***argv,
+			   struct sp_job_file **files)
+{
+	static const char *const with_answer[] = {INPUT_FILE, OUTPUT_FILE, ANSWER_FILE, NULL};
+	size_t n = t->expected_fd >= 0 ? 2 : 1;
+
+	extra[0] = (struct sp_job_file){INPUT_FILE, t->stdin_fd, 0644};
+	extra[1] = (struct sp_job_file){ANSWER_FILE, t->expected_fd, 0644};
+	*argv =
+	    argv_with(r->interactor,
+		      n == 2 ? with_answer : (const char *const[]){INPUT_FILE, OUTPUT_FILE, NULL});
+	*files = files_with(r->interactor, extra, n);
+	if (*argv == NULL || *files == NULL)
+		return -1;
+	sp_program_spec(r->interactor, r->interactor_envp, &r->interactor->limits, &s->spec);
+	/* it waits for the program as long as the program may run */
+	if (s->spec.limits.wall_ms < t->limits.wall_ms || t->limits.wall_ms == 0)
+		s->spec.limits.wall_ms = t->limits.wall_ms;
+	s->spec.argv = *argv;
+	s->spec.files = *files;
+	s->spec.file_count = r->interactor->file_count + n;
+	return 0;
+}
+
+static void connect_sides(const struct sp_judge_run *r, struct side *program,
+			  struct side *interactor, int to_program[2], int to_interactor[2])
+{
+	program->cgroups = interactor->cgroups = &r->server->cgroups;
+	program->spec.stdin_fd = to_program[0];
+	program->relay.fd = to_interactor[1];
+	program->close_after = &to_interactor[1];
+	interactor->spec.stdin_fd = to_interactor[0];
+	interactor->relay.fd = to_program[1];
+	interactor->close_after = &to_program[1];
+	program->observer =
+	    (struct sp_job_observer){.output = relay_output, .ctx = &program->relay};
+	interactor->observer =
+	    (struct sp_job_observer){.output = relay_output, .ctx = &interactor->relay};
+	program->spec.observer = &program->observer;
+	interactor->spec.observer = &interactor->observer;
+	program->spec.cancel_fd = interactor->spec.cancel_fd = r->cancel_fd;
+}
+
+static void run_interactive(const struct sp_judge_run *r, const struct sp_judge_test *t,
+			    struct sp_test_outcome *o)
+{
+	struct side program = {0}, interactor = {0};
+	int to_program[2] = {-1, -1}, to_interactor[2] = {-1, -1};
+	struct sp_job_file extra[2], *files = NULL;
+	struct sp_error err = {0};
+	char **argv = NULL;
+
+	sp_program_spec(r->program, r->envp, &t->limits, &program.spec);
+	if (interactor_spec(r, t, &interactor, extra, &argv, &files) < 0) {
+		sp_error_set(&err, ENOMEM, "the interactor's files");
+		sandbox_failed(o, &err);
+	} else if (interaction_pipes(to_program, to_interactor, &err) < 0 ||
+		   lease_pair(r->server, &program, r->program->language->name, &interactor,
+			      r->interactor->language->name, &err) < 0) {
+		sandbox_failed(o, &err);
+	} else {
+		connect_sides(r, &program, &interactor, to_program, to_interactor);
+		interact(&program, &interactor, o);
+		sp_pool_release(r->server->pool, &program.lease, program.rc == 0);
+		sp_pool_release(r->server->pool, &interactor.lease, interactor.rc == 0);
+		sp_job_result_free(&program.res);
+		sp_job_result_free(&interactor.res);
+	}
+	for (int i = 0; i < 2; i++) {
+		close_if_open(to_program[i]);
+		close_if_open(to_interactor[i]);
+	}
+	free(argv);
+	free(files);
+}
+
+/* ---- one test ---------------------------------------------------------------- */
+
+void sp_judge_test_run(const struct sp_judge_run *r, size_t index, struct sp_test_outcome *o)
+{
+	const struct sp_judge_test *t = &r->judge->tests[index];
+
+	memset(o, 0, sizeof(*o));
+	if (r->interactor != NULL) {
+		run_interactive(r, t, o);
+	} else {
+		run_program(r, t, o);
+		if (o->verdict == SP_VERDICT_ACCEPTED && r->checker != NULL)
+			check_program(r, t, o);
+		else if (o->verdict == SP_VERDICT_ACCEPTED)
+			check_builtin(r, t, o);
+	}
+	o->output_cut = cut_to_preview(&o->run.out);
+	o->output_cut |= cut_to_preview(&o->run.err);
+}
+
+void sp_test_outcome_free(struct sp_test_outcome *o)
+{
+	sp_step_result_free(&o->run);
+	sp_step_result_free(&o->interactor);
+}

@@ -1,0 +1,212 @@
+#include "program.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "sandbox/box_archive.h"
+#include "sandbox/cell.h"
+#include "serve_job.h"
+#include "server.h"
+
+static struct sp_program *program_new(const struct sp_language *language)
+{
+	struct sp_program *p = calloc(1, sizeof(*p));
+
+	if (p == NULL)
+		return NULL;
+	p->language = language;
+	atomic_init(&p->refs, 1);
+	return p;
+}
+
+static void free_files(struct sp_job_file *files, size_t count)
+{
+	for (size_t i = 0; i < count; i++) {
+		free((char *)files[i].name);
+		if (files[i].fd >= 0)
+			close(files[i].fd);
+	}
+	free(files);
+}
+
+static void free_argv(char **argv)
+{
+	for (size_t i = 0; argv != NULL && argv[i] != NULL; i++)
+		free(argv[i]);
+	free(argv);
+}
+
+void sp_program_put(struct sp_program *program)
+{
+	if (program == NULL || atomic_fetch_sub(&program->refs, 1) != 1)
+		return;
+	free_files(program->files, program->file_count);
+	free_argv(program->argv);
+	free(program);
+}
+
+struct sp_program *sp_program_get(struct sp_program *program)
+{
+	atomic_fetch_add(&program->refs, 1);
+	return program;
+}
+
+static int copy_argv(struct sp_program *p, char *const *argv, struct sp_error *err)
+{
+	size_t n = 0;
+
+	while (argv[n] != NULL)
+		n++;
+	p->argv = calloc(n + 1, sizeof(*p->argv));
+	if (p->argv == NULL)
+		return sp_error_set(err, ENOMEM, "program command");
+	for (size_t i = 0; i < n; i++) {
+		p->argv[i] = strdup(argv[i]);
+		if (p->argv[i] == NULL)
+			return sp_error_set(err, ENOMEM, "program command");
+	}
+	return 0;
+}
+
+/* A language without a compile step: the program is the request's files. */
+static int copy_sources(struct sp_program *p, const struct sp_request *req, struct sp_error *err)
+{
+	p->files = calloc(req->file_count, sizeof(*p->files));
+	if (p->files == NULL)
+		return sp_error_set(err, ENOMEM, "program files");
+	for (size_t i = 0; i < req->file_count; i++) {
+		struct sp_job_file *f = &p->files[p->file_count];
+
+		f->fd = fcntl(req->files[i].fd, F_DUPFD_CLOEXEC, 3);
+		f->name = strdup(req->files[i].name);
+		f->mode = req->files[i].mode;
+		p->file_count++;
+		if (f->fd < 0 || f->name == NULL)
+			return sp_error_set(err, errno ? errno : ENOMEM, "program files");
+	}
+	return 0;
+}
+
+/* Take the files of a box archive as the program's. */
+static int take_box_files(struct sp_program *p, struct sp_box_file *box, size_t count,
+			  struct sp_error *err)
+{
+	p->files = calloc(count ? count : 1, sizeof(*p->files));
+	if (p->files == NULL) {
+		sp_box_files_free(box, count);
+		return sp_error_set(err, ENOMEM, "program files");
+	}
+	for (size_t i = 0; i < count; i++) {
+		p->files[i] =
+		    (struct sp_job_file){.name = box[i].name, .fd = box[i].fd, .mode = box[i].mode};
+		box[i].name = NULL;
+		box[i].fd = -1;
+	}
+	p->file_count = count;
+	sp_box_files_free(box, count);
+	return 0;
+}
+
+/* After a good compile, what it left in /box becomes the program's files. */
+struct pack {
+	struct sp_program *program;
+	bool failed;
+	struct sp_error err;
+};
+
+static int pack_box(void *ctx, struct sp_cell *cell, struct sp_job_result *res)
+{
+	struct pack *pk = ctx;
+	struct sp_box_file *files = NULL;
+	size_t count = 0;
+	int fd = -1, rc;
+
+	if (!res->compiled || res->compile.status != SP_STATUS_OK)
+		return 0;
+	if (sp_cell_pack_box(cell, &fd, &pk->err) < 0) {
+		pk->failed = true;
+		sp_error_wrap(&pk->err, "keep the compiled program");
+		return -1;
+	}
+	rc = sp_box_archive_read(fd, &files, &count, &pk->err);
+	close(fd);
+	if (rc < 0 || take_box_files(pk->program, files, count, &pk->err) < 0) {
+		pk->failed = true;
+		sp_error_wrap(&pk->err, "keep the compiled program");
+	}
+	return 0;
+}
+
+static int compile_and_pack(struct sp_server *server, const struct sp_request *req, int cancel_fd,
+			    struct sp_program *p, struct sp_job_result *compile,
+			    struct sp_error *err)
+{
+	struct pack pk = {.program = p};
+	struct sp_cell_after after = {.fn = pack_box, .ctx = &pk};
+	struct sp_job_spec spec;
+	uint64_t leased_us;
+
+	sp_request_job_spec(req, sp_server_env(server, req->language), &spec);
+	spec.cancel_fd = cancel_fd;
+	spec.compile_only = true;
+	if (sp_serve_on_cell(server, req->language->name, &spec, &after, compile, &leased_us, err) <
+	    0)
+		return -1;
+	if (pk.failed) {
+		*err = pk.err;
+		return -1;
+	}
+	if (compile->status == SP_STATUS_INTERNAL_ERROR) {
+		*err = compile->error.message[0] ? compile->error : compile->compile.error;
+		return -1;
+	}
+	return 0;
+}
+
+int sp_program_build(struct sp_server *server, const struct sp_request *req, int cancel_fd,
+		     struct sp_program **program, struct sp_job_result *compile,
+		     struct sp_error *err)
+{
+	struct sp_program *p = program_new(req->language);
+
+	*program = NULL;
+	memset(compile, 0, sizeof(*compile));
+	if (p == NULL)
+		return sp_error_set(err, ENOMEM, "program");
+	p->limits = req->limits;
+	if (copy_argv(p, req->run_args, err) < 0)
+		goto fail;
+	if (req->language->compile == NULL) {
+		if (copy_sources(p, req, err) < 0)
+			goto fail;
+		*program = p;
+		return 0;
+	}
+	if (compile_and_pack(server, req, cancel_fd, p, compile, err) < 0)
+		goto fail;
+	if (compile->status == SP_STATUS_OK)
+		*program = p;
+	else
+		sp_program_put(p);
+	return 0;
+fail:
+	sp_program_put(p);
+	return -1;
+}
+
+void sp_program_spec(const struct sp_program *program, char *const *envp,
+		     const struct sp_limits *limits, struct sp_job_spec *spec)
+{
+	*spec = (struct sp_job_spec){
+	    .argv = program->argv,
+	    .envp = envp,
+	    .limits = *limits,
+	    .files = program->files,
+	    .file_count = program->file_count,
+	    .stdin_fd = -1,
+	    .cancel_fd = -1,
+	};
+}
