@@ -359,6 +359,39 @@ int main(void) {
                              "tests": [{"stdin": "", "expected": "clean\n"}] * 12})
         self.assertEqual(self.verdicts(answer), ["accepted"] * 12, answer)
 
+    def test_programs_see_only_their_own_files(self):
+        """The submission's box holds its program alone (the compiled one for
+        C++); the checker runs in a sandbox of its own, which holds the
+        checker and the test, and nothing the submission left."""
+        lister = r"""#include <dirent.h>
+#include <algorithm>
+#include <cstdio>
+#include <string>
+#include <vector>
+int main() {
+	std::vector<std::string> names;
+	DIR *d = opendir("/box");
+	for (dirent *e; (e = readdir(d));)
+		if (e->d_name[0] != '.') names.push_back(e->d_name);
+	std::sort(names.begin(), names.end());
+	for (auto &n : names) printf("%s ", n.c_str());
+	fclose(fopen("/box/planted", "w"));
+	fclose(fopen("/tmp/planted", "w"));
+	puts("");
+}
+"""
+        checker = ("import os, sys\n"
+                   "print('box', sorted(os.listdir('/box')), 'judge',"
+                   " sorted(os.listdir('/box/judge')), 'planted',"
+                   " os.path.exists('/tmp/planted'), file=sys.stderr)\n")
+        answer = self.judge({"language": "cpp", "code": lister,
+                             "checker": {"language": "python", "code": checker},
+                             "tests": [{"stdin": ""}, {"stdin": ""}]})
+        for t in answer["tests"]:
+            self.assertEqual(t["stdout"], "main main.cpp \n", answer)
+            self.assertEqual(t["message"], "box ['judge', 'main.py'] judge ['answer', 'input',"
+                                           " 'output'] planted False\n")
+
     def test_jobs_and_websocket_judge(self):
         body = {"mode": "judge", "language": "cpp", "code": APLUSB_CPP,
                 "tests": tests_of([("1 2", "3\n"), ("2 2", "5\n")])}

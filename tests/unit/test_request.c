@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "server/config.h"
+#include "server/judge_request.h"
 #include "server/language.h"
 #include "server/request.h"
 
@@ -713,6 +714,119 @@ static void test_free_is_safe(void **state)
 	assert_int_equal(req.stdin_fd, -1);
 }
 
+/* ---- judge mode ------------------------------------------------------------ */
+
+static void test_judge_body(void **state)
+{
+	struct fixture *f = *state;
+	struct sp_judge *j;
+
+	assert_int_equal(
+	    parse(f, "{\"mode\": \"judge\", \"language\": \"c\", \"code\": \"int main;\","
+		     " \"limits\": {\"cpu_ms\": 700},"
+		     " \"tests\": [{\"stdin\": \"1 2\", \"expected\": \"3\"},"
+		     " {\"name\": \"big\", \"stdin_base64\": \"AAE=\", \"expected_base64\": \"/w==\","
+		     " \"limits\": {\"cpu_ms\": 50, \"wall_ms\": 90}}],"
+		     " \"checker\": {\"type\": \"float\", \"epsilon\": 0.001},"
+		     " \"stop_on_first_failure\": true}"),
+	    0);
+	j = f->req.judge;
+	assert_int_equal(f->req.mode, SP_REQUEST_JUDGE);
+	assert_non_null(j);
+	assert_int_equal(j->test_count, 2);
+	assert_string_equal(j->tests[0].name, "1");
+	assert_string_equal(j->tests[1].name, "big");
+	assert_content(j->tests[0].stdin_fd, "1 2", 3);
+	assert_content(j->tests[0].expected_fd, "3", 1);
+	assert_content(j->tests[1].stdin_fd, "\0\1", 2);
+	assert_content(j->tests[1].expected_fd, "\xff", 1);
+	assert_sealed(j->tests[1].expected_fd);
+	/* a test's limits lie over the request's, which lie over the language's */
+	assert_int_equal(j->tests[0].limits.cpu_ms, 700);
+	assert_int_equal(j->tests[1].limits.cpu_ms, 50);
+	assert_int_equal(j->tests[1].limits.wall_ms, 90);
+	assert_int_equal(j->tests[0].limits.wall_ms, sp_default_run_limits.wall_ms);
+	assert_int_equal(j->checker_kind, SP_CHECKER_FLOAT);
+	assert_true(j->epsilon == 0.001);
+	assert_true(j->stop_on_first_failure);
+	assert_null(j->checker);
+	assert_null(j->interactor);
+
+	/* the same body without "mode" is a run, and "tests" is ignored */
+	assert_int_equal(parse(f, "{\"language\": \"c\", \"code\": \"\", \"tests\": 5}"), 0);
+	assert_int_equal(f->req.mode, SP_REQUEST_RUN);
+	assert_null(f->req.judge);
+}
+
+static void test_judge_programs(void **state)
+{
+	struct fixture *f = *state;
+	const char *body =
+	    "{\"language\": \"python\", \"code\": \"print(1)\", \"tests\": [{\"stdin\": \"\"}],"
+	    " \"checker\": {\"language\": \"c\", \"files\": [{\"name\": \"check.c\", \"content\": "
+	    "\"x\"}, {\"name\": \"testlib.h\", \"content\": \"y\"}], \"limits\": {\"cpu_ms\": 99}}}";
+	struct sp_request *c;
+
+	sp_request_free(&f->req);
+	assert_int_equal(sp_request_parse_as(body, strlen(body), &f->languages, &f->config,
+					     SP_REQUEST_JUDGE, &f->req, &f->fail),
+			 0);
+	c = f->req.judge->checker;
+	assert_non_null(c);
+	assert_string_equal(c->language->name, "c");
+	/* the entry file again under the language's source name, then both */
+	assert_int_equal(c->file_count, 3);
+	assert_string_equal(c->files[0].name, "main.c");
+	assert_string_equal(c->files[2].name, "testlib.h");
+	assert_int_equal(c->limits.cpu_ms, 99);
+	assert_string_equal(c->run_args[0], "./main");
+	/* no expected answer is needed when a program decides */
+	assert_int_equal(f->req.judge->tests[0].expected_fd, -1);
+}
+
+static void judge_failure(struct fixture *f, const char *extra, enum sp_request_error kind,
+			  const char *message)
+{
+	char body[512];
+
+	snprintf(body, sizeof(body), "{\"language\": \"python\", \"code\": \"\"%s}", extra);
+	sp_request_free(&f->req);
+	if (sp_request_parse_as(body, strlen(body), &f->languages, &f->config, SP_REQUEST_JUDGE,
+				&f->req, &f->fail) != -1)
+		fail_msg("accepted: %s", body);
+	if (f->fail.kind != kind || strcmp(f->fail.message, message) != 0)
+		fail_msg("%s: got %d \"%s\", want \"%s\"", body, f->fail.kind, f->fail.message,
+			 message);
+	assert_null(f->req.judge);
+}
+
+static void test_judge_bad_inputs(void **state)
+{
+	struct fixture *f = *state;
+	const char *one = ", \"tests\": [{\"stdin\": \"\", \"expected\": \"\"}]";
+	char extra[256];
+
+	judge_failure(f, "", SP_REQ_BAD_FIELD, "tests is required in a judge request");
+	judge_failure(f, ", \"tests\": []", SP_REQ_BAD_FIELD, "tests must not be empty");
+	judge_failure(f, ", \"tests\": [{\"expected\": \"1\"}]", SP_REQ_BAD_FIELD,
+		      "tests[0].stdin is required (\"\" for a test without input)");
+	judge_failure(f, ", \"tests\": [{\"stdin\": \"\"}]", SP_REQ_BAD_FIELD,
+		      "tests[0].expected is required: the answer the checker compares with");
+	judge_failure(f, ", \"mode\": \"run\", \"tests\": []", SP_REQ_BAD_FIELD,
+		      "mode must be \"judge\" here");
+	snprintf(extra, sizeof(extra), "%s, \"checker\": {\"language\": \"cobol\"}", one);
+	judge_failure(f, extra, SP_REQ_UNKNOWN_LANGUAGE, "checker: unknown language \"cobol\"");
+	snprintf(extra, sizeof(extra), "%s, \"checker\": {\"language\": \"c\", \"code\": 1}", one);
+	judge_failure(f, extra, SP_REQ_BAD_FIELD, "checker: code must be a string");
+	snprintf(extra, sizeof(extra), "%s, \"stdin\": \"\"", one);
+	judge_failure(f, extra, SP_REQ_BAD_FIELD,
+		      "stdin: a judge request gives each test's input in tests[].stdin");
+	f->config.judge_max_tests = 1;
+	judge_failure(f, ", \"tests\": [{\"stdin\": \"\", \"expected\": \"\"}, {}]",
+		      SP_REQ_BAD_FIELD,
+		      "tests has 2 entries, more than this server's judge_max_tests (1)");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -731,6 +845,9 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_depth, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_messages_stay_utf8, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_free_is_safe, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_judge_body, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_judge_programs, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_judge_bad_inputs, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
