@@ -6,7 +6,10 @@
  * 400 or 413 with a code and a valid UTF-8 message and leaves the request
  * empty, never a 500; a success has sealed memfds under valid, distinct file
  * names, the language's source file first, and a NULL-terminated argv; and no
- * file descriptor is left open after sp_request_free(). Inputs of odd length
+ * file descriptor is left open after sp_request_free(). A judge request (with
+ * "mode": "judge") has 1 to judge_max_tests tests, each with a sealed stdin
+ * and a sealed answer unless a program decides, and its checker or
+ * interactor holds the same as a request. Inputs of odd length
  * are parsed with clamp_limits and a 1 KiB max_body, to reach those paths. */
 #include <fcntl.h>
 #include <stdbool.h>
@@ -16,6 +19,7 @@
 
 #include "fuzz_util.h"
 #include "server/config.h"
+#include "server/judge_request.h"
 #include "server/language.h"
 #include "server/request.h"
 #include "sandbox/cell.h"
@@ -72,7 +76,7 @@ static void check_failure(const struct sp_request *req, const struct sp_request_
 	if (fail->code[0] == '\0' || fail->message[0] == '\0' || !utf8_valid(fail->message))
 		fuzz_die("failure without a code or a valid UTF-8 message (%s)", fail->code);
 	if (req->doc != NULL || req->files != NULL || req->file_count != 0 || req->stdin_fd != -1 ||
-	    req->run_args != NULL)
+	    req->run_args != NULL || req->judge != NULL)
 		fuzz_die("a failed request is not empty");
 }
 
@@ -126,6 +130,52 @@ static void check_success(const struct sp_request *req, const struct sp_request_
 		fuzz_die("the job spec does not hold the request's files");
 }
 
+static bool sealed_or_none(int fd)
+{
+	return fd == -1 || (fd >= 0 && fcntl(fd, F_GET_SEALS) == SEALED);
+}
+
+static void check_program(const struct sp_request *req, const char *what)
+{
+	if (req->language == NULL || req->file_count == 0 || req->run_args == NULL)
+		fuzz_die("the %s lacks its language, files or argv", what);
+	for (size_t i = 0; i < req->file_count; i++)
+		check_file(req, i);
+}
+
+static void check_judge(const struct sp_request *req, const struct sp_config *config)
+{
+	const struct sp_judge *j = req->judge;
+	bool decided = j != NULL && (j->checker != NULL || j->interactor != NULL);
+
+	if (req->mode != SP_REQUEST_JUDGE) {
+		if (j != NULL)
+			fuzz_die("a run request with judge parts");
+		return;
+	}
+	if (j == NULL || j->test_count == 0 || j->test_count > config->judge_max_tests)
+		fuzz_die("a judge request with %zu tests", j ? j->test_count : 0);
+	if (req->stdin_fd != -1)
+		fuzz_die("a judge request with a stdin of its own");
+	if (j->checker != NULL && j->interactor != NULL)
+		fuzz_die("both a checker and an interactor");
+	for (size_t i = 0; i < j->test_count; i++) {
+		const struct sp_judge_test *t = &j->tests[i];
+
+		if (t->name == NULL || t->name[0] == '\0' || !utf8_valid(t->name))
+			fuzz_die("tests[%zu] has no name", i);
+		if (t->stdin_fd < 0 || !sealed_or_none(t->stdin_fd) ||
+		    !sealed_or_none(t->expected_fd) || (t->expected_fd < 0 && !decided))
+			fuzz_die("tests[%zu]: input or answer missing or not sealed", i);
+	}
+	if (j->checker != NULL)
+		check_program(j->checker, "checker");
+	if (j->interactor != NULL)
+		check_program(j->interactor, "interactor");
+	if (!(j->epsilon >= 0 && j->epsilon <= 1))
+		fuzz_die("epsilon %g", j->epsilon);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	const struct sp_config *config = size % 2 ? &small_config : &plain_config;
@@ -137,6 +187,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		check_failure(&req, &fail);
 	else
 		check_success(&req, &fail);
+	if (fail.kind == SP_REQ_OK)
+		check_judge(&req, config);
 	sp_request_free(&req);
 	sp_request_free(&req); /* safe twice, says request.h */
 	if (fuzz_lowest_free_fd() != free_fd)

@@ -44,8 +44,7 @@ static void test_run_status(void **state)
 	assert_int_equal(sp_verdict_of_run(SP_STATUS_TIME_LIMIT), SP_VERDICT_TIME_LIMIT);
 	assert_int_equal(sp_verdict_of_run(SP_STATUS_MEMORY_LIMIT), SP_VERDICT_MEMORY_LIMIT);
 	assert_int_equal(sp_verdict_of_run(SP_STATUS_OUTPUT_LIMIT), SP_VERDICT_OUTPUT_LIMIT);
-	assert_int_equal(sp_verdict_of_run(SP_STATUS_SYSCALL_BLOCKED),
-			 SP_VERDICT_SYSCALL_BLOCKED);
+	assert_int_equal(sp_verdict_of_run(SP_STATUS_SYSCALL_BLOCKED), SP_VERDICT_SYSCALL_BLOCKED);
 	assert_int_equal(sp_verdict_of_run(SP_STATUS_INTERNAL_ERROR), SP_VERDICT_INTERNAL_ERROR);
 	assert_int_equal(sp_verdict_of_run(SP_STATUS_CANCELLED), SP_VERDICT_SKIPPED);
 }

@@ -722,13 +722,14 @@ static void test_judge_body(void **state)
 	struct sp_judge *j;
 
 	assert_int_equal(
-	    parse(f, "{\"mode\": \"judge\", \"language\": \"c\", \"code\": \"int main;\","
-		     " \"limits\": {\"cpu_ms\": 700},"
-		     " \"tests\": [{\"stdin\": \"1 2\", \"expected\": \"3\"},"
-		     " {\"name\": \"big\", \"stdin_base64\": \"AAE=\", \"expected_base64\": \"/w==\","
-		     " \"limits\": {\"cpu_ms\": 50, \"wall_ms\": 90}}],"
-		     " \"checker\": {\"type\": \"float\", \"epsilon\": 0.001},"
-		     " \"stop_on_first_failure\": true}"),
+	    parse(f,
+		  "{\"mode\": \"judge\", \"language\": \"c\", \"code\": \"int main;\","
+		  " \"limits\": {\"cpu_ms\": 700},"
+		  " \"tests\": [{\"stdin\": \"1 2\", \"expected\": \"3\"},"
+		  " {\"name\": \"big\", \"stdin_base64\": \"AAE=\", \"expected_base64\": \"/w==\","
+		  " \"limits\": {\"cpu_ms\": 50, \"wall_ms\": 90}}],"
+		  " \"checker\": {\"type\": \"float\", \"epsilon\": 0.001},"
+		  " \"stop_on_first_failure\": true}"),
 	    0);
 	j = f->req.judge;
 	assert_int_equal(f->req.mode, SP_REQUEST_JUDGE);
@@ -764,7 +765,8 @@ static void test_judge_programs(void **state)
 	const char *body =
 	    "{\"language\": \"python\", \"code\": \"print(1)\", \"tests\": [{\"stdin\": \"\"}],"
 	    " \"checker\": {\"language\": \"c\", \"files\": [{\"name\": \"check.c\", \"content\": "
-	    "\"x\"}, {\"name\": \"testlib.h\", \"content\": \"y\"}], \"limits\": {\"cpu_ms\": 99}}}";
+	    "\"x\"}, {\"name\": \"testlib.h\", \"content\": \"y\"}], \"limits\": {\"cpu_ms\": "
+	    "99}}}";
 	struct sp_request *c;
 
 	sp_request_free(&f->req);
