@@ -9,6 +9,7 @@ Environment (set by tools/run-tests): as test_server.
 import asyncio
 import base64
 import json
+import threading
 import time
 import unittest
 
@@ -290,6 +291,12 @@ int main(void) {
                                              "compile": None})
         self.assertEqual(self.verdicts(answer), ["wrong_answer", "accepted"])
         self.assertEqual(answer["tests"][0]["message"], "expected 3, found 2")
+        # a checker of several files, its own header among them
+        header = SUM_CHECKER_CPP.replace("#include <fstream>", '#include "io.h"')
+        body["checker"] = {"language": "cpp", "files": [
+            {"name": "check.cpp", "content": header},
+            {"name": "io.h", "content": "#include <fstream>\n"}]}
+        self.assertEqual(self.verdicts(self.judge(body)), ["wrong_answer", "accepted"])
         body["code"] = "print('no number')"
         self.assertEqual(self.verdicts(self.judge(body)),
                          ["presentation_error", "presentation_error"])
@@ -469,6 +476,60 @@ int main() {
         self.assertEqual(code, 405)
         # and the server still judges
         self.assertEqual(self.verdicts(self.judge({**base, "tests": one})), ["accepted"])
+
+
+# The guessing game's interactor in C, for a language that has few cells.
+GUESS_INTERACTOR_C = r"""#include <stdio.h>
+int main(int argc, char **argv) {
+	long secret, value;
+	char kind;
+	FILE *in = fopen(argv[1], "r");
+	if (argc < 3 || !in || fscanf(in, "%ld", &secret) != 1) return 3;
+	for (int asked = 0; asked < 26; asked++) {
+		if (scanf(" %c %ld", &kind, &value) != 2) return 2;
+		if (kind == '!') return value == secret ? 0 : 1;
+		printf("%s\n", secret < value ? "<" : secret > value ? ">" : "=");
+		fflush(stdout);
+	}
+	return 1;
+}
+"""
+
+
+class JudgePairs(unittest.TestCase):
+    """Interactive tests need two cells at once: two requests that each
+    hold one of a language's only two cells must not wait for each other."""
+
+    def test_two_interactive_requests_on_two_cells(self):
+        server = Server({"pool_total": 0, "pool_sizes": {"cpp": 2, "c": 0},
+                         "judge_pool_percent": 100})
+        try:
+            body = {"language": "cpp", "code": GUESS_CPP,
+                    "interactor": {"language": "cpp", "code": GUESS_INTERACTOR_C.replace(
+                        "#include <stdio.h>", "#include <cstdio>")},
+                    "limits": {"wall_ms": 5000},
+                    "tests": [{"stdin": str(7 + 77777 * i)} for i in range(8)]}
+            answers = [None, None]
+
+            def judge(k):
+                answers[k] = server.request("POST", "/api/v1/judge", body)
+            threads = [threading.Thread(target=judge, args=(k,)) for k in range(2)]
+            started = time.monotonic()
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join(100)
+            took = time.monotonic() - started
+            self.assertNotIn(None, answers, "a request did not end within 100 s: each "
+                             "held a cell and waited for the other's")
+            for code, answer, _ in answers:
+                self.assertEqual(code, 200, answer)
+                self.assertEqual([t["verdict"] for t in answer["tests"]], ["accepted"] * 8,
+                                 answer)
+            # a deadlock would hold until the 30 s lease wait gave up
+            self.assertLess(took, 60)
+        finally:
+            self.assertEqual(server.stop(), 0)
 
 
 if __name__ == "__main__":
