@@ -65,11 +65,11 @@ static int helper_program(struct judging *j, const struct sp_request *req, const
 	struct sp_error err = {0};
 	char key[SP_PROGRAM_KEY_LEN + 1];
 	bool keyed = sp_program_key(req, key) == 0;
-	json_t *info = json_pack("{s:s, s:b}", "language", req->language->name, "cached", 0);
+	json_t *info;
 	int rc = 0;
 
 	*out = keyed ? sp_program_cache_find(server->programs, key) : NULL;
-	json_object_set_new(info, "cached", json_boolean(*out != NULL));
+	info = json_pack("{s:s, s:b}", "language", req->language->name, "cached", *out != NULL);
 	if (*out == NULL)
 		rc = sp_program_build(server, req, cancel_fd, out, &compile, &err);
 	json_object_set_new(info, "compile", compile_json(&compile));
@@ -110,28 +110,20 @@ static int build_programs(struct judging *j, int cancel_fd)
 static json_t *test_json(const struct judging *j, size_t i)
 {
 	const struct sp_test_outcome *o = &j->outcomes[i];
-	const struct sp_step_result *r = &o->run;
 	json_t *t =
 	    json_pack("{s:I, s:s, s:s}", "index", (json_int_t)i, "name",
 		      j->req->judge->tests[i].name, "verdict", sp_verdict_to_string(o->verdict));
+	/* the run step's figures and output, as /api/v1/run gives them */
+	json_t *step = o->ran ? sp_result_to_json(&o->run) : NULL;
 
-	if (t == NULL)
+	if (t == NULL || (o->ran && (step == NULL || json_object_update(t, step) < 0))) {
+		json_decref(t);
+		json_decref(step);
 		return NULL;
-	if (o->ran) {
-		json_object_set_new(t, "status", json_string(sp_status_to_string(r->status)));
-		json_object_set_new(t, "exit_code",
-				    r->exit_code >= 0 ? json_integer(r->exit_code) : json_null());
-		json_object_set_new(t, "signal", r->signal ? json_integer(r->signal) : json_null());
-		json_object_set_new(t, "cpu_ms", json_integer((json_int_t)r->cpu_ms));
-		json_object_set_new(t, "wall_ms", json_integer((json_int_t)r->wall_ms));
-		json_object_set_new(t, "memory_kb", json_integer((json_int_t)r->memory_kb));
-		if (sp_json_set_output(t, "stdout", &r->out) < 0 ||
-		    sp_json_set_output(t, "stderr", &r->err) < 0) {
-			json_decref(t);
-			return NULL;
-		}
-		json_object_set_new(t, "output_cut", json_boolean(o->output_cut));
 	}
+	json_decref(step);
+	if (o->ran)
+		json_object_set_new(t, "output_cut", json_boolean(o->output_cut));
 	if (o->interacted)
 		json_object_set_new(
 		    t, "interactor",
