@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "hub.h"
 #include "jobs.h"
@@ -28,6 +29,7 @@ struct judging {
 	enum sp_verdict verdict_if_unrun; /* the tests' verdict when they cannot run */
 	char error[SP_ERROR_MESSAGE_MAX + 128];
 	json_t *answer;
+	void *data_map; /* the tests' data, mapped; NULL when there is none */
 };
 
 /* ---- the programs -------------------------------------------------------------- */
@@ -327,8 +329,27 @@ static int finish_answer(struct judging *j)
 
 /* ---- the request ---------------------------------------------------------------- */
 
+/* The tests' inputs and answers, where the tests read them. */
+static int map_data(struct judging *j)
+{
+	const struct sp_judge *judge = j->req->judge;
+
+	j->run.data = "";
+	if (judge->data_size == 0)
+		return 0;
+	j->data_map = mmap(NULL, judge->data_size, PROT_READ, MAP_PRIVATE, judge->data_fd, 0);
+	if (j->data_map == MAP_FAILED) {
+		j->data_map = NULL;
+		return -1;
+	}
+	j->run.data = j->data_map;
+	return 0;
+}
+
 static void judging_free(struct judging *j)
 {
+	if (j->data_map != NULL)
+		munmap(j->data_map, j->req->judge->data_size);
 	for (size_t i = 0; j->outcomes != NULL && i < j->req->judge->test_count; i++)
 		sp_test_outcome_free(&j->outcomes[i]);
 	free(j->outcomes);
@@ -363,9 +384,9 @@ json_t *sp_serve_judge(struct sp_server *server, struct sp_job *job, const struc
 	j.answer = json_pack("{s:s, s:s?}", "language", req->language->name, "version",
 			     req->language->version);
 	j.outcomes = calloc(req->judge->test_count, sizeof(*j.outcomes));
-	if (j.answer == NULL || j.outcomes == NULL) {
+	if (j.answer == NULL || j.outcomes == NULL || map_data(&j) < 0) {
 		json_decref(j.answer);
-		free(j.outcomes);
+		judging_free(&j);
 		return NULL;
 	}
 	publish_stage(&j, "compile");

@@ -1,12 +1,18 @@
 #include "judge_request.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
+#include "base64.h"
+
 #define DEFAULT_EPSILON 1e-6
+#define SEALS		(F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL)
 
 /* One judge parse: where it goes, and how it fails. */
 struct judge_parse {
@@ -29,27 +35,70 @@ static int get_text(struct judge_parse *jp, json_t *obj, const char *key, const 
 	return 0;
 }
 
-/* KEY (text) or KEY_base64 of OBJ into a sealed memfd; -1 in *FD when both
- * are absent. */
-static int text_or_base64(struct judge_parse *jp, json_t *obj, const char *key, const char *where,
-			  int *fd)
+static int write_all(int fd, const void *data, size_t len)
 {
-	char key64[32], field[96];
-	json_t *text, *b64, *v;
+	for (const char *s = data; len > 0;) {
+		ssize_t n = write(fd, s, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		s += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* LEN bytes more of test data, against max_body. */
+static int add_data(struct judge_parse *jp, const void *bytes, size_t len,
+		    struct sp_judge_bytes *where)
+{
+	where->offset = jp->judge->data_size;
+	where->length = len;
+	*jp->total += len;
+	if (*jp->total > jp->config->max_body)
+		return sp_request_fail(jp->fail, SP_REQ_TOO_LARGE,
+				       "files and tests are larger than %llu bytes in all",
+				       (unsigned long long)jp->config->max_body);
+	if (write_all(jp->judge->data_fd, bytes, len) < 0)
+		return sp_request_fail(jp->fail, SP_REQ_INTERNAL, "write the test data: %s",
+				       strerror(errno));
+	jp->judge->data_size += len;
+	return 0;
+}
+
+/* KEY (text) or KEY_base64 of OBJ, decoded, into the test data; *GIVEN
+ * false when both are absent. */
+static int text_or_base64(struct judge_parse *jp, json_t *obj, const char *key, const char *where,
+			  struct sp_judge_bytes *bytes, bool *given)
+{
+	char key64[32];
+	json_t *text, *b64;
+	unsigned char *decoded;
+	size_t len = 0;
+	int rc;
 
 	snprintf(key64, sizeof(key64), "%s_base64", key);
-	*fd = -1;
+	*given = false;
 	if (get_text(jp, obj, key, where, &text) < 0 || get_text(jp, obj, key64, where, &b64) < 0)
 		return -1;
 	if (text != NULL && b64 != NULL)
 		return bad(jp, "%s: give %s or %s, not both", where, key, key64);
-	v = text != NULL ? text : b64;
-	if (v == NULL)
+	*given = text != NULL || b64 != NULL;
+	if (text != NULL)
+		return add_data(jp, json_string_value(text), json_string_length(text), bytes);
+	if (b64 == NULL)
 		return 0;
-	snprintf(field, sizeof(field), "%s.%s", where, text != NULL ? key : key64);
-	*fd = sp_request_memfd(field, json_string_value(v), json_string_length(v), b64 != NULL,
-			       jp->config, jp->total, jp->fail);
-	return *fd < 0 ? -1 : 0;
+	errno = 0;
+	decoded = sp_base64_decode(json_string_value(b64), json_string_length(b64), &len);
+	if (decoded == NULL && errno == 0)
+		return bad(jp, "%s.%s is not valid base64", where, key64);
+	if (decoded == NULL)
+		return sp_request_fail(jp->fail, SP_REQ_INTERNAL, "out of memory");
+	rc = add_data(jp, decoded, len, bytes);
+	free(decoded);
+	return rc;
 }
 
 static int test_name(struct judge_parse *jp, json_t *test, size_t i, const char *where, char **name)
@@ -91,17 +140,18 @@ static int parse_test(struct judge_parse *jp, json_t *test, size_t i)
 {
 	struct sp_judge_test *t = &jp->judge->tests[i];
 	char where[48];
+	bool has_input;
 
 	snprintf(where, sizeof(where), "tests[%zu]", i);
 	if (!json_is_object(test))
 		return bad(jp, "%s must be an object", where);
 	if (test_name(jp, test, i, where, &t->name) < 0 ||
-	    text_or_base64(jp, test, "stdin", where, &t->stdin_fd) < 0 ||
-	    text_or_base64(jp, test, "expected", where, &t->expected_fd) < 0)
+	    text_or_base64(jp, test, "stdin", where, &t->input, &has_input) < 0 ||
+	    text_or_base64(jp, test, "expected", where, &t->answer, &t->has_answer) < 0)
 		return -1;
-	if (t->stdin_fd < 0)
+	if (!has_input)
 		return bad(jp, "%s.stdin is required (\"\" for a test without input)", where);
-	if (t->expected_fd < 0 && needs_expected(jp))
+	if (!t->has_answer && needs_expected(jp))
 		return bad(jp, "%s.expected is required: the answer the checker compares with",
 			   where);
 	snprintf(where, sizeof(where), "tests[%zu].limits", i);
@@ -128,14 +178,16 @@ static int parse_tests(struct judge_parse *jp, json_t *doc)
 	jp->judge->tests = calloc(n, sizeof(*jp->judge->tests));
 	if (jp->judge->tests == NULL)
 		return sp_request_fail(jp->fail, SP_REQ_INTERNAL, "out of memory");
-	for (i = 0; i < n; i++)
-		jp->judge->tests[i].stdin_fd = jp->judge->tests[i].expected_fd = -1;
 	jp->judge->test_count = n;
 	json_array_foreach(tests, i, test)
 	{
 		if (parse_test(jp, test, i) < 0)
 			return -1;
 	}
+	if (fcntl(jp->judge->data_fd, F_ADD_SEALS, SEALS) < 0 ||
+	    lseek(jp->judge->data_fd, 0, SEEK_SET) < 0)
+		return sp_request_fail(jp->fail, SP_REQ_INTERNAL, "seal the test data: %s",
+				       strerror(errno));
 	return 0;
 }
 
@@ -235,6 +287,9 @@ int sp_judge_parse(json_t *doc, struct sp_request *req, const struct sp_language
 	if (req->judge == NULL)
 		return sp_request_fail(fail, SP_REQ_INTERNAL, "out of memory");
 	jp.judge = req->judge;
+	req->judge->data_fd = memfd_create("sandpool-tests", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	if (req->judge->data_fd < 0)
+		return sp_request_fail(fail, SP_REQ_INTERNAL, "memfd_create: %s", strerror(errno));
 	/* the programs first: they decide whether tests need an answer */
 	if (parse_checker(&jp, doc, languages) < 0 || parse_interactor(&jp, doc, languages) < 0 ||
 	    parse_stop(&jp, doc) < 0)
@@ -254,16 +309,11 @@ void sp_judge_free(struct sp_judge *judge)
 {
 	if (judge == NULL)
 		return;
-	for (size_t i = 0; i < judge->test_count; i++) {
-		struct sp_judge_test *t = &judge->tests[i];
-
-		free(t->name);
-		if (t->stdin_fd >= 0)
-			close(t->stdin_fd);
-		if (t->expected_fd >= 0)
-			close(t->expected_fd);
-	}
+	for (size_t i = 0; i < judge->test_count; i++)
+		free(judge->tests[i].name);
 	free(judge->tests);
+	if (judge->data_fd >= 0)
+		close(judge->data_fd);
 	free_program(judge->checker);
 	free_program(judge->interactor);
 	free(judge);

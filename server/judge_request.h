@@ -35,14 +35,26 @@
 
 #define SP_JUDGE_MAX_TEST_NAME 128
 
+/* Bytes of the request's test data (struct sp_judge's data_fd). */
+struct sp_judge_bytes {
+	uint64_t offset;
+	uint64_t length;
+};
+
 struct sp_judge_test {
 	char *name;
-	int stdin_fd;	 /* sealed memfd */
-	int expected_fd; /* sealed memfd, or -1 */
+	struct sp_judge_bytes input;
+	struct sp_judge_bytes answer; /* when has_answer */
+	bool has_answer;
 	struct sp_limits limits;
 };
 
 struct sp_judge {
+	/* Every test's input and answer, decoded, one after the other, in one
+	 * sealed memfd: a request of a thousand tests holds one descriptor
+	 * while it waits, not two thousand. */
+	int data_fd;
+	uint64_t data_size;
 	struct sp_judge_test *tests;
 	size_t test_count;
 	enum sp_checker_kind checker_kind; /* when there is no checker program */

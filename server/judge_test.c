@@ -93,41 +93,13 @@ static bool cut_to_preview(struct sp_output *out)
 	return true;
 }
 
-/* The bytes of a sealed memfd, mapped (or "" when it is empty). */
-struct mapped {
-	const char *data;
-	size_t length;
-	void *map;
-};
-
-static int map_fd(int fd, struct mapped *m, struct sp_error *err)
+static void close_if_open(int fd)
 {
-	struct stat st;
-
-	m->data = "";
-	m->length = 0;
-	m->map = NULL;
-	if (fstat(fd, &st) < 0)
-		return sp_error_set(err, errno, "size of the answer");
-	if (st.st_size == 0)
-		return 0;
-	m->map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
-	if (m->map == MAP_FAILED) {
-		m->map = NULL;
-		return sp_error_set(err, errno, "map the answer");
-	}
-	m->data = m->map;
-	m->length = (size_t)st.st_size;
-	return 0;
+	if (fd >= 0)
+		close(fd);
 }
 
-static void unmap(struct mapped *m)
-{
-	if (m->map != NULL)
-		munmap(m->map, m->length);
-}
-
-/* A memfd holding DATA. */
+/* A memfd holding DATA, at its start. */
 static int memfd_with(const char *data, size_t length, struct sp_error *err)
 {
 	int fd = memfd_create("sandpool-judge", MFD_CLOEXEC);
@@ -145,6 +117,11 @@ static int memfd_with(const char *data, size_t length, struct sp_error *err)
 			return -1;
 		}
 		done += (size_t)n;
+	}
+	if (lseek(fd, 0, SEEK_SET) < 0) { /* a step's input is read from here */
+		sp_error_set(err, errno, "rewind the test's bytes");
+		close(fd);
+		return -1;
 	}
 	return fd;
 }
@@ -196,6 +173,13 @@ static void take_run(struct sp_test_outcome *o, struct sp_job_result *res)
 
 /* ---- the program, alone ------------------------------------------------------ */
 
+/* The test's bytes WHICH (its input, its answer) in a memfd of their own. */
+static int test_bytes(const struct sp_judge_run *r, const struct sp_judge_bytes *which,
+		      struct sp_error *err)
+{
+	return memfd_with(r->data + which->offset, which->length, err);
+}
+
 static void run_program(const struct sp_judge_run *r, const struct sp_judge_test *t,
 			struct sp_test_outcome *o)
 {
@@ -203,20 +187,20 @@ static void run_program(const struct sp_judge_run *r, const struct sp_judge_test
 	struct sp_job_result res;
 	struct sp_error err = {0};
 	uint64_t leased_us;
+	int input = test_bytes(r, &t->input, &err);
 
 	sp_program_spec(r->program, r->envp, &t->limits, &spec);
-	spec.stdin_fd = t->stdin_fd;
+	spec.stdin_fd = input;
 	spec.cancel_fd = r->cancel_fd;
-	if (lseek(t->stdin_fd, 0, SEEK_SET) < 0 ||
-	    sp_serve_on_cell(r->server, r->program->language->name, &spec, NULL, &res, &leased_us,
-			     &err) < 0) {
-		if (err.message[0] == '\0')
-			sp_error_set(&err, errno, "rewind the test's input");
+	if (input < 0 || sp_serve_on_cell(r->server, r->program->language->name, &spec, NULL, &res,
+					  &leased_us, &err) < 0) {
 		sandbox_failed(o, &err);
-		return;
+	} else {
+		take_run(o, &res);
+		sp_job_result_free(&res);
 	}
-	take_run(o, &res);
-	sp_job_result_free(&res);
+	if (input >= 0)
+		close(input);
 }
 
 /* ---- checking the answer ----------------------------------------------------- */
@@ -225,16 +209,9 @@ static void check_builtin(const struct sp_judge_run *r, const struct sp_judge_te
 			  struct sp_test_outcome *o)
 {
 	struct sp_check_result check;
-	struct sp_error err = {0};
-	struct mapped answer;
 
-	if (map_fd(t->expected_fd, &answer, &err) < 0) {
-		sandbox_failed(o, &err);
-		return;
-	}
 	sp_check(r->judge->checker_kind, r->judge->epsilon, o->run.out.data ? o->run.out.data : "",
-		 o->run.out.length, answer.data, answer.length, &check);
-	unmap(&answer);
+		 o->run.out.length, r->data + t->answer.offset, t->answer.length, &check);
 	o->verdict = sp_verdict_of_check(check.outcome);
 	set_message(o->message, check.message, strlen(check.message));
 }
@@ -262,18 +239,18 @@ static void check_program(const struct sp_judge_run *r, const struct sp_judge_te
 {
 	static const char *const paths[] = {INPUT_FILE, OUTPUT_FILE, ANSWER_FILE, NULL};
 	struct sp_error err = {0};
+	int input = test_bytes(r, &t->input, &err);
 	int output = memfd_with(o->run.out.data, o->run.out.length, &err);
-	int answer = t->expected_fd >= 0 ? t->expected_fd : memfd_with("", 0, &err);
-	struct sp_job_file extra[3] = {{INPUT_FILE, t->stdin_fd, 0644},
-				       {OUTPUT_FILE, output, 0644},
-				       {ANSWER_FILE, answer, 0644}};
+	int answer = test_bytes(r, &t->answer, &err); /* empty when it has none */
+	struct sp_job_file extra[3] = {
+	    {INPUT_FILE, input, 0644}, {OUTPUT_FILE, output, 0644}, {ANSWER_FILE, answer, 0644}};
 	struct sp_job_file *files = files_with(r->checker, extra, 3);
 	char **argv = argv_with(r->checker, paths);
 	struct sp_job_result res;
 	struct sp_job_spec spec;
 	uint64_t leased_us;
 
-	if (output < 0 || answer < 0 || files == NULL || argv == NULL) {
+	if (input < 0 || output < 0 || answer < 0 || files == NULL || argv == NULL) {
 		if (err.message[0] == '\0')
 			sp_error_set(&err, ENOMEM, "the checker's files");
 		sandbox_failed(o, &err);
@@ -291,10 +268,9 @@ static void check_program(const struct sp_judge_run *r, const struct sp_judge_te
 			sp_job_result_free(&res);
 		}
 	}
-	if (output >= 0)
-		close(output);
-	if (answer >= 0 && answer != t->expected_fd)
-		close(answer);
+	close_if_open(input);
+	close_if_open(output);
+	close_if_open(answer);
 	free(files);
 	free(argv);
 }
@@ -389,12 +365,6 @@ static int interaction_pipes(int to_program[2], int to_interactor[2], struct sp_
 	return 0;
 }
 
-static void close_if_open(int fd)
-{
-	if (fd >= 0)
-		close(fd);
-}
-
 static void interaction_verdict(struct sp_test_outcome *o, struct side *program,
 				struct side *interactor)
 {
@@ -455,16 +425,21 @@ static void interact(struct side *program, struct side *interactor, struct sp_te
 	free(err.data);
 }
 
-/* The interactor's side: its files and the test's input (and answer). */
+/* The interactor's side: its files and the test's input (and answer), in
+ * EXTRA's descriptors, which the caller closes. */
 static int interactor_spec(const struct sp_judge_run *r, const struct sp_judge_test *t,
 			   struct side *s, struct sp_job_file extra[2], char ***argv,
 			   struct sp_job_file **files)
 {
 	static const char *const with_answer[] = {INPUT_FILE, OUTPUT_FILE, ANSWER_FILE, NULL};
-	size_t n = t->expected_fd >= 0 ? 2 : 1;
+	size_t n = t->has_answer ? 2 : 1;
+	struct sp_error err;
 
-	extra[0] = (struct sp_job_file){INPUT_FILE, t->stdin_fd, 0644};
-	extra[1] = (struct sp_job_file){ANSWER_FILE, t->expected_fd, 0644};
+	extra[0] = (struct sp_job_file){INPUT_FILE, test_bytes(r, &t->input, &err), 0644};
+	extra[1] =
+	    (struct sp_job_file){ANSWER_FILE, n == 2 ? test_bytes(r, &t->answer, &err) : -1, 0644};
+	if (extra[0].fd < 0 || (n == 2 && extra[1].fd < 0))
+		return -1;
 	*argv =
 	    argv_with(r->interactor,
 		      n == 2 ? with_answer : (const char *const[]){INPUT_FILE, OUTPUT_FILE, NULL});
@@ -505,13 +480,13 @@ static void run_interactive(const struct sp_judge_run *r, const struct sp_judge_
 {
 	struct side program = {0}, interactor = {0};
 	int to_program[2] = {-1, -1}, to_interactor[2] = {-1, -1};
-	struct sp_job_file extra[2], *files = NULL;
+	struct sp_job_file extra[2] = {{.fd = -1}, {.fd = -1}}, *files = NULL;
 	struct sp_error err = {0};
 	char **argv = NULL;
 
 	sp_program_spec(r->program, r->envp, &t->limits, &program.spec);
 	if (interactor_spec(r, t, &interactor, extra, &argv, &files) < 0) {
-		sp_error_set(&err, ENOMEM, "the interactor's files");
+		sp_error_set(&err, errno ? errno : ENOMEM, "the interactor's files");
 		sandbox_failed(o, &err);
 	} else if (interaction_pipes(to_program, to_interactor, &err) < 0 ||
 		   lease_pair(r->server, &program, r->program->language->name, &interactor,
@@ -528,6 +503,7 @@ static void run_interactive(const struct sp_judge_run *r, const struct sp_judge_
 	for (int i = 0; i < 2; i++) {
 		close_if_open(to_program[i]);
 		close_if_open(to_interactor[i]);
+		close_if_open(extra[i].fd);
 	}
 	free(argv);
 	free(files);

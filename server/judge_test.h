@@ -30,6 +30,7 @@ struct sp_judge_run {
 	struct sp_program *interactor; /* or NULL */
 	char **envp, **checker_envp, **interactor_envp;
 	int cancel_fd;
+	const char *data; /* the judge's data_fd, mapped */
 };
 
 struct sp_test_outcome {

@@ -247,15 +247,6 @@ static int memfd_of(struct parse *p, const char *field, const char *data, size_t
 	return steal_fd(&fd);
 }
 
-int sp_request_memfd(const char *field, const char *data, size_t len, bool base64,
-		     const struct sp_config *config, uint64_t *total,
-		     struct sp_request_failure *fail)
-{
-	struct parse p = {.config = config, .fail = fail, .total = total};
-
-	return memfd_of(&p, field, data, len, base64);
-}
-
 /* ---- language and version ------------------------------------------------ */
 
 static bool version_matches(const char *have, const char *want)

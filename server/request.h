@@ -120,12 +120,6 @@ int sp_request_parse_program(json_t *obj, const char *where,
 __attribute__((format(printf, 3, 4))) int
 sp_request_fail(struct sp_request_failure *fail, enum sp_request_error kind, const char *fmt, ...);
 
-/* A sealed memfd of DATA (base64-decoded when BASE64), counted in *TOTAL
- * against max_body. Returns the fd, or -1 with FAIL (FIELD names it). */
-int sp_request_memfd(const char *field, const char *data, size_t len, bool base64,
-		     const struct sp_config *config, uint64_t *total,
-		     struct sp_request_failure *fail);
-
 /* HOLDER's member KEY (named WHERE in messages) laid over BASE, against the
  * server's max_limits. Returns 0, or -1 with FAIL. */
 int sp_request_limits(json_t *holder, const char *key, const char *where,

@@ -7,8 +7,8 @@
  * empty, never a 500; a success has sealed memfds under valid, distinct file
  * names, the language's source file first, and a NULL-terminated argv; and no
  * file descriptor is left open after sp_request_free(). A judge request (with
- * "mode": "judge") has 1 to judge_max_tests tests, each with a sealed stdin
- * and a sealed answer unless a program decides, and its checker or
+ * "mode": "judge") has 1 to judge_max_tests tests, their bytes within one
+ * sealed memfd, each with an answer unless a program decides, and its checker or
  * interactor holds the same as a request. Inputs of odd length
  * are parsed with clamp_limits and a 1 KiB max_body, to reach those paths. */
 #include <fcntl.h>
@@ -159,14 +159,18 @@ static void check_judge(const struct sp_request *req, const struct sp_config *co
 		fuzz_die("a judge request with a stdin of its own");
 	if (j->checker != NULL && j->interactor != NULL)
 		fuzz_die("both a checker and an interactor");
+	if (j->data_fd < 0 || !sealed_or_none(j->data_fd))
+		fuzz_die("the tests' data is not a sealed memfd");
 	for (size_t i = 0; i < j->test_count; i++) {
 		const struct sp_judge_test *t = &j->tests[i];
 
 		if (t->name == NULL || t->name[0] == '\0' || !utf8_valid(t->name))
 			fuzz_die("tests[%zu] has no name", i);
-		if (t->stdin_fd < 0 || !sealed_or_none(t->stdin_fd) ||
-		    !sealed_or_none(t->expected_fd) || (t->expected_fd < 0 && !decided))
-			fuzz_die("tests[%zu]: input or answer missing or not sealed", i);
+		if (t->input.offset + t->input.length > j->data_size ||
+		    (t->has_answer && t->answer.offset + t->answer.length > j->data_size))
+			fuzz_die("tests[%zu]: bytes past the end of the data", i);
+		if (!t->has_answer && !decided)
+			fuzz_die("tests[%zu] has no answer and nothing decides", i);
 	}
 	if (j->checker != NULL)
 		check_program(j->checker, "checker");

@@ -737,11 +737,18 @@ static void test_judge_body(void **state)
 	assert_int_equal(j->test_count, 2);
 	assert_string_equal(j->tests[0].name, "1");
 	assert_string_equal(j->tests[1].name, "big");
-	assert_content(j->tests[0].stdin_fd, "1 2", 3);
-	assert_content(j->tests[0].expected_fd, "3", 1);
-	assert_content(j->tests[1].stdin_fd, "\0\1", 2);
-	assert_content(j->tests[1].expected_fd, "\xff", 1);
-	assert_sealed(j->tests[1].expected_fd);
+	/* the tests' bytes, decoded, one after the other in one sealed memfd */
+	assert_content(j->data_fd, "1 23\0\1\xff", 7);
+	assert_sealed(j->data_fd);
+	assert_int_equal(j->data_size, 7);
+	assert_int_equal(j->tests[0].input.offset, 0);
+	assert_int_equal(j->tests[0].input.length, 3);
+	assert_int_equal(j->tests[0].answer.offset, 3);
+	assert_int_equal(j->tests[1].input.offset, 4);
+	assert_int_equal(j->tests[1].input.length, 2);
+	assert_int_equal(j->tests[1].answer.offset, 6);
+	assert_int_equal(j->tests[1].answer.length, 1);
+	assert_true(j->tests[1].has_answer);
 	/* a test's limits lie over the request's, which lie over the language's */
 	assert_int_equal(j->tests[0].limits.cpu_ms, 700);
 	assert_int_equal(j->tests[1].limits.cpu_ms, 50);
@@ -783,7 +790,7 @@ static void test_judge_programs(void **state)
 	assert_int_equal(c->limits.cpu_ms, 99);
 	assert_string_equal(c->run_args[0], "./main");
 	/* no expected answer is needed when a program decides */
-	assert_int_equal(f->req.judge->tests[0].expected_fd, -1);
+	assert_false(f->req.judge->tests[0].has_answer);
 }
 
 static void judge_failure(struct fixture *f, const char *extra, enum sp_request_error kind,
