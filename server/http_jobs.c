@@ -9,6 +9,7 @@
 #include "http_handlers.h"
 #include "http_reply.h"
 #include "jobs.h"
+#include "judge.h"
 #include "request.h"
 
 #define JOBS_PATH "/api/v1/jobs/"
@@ -118,6 +119,7 @@ static int submit(struct mg_connection *conn, struct sp_server *server, struct s
 {
 	size_t language = (size_t)(req->language - server->languages.items);
 	struct sp_job_meta meta = {.user = req->user_id,
+				   .cells = sp_judge_cells(server, req),
 				   .owner = sp_http_caller(conn, &server->config),
 				   .keep = keep,
 				   .waits = !keep};

@@ -22,6 +22,7 @@
 #include "hub.h"
 #include "json_depth.h"
 #include "jobs.h"
+#include "judge.h"
 #include "request.h"
 #include "sandbox/log.h"
 
@@ -269,6 +270,7 @@ static void queue_run(struct ws_client *c, json_t *msg, struct sp_request *req, 
 	struct sp_server *server = c->server;
 	struct client_job *mine = calloc(1, sizeof(*mine));
 	struct sp_job_meta meta = {.user = req->user_id,
+				   .cells = sp_judge_cells(c->server, req),
 				   .ref = json_string_value(json_object_get(msg, "ref")),
 				   .owner = c->caller};
 	struct sp_error err = {0};

@@ -26,6 +26,7 @@ struct sp_job {
 	char *ref;  /* or NULL */
 	int owner;
 	size_t language;
+	unsigned cells;			/* of its language's capacity, while it runs */
 	const struct sp_language *info; /* outlives the request */
 	struct sp_request req;		/* freed once the job ends */
 	bool keep;
@@ -286,7 +287,7 @@ static struct lang_slot *next_language(struct sp_jobs *jobs)
 		struct lang_slot *l = &jobs->langs[i];
 		struct sp_queue_link *next = sp_lang_queue_next(&l->queue);
 
-		if (next != NULL && l->running < l->capacity &&
+		if (next != NULL && l->running + job_of(next)->cells <= l->capacity &&
 		    (best_link == NULL || next->seq < best_link->seq)) {
 			best = l;
 			best_link = next;
@@ -301,7 +302,7 @@ static struct sp_job *take_from(struct sp_jobs *jobs, struct lang_slot *best)
 	struct sp_job *job = job_of(sp_lang_queue_pop(&best->queue));
 
 	jobs->queued--;
-	best->running++;
+	best->running += job->cells;
 	jobs->running++;
 	job->state = SP_JOB_RUNNING;
 	job->started_ms = sp_clock_ms();
@@ -335,14 +336,17 @@ static void run_one(struct sp_jobs *jobs, struct sp_job *job)
 					  job->cancel_fd, job->started_ms - job->created_ms);
 
 	pthread_mutex_lock(&jobs->lock);
-	jobs->langs[job->language].running--;
+	jobs->langs[job->language].running -= job->cells;
 	jobs->running--;
+	/* a cell of the language is free: one worker may start one job (a
+	 * broadcast would wake every idle worker, for nothing, at every job);
+	 * a judge's several cells may start as many */
+	if (jobs->queued > 0 && job->cells > 1)
+		pthread_cond_broadcast(&jobs->work);
+	else if (jobs->queued > 0)
+		pthread_cond_signal(&jobs->work);
 	finish(jobs, job, SP_JOB_FINISHED, result);
 	unref(job);
-	/* one cell of the language is free: one worker may start one job (a
-	 * broadcast would wake every idle worker, for nothing, at every job) */
-	if (jobs->queued > 0)
-		pthread_cond_signal(&jobs->work);
 	pthread_mutex_unlock(&jobs->lock);
 }
 
@@ -485,6 +489,7 @@ static struct sp_job *job_new(struct sp_request *req, size_t language,
 	}
 	job->owner = meta->owner;
 	job->language = language;
+	job->cells = meta->cells < 1 ? 1 : meta->cells;
 	job->info = req->language;
 	job->keep = meta->keep;
 	job->req = *req;
@@ -553,6 +558,8 @@ struct sp_job *sp_jobs_submit(struct sp_jobs *jobs, struct sp_request *req, size
 		return NULL;
 	}
 	job = job_new(req, language, meta);
+	if (job != NULL && job->cells > jobs->langs[language].capacity)
+		job->cells = jobs->langs[language].capacity;
 	if (job == NULL ||
 	    sp_lang_queue_push(&jobs->langs[language].queue, &job->link, job->user) < 0) {
 		sp_user_quota_release(&jobs->quotas, meta->user && *meta->user ? meta->user : NULL,

@@ -2,7 +2,8 @@
  * jobs from it, and the finished jobs kept for GET /api/v1/jobs/{id}.
  *
  * Scheduling: each language may run at most `capacity` jobs at once (its
- * warm cells, or the cold concurrency). Within a language, users take turns:
+ * warm cells, or the cold concurrency); a job that takes several cells at
+ * once (meta.cells) counts as many. Within a language, users take turns:
  * each user (userId; jobs without one share a turn) has a FIFO, and the next
  * job is the head of the next user's. A worker takes, among the languages
  * below their capacity, the oldest of those next jobs: a language whose cells
@@ -72,6 +73,8 @@ struct sp_job_meta {
 	const char *user; /* userId, or NULL */
 	const char *ref;  /* the client's tag, echoed in events, or NULL */
 	int owner;	  /* the API token that submitted it, -1 for none */
+	unsigned cells;	  /* of its language's capacity it takes while it runs (a
+			   * judge's tests at once); 0 is 1, at most the capacity */
 	bool keep;	  /* stays in the table after it ends (asynchronous jobs) */
 	bool waits;	  /* the submitter calls sp_jobs_wait at once: no worker is woken,
 			   * the waiting thread runs the job when its turn comes */

@@ -204,25 +204,38 @@ static void *judge_tests(void *arg)
 	return NULL;
 }
 
-/* How many tests run at once: a share of the language's cells (two cells a
- * test with an interactor of the same language), at least one. */
-static size_t parallel_tests(const struct judging *j, size_t language)
+/* How many tests of REQ run at once: a share of its language's cells (two
+ * cells a test with an interactor of the same language), at least one. */
+static size_t parallel_tests(const struct sp_server *server, const struct sp_request *req)
 {
-	const struct sp_server *server = j->run.server;
-	const struct sp_judge *judge = j->req->judge;
+	const struct sp_judge *judge = req->judge;
+	size_t language = (size_t)(req->language - server->languages.items);
 	size_t n =
 	    (size_t)server->served[language].capacity * server->config.judge_pool_percent / 100;
 
-	if (judge->interactor != NULL && judge->interactor->language == j->req->language)
+	if (judge->interactor != NULL && judge->interactor->language == req->language)
 		n /= 2;
 	if (n < 1)
 		n = 1;
 	return n < judge->test_count ? n : judge->test_count;
 }
 
-static void run_tests(struct judging *j, size_t language)
+unsigned sp_judge_cells(const struct sp_server *server, const struct sp_request *req)
 {
-	size_t n = parallel_tests(j, language), started = 0;
+	const struct sp_judge *judge = req->judge;
+	size_t n;
+
+	if (req->mode != SP_REQUEST_JUDGE || judge == NULL)
+		return 1;
+	n = parallel_tests(server, req);
+	if (judge->interactor != NULL && judge->interactor->language == req->language)
+		n *= 2;
+	return (unsigned)n;
+}
+
+static void run_tests(struct judging *j)
+{
+	size_t n = parallel_tests(j->run.server, j->req), started = 0;
 	pthread_t *threads = calloc(n, sizeof(*threads));
 
 	for (size_t k = 1; threads != NULL && k < n; k++) {
@@ -392,7 +405,7 @@ json_t *sp_serve_judge(struct sp_server *server, struct sp_job *job, const struc
 	publish_stage(&j, "compile");
 	if (build_programs(&j, cancel_fd) == 0) {
 		publish_stage(&j, "tests");
-		run_tests(&j, language);
+		run_tests(&j);
 	} else {
 		tests_unrun(&j, j.verdict_if_unrun);
 	}

@@ -20,4 +20,10 @@ struct sp_job;
 json_t *sp_serve_judge(struct sp_server *server, struct sp_job *job, const struct sp_request *req,
 		       size_t language, int cancel_fd, uint64_t queued_ms);
 
+/* The cells of its language REQ takes at once while it runs: 1 for a run;
+ * for a judge its tests at once (judge_pool_percent of the language's cells,
+ * at least one), two cells each with an interactor of the same language.
+ * The job table reserves them (sp_job_meta.cells). */
+unsigned sp_judge_cells(const struct sp_server *server, const struct sp_request *req);
+
 #endif

@@ -347,6 +347,43 @@ static void test_language_not_blocked(void **state)
 	bench_stop(&b);
 }
 
+/* A job that takes several cells (a judge's tests at once) counts as many
+ * against its language's capacity, and at most the whole of it. */
+static void test_jobs_of_several_cells(void **state)
+{
+	struct sp_request req = {.language = &languages[0], .stdin_fd = -1};
+	struct sp_job_meta meta = {.owner = -1, .cells = 2};
+	struct sp_error err = {0};
+	struct sp_job *wide, *narrow, *huge;
+	struct bench b;
+	char buf[16];
+
+	(void)state;
+	bench_init(&b, 3, 1);
+	bench_start(&b);
+	wide = sp_jobs_submit(b.jobs, &req, 0, &meta, &err);
+	assert_non_null(wide);
+	wait_count(&b.started[0], 1);
+	narrow = submit(&b, 0, false);
+	/* one cell of three is left: room for the one-cell job */
+	wait_count(&b.started[0], 2);
+	meta.cells = 10; /* more than the language has: it waits for all three */
+	req = (struct sp_request){.language = &languages[0], .stdin_fd = -1};
+	huge = sp_jobs_submit(b.jobs, &req, 0, &meta, &err);
+	assert_non_null(huge);
+	usleep(50000);
+	assert_string_equal(state_of(&b, huge, buf, sizeof(buf)), "queued");
+	atomic_store(&b.open[0], true);
+	expect_end(&b, wide, SP_JOB_FINISHED, "ok");
+	expect_end(&b, narrow, SP_JOB_FINISHED, "ok");
+	expect_end(&b, huge, SP_JOB_FINISHED, "ok");
+	assert_int_equal(atomic_load(&b.started[0]), 3);
+	sp_job_put(b.jobs, wide);
+	sp_job_put(b.jobs, narrow);
+	sp_job_put(b.jobs, huge);
+	bench_stop(&b);
+}
+
 /* With one worker, jobs start in the order they came, across languages. */
 static void test_oldest_first(void **state)
 {
@@ -585,6 +622,7 @@ int main(void)
 	    cmocka_unit_test(test_waiter_behind_a_full_language),
 	    cmocka_unit_test(test_queue_full),
 	    cmocka_unit_test(test_language_not_blocked),
+	    cmocka_unit_test(test_jobs_of_several_cells),
 	    cmocka_unit_test(test_oldest_first),
 	    cmocka_unit_test(test_cancel_queued_and_running),
 	    cmocka_unit_test(test_queue_timeout),
