@@ -107,6 +107,25 @@ static void render_jobs(FILE *f, struct sp_server *server)
 	}
 }
 
+static void render_tests(FILE *f, struct sp_server *server)
+{
+	fputs("# HELP sandpool_judge_tests_total Tests of judge requests, by language and "
+	      "verdict.\n"
+	      "# TYPE sandpool_judge_tests_total counter\n",
+	      f);
+	for (size_t i = 0; i < server->languages.count; i++) {
+		for (int v = 0; v < SP_VERDICT_COUNT; v++) {
+			unsigned long n =
+			    atomic_load(&server->metrics.tests[i * SP_VERDICT_COUNT + (size_t)v]);
+
+			fprintf(f,
+				"sandpool_judge_tests_total{language=\"%s\",verdict=\"%s\"} %lu\n",
+				server->languages.items[i].name,
+				sp_verdict_to_string((enum sp_verdict)v), n);
+		}
+	}
+}
+
 static void render_cells(FILE *f, struct sp_server *server)
 {
 	fputs("# HELP sandpool_cells Cells by language and state.\n"
@@ -154,6 +173,7 @@ int sp_http_metrics(struct mg_connection *conn, void *data)
 	if (f == NULL)
 		return sp_reply_error(conn, 500, "internal_error", "out of memory", "");
 	render_jobs(f, server);
+	render_tests(f, server);
 	render_cells(f, server);
 	render_queue(f, server);
 	render_histogram(f, "sandpool_queue_wait_seconds",

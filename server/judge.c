@@ -22,6 +22,7 @@ struct judging {
 	struct sp_judge_run run;
 	const struct sp_request *req;
 	struct sp_job *job;
+	size_t language; /* its index among the served ones */
 	struct sp_test_outcome *outcomes;
 	atomic_size_t next;		  /* the next test to take */
 	atomic_bool failed;		  /* a test failed: stop_on_first_failure skips the rest */
@@ -191,6 +192,7 @@ static void judge_one(struct judging *j, size_t i)
 	}
 	if (sp_verdict_failed(o->verdict))
 		atomic_store(&j->failed, true);
+	sp_metrics_test(&j->run.server->metrics, j->language, o->verdict);
 	publish_test(j, i);
 }
 
@@ -388,8 +390,11 @@ static void set_run_context(struct judging *j, struct sp_server *server, int can
 json_t *sp_serve_judge(struct sp_server *server, struct sp_job *job, const struct sp_request *req,
 		       size_t language, int cancel_fd, uint64_t queued_ms)
 {
-	struct judging j = {
-	    .req = req, .job = job, .status = SP_STATUS_OK, .verdict_if_unrun = SP_VERDICT_SKIPPED};
+	struct judging j = {.req = req,
+			    .job = job,
+			    .language = language,
+			    .status = SP_STATUS_OK,
+			    .verdict_if_unrun = SP_VERDICT_SKIPPED};
 	uint64_t started_us = sp_clock_us();
 	json_t *answer;
 

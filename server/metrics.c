@@ -15,13 +15,20 @@ int sp_metrics_init(struct sp_metrics *m, size_t languages)
 	m->run.bounds = sp_metrics_bucket_seconds;
 	m->overhead.bounds = sp_metrics_fine_bucket_seconds;
 	m->jobs = calloc(languages * SP_METRICS_STATUSES + 1, sizeof(*m->jobs));
-	return m->jobs ? 0 : -1;
+	m->tests = calloc(languages * SP_VERDICT_COUNT + 1, sizeof(*m->tests));
+	if (m->jobs == NULL || m->tests == NULL) {
+		sp_metrics_free(m);
+		return -1;
+	}
+	return 0;
 }
 
 void sp_metrics_free(struct sp_metrics *m)
 {
 	free(m->jobs);
+	free(m->tests);
 	m->jobs = NULL;
+	m->tests = NULL;
 }
 
 void sp_histogram_observe(struct sp_histogram *h, unsigned long long us)
@@ -47,4 +54,10 @@ void sp_metrics_job(struct sp_metrics *m, size_t language, enum sp_status status
 	sp_metrics_count(m, language, status);
 	sp_histogram_observe(&m->wait, wait_us);
 	sp_histogram_observe(&m->run, run_us);
+}
+
+void sp_metrics_test(struct sp_metrics *m, size_t language, enum sp_verdict verdict)
+{
+	if (language < m->languages && (size_t)verdict < SP_VERDICT_COUNT)
+		atomic_fetch_add(&m->tests[language * SP_VERDICT_COUNT + verdict], 1);
 }

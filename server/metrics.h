@@ -5,6 +5,7 @@
 #include <stdatomic.h>
 #include <stddef.h>
 
+#include "judge_verdict.h"
 #include "sandbox/verdict.h"
 
 #define SP_METRICS_STATUSES (SP_STATUS_CANCELLED + 1)
@@ -20,6 +21,7 @@ struct sp_histogram {
 struct sp_metrics {
 	size_t languages;
 	atomic_ulong *jobs;	  /* [language][status] */
+	atomic_ulong *tests;	  /* judge tests: [language][verdict] */
 	struct sp_histogram wait; /* from the request to a leased cell */
 	struct sp_histogram run;  /* from the leased cell to the result */
 	/* What the sandbox adds to a job: from the leased cell to the result,
@@ -37,6 +39,9 @@ void sp_metrics_count(struct sp_metrics *m, size_t language, enum sp_status stat
 /* A finished job of LANGUAGE (its index among the served ones). */
 void sp_metrics_job(struct sp_metrics *m, size_t language, enum sp_status status,
 		    unsigned long long wait_us, unsigned long long run_us);
+
+/* A test of a judge request of LANGUAGE that ended with VERDICT. */
+void sp_metrics_test(struct sp_metrics *m, size_t language, enum sp_verdict verdict);
 
 void sp_histogram_observe(struct sp_histogram *h, unsigned long long us);
 

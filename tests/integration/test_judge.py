@@ -9,9 +9,11 @@ Environment (set by tools/run-tests): as test_server.
 import asyncio
 import base64
 import json
+import re
 import threading
 import time
 import unittest
+import urllib.request
 
 import websockets
 
@@ -150,6 +152,11 @@ class Judge(unittest.TestCase):
                           s["first_failure"], s["counts"]),
                          ("accepted", 3, 3, 0, 0, None, {"accepted": 3}))
         self.assertGreater(s["max_memory_kb"], 0)
+        metrics = urllib.request.urlopen(self.server.url + "/metrics", timeout=30).read().decode()
+        counted = re.search(r'^sandpool_judge_tests_total\{language="cpp",verdict="accepted"\} '
+                            r'(\d+)$', metrics, re.M)
+        self.assertIsNotNone(counted, metrics)
+        self.assertGreaterEqual(int(counted.group(1)), 3)
 
     def test_wrong_answer_and_presentation_error(self):
         answer = self.judge({"language": "cpp", "code": APLUSB_CPP,
