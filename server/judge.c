@@ -267,23 +267,24 @@ static uint64_t max_u64(uint64_t a, uint64_t b)
 	return a > b ? a : b;
 }
 
-/* The verdict of the request: the first failing test's (in order), else
- * accepted; a submission that did not compile is a compile_error. */
+/* The verdict of the request: a sandbox failure or a cancel first; a
+ * submission that did not compile is a compile_error; then the first
+ * failing test's (in test order), else accepted. */
 static const char *overall_verdict(const struct judging *j, long *first)
 {
 	*first = -1;
-	if (j->run.program == NULL && j->status != SP_STATUS_OK)
-		return j->status == SP_STATUS_INTERNAL_ERROR ? "internal_error"
-		       : j->status == SP_STATUS_CANCELLED    ? "cancelled"
-							     : "compile_error";
+	if (j->status == SP_STATUS_INTERNAL_ERROR)
+		return "internal_error";
+	if (j->status == SP_STATUS_CANCELLED)
+		return "cancelled";
+	if (j->run.program == NULL)
+		return "compile_error";
 	for (size_t i = 0; i < j->req->judge->test_count; i++) {
 		if (sp_verdict_failed(j->outcomes[i].verdict)) {
 			*first = (long)i;
 			return sp_verdict_to_string(j->outcomes[i].verdict);
 		}
 	}
-	if (j->status == SP_STATUS_CANCELLED)
-		return "cancelled";
 	return "accepted";
 }
 
