@@ -13,6 +13,7 @@
 
 #include "cell.h"
 #include "cleanup.h"
+#include "read_all.h"
 
 /* At most this much per sendfile(2) call (it moves at most 2 GiB - 4 KiB). */
 #define COPY_CHUNK  (1u << 30)
@@ -48,24 +49,6 @@ static uint64_t get_u64(const uint8_t *p)
 	return v;
 }
 
-/* 0, or -1 with errno set. */
-static int write_all(int fd, const void *buf, size_t len)
-{
-	const char *p = buf;
-
-	while (len > 0) {
-		ssize_t n = write(fd, p, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -1;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 /* Up to LEN bytes of SRC at *OFF appended to OUT through a buffer, for when
  * sendfile(2) does not take these descriptors. */
 static ssize_t copy_buffered(int src, off_t *off, int out, size_t len)
@@ -75,7 +58,7 @@ static ssize_t copy_buffered(int src, off_t *off, int out, size_t len)
 
 	if (n <= 0)
 		return n;
-	if (write_all(out, buf, (size_t)n) < 0)
+	if (sp_write_all(out, buf, (size_t)n) < 0)
 		return -1;
 	*off += n;
 	return n;
@@ -134,7 +117,7 @@ int sp_box_memfd_seal(int fd, struct sp_error *err)
 int sp_box_archive_begin(struct sp_box_writer *w, int fd, uint64_t data_max, struct sp_error *err)
 {
 	*w = (struct sp_box_writer){.fd = fd, .data_max = data_max};
-	if (write_all(fd, SP_BOX_ARCHIVE_MAGIC, SP_BOX_ARCHIVE_MAGIC_LEN) < 0)
+	if (sp_write_all(fd, SP_BOX_ARCHIVE_MAGIC, SP_BOX_ARCHIVE_MAGIC_LEN) < 0)
 		return sp_error_set(err, errno, "write the box archive");
 	return 0;
 }
@@ -157,7 +140,7 @@ int sp_box_archive_add(struct sp_box_writer *w, const char *name, mode_t mode, i
 	put_u32(head + 4, (uint32_t)(mode & 0755));
 	put_u64(head + 8, size);
 	memcpy(head + SP_BOX_ARCHIVE_HEADER, name, len);
-	if (write_all(w->fd, head, SP_BOX_ARCHIVE_HEADER + len) < 0)
+	if (sp_write_all(w->fd, head, SP_BOX_ARCHIVE_HEADER + len) < 0)
 		return sp_error_set(err, errno, "write the box archive");
 	if (copy_range(src, 0, w->fd, size, err) < 0)
 		return sp_error_wrap(err, "archive /box/%s", name);
@@ -171,7 +154,7 @@ int sp_box_archive_end(struct sp_box_writer *w, struct sp_error *err)
 	uint8_t head[SP_BOX_ARCHIVE_HEADER] = {0};
 
 	put_u64(head + 8, w->files);
-	if (write_all(w->fd, head, sizeof(head)) < 0)
+	if (sp_write_all(w->fd, head, sizeof(head)) < 0)
 		return sp_error_set(err, errno, "write the box archive");
 	return 0;
 }

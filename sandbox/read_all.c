@@ -44,3 +44,20 @@ int sp_read_all(int fd, size_t max, char **out, size_t *length, struct sp_error 
 	*length = used;
 	return 0;
 }
+
+int sp_write_all(int fd, const void *data, size_t len)
+{
+	for (const char *s = data; len > 0;) {
+		ssize_t n = write(fd, s, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n == 0)
+			errno = EIO;
+		if (n <= 0)
+			return -1;
+		s += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}

@@ -1,4 +1,4 @@
-/* The whole of a descriptor, read into memory. */
+/* The whole of a descriptor: read into memory, or written from it. */
 #ifndef SANDPOOL_READ_ALL_H
 #define SANDPOOL_READ_ALL_H
 
@@ -9,5 +9,9 @@
 /* Read FD from its offset to its end into *OUT (NUL-terminated, *LENGTH
  * bytes before the NUL; free it). Fails with EFBIG beyond MAX bytes. */
 int sp_read_all(int fd, size_t max, char **out, size_t *length, struct sp_error *err);
+
+/* Write LEN bytes of DATA to FD, again after short writes and EINTR.
+ * Returns 0, or -1 with errno (EIO for a write that wrote nothing). */
+int sp_write_all(int fd, const void *data, size_t len);
 
 #endif

@@ -12,6 +12,7 @@
 
 #include "cleanup.h"
 #include "log.h"
+#include "read_all.h"
 
 #define POLICY_MAX (1024 * 1024)
 #define MAGIC	   "SPBPF\0\0\1"
@@ -120,23 +121,6 @@ static int load_entry(const char *path, const char *text, size_t length,
 	return 0;
 }
 
-static int write_all(int fd, const void *data, size_t length)
-{
-	const char *p = data;
-
-	while (length > 0) {
-		ssize_t n = write(fd, p, length);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		p += n;
-		length -= (size_t)n;
-	}
-	return 0;
-}
-
 /* Write the entry beside its final name and rename it into place, so that a
  * reader never sees half an entry. */
 static void store_entry(const char *dir, const char *path, const char *text, size_t length,
@@ -154,9 +138,9 @@ static void store_entry(const char *dir, const char *path, const char *text, siz
 	if (fd < 0)
 		return;
 	fill_header(&h, length, prog->len);
-	if (fchmod(fd, 0644) < 0 || write_all(fd, &h, sizeof(h)) < 0 ||
-	    write_all(fd, text, length) < 0 ||
-	    write_all(fd, prog->filter, prog->len * sizeof(struct sock_filter)) < 0 ||
+	if (fchmod(fd, 0644) < 0 || sp_write_all(fd, &h, sizeof(h)) < 0 ||
+	    sp_write_all(fd, text, length) < 0 ||
+	    sp_write_all(fd, prog->filter, prog->len * sizeof(struct sock_filter)) < 0 ||
 	    rename(tmp, path) < 0) {
 		log_debug("cannot store the compiled policy in %s", dir);
 		unlink(tmp);

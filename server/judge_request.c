@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "base64.h"
+#include "sandbox/read_all.h"
 
 #define DEFAULT_EPSILON 1e-6
 #define SEALS		(F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL)
@@ -35,21 +36,6 @@ static int get_text(struct judge_parse *jp, json_t *obj, const char *key, const 
 	return 0;
 }
 
-static int write_all(int fd, const void *data, size_t len)
-{
-	for (const char *s = data; len > 0;) {
-		ssize_t n = write(fd, s, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		s += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 /* LEN bytes more of test data, against max_body. */
 static int add_data(struct judge_parse *jp, const void *bytes, size_t len,
 		    struct sp_judge_bytes *where)
@@ -61,7 +47,7 @@ static int add_data(struct judge_parse *jp, const void *bytes, size_t len,
 		return sp_request_fail(jp->fail, SP_REQ_TOO_LARGE,
 				       "files and tests are larger than %llu bytes in all",
 				       (unsigned long long)jp->config->max_body);
-	if (write_all(jp->judge->data_fd, bytes, len) < 0)
+	if (sp_write_all(jp->judge->data_fd, bytes, len) < 0)
 		return sp_request_fail(jp->fail, SP_REQ_INTERNAL, "write the test data: %s",
 				       strerror(errno));
 	jp->judge->data_size += len;

@@ -17,6 +17,7 @@
 #include "judge_request.h"
 #include "json_depth.h"
 #include "limits_json.h"
+#include "sandbox/read_all.h"
 
 #define SEALS (F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL)
 
@@ -176,23 +177,6 @@ static int get_encoding(struct parse *p, json_t *obj, const char *key, const cha
 
 /* ---- base64 and memfds --------------------------------------------------- */
 
-static int write_all(int fd, const void *data, size_t len)
-{
-	const char *s = data;
-
-	while (len > 0) {
-		ssize_t n = write(fd, s, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		s += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 /* Decode base64 TEXT into FD. Returns 0, -1 for bad base64 (errno 0) or a
  * failed write (errno set). */
 static int write_base64(int fd, const char *text, size_t len, uint64_t *bytes)
@@ -205,7 +189,7 @@ static int write_base64(int fd, const char *text, size_t len, uint64_t *bytes)
 	data = sp_base64_decode(text, len, &n);
 	if (data == NULL)
 		return -1;
-	rc = write_all(fd, data, n);
+	rc = sp_write_all(fd, data, n);
 	free(data);
 	if (rc == 0)
 		*bytes += n;
@@ -233,7 +217,7 @@ static int memfd_of(struct parse *p, const char *field, const char *data, size_t
 		return internal(p, "write to memfd");
 	}
 	if (!base64) {
-		if (write_all(fd, data, len) < 0)
+		if (sp_write_all(fd, data, len) < 0)
 			return internal(p, "write to memfd");
 		bytes = len;
 	}
