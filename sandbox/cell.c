@@ -421,10 +421,14 @@ static int handle_pack_box(struct cell_state *st, const struct sp_msg *msg, size
 	    st->mounts.tmpfs_kb ? st->mounts.tmpfs_kb * 1024 : PACK_DATA_MAX_UNSIZED;
 	struct pack_walk pw = {.path = ""};
 	cleanup_close int archive = -1;
+	uint64_t asked;
 	int root;
 
-	if (msg->length != 0 || nfds != 0)
+	if (msg->length != sizeof(asked) || nfds != 0)
 		return sp_error_set(err, EBADMSG, "malformed pack-box command");
+	memcpy(&asked, msg->payload.bytes, sizeof(asked));
+	if (asked != 0 && asked < data_max)
+		data_max = asked;
 	archive = sp_box_memfd_new("sandpool-box", err);
 	if (archive < 0 || sp_box_archive_begin(&pw.writer, archive, data_max, err) < 0)
 		return -1;
@@ -797,13 +801,15 @@ int sp_cell_write_file(struct sp_cell *cell, const char *name, int fd, mode_t mo
 	return sp_cell_wait_ok(cell, err);
 }
 
-int sp_cell_pack_box(struct sp_cell *cell, int *archive_fd, struct sp_error *err)
+int sp_cell_pack_box(struct sp_cell *cell, uint64_t max_bytes, int *archive_fd,
+		     struct sp_error *err)
 {
 	int fd = -1;
 	int seals;
 
 	*archive_fd = -1;
-	if (sp_channel_send(cell->sock, SP_MSG_PACK_BOX, NULL, 0, NULL, 0, 0, err) < 0 ||
+	if (sp_channel_send(cell->sock, SP_MSG_PACK_BOX, &max_bytes, sizeof(max_bytes), NULL, 0, 0,
+			    err) < 0 ||
 	    wait_ok_fds(cell, &fd, 1, err) < 0)
 		return -1;
 	/* the cell is trusted, but what comes back must be what this promises */

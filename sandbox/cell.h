@@ -61,10 +61,12 @@ int sp_cell_write_file(struct sp_cell *cell, const char *name, int fd, mode_t mo
  * memfd sealed against any change, close-on-exec. Symlinks, fifos, sockets
  * and devices are left out and never followed, and so are files whose path
  * sp_cell_path_valid() refuses and empty directories; the modes keep the
- * bits of 0755. More than SP_BOX_FILES_MAX files is EMFILE, more content in
- * all than the tmpfs size of /box is EFBIG. Only between steps: while a
- * step runs the cell takes no command but KILL. */
-int sp_cell_pack_box(struct sp_cell *cell, int *archive_fd, struct sp_error *err);
+ * bits of 0755. More than SP_BOX_FILES_MAX files is EMFILE; more content in
+ * all than MAX_BYTES (0: the tmpfs size of /box) is EFBIG; either way the
+ * cell answered and may serve on. Only between steps: while a step runs the
+ * cell takes no command but KILL. */
+int sp_cell_pack_box(struct sp_cell *cell, uint64_t max_bytes, int *archive_fd,
+		     struct sp_error *err);
 
 /* Make /box, /tmp and /dev/shm fresh and empty. */
 int sp_cell_reset(struct sp_cell *cell, struct sp_error *err);

@@ -22,7 +22,8 @@ enum sp_msg_type {
 	SP_MSG_KILL,	      /* supervisor → cell: kill the step's processes */
 	SP_MSG_EXITED,	      /* cell → supervisor: all the step's processes are dead */
 	SP_MSG_RESET,	      /* supervisor → cell: fresh /box, /tmp, /dev/shm */
-	SP_MSG_PACK_BOX,      /* supervisor → cell: archive /box; OK with a memfd */
+	SP_MSG_PACK_BOX,      /* supervisor → cell: archive /box (payload: u64 bytes at
+			       * most, 0 for the size of /box); OK with a memfd */
 };
 
 struct sp_msg {

@@ -29,8 +29,10 @@
 #include "server.h"
 
 #define EXIT_USAGE 2
-/* Checkers and interactors kept compiled between judge requests. */
-#define PROGRAM_CACHE_SIZE 64
+/* Checkers and interactors kept compiled between judge requests: so many,
+ * and so many bytes. */
+#define PROGRAM_CACHE_SIZE  64
+#define PROGRAM_CACHE_BYTES (256ull << 20)
 
 enum {
 	OPT_CONFIG = 256,
@@ -306,7 +308,7 @@ static int start_jobs(struct sp_server *server, struct sp_error *err)
 	int rc;
 
 	server->hub = sp_hub_new();
-	server->programs = sp_program_cache_new(PROGRAM_CACHE_SIZE);
+	server->programs = sp_program_cache_new(PROGRAM_CACHE_SIZE, PROGRAM_CACHE_BYTES);
 	if (capacity == NULL || server->hub == NULL || server->programs == NULL) {
 		free(capacity);
 		return sp_error_set(err, ENOMEM, "job table");

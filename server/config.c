@@ -46,6 +46,7 @@ void sp_config_defaults(struct sp_config *c)
 	c->shutdown_grace_s = 10;
 	c->judge_max_tests = 1000;
 	c->judge_pool_percent = 50;
+	c->judge_max_program_kb = 64 * 1024;
 }
 
 /* The whole-number keys: where each goes and its range. */
@@ -74,6 +75,8 @@ static const struct number_key {
     {"shutdown_grace_s", offsetof(struct sp_config, shutdown_grace_s), 4, 0, 3600},
     {"judge_max_tests", offsetof(struct sp_config, judge_max_tests), 4, 1, 100000},
     {"judge_pool_percent", offsetof(struct sp_config, judge_pool_percent), 4, 1, 100},
+    {"judge_max_program_kb", offsetof(struct sp_config, judge_max_program_kb), 8, 1,
+     4 * 1024 * 1024},
 };
 
 static int set_number(struct sp_config *c, const struct number_key *k, json_t *v, const char *where,

@@ -43,8 +43,9 @@ struct sp_config {
 	unsigned job_retention_s;     /* finished jobs kept this long... */
 	unsigned job_retention_count; /* ...and at most this many */
 	unsigned shutdown_grace_s;
-	unsigned judge_max_tests;    /* tests in one judge request */
-	unsigned judge_pool_percent; /* of a language's warm cells, one judge request's at once */
+	unsigned judge_max_tests;      /* tests in one judge request */
+	unsigned judge_pool_percent;   /* of a language's warm cells, one judge request's at once */
+	uint64_t judge_max_program_kb; /* what a compile may leave in /box for the tests */
 };
 
 /* The defaults: loopback 127.0.0.1:8080, no token, 45 warm cells... */

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "sandbox/box_archive.h"
@@ -110,12 +111,39 @@ static int take_box_files(struct sp_program *p, struct sp_box_file *box, size_t 
 	return 0;
 }
 
+/* What the program's files hold, in all. */
+static uint64_t bytes_of(const struct sp_program *p)
+{
+	uint64_t total = 0;
+	struct stat st;
+
+	for (size_t i = 0; i < p->file_count; i++) {
+		if (fstat(p->files[i].fd, &st) == 0)
+			total += (uint64_t)st.st_size;
+	}
+	return total;
+}
+
 /* After a good compile, what it left in /box becomes the program's files. */
 struct pack {
 	struct sp_program *program;
+	uint64_t max_bytes;
 	bool failed;
 	struct sp_error err;
 };
+
+/* The compile left more in /box than a program may have: its own doing, a
+ * verdict on the compile; the cell said so and serves on. */
+static bool too_much(struct sp_job_result *res, const struct sp_error *err)
+{
+	if (err->errnum != EFBIG && err->errnum != EMFILE)
+		return false;
+	res->compile.status = SP_STATUS_OUTPUT_LIMIT;
+	res->status = SP_STATUS_OUTPUT_LIMIT;
+	res->compile.error = *err;
+	sp_error_wrap(&res->compile.error, "the compiled program is too large to keep");
+	return true;
+}
 
 static int pack_box(void *ctx, struct sp_cell *cell, struct sp_job_result *res)
 {
@@ -126,7 +154,9 @@ static int pack_box(void *ctx, struct sp_cell *cell, struct sp_job_result *res)
 
 	if (!res->compiled || res->compile.status != SP_STATUS_OK)
 		return 0;
-	if (sp_cell_pack_box(cell, &fd, &pk->err) < 0) {
+	if (sp_cell_pack_box(cell, pk->max_bytes, &fd, &pk->err) < 0) {
+		if (too_much(res, &pk->err))
+			return 0;
 		pk->failed = true;
 		sp_error_wrap(&pk->err, "keep the compiled program");
 		return -1;
@@ -144,7 +174,7 @@ static int compile_and_pack(struct sp_server *server, const struct sp_request *r
 			    struct sp_program *p, struct sp_job_result *compile,
 			    struct sp_error *err)
 {
-	struct pack pk = {.program = p};
+	struct pack pk = {.program = p, .max_bytes = server->config.judge_max_program_kb * 1024};
 	struct sp_cell_after after = {.fn = pack_box, .ctx = &pk};
 	struct sp_job_spec spec;
 	uint64_t leased_us;
@@ -182,6 +212,7 @@ int sp_program_build(struct sp_server *server, const struct sp_request *req, int
 	if (req->language->compile == NULL) {
 		if (copy_sources(p, req, err) < 0)
 			goto fail;
+		p->bytes = bytes_of(p);
 		*program = p;
 		return 0;
 	}
@@ -191,6 +222,8 @@ int sp_program_build(struct sp_server *server, const struct sp_request *req, int
 		*program = p;
 	else
 		sp_program_put(p);
+	if (*program != NULL)
+		p->bytes = bytes_of(p);
 	return 0;
 fail:
 	sp_program_put(p);

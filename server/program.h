@@ -8,6 +8,7 @@
 
 #include <stdatomic.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "job.h"
 #include "request.h"
@@ -21,12 +22,14 @@ struct sp_program {
 	struct sp_limits limits; /* of its run steps, as the request gave them */
 	struct sp_job_file *files;
 	size_t file_count;
+	uint64_t bytes; /* in its files, in all */
 	atomic_uint refs;
 };
 
 /* Build REQ's program. A compiled language compiles on a cell of its own
  * (COMPILE gets that step: compiled true); the program is then what the
- * compile left in /box. Returns 0 with *PROGRAM, or with *PROGRAM NULL when
+ * compile left in /box, at most judge_max_program_kb (more is the
+ * compile's output_limit). Returns 0 with *PROGRAM, or with *PROGRAM NULL when
  * the compile failed (COMPILE says how); -1 with ERR when the sandbox
  * failed. CANCEL_FD as in a job spec. sp_job_result_free() COMPILE. */
 int sp_program_build(struct sp_server *server, const struct sp_request *req, int cancel_fd,

@@ -17,11 +17,12 @@ struct entry {
 struct sp_program_cache {
 	pthread_mutex_t lock;
 	uint64_t tick;
+	uint64_t bytes, max_bytes; /* in the programs kept */
 	size_t capacity;
 	struct entry entries[];
 };
 
-struct sp_program_cache *sp_program_cache_new(size_t capacity)
+struct sp_program_cache *sp_program_cache_new(size_t capacity, uint64_t max_bytes)
 {
 	struct sp_program_cache *c = calloc(1, sizeof(*c) + capacity * sizeof(c->entries[0]));
 
@@ -29,6 +30,7 @@ struct sp_program_cache *sp_program_cache_new(size_t capacity)
 		return NULL;
 	pthread_mutex_init(&c->lock, NULL);
 	c->capacity = capacity;
+	c->max_bytes = max_bytes;
 	return c;
 }
 
@@ -88,55 +90,91 @@ int sp_program_key(const struct sp_request *req, char key[SP_PROGRAM_KEY_LEN + 1
 	return 0;
 }
 
+/* KEY's slot, or NULL. */
+static struct entry *find_key(struct sp_program_cache *c, const char *key)
+{
+	for (size_t i = 0; i < c->capacity; i++) {
+		if (c->entries[i].program != NULL && strcmp(c->entries[i].key, key) == 0)
+			return &c->entries[i];
+	}
+	return NULL;
+}
+
 struct sp_program *sp_program_cache_find(struct sp_program_cache *c, const char *key)
 {
 	struct sp_program *found = NULL;
+	struct entry *e;
 
 	pthread_mutex_lock(&c->lock);
-	for (size_t i = 0; i < c->capacity; i++) {
-		struct entry *e = &c->entries[i];
-
-		if (e->program != NULL && strcmp(e->key, key) == 0) {
-			e->used = ++c->tick;
-			found = sp_program_get(e->program);
-			break;
-		}
+	e = find_key(c, key);
+	if (e != NULL) {
+		e->used = ++c->tick;
+		found = sp_program_get(e->program);
 	}
 	pthread_mutex_unlock(&c->lock);
 	return found;
 }
 
-/* The slot for KEY: its own, else a free one, else the least recently used. */
-static struct entry *slot_for(struct sp_program_cache *c, const char *key)
+/* The least recently used slot that holds a program, or NULL. */
+static struct entry *oldest(struct sp_program_cache *c)
 {
-	struct entry *pick = &c->entries[0];
+	struct entry *pick = NULL;
 
 	for (size_t i = 0; i < c->capacity; i++) {
 		struct entry *e = &c->entries[i];
 
-		if (e->program != NULL && strcmp(e->key, key) == 0)
-			return e;
-		if (pick->program != NULL && (e->program == NULL || e->used < pick->used))
+		if (e->program != NULL && (pick == NULL || e->used < pick->used))
 			pick = e;
 	}
 	return pick;
 }
 
+/* A free slot, else the least recently used one. */
+static struct entry *free_or_oldest(struct sp_program_cache *c)
+{
+	for (size_t i = 0; i < c->capacity; i++) {
+		if (c->entries[i].program == NULL)
+			return &c->entries[i];
+	}
+	return oldest(c);
+}
+
+/* Empty E; its program goes in *DROPPED, to be put outside the lock. */
+static void drop(struct sp_program_cache *c, struct entry *e, struct sp_program **dropped)
+{
+	*dropped = e->program;
+	if (e->program != NULL)
+		c->bytes -= e->program->bytes;
+	e->program = NULL;
+}
+
 void sp_program_cache_keep(struct sp_program_cache *c, const char *key, struct sp_program *program)
 {
-	struct sp_program *old;
+	struct sp_program *dropped[2] = {NULL, NULL};
 	struct entry *e;
 
-	if (c->capacity == 0)
+	if (c->capacity == 0 || program->bytes > c->max_bytes)
 		return;
 	pthread_mutex_lock(&c->lock);
-	e = slot_for(c, key);
-	old = e->program;
+	e = find_key(c, key);
+	if (e != NULL)
+		drop(c, e, &dropped[0]);
+	/* room in bytes: the least recently used go first */
+	while (c->bytes + program->bytes > c->max_bytes && (e = oldest(c)) != NULL) {
+		struct sp_program *gone;
+
+		drop(c, e, &gone);
+		sp_program_put(gone); /* takes no lock: fine under ours */
+	}
+	e = free_or_oldest(c);
+	drop(c, e, &dropped[1]);
 	snprintf(e->key, sizeof(e->key), "%s", key);
 	e->program = sp_program_get(program);
 	e->used = ++c->tick;
+	c->bytes += program->bytes;
 	pthread_mutex_unlock(&c->lock);
-	sp_program_put(old);
+	sp_program_put(dropped[0]);
+	sp_program_put(dropped[1]);
 }
 
 void sp_program_cache_free(struct sp_program_cache *c)

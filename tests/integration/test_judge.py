@@ -539,5 +539,30 @@ class JudgePairs(unittest.TestCase):
             self.assertEqual(server.stop(), 0)
 
 
+class JudgeBounds(unittest.TestCase):
+    def test_a_compiled_program_over_the_bound_is_the_compiles_fault(self):
+        server = Server({"pool_total": 0, "pool_sizes": {"cpp": 1},
+                         "judge_max_program_kb": 512})
+        try:
+            big = ("static char big[2 << 20] = {1};\n"
+                   "int main(int argc, char **) { return big[argc * 4096]; }\n")
+            code, answer, _ = server.request("POST", "/api/v1/judge", {
+                "language": "cpp", "code": big, "tests": [{"stdin": "", "expected": ""}]})
+            self.assertEqual(code, 200, answer)
+            self.assertEqual((answer["status"], answer["verdict"], answer["compile"]["status"]),
+                             ("output_limit", "compile_error", "output_limit"), answer)
+            self.assertIn("too large to keep", answer["compile"]["error"])
+            self.assertEqual(answer["tests"][0]["verdict"], "skipped")
+            # the cell that refused serves the next request
+            code, answer, _ = server.request("POST", "/api/v1/judge", {
+                "language": "cpp", "code": APLUSB_CPP,
+                "tests": [{"stdin": "2 3", "expected": "5\n"}]})
+            self.assertEqual(answer["verdict"], "accepted", answer)
+            _, health, _ = server.request("GET", "/healthz")
+            self.assertEqual(health["pool"]["cpp"]["replaced"], 0, health)
+        finally:
+            self.assertEqual(server.stop(), 0)
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -126,7 +126,7 @@ static void pack(struct sp_cell *cell, struct sp_box_file **files, size_t *count
 	struct sp_error err = {0};
 	int archive = -1;
 
-	if (sp_cell_pack_box(cell, &archive, &err) < 0)
+	if (sp_cell_pack_box(cell, 0, &archive, &err) < 0)
 		fail_msg("pack: %s", err.message);
 	assert_true(archive >= 0);
 	assert_int_equal(fcntl(archive, F_GETFD) & FD_CLOEXEC, FD_CLOEXEC);
@@ -273,7 +273,7 @@ static void test_too_many_files(void **state)
 		"mkdir a b; i=0; while [ $i -lt 2049 ]; do : > a/$i; : > b/$i; i=$((i+1)); done; "
 		"echo ok",
 		"ok\n");
-	assert_int_equal(sp_cell_pack_box(&fx->compiler, &archive, &err), -1);
+	assert_int_equal(sp_cell_pack_box(&fx->compiler, 0, &archive, &err), -1);
 	assert_int_equal(archive, -1);
 	assert_int_equal(err.errnum, EMFILE);
 	assert_string_equal(err.message, "the step left more than 4096 files in /box");
@@ -298,9 +298,26 @@ static void test_content_bounded_by_box_size(void **state)
 		"dd if=/dev/zero of=big bs=1024 count=1000 2>/dev/null; "
 		"for i in 1 2 3 4 5 6 7 8 9; do ln big link$i; done; echo ok",
 		"ok\n");
-	assert_int_equal(sp_cell_pack_box(&fx->compiler, &archive, &err), -1);
+	assert_int_equal(sp_cell_pack_box(&fx->compiler, 0, &archive, &err), -1);
 	assert_int_equal(err.errnum, EFBIG);
 	assert_int_equal(archive, -1);
+}
+
+/* The caller's bound, below the size of /box: a 1000 KiB file passes 1 MiB
+ * and not 512 KiB, and the cell serves on after the refusal. */
+static void test_content_bounded_by_the_caller(void **state)
+{
+	struct fixture *fx = *state;
+	struct sp_error err = {0};
+	int archive = -1;
+
+	step_ok(fx, &fx->compiler, "dd if=/dev/zero of=big bs=1024 count=1000 2>/dev/null; echo ok",
+		"ok\n");
+	assert_int_equal(sp_cell_pack_box(&fx->compiler, 512 * 1024, &archive, &err), -1);
+	assert_int_equal(err.errnum, EFBIG);
+	assert_int_equal(sp_cell_pack_box(&fx->compiler, 1024 * 1024, &archive, &err), 0);
+	close(archive);
+	step_ok(fx, &fx->compiler, "echo still", "still\n");
 }
 
 int main(void)
@@ -310,6 +327,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_empty_box_packs_empty, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_too_many_files, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_content_bounded_by_box_size, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_content_bounded_by_the_caller, setup, teardown),
 	};
 
 	signal(SIGPIPE, SIG_IGN);
