@@ -8,6 +8,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "sandbox/cleanup.h"
+
+#define HASH_CHUNK 65536
+
 struct entry {
 	char key[SP_PROGRAM_KEY_LEN + 1];
 	struct sp_program *program; /* NULL: a free slot */
@@ -47,15 +51,15 @@ static void hash_argv(struct sha256_ctx *h, const char *const *argv)
 	sha256_update(h, 1, (const uint8_t *)"\n");
 }
 
-/* A file's bytes, prefixed by their count. */
-static int hash_file(struct sha256_ctx *h, int fd)
+/* A file's bytes, then their count. The buffer is the caller's: this runs
+ * on an HTTP thread, whose stack is small. */
+static int hash_file(struct sha256_ctx *h, int fd, uint8_t *buf, size_t size)
 {
-	uint8_t buf[65536];
 	uint64_t total = 0;
 	off_t off = 0;
 	ssize_t n;
 
-	while ((n = pread(fd, buf, sizeof(buf), off)) > 0) {
+	while ((n = pread(fd, buf, size, off)) > 0) {
 		sha256_update(h, (size_t)n, buf);
 		off += n;
 		total += (uint64_t)n;
@@ -69,7 +73,10 @@ int sp_program_key(const struct sp_request *req, char key[SP_PROGRAM_KEY_LEN + 1
 	const struct sp_language *lang = req->language;
 	uint8_t sum[SHA256_DIGEST_SIZE];
 	struct sha256_ctx h;
+	cleanup_free uint8_t *buf = malloc(HASH_CHUNK);
 
+	if (buf == NULL)
+		return -1;
 	sha256_init(&h);
 	hash_string(&h, lang->name);
 	hash_string(&h, lang->version);
@@ -81,7 +88,7 @@ int sp_program_key(const struct sp_request *req, char key[SP_PROGRAM_KEY_LEN + 1
 
 		hash_string(&h, req->files[i].name);
 		sha256_update(&h, sizeof(mode), (const uint8_t *)&mode);
-		if (hash_file(&h, req->files[i].fd) < 0)
+		if (hash_file(&h, req->files[i].fd, buf, HASH_CHUNK) < 0)
 			return -1;
 	}
 	sha256_digest(&h, sizeof(sum), sum);
