@@ -1,5 +1,5 @@
-/* POST /api/v1/run, POST /api/v1/judge, POST /api/v1/jobs, GET and DELETE /api/v1/jobs/{id}:
- * requests become jobs of the job table. */
+/* POST /api/v1/run, POST /api/v1/judge, POST /api/v1/jobs, GET and DELETE
+ * /api/v1/jobs/{id}: requests become jobs of the job table. */
 #include <civetweb.h>
 #include <errno.h>
 #include <stdio.h>

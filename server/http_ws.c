@@ -1,7 +1,7 @@
 /* GET /api/v1/ws: the WebSocket API. A client runs jobs and watches them
- * (queued, started, stdout, stderr, result; "judge" ones a "test" event per
- * test), subscribes to jobs by id or by
- * userId, feeds a running job's stdin, closes it, and cancels.
+ * (queued, started, stdout, stderr, result; a judge request a "test" event
+ * per test), subscribes to jobs by id or by userId, feeds a running job's
+ * stdin, closes it, and cancels.
  *
  * Each client has an outbox of events and a sender thread that writes them,
  * so that no worker ever waits for a slow client; beyond ws_max_backlog
