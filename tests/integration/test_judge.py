@@ -222,16 +222,25 @@ int main(void) {
 
     def test_stop_on_first_failure(self):
         cases = [("1 1", "2\n")] + [("1 1", "3\n")] + [("1 1", "2\n")] * 10
+        add = "a, b = map(int, input().split())\nprint(a + b)\n"
+        # python has three cells here: one test at a time (half of them,
+        # rounded down), so every test after the failing one is skipped
+        answer = self.judge({"language": "python", "code": add, "tests": tests_of(cases),
+                             "stop_on_first_failure": True})
+        v = self.verdicts(answer)
+        self.assertEqual(v, ["accepted", "wrong_answer"] + ["skipped"] * 10, answer)
+        self.assertEqual((answer["verdict"], answer["summary"]["first_failure"],
+                          answer["summary"]["skipped"], answer["summary"]["failed"]),
+                         ("wrong_answer", "2", 10, 1))
+        # two at once (cpp's four cells): the tests started before the failure
+        # was known run to their end, the rest are skipped, in test order
         answer = self.judge({"language": "cpp", "code": APLUSB_CPP, "tests": tests_of(cases),
                              "stop_on_first_failure": True})
         v = self.verdicts(answer)
-        self.assertEqual(v[:2], ["accepted", "wrong_answer"])
-        # two cells at once (half of cpp's four): at most one test beside the
-        # failing one had started
-        self.assertGreaterEqual(v.count("skipped"), 9, v)
-        self.assertEqual(set(v[2:]) - {"accepted", "skipped"}, set())
-        self.assertEqual((answer["verdict"], answer["summary"]["skipped"]),
-                         ("wrong_answer", v.count("skipped")))
+        self.assertEqual(v[:2], ["accepted", "wrong_answer"], answer)
+        ran = [x for x in v[2:] if x != "skipped"]
+        self.assertEqual(v[2:], ran + ["skipped"] * (10 - len(ran)), v)
+        self.assertEqual(set(ran) - {"accepted"}, set(), v)
         answer = self.judge({"language": "cpp", "code": APLUSB_CPP, "tests": tests_of(cases)})
         self.assertEqual(self.verdicts(answer).count("skipped"), 0)
 

@@ -325,7 +325,10 @@ class Jobs(unittest.TestCase):
         status, view = wait_state(self.server, job_id, ("done",))
         self.assertLess(time.monotonic() - started, 20)
         self.assertEqual(view["result"]["status"], "cancelled", view)
-        self.assertEqual(view["result"]["run"]["status"], "cancelled", view)
+        # "running" from the moment a worker takes the job: a loaded host may
+        # see the cancel before the step started, which then never runs
+        if view["result"]["run"] is not None:
+            self.assertEqual(view["result"]["run"]["status"], "cancelled", view)
         status, r, _ = self.server.run(SEED)
         self.assertEqual(r["stdout"], "Hello World!\n", r)
 
