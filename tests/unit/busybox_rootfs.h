@@ -1,5 +1,6 @@
 /* For the unit tests that run real cells: a rootfs of busybox-static in a
- * new temporary folder, and the default seccomp policy. */
+ * new temporary folder, the default seccomp policy, and the whole bench
+ * (cgroups, id maps, spawner, cell configuration) they share. */
 #ifndef SANDPOOL_TEST_BUSYBOX_ROOTFS_H
 #define SANDPOOL_TEST_BUSYBOX_ROOTFS_H
 
@@ -11,6 +12,7 @@
 #include "sandbox/cgroup.h"
 #include "sandbox/run.h"
 #include "sandbox/seccomp.h"
+#include "sandbox/spawner.h"
 
 #define BUSYBOX "/bin/busybox"
 
@@ -51,6 +53,51 @@ static inline int default_policy(struct sp_seccomp_program *prog, struct sp_erro
 
 	snprintf(path, sizeof(path), "%s/default.json", dir ? dir : "policies");
 	return sp_seccomp_compile_file(path, prog, err);
+}
+
+/* What a test needs to make cells: the rootfs, the policy, cgroups below our
+ * own, the spawner, and the configuration of its cells. */
+struct busybox_bench {
+	char dir[64];
+	char rootfs[96];
+	struct sp_seccomp_program seccomp;
+	struct sp_cgroup_root cgroups;
+	struct sp_spawner spawner;
+	struct sp_cell_config config;
+};
+
+/* Set B up for NAME: the rootfs in /tmp/NAME-XXXXXX, cgroups NAME-test. */
+static inline int busybox_bench_start(struct busybox_bench *b, const char *name)
+{
+	struct sp_error err = {0};
+	char cgroup[64];
+
+	b->config = (struct sp_cell_config){.hostname = "sandpool", .tmpfs_kb = 8192};
+	b->spawner = (struct sp_spawner){.pid = -1, .sock = -1};
+	if (busybox_rootfs_make(name, b->dir, b->rootfs) < 0)
+		return -1;
+	snprintf(cgroup, sizeof(cgroup), "%s-test", name);
+	if (default_policy(&b->seccomp, &err) < 0 ||
+	    sp_cgroup_root_init(&b->cgroups, cgroup, SP_CGROUP_AUTO, &err) < 0 ||
+	    sp_idmap_plan(&b->config.idmap, SP_IDMAP_AUTO, (unsigned)getpid(), &err) < 0 ||
+	    sp_spawner_start(&b->spawner, &err) < 0) {
+		fprintf(stderr, "setup: %s\n", err.message);
+		return -1;
+	}
+	b->config.rootfs = b->rootfs;
+	b->config.seccomp = &b->seccomp;
+	b->config.cgroup_memory = b->cgroups.limits_memory;
+	b->config.cgroup_pids = b->cgroups.limits_pids;
+	return 0;
+}
+
+/* Undo busybox_bench_start, once the test's cells are gone. */
+static inline int busybox_bench_stop(struct busybox_bench *b)
+{
+	sp_spawner_stop(&b->spawner);
+	sp_cgroup_root_destroy(&b->cgroups, NULL);
+	sp_seccomp_program_free(&b->seccomp);
+	return busybox_rootfs_remove(b->dir);
 }
 
 /* `sh -c SCRIPT` in CELL under small limits. */

@@ -29,11 +29,7 @@
 #include "sandbox/spawner.h"
 
 struct fixture {
-	char dir[64];
-	char rootfs[96];
-	struct sp_seccomp_program seccomp;
-	struct sp_cgroup_root cgroups;
-	struct sp_spawner spawner;
+	struct busybox_bench bench;
 	struct sp_cell compiler; /* runs the step whose /box is packed */
 	struct sp_cell runner;	 /* a fresh cell that gets the files */
 };
@@ -59,26 +55,15 @@ static int add_passwd(const char *rootfs)
 static int setup(void **state)
 {
 	struct fixture *fx = calloc(1, sizeof(*fx));
-	struct sp_cell_config config = {.hostname = "sandpool", .tmpfs_kb = 8192};
 	struct sp_error err = {0};
 
-	sp_cell_clear(&fx->compiler, &config);
-	sp_cell_clear(&fx->runner, &config);
-	if (busybox_rootfs_make("sp-pack", fx->dir, fx->rootfs) < 0 || add_passwd(fx->rootfs) < 0)
+	if (fx == NULL || busybox_bench_start(&fx->bench, "sp-pack") < 0 ||
+	    add_passwd(fx->bench.rootfs) < 0)
 		return -1;
-	if (default_policy(&fx->seccomp, &err) < 0 ||
-	    sp_cgroup_root_init(&fx->cgroups, "sp-pack-test", SP_CGROUP_AUTO, &err) < 0 ||
-	    sp_idmap_plan(&config.idmap, SP_IDMAP_AUTO, (unsigned)getpid(), &err) < 0 ||
-	    sp_spawner_start(&fx->spawner, &err) < 0) {
-		print_message("setup: %s\n", err.message);
-		return -1;
-	}
-	config.rootfs = fx->rootfs;
-	config.seccomp = &fx->seccomp;
-	config.cgroup_memory = fx->cgroups.limits_memory;
-	config.cgroup_pids = fx->cgroups.limits_pids;
-	if (sp_spawner_cell(&fx->spawner, &config, &fx->compiler, &err) < 0 ||
-	    sp_spawner_cell(&fx->spawner, &config, &fx->runner, &err) < 0) {
+	sp_cell_clear(&fx->compiler, &fx->bench.config);
+	sp_cell_clear(&fx->runner, &fx->bench.config);
+	if (sp_spawner_cell(&fx->bench.spawner, &fx->bench.config, &fx->compiler, &err) < 0 ||
+	    sp_spawner_cell(&fx->bench.spawner, &fx->bench.config, &fx->runner, &err) < 0) {
 		print_message("spawn: %s\n", err.message);
 		return -1;
 	}
@@ -93,10 +78,7 @@ static int teardown(void **state)
 
 	sp_cell_destroy(&fx->compiler);
 	sp_cell_destroy(&fx->runner);
-	sp_spawner_stop(&fx->spawner);
-	sp_cgroup_root_destroy(&fx->cgroups, NULL);
-	sp_seccomp_program_free(&fx->seccomp);
-	rc = busybox_rootfs_remove(fx->dir);
+	rc = busybox_bench_stop(&fx->bench);
 	free(fx);
 	return rc;
 }
@@ -106,7 +88,7 @@ static void step_ok(struct fixture *fx, struct sp_cell *cell, const char *script
 {
 	struct sp_step_result res;
 
-	assert_int_equal(busybox_step(cell, &fx->cgroups, script, &res), 0);
+	assert_int_equal(busybox_step(cell, &fx->bench.cgroups, script, &res), 0);
 	if (res.status != SP_STATUS_OK)
 		fail_msg("step: status %d, stderr: %s", res.status,
 			 res.err.data ? res.err.data : "");

@@ -32,12 +32,7 @@
 #define MAX_PIDS (THREADS * JOBS)
 
 struct fixture {
-	char dir[64];
-	char rootfs[96];
-	struct sp_seccomp_program seccomp;
-	struct sp_cgroup_root cgroups;
-	struct sp_spawner spawner;
-	struct sp_cell_config config;
+	struct busybox_bench bench;
 	struct sp_pool *pool;
 	uint64_t stop_grace_ms; /* of stopper_main */
 };
@@ -45,22 +40,9 @@ struct fixture {
 static int setup(void **state)
 {
 	struct fixture *fx = calloc(1, sizeof(*fx));
-	struct sp_error err = {0};
 
-	if (busybox_rootfs_make("sp-pool", fx->dir, fx->rootfs) < 0)
+	if (fx == NULL || busybox_bench_start(&fx->bench, "sp-pool") < 0)
 		return -1;
-	fx->config = (struct sp_cell_config){.hostname = "sandpool", .tmpfs_kb = 8192};
-	if (default_policy(&fx->seccomp, &err) < 0 ||
-	    sp_cgroup_root_init(&fx->cgroups, "sp-pool-test", SP_CGROUP_AUTO, &err) < 0 ||
-	    sp_idmap_plan(&fx->config.idmap, SP_IDMAP_AUTO, (unsigned)getpid(), &err) < 0 ||
-	    sp_spawner_start(&fx->spawner, &err) < 0) {
-		print_message("setup: %s\n", err.message);
-		return -1;
-	}
-	fx->config.rootfs = fx->rootfs;
-	fx->config.seccomp = &fx->seccomp;
-	fx->config.cgroup_memory = fx->cgroups.limits_memory;
-	fx->config.cgroup_pids = fx->cgroups.limits_pids;
 	*state = fx;
 	return 0;
 }
@@ -71,10 +53,7 @@ static int teardown(void **state)
 	int rc;
 
 	sp_pool_stop(fx->pool, 5000);
-	sp_spawner_stop(&fx->spawner);
-	sp_cgroup_root_destroy(&fx->cgroups, NULL);
-	sp_seccomp_program_free(&fx->seccomp);
-	rc = busybox_rootfs_remove(fx->dir);
+	rc = busybox_bench_stop(&fx->bench);
 	free(fx);
 	return rc;
 }
@@ -83,12 +62,15 @@ static int teardown(void **state)
 static void start_pool(struct fixture *fx, unsigned size, unsigned max_jobs)
 {
 	struct sp_pool_language langs[] = {
-	    {.name = "sh", .cell_config = fx->config, .size = size, .max_jobs_per_cell = max_jobs},
-	    {.name = "cold", .cell_config = fx->config, .size = 0},
+	    {.name = "sh",
+	     .cell_config = fx->bench.config,
+	     .size = size,
+	     .max_jobs_per_cell = max_jobs},
+	    {.name = "cold", .cell_config = fx->bench.config, .size = 0},
 	};
 	struct sp_error err = {0};
 
-	if (sp_pool_start(&fx->pool, &fx->spawner, &fx->cgroups, langs, 2, &err) < 0)
+	if (sp_pool_start(&fx->pool, &fx->bench.spawner, &fx->bench.cgroups, langs, 2, &err) < 0)
 		fail_msg("pool start: %s", err.message);
 }
 
@@ -104,7 +86,7 @@ static struct sp_pool_stats stats_of(struct fixture *fx, const char *language)
 static int step_hi(struct fixture *fx, struct sp_lease *lease)
 {
 	struct sp_step_result res;
-	int rc = busybox_step(lease->cell, &fx->cgroups, "echo hi", &res);
+	int rc = busybox_step(lease->cell, &fx->bench.cgroups, "echo hi", &res);
 
 	if (rc == 0 && (res.status != SP_STATUS_OK || res.out.data == NULL ||
 			strcmp(res.out.data, "hi\n") != 0))
@@ -473,11 +455,12 @@ static void test_stop_kills_cells_kept_too_long(void **state)
 static void test_bad_rootfs_fails_start(void **state)
 {
 	struct fixture *fx = *state;
-	struct sp_pool_language lang = {.name = "sh", .cell_config = fx->config, .size = 1};
+	struct sp_pool_language lang = {.name = "sh", .cell_config = fx->bench.config, .size = 1};
 	struct sp_error err = {0};
 
 	lang.cell_config.rootfs = "/nonexistent/rootfs";
-	assert_int_equal(sp_pool_start(&fx->pool, &fx->spawner, &fx->cgroups, &lang, 1, &err), -1);
+	assert_int_equal(
+	    sp_pool_start(&fx->pool, &fx->bench.spawner, &fx->bench.cgroups, &lang, 1, &err), -1);
 	assert_null(fx->pool);
 	assert_true(err.message[0] != '\0');
 }

@@ -26,34 +26,18 @@
 #include "sandbox/spawner.h"
 
 struct fixture {
-	char dir[64];
-	char rootfs[96];
-	struct sp_seccomp_program seccomp;
-	struct sp_cgroup_root cgroups;
-	struct sp_spawner spawner;
+	struct busybox_bench bench;
 	struct sp_cell cell;
 };
 
 static int setup(void **state)
 {
 	struct fixture *fx = calloc(1, sizeof(*fx));
-	struct sp_cell_config config = {.hostname = "sandpool", .tmpfs_kb = 8192};
 	struct sp_error err = {0};
 
-	if (busybox_rootfs_make("sp-spawner", fx->dir, fx->rootfs) < 0)
+	if (fx == NULL || busybox_bench_start(&fx->bench, "sp-spawner") < 0)
 		return -1;
-	if (default_policy(&fx->seccomp, &err) < 0 ||
-	    sp_cgroup_root_init(&fx->cgroups, "sp-spawner-test", SP_CGROUP_AUTO, &err) < 0 ||
-	    sp_idmap_plan(&config.idmap, SP_IDMAP_AUTO, (unsigned)getpid(), &err) < 0 ||
-	    sp_spawner_start(&fx->spawner, &err) < 0) {
-		print_message("setup: %s\n", err.message);
-		return -1;
-	}
-	config.rootfs = fx->rootfs;
-	config.seccomp = &fx->seccomp;
-	config.cgroup_memory = fx->cgroups.limits_memory;
-	config.cgroup_pids = fx->cgroups.limits_pids;
-	if (sp_spawner_cell(&fx->spawner, &config, &fx->cell, &err) < 0) {
+	if (sp_spawner_cell(&fx->bench.spawner, &fx->bench.config, &fx->cell, &err) < 0) {
 		print_message("spawn: %s\n", err.message);
 		return -1;
 	}
@@ -67,17 +51,14 @@ static int teardown(void **state)
 	int rc;
 
 	sp_cell_destroy(&fx->cell);
-	sp_spawner_stop(&fx->spawner);
-	sp_cgroup_root_destroy(&fx->cgroups, NULL);
-	sp_seccomp_program_free(&fx->seccomp);
-	rc = busybox_rootfs_remove(fx->dir);
+	rc = busybox_bench_stop(&fx->bench);
 	free(fx);
 	return rc;
 }
 
 static int step(struct fixture *fx, const char *script, struct sp_step_result *res)
 {
-	return busybox_step(&fx->cell, &fx->cgroups, script, res);
+	return busybox_step(&fx->cell, &fx->bench.cgroups, script, res);
 }
 
 static void test_jobs_reuse_one_cell(void **state)
@@ -150,7 +131,7 @@ static void test_cancel_kills_the_step(void **state)
 
 	assert_true(cancel > 0);
 	assert_int_equal(pthread_create(&thread, NULL, cancel_later, &cancel), 0);
-	assert_int_equal(sp_run_step(&fx->cell, &fx->cgroups, &req, &res), 0);
+	assert_int_equal(sp_run_step(&fx->cell, &fx->bench.cgroups, &req, &res), 0);
 	pthread_join(thread, NULL);
 	assert_int_equal(res.status, SP_STATUS_CANCELLED);
 	assert_string_equal(sp_status_to_string(res.status), "cancelled");
