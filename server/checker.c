@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "utf8.h"
+
 /* Bytes of one side shown in a message, escapes included. */
 #define QUOTE_MAX 40
 /* A longer token is never read as a number: it is compared as a string. */
@@ -152,32 +154,15 @@ __attribute__((format(printf, 2, 3))) static void msg_printf(struct msg *m, cons
 }
 
 /* The length of the UTF-8 character at P (N bytes left) that can be shown as
- * it is, or 0: not valid UTF-8 (overlong, a surrogate, above U+10FFFF, cut
- * short), or a C1 control character. */
+ * it is, or 0: not valid UTF-8, or a control character (C0, DEL, or C1:
+ * U+0080..U+009F, encoded 0xc2 0x80..0x9f). */
 static size_t utf8_printable_len(const unsigned char *p, size_t n)
 {
-	uint32_t cp, min;
-	size_t len;
+	size_t len = sp_utf8_char_len(p, n);
 
-	if (p[0] < 0x80)
+	if (len == 1)
 		return p[0] >= 0x20 && p[0] != 0x7f;
-	if (p[0] >= 0xc2 && p[0] <= 0xdf) {
-		len = 2, cp = p[0] & 0x1f, min = 0xa0; /* U+0080..U+009F are C1 controls */
-	} else if (p[0] >= 0xe0 && p[0] <= 0xef) {
-		len = 3, cp = p[0] & 0x0f, min = 0x800;
-	} else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
-		len = 4, cp = p[0] & 0x07, min = 0x10000;
-	} else {
-		return 0;
-	}
-	if (len > n)
-		return 0;
-	for (size_t i = 1; i < len; i++) {
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (p[i] & 0x3f);
-	}
-	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+	if (len == 2 && p[0] == 0xc2 && p[1] < 0xa0)
 		return 0;
 	return len;
 }

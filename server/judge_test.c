@@ -12,6 +12,7 @@
 #include "pool.h"
 #include "serve_job.h"
 #include "server.h"
+#include "utf8.h"
 
 /* Where a checker or an interactor finds the test, in its /box. */
 #define INPUT_FILE  "judge/input"
@@ -24,28 +25,6 @@
 
 /* ---- small helpers --------------------------------------------------------- */
 
-/* The length of a UTF-8 sequence starting at S (LEN bytes left), or 0 when
- * it is not a valid one. */
-static size_t utf8_sequence(const unsigned char *s, size_t len)
-{
-	size_t n = s[0] < 0x80			 ? 1
-		   : s[0] >= 0xc2 && s[0] < 0xe0 ? 2
-		   : s[0] >= 0xe0 && s[0] < 0xf0 ? 3
-		   : s[0] >= 0xf0 && s[0] < 0xf5 ? 4
-						 : 0;
-
-	if (n == 0 || n > len)
-		return 0;
-	for (size_t i = 1; i < n; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-	}
-	if ((n == 3 && s[0] == 0xe0 && s[1] < 0xa0) || (n == 3 && s[0] == 0xed && s[1] >= 0xa0) ||
-	    (n == 4 && s[0] == 0xf0 && s[1] < 0x90) || (n == 4 && s[0] == 0xf4 && s[1] >= 0x90))
-		return 0;
-	return n;
-}
-
 /* TEXT (LEN bytes) as a message: valid UTF-8, other bytes and NULs as '?',
  * cut to fit. */
 static void set_message(char *dst, const char *text, size_t len)
@@ -54,7 +33,7 @@ static void set_message(char *dst, const char *text, size_t len)
 	size_t out = 0;
 
 	for (size_t i = 0; i < len;) {
-		size_t n = utf8_sequence(s + i, len - i);
+		size_t n = sp_utf8_char_len(s + i, len - i);
 
 		if (n == 0 || s[i] == 0)
 			n = 1;

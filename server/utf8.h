@@ -1,0 +1,12 @@
+/* UTF-8, one character at a time. */
+#ifndef SANDPOOL_UTF8_H
+#define SANDPOOL_UTF8_H
+
+#include <stddef.h>
+
+/* The length (1 to 4) of the valid UTF-8 character at P, N bytes left, or 0:
+ * a stray or cut short sequence, an overlong form, a surrogate, or above
+ * U+10FFFF. Any ASCII byte, NUL and control characters included, is 1. */
+size_t sp_utf8_char_len(const unsigned char *p, size_t n);
+
+#endif
