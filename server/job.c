@@ -111,12 +111,18 @@ static int run(struct sp_cell *cell, const struct sp_cgroup_root *cgroups,
 	return rc;
 }
 
-/* True once the job's cancel descriptor is readable. */
-static bool cancel_asked(const struct sp_job_spec *spec)
+const struct sp_error *sp_job_result_error(const struct sp_job_result *res)
 {
-	struct pollfd p = {.fd = spec->cancel_fd, .events = POLLIN};
+	if (res->error.message[0] != '\0')
+		return &res->error;
+	return res->ran ? &res->run.error : &res->compile.error;
+}
 
-	return spec->cancel_fd > 0 && poll(&p, 1, 0) > 0;
+bool sp_job_cancel_asked(int cancel_fd)
+{
+	struct pollfd p = {.fd = cancel_fd, .events = POLLIN};
+
+	return cancel_fd > 0 && poll(&p, 1, 0) > 0;
 }
 
 int sp_job_run(struct sp_cell *cell, const struct sp_cgroup_root *cgroups,
@@ -126,7 +132,7 @@ int sp_job_run(struct sp_cell *cell, const struct sp_cgroup_root *cgroups,
 
 	memset(res, 0, sizeof(*res));
 	res->status = SP_STATUS_CANCELLED;
-	if (cancel_asked(spec))
+	if (sp_job_cancel_asked(spec->cancel_fd))
 		return 0;
 	if (write_files(cell, spec, &err) < 0) {
 		res->status = SP_STATUS_INTERNAL_ERROR;
@@ -138,7 +144,7 @@ int sp_job_run(struct sp_cell *cell, const struct sp_cgroup_root *cgroups,
 			return -1;
 		if (res->compile.status != SP_STATUS_OK || spec->compile_only)
 			return 0;
-		if (cancel_asked(spec)) {
+		if (sp_job_cancel_asked(spec->cancel_fd)) {
 			res->status = SP_STATUS_CANCELLED;
 			return 0;
 		}
@@ -194,10 +200,9 @@ json_t *sp_job_result_to_json(const struct sp_job_result *res, const struct sp_l
 		return NULL;
 	}
 	if (res->status == SP_STATUS_INTERNAL_ERROR) {
-		const struct sp_error *e = res->error.message[0] ? &res->error : &last->error;
-
-		json_object_set_new(obj, "error",
-				    json_string(sp_error_describe(e, text, sizeof(text))));
+		json_object_set_new(
+		    obj, "error",
+		    json_string(sp_error_describe(sp_job_result_error(res), text, sizeof(text))));
 	}
 	return obj;
 }

@@ -54,6 +54,14 @@ struct sp_job_result {
 int sp_job_run(struct sp_cell *cell, const struct sp_cgroup_root *cgroups,
 	       const struct sp_job_spec *spec, struct sp_job_result *res);
 
+/* What failed when RES is an internal_error: the job's own error, else its
+ * last step's (the run step once it ran, else the compile). */
+const struct sp_error *sp_job_result_error(const struct sp_job_result *res);
+
+/* True once CANCEL_FD (a job spec's cancel_fd: 0 or -1 for none) is
+ * readable: the job is to stop. */
+bool sp_job_cancel_asked(int cancel_fd);
+
 /* {"status", "language", "version", "compile": {...}|null, "run": {...}|null,
  * "stdout", "stderr", "error"}. */
 json_t *sp_job_result_to_json(const struct sp_job_result *res, const struct sp_language *language);

@@ -1,7 +1,6 @@
 #include "judge.h"
 
 #include <errno.h>
-#include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -173,18 +172,12 @@ static void publish_test(struct judging *j, size_t i)
 		publish(j, test_json(j, i), "test");
 }
 
-static bool cancelled(const struct judging *j)
-{
-	struct pollfd p = {.fd = j->run.cancel_fd, .events = POLLIN};
-
-	return j->run.cancel_fd > 0 && poll(&p, 1, 0) > 0;
-}
-
 static void judge_one(struct judging *j, size_t i)
 {
 	struct sp_test_outcome *o = &j->outcomes[i];
 
-	if ((j->req->judge->stop_on_first_failure && atomic_load(&j->failed)) || cancelled(j)) {
+	if ((j->req->judge->stop_on_first_failure && atomic_load(&j->failed)) ||
+	    sp_job_cancel_asked(j->run.cancel_fd)) {
 		memset(o, 0, sizeof(*o));
 		o->verdict = SP_VERDICT_SKIPPED;
 	} else {
@@ -415,7 +408,7 @@ json_t *sp_serve_judge(struct sp_server *server, struct sp_job *job, const struc
 	} else {
 		tests_unrun(&j, j.verdict_if_unrun);
 	}
-	if (j.status == SP_STATUS_OK && cancelled(&j))
+	if (j.status == SP_STATUS_OK && sp_job_cancel_asked(cancel_fd))
 		j.status = SP_STATUS_CANCELLED;
 	answer = finish_answer(&j) == 0 ? j.answer : NULL;
 	if (answer == NULL)

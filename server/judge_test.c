@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "pool.h"
+#include "sandbox/read_all.h"
 #include "serve_job.h"
 #include "server.h"
 #include "utf8.h"
@@ -85,17 +86,10 @@ static int memfd_with(const char *data, size_t length, struct sp_error *err)
 
 	if (fd < 0)
 		return sp_error_set(err, errno, "memfd_create");
-	for (size_t done = 0; done < length;) {
-		ssize_t n = write(fd, data + done, length - done);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			sp_error_set(err, errno, "write the output for the checker");
-			close(fd);
-			return -1;
-		}
-		done += (size_t)n;
+	if (sp_write_all(fd, data, length) < 0) {
+		sp_error_set(err, errno, "write the test's bytes");
+		close(fd);
+		return -1;
 	}
 	if (lseek(fd, 0, SEEK_SET) < 0) { /* a step's input is read from here */
 		sp_error_set(err, errno, "rewind the test's bytes");
@@ -140,14 +134,15 @@ static struct sp_job_file *files_with(const struct sp_program *program,
 /* The run step of RES into O: its verdict before any check. */
 static void take_run(struct sp_test_outcome *o, struct sp_job_result *res)
 {
+	bool failed = res->status == SP_STATUS_INTERNAL_ERROR;
+
+	if (failed)
+		sandbox_failed(o, sp_job_result_error(res));
 	o->ran = res->ran;
 	o->run = res->run;
 	memset(&res->run, 0, sizeof(res->run));
-	if (res->status == SP_STATUS_INTERNAL_ERROR) {
-		sandbox_failed(o, res->error.message[0] ? &res->error : &o->run.error);
-		return;
-	}
-	o->verdict = o->ran ? sp_verdict_of_run(o->run.status) : SP_VERDICT_SKIPPED;
+	if (!failed)
+		o->verdict = o->ran ? sp_verdict_of_run(o->run.status) : SP_VERDICT_SKIPPED;
 }
 
 /* ---- the program, alone ------------------------------------------------------ */
@@ -201,7 +196,7 @@ static void decide_by_checker(struct sp_test_outcome *o, struct sp_job_result *r
 	const struct sp_step_result *c = &res->run;
 
 	if (res->status == SP_STATUS_INTERNAL_ERROR) {
-		sandbox_failed(o, res->error.message[0] ? &res->error : &c->error);
+		sandbox_failed(o, sp_job_result_error(res));
 		return;
 	}
 	o->verdict = sp_verdict_of_checker(c);
@@ -348,6 +343,8 @@ static void interaction_verdict(struct sp_test_outcome *o, struct side *program,
 				struct side *interactor)
 {
 	struct sp_step_result *i = &interactor->res.run;
+	bool broken = interactor->res.status == SP_STATUS_INTERNAL_ERROR;
+	struct sp_error why = *sp_job_result_error(&interactor->res);
 
 	o->interacted = interactor->res.ran;
 	o->interactor = *i; /* its figures: its output is not shown */
@@ -357,9 +354,8 @@ static void interaction_verdict(struct sp_test_outcome *o, struct side *program,
 	take_run(o, &program->res);
 	if (o->verdict == SP_VERDICT_INTERNAL_ERROR)
 		return;
-	if (interactor->res.status == SP_STATUS_INTERNAL_ERROR) {
-		sandbox_failed(o, interactor->res.error.message[0] ? &interactor->res.error
-								   : &o->interactor.error);
+	if (broken) {
+		sandbox_failed(o, &why);
 		return;
 	}
 	o->verdict = sp_verdict_of_interaction(&o->run, &o->interactor);

@@ -190,7 +190,7 @@ static int compile_and_pack(struct sp_server *server, const struct sp_request *r
 		return -1;
 	}
 	if (compile->status == SP_STATUS_INTERNAL_ERROR) {
-		*err = compile->error.message[0] ? compile->error : compile->compile.error;
+		*err = *sp_job_result_error(compile);
 		return -1;
 	}
 	return 0;
