@@ -367,24 +367,11 @@ static void judging_free(struct judging *j)
 	sp_program_put(j->run.interactor);
 }
 
-static void set_run_context(struct judging *j, struct sp_server *server, int cancel_fd)
-{
-	const struct sp_judge *judge = j->req->judge;
-
-	j->run.server = server;
-	j->run.judge = judge;
-	j->run.cancel_fd = cancel_fd;
-	j->run.envp = sp_server_env(server, j->req->language);
-	if (judge->checker != NULL)
-		j->run.checker_envp = sp_server_env(server, judge->checker->language);
-	if (judge->interactor != NULL)
-		j->run.interactor_envp = sp_server_env(server, judge->interactor->language);
-}
-
 json_t *sp_serve_judge(struct sp_server *server, struct sp_job *job, const struct sp_request *req,
 		       size_t language, int cancel_fd, uint64_t queued_ms)
 {
-	struct judging j = {.req = req,
+	struct judging j = {.run = {.server = server, .judge = req->judge, .cancel_fd = cancel_fd},
+			    .req = req,
 			    .job = job,
 			    .language = language,
 			    .status = SP_STATUS_OK,
@@ -392,7 +379,6 @@ json_t *sp_serve_judge(struct sp_server *server, struct sp_job *job, const struc
 	uint64_t started_us = sp_clock_us();
 	json_t *answer;
 
-	set_run_context(&j, server, cancel_fd);
 	j.answer = json_pack("{s:s, s:s?}", "language", req->language->name, "version",
 			     req->language->version);
 	j.outcomes = calloc(req->judge->test_count, sizeof(*j.outcomes));

@@ -163,7 +163,7 @@ static void run_program(const struct sp_judge_run *r, const struct sp_judge_test
 	uint64_t leased_us;
 	int input = test_bytes(r, &t->input, &err);
 
-	sp_program_spec(r->program, r->envp, &t->limits, &spec);
+	sp_program_spec(r->server, r->program, &t->limits, &spec);
 	spec.stdin_fd = input;
 	spec.cancel_fd = r->cancel_fd;
 	if (input < 0 || sp_serve_on_cell(r->server, r->program->language->name, &spec, NULL, &res,
@@ -229,7 +229,7 @@ static void check_program(const struct sp_judge_run *r, const struct sp_judge_te
 			sp_error_set(&err, ENOMEM, "the checker's files");
 		sandbox_failed(o, &err);
 	} else {
-		sp_program_spec(r->checker, r->checker_envp, &r->checker->limits, &spec);
+		sp_program_spec(r->server, r->checker, &r->checker->limits, &spec);
 		spec.argv = argv;
 		spec.files = files;
 		spec.file_count = r->checker->file_count + 3;
@@ -421,7 +421,7 @@ static int interactor_spec(const struct sp_judge_run *r, const struct sp_judge_t
 	*files = files_with(r->interactor, extra, n);
 	if (*argv == NULL || *files == NULL)
 		return -1;
-	sp_program_spec(r->interactor, r->interactor_envp, &r->interactor->limits, &s->spec);
+	sp_program_spec(r->server, r->interactor, &r->interactor->limits, &s->spec);
 	/* it waits for the program as long as the program may run */
 	if (s->spec.limits.wall_ms < t->limits.wall_ms || t->limits.wall_ms == 0)
 		s->spec.limits.wall_ms = t->limits.wall_ms;
@@ -459,7 +459,7 @@ static void run_interactive(const struct sp_judge_run *r, const struct sp_judge_
 	struct sp_error err = {0};
 	char **argv = NULL;
 
-	sp_program_spec(r->program, r->envp, &t->limits, &program.spec);
+	sp_program_spec(r->server, r->program, &t->limits, &program.spec);
 	if (interactor_spec(r, t, &interactor, extra, &argv, &files) < 0) {
 		sp_error_set(&err, errno ? errno : ENOMEM, "the interactor's files");
 		sandbox_failed(o, &err);

@@ -28,7 +28,6 @@ struct sp_judge_run {
 	struct sp_program *program;
 	struct sp_program *checker;    /* or NULL: the built-in one */
 	struct sp_program *interactor; /* or NULL */
-	char **envp, **checker_envp, **interactor_envp;
 	int cancel_fd;
 	const char *data; /* the judge's data_fd, mapped */
 };

@@ -230,12 +230,12 @@ fail:
 	return -1;
 }
 
-void sp_program_spec(const struct sp_program *program, char *const *envp,
+void sp_program_spec(const struct sp_server *server, const struct sp_program *program,
 		     const struct sp_limits *limits, struct sp_job_spec *spec)
 {
 	*spec = (struct sp_job_spec){
 	    .argv = program->argv,
-	    .envp = envp,
+	    .envp = sp_server_env(server, program->language),
 	    .limits = *limits,
 	    .files = program->files,
 	    .file_count = program->file_count,

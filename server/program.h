@@ -36,9 +36,9 @@ int sp_program_build(struct sp_server *server, const struct sp_request *req, int
 		     struct sp_program **program, struct sp_job_result *compile,
 		     struct sp_error *err);
 
-/* The job spec that runs PROGRAM on a fresh cell, with ENVP and LIMITS;
- * stdin none, no observer. */
-void sp_program_spec(const struct sp_program *program, char *const *envp,
+/* The job spec that runs PROGRAM on a fresh cell with LIMITS, in the
+ * environment SERVER gives its language; stdin none, no observer. */
+void sp_program_spec(const struct sp_server *server, const struct sp_program *program,
 		     const struct sp_limits *limits, struct sp_job_spec *spec);
 
 struct sp_program *sp_program_get(struct sp_program *program);

@@ -25,7 +25,7 @@
  * idle, say) is replaced and the job goes to another: this many tries. */
 #define TRIES 3
 
-json_t *sp_serve_lease_failed(const struct sp_language *language, const struct sp_error *err)
+static json_t *lease_failed(const struct sp_language *language, const struct sp_error *err)
 {
 	char text[SP_ERROR_MESSAGE_MAX + 128];
 
@@ -144,7 +144,7 @@ json_t *sp_serve_job(void *ctx, struct sp_job *job, const struct sp_request *req
 	    0) {
 		sp_metrics_job(&server->metrics, language, SP_STATUS_INTERNAL_ERROR,
 			       (queued_ms + sp_pool_now_ms() - asked) * 1000, 0);
-		return sp_serve_lease_failed(req->language, &err);
+		return lease_failed(req->language, &err);
 	}
 	sp_metrics_job(&server->metrics, language, res.status,
 		       queued_ms * 1000 + (leased_us - asked * 1000), sp_clock_us() - leased_us);

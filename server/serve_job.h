@@ -32,9 +32,6 @@ int sp_serve_on_cell(struct sp_server *server, const char *language, const struc
 		     const struct sp_cell_after *after, struct sp_job_result *res,
 		     uint64_t *leased_us, struct sp_error *err);
 
-/* The answer to a job that got no cell: internal_error, with ERR. */
-json_t *sp_serve_lease_failed(const struct sp_language *language, const struct sp_error *err);
-
 /* A sp_jobs_run_fn; CTX is the struct sp_server. */
 
 json_t *sp_serve_job(void *ctx, struct sp_job *job, const struct sp_request *req, size_t language,
