@@ -364,6 +364,19 @@ static void check_tokens(bool numeric, double epsilon, const char *out, size_t o
 
 /* ---- exact and lines ---- */
 
+/* An output that is not the answer: a presentation error when only the
+ * whitespace differs (said first in the message M), else a wrong answer. */
+static void not_accepted(const char *out, size_t out_len, const char *ans, size_t ans_len,
+			 struct sp_check_result *res, struct msg *m)
+{
+	if (same_tokens(out, out_len, ans, ans_len)) {
+		res->outcome = SP_CHECK_PRESENTATION_ERROR;
+		msg_printf(m, "differs only in whitespace: ");
+	} else {
+		res->outcome = SP_CHECK_WRONG_ANSWER;
+	}
+}
+
 static bool is_continuation(const char *s, size_t len, size_t i)
 {
 	return i < len && ((unsigned char)s[i] & 0xc0) == 0x80;
@@ -397,12 +410,7 @@ static void check_exact(const char *out, size_t out_len, const char *ans, size_t
 		res->outcome = SP_CHECK_ACCEPTED;
 		return;
 	}
-	if (same_tokens(out, out_len, ans, ans_len)) {
-		res->outcome = SP_CHECK_PRESENTATION_ERROR;
-		msg_printf(&m, "differs only in whitespace: ");
-	} else {
-		res->outcome = SP_CHECK_WRONG_ANSWER;
-	}
+	not_accepted(out, out_len, ans, ans_len, res, &m);
 	/* Both sides are shown from the start of the character the first
 	 * difference is in (the bytes before it are the same on both). */
 	start = off;
@@ -435,12 +443,7 @@ static void check_lines(const char *out, size_t out_len, const char *ans, size_t
 		if (!has_expected || !has_found || !span_equal(expected, found))
 			break;
 	}
-	if (same_tokens(out, out_len, ans, ans_len)) {
-		res->outcome = SP_CHECK_PRESENTATION_ERROR;
-		msg_printf(&m, "differs only in whitespace: ");
-	} else {
-		res->outcome = SP_CHECK_WRONG_ANSWER;
-	}
+	not_accepted(out, out_len, ans, ans_len, res, &m);
 	msg_printf(&m, "line %zu differs: ", line);
 	msg_side(&m, "expected", has_expected, expected);
 	msg_side(&m, ", found", has_found, found);
