@@ -154,27 +154,25 @@ static int test_bytes(const struct sp_judge_run *r, const struct sp_judge_bytes 
 	return memfd_with(r->data + which->offset, which->length, err);
 }
 
-static void run_program(const struct sp_judge_run *r, const struct sp_judge_test *t,
+/* The program on test T, its INPUT on stdin. */
+static void run_program(const struct sp_judge_run *r, const struct sp_judge_test *t, int input,
 			struct sp_test_outcome *o)
 {
 	struct sp_job_spec spec;
 	struct sp_job_result res;
 	struct sp_error err = {0};
 	uint64_t leased_us;
-	int input = test_bytes(r, &t->input, &err);
 
 	sp_program_spec(r->server, r->program, &t->limits, &spec);
 	spec.stdin_fd = input;
 	spec.cancel_fd = r->cancel_fd;
-	if (input < 0 || sp_serve_on_cell(r->server, r->program->language->name, &spec, NULL, &res,
-					  &leased_us, &err) < 0) {
+	if (sp_serve_on_cell(r->server, r->program->language->name, &spec, NULL, &res, &leased_us,
+			     &err) < 0) {
 		sandbox_failed(o, &err);
-	} else {
-		take_run(o, &res);
-		sp_job_result_free(&res);
+		return;
 	}
-	if (input >= 0)
-		close(input);
+	take_run(o, &res);
+	sp_job_result_free(&res);
 }
 
 /* ---- checking the answer ----------------------------------------------------- */
@@ -208,12 +206,13 @@ static void decide_by_checker(struct sp_test_outcome *o, struct sp_job_result *r
 			 c->signal ? ", killed by a signal" : "");
 }
 
-static void check_program(const struct sp_judge_run *r, const struct sp_judge_test *t,
+/* The checker program on O's output for test T, whose INPUT the program
+ * read: a file is copied into a cell from its start, whatever its offset. */
+static void check_program(const struct sp_judge_run *r, const struct sp_judge_test *t, int input,
 			  struct sp_test_outcome *o)
 {
 	static const char *const paths[] = {INPUT_FILE, OUTPUT_FILE, ANSWER_FILE, NULL};
 	struct sp_error err = {0};
-	int input = test_bytes(r, &t->input, &err);
 	int output = memfd_with(o->run.out.data, o->run.out.length, &err);
 	int answer = test_bytes(r, &t->answer, &err); /* empty when it has none */
 	struct sp_job_file extra[3] = {
@@ -224,7 +223,7 @@ static void check_program(const struct sp_judge_run *r, const struct sp_judge_te
 	struct sp_job_spec spec;
 	uint64_t leased_us;
 
-	if (input < 0 || output < 0 || answer < 0 || files == NULL || argv == NULL) {
+	if (output < 0 || answer < 0 || files == NULL || argv == NULL) {
 		if (err.message[0] == '\0')
 			sp_error_set(&err, ENOMEM, "the checker's files");
 		sandbox_failed(o, &err);
@@ -242,7 +241,6 @@ static void check_program(const struct sp_judge_run *r, const struct sp_judge_te
 			sp_job_result_free(&res);
 		}
 	}
-	close_if_open(input);
 	close_if_open(output);
 	close_if_open(answer);
 	free(files);
@@ -486,20 +484,35 @@ static void run_interactive(const struct sp_judge_run *r, const struct sp_judge_
 
 /* ---- one test ---------------------------------------------------------------- */
 
+/* Test T without an interactor: the program, then the checker. The test's
+ * input is made once, for both. */
+static void judge_alone(const struct sp_judge_run *r, const struct sp_judge_test *t,
+			struct sp_test_outcome *o)
+{
+	struct sp_error err = {0};
+	int input = test_bytes(r, &t->input, &err);
+
+	if (input < 0) {
+		sandbox_failed(o, &err);
+		return;
+	}
+	run_program(r, t, input, o);
+	if (o->verdict == SP_VERDICT_ACCEPTED && r->checker != NULL)
+		check_program(r, t, input, o);
+	else if (o->verdict == SP_VERDICT_ACCEPTED)
+		check_builtin(r, t, o);
+	close(input);
+}
+
 void sp_judge_test_run(const struct sp_judge_run *r, size_t index, struct sp_test_outcome *o)
 {
 	const struct sp_judge_test *t = &r->judge->tests[index];
 
 	memset(o, 0, sizeof(*o));
-	if (r->interactor != NULL) {
+	if (r->interactor != NULL)
 		run_interactive(r, t, o);
-	} else {
-		run_program(r, t, o);
-		if (o->verdict == SP_VERDICT_ACCEPTED && r->checker != NULL)
-			check_program(r, t, o);
-		else if (o->verdict == SP_VERDICT_ACCEPTED)
-			check_builtin(r, t, o);
-	}
+	else
+		judge_alone(r, t, o);
 	o->output_cut = cut_to_preview(&o->run.out);
 	o->output_cut |= cut_to_preview(&o->run.err);
 }
