@@ -5,7 +5,7 @@
  * Checked for every input, besides what ASan and UBSan see: a failure is a
  * 400 or 413 with a code and a valid UTF-8 message and leaves the request
  * empty, never a 500; a success has sealed memfds under valid, distinct file
- * names, the language's source file first, and a NULL-terminated argv; and no
+ * names, the language's source file among them, and a NULL-terminated argv; and no
  * file descriptor is left open after sp_request_free(). A judge request (with
  * "mode": "judge") has 1 to judge_max_tests tests, their bytes within one
  * sealed memfd, each with an answer unless a program decides, and its checker or
@@ -107,6 +107,18 @@ static void check_file(const struct sp_request *req, size_t i)
 	}
 }
 
+/* The language's source file is there: given under its name (files keep
+ * their order), or files[0] again under that name, first (request.h). */
+static void check_source(const struct sp_request *req)
+{
+	for (size_t i = 0; i < req->file_count; i++) {
+		if (strcmp(req->files[i].name, req->language->source) == 0)
+			return;
+	}
+	fuzz_die("no file is %s, the language's source file (files[0] is '%s')",
+		 req->language->source, req->files[0].name);
+}
+
 static void check_success(const struct sp_request *req, const struct sp_request_failure *fail)
 {
 	struct sp_job_spec spec;
@@ -115,8 +127,7 @@ static void check_success(const struct sp_request *req, const struct sp_request_
 	if (fail->kind != SP_REQ_OK || req->language == NULL || req->file_count == 0 ||
 	    req->run_args == NULL)
 		fuzz_die("a parsed request lacks its language, files or argv");
-	if (strcmp(req->files[0].name, req->language->source) != 0)
-		fuzz_die("files[0] is '%s', not the source file", req->files[0].name);
+	check_source(req);
 	for (size_t i = 0; i < req->file_count; i++)
 		check_file(req, i);
 	if (req->stdin_fd >= 0 && fcntl(req->stdin_fd, F_GET_SEALS) != SEALED)
