@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "entry.h"
 #include "job.h"
 #include "language.h"
 #include "paths.h"
@@ -22,6 +23,7 @@
 #include "sandbox/cgroup.h"
 #include "sandbox/cleanup.h"
 #include "sandbox/mount.h"
+#include "sandbox/read_all.h"
 #include "sandbox/seccomp_cache.h"
 
 #define EXIT_USAGE 2
@@ -38,6 +40,10 @@ struct run_plan {
 	json_t *image; /* image.json of a store image, or NULL */
 	char **env;    /* merged; points into the lists it came from */
 	char **argv;   /* the command: given, or the image's Entrypoint + Cmd */
+	/* with a language: the source's entry, and the commands for it (the
+	 * run command with the given CMD as its arguments) */
+	struct sp_entry entry;
+	char **compile_argv, **run_argv;
 	const char **image_env;
 	struct sp_limits limits;
 	struct sp_limits compile_limits;
@@ -138,12 +144,38 @@ static int merge_env(struct run_plan *p, const struct sp_run_options *o, struct 
 	return p->env ? 0 : sp_error_set(err, ENOMEM, "environment");
 }
 
+/* The largest source file whose entry is looked for. */
+#define SOURCE_MAX (64u << 20)
+
+/* The language's commands for the entry of --source (--source is required
+ * with --language), with CMD as the program's arguments. */
+static int language_commands(struct run_plan *p, const struct sp_run_options *o,
+			     struct sp_error *err)
+{
+	const struct sp_language *lang = p->language;
+	cleanup_close int fd = open(o->source, O_RDONLY | O_CLOEXEC);
+	cleanup_free char *text = NULL;
+	size_t len = 0, n = 0;
+
+	if (fd < 0 || sp_read_all(fd, SOURCE_MAX, &text, &len, err) < 0)
+		return sp_error_set(err, fd < 0 ? errno : err->errnum, "read %s", o->source);
+	sp_entry_of(lang, text, len, &p->entry);
+	while (o->argv != NULL && o->argv[n] != NULL)
+		n++;
+	p->run_argv = sp_entry_command(lang->run, &p->entry, (const char *const *)o->argv, n);
+	if (lang->compile != NULL)
+		p->compile_argv = sp_entry_command(lang->compile, &p->entry, NULL, 0);
+	if (p->run_argv == NULL || (lang->compile != NULL && p->compile_argv == NULL))
+		return sp_error_set(err, ENOMEM, "commands");
+	return 0;
+}
+
 static int resolve(struct run_plan *p, const struct sp_run_options *o, struct sp_error *err)
 {
 	const char *image = o->image;
 
 	if (o->language != NULL) {
-		if (load_language(p, o->language, err) < 0)
+		if (load_language(p, o->language, err) < 0 || language_commands(p, o, err) < 0)
 			return -1;
 		image = image ? image : p->language->image;
 	}
@@ -165,6 +197,8 @@ static void plan_free(struct run_plan *p)
 {
 	free(p->env);
 	free(p->argv);
+	sp_argv_free(p->compile_argv);
+	sp_argv_free(p->run_argv);
 	free(p->image_env);
 	json_decref(p->image);
 	sp_language_set_free(&p->languages);
@@ -297,7 +331,7 @@ static int open_inputs(struct job_inputs *in, const struct sp_run_options *o,
 {
 	in->count = 0;
 	in->stdin_fd = -1;
-	if (o->source != NULL && add_input(in, o->source, p->language->source, err) < 0)
+	if (o->source != NULL && add_input(in, o->source, p->entry.source, err) < 0)
 		return -1;
 	for (size_t i = 0; i < o->file_count; i++) {
 		if (add_input(in, o->files[i], NULL, err) < 0)
@@ -348,8 +382,10 @@ static int run_job(struct run_session *s, const struct run_plan *p, const struct
 {
 	struct job_inputs *in = calloc(1, sizeof(*in));
 	struct sp_job_spec spec = {
-	    .language = p->language,
-	    .argv = o->argv ? o->argv : p->argv,
+	    .compile_argv = p->compile_argv,
+	    .argv = p->run_argv ? p->run_argv
+		    : o->argv	? o->argv
+				: p->argv,
 	    .envp = p->env,
 	    .limits = p->limits,
 	    .compile_limits = p->compile_limits,

@@ -77,7 +77,7 @@ static enum sp_status compile_status(enum sp_status s)
 static int compile(struct sp_cell *cell, const struct sp_cgroup_root *cgroups,
 		   const struct sp_job_spec *spec, struct sp_job_result *res)
 {
-	struct sp_step_request req = {.argv = (char *const *)spec->language->compile,
+	struct sp_step_request req = {.argv = spec->compile_argv,
 				      .envp = spec->envp,
 				      .limits = spec->compile_limits,
 				      .stdin_fd = -1,
@@ -96,7 +96,7 @@ static int run(struct sp_cell *cell, const struct sp_cgroup_root *cgroups,
 	       const struct sp_job_spec *spec, struct sp_job_result *res)
 {
 	struct sp_step_request req = {
-	    .argv = spec->language ? (char *const *)spec->language->run : spec->argv,
+	    .argv = spec->argv,
 	    .envp = spec->envp,
 	    .limits = spec->limits,
 	    .stdin_fd = spec->stdin_fd,
@@ -139,7 +139,7 @@ int sp_job_run(struct sp_cell *cell, const struct sp_cgroup_root *cgroups,
 		res->error = err;
 		return -1;
 	}
-	if (spec->language != NULL && spec->language->compile != NULL) {
+	if (spec->compile_argv != NULL) {
 		if (compile(cell, cgroups, spec, res) < 0)
 			return -1;
 		if (res->compile.status != SP_STATUS_OK || spec->compile_only)

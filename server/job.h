@@ -1,5 +1,5 @@
-/* A job: files into /box, then the compile step (when the language has
- * one) and the run step, in one cell. */
+/* A job: files into /box, then the compile step (when it has one) and the
+ * run step, in one cell. */
 #ifndef SANDPOOL_JOB_H
 #define SANDPOOL_JOB_H
 
@@ -27,8 +27,8 @@ struct sp_job_observer {
 };
 
 struct sp_job_spec {
-	const struct sp_language *language; /* NULL: ARGV is the only step */
-	char *const *argv;		    /* the run command without a language */
+	char *const *compile_argv; /* the compile step's command; NULL: none */
+	char *const *argv;	   /* the run step's command, with its arguments */
 	char *const *envp;
 	struct sp_limits limits;
 	struct sp_limits compile_limits;

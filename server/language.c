@@ -185,6 +185,23 @@ static int parse_limits(json_t *doc, const char *file, struct sp_language *lang,
 	return 0;
 }
 
+static int parse_entry(json_t *doc, const char *file, struct sp_language *lang,
+		       struct sp_error *err)
+{
+	const char *entry = get_string(doc, "entry", false, file, err);
+
+	if (entry == NULL && json_object_get(doc, "entry") != NULL)
+		return -1;
+	if (entry == NULL || strcmp(entry, "file") == 0)
+		lang->entry = SP_ENTRY_FILE;
+	else if (strcmp(entry, "java_class") == 0)
+		lang->entry = SP_ENTRY_JAVA_CLASS;
+	else
+		return sp_error_set(err, EINVAL, "%s: \"entry\" must be \"file\" or \"java_class\"",
+				    file);
+	return 0;
+}
+
 int sp_language_parse(json_t *doc, const char *file, struct sp_language *lang, struct sp_error *err)
 {
 	memset(lang, 0, sizeof(*lang));
@@ -204,6 +221,8 @@ int sp_language_parse(json_t *doc, const char *file, struct sp_language *lang, s
 		return -1;
 	if (!sp_cell_file_name_valid(lang->source))
 		return sp_error_set(err, EINVAL, "%s: \"source\" must be a plain file name", file);
+	if (parse_entry(doc, file, lang, err) < 0)
+		return -1;
 	lang->policy =
 	    json_object_get(doc, "policy") ? get_string(doc, "policy", true, file, err) : "default";
 	if (lang->policy == NULL || !name_valid(lang->policy))

@@ -9,16 +9,24 @@
 #include "sandbox/error.h"
 #include "sandbox/limits.h"
 
+/* How a program's entry file is named ("entry" in the file). */
+enum sp_entry_rule {
+	SP_ENTRY_FILE,	     /* "file": always the language's source name */
+	SP_ENTRY_JAVA_CLASS, /* "java_class": after the source's public class (entry.h) */
+};
+
 struct sp_language {
 	json_t *doc; /* the file; every string below points into it */
 	const char *name;
 	const char *version;
 	const char *image;
-	const char *source;   /* file name in /box, e.g. main.py */
+	const char *source; /* file name in /box, e.g. main.py */
+	enum sp_entry_rule entry;
 	const char *policy;   /* seccomp policy name, e.g. default */
 	const char **aliases; /* NULL-terminated */
-	const char **compile; /* argv, NULL-terminated; NULL when not compiled */
-	const char **run;     /* argv, NULL-terminated */
+	const char **compile; /* argv, NULL-terminated; NULL when not compiled;
+			       * may hold {source} and {main} (entry.h) */
+	const char **run;     /* argv, NULL-terminated; the same */
 	const char **env;     /* "KEY=VALUE", NULL-terminated */
 	struct sp_limits limits;
 	struct sp_limits compile_limits;

@@ -209,7 +209,7 @@ int sp_program_build(struct sp_server *server, const struct sp_request *req, int
 	p->limits = req->limits;
 	if (copy_argv(p, req->run_args, err) < 0)
 		goto fail;
-	if (req->language->compile == NULL) {
+	if (req->compile_args == NULL) {
 		if (copy_sources(p, req, err) < 0)
 			goto fail;
 		p->bytes = bytes_of(p);

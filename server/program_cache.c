@@ -80,7 +80,7 @@ int sp_program_key(const struct sp_request *req, char key[SP_PROGRAM_KEY_LEN + 1
 	sha256_init(&h);
 	hash_string(&h, lang->name);
 	hash_string(&h, lang->version);
-	hash_argv(&h, lang->compile);
+	hash_argv(&h, (const char *const *)req->compile_args);
 	hash_argv(&h, (const char *const *)req->run_args);
 	sha256_update(&h, sizeof(req->compile_limits), (const uint8_t *)&req->compile_limits);
 	for (size_t i = 0; i < req->file_count; i++) {

@@ -9,11 +9,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "sandbox/cell.h"
 #include "sandbox/cleanup.h"
 #include "base64.h"
+#include "entry.h"
 #include "judge_request.h"
 #include "json_depth.h"
 #include "limits_json.h"
@@ -369,10 +371,8 @@ static int file_name(struct parse *p, json_t *file, size_t i, const char **name)
 		return -1;
 	if (*name == NULL && i > 0)
 		return bad_field(p, "%s is required", field);
-	if (*name == NULL) {
-		*name = p->req->language->source;
-		len = strlen(*name);
-	}
+	if (*name == NULL)
+		return 0; /* files[0]: named after its entry, once its content is known */
 	problem = name_problem(*name, len);
 	if (problem != NULL)
 		return bad_field(p, "%s %s", field, problem);
@@ -390,6 +390,31 @@ static int file_mode(struct parse *p, json_t *file, size_t i, mode_t *mode)
 		return bad_field(p, "files[%zu].executable must be a boolean", i);
 	if (json_is_true(v))
 		*mode = 0755;
+	return 0;
+}
+
+/* The program's entry, from its entry file's content in the memfd FD. */
+static int find_entry(struct parse *p, int fd)
+{
+	const struct sp_language *lang = p->req->language;
+	struct stat st;
+	void *text;
+
+	if (lang->entry == SP_ENTRY_FILE) {
+		sp_entry_of(lang, "", 0, &p->req->entry);
+		return 0;
+	}
+	if (fstat(fd, &st) < 0)
+		return internal(p, "fstat");
+	if (st.st_size == 0) {
+		sp_entry_of(lang, "", 0, &p->req->entry);
+		return 0;
+	}
+	text = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	if (text == MAP_FAILED)
+		return internal(p, "mmap");
+	sp_entry_of(lang, text, (size_t)st.st_size, &p->req->entry);
+	munmap(text, (size_t)st.st_size);
 	return 0;
 }
 
@@ -419,15 +444,19 @@ static int parse_file(struct parse *p, json_t *file, size_t i)
 	fd = memfd_of(p, field, content, len, base64);
 	if (fd < 0)
 		return -1;
-	return add_file(p, name, fd, mode);
+	if (i == 0 && find_entry(p, fd) < 0) {
+		close(fd);
+		return -1;
+	}
+	return add_file(p, name ? name : p->req->entry.source, fd, mode);
 }
 
-/* files[0] again under the language's source name, as the first file, when
- * no file has that name. */
+/* files[0] again under its entry's name, as the first file, when no file
+ * has that name. */
 static int add_entry_copy(struct parse *p)
 {
 	struct sp_request *req = p->req;
-	const char *source = req->language->source;
+	const char *source = req->entry.source;
 	int fd;
 
 	for (size_t i = 0; i < req->file_count; i++) {
@@ -438,8 +467,8 @@ static int add_entry_copy(struct parse *p)
 	for (size_t i = 0; i < req->file_count; i++) {
 		if (name_covers(source, req->file_names[i]))
 			return bad_field(
-			    p, "files[%zu].name needs a directory %s, the language's source file",
-			    i, source);
+			    p, "files[%zu].name needs a directory %s, the program's entry file", i,
+			    source);
 	}
 	fd = fcntl(req->files[0].fd, F_DUPFD_CLOEXEC, 3);
 	if (fd < 0)
@@ -488,7 +517,11 @@ static int parse_code(struct parse *p, json_t *doc)
 	fd = memfd_of(p, "code", code, len, false);
 	if (fd < 0)
 		return -1;
-	return add_file(p, p->req->language->source, fd, 0644);
+	if (find_entry(p, fd) < 0) {
+		close(fd);
+		return -1;
+	}
+	return add_file(p, p->req->entry.source, fd, 0644);
 }
 
 static int parse_source(struct parse *p, json_t *doc)
@@ -533,9 +566,8 @@ static int check_arg(struct parse *p, json_t *arg, size_t i)
 
 static int parse_args(struct parse *p, json_t *doc)
 {
-	const char **run = p->req->language->run;
 	json_t *args = json_object_get(doc, "args"), *arg;
-	size_t n = 0, count = 0, i;
+	size_t i;
 
 	if (args != NULL && !json_is_array(args))
 		return bad_field(p, "args must be an array");
@@ -546,15 +578,27 @@ static int parse_args(struct parse *p, json_t *doc)
 		if (check_arg(p, arg, i) < 0)
 			return -1;
 	}
-	while (run[n] != NULL)
-		n++;
-	p->req->run_args = calloc(n + json_array_size(args) + 1, sizeof(char *));
-	if (p->req->run_args == NULL)
-		return internal(p, "calloc");
-	for (i = 0; i < n; i++)
-		p->req->run_args[count++] = (char *)run[i];
-	json_array_foreach(args, i, arg) p->req->run_args[count++] = (char *)json_string_value(arg);
 	return 0;
+}
+
+/* The compile and run commands of this program: the language's, for its
+ * entry, and "args" (checked) after the run command. */
+static int make_commands(struct parse *p, json_t *doc)
+{
+	const struct sp_language *lang = p->req->language;
+	json_t *args = json_object_get(doc, "args"), *arg;
+	const char *extra[SP_REQUEST_MAX_ARGS];
+	size_t i;
+
+	json_array_foreach(args, i, arg) extra[i] = json_string_value(arg);
+	p->req->run_args =
+	    sp_entry_command(lang->run, &p->req->entry, extra, json_array_size(args));
+	if (p->req->run_args == NULL)
+		return internal(p, "run command");
+	if (lang->compile == NULL)
+		return 0;
+	p->req->compile_args = sp_entry_command(lang->compile, &p->req->entry, NULL, 0);
+	return p->req->compile_args ? 0 : internal(p, "compile command");
 }
 
 static int parse_user(struct parse *p, json_t *doc)
@@ -650,9 +694,10 @@ static int parse_program(struct parse *p, json_t *doc)
 	if (parse_args(p, doc) < 0 ||
 	    parse_limits(p, doc, "limits", "limits", &p->req->limits, &lang->limits) < 0 ||
 	    parse_limits(p, doc, "compile_limits", "compile_limits", &p->req->compile_limits,
-			 &lang->compile_limits) < 0)
+			 &lang->compile_limits) < 0 ||
+	    parse_source(p, doc) < 0)
 		return -1;
-	return parse_source(p, doc);
+	return make_commands(p, doc);
 }
 
 /* "mode": "run" or "judge"; at /api/v1/judge only "judge". */
@@ -679,8 +724,6 @@ static int parse_judge(struct parse *p, json_t *doc, const struct sp_language_se
 	if (json_object_get(doc, "stdin") != NULL)
 		return bad_field(p, "stdin: a judge request gives each test's input in "
 				    "tests[].stdin");
-	if (json_object_get(doc, "args") != NULL)
-		return bad_field(p, "args: a judge request runs its program without arguments");
 	return sp_judge_parse(doc, p->req, languages, p->config, p->total, p->fail);
 }
 
@@ -760,7 +803,7 @@ int sp_request_parse_program(json_t *obj, const char *where,
 void sp_request_job_spec(const struct sp_request *req, char *const *envp, struct sp_job_spec *spec)
 {
 	*spec = (struct sp_job_spec){
-	    .language = req->language,
+	    .compile_argv = req->compile_args,
 	    .argv = req->run_args,
 	    .envp = envp,
 	    .limits = req->limits,
@@ -783,7 +826,8 @@ void sp_request_free(struct sp_request *req)
 	free(req->file_names);
 	if (req->stdin_fd >= 0)
 		close(req->stdin_fd);
-	free(req->run_args);
+	sp_argv_free(req->run_args);
+	sp_argv_free(req->compile_args);
 	sp_judge_free(req->judge);
 	json_decref(req->doc);
 	memset(req, 0, sizeof(*req));

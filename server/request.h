@@ -9,17 +9,20 @@
  *   version         optional string: the language's version must be it, or
  *                   start with it at a '.', '-' or '+' ("3" and "3.11" match
  *                   "3.11.2", "3.1" does not); "" and "*" match any.
- *   code            a string, saved under the language's source file name;
+ *   code            a string, saved under its entry's name (entry.h: the
+ *                   language's source name, or for Java the name of the
+ *                   source's public class);
  *   files           or a non-empty array (at most SP_REQUEST_MAX_FILES) of
  *                   {"name", "content", "encoding": "utf8"|"base64",
- *                   "executable": bool}. Only files[0] may leave out its name:
- *                   it then gets the language's source name. Names are kept
- *                   as given; when no file has the language's source name,
- *                   files[0] is written twice, first under the source name
+ *                   "executable": bool}. files[0] is the entry file, and only
+ *                   it may leave out its name: it then gets its entry's name.
+ *                   Names are kept as given; when no file has the entry's
+ *                   name, files[0] is written twice, first under that name
  *                   (the job's first file) and then under its own name.
  *                   Exactly one of code and files.
  *   stdin           optional string, "stdin_encoding": "utf8"|"base64".
- *   args            optional array of strings appended to the run command.
+ *   args            optional array of strings appended to the run command,
+ *                   as they are (no shell sees them).
  *   userId          optional string, no control characters; "" is none.
  *   limits          optional objects over the language's limits and
  *   compile_limits  compile_limits. A value the request gives above the
@@ -42,6 +45,7 @@
 #include <stdint.h>
 
 #include "config.h"
+#include "entry.h"
 #include "job.h"
 #include "language.h"
 #include "sandbox/limits.h"
@@ -80,14 +84,16 @@ struct sp_judge; /* judge_request.h */
 struct sp_request {
 	enum sp_request_mode mode;
 	struct sp_judge *judge; /* judge mode: tests, checker, interactor */
-	json_t *doc;		/* the body; version, user_id and run_args point into it */
+	json_t *doc;		/* the body; version and user_id point into it */
 	const struct sp_language *language;
 	struct sp_job_file *files; /* the entry point first; fds are sealed memfds */
 	size_t file_count;
-	char **file_names; /* owned storage for files[i].name */
-	int stdin_fd;	   /* sealed memfd with the stdin bytes, or -1 */
-	char **run_args;   /* the language's run argv + "args", NULL-terminated;
-			    * owned vector, strings in the language or doc */
+	char **file_names;     /* owned storage for files[i].name */
+	int stdin_fd;	       /* sealed memfd with the stdin bytes, or -1 */
+	struct sp_entry entry; /* the entry file's name, and {main} */
+	char **compile_args;   /* the language's compile command for this entry, or
+				* NULL when it has none; owned, NULL-terminated */
+	char **run_args;       /* the run command for this entry + "args"; the same */
 	struct sp_limits limits, compile_limits;
 	const char *user_id; /* or NULL */
 	const char *version; /* as asked, or NULL */
@@ -101,8 +107,8 @@ int sp_request_parse(const char *body, size_t length, const struct sp_language_s
 
 /* The same where MODE is the default: SP_REQUEST_RUN lets the body's "mode"
  * ("run" or "judge") choose; SP_REQUEST_JUDGE (POST /api/v1/judge) takes
- * only "judge". A judge request has no stdin and no args, and must have
- * "tests" (judge_request.h). */
+ * only "judge". A judge request has no stdin, and must have
+ * "tests" (judge_request.h); its "args" go to every test's run. */
 int sp_request_parse_as(const char *body, size_t length, const struct sp_language_set *languages,
 			const struct sp_config *config, enum sp_request_mode mode,
 			struct sp_request *req, struct sp_request_failure *fail);
@@ -126,9 +132,8 @@ int sp_request_limits(json_t *holder, const char *key, const char *where,
 		      const struct sp_limits *base, const struct sp_config *config,
 		      struct sp_limits *limits, struct sp_request_failure *fail);
 
-/* The job of REQ, pointing into REQ, with ENVP as its environment. The run
- * step's command is ARGV (run_args): sp_job_run() must prefer spec->argv to
- * the language's run command for the request's args to reach the program. */
+/* The job of REQ, pointing into REQ, with ENVP as its environment: its
+ * compile_args and run_args are the steps' commands. */
 void sp_request_job_spec(const struct sp_request *req, char *const *envp, struct sp_job_spec *spec);
 
 /* Close and free everything of REQ; safe on an empty or failed request, and

@@ -69,12 +69,13 @@ static const struct option long_options[] = {
 static void usage(FILE *to)
 {
 	fputs("usage: sandpool run (--rootfs DIR | --image NAME) [options] [-- CMD [ARG...]]\n"
-	      "       sandpool run --language NAME --source FILE [options]\n"
+	      "       sandpool run --language NAME --source FILE [options] [-- ARG...]\n"
 	      "  --rootfs DIR       the sandbox's root: a directory\n"
 	      "  --image NAME       the sandbox's root: an image of the store; without\n"
 	      "                     CMD, the image's Entrypoint and Cmd run\n"
 	      "  --language NAME    compile (if the language does) and run FILE\n"
-	      "  --source FILE      the program, copied to the language's source name\n"
+	      "  --source FILE      the program, copied to the language's source name (Java:\n"
+	      "                     its public class's); ARGs go to the program\n"
 	      "  --state-dir DIR    the image store (default /var/lib/sandpool as root,\n"
 	      "                     ~/.local/share/sandpool otherwise)\n"
 	      "  --memory SIZE      memory of the whole job (default 256M)\n"
@@ -281,8 +282,7 @@ static int check_combination(struct sp_run_options *o, int argc, char **argv)
 			return usage_error(
 			    "--language takes its image from the store, not --rootfs");
 		if (optind < argc)
-			return usage_error(
-			    "--language runs the language's commands: no CMD after --");
+			o->argv = argv + optind; /* the program's arguments */
 		return 0;
 	}
 	if (o->source != NULL)

@@ -27,7 +27,7 @@ struct sp_run_options {
 	size_t env_count;
 	const char *files[SP_RUN_MAX_FILES];
 	size_t file_count;
-	char **argv; /* the command; NULL with --language, or --image alone */
+	char **argv; /* the command (with --language: the program's arguments); or NULL */
 };
 
 /* Parse ARGV (argv[0] is "run"). Prints one line on stderr and returns -1

@@ -76,7 +76,7 @@ static void check_failure(const struct sp_request *req, const struct sp_request_
 	if (fail->code[0] == '\0' || fail->message[0] == '\0' || !utf8_valid(fail->message))
 		fuzz_die("failure without a code or a valid UTF-8 message (%s)", fail->code);
 	if (req->doc != NULL || req->files != NULL || req->file_count != 0 || req->stdin_fd != -1 ||
-	    req->run_args != NULL || req->judge != NULL)
+	    req->run_args != NULL || req->compile_args != NULL || req->judge != NULL)
 		fuzz_die("a failed request is not empty");
 }
 
@@ -107,16 +107,22 @@ static void check_file(const struct sp_request *req, size_t i)
 	}
 }
 
-/* The language's source file is there: given under its name (files keep
- * their order), or files[0] again under that name, first (request.h). */
+/* The entry file is there: given under its name (files keep their order),
+ * or files[0] again under that name, first (request.h). Its name is one
+ * plain component; a language without an entry rule keeps its own. */
 static void check_source(const struct sp_request *req)
 {
+	const char *source = req->entry.source;
+
+	if (!sp_cell_file_name_valid(source))
+		fuzz_die("the entry's name '%s' is no file name", source);
+	if (req->language->entry == SP_ENTRY_FILE && strcmp(source, req->language->source) != 0)
+		fuzz_die("the entry is %s, not the language's %s", source, req->language->source);
 	for (size_t i = 0; i < req->file_count; i++) {
-		if (strcmp(req->files[i].name, req->language->source) == 0)
+		if (strcmp(req->files[i].name, source) == 0)
 			return;
 	}
-	fuzz_die("no file is %s, the language's source file (files[0] is '%s')",
-		 req->language->source, req->files[0].name);
+	fuzz_die("no file is %s, the entry file (files[0] is '%s')", source, req->files[0].name);
 }
 
 static void check_success(const struct sp_request *req, const struct sp_request_failure *fail)
@@ -136,9 +142,13 @@ static void check_success(const struct sp_request *req, const struct sp_request_
 		n++;
 	if (n == 0 || n > 64 + SP_REQUEST_MAX_ARGS)
 		fuzz_die("argv of %zu strings", n);
+	if ((req->compile_args != NULL) != (req->language->compile != NULL))
+		fuzz_die("a compile command where the language has none, or none where it has");
 	sp_request_job_spec(req, NULL, &spec);
 	if (spec.files != req->files || spec.file_count != req->file_count)
 		fuzz_die("the job spec does not hold the request's files");
+	if (spec.argv != req->run_args || spec.compile_argv != req->compile_args)
+		fuzz_die("the job spec does not run the request's commands");
 }
 
 static bool sealed_or_none(int fd)

@@ -557,6 +557,17 @@ class WebSocket(unittest.TestCase, Healthy):
             ws.close()
         self.assert_healthy(self.server)
 
+    def test_args_reach_the_program(self):
+        args = ["a b", "", "$(id)", "*", "-x", "line\nbreak", "h\u00e9"]
+        ws = RawWebSocket(self.server)
+        try:
+            ws.send(json.dumps({"type": "run", "language": "bash", "args": args,
+                                "code": "for a; do printf '[%s]' \"$a\"; done"}).encode())
+            result = ws.until("result")[-1]["result"]
+            self.assertEqual(result["stdout"], "".join(f"[{a}]" for a in args), result)
+        finally:
+            ws.close()
+
     def test_a_message_in_fragments_is_one_message(self):
         ws = RawWebSocket(self.server)
         try:

@@ -158,6 +158,20 @@ class Judge(unittest.TestCase):
         self.assertIsNotNone(counted, metrics)
         self.assertGreaterEqual(int(counted.group(1)), 3)
 
+    def test_args_and_a_java_class_of_any_name_compiled_once(self):
+        # every test's run gets the request's args; the class is not Main
+        java = ("import java.util.Scanner;\npublic class Adder {\n"
+                "  public static void main(String[] args) {\n"
+                "    Scanner in = new Scanner(System.in);\n"
+                "    long a = in.nextLong(), b = in.nextLong();\n"
+                "    System.out.println(args[0] + \" \" + (a + b) + \" \" + args.length);\n"
+                "  }\n}\n")
+        answer = self.judge({"language": "java", "code": java, "args": ["sum=", "$(x)"],
+                             "tests": tests_of([("1 2", "sum= 3 2\n"), ("5 5", "sum= 10 2\n")])})
+        self.assertEqual((answer["status"], answer["verdict"]), ("ok", "accepted"),
+                         json.dumps(answer)[:3000])
+        self.assertEqual(answer["compile"]["status"], "ok")
+
     def test_wrong_answer_and_presentation_error(self):
         answer = self.judge({"language": "cpp", "code": APLUSB_CPP,
                              "tests": tests_of([("1 2", "3\n"), ("2 2", "5\n"),

@@ -28,7 +28,7 @@ def sample(language, kind):
     raise AssertionError(f"no {kind} sample for {language} in {folder}")
 
 
-def run_language(language, source, stdin=None):
+def run_language(language, source, stdin=None, program_args=()):
     args = [BIN, "run", "--id-map", ID_MAP, "--language", language, "--source", source]
     if STATE:
         args += ["--state-dir", STATE]
@@ -38,6 +38,8 @@ def run_language(language, source, stdin=None):
             f.flush()
             os.chmod(f.name, 0o644)
             args += ["--stdin", f.name]
+        if program_args:
+            args += ["--", *program_args]
         proc = subprocess.run(args, capture_output=True, timeout=300)
     if proc.returncode != 0:
         raise AssertionError(f"sandpool exited {proc.returncode}: {proc.stderr.decode()}"
@@ -63,6 +65,25 @@ class Languages(unittest.TestCase):
         for language in LANGUAGES:
             with self.subTest(language=language):
                 self.check(language, "sum", "17 25\n", "42\n")
+
+    def test_args_after_the_double_dash_reach_the_program(self):
+        args = ["a b", "", "$(id)", "-x", "h\u00e9"]
+        want = "".join(f"{len(a.encode())}:{a}\n" for a in args)
+        for language in ("python", "java", "bash"):
+            with self.subTest(language=language):
+                r = run_language(language, sample(language, "args"), program_args=args)
+                self.assertEqual((r["status"], r["stdout"]), ("ok", want), r)
+
+    def test_a_java_class_not_called_main(self):
+        with tempfile.TemporaryDirectory() as d:
+            os.chmod(d, 0o755)
+            path = os.path.join(d, "whatever.java")
+            with open(path, "w") as f:
+                f.write("package a.b;\npublic class Greeting {\n  public static void main("
+                        "String[] x) { System.out.println(Greeting.class.getName()); }\n}\n")
+            os.chmod(path, 0o644)
+            r = run_language("java", path)
+        self.assertEqual((r["status"], r["stdout"]), ("ok", "a.b.Greeting\n"), r)
 
     def test_compile_error(self):
         with tempfile.TemporaryDirectory() as d:

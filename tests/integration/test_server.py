@@ -103,6 +103,18 @@ class Server:
         return code
 
 
+LANGUAGES = ("python", "c", "cpp", "java", "javascript", "go", "rust", "bash")
+# Arguments a shell would mangle: each must reach the program as it is.
+ARGS = ["a b", "", "$(id)", "`id`", "'single'", '"double"', "*", "?", "[a-z]", "~",
+        "line1\nline2", "tab\there", "h\u00e9llo \u2603 \U0001f600", "-x", "--flag=1",
+        "\\back", " lead", "trail ", "$HOME", ";", "|", "&&", ">out", "-"]
+
+
+def args_echo(args):
+    """What tests/languages/*/args.* print for ARGS: BYTES:ARG per line."""
+    return "".join(f"{len(a.encode())}:{a}\n" for a in args)
+
+
 def sample(language, kind):
     folder = os.path.join(SAMPLES, language)
     for name in sorted(os.listdir(folder)):
@@ -134,7 +146,7 @@ class Api(unittest.TestCase):
         self.assertIsNone(r["compile"])
 
     def test_every_language(self):
-        for language in ("python", "c", "cpp", "java", "javascript", "go", "rust", "bash"):
+        for language in LANGUAGES:
             with self.subTest(language=language):
                 status, r, _ = self.server.run({"language": language,
                                                 "code": sample(language, "sum"),
@@ -142,6 +154,55 @@ class Api(unittest.TestCase):
                 self.assertEqual(status, 200, r)
                 self.assertEqual(r["status"], "ok", json.dumps(r)[:2000])
                 self.assertEqual(r["stdout"], "42\n")
+
+    def test_args_reach_every_languages_program_verbatim(self):
+        for language in LANGUAGES:
+            with self.subTest(language=language):
+                status, r, _ = self.server.run({"language": language,
+                                                "code": sample(language, "args"),
+                                                "args": ARGS})
+                self.assertEqual(status, 200, r)
+                self.assertEqual(r["status"], "ok", json.dumps(r)[:2000])
+                self.assertEqual(r["stdout"], args_echo(ARGS), json.dumps(r)[:2000])
+
+    def test_args_through_the_queue(self):
+        status, job, _ = self.server.request("POST", "/api/v1/jobs",
+                                             {"language": "c", "code": sample("c", "args"),
+                                              "args": ARGS})
+        self.assertEqual(status, 202, job)
+        status, view = wait_state(self.server, job["id"], ("done",))
+        self.assertEqual(view["result"]["stdout"], args_echo(ARGS), view)
+
+    def test_java_runs_whatever_its_public_class_is_called(self):
+        hello = ("public class HelloWorld {\n    public static void main(String[] args) {\n"
+                 "        System.out.println(\"Hello, \" + String.join(\"+\", args));\n"
+                 "    }\n}\n")
+        cases = [
+            ({"code": hello}, "Hello, a b+c\n"),
+            ({"code": sample("java", "hello")}, "Hello, World!\n"),  # public class Main
+            # a package, a comment and a string that name other classes
+            ({"code": "package org.demo;\n// public class Nope {}\npublic final class Greeter {\n"
+                      "  static String s = \"public class Str\";\n"
+                      "  public static void main(String[] a) {\n"
+                      "    System.out.println(Greeter.class.getName());\n  }\n}\n"},
+             "org.demo.Greeter\n"),
+            # no public class: the one with main runs
+            ({"code": "class Helper { static String hi() { return \"hi\"; } }\n"
+                      "class Solution { public static void main(String[] a) {\n"
+                      "  System.out.println(Helper.hi()); } }\n"}, "hi\n"),
+            # files: named as javac wants, or not named at all, with another class beside
+            ({"files": [{"name": "HelloWorld.java", "content": hello}]}, "Hello, a b+c\n"),
+            ({"files": [{"content": "public class App { public static void main(String[] a) {"
+                                    " System.out.println(Util.twice(21)); } }"},
+                        {"name": "Util.java", "content": "public class Util {"
+                         " static int twice(int x) { return 2 * x; } }"}]}, "42\n"),
+        ]
+        for body, want in cases:
+            with self.subTest(body=str(body)[:60]):
+                status, r, _ = self.server.run({"language": "java", "args": ["a b", "c"],
+                                                **body})
+                self.assertEqual((status, r["status"]), (200, "ok"), json.dumps(r)[:3000])
+                self.assertEqual(r["stdout"], want, r)
 
     def test_compile_and_runtime_errors(self):
         status, r, _ = self.server.run({"language": "c", "code": "int main(){return nope;}"})

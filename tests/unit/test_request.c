@@ -443,7 +443,7 @@ static const struct bad_case bad_cases[] = {
      "files[1].name and files[0].name would need a file and a directory of the same name"},
     {"{\"language\": \"python\", \"files\": [{\"name\": \"a\", \"content\": \"\"},"
      " {\"name\": \"main.py/b\", \"content\": \"\"}]}",
-     SP_REQ_BAD_FIELD, "files[1].name needs a directory main.py, the language's source file"},
+     SP_REQ_BAD_FIELD, "files[1].name needs a directory main.py, the program's entry file"},
     /* base64 */
     {"{\"language\": \"python\", \"files\": [{\"name\": \"a\", \"content\": \"\"},"
      " {\"name\": \"b\", \"content\": \"\"}, {\"name\": \"c\", \"content\": \"aGVsbG8\","
