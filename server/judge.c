@@ -15,6 +15,7 @@
 #include "result_json.h"
 #include "sandbox/clock.h"
 #include "server.h"
+#include "utf8.h"
 
 /* A judge request while it runs. */
 struct judging {
@@ -27,6 +28,7 @@ struct judging {
 	atomic_bool failed;		  /* a test failed: stop_on_first_failure skips the rest */
 	enum sp_status status;		  /* of the whole job */
 	enum sp_verdict verdict_if_unrun; /* the tests' verdict when they cannot run */
+	char unrun_message[SP_JUDGE_MESSAGE_MAX]; /* and their message */
 	char error[SP_ERROR_MESSAGE_MAX + 128];
 	json_t *answer;
 	void *data_map; /* the tests' data, mapped; NULL when there is none */
@@ -58,6 +60,43 @@ static int build_submission(struct judging *j, int cancel_fd)
 	return j->run.program != NULL ? 0 : -1;
 }
 
+/* The first line of OUT that is not blank, or NULL; *LEN its length. */
+static const char *first_line(const struct sp_output *out, size_t *len)
+{
+	const char *p = out->data, *end = out->data ? out->data + out->length : NULL;
+
+	while (p != NULL && p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		const char *stop = nl ? nl : end;
+
+		for (const char *c = p; c < stop; c++) {
+			if (*c != ' ' && *c != '\t' && *c != '\r') {
+				*len = (size_t)(stop - c);
+				return c;
+			}
+		}
+		p = stop + 1;
+	}
+	return NULL;
+}
+
+/* Why WHAT did not compile, for each test: its status and the first line
+ * the compiler wrote. */
+static void tell_unbuilt(struct judging *j, const char *what, const struct sp_step_result *compile)
+{
+	char text[SP_JUDGE_MESSAGE_MAX + 128];
+	const char *line;
+	size_t len = 0;
+
+	line = first_line(&compile->err, &len);
+	if (line == NULL)
+		line = first_line(&compile->out, &len);
+	snprintf(text, sizeof(text), "the %s did not compile (%s)%s%.*s", what,
+		 sp_status_to_string(compile->status), line ? ": " : "",
+		 (int)(len < SP_JUDGE_MESSAGE_MAX ? len : SP_JUDGE_MESSAGE_MAX), line ? line : "");
+	sp_utf8_message(j->unrun_message, sizeof(j->unrun_message), text, strlen(text));
+}
+
 /* A checker or interactor: from the cache, or built (and then kept). */
 static int helper_program(struct judging *j, const struct sp_request *req, const char *what,
 			  int cancel_fd, struct sp_program **out)
@@ -83,6 +122,7 @@ static int helper_program(struct judging *j, const struct sp_request *req, const
 		j->verdict_if_unrun = SP_VERDICT_CHECKER_ERROR;
 		snprintf(j->error, sizeof(j->error), "the %s did not compile: %s", what,
 			 sp_status_to_string(compile.status));
+		tell_unbuilt(j, what, &compile.compile);
 		if (compile.status == SP_STATUS_CANCELLED)
 			j->status = SP_STATUS_CANCELLED;
 	} else if (keyed && compile.compiled) {
@@ -244,12 +284,13 @@ static void run_tests(struct judging *j)
 	free(threads);
 }
 
-/* Tests that never ran: all of them get VERDICT. */
+/* Tests that never ran: all of them get VERDICT, and why. */
 static void tests_unrun(struct judging *j, enum sp_verdict verdict)
 {
 	for (size_t i = 0; i < j->req->judge->test_count; i++) {
 		memset(&j->outcomes[i], 0, sizeof(j->outcomes[i]));
 		j->outcomes[i].verdict = verdict;
+		memcpy(j->outcomes[i].message, j->unrun_message, sizeof(j->unrun_message));
 	}
 }
 

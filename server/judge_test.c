@@ -26,28 +26,9 @@
 
 /* ---- small helpers --------------------------------------------------------- */
 
-/* TEXT (LEN bytes) as a message: valid UTF-8, other bytes and NULs as '?',
- * cut to fit. */
 static void set_message(char *dst, const char *text, size_t len)
 {
-	const unsigned char *s = (const unsigned char *)text;
-	size_t out = 0;
-
-	for (size_t i = 0; i < len;) {
-		size_t n = sp_utf8_char_len(s + i, len - i);
-
-		if (n == 0 || s[i] == 0)
-			n = 1;
-		if (out + n >= SP_JUDGE_MESSAGE_MAX)
-			break;
-		if (n == 1 && (s[i] >= 0x80 || s[i] == 0))
-			dst[out] = '?';
-		else
-			memcpy(dst + out, s + i, n);
-		out += n;
-		i += n;
-	}
-	dst[out] = '\0';
+	sp_utf8_message(dst, SP_JUDGE_MESSAGE_MAX, text, len);
 }
 
 static void sandbox_failed(struct sp_test_outcome *o, const struct sp_error *err)

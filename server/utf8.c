@@ -1,6 +1,7 @@
 #include "utf8.h"
 
 #include <stdint.h>
+#include <string.h>
 
 size_t sp_utf8_char_len(const unsigned char *p, size_t n)
 {
@@ -30,4 +31,26 @@ size_t sp_utf8_char_len(const unsigned char *p, size_t n)
 	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
 		return 0;
 	return len;
+}
+
+void sp_utf8_message(char *dst, size_t size, const char *text, size_t len)
+{
+	const unsigned char *s = (const unsigned char *)text;
+	size_t out = 0;
+
+	for (size_t i = 0; i < len;) {
+		size_t n = sp_utf8_char_len(s + i, len - i);
+
+		if (n == 0 || s[i] == 0)
+			n = 1;
+		if (out + n >= size)
+			break;
+		if (n == 1 && (s[i] >= 0x80 || s[i] == 0))
+			dst[out] = '?';
+		else
+			memcpy(dst + out, s + i, n);
+		out += n;
+		i += n;
+	}
+	dst[out] = '\0';
 }

@@ -9,4 +9,9 @@
  * U+10FFFF. Any ASCII byte, NUL and control characters included, is 1. */
 size_t sp_utf8_char_len(const unsigned char *p, size_t n);
 
+/* TEXT (LEN bytes, any bytes) as a message in DST (SIZE bytes, at least 1):
+ * valid UTF-8, other bytes and NULs as '?', cut to fit between characters,
+ * NUL-terminated. */
+void sp_utf8_message(char *dst, size_t size, const char *text, size_t len);
+
 #endif

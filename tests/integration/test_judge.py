@@ -356,6 +356,18 @@ int main(void) {
         self.assertEqual((answer["verdict"], answer["checker"]["compile"]["status"]),
                          ("checker_error", "compile_error"), answer)
         self.assertEqual(self.verdicts(answer), ["checker_error"])
+        # each test says why, with the compiler's first word on it
+        message = answer["tests"][0]["message"]
+        self.assertTrue(message.startswith("the checker did not compile (compile_error): "),
+                        answer)
+        self.assertIn("error", message[45:], answer)
+        answer = self.judge({"language": "python", "code": "print(1)",
+                             "interactor": {"language": "c", "code": "int main( {"},
+                             "tests": [{"stdin": ""}, {"stdin": ""}]})
+        for test in answer["tests"]:
+            self.assertEqual(test["verdict"], "checker_error", answer)
+            self.assertTrue(test["message"].startswith("the interactor did not compile"),
+                            answer)
 
     def test_interactor_guessing_game(self):
         def body(code, **limits):

@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include <cmocka.h>
 
@@ -43,11 +44,29 @@ static void test_invalid(void **state)
 	assert_int_equal(LEN("\xe2\x28\xa1"), 0); /* not a continuation */
 }
 
+static void test_message(void **state)
+{
+	char dst[8];
+
+	(void)state;
+	sp_utf8_message(dst, sizeof(dst), "abc", 3);
+	assert_string_equal(dst, "abc");
+	sp_utf8_message(dst, sizeof(dst), "a\0b\xff\xc3\xa9", 6); /* NUL, a stray byte, é */
+	assert_string_equal(dst, "a?b?\xc3\xa9");
+	sp_utf8_message(dst, sizeof(dst), "abcdef\xc3\xa9", 8); /* é would not fit whole */
+	assert_string_equal(dst, "abcdef");
+	sp_utf8_message(dst, sizeof(dst), "0123456789", 10);
+	assert_string_equal(dst, "0123456");
+	sp_utf8_message(dst, 1, "abc", 3);
+	assert_string_equal(dst, "");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_valid),
 	    cmocka_unit_test(test_invalid),
+	    cmocka_unit_test(test_message),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
