@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/openat2.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
@@ -27,6 +28,7 @@
 #include "mount.h"
 #include "netns.h"
 #include "proctitle.h"
+#include "read_all.h"
 #include "step.h"
 
 #define CELL_CLONE_FLAGS                                                                           \
@@ -49,6 +51,11 @@
 
 struct write_file_wire {
 	uint32_t mode;
+	char name[FILE_PATH_MAX + 1];
+};
+
+struct read_file_wire {
+	uint64_t max_bytes;
 	char name[FILE_PATH_MAX + 1];
 };
 
@@ -441,6 +448,63 @@ static int handle_pack_box(struct cell_state *st, const struct sp_msg *msg, size
 	return steal_fd(&archive);
 }
 
+/* Copy FROM into TO: at most MAX bytes (EFBIG past them). */
+static int copy_bounded(int from, int to, uint64_t max, struct sp_error *err)
+{
+	char buf[65536];
+	uint64_t total = 0;
+
+	for (;;) {
+		ssize_t n = read(from, buf, sizeof(buf));
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return sp_error_set(err, errno, "read the file");
+		if (n == 0)
+			return 0;
+		total += (uint64_t)n;
+		if (total > max)
+			return sp_error_set(err, EFBIG, "the file is larger than %llu bytes",
+					    (unsigned long long)max);
+		if (sp_write_all(to, buf, (size_t)n) < 0)
+			return sp_error_set(err, errno, "copy the file");
+	}
+}
+
+/* One file of /box in a sealed memfd. What the step left is read as hostile:
+ * no symlink is followed on the way (openat2 beneath /box, the working
+ * directory), and only a regular file of bounded size is copied. */
+static int handle_read_file(const struct sp_msg *msg, size_t nfds, struct sp_error *err)
+{
+	const struct read_file_wire *wire = (const void *)msg->payload.bytes;
+	struct open_how how = {
+	    .flags = O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC,
+	    .resolve =
+		RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV,
+	};
+	cleanup_close int fd = -1;
+	cleanup_close int copy = -1;
+	struct stat st;
+
+	if (msg->length != sizeof(*wire) || nfds != 0)
+		return sp_error_set(err, EBADMSG, "malformed read-file command");
+	if (memchr(wire->name, '\0', sizeof(wire->name)) == NULL || !sp_cell_path_valid(wire->name))
+		return sp_error_set(err, EINVAL, "invalid file name");
+	fd = (int)syscall(SYS_openat2, AT_FDCWD, wire->name, &how, sizeof(how));
+	if (fd < 0)
+		return sp_error_set(err, errno, "open /box/%s", wire->name);
+	if (fstat(fd, &st) < 0)
+		return sp_error_set(err, errno, "stat /box/%s", wire->name);
+	if (!S_ISREG(st.st_mode))
+		return sp_error_set(err, EINVAL, "/box/%s is not a regular file", wire->name);
+	copy = sp_box_memfd_new("sandpool-file", err);
+	if (copy < 0 || copy_bounded(fd, copy, wire->max_bytes, err) < 0 ||
+	    sp_box_memfd_seal(copy, err) < 0)
+		return sp_error_wrap(err, "/box/%s", wire->name);
+	return steal_fd(&copy);
+}
+
 static void add_rusage(struct sp_step_exit *exit, const struct rusage *ru)
 {
 	uint64_t us = (uint64_t)ru->ru_utime.tv_sec * 1000000 + (uint64_t)ru->ru_utime.tv_usec +
@@ -640,6 +704,9 @@ __attribute__((noreturn)) static void cell_serve(struct cell_state *st)
 		case SP_MSG_PACK_BOX:
 			rc = answer = handle_pack_box(st, &msg, nfds, &err);
 			break;
+		case SP_MSG_READ_FILE:
+			rc = answer = handle_read_file(&msg, nfds, &err);
+			break;
 		default:
 			rc = sp_error_set(&err, EPROTO, "unexpected command %u", msg.type);
 		}
@@ -819,6 +886,30 @@ int sp_cell_pack_box(struct sp_cell *cell, uint64_t max_bytes, int *archive_fd,
 		return sp_error_set(err, EPROTO, "the archive of /box is not sealed");
 	}
 	*archive_fd = fd;
+	return 0;
+}
+
+int sp_cell_read_file(struct sp_cell *cell, const char *name, uint64_t max_bytes, int *fd_out,
+		      struct sp_error *err)
+{
+	struct read_file_wire wire = {.max_bytes = max_bytes};
+	int fd = -1;
+	int seals;
+
+	*fd_out = -1;
+	if (!sp_cell_path_valid(name))
+		return sp_error_set(err, EINVAL, "invalid file name '%s'", name);
+	snprintf(wire.name, sizeof(wire.name), "%s", name);
+	if (sp_channel_send(cell->sock, SP_MSG_READ_FILE, &wire, sizeof(wire), NULL, 0, 0, err) <
+		0 ||
+	    wait_ok_fds(cell, &fd, 1, err) < 0)
+		return -1;
+	seals = fcntl(fd, F_GET_SEALS);
+	if (seals < 0 || (seals & SP_BOX_SEALS) != SP_BOX_SEALS) {
+		close(fd);
+		return sp_error_set(err, EPROTO, "the copy of /box/%s is not sealed", name);
+	}
+	*fd_out = fd;
 	return 0;
 }
 

@@ -68,6 +68,14 @@ int sp_cell_write_file(struct sp_cell *cell, const char *name, int fd, mode_t mo
 int sp_cell_pack_box(struct sp_cell *cell, uint64_t max_bytes, int *archive_fd,
 		     struct sp_error *err);
 
+/* The regular file /box/NAME (a path sp_cell_path_valid() takes) in *FD: a
+ * memfd sealed against any change, close-on-exec, with its content. It is
+ * reached without following any symlink (ELOOP), and must be a regular file
+ * (EINVAL otherwise) of at most MAX_BYTES (EFBIG); a missing one is ENOENT.
+ * Either way the cell answered and may serve on. Only between steps. */
+int sp_cell_read_file(struct sp_cell *cell, const char *name, uint64_t max_bytes, int *fd,
+		      struct sp_error *err);
+
 /* Make /box, /tmp and /dev/shm fresh and empty. */
 int sp_cell_reset(struct sp_cell *cell, struct sp_error *err);
 

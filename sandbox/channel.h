@@ -24,6 +24,8 @@ enum sp_msg_type {
 	SP_MSG_RESET,	      /* supervisor → cell: fresh /box, /tmp, /dev/shm */
 	SP_MSG_PACK_BOX,      /* supervisor → cell: archive /box (payload: u64 bytes at
 			       * most, 0 for the size of /box); OK with a memfd */
+	SP_MSG_READ_FILE,     /* supervisor → cell: one file of /box (payload: its path
+			       * and u64 bytes at most); OK with a memfd */
 };
 
 struct sp_msg {

@@ -395,7 +395,7 @@ static void shutdown_server(struct sp_server *server, struct mg_context *ctx,
 
 int sp_cmd_serve(int argc, char **argv)
 {
-	struct sp_server server = {.pair_lock = PTHREAD_MUTEX_INITIALIZER};
+	struct sp_server server = {0};
 	struct sp_spawner spawner = {.pid = -1, .sock = -1};
 	struct mg_context *ctx = NULL;
 	struct sp_error err = {0}, no_web = {0};

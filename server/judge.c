@@ -240,7 +240,9 @@ static void *judge_tests(void *arg)
 }
 
 /* How many tests of REQ run at once: a share of its language's cells (two
- * cells a test with an interactor of the same language), at least one. */
+ * cells a test with an interactor of the same language), at least one. An
+ * interactor or checker that finds no idle cell gets a cell of its own
+ * (sp_pool_lease_spare): a language of one cell judges too. */
 static size_t parallel_tests(const struct sp_server *server, const struct sp_request *req)
 {
 	const struct sp_judge *judge = req->judge;
@@ -264,7 +266,7 @@ unsigned sp_judge_cells(const struct sp_server *server, const struct sp_request 
 		return 1;
 	n = parallel_tests(server, req);
 	if (judge->interactor != NULL && judge->interactor->language == req->language)
-		n *= 2;
+		n *= 2; /* the interactors' cells too (the job table keeps to capacity) */
 	return (unsigned)n;
 }
 

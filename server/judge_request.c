@@ -232,11 +232,11 @@ static int parse_checker(struct judge_parse *jp, json_t *doc,
 		return 0;
 	if (!json_is_object(checker))
 		return bad(jp, "checker must be an object");
-	if (json_object_get(doc, "interactor") != NULL)
-		return bad(jp, "checker: with an interactor, the interactor's exit status is the "
-			       "verdict; leave the checker out");
 	if (json_object_get(checker, "type") != NULL && json_object_get(checker, "language"))
 		return bad(jp, "checker: give a type (built in) or a language and code, not both");
+	if (json_object_get(checker, "type") != NULL && json_object_get(doc, "interactor") != NULL)
+		return bad(jp, "checker: after an interactor, a checker is a program (language "
+			       "and code) that reads the interactor's judge/output");
 	if (json_object_get(checker, "type") != NULL)
 		return parse_builtin(jp, checker);
 	return parse_program(jp, checker, "checker", languages, &jp->judge->checker);

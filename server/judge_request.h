@@ -15,8 +15,12 @@
  *                         `checker input output answer` in a sandbox of its
  *                         own.
  *   interactor            a program run beside each test, its stdout the
- *                         submission's stdin and the other way round; its
- *                         exit status is the verdict. Not with a checker.
+ *                         submission's stdin and the other way round, as
+ *                         `interactor input output [answer]`; its exit
+ *                         status is the verdict, or, when it accepts and a
+ *                         checker program is given too, the checker's on
+ *                         what the interactor wrote to its output file (a
+ *                         built-in checker does not follow an interactor).
  *   stop_on_first_failure optional boolean: tests after the first that
  *                         fails are skipped.
  */

@@ -19,8 +19,8 @@
 #define INPUT_FILE  "judge/input"
 #define OUTPUT_FILE "judge/output"
 #define ANSWER_FILE "judge/answer"
-/* How long an interactive test waits for its two cells. */
-#define PAIR_WAIT_MS 30000
+/* How long an interactive test waits for its program's cell. */
+#define LEASE_WAIT_MS 30000
 /* Room in each pipe between a program and its interactor. */
 #define INTERACTION_PIPE_SIZE (1024 * 1024)
 
@@ -139,16 +139,15 @@ static int test_bytes(const struct sp_judge_run *r, const struct sp_judge_bytes 
 static void run_program(const struct sp_judge_run *r, const struct sp_judge_test *t, int input,
 			struct sp_test_outcome *o)
 {
+	struct sp_cell_use use = {.language = r->program->language->name};
 	struct sp_job_spec spec;
 	struct sp_job_result res;
 	struct sp_error err = {0};
-	uint64_t leased_us;
 
 	sp_program_spec(r->server, r->program, &t->limits, &spec);
 	spec.stdin_fd = input;
 	spec.cancel_fd = r->cancel_fd;
-	if (sp_serve_on_cell(r->server, r->program->language->name, &spec, NULL, &res, &leased_us,
-			     &err) < 0) {
+	if (sp_serve_on_cell(r->server, &use, &spec, &res, &err) < 0) {
 		sandbox_failed(o, &err);
 		return;
 	}
@@ -187,24 +186,26 @@ static void decide_by_checker(struct sp_test_outcome *o, struct sp_job_result *r
 			 c->signal ? ", killed by a signal" : "");
 }
 
-/* The checker program on O's output for test T, whose INPUT the program
- * read: a file is copied into a cell from its start, whatever its offset. */
+/* The checker program on OUTPUT (what the program wrote, or what an
+ * interactor wrote of their exchange) for test T, whose INPUT the program
+ * read: a file is copied into a cell from its start, whatever its offset.
+ * Its cell waits for no one: the request may hold every cell of its
+ * language. */
 static void check_program(const struct sp_judge_run *r, const struct sp_judge_test *t, int input,
-			  struct sp_test_outcome *o)
+			  int output, struct sp_test_outcome *o)
 {
 	static const char *const paths[] = {INPUT_FILE, OUTPUT_FILE, ANSWER_FILE, NULL};
 	struct sp_error err = {0};
-	int output = memfd_with(o->run.out.data, o->run.out.length, &err);
 	int answer = test_bytes(r, &t->answer, &err); /* empty when it has none */
 	struct sp_job_file extra[3] = {
 	    {INPUT_FILE, input, 0644}, {OUTPUT_FILE, output, 0644}, {ANSWER_FILE, answer, 0644}};
 	struct sp_job_file *files = files_with(r->checker, extra, 3);
 	char **argv = argv_with(r->checker, paths);
+	struct sp_cell_use use = {.language = r->checker->language->name, .spare = true};
 	struct sp_job_result res;
 	struct sp_job_spec spec;
-	uint64_t leased_us;
 
-	if (output < 0 || answer < 0 || files == NULL || argv == NULL) {
+	if (answer < 0 || files == NULL || argv == NULL) {
 		if (err.message[0] == '\0')
 			sp_error_set(&err, ENOMEM, "the checker's files");
 		sandbox_failed(o, &err);
@@ -214,18 +215,31 @@ static void check_program(const struct sp_judge_run *r, const struct sp_judge_te
 		spec.files = files;
 		spec.file_count = r->checker->file_count + 3;
 		spec.cancel_fd = r->cancel_fd;
-		if (sp_serve_on_cell(r->server, r->checker->language->name, &spec, NULL, &res,
-				     &leased_us, &err) < 0) {
+		if (sp_serve_on_cell(r->server, &use, &spec, &res, &err) < 0) {
 			sandbox_failed(o, &err);
 		} else {
 			decide_by_checker(o, &res);
 			sp_job_result_free(&res);
 		}
 	}
-	close_if_open(output);
 	close_if_open(answer);
 	free(files);
 	free(argv);
+}
+
+/* The checker on what the program wrote. */
+static void check_output(const struct sp_judge_run *r, const struct sp_judge_test *t, int input,
+			 struct sp_test_outcome *o)
+{
+	struct sp_error err = {0};
+	int output = memfd_with(o->run.out.data, o->run.out.length, &err);
+
+	if (output < 0) {
+		sandbox_failed(o, &err);
+		return;
+	}
+	check_program(r, t, input, output, o);
+	close(output);
 }
 
 /* ---- the program and its interactor ------------------------------------------ */
@@ -279,24 +293,22 @@ static void *run_side_thread(void *arg)
 	return NULL;
 }
 
-/* Two cells at once, or none: the pair lock keeps two tests that each hold
- * one cell from waiting for each other's. */
-static int lease_pair(struct sp_server *server, struct side *a, const char *lang_a, struct side *b,
-		      const char *lang_b, struct sp_error *err)
+/* The program's cell (one of those the queue gave the request), then the
+ * interactor's, which waits for no one: a test never holds one cell while
+ * it waits for another that only its own request could give back. */
+static int lease_pair(struct sp_server *server, struct side *program, const char *lang_program,
+		      struct side *interactor, const char *lang_interactor, struct sp_error *err)
 {
-	uint64_t deadline = sp_pool_now_ms() + PAIR_WAIT_MS;
-	int rc = -1;
+	uint64_t deadline = sp_pool_now_ms() + LEASE_WAIT_MS;
 
-	pthread_mutex_lock(&server->pair_lock);
-	if (sp_pool_lease(server->pool, lang_a, deadline, &a->lease, err) == 0) {
-		rc = sp_pool_lease(server->pool, lang_b, deadline, &b->lease, err);
-		if (rc < 0) {
-			sp_error_wrap(err, "the interactor's cell");
-			sp_pool_release(server->pool, &a->lease, true);
-		}
+	if (sp_pool_lease(server->pool, lang_program, deadline, &program->lease, err) < 0)
+		return -1;
+	if (sp_pool_lease_spare(server->pool, lang_interactor, &interactor->lease, err) < 0) {
+		sp_error_wrap(err, "the interactor's cell");
+		sp_pool_release(server->pool, &program->lease, true);
+		return -1;
 	}
-	pthread_mutex_unlock(&server->pair_lock);
-	return rc;
+	return 0;
 }
 
 /* Two pipes, program to interactor and back; the write ends do not block. */
@@ -429,6 +441,30 @@ static void connect_sides(const struct sp_judge_run *r, struct side *program,
 	program->spec.cancel_fd = interactor->spec.cancel_fd = r->cancel_fd;
 }
 
+/* What the interactor wrote to judge/output, for the checker that follows
+ * it (the Polygon way): a sealed memfd, empty when it wrote no such file; -1
+ * when the file is not one a checker may read (O says why). */
+static int interaction_log(const struct side *interactor, struct sp_test_outcome *o)
+{
+	const struct sp_limits *limits = &interactor->spec.limits;
+	uint64_t max = (limits->file_kb ? limits->file_kb : limits->tmpfs_kb) * 1024;
+	struct sp_error err = {0};
+	int fd = -1;
+
+	if (sp_cell_read_file(interactor->lease.cell, OUTPUT_FILE, max, &fd, &err) == 0)
+		return fd;
+	if (err.errnum == ENOENT)
+		return memfd_with("", 0, &err);
+	if (err.errnum == ELOOP || err.errnum == EINVAL || err.errnum == EFBIG) {
+		o->verdict = SP_VERDICT_CHECKER_ERROR;
+		snprintf(o->message, sizeof(o->message), "the interactor's %s: %s", OUTPUT_FILE,
+			 err.message);
+		return -1;
+	}
+	sandbox_failed(o, &err);
+	return -1;
+}
+
 static void run_interactive(const struct sp_judge_run *r, const struct sp_judge_test *t,
 			    struct sp_test_outcome *o)
 {
@@ -437,6 +473,7 @@ static void run_interactive(const struct sp_judge_run *r, const struct sp_judge_
 	struct sp_job_file extra[2] = {{.fd = -1}, {.fd = -1}}, *files = NULL;
 	struct sp_error err = {0};
 	char **argv = NULL;
+	int log = -1;
 
 	sp_program_spec(r->server, r->program, &t->limits, &program.spec);
 	if (interactor_spec(r, t, &interactor, extra, &argv, &files) < 0) {
@@ -449,11 +486,17 @@ static void run_interactive(const struct sp_judge_run *r, const struct sp_judge_
 	} else {
 		connect_sides(r, &program, &interactor, to_program, to_interactor);
 		interact(&program, &interactor, o);
+		if (r->checker != NULL && o->verdict == SP_VERDICT_ACCEPTED && interactor.rc == 0)
+			log = interaction_log(&interactor, o);
 		sp_pool_release(r->server->pool, &program.lease, program.rc == 0);
 		sp_pool_release(r->server->pool, &interactor.lease, interactor.rc == 0);
 		sp_job_result_free(&program.res);
 		sp_job_result_free(&interactor.res);
 	}
+	/* the interactor had its word; then the checker, on its log */
+	if (log >= 0)
+		check_program(r, t, extra[0].fd, log, o);
+	close_if_open(log);
 	for (int i = 0; i < 2; i++) {
 		close_if_open(to_program[i]);
 		close_if_open(to_interactor[i]);
@@ -479,7 +522,7 @@ static void judge_alone(const struct sp_judge_run *r, const struct sp_judge_test
 	}
 	run_program(r, t, input, o);
 	if (o->verdict == SP_VERDICT_ACCEPTED && r->checker != NULL)
-		check_program(r, t, input, o);
+		check_output(r, t, input, o);
 	else if (o->verdict == SP_VERDICT_ACCEPTED)
 		check_builtin(r, t, o);
 	close(input);

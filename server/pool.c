@@ -24,6 +24,7 @@ struct sp_pool_slot {
 	pid_t pid;	    /* cell.pid, read by sp_pool_stop while the cell is leased */
 	unsigned jobs;	    /* jobs served */
 	bool reset_pending; /* asked to reset; its answer not read yet */
+	bool spare;	    /* made for one lease beyond the warm ones: destroyed after */
 	struct sp_dlink link;
 };
 
@@ -187,7 +188,7 @@ static bool slot_keep(struct sp_pool_slot *slot, bool good, bool stopping)
 	struct sp_error err = {0};
 	char buf[SP_ERROR_MESSAGE_MAX + 64];
 
-	if (lang->size == 0 || !good || stopping)
+	if (lang->size == 0 || slot->spare || !good || stopping)
 		return false;
 	if (lang->max_jobs != 0 && slot->jobs >= lang->max_jobs)
 		return false;
@@ -468,23 +469,29 @@ static bool take_if_alive(struct sp_pool *pool, struct sp_pool_slot *slot)
 	return alive;
 }
 
+/* An idle warm cell if there is one now, without waiting. */
+static bool lease_idle(struct sp_pool *pool, struct pool_lang *lang, struct sp_lease *lease)
+{
+	struct sp_pool_slot *slot;
+
+	while ((slot = list_pop(&lang->idle)) != NULL) {
+		lang->busy++;
+		if (take_if_alive(pool, slot)) {
+			hand_out(slot, lease);
+			return true;
+		}
+	}
+	return false;
+}
+
 static int lease_warm(struct sp_pool *pool, struct pool_lang *lang, uint64_t deadline_ms,
 		      struct sp_lease *lease, struct sp_error *err)
 {
 	for (;;) {
-		struct sp_pool_slot *slot;
-
 		if (pool->stopping)
 			return sp_error_set(err, ECANCELED, "%s: the pool is stopping", lang->name);
-		slot = list_pop(&lang->idle);
-		if (slot != NULL) {
-			lang->busy++;
-			if (take_if_alive(pool, slot)) {
-				hand_out(slot, lease);
-				return 0;
-			}
-			continue;
-		}
+		if (lease_idle(pool, lang, lease))
+			return 0;
 		if (lang_broken(lang)) {
 			*err = lang->last_error;
 			return -1;
@@ -498,8 +505,9 @@ static int lease_warm(struct sp_pool *pool, struct pool_lang *lang, uint64_t dea
 	}
 }
 
+/* A fresh cell for this lease alone. SPARE: beyond a warm language's own. */
 static int lease_cold(struct sp_pool *pool, struct pool_lang *lang, uint64_t deadline_ms,
-		      struct sp_lease *lease, struct sp_error *err)
+		      bool spare, struct sp_lease *lease, struct sp_error *err)
 {
 	struct sp_pool_slot *slot;
 
@@ -522,6 +530,7 @@ static int lease_cold(struct sp_pool *pool, struct pool_lang *lang, uint64_t dea
 		pthread_mutex_lock(&pool->lock);
 		return sp_error_set(err, ECANCELED, "%s: the pool is stopping", lang->name);
 	}
+	slot->spare = spare;
 	lang->busy++;
 	hand_out(slot, lease);
 	return 0;
@@ -543,7 +552,31 @@ int sp_pool_lease(struct sp_pool *pool, const char *language, uint64_t deadline_
 	if (lang->size > 0)
 		rc = lease_warm(pool, lang, deadline_ms, lease, err);
 	else
-		rc = lease_cold(pool, lang, deadline_ms, lease, err);
+		rc = lease_cold(pool, lang, deadline_ms, false, lease, err);
+	pool->inside--;
+	if (pool->stopping)
+		pthread_cond_broadcast(&pool->drained_cond);
+	pthread_mutex_unlock(&pool->lock);
+	return rc;
+}
+
+int sp_pool_lease_spare(struct sp_pool *pool, const char *language, struct sp_lease *lease,
+			struct sp_error *err)
+{
+	struct pool_lang *lang = lang_find(pool, language);
+	int rc = 0;
+
+	lease->cell = NULL;
+	lease->slot = NULL;
+	if (lang == NULL)
+		return sp_error_set(err, ENOENT, "unknown language '%s'",
+				    language ? language : "(null)");
+	pthread_mutex_lock(&pool->lock);
+	pool->inside++;
+	if (pool->stopping)
+		rc = sp_error_set(err, ECANCELED, "%s: the pool is stopping", lang->name);
+	else if (!lease_idle(pool, lang, lease))
+		rc = lease_cold(pool, lang, 0, lang->size > 0, lease, err);
 	pool->inside--;
 	if (pool->stopping)
 		pthread_cond_broadcast(&pool->drained_cond);
@@ -557,11 +590,12 @@ void sp_pool_release(struct sp_pool *pool, struct sp_lease *lease, bool good)
 {
 	struct sp_pool_slot *slot = lease->slot;
 	struct pool_lang *lang;
-	bool keep, stopping;
+	bool keep, stopping, spare;
 
 	if (slot == NULL)
 		return;
 	lang = slot->lang;
+	spare = slot->spare;
 	lease->cell = NULL;
 	lease->slot = NULL;
 	pthread_mutex_lock(&pool->lock);
@@ -580,7 +614,7 @@ void sp_pool_release(struct sp_pool *pool, struct sp_lease *lease, bool good)
 	if (keep) {
 		list_push(&lang->idle, slot);
 		pthread_cond_signal(&lang->cond);
-	} else if (lang->size > 0 && !stopping) {
+	} else if (lang->size > 0 && !stopping && !spare) {
 		lang->replaced++;
 		pthread_cond_signal(&pool->refill_cond);
 	}

@@ -61,6 +61,15 @@ int sp_pool_start(struct sp_pool **pool, struct sp_spawner *spawner,
 int sp_pool_lease(struct sp_pool *pool, const char *language, uint64_t deadline_ms,
 		  struct sp_lease *lease, struct sp_error *err);
 
+/* Lease a cell of LANGUAGE that waits for no one: an idle warm one if there
+ * is one now, else a fresh cell made for this lease alone (destroyed when
+ * released, not counted as replaced). For what runs beside a job that holds
+ * its language's cells (a judge's checkers and interactors): it must never
+ * wait for a cell that only that job could give back. Fails as
+ * sp_pool_lease() does, never with ETIMEDOUT. Thread-safe. */
+int sp_pool_lease_spare(struct sp_pool *pool, const char *language, struct sp_lease *lease,
+			struct sp_error *err);
+
 /* Give the cell back. GOOD: the job ended and the cell answered; the pool
  * resets it and makes it idle, or destroys it when the reset fails or it has
  * served max_jobs_per_cell jobs. !GOOD: destroyed. A destroyed warm cell is

@@ -176,14 +176,13 @@ static int compile_and_pack(struct sp_server *server, const struct sp_request *r
 {
 	struct pack pk = {.program = p, .max_bytes = server->config.judge_max_program_kb * 1024};
 	struct sp_cell_after after = {.fn = pack_box, .ctx = &pk};
+	struct sp_cell_use use = {.language = req->language->name, .after = &after};
 	struct sp_job_spec spec;
-	uint64_t leased_us;
 
 	sp_request_job_spec(req, sp_server_env(server, req->language), &spec);
 	spec.cancel_fd = cancel_fd;
 	spec.compile_only = true;
-	if (sp_serve_on_cell(server, req->language->name, &spec, &after, compile, &leased_us, err) <
-	    0)
+	if (sp_serve_on_cell(server, &use, &spec, compile, err) < 0)
 		return -1;
 	if (pk.failed) {
 		*err = pk.err;

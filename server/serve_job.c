@@ -98,24 +98,33 @@ static void on_output(void *ctx, int stream, const char *data, size_t length)
 	free(b64);
 }
 
-int sp_serve_on_cell(struct sp_server *server, const char *language, const struct sp_job_spec *spec,
-		     const struct sp_cell_after *after, struct sp_job_result *res,
-		     uint64_t *leased_us, struct sp_error *err)
+static int lease(struct sp_server *server, const struct sp_cell_use *use, uint64_t deadline,
+		 struct sp_lease *out, struct sp_error *err)
+{
+	if (use->spare)
+		return sp_pool_lease_spare(server->pool, use->language, out, err);
+	return sp_pool_lease(server->pool, use->language, deadline, out, err);
+}
+
+int sp_serve_on_cell(struct sp_server *server, struct sp_cell_use *use,
+		     const struct sp_job_spec *spec, struct sp_job_result *res,
+		     struct sp_error *err)
 {
 	uint64_t deadline = sp_pool_now_ms() + LEASE_WAIT_MS;
-	struct sp_lease lease;
+	const struct sp_cell_after *after = use->after;
+	struct sp_lease leased;
 	int rc, tries = 0;
 
 	for (;;) {
-		if (sp_pool_lease(server->pool, language, deadline, &lease, err) < 0) {
+		if (lease(server, use, deadline, &leased, err) < 0) {
 			memset(res, 0, sizeof(*res));
 			return -1;
 		}
-		*leased_us = sp_clock_us();
-		rc = sp_job_run(lease.cell, &server->cgroups, spec, res);
-		if (rc == 0 && after != NULL && after->fn(after->ctx, lease.cell, res) < 0)
+		use->leased_us = sp_clock_us();
+		rc = sp_job_run(leased.cell, &server->cgroups, spec, res);
+		if (rc == 0 && after != NULL && after->fn(after->ctx, leased.cell, res) < 0)
 			rc = -1;
-		sp_pool_release(server->pool, &lease, rc == 0);
+		sp_pool_release(server->pool, &leased, rc == 0);
 		if (!cell_failed_first(rc, res) || ++tries >= TRIES)
 			return 0;
 		sp_job_result_free(res);
@@ -126,7 +135,8 @@ json_t *sp_serve_job(void *ctx, struct sp_job *job, const struct sp_request *req
 		     int cancel_fd, uint64_t queued_ms)
 {
 	struct sp_server *server = ctx;
-	uint64_t asked = sp_pool_now_ms(), leased_us = 0;
+	uint64_t asked = sp_pool_now_ms();
+	struct sp_cell_use use = {.language = req->language->name};
 	struct sp_job_spec spec;
 	struct sp_job_result res;
 	struct sp_error err = {0};
@@ -140,15 +150,15 @@ json_t *sp_serve_job(void *ctx, struct sp_job *job, const struct sp_request *req
 	sp_request_job_spec(req, sp_server_env(server, req->language), &spec);
 	spec.cancel_fd = cancel_fd;
 	spec.observer = &observer;
-	if (sp_serve_on_cell(server, req->language->name, &spec, NULL, &res, &leased_us, &err) <
-	    0) {
+	if (sp_serve_on_cell(server, &use, &spec, &res, &err) < 0) {
 		sp_metrics_job(&server->metrics, language, SP_STATUS_INTERNAL_ERROR,
 			       (queued_ms + sp_pool_now_ms() - asked) * 1000, 0);
 		return lease_failed(req->language, &err);
 	}
 	sp_metrics_job(&server->metrics, language, res.status,
-		       queued_ms * 1000 + (leased_us - asked * 1000), sp_clock_us() - leased_us);
-	observe_overhead(server, leased_us, &res);
+		       queued_ms * 1000 + (use.leased_us - asked * 1000),
+		       sp_clock_us() - use.leased_us);
+	observe_overhead(server, use.leased_us, &res);
 	out = sp_job_result_to_json(&res, req->language);
 	sp_job_result_free(&res);
 	atomic_fetch_add(&server->jobs_done, 1);

@@ -4,6 +4,7 @@
 #define SANDPOOL_SERVE_JOB_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -23,14 +24,23 @@ struct sp_cell_after {
 	void *ctx;
 };
 
-/* Run SPEC on a cell of LANGUAGE: lease one (waiting up to 30 s), run,
- * AFTER (or NULL), release. A cell found broken before any of the job ran is
- * replaced and the job tried again, three times at most. Returns 0 with RES
- * filled (sp_job_result_free() it) and *LEASED_US the time of the lease
- * (sp_clock_us), or -1 with ERR when no cell could be had. */
-int sp_serve_on_cell(struct sp_server *server, const char *language, const struct sp_job_spec *spec,
-		     const struct sp_cell_after *after, struct sp_job_result *res,
-		     uint64_t *leased_us, struct sp_error *err);
+/* Which cell a job runs on, and what is done with it after. */
+struct sp_cell_use {
+	const char *language;
+	bool spare; /* a cell that waits for no one (sp_pool_lease_spare), not
+		     * one of the language's warm cells waited for */
+	const struct sp_cell_after *after; /* or NULL */
+	uint64_t leased_us;		   /* out: when the cell was leased (sp_clock_us) */
+};
+
+/* Run SPEC on a cell as USE says: lease one (a warm one waited for up to
+ * 30 s, or a spare), run, USE's after, release. A cell found broken before
+ * any of the job ran is replaced and the job tried again, three times at
+ * most. Returns 0 with RES filled (sp_job_result_free() it), or -1 with ERR
+ * when no cell could be had. */
+int sp_serve_on_cell(struct sp_server *server, struct sp_cell_use *use,
+		     const struct sp_job_spec *spec, struct sp_job_result *res,
+		     struct sp_error *err);
 
 /* A sp_jobs_run_fn; CTX is the struct sp_server. */
 

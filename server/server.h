@@ -4,7 +4,6 @@
 
 #include <jansson.h>
 #include <limits.h>
-#include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 
@@ -41,9 +40,7 @@ struct sp_server {
 	struct sp_jobs *jobs;
 	struct sp_hub *hub;		   /* WebSocket watchers of jobs */
 	struct sp_program_cache *programs; /* judges' checkers and interactors */
-	/* Held while a test with an interactor leases its two cells. */
-	pthread_mutex_t pair_lock;
-	struct sp_web web; /* the playground's files */
+	struct sp_web web;		   /* the playground's files */
 	struct sp_metrics metrics;
 	atomic_bool ready;    /* every HTTP handler is registered */
 	atomic_bool draining; /* shutting down: 503 to new jobs */

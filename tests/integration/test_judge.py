@@ -497,8 +497,8 @@ int main() {
             ({"tests": one, "checker": {"language": "cpp"}}, "checker: code or files"),
             ({"tests": one, "checker": {"type": "exact", "language": "cpp", "code": ""}},
              "not both"),
-            ({"tests": one, "checker": {"language": "cpp", "code": ""},
-              "interactor": {"language": "cpp", "code": ""}}, "interactor"),
+            ({"tests": one, "checker": {"type": "tokens"},
+              "interactor": {"language": "cpp", "code": ""}}, "after an interactor"),
             ({"tests": one, "stdin": "1"}, "tests[].stdin"),
             ({"tests": one, "stop_on_first_failure": "yes"}, "stop_on_first_failure"),
             ({"tests": one, "mode": "run"}, "mode must be \"judge\""),
@@ -536,6 +536,115 @@ int main(int argc, char **argv) {
 	return 1;
 }
 """
+
+
+# The Polygon model, as testlib's interactor-a-plus-b does it: the
+# interactor only passes the test to the program and copies its answer into
+# its output file; a checker then judges that file against the answer.
+APLUSB_INTERACTOR_C = r"""#include <stdio.h>
+int main(int argc, char **argv) {
+	long long a, b, got;
+	FILE *in = fopen(argv[1], "r"), *log = fopen(argv[2], "w");
+	if (argc < 3 || !in || !log || fscanf(in, "%lld %lld", &a, &b) != 2) return 3;
+	printf("%lld %lld\n", a, b);
+	fflush(stdout);
+	if (scanf("%lld", &got) != 1) { fputs("no answer", stderr); return 1; }
+	fprintf(log, "%lld\n", got);
+	return 0;
+}
+"""
+
+APLUSB_CHECKER_C = r"""#include <stdio.h>
+int main(int argc, char **argv) {
+	long long got, want;
+	FILE *out = fopen(argv[2], "r"), *ans = fopen(argv[3], "r");
+	if (argc != 4 || !out || !ans || fscanf(ans, "%lld", &want) != 1) return 3;
+	if (fscanf(out, "%lld", &got) != 1) { fputs("the log holds no number", stderr); return 2; }
+	if (got != want) { fprintf(stderr, "expected %lld, found %lld", want, got); return 1; }
+	fprintf(stderr, "ok %lld", got);
+	return 0;
+}
+"""
+
+GUESS_C = r"""#include <stdio.h>
+int main(void) {
+	long lo = 1, hi = 1000000;
+	char r[8];
+	while (lo < hi) {
+		long mid = (lo + hi) / 2;
+		printf("? %ld\n", mid);
+		fflush(stdout);
+		if (scanf("%7s", r) != 1) return 1;
+		if (r[0] == '=') { lo = hi = mid; break; }
+		if (r[0] == '<') hi = mid - 1; else lo = mid + 1;
+	}
+	printf("! %ld\n", lo);
+	return 0;
+}
+"""
+
+APLUSB_C = r"""#include <stdio.h>
+int main(void) { long long a, b; scanf("%lld %lld", &a, &b); printf("%lld\n", a + b); }
+"""
+
+
+class JudgeSmallPools(unittest.TestCase):
+    """A language of one cell: a C submission with a C interactor and a C
+    checker needs three cells per test, and must never wait for the one it
+    holds itself."""
+
+    def test_interactor_then_checker_on_a_language_of_one_cell(self):
+        server = Server({"pool_total": 0, "pool_sizes": {"c": 1, "python": 1}})
+        try:
+            def body(code, **extra):
+                return {"language": "c", "code": code,
+                        "interactor": {"language": "c", "code": APLUSB_INTERACTOR_C},
+                        "checker": {"language": "c", "code": APLUSB_CHECKER_C},
+                        "tests": tests_of([("1 2", "3"), ("-7 7", "0"),
+                                           ("1000000000000 5", "1000000000005")]),
+                        **extra}
+            code, answer, _ = server.request("POST", "/api/v1/judge", body(APLUSB_C))
+            self.assertEqual(code, 200, answer)
+            self.assertEqual([t["verdict"] for t in answer["tests"]], ["accepted"] * 3,
+                             json.dumps(answer)[:3000])
+            self.assertEqual(answer["tests"][2]["message"], "ok 1000000000005", answer)
+            # the interactor copies a wrong answer faithfully: the checker says so
+            wrong = APLUSB_C.replace("a + b", "a - b")
+            code, answer, _ = server.request("POST", "/api/v1/judge", body(wrong))
+            self.assertEqual([t["verdict"] for t in answer["tests"]],
+                             ["wrong_answer", "wrong_answer", "wrong_answer"], answer)
+            self.assertEqual(answer["tests"][0]["message"], "expected 3, found -1", answer)
+            # the interactor's own word comes first: no answer at all
+            code, answer, _ = server.request("POST", "/api/v1/judge",
+                                             body("int main(void) { return 0; }"))
+            self.assertEqual([t["verdict"] for t in answer["tests"]], ["wrong_answer"] * 3,
+                             answer)
+            self.assertEqual(answer["tests"][0]["message"], "no answer", answer)
+            # a checker in python after a C interactor, and no cell waited for
+            code, answer, _ = server.request("POST", "/api/v1/judge", dict(
+                body(APLUSB_C), checker={"language": "python", "code": (
+                    "import sys\n_, i, o, a = sys.argv\n"
+                    "sys.exit(0 if open(o).read().split() == open(a).read().split() else 1)")}))
+            self.assertEqual([t["verdict"] for t in answer["tests"]], ["accepted"] * 3, answer)
+            status, health, _ = server.request("GET", "/healthz")
+            self.assertEqual(status, 200, health)
+        finally:
+            self.assertEqual(server.stop(), 0)
+
+    def test_an_interactor_in_the_language_of_its_only_cell(self):
+        # the interactor gets a cell of its own while the test holds the
+        # language's only one (it waited 30 s per test for it, then failed)
+        server = Server({"pool_total": 0, "pool_sizes": {"c": 1}})
+        try:
+            code, answer, _ = server.request("POST", "/api/v1/judge", {
+                "language": "c", "code": GUESS_C,
+                "interactor": {"language": "c", "code": GUESS_INTERACTOR_C},
+                "tests": [{"stdin": str(7 + 99991 * i)} for i in range(3)]})
+            self.assertEqual(code, 200, answer)
+            self.assertEqual([t["verdict"] for t in answer["tests"]], ["accepted"] * 3,
+                             json.dumps(answer)[:3000])
+        finally:
+            self.assertEqual(server.stop(), 0)
 
 
 class JudgePairs(unittest.TestCase):

@@ -302,12 +302,56 @@ static void test_content_bounded_by_the_caller(void **state)
 	step_ok(fx, &fx->compiler, "echo still", "still\n");
 }
 
+/* One file out of /box: a regular file comes back sealed; a symlink on the
+ * way, a directory, a fifo, a missing or oversized file is refused; the cell
+ * serves on after each. */
+static void test_read_one_file(void **state)
+{
+	static const struct {
+		const char *name;
+		int errnum;
+	} refused[] = {
+	    {"passwd-link", ELOOP}, /* to /etc/passwd: not followed */
+	    {"dir-link/out", ELOOP},   {"dir", EINVAL},
+	    {"fifo", EINVAL}, /* opened without blocking, then refused */
+	    {"missing", ENOENT},       {"big", EFBIG},
+	    {"../etc/passwd", EINVAL}, {"/etc/passwd", EINVAL},
+	};
+	struct fixture *fx = *state;
+	struct sp_error err = {0};
+	int fd = -1;
+
+	step_ok(fx, &fx->compiler,
+		"mkdir -p judge dir; printf 'out\\000put' > judge/output; chmod 000 judge/output; "
+		"ln -s /etc/passwd passwd-link; ln -s judge dir-link; mkfifo fifo; "
+		"dd if=/dev/zero of=big bs=1024 count=65 2>/dev/null; echo ok",
+		"ok\n");
+	if (sp_cell_read_file(&fx->compiler, "judge/output", 64 * 1024, &fd, &err) < 0)
+		fail_msg("read: %s", err.message);
+	assert_int_equal(fcntl(fd, F_GETFD) & FD_CLOEXEC, FD_CLOEXEC);
+	assert_int_equal(fcntl(fd, F_GET_SEALS) & SP_BOX_SEALS, SP_BOX_SEALS);
+	assert_content(fd, "out\0put", 7);
+	close(fd);
+	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+		fd = 7;
+		memset(&err, 0, sizeof(err));
+		if (sp_cell_read_file(&fx->compiler, refused[i].name, 64 * 1024, &fd, &err) == 0)
+			fail_msg("%s was read", refused[i].name);
+		assert_int_equal(fd, -1);
+		if (err.errnum != refused[i].errnum)
+			fail_msg("%s: errno %d (%s), want %d", refused[i].name, err.errnum,
+				 err.message, refused[i].errnum);
+	}
+	step_ok(fx, &fx->compiler, "echo still", "still\n");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_pack_and_run_elsewhere, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_empty_box_packs_empty, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_too_many_files, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_read_one_file, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_content_bounded_by_box_size, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_content_bounded_by_the_caller, setup, teardown),
 	};
