@@ -58,6 +58,7 @@ struct sp_jobs {
 	size_t bucket_count;  /* a power of two */
 	struct sp_dlist done; /* the kept jobs that ended */
 	unsigned queued, running;
+	unsigned idle; /* workers waiting for work */
 	uint64_t next_seq;
 	bool stopping;
 	pthread_t *threads;
@@ -361,7 +362,9 @@ static void *worker(void *arg)
 		expire(jobs, sp_clock_ms());
 		job = take_next(jobs);
 		if (job == NULL) {
+			jobs->idle++;
 			wait_until(&jobs->work, &jobs->lock, next_expiry(jobs));
+			jobs->idle--;
 			continue;
 		}
 		pthread_mutex_unlock(&jobs->lock);
@@ -748,8 +751,10 @@ void sp_jobs_stats(struct sp_jobs *jobs, size_t language, struct sp_jobs_stats *
 		*stats = (struct sp_jobs_stats){.queued = jobs->langs[language].queue.queued,
 						.running = jobs->langs[language].running};
 	} else {
-		*stats = (struct sp_jobs_stats){
-		    .queued = jobs->queued, .running = jobs->running, .kept = jobs->done.count};
+		*stats = (struct sp_jobs_stats){.queued = jobs->queued,
+						.running = jobs->running,
+						.kept = jobs->done.count,
+						.idle_workers = jobs->idle};
 	}
 	pthread_mutex_unlock(&jobs->lock);
 }

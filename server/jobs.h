@@ -82,6 +82,7 @@ struct sp_job_meta {
 
 struct sp_jobs_stats {
 	unsigned queued, running, kept;
+	unsigned idle_workers; /* of the whole table: workers waiting for work */
 };
 
 int sp_jobs_start(struct sp_jobs **jobs, const struct sp_jobs_config *config, struct sp_error *err);

@@ -229,6 +229,19 @@ static void test_run_keep_and_forget(void **state)
 	bench_stop(&b);
 }
 
+/* Until N workers of the table wait for work. */
+static void wait_idle_workers(struct bench *b, unsigned n)
+{
+	struct sp_jobs_stats stats;
+
+	for (;;) {
+		sp_jobs_stats(b->jobs, (size_t)-1, &stats);
+		if (stats.idle_workers >= n)
+			return;
+		usleep(1000);
+	}
+}
+
 /* A waiting submitter runs its job itself when its turn has come: no hand
  * off to a worker and back. */
 static void test_waiter_runs_its_job(void **state)
@@ -240,6 +253,9 @@ static void test_waiter_runs_its_job(void **state)
 	bench_init(&b, 1, 1);
 	bench_start(&b);
 	atomic_store(&b.open[0], true);
+	/* the worker asleep first: a worker still in its first look at the
+	 * queue takes any job, as it should */
+	wait_idle_workers(&b, 1);
 	job = submit_waiting(&b, 0);
 	sp_jobs_wait(b.jobs, job);
 	assert_true(pthread_equal(b.runner[0], pthread_self()));
