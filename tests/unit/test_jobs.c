@@ -253,9 +253,9 @@ static void test_waiter_runs_its_job(void **state)
 	bench_init(&b, 1, 1);
 	bench_start(&b);
 	atomic_store(&b.open[0], true);
-	/* the worker asleep first: a worker still in its first look at the
-	 * queue takes any job, as it should */
-	wait_idle_workers(&b, 1);
+	/* both workers (one a language) asleep first: a worker still in its
+	 * first look at the queue takes any job, as it should */
+	wait_idle_workers(&b, 2);
 	job = submit_waiting(&b, 0);
 	sp_jobs_wait(b.jobs, job);
 	assert_true(pthread_equal(b.runner[0], pthread_self()));
