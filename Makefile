@@ -50,7 +50,7 @@ SANDBOX_OBJ := $(SANDBOX_SRC:%.c=$(BUILD)/%.o)
 SERVER_OBJ := $(SERVER_SRC:%.c=$(BUILD)/%.o)
 # What only the server has (civetweb, the job table), and the two mains.
 HTTP_OBJ := $(filter $(BUILD)/server/http%.o,$(SERVER_OBJ)) \
-	$(addprefix $(BUILD)/server/,cmd_serve.o jobs.o job_queue.o user_quota.o hub.o serve_job.o web.o \
+	$(addprefix $(BUILD)/server/,cmd_serve.o jobs.o job_queue.o user_quota.o hub.o hub_text.o serve_job.o web.o \
 	judge.o judge_test.o program.o program_cache.o)
 MAIN_OBJ := $(BUILD)/server/main.o $(BUILD)/server/server_main.o
 COMMON_OBJ := $(filter-out $(HTTP_OBJ) $(MAIN_OBJ),$(SERVER_OBJ))

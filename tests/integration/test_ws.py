@@ -44,8 +44,8 @@ class Client:
 
 
 def connect(server, path="/api/v1/ws", **kw):
-    return websockets.connect(server.url.replace("http://", "ws://") + path,
-                              max_size=1 << 24, **kw)
+    kw.setdefault("max_size", 1 << 24)
+    return websockets.connect(server.url.replace("http://", "ws://") + path, **kw)
 
 
 class Ws(unittest.TestCase):
@@ -251,6 +251,125 @@ class SlowReader(unittest.TestCase):
             run(go())
         finally:
             self.assertEqual(server.stop(), 0)
+
+
+# Prints N MiB on stdout in lines of 1 KiB.
+def flood(mib):
+    return ("import sys\nline = 'x' * 1023 + '\\n'\n"
+            f"for _ in range({mib} * 1024):\n    sys.stdout.write(line)\n")
+
+
+class Pings(unittest.TestCase):
+    """RFC 6455 §5.5.2: a Ping gets a Pong. python3-websockets pings every
+    ping_interval and closes the connection when no Pong comes within
+    ping_timeout: a run longer than both must still get its result."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.server = Server({"pool_total": 0, "pool_sizes": {"python": 1}})
+
+    @classmethod
+    def tearDownClass(cls):
+        assert cls.server.stop() == 0
+
+    def test_a_ping_gets_its_pong(self):
+        async def go():
+            async with connect(self.server, ping_interval=None) as ws:
+                for payload in (b"", b"abc", bytes(range(125))):
+                    waiter = await ws.ping(payload)
+                    await asyncio.wait_for(waiter, 10)
+        run(go())
+
+    def test_a_long_run_outlives_the_keepalive(self):
+        # the client's default (20 s, 20 s) would need a run of over 40 s
+        # to prove the same; 1 s and 2 s prove it in 6 s
+        async def go():
+            async with connect(self.server, ping_interval=1, ping_timeout=2) as ws:
+                c = Client(ws)
+                await c.send(type="run", language="python", limits={"wall_ms": 30000},
+                             code="import time\nfor i in range(6):\n"
+                                  "    time.sleep(1); print(i, flush=True)\n")
+                seen = await c.until("result")
+                self.assertEqual(seen[-1]["result"]["stdout"], "0\n1\n2\n3\n4\n5\n")
+        run(go())
+
+
+class BigOutput(unittest.TestCase):
+    """A client that reads at once gets every event of the largest output
+    the limits allow, then its result; one that stalls gets whole frames,
+    slow_reader and a clean close, and the server serves others meanwhile."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.server = Server({"pool_total": 0, "pool_sizes": {"python": 2, "bash": 1}})
+
+    @classmethod
+    def tearDownClass(cls):
+        assert cls.server.stop() == 0
+
+    def test_a_fast_reader_gets_everything_and_its_result(self):
+        # output_kb 65536 is the default max_limits: 64 MiB, all of it
+        async def go():
+            async with connect(self.server, max_size=None) as ws:
+                c = Client(ws)
+                await c.send(type="run", language="python", code=flood(64),
+                             limits={"output_kb": 65536, "wall_ms": 60000})
+                streamed = 0
+                while True:
+                    ev = await c.event()
+                    if ev["type"] == "stdout":
+                        streamed += len(ev["data"])
+                    elif ev["type"] == "result":
+                        break
+                    else:
+                        self.assertIn(ev["type"], ("queued", "started"), ev)
+                self.assertEqual(streamed, 64 << 20)
+                r = ev["result"]
+                self.assertEqual((r["status"], len(r["stdout"])), ("ok", 64 << 20),
+                                 r["status"])
+                self.assertFalse(r["run"]["truncated"])
+        run(go())
+
+    def test_a_stalled_client_gets_whole_frames_then_slow_reader(self):
+        # 48 MiB for a client that reads nothing for 15 s, longer than the
+        # HTTP request timeout (10 s); 16 MiB (ws_max_backlog) wait for it
+        async def go():
+            async with connect(self.server, max_size=None, max_queue=1, read_limit=4096,
+                               write_limit=4096, ping_interval=None) as ws:
+                c = Client(ws)
+                await c.send(type="run", language="python", code=flood(48), ref="flood",
+                             limits={"output_kb": 65536, "wall_ms": 60000})
+                # meanwhile the server serves others, over HTTP and WebSocket
+                loop = asyncio.get_running_loop()
+                status, r, _ = await loop.run_in_executor(None, lambda: self.server.run(SEED))
+                self.assertEqual(r["stdout"], "Hello World!\n", r)
+                async with connect(self.server) as other:
+                    o = Client(other)
+                    await o.send(type="run", language="bash", code="echo other")
+                    seen = await o.until("result")
+                    self.assertEqual(seen[-1]["result"]["stdout"], "other\n")
+                await asyncio.sleep(15)
+                # every frame parses (python3-websockets fails the connection
+                # with 1002 on reserved bits or a bad length), each is JSON
+                received, codes, result = 0, [], None
+                with self.assertRaises(websockets.exceptions.ConnectionClosed) as closed:
+                    while True:
+                        m = await asyncio.wait_for(ws.recv(), 60)
+                        received += len(m)
+                        ev = json.loads(m)
+                        if ev["type"] == "error":
+                            codes.append(ev["code"])
+                        if ev["type"] == "result":
+                            result = ev
+                self.assertEqual(codes, ["slow_reader"])
+                self.assertIsNone(result)
+                # ws_max_backlog and the sockets' buffers, not the 48 MiB
+                self.assertLess(received, 32 << 20)
+                # closed cleanly by the server: its close frame came, with a code
+                rcvd = closed.exception.rcvd
+                self.assertIsNotNone(rcvd, closed.exception)
+                self.assertEqual(rcvd.code, 1008, rcvd)
+        run(go())
 
 
 class UserRate(unittest.TestCase):
