@@ -119,7 +119,9 @@ FUZZ_CFLAGS := -std=gnu11 -g -O1 $(WARNINGS) $(FUZZ_SAN) -D_GNU_SOURCE -DSP_FUZZ
 	-I. -I$(BUILD) $(PKG_CFLAGS) -MMD -MP
 FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=$(FUZZ_BUILD)/%)
-FUZZ_LIB_OBJ := $(patsubst $(BUILD)/%,$(FUZZ_BUILD)/%,$(SANDBOX_OBJ) $(COMMON_OBJ))
+# The WebSocket frame reader is a server object with no civetweb in it.
+FUZZ_LIB_OBJ := $(patsubst $(BUILD)/%,$(FUZZ_BUILD)/%,$(SANDBOX_OBJ) $(COMMON_OBJ) \
+	$(BUILD)/server/http_ws_frame.o)
 FUZZ_LIB := $(FUZZ_BUILD)/libsandpool-fuzz.a
 
 $(FUZZ_BUILD)/%.o: %.c
