@@ -18,7 +18,8 @@ void sp_config_defaults(struct sp_config *c)
 	snprintf(c->listen_host, sizeof(c->listen_host), "127.0.0.1");
 	c->listen_port = 8080;
 	/* A /run request holds one while its job waits and runs, a WebSocket
-	 * while it is open, a client sending its headers until they are in. */
+	 * until its upgrade is answered (then the WebSocket loop has it), a
+	 * client sending its headers until they are in. */
 	c->threads = 256;
 	c->request_timeout_s = 10;
 	c->workers = 0;
