@@ -50,7 +50,7 @@ SANDBOX_OBJ := $(SANDBOX_SRC:%.c=$(BUILD)/%.o)
 SERVER_OBJ := $(SERVER_SRC:%.c=$(BUILD)/%.o)
 # What only the server has (civetweb, the job table), and the two mains.
 HTTP_OBJ := $(filter $(BUILD)/server/http%.o,$(SERVER_OBJ)) \
-	$(addprefix $(BUILD)/server/,cmd_serve.o jobs.o job_queue.o user_quota.o hub.o serve_job.o web.o \
+	$(addprefix $(BUILD)/server/,cmd_serve.o jobs.o job_queue.o user_quota.o hub.o hub_text.o serve_job.o web.o \
 	judge.o judge_test.o program.o program_cache.o)
 MAIN_OBJ := $(BUILD)/server/main.o $(BUILD)/server/server_main.o
 COMMON_OBJ := $(filter-out $(HTTP_OBJ) $(MAIN_OBJ),$(SERVER_OBJ))
@@ -119,7 +119,9 @@ FUZZ_CFLAGS := -std=gnu11 -g -O1 $(WARNINGS) $(FUZZ_SAN) -D_GNU_SOURCE -DSP_FUZZ
 	-I. -I$(BUILD) $(PKG_CFLAGS) -MMD -MP
 FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=$(FUZZ_BUILD)/%)
-FUZZ_LIB_OBJ := $(patsubst $(BUILD)/%,$(FUZZ_BUILD)/%,$(SANDBOX_OBJ) $(COMMON_OBJ))
+# The WebSocket frame reader is a server object with no civetweb in it.
+FUZZ_LIB_OBJ := $(patsubst $(BUILD)/%,$(FUZZ_BUILD)/%,$(SANDBOX_OBJ) $(COMMON_OBJ) \
+	$(BUILD)/server/http_ws_frame.o)
 FUZZ_LIB := $(FUZZ_BUILD)/libsandpool-fuzz.a
 
 $(FUZZ_BUILD)/%.o: %.c

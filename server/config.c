@@ -18,7 +18,8 @@ void sp_config_defaults(struct sp_config *c)
 	snprintf(c->listen_host, sizeof(c->listen_host), "127.0.0.1");
 	c->listen_port = 8080;
 	/* A /run request holds one while its job waits and runs, a WebSocket
-	 * while it is open, a client sending its headers until they are in. */
+	 * until its upgrade is answered (then the WebSocket loop has it), a
+	 * client sending its headers until they are in. */
 	c->threads = 256;
 	c->request_timeout_s = 10;
 	c->workers = 0;
@@ -27,6 +28,7 @@ void sp_config_defaults(struct sp_config *c)
 	c->cold_concurrency = 2;
 	c->ws_max_frame = 1024 * 1024;
 	c->ws_max_backlog = 16 * 1024 * 1024;
+	c->ws_stall_timeout_s = 30;
 	c->pool_total = 45;
 	c->max_jobs_per_cell = 1000;
 	c->max_body = 64 * 1024 * 1024;
@@ -67,6 +69,7 @@ static const struct number_key {
     {"user_jobs_per_minute", offsetof(struct sp_config, user_jobs_per_minute), 4, 0, 1000000},
     {"ws_max_frame", offsetof(struct sp_config, ws_max_frame), 4, 1024, 1u << 30},
     {"ws_max_backlog", offsetof(struct sp_config, ws_max_backlog), 4, 65536, 1u << 30},
+    {"ws_stall_timeout_s", offsetof(struct sp_config, ws_stall_timeout_s), 4, 1, 3600},
     {"pool_total", offsetof(struct sp_config, pool_total), 4, 0, 4096},
     {"max_jobs_per_cell", offsetof(struct sp_config, max_jobs_per_cell), 4, 1, 1000000000},
     {"max_body", offsetof(struct sp_config, max_body), 8, 1024, GIB},

@@ -26,6 +26,7 @@ struct sp_config {
 	unsigned user_jobs_per_minute; /* submissions per userId; 0 = no limit */
 	unsigned ws_max_frame;	       /* bytes of a WebSocket message from a client */
 	unsigned ws_max_backlog;       /* bytes of events waiting for a slow client */
+	unsigned ws_stall_timeout_s;   /* a WebSocket taking no byte while events wait */
 	char *tokens[SP_CONFIG_MAX_TOKENS];
 	unsigned token_count;
 	char state_dir[PATH_MAX];     /* "" = the default state directory */

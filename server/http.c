@@ -7,6 +7,7 @@
 
 #include "http_handlers.h"
 #include "http_reply.h"
+#include "http_ws_loop.h"
 #include "sandbox/log.h"
 
 /* Everything no other route took: the page at "/", else 404. (civetweb
@@ -90,13 +91,26 @@ static int log_message(const struct mg_connection *conn, const char *message)
 	return 1;
 }
 
+/* The WebSockets' own loop: civetweb only answers their upgrade. */
+static int start_ws_loop(struct sp_server *server, struct sp_error *err)
+{
+	struct sp_ws_limits limits = {
+	    .max_message = server->config.ws_max_frame,
+	    .max_backlog = server->config.ws_max_backlog,
+	    .stall_ms = server->config.ws_stall_timeout_s * 1000,
+	};
+
+	return sp_ws_loop_start(&server->ws, &limits, err);
+}
+
 struct mg_context *sp_http_start(struct sp_server *server, struct sp_error *err)
 {
 	struct mg_callbacks callbacks = {
 	    .begin_request = gate_request, .log_message = log_message, .http_error = http_error};
 	char ports[300], threads[16], timeout[16];
 	/* request_timeout_ms bounds the time to receive a request's headers,
-	 * and each wait for more of its body. WebSockets keep their own. */
+	 * and each wait for more of its body. WebSockets leave civetweb once
+	 * upgraded. */
 	const char *options[] = {"listening_ports",
 				 ports,
 				 "num_threads",
@@ -123,8 +137,12 @@ struct mg_context *sp_http_start(struct sp_server *server, struct sp_error *err)
 	}
 	snprintf(threads, sizeof(threads), "%u", server->config.threads);
 	snprintf(timeout, sizeof(timeout), "%u000", server->config.request_timeout_s);
+	if (start_ws_loop(server, err) < 0)
+		return NULL;
 	ctx = mg_start(&callbacks, server, options);
 	if (ctx == NULL) {
+		sp_ws_loop_stop(server->ws);
+		server->ws = NULL;
 		sp_error_set(err, EADDRINUSE, "cannot listen on %s", ports);
 		return NULL;
 	}
@@ -146,6 +164,13 @@ struct mg_context *sp_http_start(struct sp_server *server, struct sp_error *err)
 
 void sp_http_stop(struct mg_context *ctx)
 {
-	if (ctx != NULL)
-		mg_stop(ctx);
+	struct sp_server *server;
+
+	if (ctx == NULL)
+		return;
+	server = mg_get_user_data(ctx);
+	mg_stop(ctx);
+	/* After civetweb: no connection is handed over any more. */
+	sp_ws_loop_stop(server->ws);
+	server->ws = NULL;
 }

@@ -148,8 +148,7 @@ bool sp_hub_watched(struct sp_hub *hub, const char *id, const char *user, int ow
 void sp_hub_publish(struct sp_hub *hub, const char *id, const char *user, int owner, json_t *event)
 {
 	const char *type = json_string_value(json_object_get(event, "type"));
-	char *text = NULL;
-	size_t len = 0;
+	struct sp_hub_text *text = NULL;
 
 	pthread_mutex_lock(&hub->lock);
 	for (struct watch *w = hub->watches; w != NULL; w = w->next) {
@@ -162,16 +161,14 @@ void sp_hub_publish(struct sp_hub *hub, const char *id, const char *user, int ow
 			seen = v->w == w->w && matches(v, id, user, owner);
 		if (seen)
 			continue;
-		if (text == NULL) {
-			text = json_dumps(event, JSON_COMPACT);
-			if (text == NULL)
-				break;
-			len = strlen(text);
-		}
-		w->w->deliver(w->w, text, len);
+		if (text == NULL)
+			text = sp_hub_text_new(event);
+		if (text == NULL)
+			break;
+		w->w->deliver(w->w, text);
 	}
 	if (type != NULL && strcmp(type, "result") == 0)
 		drop_where(hub, on_job, id);
 	pthread_mutex_unlock(&hub->lock);
-	free(text);
+	sp_hub_text_put(text);
 }

@@ -1,6 +1,7 @@
 /* Who watches which jobs: WebSocket clients subscribed to a job id or to a
- * userId. Events are serialized once and handed to every watcher of the
- * job or of its user; a watch on a job id ends with the job's "result". */
+ * userId. Events are serialized once (hub_text.h) and that one text is handed
+ * to every watcher of the job or of its user; a watch on a job id ends with
+ * the job's "result". */
 #ifndef SANDPOOL_HUB_H
 #define SANDPOOL_HUB_H
 
@@ -8,10 +9,13 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "hub_text.h"
+
 struct sp_watcher {
-	/* TEXT (LENGTH bytes) for this watcher. Called with the hub locked: it
-	 * must not block and must not call the hub. */
-	void (*deliver)(struct sp_watcher *w, const char *text, size_t length);
+	/* TEXT for this watcher, which takes a reference if it keeps it.
+	 * Called with the hub locked: it must not block and must not call the
+	 * hub. */
+	void (*deliver)(struct sp_watcher *w, struct sp_hub_text *text);
 };
 
 struct sp_hub;

@@ -18,6 +18,7 @@ struct sp_pool;
 struct sp_jobs;
 struct sp_hub;
 struct sp_program_cache;
+struct sp_ws_loop;
 
 /* A language the server runs: its image found, its policy compiled. */
 struct sp_served_language {
@@ -39,6 +40,7 @@ struct sp_server {
 	struct sp_pool *pool;
 	struct sp_jobs *jobs;
 	struct sp_hub *hub;		   /* WebSocket watchers of jobs */
+	struct sp_ws_loop *ws;		   /* the WebSocket connections */
 	struct sp_program_cache *programs; /* judges' checkers and interactors */
 	struct sp_web web;		   /* the playground's files */
 	struct sp_metrics metrics;

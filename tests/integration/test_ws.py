@@ -4,7 +4,11 @@ subscribe by id and by userId, interactive stdin, cancel, disconnect mid-run,
 bad frames, tokens, and users taking turns in the queue."""
 
 import asyncio
+import base64
 import json
+import os
+import socket
+import struct
 import threading
 import unittest
 import urllib.error
@@ -44,8 +48,8 @@ class Client:
 
 
 def connect(server, path="/api/v1/ws", **kw):
-    return websockets.connect(server.url.replace("http://", "ws://") + path,
-                              max_size=1 << 24, **kw)
+    kw.setdefault("max_size", 1 << 24)
+    return websockets.connect(server.url.replace("http://", "ws://") + path, **kw)
 
 
 class Ws(unittest.TestCase):
@@ -251,6 +255,300 @@ class SlowReader(unittest.TestCase):
             run(go())
         finally:
             self.assertEqual(server.stop(), 0)
+
+
+# Prints N MiB on stdout in lines of 1 KiB.
+def flood(mib):
+    return ("import sys\nline = 'x' * 1023 + '\\n'\n"
+            f"for _ in range({mib} * 1024):\n    sys.stdout.write(line)\n")
+
+
+class Pings(unittest.TestCase):
+    """RFC 6455 §5.5.2: a Ping gets a Pong. python3-websockets pings every
+    ping_interval and closes the connection when no Pong comes within
+    ping_timeout: a run longer than both must still get its result."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.server = Server({"pool_total": 0, "pool_sizes": {"python": 1}})
+
+    @classmethod
+    def tearDownClass(cls):
+        assert cls.server.stop() == 0
+
+    def test_a_ping_gets_its_pong(self):
+        async def go():
+            async with connect(self.server, ping_interval=None) as ws:
+                for payload in (b"", b"abc", bytes(range(125))):
+                    waiter = await ws.ping(payload)
+                    await asyncio.wait_for(waiter, 10)
+        run(go())
+
+    def test_a_long_run_outlives_the_keepalive(self):
+        # the client's default (20 s, 20 s) would need a run of over 40 s
+        # to prove the same; 1 s and 2 s prove it in 6 s
+        async def go():
+            async with connect(self.server, ping_interval=1, ping_timeout=2) as ws:
+                c = Client(ws)
+                await c.send(type="run", language="python", limits={"wall_ms": 30000},
+                             code="import time\nfor i in range(6):\n"
+                                  "    time.sleep(1); print(i, flush=True)\n")
+                seen = await c.until("result")
+                self.assertEqual(seen[-1]["result"]["stdout"], "0\n1\n2\n3\n4\n5\n")
+        run(go())
+
+
+class BigOutput(unittest.TestCase):
+    """A client that reads at once gets every event of the largest output
+    the limits allow, then its result; one that stalls gets whole frames,
+    slow_reader and a clean close, and the server serves others meanwhile."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.server = Server({"pool_total": 0, "pool_sizes": {"python": 2, "bash": 1}})
+
+    @classmethod
+    def tearDownClass(cls):
+        assert cls.server.stop() == 0
+
+    def test_a_fast_reader_gets_everything_and_its_result(self):
+        # output_kb 65536 is the default max_limits: 64 MiB, all of it
+        async def go():
+            async with connect(self.server, max_size=None) as ws:
+                c = Client(ws)
+                await c.send(type="run", language="python", code=flood(64),
+                             limits={"output_kb": 65536, "wall_ms": 60000})
+                streamed = 0
+                while True:
+                    ev = await c.event()
+                    if ev["type"] == "stdout":
+                        streamed += len(ev["data"])
+                    elif ev["type"] == "result":
+                        break
+                    else:
+                        self.assertIn(ev["type"], ("queued", "started"), ev)
+                self.assertEqual(streamed, 64 << 20)
+                r = ev["result"]
+                self.assertEqual((r["status"], len(r["stdout"])), ("ok", 64 << 20),
+                                 r["status"])
+                self.assertFalse(r["run"]["truncated"])
+        run(go())
+
+    def test_a_stalled_client_gets_whole_frames_then_slow_reader(self):
+        # 48 MiB for a client that reads nothing for 15 s, longer than the
+        # HTTP request timeout (10 s); 16 MiB (ws_max_backlog) wait for it
+        async def go():
+            async with connect(self.server, max_size=None, max_queue=1, read_limit=4096,
+                               write_limit=4096, ping_interval=None) as ws:
+                c = Client(ws)
+                await c.send(type="run", language="python", code=flood(48), ref="flood",
+                             limits={"output_kb": 65536, "wall_ms": 60000})
+                # meanwhile the server serves others, over HTTP and WebSocket
+                loop = asyncio.get_running_loop()
+                status, r, _ = await loop.run_in_executor(None, lambda: self.server.run(SEED))
+                self.assertEqual(r["stdout"], "Hello World!\n", r)
+                async with connect(self.server) as other:
+                    o = Client(other)
+                    await o.send(type="run", language="bash", code="echo other")
+                    seen = await o.until("result")
+                    self.assertEqual(seen[-1]["result"]["stdout"], "other\n")
+                await asyncio.sleep(15)
+                # every frame parses (python3-websockets fails the connection
+                # with 1002 on reserved bits or a bad length), each is JSON
+                received, codes, result = 0, [], None
+                with self.assertRaises(websockets.exceptions.ConnectionClosed) as closed:
+                    while True:
+                        m = await asyncio.wait_for(ws.recv(), 60)
+                        received += len(m)
+                        ev = json.loads(m)
+                        if ev["type"] == "error":
+                            codes.append(ev["code"])
+                        if ev["type"] == "result":
+                            result = ev
+                self.assertEqual(codes, ["slow_reader"])
+                self.assertIsNone(result)
+                # ws_max_backlog and the sockets' buffers, not the 48 MiB
+                self.assertLess(received, 32 << 20)
+                # closed cleanly by the server: its close frame came, with a code
+                rcvd = closed.exception.rcvd
+                self.assertIsNotNone(rcvd, closed.exception)
+                self.assertEqual(rcvd.code, 1008, rcvd)
+        run(go())
+
+
+class Raw:
+    """A WebSocket client of a few lines over a plain socket, to send what
+    no library sends: unmasked frames, reserved bits, bad control frames."""
+
+    def __init__(self, server, early=b""):
+        self.s = socket.create_connection(("127.0.0.1", server.port), timeout=30)
+        key = base64.b64encode(os.urandom(16)).decode()
+        self.s.sendall(f"GET /api/v1/ws HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
+                       f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n"
+                       f"Sec-WebSocket-Version: 13\r\n\r\n".encode() + early)
+        head = b""
+        while not head.endswith(b"\r\n\r\n"):
+            byte = self.s.recv(1)
+            assert byte, head
+            head += byte
+        assert head.startswith(b"HTTP/1.1 101"), head
+        self.buf = b""
+
+    @staticmethod
+    def frame(first, payload, masked=True):
+        n = len(payload)
+        head = bytes([first])
+        bit = 0x80 if masked else 0
+        if n < 126:
+            head += bytes([bit | n])
+        elif n < 65536:
+            head += bytes([bit | 126]) + struct.pack("!H", n)
+        else:
+            head += bytes([bit | 127]) + struct.pack("!Q", n)
+        if not masked:
+            return head + payload
+        mask = os.urandom(4)
+        return head + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
+
+    def send(self, first, payload=b"", masked=True):
+        self.s.sendall(self.frame(first, payload, masked))
+
+    def text(self, msg):
+        self.send(0x81, json.dumps(msg).encode())
+
+    def _need(self, n):
+        while len(self.buf) < n:
+            more = self.s.recv(65536)
+            if not more:
+                raise EOFError
+            self.buf += more
+        data, self.buf = self.buf[:n], self.buf[n:]
+        return data
+
+    def read(self):
+        """The server's next frame: (opcode, payload); whole, unmasked, FIN."""
+        b0, b1 = self._need(2)
+        self_check = (b0 & 0x70, b1 & 0x80, b0 & 0x80)
+        assert self_check == (0, 0, 0x80), hex(b0)
+        n = b1 & 0x7f
+        if n == 126:
+            n = struct.unpack("!H", self._need(2))[0]
+        elif n == 127:
+            n = struct.unpack("!Q", self._need(8))[0]
+        return b0 & 0x0f, self._need(n)
+
+    def event(self):
+        while True:
+            op, payload = self.read()
+            if op == 1:
+                return json.loads(payload)
+            assert op == 0xa, op  # pongs may come between
+
+    def closed_with(self):
+        """Read to the server's close: its code; then the server ends the
+        connection."""
+        while True:
+            op, payload = self.read()
+            if op == 8:
+                code = struct.unpack("!H", payload[:2])[0] if payload else 1005
+                self.s.settimeout(10)
+                self.buf = b""
+                try:
+                    while self.s.recv(65536):
+                        pass
+                except ConnectionResetError:
+                    pass
+                self.s.close()
+                return code
+
+
+class RawFrames(unittest.TestCase):
+    """What a client sends that breaks RFC 6455 gets the close code it
+    deserves (1002: protocol error), a message over ws_max_frame an error and
+    the connection stays; the server goes on serving."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.server = Server({"pool_total": 0, "pool_sizes": {"bash": 1}, "ws_max_frame": 4096})
+
+    @classmethod
+    def tearDownClass(cls):
+        assert cls.server.stop() == 0
+
+    def test_protocol_errors_close_with_1002(self):
+        cases = {
+            "unmasked": Raw.frame(0x81, b'{"type":"x"}', masked=False),
+            "reserved bit 1": Raw.frame(0xc1, b"{}"),
+            "reserved bit 3": Raw.frame(0x91, b"{}"),
+            "opcode 3": Raw.frame(0x83, b"{}"),
+            "ping over 125": Raw.frame(0x89, b"p" * 126),
+            "close over 125": Raw.frame(0x88, b"\x03\xe8" + b"r" * 124),
+            "fragmented ping": Raw.frame(0x09, b"p"),
+            "continuation first": Raw.frame(0x80, b"{}"),
+            "message in a message": Raw.frame(0x01, b"{") + Raw.frame(0x81, b"{}"),
+            "close of one byte": Raw.frame(0x88, b"\x03"),
+            "close code 1005": Raw.frame(0x88, b"\x03\xed"),
+        }
+        for name, data in cases.items():
+            with self.subTest(name):
+                raw = Raw(self.server)
+                raw.s.sendall(data)
+                self.assertEqual(raw.closed_with(), 1002)
+        status, r, _ = self.server.run({"language": "bash", "code": "echo alive"})
+        self.assertEqual(r["stdout"], "alive\n", r)
+
+    def test_close_handshake(self):
+        raw = Raw(self.server)
+        raw.send(0x88, struct.pack("!H", 1000) + b"bye")
+        self.assertEqual(raw.closed_with(), 1000)
+        raw = Raw(self.server)
+        raw.send(0x88)  # no code: none back
+        self.assertEqual(raw.closed_with(), 1005)
+
+    def test_fragments_pings_and_oversize(self):
+        raw = Raw(self.server)
+        msg = json.dumps({"type": "run", "ref": "f", "language": "bash",
+                          "code": "echo fragments"}).encode()
+        raw.send(0x01, msg[:10])
+        raw.send(0x89, b"between")
+        raw.send(0x00, msg[10:20])
+        raw.send(0x8a, b"unasked pong")
+        raw.send(0x80, msg[20:])
+        self.assertEqual(raw.read(), (0xa, b"between"))
+        results = []
+        while not results:
+            ev = raw.event()
+            if ev["type"] == "result":
+                results.append(ev)
+        self.assertEqual(results[0]["result"]["stdout"], "fragments\n")
+        # over ws_max_frame (4096): whole, then in fragments
+        raw.send(0x81, b" " * 5000)
+        self.assertEqual(raw.event()["code"], "frame_too_large")
+        raw.send(0x01, b" " * 3000)
+        raw.send(0x80, b" " * 3000)
+        self.assertEqual(raw.event()["code"], "frame_too_large")
+        raw.send(0x81, b"{nope")
+        self.assertEqual(raw.event()["code"], "bad_json")
+        raw.send(0x89, b"still")
+        self.assertEqual(raw.read(), (0xa, b"still"))
+        raw.send(0x88, struct.pack("!H", 1001))
+        self.assertEqual(raw.closed_with(), 1001)
+
+    def test_frames_sent_with_the_upgrade(self):
+        # frames that came in the same packets as the upgrade request are
+        # read by civetweb before the server takes the connection over
+        early = (Raw.frame(0x89, b"early")
+                 + Raw.frame(0x81, json.dumps({"type": "run", "ref": "e", "language": "bash",
+                                               "code": "echo early"}).encode()))
+        raw = Raw(self.server, early=early)
+        self.assertEqual(raw.read(), (0xa, b"early"))
+        while True:
+            ev = raw.event()
+            if ev["type"] == "result":
+                break
+        self.assertEqual(ev["result"]["stdout"], "early\n")
+        raw.send(0x88, struct.pack("!H", 1000))
+        self.assertEqual(raw.closed_with(), 1000)
 
 
 class UserRate(unittest.TestCase):
