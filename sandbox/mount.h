@@ -1,5 +1,6 @@
-/* The cell's file system: the image read-only, fresh /proc and /dev, tmpfs
- * /box, /tmp and /dev/shm, then pivot_root. */
+/* The cell's file system: the image read-only, under a layer that provides
+ * the mount points, fresh /proc and /dev, tmpfs /box, /tmp and /dev/shm,
+ * then pivot_root. Nothing is written into the image. */
 #ifndef SANDPOOL_MOUNT_H
 #define SANDPOOL_MOUNT_H
 
@@ -15,10 +16,13 @@ struct sp_mount_config {
 	uint64_t tmpfs_kb; /* size of each of /box, /tmp, /dev/shm */
 };
 
-/* The directories an image must have for the sandbox to mount over. */
+/* The directories the sandbox mounts over. A read-only overlay provides them
+ * over any image (covering a symlink or a file of the same name); where the
+ * kernel refuses the overlay the image must have them, as directories. */
 extern const char *const sp_mount_points[];
 
-/* Check from outside that ROOTFS can serve as a sandbox root. */
+/* Check from outside that ROOTFS can serve as a sandbox root: a directory,
+ * not a symlink to one. */
 int sp_mount_check_rootfs(const char *rootfs, struct sp_error *err);
 
 /* In the cell (new user and mount namespaces, pid 1 of a new pid namespace):
