@@ -250,39 +250,55 @@ static int bind_image(int placefd, struct sp_error *err)
 	return steal_fd(&fd);
 }
 
-/* A small new tmpfs, not attached anywhere yet, holding an empty directory
- * for each mount point of the sandbox, and /sys as an imported image has it. */
-static int make_mount_point_layer(struct sp_error *err)
+/* A new tmpfs of 16 KiB (enough for a few directories), not attached
+ * anywhere yet. */
+static int small_tmpfs(const char *what, struct sp_error *err)
 {
-	static const char *const extra[] = {"sys", NULL};
-	const char *const *lists[] = {sp_mount_points, extra};
 	cleanup_close int fsfd = fsopen("tmpfs", FSOPEN_CLOEXEC);
-	cleanup_close int fd = -1;
+	int fd;
 
 	if (fsfd < 0 || fsconfig(fsfd, FSCONFIG_SET_STRING, "size", "16k", 0) < 0 ||
 	    fsconfig(fsfd, FSCONFIG_SET_STRING, "nr_inodes", "16", 0) < 0 ||
 	    fsconfig(fsfd, FSCONFIG_SET_STRING, "mode", "0555", 0) < 0 ||
 	    fsconfig(fsfd, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
-		return sp_error_set(err, errno, "make the tmpfs of the mount points");
+		return sp_error_set(err, errno, "make the tmpfs of %s", what);
 	fd = fsmount(fsfd, FSMOUNT_CLOEXEC,
 		     MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
 	if (fd < 0)
-		return sp_error_set(err, errno, "mount the tmpfs of the mount points");
-	for (size_t l = 0; l < SP_ARRAY_SIZE(lists); l++) {
-		for (size_t i = 0; lists[l][i] != NULL; i++) {
-			if (mkdirat(fd, lists[l][i], 0755) < 0 ||
-			    fchmodat(fd, lists[l][i], 0755, 0) < 0)
-				return sp_error_set(err, errno, "mount point /%s", lists[l][i]);
-		}
+		return sp_error_set(err, errno, "mount the tmpfs of %s", what);
+	return fd;
+}
+
+/* Empty 0755 directories NAMES (a NULL-terminated list) in DIRFD. */
+static int make_dirs(int dirfd, const char *const *names, struct sp_error *err)
+{
+	for (size_t i = 0; names[i] != NULL; i++) {
+		if (mkdirat(dirfd, names[i], 0755) < 0 || fchmodat(dirfd, names[i], 0755, 0) < 0)
+			return sp_error_set(err, errno, "mkdir /%s", names[i]);
 	}
+	return 0;
+}
+
+/* The layer of mount points, not attached anywhere yet: an empty directory
+ * for each mount point of the sandbox, and /sys as an imported image has it. */
+static int make_mount_point_layer(struct sp_error *err)
+{
+	static const char *const extra[] = {"sys", NULL};
+	cleanup_close int fd = small_tmpfs("the mount points", err);
+
+	if (fd < 0 || make_dirs(fd, sp_mount_points, err) < 0 || make_dirs(fd, extra, err) < 0)
+		return -1;
 	return steal_fd(&fd);
 }
 
-/* 0 when ERRNUM is the kernel refusing the overlay, else -1 and ERR. */
-static int overlay_refused(int errnum, const char *what, struct sp_error *err)
+/* 0 with ERRNUM in *REFUSAL when ERRNUM is the kernel refusing the overlay,
+ * else -1 and ERR. */
+static int overlay_refused(int errnum, int *refusal, const char *what, struct sp_error *err)
 {
-	if (errnum == ENODEV || errnum == EINVAL || errnum == EPERM || errnum == EOPNOTSUPP)
+	if (errnum == ENODEV || errnum == EINVAL || errnum == EPERM || errnum == EOPNOTSUPP) {
+		*refusal = errnum;
 		return 0;
+	}
 	return sp_error_set(err, errnum, "%s", what);
 }
 
@@ -294,20 +310,22 @@ static int overlay_refused(int errnum, const char *what, struct sp_error *err)
  * layers only as /proc/self/fd/N, where a bind mount shows the host path of
  * the image. The layers are attached mounts, not detached ones: Linux 6.1
  * (Debian 12's) refuses a detached lower layer (EINVAL). Returns 1 with the
- * overlay's descriptor in *FD, 0 when the kernel refused the overlay. */
-static int overlay_rootfs(int placefd, int layerfd, int imagefd, int *fd, struct sp_error *err)
+ * overlay's descriptor in *FD, 0 when the kernel refused the overlay (with
+ * its errno in *REFUSAL). */
+static int overlay_rootfs(int placefd, int layerfd, int imagefd, int *fd, int *refusal,
+			  struct sp_error *err)
 {
 	cleanup_close int fsfd = fsopen("overlay", FSOPEN_CLOEXEC);
 	cleanup_close int mntfd = -1;
 	char lower[64];
 
 	if (fsfd < 0)
-		return overlay_refused(errno, "open an overlay", err);
+		return overlay_refused(errno, refusal, "open an overlay", err);
 	snprintf(lower, sizeof(lower), "/proc/self/fd/%d:/proc/self/fd/%d", layerfd, imagefd);
 	if (fsconfig(fsfd, FSCONFIG_SET_STRING, "source", "overlay", 0) < 0 ||
 	    fsconfig(fsfd, FSCONFIG_SET_STRING, "lowerdir", lower, 0) < 0 ||
 	    fsconfig(fsfd, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
-		return overlay_refused(errno, "make an overlay of the rootfs", err);
+		return overlay_refused(errno, refusal, "make an overlay of the rootfs", err);
 	mntfd = fsmount(fsfd, FSMOUNT_CLOEXEC,
 			MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV);
 	if (mntfd < 0)
@@ -356,32 +374,40 @@ static int detach_mount(int fd, struct sp_error *err)
 	return 0;
 }
 
-/* The image at the host path ROOTFS, ready to be the cell's root: bound
- * onto itself, under a read-only overlay that adds the mount points where the
- * kernel allows it, alone where the image has the mount points itself. All
- * three mounts go on top of one another at ROOTFS, in the cell's own mount
- * namespace, where nothing can collide with them; the image is not written. */
-static int open_rootfs(const char *rootfs, struct sp_error *err)
+/* The image directory PLACEFD, ready to be the cell's root: bound onto
+ * itself, under a read-only overlay that adds the mount points where the
+ * kernel allows it (*REFUSAL 0), alone where the image has the mount points
+ * itself (*REFUSAL the errno of the kernel's refusal). All three mounts go on
+ * top of one another at PLACEFD, in the cell's own mount namespace, where
+ * nothing can collide with them; the image is not written. */
+static int stack_rootfs(int placefd, int *refusal, struct sp_error *err)
 {
-	cleanup_close int placefd = open_image_dir(rootfs, err);
-	cleanup_close int imagefd = -1;
+	cleanup_close int imagefd = bind_image(placefd, err);
 	cleanup_close int layerfd = -1;
 	int fd = -1, rc;
 
-	if (placefd < 0)
-		return -1;
-	imagefd = bind_image(placefd, err);
+	*refusal = 0;
 	if (imagefd < 0)
 		return -1;
 	layerfd = make_mount_point_layer(err);
 	if (layerfd < 0 || attach_above(layerfd, placefd, "the mount points", err) < 0)
 		return -1;
-	rc = overlay_rootfs(placefd, layerfd, imagefd, &fd, err);
+	rc = overlay_rootfs(placefd, layerfd, imagefd, &fd, refusal, err);
 	if (rc != 0)
 		return rc < 0 ? -1 : fd;
 	if (detach_mount(layerfd, err) < 0 || check_image_mount_points(imagefd, err) < 0)
 		return -1;
 	return steal_fd(&imagefd);
+}
+
+static int open_rootfs(const char *rootfs, struct sp_error *err)
+{
+	cleanup_close int placefd = open_image_dir(rootfs, err);
+	int refusal;
+
+	if (placefd < 0)
+		return -1;
+	return stack_rootfs(placefd, &refusal, err);
 }
 
 int sp_mount_rootfs_in_child(const struct sp_mount_config *cfg, struct sp_error *err)
@@ -433,5 +459,29 @@ int sp_mount_check_rootfs(const char *rootfs, struct sp_error *err)
 {
 	cleanup_close int fd = open_image_dir(rootfs, err);
 
+	return fd < 0 ? -1 : 0;
+}
+
+int sp_mount_probe_overlay_in_child(int *refusal, struct sp_error *err)
+{
+	static const char *const image[] = {"image", NULL};
+	cleanup_close int rootfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	cleanup_close int tmpfd = -1;
+	cleanup_close int imagefd = -1;
+	cleanup_close int fd = -1;
+
+	if (rootfd < 0)
+		return sp_error_set(err, errno, "open /");
+	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+		return sp_error_set(err, errno, "make / private");
+	tmpfd = small_tmpfs("the probe", err);
+	if (tmpfd < 0 || make_dirs(tmpfd, image, err) < 0)
+		return -1;
+	imagefd = open_beneath(tmpfd, "image", O_PATH | O_DIRECTORY, err);
+	if (imagefd < 0 || make_dirs(imagefd, sp_mount_points, err) < 0)
+		return -1;
+	if (attach_above(tmpfd, rootfd, "the tmpfs of the probe", err) < 0)
+		return -1;
+	fd = stack_rootfs(imagefd, refusal, err);
 	return fd < 0 ? -1 : 0;
 }

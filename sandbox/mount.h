@@ -29,6 +29,12 @@ int sp_mount_check_rootfs(const char *rootfs, struct sp_error *err);
  * build the file system and pivot into it. The working directory is /box. */
 int sp_mount_rootfs_in_child(const struct sp_mount_config *cfg, struct sp_error *err);
 
+/* In a process of its own, in new user and mount namespaces: build a root as
+ * a cell does, over an image in a new tmpfs. *REFUSAL is 0 when the kernel
+ * laid the overlay that provides the mount points, else the errno with which
+ * it refused it (a rootfs must then have the mount points itself). */
+int sp_mount_probe_overlay_in_child(int *refusal, struct sp_error *err);
+
 /* In the cell, after a job: replace /box, /tmp and /dev/shm by empty tmpfs. */
 int sp_mount_reset_in_child(const struct sp_mount_config *cfg, struct sp_error *err);
 

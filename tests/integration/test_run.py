@@ -759,6 +759,11 @@ class BadInput(unittest.TestCase):
         self.assertIn(report["cgroup"], ("v1", "v2", "none"))
         self.assertTrue(report["user_namespaces"]["available"])
         self.assertIn("memory", report["limits"])
+        # whether a rootfs needs mount points of its own (PlainTrees need none)
+        self.assertIn(report["rootfs_overlay"]["available"], (True, False))
+        code, out, err = sandpool("check")
+        self.assertEqual(code, 0, err)
+        self.assertIn("rootfs overlay:", out)
 
 
 if __name__ == "__main__":
