@@ -181,12 +181,12 @@ static int mount_proc(int rootfd, struct sp_error *err)
 
 /* The flags a bind remount must keep: in a user namespace the kernel refuses
  * to clear the locked ones (atime flags, noexec...) of the mount below. */
-static unsigned long kept_mount_flags(const char *path)
+static unsigned long kept_mount_flags(int fd)
 {
 	struct statvfs st;
 	unsigned long flags = 0;
 
-	if (statvfs(path, &st) < 0)
+	if (fstatvfs(fd, &st) < 0)
 		return 0;
 	if (st.f_flag & ST_NOEXEC)
 		flags |= MS_NOEXEC;
@@ -212,82 +212,224 @@ static int pivot_into(int rootfd, struct sp_error *err)
 	return 0;
 }
 
-/* Cover the bound rootfs at ROOTFD with a read-only overlay of it: the mount
- * table of a bind mount shows the host path of the image (the state
- * directory) as its root, an overlay's shows "/" and its layers only as
- * /proc/self/fd/N. Without an upper layer overlayfs wants two lower ones:
- * the other is an empty tmpfs, mounted on the bound /box for the time being
- * (the overlay reads the image below it, not what is mounted in it). Returns
- * 1 when the overlay is there, 0 when the kernel refused it (the bind mount
- * stays as it was). */
-static int overlay_rootfs(int rootfd, struct sp_error *err)
+/* The image's root directory at the host path ROOTFS, which must be a
+ * directory and not a symlink to one: nothing there is followed. */
+static int open_image_dir(const char *rootfs, struct sp_error *err)
 {
-	cleanup_close int emptyfd = -1;
-	char options[128], target[64];
+	cleanup_close int fd = open(rootfs, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	struct stat st;
 
-	if (mount_beneath(rootfd, "box", "tmpfs", "tmpfs", MS_RDONLY | TMPFS_FLAGS,
-			  "size=4k,mode=0555", err) < 0)
-		return -1;
-	emptyfd = open_beneath(rootfd, "box", O_DIRECTORY | O_PATH, err);
-	if (emptyfd < 0)
-		return -1;
-	snprintf(options, sizeof(options), "lowerdir=/proc/self/fd/%d:/proc/self/fd/%d", emptyfd,
-		 rootfd);
-	fd_path(rootfd, target, sizeof(target));
-	if (mount("overlay", target, "overlay", MS_RDONLY | MS_NOSUID | MS_NODEV, options) == 0)
-		return 1;
-	if (errno != ENODEV && errno != EINVAL && errno != EPERM && errno != EOPNOTSUPP)
-		return sp_error_set(err, errno, "mount an overlay of the rootfs");
-	fd_path(emptyfd, target, sizeof(target));
-	if (umount2(target, MNT_DETACH) < 0)
-		return sp_error_set(err, errno, "unmount the empty layer");
+	if (fd < 0 || fstat(fd, &st) < 0)
+		return sp_error_set(err, errno, "rootfs %s", rootfs);
+	if (S_ISLNK(st.st_mode))
+		return sp_error_set(err, 0, "rootfs %s is a symbolic link, not a directory",
+				    rootfs);
+	if (!S_ISDIR(st.st_mode))
+		return sp_error_set(err, 0, "rootfs %s is not a directory", rootfs);
+	return steal_fd(&fd);
+}
+
+/* Attach the detached mount FD on top of what is mounted at PLACEFD. */
+static int attach_above(int fd, int placefd, const char *what, struct sp_error *err)
+{
+	if (move_mount(fd, "", placefd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+		return sp_error_set(err, errno, "attach %s", what);
 	return 0;
 }
 
-/* The rootfs bound onto itself, under an overlay where the kernel allows. */
+/* The image directory PLACEFD bound (recursively) on top of itself. */
+static int bind_image(int placefd, struct sp_error *err)
+{
+	cleanup_close int fd = open_tree(
+	    placefd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE | AT_EMPTY_PATH);
+
+	if (fd < 0)
+		return sp_error_set(err, errno, "bind the rootfs");
+	if (attach_above(fd, placefd, "the bound rootfs", err) < 0)
+		return -1;
+	return steal_fd(&fd);
+}
+
+/* A new tmpfs of 16 KiB (enough for a few directories), not attached
+ * anywhere yet. */
+static int small_tmpfs(const char *what, struct sp_error *err)
+{
+	cleanup_close int fsfd = fsopen("tmpfs", FSOPEN_CLOEXEC);
+	int fd;
+
+	if (fsfd < 0 || fsconfig(fsfd, FSCONFIG_SET_STRING, "size", "16k", 0) < 0 ||
+	    fsconfig(fsfd, FSCONFIG_SET_STRING, "nr_inodes", "16", 0) < 0 ||
+	    fsconfig(fsfd, FSCONFIG_SET_STRING, "mode", "0555", 0) < 0 ||
+	    fsconfig(fsfd, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
+		return sp_error_set(err, errno, "make the tmpfs of %s", what);
+	fd = fsmount(fsfd, FSMOUNT_CLOEXEC,
+		     MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
+	if (fd < 0)
+		return sp_error_set(err, errno, "mount the tmpfs of %s", what);
+	return fd;
+}
+
+/* Empty 0755 directories NAMES (a NULL-terminated list) in DIRFD. */
+static int make_dirs(int dirfd, const char *const *names, struct sp_error *err)
+{
+	for (size_t i = 0; names[i] != NULL; i++) {
+		if (mkdirat(dirfd, names[i], 0755) < 0 || fchmodat(dirfd, names[i], 0755, 0) < 0)
+			return sp_error_set(err, errno, "mkdir /%s", names[i]);
+	}
+	return 0;
+}
+
+/* The layer of mount points, not attached anywhere yet: an empty directory
+ * for each mount point of the sandbox, and /sys as an imported image has it. */
+static int make_mount_point_layer(struct sp_error *err)
+{
+	static const char *const extra[] = {"sys", NULL};
+	cleanup_close int fd = small_tmpfs("the mount points", err);
+
+	if (fd < 0 || make_dirs(fd, sp_mount_points, err) < 0 || make_dirs(fd, extra, err) < 0)
+		return -1;
+	return steal_fd(&fd);
+}
+
+/* 0 with ERRNUM in *REFUSAL when ERRNUM is the kernel refusing the overlay,
+ * else -1 and ERR. */
+static int overlay_refused(int errnum, int *refusal, const char *what, struct sp_error *err)
+{
+	if (errnum == ENODEV || errnum == EINVAL || errnum == EPERM || errnum == EOPNOTSUPP) {
+		*refusal = errnum;
+		return 0;
+	}
+	return sp_error_set(err, errnum, "%s", what);
+}
+
+/* A read-only overlay of the layer of mount points LAYERFD over the image
+ * IMAGEFD, attached on top of them at PLACEFD: a directory of the upper layer
+ * covers whatever the image has under that name (nothing, a symlink, a file)
+ * and nothing is written below. Without an upper layer overlayfs wants two
+ * lower ones, and the mount table of an overlay shows "/" as its root and its
+ * layers only as /proc/self/fd/N, where a bind mount shows the host path of
+ * the image. The layers are attached mounts, not detached ones: Linux 6.1
+ * (Debian 12's) refuses a detached lower layer (EINVAL). Returns 1 with the
+ * overlay's descriptor in *FD, 0 when the kernel refused the overlay (with
+ * its errno in *REFUSAL). */
+static int overlay_rootfs(int placefd, int layerfd, int imagefd, int *fd, int *refusal,
+			  struct sp_error *err)
+{
+	cleanup_close int fsfd = fsopen("overlay", FSOPEN_CLOEXEC);
+	cleanup_close int mntfd = -1;
+	char lower[64];
+
+	if (fsfd < 0)
+		return overlay_refused(errno, refusal, "open an overlay", err);
+	snprintf(lower, sizeof(lower), "/proc/self/fd/%d:/proc/self/fd/%d", layerfd, imagefd);
+	if (fsconfig(fsfd, FSCONFIG_SET_STRING, "source", "overlay", 0) < 0 ||
+	    fsconfig(fsfd, FSCONFIG_SET_STRING, "lowerdir", lower, 0) < 0 ||
+	    fsconfig(fsfd, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
+		return overlay_refused(errno, refusal, "make an overlay of the rootfs", err);
+	mntfd = fsmount(fsfd, FSMOUNT_CLOEXEC,
+			MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV);
+	if (mntfd < 0)
+		return sp_error_set(err, errno, "mount the overlay of the rootfs");
+	if (attach_above(mntfd, placefd, "the overlay of the rootfs", err) < 0)
+		return -1;
+	*fd = steal_fd(&mntfd);
+	return 1;
+}
+
+/* Without the overlay the image must have its mount points, as directories:
+ * one that is missing, a symlink or a file is refused, never followed. */
+static int check_image_mount_points(int imagefd, struct sp_error *err)
+{
+	struct stat st;
+
+	for (size_t i = 0; sp_mount_points[i] != NULL; i++) {
+		const char *name = sp_mount_points[i];
+
+		if (fstatat(imagefd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+			return sp_error_set(err, errno,
+					    "the rootfs has no /%s directory, and the kernel "
+					    "refused the overlay that would provide one",
+					    name);
+		if (S_ISLNK(st.st_mode))
+			return sp_error_set(err, 0,
+					    "/%s is a symbolic link in the rootfs, and the kernel "
+					    "refused the overlay that would cover it",
+					    name);
+		if (!S_ISDIR(st.st_mode))
+			return sp_error_set(err, 0,
+					    "/%s is not a directory in the rootfs, and the kernel "
+					    "refused the overlay that would cover it",
+					    name);
+	}
+	return 0;
+}
+
+static int detach_mount(int fd, struct sp_error *err)
+{
+	char path[64];
+
+	fd_path(fd, path, sizeof(path));
+	if (umount2(path, MNT_DETACH) < 0)
+		return sp_error_set(err, errno, "detach the mount points");
+	return 0;
+}
+
+/* The image directory PLACEFD, ready to be the cell's root: bound onto
+ * itself, under a read-only overlay that adds the mount points where the
+ * kernel allows it (*REFUSAL 0), alone where the image has the mount points
+ * itself (*REFUSAL the errno of the kernel's refusal). All three mounts go on
+ * top of one another at PLACEFD, in the cell's own mount namespace, where
+ * nothing can collide with them; the image is not written. */
+static int stack_rootfs(int placefd, int *refusal, struct sp_error *err)
+{
+	cleanup_close int imagefd = bind_image(placefd, err);
+	cleanup_close int layerfd = -1;
+	int fd = -1, rc;
+
+	*refusal = 0;
+	if (imagefd < 0)
+		return -1;
+	layerfd = make_mount_point_layer(err);
+	if (layerfd < 0 || attach_above(layerfd, placefd, "the mount points", err) < 0)
+		return -1;
+	rc = overlay_rootfs(placefd, layerfd, imagefd, &fd, refusal, err);
+	if (rc != 0)
+		return rc < 0 ? -1 : fd;
+	if (detach_mount(layerfd, err) < 0 || check_image_mount_points(imagefd, err) < 0)
+		return -1;
+	return steal_fd(&imagefd);
+}
+
 static int open_rootfs(const char *rootfs, struct sp_error *err)
 {
-	cleanup_close int bindfd = -1;
-	int fd, rc;
+	cleanup_close int placefd = open_image_dir(rootfs, err);
+	int refusal;
 
-	if (mount(rootfs, rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
-		return sp_error_set(err, errno, "bind the rootfs %s", rootfs);
-	bindfd = open(rootfs, O_DIRECTORY | O_PATH | O_CLOEXEC | O_NOFOLLOW);
-	if (bindfd < 0)
-		return sp_error_set(err, errno, "open the rootfs %s", rootfs);
-	rc = overlay_rootfs(bindfd, err);
-	if (rc < 0)
+	if (placefd < 0)
 		return -1;
-	if (rc == 0) {
-		fd = bindfd;
-		bindfd = -1;
-		return fd;
-	}
-	/* the path now ends on the overlay, the topmost mount there */
-	fd = open(rootfs, O_DIRECTORY | O_PATH | O_CLOEXEC | O_NOFOLLOW);
-	if (fd < 0)
-		return sp_error_set(err, errno, "open the overlay of %s", rootfs);
-	return fd;
+	return stack_rootfs(placefd, &refusal, err);
 }
 
 int sp_mount_rootfs_in_child(const struct sp_mount_config *cfg, struct sp_error *err)
 {
 	unsigned long root_flags = MS_RDONLY | MS_NOSUID | MS_NODEV;
 	cleanup_close int rootfd = -1;
+	char root[64];
 
 	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
 		return sp_error_set(err, errno, "make / private");
 	rootfd = open_rootfs(cfg->rootfs, err);
 	if (rootfd < 0)
 		return -1;
-	root_flags |= kept_mount_flags(cfg->rootfs);
+	root_flags |= kept_mount_flags(rootfd);
 	if (mount_proc(rootfd, err) < 0 || populate_dev(rootfd, err) < 0)
 		return -1;
 	if (remount_beneath(rootfd, "dev", MS_RDONLY | MS_NOSUID | MS_NOEXEC, err) < 0)
 		return -1;
 	if (mount_box_tmp_shm(rootfd, cfg, err) < 0)
 		return -1;
-	if (mount(NULL, cfg->rootfs, NULL, MS_REMOUNT | MS_BIND | root_flags, NULL) < 0)
+	fd_path(rootfd, root, sizeof(root));
+	if (mount(NULL, root, NULL, MS_REMOUNT | MS_BIND | root_flags, NULL) < 0)
 		return sp_error_set(err, errno, "remount the rootfs read-only");
 	return pivot_into(rootfd, err);
 }
@@ -315,18 +457,31 @@ int sp_mount_reset_in_child(const struct sp_mount_config *cfg, struct sp_error *
 
 int sp_mount_check_rootfs(const char *rootfs, struct sp_error *err)
 {
-	cleanup_close int rootfd = open(rootfs, O_DIRECTORY | O_PATH | O_CLOEXEC);
-	struct stat st;
+	cleanup_close int fd = open_image_dir(rootfs, err);
+
+	return fd < 0 ? -1 : 0;
+}
+
+int sp_mount_probe_overlay_in_child(int *refusal, struct sp_error *err)
+{
+	static const char *const image[] = {"image", NULL};
+	cleanup_close int rootfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	cleanup_close int tmpfd = -1;
+	cleanup_close int imagefd = -1;
+	cleanup_close int fd = -1;
 
 	if (rootfd < 0)
-		return sp_error_set(err, errno, "rootfs %s", rootfs);
-	for (size_t i = 0; sp_mount_points[i] != NULL; i++) {
-		if (fstatat(rootfd, sp_mount_points[i], &st, AT_SYMLINK_NOFOLLOW) < 0)
-			return sp_error_set(err, errno, "rootfs %s has no /%s directory", rootfs,
-					    sp_mount_points[i]);
-		if (!S_ISDIR(st.st_mode))
-			return sp_error_set(err, ENOTDIR, "rootfs %s: /%s is not a directory",
-					    rootfs, sp_mount_points[i]);
-	}
-	return 0;
+		return sp_error_set(err, errno, "open /");
+	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+		return sp_error_set(err, errno, "make / private");
+	tmpfd = small_tmpfs("the probe", err);
+	if (tmpfd < 0 || make_dirs(tmpfd, image, err) < 0)
+		return -1;
+	imagefd = open_beneath(tmpfd, "image", O_PATH | O_DIRECTORY, err);
+	if (imagefd < 0 || make_dirs(imagefd, sp_mount_points, err) < 0)
+		return -1;
+	if (attach_above(tmpfd, rootfd, "the tmpfs of the probe", err) < 0)
+		return -1;
+	fd = stack_rootfs(imagefd, refusal, err);
+	return fd < 0 ? -1 : 0;
 }

@@ -1,5 +1,6 @@
-/* The cell's file system: the image read-only, fresh /proc and /dev, tmpfs
- * /box, /tmp and /dev/shm, then pivot_root. */
+/* The cell's file system: the image read-only, under a layer that provides
+ * the mount points, fresh /proc and /dev, tmpfs /box, /tmp and /dev/shm,
+ * then pivot_root. Nothing is written into the image. */
 #ifndef SANDPOOL_MOUNT_H
 #define SANDPOOL_MOUNT_H
 
@@ -15,15 +16,24 @@ struct sp_mount_config {
 	uint64_t tmpfs_kb; /* size of each of /box, /tmp, /dev/shm */
 };
 
-/* The directories an image must have for the sandbox to mount over. */
+/* The directories the sandbox mounts over. A read-only overlay provides them
+ * over any image (covering a symlink or a file of the same name); where the
+ * kernel refuses the overlay the image must have them, as directories. */
 extern const char *const sp_mount_points[];
 
-/* Check from outside that ROOTFS can serve as a sandbox root. */
+/* Check from outside that ROOTFS can serve as a sandbox root: a directory,
+ * not a symlink to one. */
 int sp_mount_check_rootfs(const char *rootfs, struct sp_error *err);
 
 /* In the cell (new user and mount namespaces, pid 1 of a new pid namespace):
  * build the file system and pivot into it. The working directory is /box. */
 int sp_mount_rootfs_in_child(const struct sp_mount_config *cfg, struct sp_error *err);
+
+/* In a process of its own, in new user and mount namespaces: build a root as
+ * a cell does, over an image in a new tmpfs. *REFUSAL is 0 when the kernel
+ * laid the overlay that provides the mount points, else the errno with which
+ * it refused it (a rootfs must then have the mount points itself). */
+int sp_mount_probe_overlay_in_child(int *refusal, struct sp_error *err);
 
 /* In the cell, after a job: replace /box, /tmp and /dev/shm by empty tmpfs. */
 int sp_mount_reset_in_child(const struct sp_mount_config *cfg, struct sp_error *err);

@@ -13,6 +13,7 @@
 
 #include "paths.h"
 #include "sandbox/cgroup.h"
+#include "sandbox/mount.h"
 #include "sandbox/seccomp.h"
 #include "sandbox/userns.h"
 
@@ -33,6 +34,48 @@ static json_t *check_userns(void)
 	json_object_set_new(obj, "available",
 			    json_boolean(WIFEXITED(status) && WEXITSTATUS(status) == 0));
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		json_object_set_new(obj, "reason", json_string(strerror(WEXITSTATUS(status))));
+	return obj;
+}
+
+/* In a child: 0 when a cell's overlay of mount points works here, else the
+ * errno of the kernel's refusal or of what failed before. */
+static int probe_overlay(void)
+{
+	struct sp_idmap map = {
+	    .kind = SP_IDMAP_ONE_ID, .outer_uid = geteuid(), .outer_gid = getegid()};
+	struct sp_error err = {0};
+	int refusal = 0;
+
+	if (unshare(CLONE_NEWUSER | CLONE_NEWNS) < 0)
+		return errno;
+	/* one id: the process may write its own maps */
+	if (sp_userns_from_parent(&map, getpid(), &err) < 0 ||
+	    sp_mount_probe_overlay_in_child(&refusal, &err) < 0)
+		return err.errnum != 0 ? err.errnum : EIO;
+	return refusal;
+}
+
+/* Does the kernel let a cell lay the overlay that gives any rootfs its mount
+ * points (/box, /tmp, /proc, /dev)? Without it a rootfs must have them. */
+static json_t *check_overlay(void)
+{
+	json_t *obj = json_object();
+	int status = 0;
+	pid_t child = fork();
+
+	if (child == 0)
+		_exit(probe_overlay() & 0x7f);
+	if (child < 0 || waitpid(child, &status, 0) < 0) {
+		json_object_set_new(obj, "available", json_false());
+		json_object_set_new(obj, "reason", json_string(strerror(errno)));
+		return obj;
+	}
+	json_object_set_new(obj, "available",
+			    json_boolean(WIFEXITED(status) && WEXITSTATUS(status) == 0));
+	if (!WIFEXITED(status))
+		json_object_set_new(obj, "reason", json_string("the probe was killed"));
+	else if (WEXITSTATUS(status) != 0)
 		json_object_set_new(obj, "reason", json_string(strerror(WEXITSTATUS(status))));
 	return obj;
 }
@@ -121,6 +164,7 @@ static json_t *check_all(void)
 	json_object_set_new(report, "root", json_boolean(geteuid() == 0));
 	json_object_set_new(report, "user_namespaces", check_userns());
 	json_object_set_new(report, "ids", check_idmap());
+	json_object_set_new(report, "rootfs_overlay", check_overlay());
 	if (sp_cgroup_root_init(&cg, name, SP_CGROUP_AUTO, &err) < 0) {
 		memset(&cg, 0, sizeof(cg));
 		cg.mode = SP_CGROUP_NONE;
@@ -138,6 +182,7 @@ static json_t *check_all(void)
 static void print_text(json_t *report)
 {
 	json_t *ids = json_object_get(report, "ids");
+	json_t *overlay = json_object_get(report, "rootfs_overlay");
 	json_t *sc = json_object_get(report, "seccomp");
 	json_t *limits = json_object_get(report, "limits");
 	const char *key;
@@ -153,6 +198,12 @@ static void print_text(json_t *report)
 	printf("id mapping:       %s (job uid %lld inside)\n",
 	       json_string_value(json_object_get(ids, "mapping")),
 	       json_integer_value(json_object_get(ids, "job_uid")));
+	if (json_is_true(json_object_get(overlay, "available")))
+		printf("rootfs overlay:   yes (a rootfs needs no mount points of its own)\n");
+	else
+		printf("rootfs overlay:   NO (%s): a rootfs must have /box, /tmp, /proc and /dev "
+		       "directories\n",
+		       json_string_value(json_object_get(overlay, "reason")));
 	printf("cgroup mode:      %s (%s)\n", json_string_value(json_object_get(report, "cgroup")),
 	       json_string_value(json_object_get(report, "cgroup_reason")));
 	printf("seccomp:          %s, policy %s\n",

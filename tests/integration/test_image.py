@@ -10,11 +10,15 @@ import io
 import json
 import os
 import shutil
+import socket
 import stat
 import subprocess
 import tarfile
 import tempfile
+import time
 import unittest
+import urllib.error
+import urllib.request
 
 import make_layouts as ml
 
@@ -262,6 +266,75 @@ class Import(ImageCase):
                                   "--", "true")
         self.assertEqual(code, 2)
         self.assertIn("no image absent", err)
+
+    def strip_mount_points(self, root):
+        """Take away what the import made: no /proc, /dev or /sys, /box a
+        symlink to the canary, /tmp a file."""
+        os.chmod(root, 0o755)
+        for name in ("proc", "dev", "sys", "box", "tmp"):
+            os.rmdir(os.path.join(root, name))
+        os.symlink(self.canary, os.path.join(root, "box"))
+        with open(os.path.join(root, "tmp"), "w") as f:
+            f.write("a file\n")
+
+    def serve(self, pool_size):
+        """`sandpool serve` of one language, sh over the image bb, with
+        POOL_SIZE warm cells: (process, url, log file)."""
+        langs = os.path.join(self.base, "languages")
+        os.makedirs(langs, exist_ok=True)
+        with open(os.path.join(langs, "sh.json"), "w") as f:
+            json.dump({"name": "sh", "image": "bb", "source": "main.sh",
+                       "run": ["/bin/sh", "main.sh"], "env": {"PATH": "/bin"}}, f)
+        config = os.path.join(self.base, "config.json")
+        with open(config, "w") as f:
+            json.dump({"pool_sizes": {"sh": pool_size}}, f)
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]
+        log = open(os.path.join(self.base, f"serve-{pool_size}.log"), "w+")
+        proc = subprocess.Popen([BIN, "serve", "--config", config, "--state-dir", self.state,
+                                 "--languages-dir", langs, "--listen", f"127.0.0.1:{port}"],
+                                stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and proc.poll() is None:
+            try:
+                with urllib.request.urlopen(url + "/healthz", timeout=5):
+                    return proc, url, log
+            except OSError:
+                time.sleep(0.05)
+        proc.kill()
+        proc.wait()
+        log.seek(0)
+        raise AssertionError(f"sandpool serve did not start: {log.read()}")
+
+    @unittest.skipUnless(os.path.exists(ml.BUSYBOX), "no static busybox")
+    def test_serve_an_image_without_mount_points(self):
+        """An image of the store whose mount points are gone (removed, a
+        symlink, a file) serves all the same, from warm cells and cold ones,
+        and nothing is written through the symlink."""
+        root = self.import_ok("bb", self.layout([ml.Image(ml.standard_layers(), tag="v1")]))
+        self.strip_mount_points(root)
+        body = json.dumps({"language": "sh", "code": "pwd; echo a > f; echo b > /tmp/f; "
+                                                     "cat f /tmp/f; ls -A /box /tmp"}).encode()
+        for pool_size in (1, 0):
+            proc, url, log = self.serve(pool_size)
+            try:
+                for _ in range(2):
+                    req = urllib.request.Request(url + "/api/v1/run", data=body,
+                                                 headers={"Content-Type": "application/json"})
+                    with urllib.request.urlopen(req, timeout=60) as r:
+                        answer = json.loads(r.read())
+                    self.assertEqual(answer["status"], "ok", answer)
+                    self.assertEqual(answer["stdout"],
+                                     "/box\na\nb\n/box:\nf\nmain.sh\n\n/tmp:\nf\n", answer)
+            finally:
+                proc.terminate()
+                proc.wait(timeout=60)
+                log.close()
+        self.assertEqual(os.listdir(self.canary), ["file"])
+        self.assertEqual(os.readlink(os.path.join(root, "box")), self.canary)
+        self.assertEqual(read(os.path.join(root, "tmp")), "a file\n")
 
     def test_leftovers_of_a_killed_import_are_swept(self):
         dead = os.path.join(self.state, "tmp", "import-999999999-abcdef")

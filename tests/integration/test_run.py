@@ -4,12 +4,16 @@ Environment (set by tools/run-tests):
   SANDPOOL_BIN            the sandpool binary
   SANDPOOL_ROOTFS         a Debian rootfs with python3 (tools/build-test-rootfs)
   SANDPOOL_STATIC_ROOTFS  a rootfs of the static hostile programs (make-static-rootfs)
+  SANDPOOL_PLAIN_ROOTFS   busybox in a tree without /box, /tmp, /proc, /dev or /sys,
+                          root's and read-only (made by tools/run-tests as root)
   SANDPOOL_ID_MAP         auto or single: passed as --id-map
 """
 
 import ctypes
+import hashlib
 import json
 import os
+import shutil
 import signal
 import stat
 import subprocess
@@ -21,6 +25,8 @@ BIN = os.environ.get("SANDPOOL_BIN", "./sandpool")
 ROOTFS = os.environ.get("SANDPOOL_ROOTFS", "")
 STATIC = os.environ.get("SANDPOOL_STATIC_ROOTFS", "")
 ID_MAP = os.environ.get("SANDPOOL_ID_MAP", "auto")
+PLAIN = os.environ.get("SANDPOOL_PLAIN_ROOTFS", "")
+BUSYBOX = "/bin/busybox"
 
 
 def sandpool(*args, timeout=60):
@@ -455,6 +461,240 @@ class Cleanup(unittest.TestCase):
         self.assertFalse(os.path.exists(stale))
 
 
+def busybox_tree(parent, name="tree"):
+    """PARENT/NAME: busybox and bin/sh, nothing else (no box, tmp, proc,
+    dev or sys), as a tree unpacked by hand may be."""
+    root = os.path.join(parent, name)
+    os.makedirs(os.path.join(root, "bin"))
+    shutil.copy(BUSYBOX, os.path.join(root, "bin/busybox"))
+    os.symlink("busybox", os.path.join(root, "bin/sh"))
+    subprocess.run(["chmod", "-R", "a+rX", root], check=True)
+    return root
+
+
+def listing(root):
+    """Every entry of ROOT, ROOT too, never through a symlink: type and mode,
+    owner, size, times, inode, link target and content."""
+    entries = []
+    for dirpath, dirs, files in os.walk(root):
+        for name in [".", *dirs, *files]:
+            path = os.path.normpath(os.path.join(dirpath, name))
+            st = os.lstat(path)
+            extra = None
+            if stat.S_ISLNK(st.st_mode):
+                extra = os.readlink(path)
+            elif stat.S_ISREG(st.st_mode) and os.access(path, os.R_OK):
+                with open(path, "rb") as f:
+                    extra = hashlib.sha256(f.read()).hexdigest()
+            entries.append((os.path.relpath(path, root), st.st_mode, st.st_uid, st.st_gid,
+                            st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, extra))
+    return sorted(entries)
+
+
+# What a job needs of the mount points: /box, its working directory, and /tmp
+# writable, /proc, /dev/null; and an empty /sys.
+PROBE = ("pwd; echo box > /box/f && echo tmp > /tmp/f && cat /box/f /tmp/f && "
+         "test -r /proc/self/status && echo x > /dev/null && test -c /dev/null && "
+         "ls -A /box /tmp /sys && echo ok")
+PROBE_OUT = "/box\nbox\ntmp\n/box:\nf\n\n/sys:\n\n/tmp:\nf\nok\n"
+
+
+def unshare_mount(setup, *args):
+    """`sandpool run ARGS` in a private mount namespace after the shell
+    commands SETUP: (exit status, stdout, stderr). Rootless, the namespace
+    comes with a user namespace where we are root: one id, so --id-map single."""
+    script = f"set -e; {setup}; exec \"$0\" \"$@\""
+    unshare = ["unshare", "--mount", "--propagation", "private"]
+    id_map = ID_MAP
+    if os.geteuid() != 0:
+        unshare[1:1] = ["--user", "--map-root-user"]
+        id_map = "single"
+    proc = subprocess.run([*unshare, "sh", "-c", script, BIN, "run", "--id-map", id_map, *args],
+                          capture_output=True, stdin=subprocess.DEVNULL, timeout=60)
+    return proc.returncode, proc.stdout.decode(), proc.stderr.decode()
+
+
+def parse_run(code, out, err):
+    if code not in (0, 1) or len(out.splitlines()) != 1:
+        raise AssertionError(f"sandpool run exited {code}: {out!r} {err!r}")
+    return json.loads(out)
+
+
+@unittest.skipUnless(os.path.exists(BUSYBOX), "no static busybox")
+class PlainTrees(unittest.TestCase):
+    """A tree as mmdebstrap, debootstrap or docker export leave it, without
+    /box, /tmp, /proc, /dev or /sys, runs as it is: sandpool provides the
+    mount points and writes nothing into the tree, which may be read-only or
+    someone else's. A mount point that is a symlink or a file is covered, and
+    nothing is read or written through the link."""
+
+    def setUp(self):
+        self.base = tempfile.mkdtemp(prefix="sandpool-tree-")
+        os.chmod(self.base, 0o755)
+        self.tree = busybox_tree(self.base)
+        # where a link may point: must stay empty, and is writable by anyone
+        self.host = os.path.join(self.base, "host")
+        os.mkdir(self.host)
+        os.chmod(self.host, 0o1777)
+        # and a secret a link may point at: never read
+        self.secret = os.path.join(self.base, "secret")
+        os.mkdir(self.secret)
+        with open(os.path.join(self.secret, "canary"), "w") as f:
+            f.write("secret-canary\n")
+        subprocess.run(["chmod", "-R", "a+rX", self.secret], check=True)
+
+    def tearDown(self):
+        subprocess.run(["chmod", "-R", "u+rwX", self.base], capture_output=True)
+        shutil.rmtree(self.base, ignore_errors=True)
+
+    def probe(self, tree, script=PROBE):
+        """Run SCRIPT over TREE; TREE is the same after, entry for entry."""
+        before = listing(tree)
+        r = run("--", "/bin/sh", "-c", script, rootfs=tree)
+        self.assertEqual(listing(tree), before, r)
+        return r
+
+    def assert_probe_ok(self, r):
+        self.assertEqual(r["status"], "ok", r)
+        self.assertEqual(r["stdout"], PROBE_OUT, r)
+
+    def test_tree_without_mount_points_runs(self):
+        self.assert_probe_ok(self.probe(self.tree))
+
+    def test_read_only_tree(self):
+        subprocess.run(["chmod", "-R", "a-w", self.tree], check=True)
+        self.assert_probe_ok(self.probe(self.tree))
+
+    def test_tree_of_another_user(self):
+        if os.geteuid() == 0:
+            subprocess.run(["chown", "-R", "65534:65534", self.tree], check=True)
+            subprocess.run(["chmod", "-R", "a-w", self.tree], check=True)
+            tree = self.tree
+        elif PLAIN:
+            tree = PLAIN
+        else:
+            self.skipTest("SANDPOOL_PLAIN_ROOTFS (a tree of another user) not given")
+        self.assertNotEqual(os.stat(tree).st_uid, os.geteuid())
+        self.assert_probe_ok(self.probe(tree))
+
+    def test_read_only_bind_mount(self):
+        before = listing(self.tree)
+        r = parse_run(*unshare_mount(
+            f"mount --bind {self.tree} {self.tree}; mount -o remount,bind,ro {self.tree}",
+            "--rootfs", self.tree, "--", "/bin/sh", "-c", PROBE))
+        self.assert_probe_ok(r)
+        self.assertEqual(listing(self.tree), before)
+
+    def test_mount_points_that_are_links_or_files(self):
+        """box, tmp, proc, dev and sys each a symlink (to /etc, to a host
+        directory, to a secret, to ..) or a regular file: the job sees a
+        fresh mount point there, nothing goes through the link."""
+        kinds = {"etc": "/etc", "host": self.host, "secret": self.secret, "up": "..",
+                 "file": None}
+        for name in ("box", "tmp", "proc", "dev", "sys"):
+            for kind, target in kinds.items():
+                with self.subTest(name=name, kind=kind):
+                    path = os.path.join(self.tree, name)
+                    if target is None:
+                        with open(path, "w") as f:
+                            f.write("a file\n")
+                    else:
+                        os.symlink(target, path)
+                    secret = listing(self.secret)
+                    try:
+                        r = self.probe(self.tree, PROBE + f"; cat /{name}/canary")
+                    finally:
+                        os.unlink(path)
+                    self.assertEqual(os.listdir(self.host), [], r)
+                    self.assertEqual(listing(self.secret), secret, r)
+                    self.assertNotIn("secret-canary", r["stdout"] + r["stderr"])
+                    self.assertEqual(r["status"], "runtime_error", r)
+                    self.assertEqual(r["stdout"], PROBE_OUT, r)
+
+    def test_sys_of_the_tree_is_kept(self):
+        """A tree's own /sys (a directory) shows as it is, as before."""
+        os.mkdir(os.path.join(self.tree, "sys"))
+        with open(os.path.join(self.tree, "sys", "note"), "w") as f:
+            f.write("mine\n")
+        subprocess.run(["chmod", "-R", "a+rX", self.tree], check=True)
+        r = self.probe(self.tree, "cat /sys/note")
+        self.assertEqual(r["stdout"], "mine\n", r)
+
+
+@unittest.skipUnless(os.path.exists(BUSYBOX), "no static busybox")
+class KernelWithoutOverlay(unittest.TestCase):
+    """Where the kernel refuses the overlay, the tree must hold its mount
+    points itself: a missing one, a symlink or a file is refused by name and
+    never followed. The kernel is made to refuse here by stacking: the tree
+    lies in an overlay of an overlay, and overlayfs stacks two deep at most."""
+
+    def setUp(self):
+        self.base = tempfile.mkdtemp(prefix="sandpool-nooverlay-")
+        os.chmod(self.base, 0o755)
+        for d in ("a", "b", "c", "one", "two"):
+            os.mkdir(os.path.join(self.base, d))
+        self.tree = busybox_tree(os.path.join(self.base, "a"))
+        self.host = os.path.join(self.base, "host")
+        os.mkdir(self.host)
+        os.chmod(self.host, 0o1777)
+
+    def tearDown(self):
+        shutil.rmtree(self.base, ignore_errors=True)
+
+    def run_stacked(self, script=PROBE):
+        """SCRIPT over the tree seen through two stacked overlays."""
+        b = self.base
+        setup = (f"mount -t overlay overlay -o lowerdir={b}/a:{b}/b {b}/one; "
+                 f"mount -t overlay overlay -o lowerdir={b}/one:{b}/c {b}/two")
+        return parse_run(*unshare_mount(setup, "--rootfs", f"{b}/two/tree", "--", "/bin/sh", "-c",
+                                        script))
+
+    def add(self, *names):
+        for name in names:
+            os.mkdir(os.path.join(self.tree, name))
+
+    def test_tree_with_its_mount_points_runs(self):
+        self.add("box", "tmp", "proc", "dev")
+        before = listing(self.tree)
+        r = self.run_stacked("grep ' / / ' /proc/self/mountinfo; " + PROBE.replace(" /sys", ""))
+        self.assertEqual(r["status"], "ok", r)
+        # the bind mount, not the overlay
+        self.assertNotIn(" - overlay ", r["stdout"].splitlines()[0], r)
+        self.assertEqual(listing(self.tree), before)
+
+    def test_a_missing_mount_point_is_named(self):
+        for missing in ("box", "tmp", "proc", "dev"):
+            with self.subTest(missing=missing):
+                shutil.rmtree(self.tree)
+                self.tree = busybox_tree(os.path.join(self.base, "a"))
+                self.add(*[n for n in ("box", "tmp", "proc", "dev") if n != missing])
+                r = self.run_stacked()
+                self.assertEqual(r["status"], "internal_error", r)
+                self.assertIn(f"has no /{missing} directory", r["error"])
+
+    def test_a_link_or_a_file_is_refused_not_followed(self):
+        for name in ("box", "tmp", "proc", "dev"):
+            for kind, target in (("host", self.host), ("up", ".."), ("file", None)):
+                with self.subTest(name=name, kind=kind):
+                    shutil.rmtree(self.tree)
+                    self.tree = busybox_tree(os.path.join(self.base, "a"))
+                    self.add(*[n for n in ("box", "tmp", "proc", "dev") if n != name])
+                    path = os.path.join(self.tree, name)
+                    if target is None:
+                        with open(path, "w") as f:
+                            f.write("a file\n")
+                    else:
+                        os.symlink(target, path)
+                    before = listing(self.tree)
+                    r = self.run_stacked()
+                    self.assertEqual(os.listdir(self.host), [], r)
+                    self.assertEqual(listing(self.tree), before, r)
+                    self.assertEqual(r["status"], "internal_error", r)
+                    what = "not a directory" if target is None else "a symbolic link"
+                    self.assertIn(f"/{name} is {what}", r["error"])
+                    self.assertNotIn("Too many levels", r["error"])
+
+
 class BadInput(unittest.TestCase):
     def expect_usage_error(self, *args, mention=None):
         code, out, err = sandpool("run", *args)
@@ -499,10 +739,18 @@ class BadInput(unittest.TestCase):
         self.expect_usage_error("--rootfs", ROOTFS, "--stdin", "/", "--", "true",
                                 mention="directory")
 
-    def test_rootfs_without_mount_points(self):
+    def test_rootfs_not_a_directory(self):
+        """The rootfs itself must be a directory, not a file and not a
+        symlink (a symlink is never followed, not even to a directory)."""
         with tempfile.TemporaryDirectory() as d:
             os.chmod(d, 0o755)
-            self.expect_usage_error("--rootfs", d, "--", "true", mention="/proc")
+            path = os.path.join(d, "file")
+            with open(path, "w") as f:
+                f.write("not a tree\n")
+            self.expect_usage_error("--rootfs", path, "--", "true", mention="not a directory")
+            link = os.path.join(d, "link")
+            os.symlink(ROOTFS, link)
+            self.expect_usage_error("--rootfs", link, "--", "true", mention="symbolic link")
 
     def test_check(self):
         code, out, err = sandpool("check", "--json")
@@ -511,6 +759,11 @@ class BadInput(unittest.TestCase):
         self.assertIn(report["cgroup"], ("v1", "v2", "none"))
         self.assertTrue(report["user_namespaces"]["available"])
         self.assertIn("memory", report["limits"])
+        # whether a rootfs needs mount points of its own (PlainTrees need none)
+        self.assertIn(report["rootfs_overlay"]["available"], (True, False))
+        code, out, err = sandpool("check")
+        self.assertEqual(code, 0, err)
+        self.assertIn("rootfs overlay:", out)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
 /* Cells from the spawner, used warm: several jobs in one cell, reset in
  * between, nothing of one job seen by the next. Runs over a rootfs of
- * busybox-static made in a temporary folder, as root or rootless. */
+ * busybox-static made in a temporary folder (with its mount points, and once
+ * without them), as root or rootless. */
 #include <limits.h>
 #include <pthread.h>
 #include <setjmp.h>
@@ -30,19 +31,41 @@ struct fixture {
 	struct sp_cell cell;
 };
 
-static int setup(void **state)
+/* A cell over the bench's rootfs, after the shell commands TWEAK (run in the
+ * rootfs, with $1 the bench's folder) when not NULL. */
+static int setup_with(void **state, const char *tweak)
 {
 	struct fixture *fx = calloc(1, sizeof(*fx));
 	struct sp_error err = {0};
+	char cmd[1024];
 
 	if (fx == NULL || busybox_bench_start(&fx->bench, "sp-spawner") < 0)
 		return -1;
+	if (tweak != NULL) {
+		snprintf(cmd, sizeof(cmd), "cd '%s' && sh -ec '%s' sh '%s'", fx->bench.rootfs,
+			 tweak, fx->bench.dir);
+		if (system(cmd) != 0)
+			return -1;
+	}
 	if (sp_spawner_cell(&fx->bench.spawner, &fx->bench.config, &fx->cell, &err) < 0) {
 		print_message("spawn: %s\n", err.message);
 		return -1;
 	}
 	*state = fx;
 	return 0;
+}
+
+static int setup(void **state)
+{
+	return setup_with(state, NULL);
+}
+
+/* The rootfs as a tree unpacked by hand may be: no /proc, /dev or /sys, /tmp
+ * a file, /box a symlink to a host folder that anyone may write. */
+static int setup_plain_tree(void **state)
+{
+	return setup_with(state, "rmdir proc dev tmp box; echo file > tmp; "
+				 "mkdir -m 1777 \"$1/host\"; ln -s \"$1/host\" box");
 }
 
 static int teardown(void **state)
@@ -99,6 +122,34 @@ static void test_reset_contract(void **state)
 	    step(fx, "ls -A /box /tmp /dev/shm; ps -o comm | grep -c sleep; umask", &res), 0);
 	assert_string_equal(res.out.data, "/box:\n\n/dev/shm:\n\n/tmp:\n0\n0022\n");
 	sp_step_result_free(&res);
+}
+
+/* A tree without its mount points serves job after job: the cell provides
+ * them, the reset contract holds on them, and nothing goes through the link
+ * to the host folder. */
+static void test_tree_without_mount_points(void **state)
+{
+	struct fixture *fx = *state;
+	struct sp_step_result res;
+	char host[128];
+	struct stat st;
+
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(step(fx,
+				      "ls -A /box /tmp; pwd; echo a > /box/f; echo b > /tmp/f; "
+				      "cat /box/f /tmp/f; test -c /dev/null && echo null",
+				      &res),
+				 0);
+		assert_string_equal(res.out.data, "/box:\n\n/tmp:\n/box\na\nb\nnull\n");
+		sp_step_result_free(&res);
+		assert_int_equal(sp_cell_reset(&fx->cell, &(struct sp_error){0}), 0);
+	}
+	snprintf(host, sizeof(host), "%s/host", fx->bench.dir);
+	assert_int_equal(stat(host, &st), 0);
+	assert_int_equal(st.st_nlink, 2); /* empty */
+	snprintf(host, sizeof(host), "%s/box", fx->bench.rootfs);
+	assert_int_equal(lstat(host, &st), 0);
+	assert_true(S_ISLNK(st.st_mode));
 }
 
 static void *cancel_later(void *arg)
@@ -162,6 +213,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_jobs_reuse_one_cell, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_reset_contract, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_tree_without_mount_points, setup_plain_tree,
+					    teardown),
 	    cmocka_unit_test_setup_teardown(test_cancel_kills_the_step, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_dead_cell_is_noticed, setup, teardown),
 	};
