@@ -183,8 +183,10 @@ static int resolve(struct run_plan *p, const struct sp_run_options *o, struct sp
 		return -1;
 	if (o->argv == NULL && o->language == NULL && image_command(p, err) < 0)
 		return -1;
-	if (o->rootfs != NULL)
-		snprintf(p->rootfs, sizeof(p->rootfs), "%s", o->rootfs);
+	/* the path the user gave, resolved once here: the cell opens what it
+	 * names without following a symlink */
+	if (o->rootfs != NULL && realpath(o->rootfs, p->rootfs) == NULL)
+		return sp_error_set(err, errno, "rootfs %s", o->rootfs);
 	p->limits = p->language ? p->language->limits : sp_default_run_limits;
 	p->compile_limits = p->language ? p->language->compile_limits : sp_default_compile_limits;
 	sp_limits_overlay(&p->limits, &o->limits);

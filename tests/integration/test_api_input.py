@@ -571,8 +571,8 @@ class WebSocket(unittest.TestCase, Healthy):
     def test_a_message_in_fragments_is_one_message(self):
         ws = RawWebSocket(self.server)
         try:
-            # a continuation with nothing to continue is dropped
-            ws.send(b'{"type": "run"}', opcode=0)
+            # (a continuation with nothing to continue closes the connection
+            # with 1002: test_ws.RawFrames)
             msg = b'{"type": "run", "ref": "f", "language": "bash", "code": "echo frag"}'
             ws.send(msg[:10], fin=False)
             ws.send(b"", opcode=9)  # a ping between fragments
@@ -586,8 +586,8 @@ class WebSocket(unittest.TestCase, Healthy):
             ws.send(b"x" * 40000 + b'"}', opcode=0)
             ev = ws.event()
             self.assertEqual((ev["type"], ev["code"]), ("error", "frame_too_large"), ev)
-            # a message started anew drops the unfinished one
-            ws.send(b'{"type": "run", "language": "ba', fin=False)
+            # (a message started inside an unfinished one closes the
+            # connection with 1002: test_ws.RawFrames)
             ws.send(b'{"type": "fly"}')
             ev = ws.event()
             self.assertEqual((ev["type"], ev["code"], ev["message"]),
