@@ -397,6 +397,8 @@ rootless_part() {
 	t_note "status $ST, cpu_ms $CPU, wall_ms $WALL"
 	t_end
 
+	RUNNER=sp_run_in_scope test_plain_tree
+
 	echo "$passed $failed" >>"$SP_VM_COUNTS"
 }
 
@@ -433,6 +435,39 @@ run_rootless() {
 	failed=$((failed + rf))
 }
 
+# A copy of the rootfs without any mount point of its own, /box a symlink to
+# a host directory: with overlayfs (loaded when tools/vm-cgroup2 got
+# SANDPOOL_VM_MODULES=overlay) the job runs over it and nothing reaches the
+# host directory; without it the job is refused with the mount point named.
+make_plain_tree() {
+	PLAIN=$TMPD/plain
+	mkdir -p "$PLAIN" "$TMPD/host-dir" || return 1
+	for entry in "$ROOTFS"/*; do
+		case ${entry##*/} in box | tmp | proc | dev | sys) ;; *) cp -a "$entry" "$PLAIN/" ;; esac
+	done
+	ln -s "$TMPD/host-dir" "$PLAIN/box"
+	chmod 755 "$TMPD" "$TMPD/host-dir"
+}
+
+overlay_expected() { grep -q '^overlay' /sandpool-vm/modules 2>/dev/null; }
+
+test_plain_tree() {
+	t_begin "a tree without mount points: $(overlay_expected && echo runs over the overlay || echo refused by name)"
+	make_plain_tree || t_need "the plain tree was made" false
+	${RUNNER:-sp_run} --rootfs "$PLAIN" -- /bin/sh -c 'echo x > /box/f && cat /box/f && test -d /proc/self && echo ok'
+	if overlay_expected; then
+		t_need "status ok" eq "$ST" ok
+		t_need 'stdout "x\nok\n"' eq "$OUT" 'x\nok\n'
+	else
+		t_need "sandpool exit 1" eq "$RUN_RC" 1
+		t_need "refused naming /box" contains "$RUN_JSON" "refused the overlay"
+	fi
+	t_need "nothing written through /box" empty_dir "$TMPD/host-dir"
+	t_end
+}
+
+empty_dir() { [ -z "$(ls -A "$1")" ]; }
+
 # ---- main ---------------------------------------------------------------
 
 if [ "${1:-}" = "--rootless-part" ]; then
@@ -456,6 +491,7 @@ test_pids
 test_cpu
 test_int80
 test_kill
+test_plain_tree
 run_rootless
 
 echo "$passed passed, $failed failed"
