@@ -47,6 +47,9 @@ struct sp_config {
 	unsigned judge_max_tests;      /* tests in one judge request */
 	unsigned judge_pool_percent;   /* of a language's warm cells, one judge request's at once */
 	uint64_t judge_max_program_kb; /* what a compile may leave in /box for the tests */
+	/* Set when the server starts, not a key: the directory whose unnamed
+	 * files (O_TMPFILE) hold large inputs; "" = memfds only. */
+	char inputs_dir[PATH_MAX];
 };
 
 /* The defaults: loopback 127.0.0.1:8080, no token, 45 warm cells... */
