@@ -49,6 +49,13 @@ void sp_config_defaults(struct sp_config *c)
 	c->judge_max_tests = 1000;
 	c->judge_pool_percent = 50;
 	c->judge_max_program_kb = 64 * 1024;
+	c->memory_max_mb = 1024;
+	c->memory_share_percent = 50;
+	/* A classroom behind one address: page loads come in bursts, each
+	 * connection kept for keep_alive_timeout_ms (500 ms) after its last
+	 * request; 300 pupils opening the page within 5 s take about 120. */
+	c->http_address_percent = 50;
+	c->http_token_percent = 50;
 }
 
 /* The whole-number keys: where each goes and its range. */
@@ -80,6 +87,10 @@ static const struct number_key {
     {"judge_pool_percent", offsetof(struct sp_config, judge_pool_percent), 4, 1, 100},
     {"judge_max_program_kb", offsetof(struct sp_config, judge_max_program_kb), 8, 1,
      4 * 1024 * 1024},
+    {"memory_max_mb", offsetof(struct sp_config, memory_max_mb), 8, 64, 1024 * 1024},
+    {"memory_share_percent", offsetof(struct sp_config, memory_share_percent), 4, 1, 100},
+    {"http_address_percent", offsetof(struct sp_config, http_address_percent), 4, 1, 100},
+    {"http_token_percent", offsetof(struct sp_config, http_token_percent), 4, 1, 100},
 };
 
 static int set_number(struct sp_config *c, const struct number_key *k, json_t *v, const char *where,

@@ -9,6 +9,7 @@
 
 #include "config.h"
 #include "language.h"
+#include "memory_plan.h"
 #include "metrics.h"
 #include "sandbox/cgroup.h"
 #include "sandbox/seccomp.h"
@@ -44,8 +45,9 @@ struct sp_server {
 	struct sp_program_cache *programs; /* judges' checkers and interactors */
 	struct sp_web web;		   /* the playground's files */
 	struct sp_metrics metrics;
-	atomic_bool ready;    /* every HTTP handler is registered */
-	atomic_bool draining; /* shutting down: 503 to new jobs */
+	struct sp_memory_plan memory; /* memory_max_mb, split */
+	atomic_bool ready;	      /* every HTTP handler is registered */
+	atomic_bool draining;	      /* shutting down: 503 to new jobs */
 	atomic_ulong jobs_done;
 };
 
