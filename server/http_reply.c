@@ -166,50 +166,6 @@ bool sp_http_authorized(struct mg_connection *conn, const struct sp_config *conf
 	return sp_http_caller(conn, config) != SP_CALLER_UNKNOWN;
 }
 
-char *sp_http_read_body(struct mg_connection *conn, uint64_t max, size_t *length, bool *too_large)
-{
-	const struct mg_request_info *ri = mg_get_request_info(conn);
-	size_t cap = 65536, used = 0;
-	char *buf;
-
-	*too_large = ri->content_length > 0 && (uint64_t)ri->content_length > max;
-	if (*too_large)
-		return NULL;
-	buf = malloc(cap + 1);
-	while (buf != NULL) {
-		int n;
-
-		if (used == cap) {
-			char *grown = used >= max + 1 ? NULL : realloc(buf, cap * 2 + 1);
-
-			if (grown == NULL)
-				break;
-			buf = grown;
-			cap *= 2;
-		}
-		n = mg_read(conn, buf + used, cap - used);
-		if (n <= 0)
-			break;
-		used += (size_t)n;
-		if (used > max) {
-			*too_large = true;
-			break;
-		}
-	}
-	/* Cut short: the client stalled past request_timeout_s, or closed. */
-	if (ri->content_length >= 0 && used < (uint64_t)ri->content_length) {
-		free(buf);
-		return NULL;
-	}
-	if (buf == NULL || *too_large) {
-		free(buf);
-		return NULL;
-	}
-	buf[used] = '\0';
-	*length = used;
-	return buf;
-}
-
 bool sp_http_discard_body(struct mg_connection *conn, uint64_t max)
 {
 	char buf[4096];
