@@ -92,6 +92,10 @@ static enum sp_http_body_status took(struct sp_server *server, struct sp_http_bo
 	body->length += n;
 	if (body->length > server->config.max_body)
 		return SP_BODY_TOO_LARGE;
+	/* too deep: the parser says so before it builds anything */
+	if (body->scan.max_depth <= SP_REQUEST_MAX_DEPTH &&
+	    body->scan.values > sp_request_max_values(&server->config))
+		return SP_BODY_TOO_MANY;
 	if (body->fd >= 0 && sp_write_all(body->fd, buf, n) < 0)
 		return sp_error_set(err, errno, "write the body"), SP_BODY_FAILED;
 	if (body->fd < 0 && goes_to_file(server, body->length, declared))
@@ -127,8 +131,9 @@ static enum sp_http_body_status read_all(struct mg_connection *conn, struct sp_s
 		if ((st = took(server, body, dst, (size_t)n, declared, err)) != SP_BODY_READ)
 			return st;
 	}
-	/* cut short: the client stalled past request_timeout_s, or closed */
-	if (n < 0 || (declared >= 0 && body->length < (uint64_t)declared))
+	/* cut short: the client stalled past request_timeout_s, or closed (a
+	 * chunked body ends where its chunks stop making sense) */
+	if (declared >= 0 && body->length < (uint64_t)declared)
 		return SP_BODY_SHORT;
 	return SP_BODY_READ;
 }
@@ -151,6 +156,7 @@ enum sp_http_body_status sp_http_body_read(struct mg_connection *conn, struct sp
 	int64_t declared = mg_get_request_info(conn)->content_length;
 	char *chunk = malloc(CHUNK);
 	enum sp_http_body_status st;
+	uint64_t values;
 
 	memset(body, 0, sizeof(*body));
 	body->fd = -1;
@@ -167,8 +173,11 @@ enum sp_http_body_status sp_http_body_read(struct mg_connection *conn, struct sp
 		return st;
 	if (body->data != NULL)
 		body->data[body->length] = '\0';
-	if (hold(server, body,
-		 sp_request_parse_bytes(body->length, body->scan.values, body->data != NULL),
+	values = body->scan.values;
+	/* the parser builds no more values than it may hold */
+	if (values > sp_request_max_values(&server->config))
+		values = sp_request_max_values(&server->config);
+	if (hold(server, body, sp_request_parse_bytes(body->length, values, body->data != NULL),
 		 err) < 0)
 		return SP_BODY_NO_ROOM;
 	return SP_BODY_READ;

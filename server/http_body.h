@@ -39,6 +39,7 @@ struct sp_http_body {
 enum sp_http_body_status {
 	SP_BODY_READ,	   /* all of it is there, and its parse is held for */
 	SP_BODY_TOO_LARGE, /* over max_body: the rest is not read */
+	SP_BODY_TOO_MANY,  /* more JSON values than sp_request_max_values: the same */
 	SP_BODY_SHORT,	   /* it stopped short of its Content-Length, or closed */
 	SP_BODY_NO_ROOM,   /* the job table refused the memory: ERR as sp_jobs_hold's */
 	SP_BODY_FAILED,	   /* out of memory, or the file failed: ERR */

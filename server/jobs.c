@@ -618,9 +618,9 @@ static int bytes_refusal(struct sp_jobs *jobs, const struct sp_bytes_holder *h, 
 
 	if (limit != 0 && (n > limit || reserve > limit - n))
 		return sp_error_set(err, E2BIG,
-				    "the job could take %llu MiB (its inputs and the output its "
-				    "limits allow), more than this server holds for all "
-				    "requests (%llu MiB)",
+				    "the request could take %llu MiB (a job: its inputs and the "
+				    "output its limits allow), more than this server holds for "
+				    "all requests (%llu MiB)",
 				    mib(n + reserve), mib(limit)),
 		       E2BIG;
 	if (!make_room(jobs, n)) {

@@ -67,8 +67,8 @@
 /* Input bytes a request keeps in memfds; the rest go into files. */
 #define SP_REQUEST_RAM_INPUTS (1024 * 1024)
 /* JSON values in a body: so many, and so many more per judge test allowed. */
-#define SP_REQUEST_BASE_VALUES	   16384
-#define SP_REQUEST_VALUES_PER_TEST 32
+#define SP_REQUEST_BASE_VALUES	   65536
+#define SP_REQUEST_VALUES_PER_TEST 64
 /* What one JSON value may cost once parsed, at most: an empty object in an
  * array, measured (jansson 2.14, glibc), about 230 bytes. */
 #define SP_REQUEST_VALUE_BYTES 256
