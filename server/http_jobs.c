@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "http_body.h"
+#include "http_conns.h"
 #include "http_handlers.h"
 #include "http_reply.h"
 #include "jobs.h"
@@ -59,10 +60,12 @@ static int admit(struct mg_connection *conn, const struct sp_server *server)
 static int unread(struct mg_connection *conn, struct sp_server *server,
 		  enum sp_http_body_status status, const struct sp_error *err)
 {
+	char text[128];
 	int rc;
 
 	switch (status) {
 	case SP_BODY_TOO_LARGE:
+		sp_http_conns_refused(server->conns, "body_too_large");
 		/* Answered at once; the client may go on sending up to the limit
 		 * again (to read the answer once it has sent all), then the
 		 * connection ends. */
@@ -70,7 +73,15 @@ static int unread(struct mg_connection *conn, struct sp_server *server,
 				    "Connection: close\r\n");
 		sp_http_discard_body(conn, server->config.max_body);
 		break;
+	case SP_BODY_TOO_MANY:
+		sp_http_conns_refused(server->conns, "body_too_large");
+		snprintf(text, sizeof(text), "the body holds more than %llu JSON values",
+			 (unsigned long long)sp_request_max_values(&server->config));
+		rc = sp_reply_error(conn, 413, "body_too_large", text, "Connection: close\r\n");
+		sp_http_discard_body(conn, server->config.max_body);
+		break;
 	case SP_BODY_SHORT:
+		sp_http_conns_refused(server->conns, "request_timeout");
 		rc = sp_reply_error(conn, 408, "request_timeout",
 				    "the body stopped short of its Content-Length: it must arrive "
 				    "without a pause of request_timeout_s",
@@ -120,6 +131,7 @@ int sp_http_refused(struct mg_connection *conn, struct sp_server *server, const 
 {
 	char retry[64];
 
+	sp_http_conns_refused(server->conns, sp_jobs_refusal_code(err->errnum));
 	switch (err->errnum) {
 	case EAGAIN:
 	case EDQUOT:
@@ -167,10 +179,12 @@ static int submit(struct mg_connection *conn, struct sp_server *server, struct s
 }
 
 /* The answer of a job run and waited for: RESULT (taken), or why it has none. */
-static int answer(struct mg_connection *conn, json_t *result, enum sp_job_end end)
+static int answer(struct mg_connection *conn, struct sp_server *server, json_t *result,
+		  enum sp_job_end end)
 {
 	if (end == SP_JOB_EXPIRED) {
 		json_decref(result);
+		sp_http_conns_refused(server->conns, "busy");
 		return sp_reply_error(conn, 429, "busy",
 				      "no cell was free within the queue timeout; try again",
 				      "Retry-After: 1\r\n");
@@ -200,7 +214,7 @@ static int run_and_wait(struct mg_connection *conn, struct sp_server *server,
 		return status;
 	sp_jobs_wait(server->jobs, job);
 	result = sp_jobs_result(server->jobs, job, &end);
-	status = answer(conn, result, end);
+	status = answer(conn, server, result, end);
 	/* the job (and its result's bytes) held until the answer went out */
 	sp_job_put(server->jobs, job);
 	return status;

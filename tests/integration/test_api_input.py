@@ -42,8 +42,9 @@ def established(port):
     return n
 
 
-def connect(server, timeout=30):
-    return socket.create_connection(("127.0.0.1", server.port), timeout=timeout)
+def connect(server, timeout=30, source="127.0.0.1"):
+    return socket.create_connection(("127.0.0.1", server.port), timeout=timeout,
+                                    source_address=(source, 0))
 
 
 def response(sock):
@@ -612,9 +613,10 @@ def drip_headers(socks, stop, pause):
 
 class SlowClients(unittest.TestCase, Healthy):
     def test_slow_clients_do_not_starve_the_others(self):
-        """200 connections: 180 send their headers a byte at a time, 20 half a
-        body and stall. With the defaults (threads, request_timeout_s) a
-        normal client is served as usual all the while."""
+        """200 connections from four addresses (one may hold half the
+        threads): 180 send their headers a byte at a time, 20 half a body and
+        stall. With the defaults (threads, request_timeout_s) a normal client
+        is served as usual all the while."""
         server = Server({"pool_total": 0, "pool_sizes": {"bash": 1}})
         socks, stop, dripper = [], threading.Event(), None
         try:
@@ -622,7 +624,7 @@ class SlowClients(unittest.TestCase, Healthy):
             pid = server.proc.pid
             threads = proc_status(pid, "Threads")
             for i in range(200):
-                sock = connect(server)
+                sock = connect(server, source=f"127.0.0.{2 + i % 4}")
                 if i >= 180:
                     sock.sendall(b"POST /api/v1/jobs HTTP/1.1\r\nHost: x\r\n"
                                  b"Content-Length: 1000\r\n\r\n" + b'{"language": ' + b" " * 400)

@@ -1,0 +1,59 @@
+/* What one client may hold of the HTTP threads: each connection holds one
+ * while civetweb serves it (its headers, its body, a /run waiting for its
+ * job, a keep-alive pause of up to 500 ms), so one address, or one token of
+ * several, could take them all and starve everyone else.
+ *
+ * - Connections per client address, from their accept to their close (those
+ *   waiting for a thread too): at most http_address_percent of the threads.
+ *   One over it is answered as it is accepted, before any thread or its
+ *   request: 429 address_limit with Retry-After, and closed.
+ * - Requests in flight per API token, when the server has several: at most
+ *   http_token_percent of the threads; over it, 429 token_limit once the
+ *   headers are in, and the connection closed.
+ *
+ * Also the figures /healthz and /metrics show: connections open, and
+ * requests refused, by reason. */
+#ifndef SANDPOOL_HTTP_CONNS_H
+#define SANDPOOL_HTTP_CONNS_H
+
+#include <stdio.h>
+
+#include <jansson.h>
+
+#include "config.h"
+
+struct mg_connection;
+struct mg_context;
+struct sp_http_conns;
+
+/* The caps of CONFIG; NULL when out of memory. */
+struct sp_http_conns *sp_http_conns_new(const struct sp_config *config);
+
+void sp_http_conns_free(struct sp_http_conns *conns);
+
+/* civetweb's init_thread, init_connection, connection_close and
+ * end_request callbacks (their context's user data is the struct sp_server,
+ * whose conns these are). */
+void *sp_http_conns_thread(const struct mg_context *ctx, int thread_type);
+int sp_http_conns_opened(const struct mg_connection *conn, void **conn_data);
+void sp_http_conns_closed(const struct mg_connection *conn);
+void sp_http_conns_ended(const struct mg_connection *conn, int status);
+
+/* From civetweb's begin_request: 0 when the request may go on, else the
+ * status it was answered with (429 token_limit). */
+int sp_http_conns_admit(struct mg_connection *conn);
+
+/* Count a request refused with the error CODE of the API: address_limit,
+ * token_limit, memory_full, memory_share, job_too_large, queue_full,
+ * user_limit, rate_limited, busy, body_too_large, request_timeout (any other
+ * is not counted). */
+void sp_http_conns_refused(struct sp_http_conns *conns, const char *code);
+
+/* {"open", "addresses", "per_address_max", "per_token_max", "refused": {CODE:
+ * count}}. */
+json_t *sp_http_conns_json(struct sp_http_conns *conns);
+
+/* The same as Prometheus text. */
+void sp_http_conns_render(FILE *f, struct sp_http_conns *conns);
+
+#endif
