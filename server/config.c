@@ -56,6 +56,8 @@ void sp_config_defaults(struct sp_config *c)
 	 * request; 300 pupils opening the page within 5 s take about 120. */
 	c->http_address_percent = 50;
 	c->http_token_percent = 50;
+	/* 64 MiB then may take 68 minutes: a slow uplink passes */
+	c->body_min_rate_kb = 16;
 }
 
 /* The whole-number keys: where each goes and its range. */
@@ -91,6 +93,7 @@ static const struct number_key {
     {"memory_share_percent", offsetof(struct sp_config, memory_share_percent), 4, 1, 100},
     {"http_address_percent", offsetof(struct sp_config, http_address_percent), 4, 1, 100},
     {"http_token_percent", offsetof(struct sp_config, http_token_percent), 4, 1, 100},
+    {"body_min_rate_kb", offsetof(struct sp_config, body_min_rate_kb), 4, 0, 1024 * 1024},
 };
 
 static int set_number(struct sp_config *c, const struct number_key *k, json_t *v, const char *where,

@@ -51,6 +51,7 @@ struct sp_config {
 	unsigned memory_share_percent; /* of what requests hold, one client's at most */
 	unsigned http_address_percent; /* of the threads, one client address's at most */
 	unsigned http_token_percent;   /* of the threads, one token's (of several) at most */
+	unsigned body_min_rate_kb;     /* KiB/s a body must average after request_timeout_s */
 	/* Set when the server starts, not a key: the directory whose unnamed
 	 * files (O_TMPFILE) hold large inputs; "" = memfds only. */
 	char inputs_dir[PATH_MAX];

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "http_body.h"
 #include "http_conns.h"
 #include "http_handlers.h"
 #include "http_reply.h"
@@ -43,7 +44,7 @@ static int gate_request(struct mg_connection *conn)
 		status = sp_reply_error(conn, 413, "body_too_large",
 					"the request body is too large", "Connection: close\r\n");
 		sp_http_conns_refused(server->conns, "body_too_large");
-		sp_http_discard_body(conn, server->config.max_body);
+		sp_http_body_discard(conn, server->config.max_body);
 		sp_http_close(conn);
 		return status;
 	}

@@ -8,6 +8,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "http_conns.h"
+#include "http_deadline.h"
 #include "http_reply.h"
 #include "jobs.h"
 #include "request.h"
@@ -103,10 +105,10 @@ static enum sp_http_body_status took(struct sp_server *server, struct sp_http_bo
 	return SP_BODY_READ;
 }
 
-/* Read the rest of the body into memory or its file. */
+/* Read the rest of the body into memory or its file, telling W. */
 static enum sp_http_body_status read_all(struct mg_connection *conn, struct sp_server *server,
 					 struct sp_http_body *body, char *chunk,
-					 struct sp_error *err)
+					 struct sp_body_watch *w, struct sp_error *err)
 {
 	int64_t declared = mg_get_request_info(conn)->content_length;
 	uint64_t want = declared >= 0 ? (uint64_t)declared : server->config.max_body + 1;
@@ -130,6 +132,7 @@ static enum sp_http_body_status read_all(struct mg_connection *conn, struct sp_s
 			break;
 		if ((st = took(server, body, dst, (size_t)n, declared, err)) != SP_BODY_READ)
 			return st;
+		sp_http_deadline_progress(w, body->length);
 	}
 	/* cut short: the client stalled past request_timeout_s, or closed (a
 	 * chunked body ends where its chunks stop making sense) */
@@ -150,6 +153,21 @@ static void holder_of(struct mg_connection *conn, const struct sp_server *server
 	    .address = body->address};
 }
 
+/* read_all, under the body's deadline. */
+static enum sp_http_body_status watched_read(struct mg_connection *conn, struct sp_server *server,
+					     struct sp_http_body *body, char *chunk,
+					     struct sp_error *err)
+{
+	struct sp_body_watch *w =
+	    sp_http_conns_watch_body(conn, mg_get_request_info(conn)->content_length);
+	enum sp_http_body_status st = read_all(conn, server, body, chunk, w, err);
+
+	if (sp_http_conns_unwatch_body(conn, w) && st != SP_BODY_TOO_LARGE &&
+	    st != SP_BODY_TOO_MANY)
+		return SP_BODY_SLOW;
+	return st;
+}
+
 enum sp_http_body_status sp_http_body_read(struct mg_connection *conn, struct sp_server *server,
 					   struct sp_http_body *body, struct sp_error *err)
 {
@@ -167,7 +185,7 @@ enum sp_http_body_status sp_http_body_read(struct mg_connection *conn, struct sp
 	else if (chunk == NULL)
 		st = (sp_error_set(err, ENOMEM, "the body"), SP_BODY_FAILED);
 	else
-		st = read_all(conn, server, body, chunk, err);
+		st = watched_read(conn, server, body, chunk, err);
 	free(chunk);
 	if (st != SP_BODY_READ)
 		return st;
@@ -181,6 +199,16 @@ enum sp_http_body_status sp_http_body_read(struct mg_connection *conn, struct sp
 		 err) < 0)
 		return SP_BODY_NO_ROOM;
 	return SP_BODY_READ;
+}
+
+bool sp_http_body_discard(struct mg_connection *conn, uint64_t max)
+{
+	int64_t declared = mg_get_request_info(conn)->content_length;
+	struct sp_body_watch *w = sp_http_conns_watch_body(
+	    conn, declared < 0 || (uint64_t)declared > max ? (int64_t)max : declared);
+	bool read = sp_http_discard_body(conn, max);
+
+	return !sp_http_conns_unwatch_body(conn, w) && read;
 }
 
 void sp_http_body_free(struct sp_server *server, struct sp_http_body *body)

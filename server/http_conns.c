@@ -12,6 +12,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "http_deadline.h"
 #include "http_reply.h"
 #include "sandbox/log.h"
 #include "server.h"
@@ -33,6 +34,14 @@ struct address {
 	char name[];
 };
 
+/* The socket of a connection, by its peer's address and port ("ADDR
+ * PORT"): accept(2) gave it, civetweb does not tell. */
+struct peer {
+	struct peer *next;
+	int fd;
+	char key[];
+};
+
 /* What a connection counts besides its address: the token of its request
  * in flight (-1: none). */
 struct note {
@@ -45,6 +54,8 @@ struct sp_http_conns {
 	unsigned open, addresses;
 	unsigned per_address, per_token; /* caps; per_token 0: none */
 	unsigned *in_flight;		 /* per token */
+	struct peer *peers[BUCKETS];
+	struct sp_http_deadlines *deadlines;
 	atomic_ulong refused[REASONS];
 };
 
@@ -66,6 +77,13 @@ struct sp_http_conns *sp_http_conns_new(const struct sp_config *config)
 		free(c);
 		return NULL;
 	}
+	c->deadlines = sp_http_deadlines_new((uint64_t)config->body_min_rate_kb * 1024,
+					     (uint64_t)config->request_timeout_s * 1000);
+	if (c->deadlines == NULL) {
+		free(c->in_flight);
+		free(c);
+		return NULL;
+	}
 	pthread_mutex_init(&c->lock, NULL);
 	c->per_address = share_of(config->threads, config->http_address_percent);
 	if (config->token_count > 1)
@@ -77,12 +95,19 @@ void sp_http_conns_free(struct sp_http_conns *c)
 {
 	if (c == NULL)
 		return;
+	sp_http_deadlines_free(c->deadlines);
 	for (size_t i = 0; i < BUCKETS; i++) {
 		while (c->buckets[i] != NULL) {
 			struct address *a = c->buckets[i];
 
 			c->buckets[i] = a->next;
 			free(a);
+		}
+		while (c->peers[i] != NULL) {
+			struct peer *p = c->peers[i];
+
+			c->peers[i] = p->next;
+			free(p);
 		}
 	}
 	pthread_mutex_destroy(&c->lock);
@@ -97,17 +122,63 @@ static struct sp_http_conns *conns_of(const struct mg_connection *conn)
 	return server->conns;
 }
 
-static struct address **slot_of(struct sp_http_conns *c, const char *name)
+static size_t hash(const char *text)
 {
 	uint64_t h = 1469598103934665603ULL;
-	struct address **p;
 
-	for (const char *s = name; *s; s++)
+	for (const char *s = text; *s; s++)
 		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-	p = &c->buckets[h & (BUCKETS - 1)];
+	return (size_t)h & (BUCKETS - 1);
+}
+
+static struct address **slot_of(struct sp_http_conns *c, const char *name)
+{
+	struct address **p = &c->buckets[hash(name)];
+
 	while (*p != NULL && strcmp((*p)->name, name) != 0)
 		p = &(*p)->next;
 	return p;
+}
+
+static struct peer **peer_slot(struct sp_http_conns *c, const char *key)
+{
+	struct peer **p = &c->peers[hash(key)];
+
+	while (*p != NULL && strcmp((*p)->key, key) != 0)
+		p = &(*p)->next;
+	return p;
+}
+
+/* Under the lock: the socket FD is the connection from KEY. */
+static void add_peer(struct sp_http_conns *c, const char *key, int fd)
+{
+	struct peer **at = peer_slot(c, key), *p = *at;
+	size_t len = strlen(key);
+
+	if (p == NULL) {
+		p = calloc(1, sizeof(*p) + len + 1);
+		if (p == NULL)
+			return;
+		memcpy(p->key, key, len + 1);
+		*at = p;
+	}
+	p->fd = fd;
+}
+
+/* Under the lock: the connection from KEY is closed. */
+static void remove_peer(struct sp_http_conns *c, const char *key)
+{
+	struct peer **at = peer_slot(c, key), *p = *at;
+
+	if (p != NULL) {
+		*at = p->next;
+		free(p);
+	}
+}
+
+static void peer_key(char *key, size_t size, const char *address, unsigned port)
+{
+	snprintf(key, size, "%s %u", address, port);
 }
 
 /* Under the lock: one more connection from NAME, when it stays within the
@@ -173,14 +244,18 @@ static void refuse_address(int fd, unsigned cap)
  * when its address has its cap. Returns 0, or -1 when it was refused. */
 static int accepted(struct sp_http_conns *c, const struct sockaddr *addr, socklen_t len, int fd)
 {
-	char name[NI_MAXHOST];
+	char name[NI_MAXHOST], port[NI_MAXSERV], key[NI_MAXHOST + NI_MAXSERV + 2];
 	bool over = false;
 
 	/* the address as civetweb writes it (its remote_addr) */
-	if (getnameinfo(addr, len, name, sizeof(name), NULL, 0, NI_NUMERICHOST) != 0)
+	if (getnameinfo(addr, len, name, sizeof(name), port, sizeof(port),
+			NI_NUMERICHOST | NI_NUMERICSERV) != 0)
 		return 0;
+	peer_key(key, sizeof(key), name, (unsigned)strtoul(port, NULL, 10));
 	pthread_mutex_lock(&c->lock);
 	open_from(c, name, &over);
+	if (!over)
+		add_peer(c, key, fd);
 	pthread_mutex_unlock(&c->lock);
 	if (!over)
 		return 0;
@@ -241,6 +316,7 @@ void sp_http_conns_closed(const struct mg_connection *conn)
 	struct sp_http_conns *c = conns_of(conn);
 	struct note *note = mg_get_user_connection_data(conn);
 	const struct mg_request_info *ri = mg_get_request_info(conn);
+	char key[NI_MAXHOST + NI_MAXSERV + 2];
 	struct address *a;
 
 	/* civetweb calls this twice for a connection a handler closed: the
@@ -252,8 +328,37 @@ void sp_http_conns_closed(const struct mg_connection *conn)
 	a = ri != NULL ? *slot_of(c, ri->remote_addr) : NULL;
 	if (a != NULL)
 		close_from(c, a);
+	if (ri != NULL) {
+		peer_key(key, sizeof(key), ri->remote_addr, (unsigned)ri->remote_port);
+		remove_peer(c, key);
+	}
 	pthread_mutex_unlock(&c->lock);
 	free(note);
+}
+
+struct sp_body_watch *sp_http_conns_watch_body(struct mg_connection *conn, int64_t expect)
+{
+	struct sp_http_conns *c = conns_of(conn);
+	const struct mg_request_info *ri = mg_get_request_info(conn);
+	char key[NI_MAXHOST + NI_MAXSERV + 2];
+	struct peer *p;
+	int fd;
+
+	if (c == NULL || ri == NULL)
+		return NULL;
+	peer_key(key, sizeof(key), ri->remote_addr, (unsigned)ri->remote_port);
+	pthread_mutex_lock(&c->lock);
+	p = *peer_slot(c, key);
+	fd = p != NULL ? p->fd : -1;
+	pthread_mutex_unlock(&c->lock);
+	return sp_http_deadline_watch(c->deadlines, fd, expect);
+}
+
+bool sp_http_conns_unwatch_body(struct mg_connection *conn, struct sp_body_watch *w)
+{
+	struct sp_http_conns *c = conns_of(conn);
+
+	return c != NULL && sp_http_deadline_unwatch(c->deadlines, w);
 }
 
 void sp_http_conns_ended(const struct mg_connection *conn, int status)

@@ -11,11 +11,17 @@
  *   http_token_percent of the threads; over it, 429 token_limit once the
  *   headers are in, and the connection closed.
  *
+ * - A request body must come at body_min_rate_kb KiB/s on average after
+ *   request_timeout_s (http_deadline.h), else it is cut: a body dripped a
+ *   byte at a time holds its thread that long, not for as long as it drips.
+ *
  * Also the figures /healthz and /metrics show: connections open, and
  * requests refused, by reason. */
 #ifndef SANDPOOL_HTTP_CONNS_H
 #define SANDPOOL_HTTP_CONNS_H
 
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include <jansson.h>
@@ -25,6 +31,7 @@
 struct mg_connection;
 struct mg_context;
 struct sp_http_conns;
+struct sp_body_watch;
 
 /* The caps of CONFIG; NULL when out of memory. */
 struct sp_http_conns *sp_http_conns_new(const struct sp_config *config);
@@ -42,6 +49,13 @@ void sp_http_conns_ended(const struct mg_connection *conn, int status);
 /* From civetweb's begin_request: 0 when the request may go on, else the
  * status it was answered with (429 token_limit). */
 int sp_http_conns_admit(struct mg_connection *conn);
+
+/* Watch the body of CONN's request, EXPECT bytes (-1: unknown), against its
+ * deadline (NULL: none). */
+struct sp_body_watch *sp_http_conns_watch_body(struct mg_connection *conn, int64_t expect);
+
+/* Watch it no more. True when it was cut: it came too slowly. */
+bool sp_http_conns_unwatch_body(struct mg_connection *conn, struct sp_body_watch *w);
 
 /* Count a request refused with the error CODE of the API: address_limit,
  * token_limit, memory_full, memory_share, job_too_large, queue_full,

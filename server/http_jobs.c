@@ -32,7 +32,7 @@ static int close_unless_read(struct mg_connection *conn, bool read, int status)
 static int refuse(struct mg_connection *conn, const struct sp_server *server, int status,
 		  const char *code, const char *message, const char *extra)
 {
-	bool read = sp_http_discard_body(conn, server->config.max_body);
+	bool read = sp_http_body_discard(conn, server->config.max_body);
 
 	return close_unless_read(conn, read, sp_reply_error(conn, status, code, message, extra));
 }
@@ -47,7 +47,7 @@ static int admit(struct mg_connection *conn, const struct sp_server *server)
 		return refuse(conn, server, 405, "method_not_allowed", "use POST",
 			      "Allow: POST\r\n");
 	if (!sp_http_authorized(conn, &server->config)) {
-		bool read = sp_http_discard_body(conn, server->config.max_body);
+		bool read = sp_http_body_discard(conn, server->config.max_body);
 
 		return close_unless_read(conn, read, sp_reply_unauthorized(conn));
 	}
@@ -71,14 +71,22 @@ static int unread(struct mg_connection *conn, struct sp_server *server,
 		 * connection ends. */
 		rc = sp_reply_error(conn, 413, "body_too_large", "the request body is too large",
 				    "Connection: close\r\n");
-		sp_http_discard_body(conn, server->config.max_body);
+		sp_http_body_discard(conn, server->config.max_body);
 		break;
 	case SP_BODY_TOO_MANY:
 		sp_http_conns_refused(server->conns, "body_too_large");
 		snprintf(text, sizeof(text), "the body holds more than %llu JSON values",
 			 (unsigned long long)sp_request_max_values(&server->config));
 		rc = sp_reply_error(conn, 413, "body_too_large", text, "Connection: close\r\n");
-		sp_http_discard_body(conn, server->config.max_body);
+		sp_http_body_discard(conn, server->config.max_body);
+		break;
+	case SP_BODY_SLOW:
+		sp_http_conns_refused(server->conns, "request_timeout");
+		snprintf(text, sizeof(text),
+			 "the body came slower than %u KiB/s after request_timeout_s "
+			 "(body_min_rate_kb)",
+			 server->config.body_min_rate_kb);
+		rc = sp_reply_error(conn, 408, "request_timeout", text, "Connection: close\r\n");
 		break;
 	case SP_BODY_SHORT:
 		sp_http_conns_refused(server->conns, "request_timeout");

@@ -91,6 +91,19 @@ def answer_of(sock):
     return int(lines[0].split()[1]), headers, json.loads(body) if body else None
 
 
+def answer_of_bytes(sock, data):
+    """The answer whose first bytes are DATA, the rest on SOCK."""
+    head, _, body = data.partition(b"\r\n\r\n")
+    lines = head.decode().split("\r\n")
+    headers = dict(line.split(": ", 1) for line in lines[1:] if ": " in line)
+    while len(body) < int(headers.get("Content-Length", 0)):
+        chunk = sock.recv(65536)
+        if not chunk:
+            break
+        body += chunk
+    return int(lines[0].split()[1]), headers, json.loads(body) if body else None
+
+
 def ask(server, address, request, timeout=30):
     """REQUEST (bytes) on a new connection from ADDRESS: its answer."""
     with connect_from(server, address, timeout) as sock:
@@ -368,6 +381,37 @@ class PerToken(unittest.TestCase):
                 dripper.join(30)
             for sock in socks:
                 sock.close()
+
+
+class SlowBody(unittest.TestCase):
+    def test_a_body_dripped_is_cut(self):
+        """A body of 100 bytes sent a byte every 0.5 s (each pause within
+        request_timeout_s): once later than request_timeout_s and 16 KiB/s
+        (body_min_rate_kb) allow, it is cut: 408 request_timeout. The old
+        server read it for as long as it came."""
+        server = Server({"pool_total": 0, "pool_sizes": {"bash": 1}, "request_timeout_s": 2})
+        try:
+            with connect_from(server, "127.0.0.2", timeout=0.5) as sock:
+                sock.sendall(b"POST /api/v1/run HTTP/1.1\r\nHost: x\r\n"
+                             b"Content-Length: 100\r\n\r\n{")
+                data, deadline = b"", time.monotonic() + 60
+                while b"\r\n\r\n" not in data and time.monotonic() < deadline:
+                    try:
+                        chunk = sock.recv(4096)
+                        if not chunk:
+                            break
+                        data += chunk
+                    except socket.timeout:
+                        sock.send(b" ")
+                sock.settimeout(10)
+                status, headers, view = answer_of_bytes(sock, data)
+            self.assertEqual((status, view["error"]["code"]), (408, "request_timeout"), view)
+            self.assertIn("body_min_rate_kb", view["error"]["message"])
+            self.assertEqual(headers["Connection"], "close")
+            status, health, _ = server.request("GET", "/healthz")
+            self.assertEqual(health["http"]["refused"]["request_timeout"], 1)
+        finally:
+            self.assertEqual(server.stop(), 0)
 
 
 if __name__ == "__main__":
