@@ -336,7 +336,9 @@ void sp_http_conns_closed(const struct mg_connection *conn)
 	free(note);
 }
 
-struct sp_body_watch *sp_http_conns_watch_body(struct mg_connection *conn, int64_t expect)
+/* Watch a transfer of EXPECT bytes on CONN's socket: when late,
+ * shutdown(HOW). */
+static struct sp_body_watch *watch(struct mg_connection *conn, int64_t expect, int how)
 {
 	struct sp_http_conns *c = conns_of(conn);
 	const struct mg_request_info *ri = mg_get_request_info(conn);
@@ -351,7 +353,17 @@ struct sp_body_watch *sp_http_conns_watch_body(struct mg_connection *conn, int64
 	p = *peer_slot(c, key);
 	fd = p != NULL ? p->fd : -1;
 	pthread_mutex_unlock(&c->lock);
-	return sp_http_deadline_watch(c->deadlines, fd, expect);
+	return sp_http_deadline_watch(c->deadlines, fd, expect, how);
+}
+
+struct sp_body_watch *sp_http_conns_watch_body(struct mg_connection *conn, int64_t expect)
+{
+	return watch(conn, expect, SHUT_RD);
+}
+
+struct sp_body_watch *sp_http_conns_watch_reply(struct mg_connection *conn, uint64_t length)
+{
+	return watch(conn, (int64_t)length, SHUT_RDWR);
 }
 
 bool sp_http_conns_unwatch_body(struct mg_connection *conn, struct sp_body_watch *w)

@@ -13,7 +13,9 @@
  *
  * - A request body must come at body_min_rate_kb KiB/s on average after
  *   request_timeout_s (http_deadline.h), else it is cut: a body dripped a
- *   byte at a time holds its thread that long, not for as long as it drips.
+ *   byte at a time holds its thread that long, not for as long as it drips;
+ *   a large answer must be taken as fast, else the connection is shut
+ *   down.
  *
  * Also the figures /healthz and /metrics show: connections open, and
  * requests refused, by reason. */
@@ -54,7 +56,11 @@ int sp_http_conns_admit(struct mg_connection *conn);
  * deadline (NULL: none). */
 struct sp_body_watch *sp_http_conns_watch_body(struct mg_connection *conn, int64_t expect);
 
-/* Watch it no more. True when it was cut: it came too slowly. */
+/* Watch an answer of LENGTH bytes to CONN being written, against the same
+ * deadline: a client that takes it slower has its connection shut down. */
+struct sp_body_watch *sp_http_conns_watch_reply(struct mg_connection *conn, uint64_t length);
+
+/* Watch it no more. True when it was cut: it came (or went) too slowly. */
 bool sp_http_conns_unwatch_body(struct mg_connection *conn, struct sp_body_watch *w);
 
 /* Count a request refused with the error CODE of the API: address_limit,

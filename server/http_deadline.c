@@ -15,7 +15,7 @@
 
 struct sp_body_watch {
 	struct sp_dlink link;
-	int fd;
+	int fd, how;
 	int64_t declared;
 	uint64_t start_ms;
 	atomic_uint_fast64_t received;
@@ -48,7 +48,7 @@ static void cut_late(struct sp_http_deadlines *d, uint64_t now)
 
 		if (!w->cut && now > due_ms(d, w)) {
 			/* the socket stays the connection's until it is unwatched */
-			shutdown(w->fd, SHUT_RD);
+			shutdown(w->fd, w->how);
 			w->cut = true;
 		}
 	}
@@ -110,13 +110,15 @@ void sp_http_deadlines_free(struct sp_http_deadlines *d)
 	free(d);
 }
 
-struct sp_body_watch *sp_http_deadline_watch(struct sp_http_deadlines *d, int fd, int64_t declared)
+struct sp_body_watch *sp_http_deadline_watch(struct sp_http_deadlines *d, int fd, int64_t declared,
+					     int how)
 {
 	struct sp_body_watch *w;
 
 	if (d == NULL || d->rate == 0 || fd < 0 || (w = calloc(1, sizeof(*w))) == NULL)
 		return NULL;
 	w->fd = fd;
+	w->how = how;
 	w->declared = declared;
 	w->start_ms = sp_clock_ms();
 	pthread_mutex_lock(&d->lock);

@@ -413,6 +413,38 @@ class SlowBody(unittest.TestCase):
         finally:
             self.assertEqual(server.stop(), 0)
 
+    def test_an_answer_not_taken_is_cut(self):
+        """A client that asks for a result of 24 MiB and reads nothing: once
+        later than request_timeout_s and body_min_rate_kb (here 4 MiB/s)
+        allow, its connection is shut down and its thread free (on the old
+        server it held it as long as the client kept the connection)."""
+        server = Server({"pool_total": 0, "pool_sizes": {"python": 1}, "request_timeout_s": 2,
+                         "body_min_rate_kb": 4096})
+        try:
+            status, view, _ = server.request("POST", "/api/v1/jobs", {
+                "language": "python", "code": "import sys\nsys.stdout.write('z' * (24 << 20))",
+                "limits": {"output_kb": 32768}})
+            self.assertEqual(status, 202, view)
+            status, view = wait_done(server, view["id"], time.monotonic() + 120)
+            self.assertEqual(view["result"]["status"], "ok")
+            with connect_from(server, "127.0.0.2") as sock:
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
+                sock.sendall(f"GET /api/v1/jobs/{view['id']} HTTP/1.1\r\nHost: x\r\n\r\n"
+                             .encode())
+                deadline = time.monotonic() + 60
+                while server.request("GET", "/healthz")[1]["http"]["open"] > 1:
+                    self.assertLess(time.monotonic(), deadline, "the reader kept its thread")
+                    time.sleep(0.2)
+                got = 0
+                try:
+                    while chunk := sock.recv(1 << 20):
+                        got += len(chunk)
+                except ConnectionResetError:
+                    pass
+                self.assertLess(got, 24 << 20)
+        finally:
+            self.assertEqual(server.stop(), 0)
+
 
 if __name__ == "__main__":
     unittest.main()
