@@ -165,9 +165,15 @@ int sp_job_bytes_add(struct sp_job_bytes *b, enum sp_bytes_class c, const struct
 		}
 	}
 	b->held[c] += n;
-	if (sp_job_bytes_total(b) > b->peak)
-		b->peak = sp_job_bytes_total(b);
 	return 0;
+}
+
+void sp_job_bytes_note_peak(struct sp_job_bytes *b)
+{
+	uint64_t total = sp_job_bytes_total(b);
+
+	if (total > b->peak)
+		b->peak = total;
 }
 
 void sp_job_bytes_sub(struct sp_job_bytes *b, enum sp_bytes_class c,

@@ -34,7 +34,7 @@ struct sp_job_bytes {
 	uint64_t limit; /* of all classes together; 0 = no limit */
 	uint64_t share; /* of one holder in bodies, queued and running; 0 = no limit */
 	uint64_t held[SP_BYTES_CLASSES];
-	uint64_t peak; /* the most held at once */
+	uint64_t peak; /* the most held at once (sp_job_bytes_note_peak) */
 	struct sp_bytes_entry **buckets;
 };
 
@@ -59,6 +59,10 @@ const char *sp_job_bytes_over_share(const struct sp_job_bytes *b, const struct s
  * Returns 0, -1 when out of memory (nothing is counted then). */
 int sp_job_bytes_add(struct sp_job_bytes *b, enum sp_bytes_class c, const struct sp_bytes_holder *h,
 		     uint64_t n);
+
+/* Count what is held now in the peak: after a change is whole (a job's
+ * bytes move from one class to another by an add, then a sub). */
+void sp_job_bytes_note_peak(struct sp_job_bytes *b);
 
 /* Those N bytes are let go. */
 void sp_job_bytes_sub(struct sp_job_bytes *b, enum sp_bytes_class c,

@@ -153,6 +153,7 @@ static void set_hold(struct sp_jobs *jobs, struct sp_job *job, enum sp_bytes_cla
 	if (sp_job_bytes_add(&jobs->bytes, c, &h, n) < 0)
 		return;
 	sp_job_bytes_sub(&jobs->bytes, job->hold_class, &h, job->hold);
+	sp_job_bytes_note_peak(&jobs->bytes);
 	job->hold = n;
 	job->hold_class = c;
 	if (less)
@@ -785,6 +786,7 @@ int sp_jobs_hold(struct sp_jobs *jobs, const struct sp_bytes_holder *h, uint64_t
 	rc = bytes_refusal(jobs, h, n, 0, err);
 	if (rc == 0 && sp_job_bytes_add(&jobs->bytes, SP_BYTES_BODIES, h, n) < 0)
 		rc = sp_error_set(err, ENOMEM, "out of memory");
+	sp_job_bytes_note_peak(&jobs->bytes);
 	pthread_mutex_unlock(&jobs->lock);
 	return rc == 0 ? 0 : -1;
 }

@@ -245,6 +245,7 @@ class Memory(unittest.TestCase):
             self.assertEqual(headers.get("Retry-After"), "1")
             held = self.held()
             self.assertLessEqual(held["held"], held["requests_max"])
+            self.assertLessEqual(held["peak"], held["requests_max"])
             self.assertGreater(held["by"]["queued"], len(jobs) * size)
             print(f"\n  {len(jobs)} jobs queued, then {status} {view['error']['code']}")
             status, health, _ = self.server.request("GET", "/healthz")
