@@ -2,13 +2,18 @@
 
 #include <civetweb.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
+#include <linux/magic.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 #include "http.h"
@@ -30,9 +35,12 @@
 
 #define EXIT_USAGE 2
 /* Checkers and interactors kept compiled between judge requests: so many,
- * and so many bytes. */
+ * and so many bytes at most (less when memory_max_mb gives less). */
 #define PROGRAM_CACHE_SIZE  64
 #define PROGRAM_CACHE_BYTES (256ull << 20)
+/* Blocks of this size and more are mapped on their own and given back when
+ * freed: a body, a string of it, an output. */
+#define MMAP_THRESHOLD (128 * 1024)
 
 enum {
 	OPT_CONFIG = 256,
@@ -286,6 +294,17 @@ static void plan_capacity(struct sp_server *server)
 	}
 }
 
+/* memory_max_mb, split (memory_plan.h). */
+static int plan_memory(struct sp_server *server, struct sp_error *err)
+{
+	unsigned workers = server->config.workers;
+
+	/* 0: one per job that may run at once (jobs.h) */
+	for (size_t i = 0; server->config.workers == 0 && i < server->languages.count; i++)
+		workers += server->served[i].capacity;
+	return sp_memory_plan(&server->config, workers, &server->memory, err);
+}
+
 static int start_jobs(struct sp_server *server, struct sp_error *err)
 {
 	size_t n = server->languages.count;
@@ -300,6 +319,10 @@ static int start_jobs(struct sp_server *server, struct sp_error *err)
 	    .retention_count = server->config.job_retention_count,
 	    .user_in_flight = server->config.user_in_flight,
 	    .user_jobs_per_minute = server->config.user_jobs_per_minute,
+	    .max_bytes = server->memory.requests,
+	    .share_bytes = server->memory.share,
+	    .share_by_token = server->config.token_count > 1,
+	    .measure = sp_serve_job_measure,
 	    .run = sp_serve_job,
 	    .unrun = sp_serve_job_unrun,
 	    .event = sp_serve_job_event,
@@ -308,7 +331,10 @@ static int start_jobs(struct sp_server *server, struct sp_error *err)
 	int rc;
 
 	server->hub = sp_hub_new();
-	server->programs = sp_program_cache_new(PROGRAM_CACHE_SIZE, PROGRAM_CACHE_BYTES);
+	server->programs =
+	    sp_program_cache_new(PROGRAM_CACHE_SIZE, server->memory.programs < PROGRAM_CACHE_BYTES
+							 ? server->memory.programs
+							 : PROGRAM_CACHE_BYTES);
 	if (capacity == NULL || server->hub == NULL || server->programs == NULL) {
 		free(capacity);
 		return sp_error_set(err, ENOMEM, "job table");
@@ -318,6 +344,52 @@ static int start_jobs(struct sp_server *server, struct sp_error *err)
 	rc = sp_jobs_start(&server->jobs, &jc, err);
 	free(capacity);
 	return rc;
+}
+
+/* Can DIR hold unnamed files of ours that are not memory? */
+static bool inputs_dir_usable(const char *dir)
+{
+	struct statfs fs;
+	int fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	bool usable = fd >= 0 && fstatfs(fd, &fs) == 0 && fs.f_type != TMPFS_MAGIC &&
+		      fs.f_type != RAMFS_MAGIC;
+
+	if (fd >= 0)
+		close(fd);
+	return usable;
+}
+
+/* STATE/tmp/inputs, a folder of ours for no one else (0700). */
+static bool make_inputs_dir(const char *state, char *dir, size_t size)
+{
+	struct stat st;
+
+	if (snprintf(dir, size, "%s/tmp", state) >= (int)size ||
+	    (mkdir(dir, 0755) < 0 && errno != EEXIST) ||
+	    snprintf(dir, size, "%s/tmp/inputs", state) >= (int)size ||
+	    (mkdir(dir, 0700) < 0 && errno != EEXIST) || lstat(dir, &st) < 0)
+		return false;
+	return S_ISDIR(st.st_mode) && st.st_uid == geteuid() && chmod(dir, 0700) == 0;
+}
+
+/* Where large inputs go as unnamed files (request.h): the state directory's
+ * tmp/inputs, else $TMPDIR, else /tmp; none (memfds) when each is in memory
+ * or cannot hold such files. */
+static void choose_inputs_dir(struct sp_config *c)
+{
+	char state[PATH_MAX], dir[PATH_MAX];
+	struct sp_error err = {0};
+	const char *tmp = getenv("TMPDIR");
+
+	if (sp_state_dir(c->state_dir[0] ? c->state_dir : NULL, state, sizeof(state), &err) == 0 &&
+	    make_inputs_dir(state, dir, sizeof(dir)) && inputs_dir_usable(dir))
+		snprintf(c->inputs_dir, sizeof(c->inputs_dir), "%s", dir);
+	else if (tmp != NULL && tmp[0] == '/' && inputs_dir_usable(tmp))
+		snprintf(c->inputs_dir, sizeof(c->inputs_dir), "%s", tmp);
+	else if (inputs_dir_usable("/tmp"))
+		snprintf(c->inputs_dir, sizeof(c->inputs_dir), "/tmp");
+	else
+		c->inputs_dir[0] = '\0';
 }
 
 static uint64_t max_u64(uint64_t a, uint64_t b)
@@ -404,6 +476,7 @@ int sp_cmd_serve(int argc, char **argv)
 
 	if (parse_serve_args(&server.config, argc, argv) < 0)
 		return EXIT_USAGE;
+	mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD);
 	/* Before any thread: the signals we wait for, and the spawner. */
 	signal(SIGPIPE, SIG_IGN);
 	sigemptyset(&stop);
@@ -420,6 +493,9 @@ int sp_cmd_serve(int argc, char **argv)
 	if (sp_web_load(&server.web, &no_web) < 0)
 		fprintf(stderr, "sandpool serve: no playground: %s\n", no_web.message);
 	plan_capacity(&server);
+	if (plan_memory(&server, &err) < 0)
+		goto fail;
+	choose_inputs_dir(&server.config);
 	if (start_pool(&server, &spawner, &err) < 0 || start_jobs(&server, &err) < 0)
 		goto fail;
 	mg_init_library(0);
@@ -429,6 +505,13 @@ int sp_cmd_serve(int argc, char **argv)
 	fprintf(stderr, "sandpool serve: listening on %s:%u, %zu languages, cgroup %s\n",
 		server.config.listen_host, server.config.listen_port, server.languages.count,
 		sp_cgroup_mode_to_string(server.cgroups.mode));
+	fprintf(stderr,
+		"sandpool serve: memory_max_mb %llu: %llu MiB for requests (%llu for one client), "
+		"large inputs in %s\n",
+		(unsigned long long)server.config.memory_max_mb,
+		(unsigned long long)(server.memory.requests >> 20),
+		(unsigned long long)(server.memory.share >> 20),
+		server.config.inputs_dir[0] ? server.config.inputs_dir : "memory");
 	wait_for_signal(&stop);
 	shutdown_server(&server, ctx, &spawner);
 	mg_exit_library();

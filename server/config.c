@@ -49,6 +49,16 @@ void sp_config_defaults(struct sp_config *c)
 	c->judge_max_tests = 1000;
 	c->judge_pool_percent = 50;
 	c->judge_max_program_kb = 64 * 1024;
+	c->memory_max_mb = 1024;
+	c->memory_share_percent = 50;
+	/* A classroom behind one address: page loads come in bursts, each
+	 * connection kept for keep_alive_timeout_ms (500 ms) after its last
+	 * request; 300 pupils loading the playground within 5 s kept 86 open
+	 * at once (README). */
+	c->http_address_percent = 50;
+	c->http_token_percent = 50;
+	/* 64 MiB then may take 68 minutes: a slow uplink passes */
+	c->body_min_rate_kb = 16;
 }
 
 /* The whole-number keys: where each goes and its range. */
@@ -80,6 +90,11 @@ static const struct number_key {
     {"judge_pool_percent", offsetof(struct sp_config, judge_pool_percent), 4, 1, 100},
     {"judge_max_program_kb", offsetof(struct sp_config, judge_max_program_kb), 8, 1,
      4 * 1024 * 1024},
+    {"memory_max_mb", offsetof(struct sp_config, memory_max_mb), 8, 64, 1024 * 1024},
+    {"memory_share_percent", offsetof(struct sp_config, memory_share_percent), 4, 1, 100},
+    {"http_address_percent", offsetof(struct sp_config, http_address_percent), 4, 1, 100},
+    {"http_token_percent", offsetof(struct sp_config, http_token_percent), 4, 1, 100},
+    {"body_min_rate_kb", offsetof(struct sp_config, body_min_rate_kb), 4, 0, 1024 * 1024},
 };
 
 static int set_number(struct sp_config *c, const struct number_key *k, json_t *v, const char *where,

@@ -47,6 +47,14 @@ struct sp_config {
 	unsigned judge_max_tests;      /* tests in one judge request */
 	unsigned judge_pool_percent;   /* of a language's warm cells, one judge request's at once */
 	uint64_t judge_max_program_kb; /* what a compile may leave in /box for the tests */
+	uint64_t memory_max_mb;	       /* the server's memory, all in (memory_plan.h) */
+	unsigned memory_share_percent; /* of what requests hold, one client's at most */
+	unsigned http_address_percent; /* of the threads, one client address's at most */
+	unsigned http_token_percent;   /* of the threads, one token's (of several) at most */
+	unsigned body_min_rate_kb;     /* KiB/s a body must average after request_timeout_s */
+	/* Set when the server starts, not a key: the directory whose unnamed
+	 * files (O_TMPFILE) hold large inputs; "" = memfds only. */
+	char inputs_dir[PATH_MAX];
 };
 
 /* The defaults: loopback 127.0.0.1:8080, no token, 45 warm cells... */

@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "http_body.h"
+#include "http_conns.h"
 #include "http_handlers.h"
 #include "http_reply.h"
 #include "http_ws_loop.h"
@@ -29,17 +31,20 @@ static int gate_request(struct mg_connection *conn)
 	struct sp_server *server = mg_get_user_data(mg_get_context(conn));
 	const struct mg_request_info *ri = mg_get_request_info(conn);
 
+	int status;
+
 	if (!atomic_load(&server->ready))
 		return sp_reply_error(conn, 503, "starting", "the server is starting",
 				      "Retry-After: 1\r\n");
+	if ((status = sp_http_conns_admit(conn)) != 0)
+		return status;
 	/* Whatever the route: civetweb would read all of a body no handler
 	 * reads. Up to max_body is read, so that the client gets the answer. */
 	if (ri->content_length > 0 && (uint64_t)ri->content_length > server->config.max_body) {
-		int status =
-		    sp_reply_error(conn, 413, "body_too_large", "the request body is too large",
-				   "Connection: close\r\n");
-
-		sp_http_discard_body(conn, server->config.max_body);
+		status = sp_reply_error(conn, 413, "body_too_large",
+					"the request body is too large", "Connection: close\r\n");
+		sp_http_conns_refused(server->conns, "body_too_large");
+		sp_http_body_discard(conn, server->config.max_body);
 		sp_http_close(conn);
 		return status;
 	}
@@ -105,8 +110,13 @@ static int start_ws_loop(struct sp_server *server, struct sp_error *err)
 
 struct mg_context *sp_http_start(struct sp_server *server, struct sp_error *err)
 {
-	struct mg_callbacks callbacks = {
-	    .begin_request = gate_request, .log_message = log_message, .http_error = http_error};
+	struct mg_callbacks callbacks = {.begin_request = gate_request,
+					 .end_request = sp_http_conns_ended,
+					 .init_thread = sp_http_conns_thread,
+					 .init_connection = sp_http_conns_opened,
+					 .connection_close = sp_http_conns_closed,
+					 .log_message = log_message,
+					 .http_error = http_error};
 	char ports[300], threads[16], timeout[16];
 	/* request_timeout_ms bounds the time to receive a request's headers,
 	 * and each wait for more of its body. WebSockets leave civetweb once
@@ -137,12 +147,19 @@ struct mg_context *sp_http_start(struct sp_server *server, struct sp_error *err)
 	}
 	snprintf(threads, sizeof(threads), "%u", server->config.threads);
 	snprintf(timeout, sizeof(timeout), "%u000", server->config.request_timeout_s);
+	server->conns = sp_http_conns_new(&server->config);
+	if (server->conns == NULL) {
+		sp_error_set(err, ENOMEM, "connections");
+		return NULL;
+	}
 	if (start_ws_loop(server, err) < 0)
 		return NULL;
 	ctx = mg_start(&callbacks, server, options);
 	if (ctx == NULL) {
 		sp_ws_loop_stop(server->ws);
 		server->ws = NULL;
+		sp_http_conns_free(server->conns);
+		server->conns = NULL;
 		sp_error_set(err, EADDRINUSE, "cannot listen on %s", ports);
 		return NULL;
 	}
@@ -173,4 +190,6 @@ void sp_http_stop(struct mg_context *ctx)
 	/* After civetweb: no connection is handed over any more. */
 	sp_ws_loop_stop(server->ws);
 	server->ws = NULL;
+	sp_http_conns_free(server->conns);
+	server->conns = NULL;
 }

@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "http_body.h"
+#include "http_conns.h"
 #include "http_handlers.h"
 #include "http_reply.h"
 #include "jobs.h"
@@ -30,7 +32,7 @@ static int close_unless_read(struct mg_connection *conn, bool read, int status)
 static int refuse(struct mg_connection *conn, const struct sp_server *server, int status,
 		  const char *code, const char *message, const char *extra)
 {
-	bool read = sp_http_discard_body(conn, server->config.max_body);
+	bool read = sp_http_body_discard(conn, server->config.max_body);
 
 	return close_unless_read(conn, read, sp_reply_error(conn, status, code, message, extra));
 }
@@ -45,7 +47,7 @@ static int admit(struct mg_connection *conn, const struct sp_server *server)
 		return refuse(conn, server, 405, "method_not_allowed", "use POST",
 			      "Allow: POST\r\n");
 	if (!sp_http_authorized(conn, &server->config)) {
-		bool read = sp_http_discard_body(conn, server->config.max_body);
+		bool read = sp_http_body_discard(conn, server->config.max_body);
 
 		return close_unless_read(conn, read, sp_reply_unauthorized(conn));
 	}
@@ -54,36 +56,77 @@ static int admit(struct mg_connection *conn, const struct sp_server *server)
 	return 0;
 }
 
+/* A body that could not be read whole (STATUS): the answer. */
+static int unread(struct mg_connection *conn, struct sp_server *server,
+		  enum sp_http_body_status status, const struct sp_error *err)
+{
+	char text[128];
+	int rc;
+
+	switch (status) {
+	case SP_BODY_TOO_LARGE:
+		sp_http_conns_refused(server->conns, "body_too_large");
+		/* Answered at once; the client may go on sending up to the limit
+		 * again (to read the answer once it has sent all), then the
+		 * connection ends. */
+		rc = sp_reply_error(conn, 413, "body_too_large", "the request body is too large",
+				    "Connection: close\r\n");
+		sp_http_body_discard(conn, server->config.max_body);
+		break;
+	case SP_BODY_TOO_MANY:
+		sp_http_conns_refused(server->conns, "body_too_large");
+		snprintf(text, sizeof(text), "the body holds more than %llu JSON values",
+			 (unsigned long long)sp_request_max_values(&server->config));
+		rc = sp_reply_error(conn, 413, "body_too_large", text, "Connection: close\r\n");
+		sp_http_body_discard(conn, server->config.max_body);
+		break;
+	case SP_BODY_SLOW:
+		sp_http_conns_refused(server->conns, "request_timeout");
+		snprintf(text, sizeof(text),
+			 "the body came slower than %u KiB/s after request_timeout_s "
+			 "(body_min_rate_kb)",
+			 server->config.body_min_rate_kb);
+		rc = sp_reply_error(conn, 408, "request_timeout", text, "Connection: close\r\n");
+		break;
+	case SP_BODY_SHORT:
+		sp_http_conns_refused(server->conns, "request_timeout");
+		rc = sp_reply_error(conn, 408, "request_timeout",
+				    "the body stopped short of its Content-Length: it must arrive "
+				    "without a pause of request_timeout_s",
+				    "Connection: close\r\n");
+		break;
+	case SP_BODY_NO_ROOM:
+		rc = sp_http_refused(conn, server, NULL, err);
+		break;
+	default:
+		rc = sp_reply_error(conn, 500, "internal_error", err->message, "");
+		break;
+	}
+	sp_http_close(conn);
+	return rc;
+}
+
 /* The request in the body. Returns 0, or the status it answered with. */
 static int read_request(struct mg_connection *conn, struct sp_server *server,
 			enum sp_request_mode mode, struct sp_request *req)
 {
 	struct sp_request_failure fail = {0};
-	bool too_large = false;
-	size_t length = 0;
-	char *body = sp_http_read_body(conn, server->config.max_body, &length, &too_large);
+	struct sp_http_body body;
+	struct sp_error err = {0};
+	enum sp_http_body_status st = sp_http_body_read(conn, server, &body, &err);
 	int rc;
 
-	/* Answered at once; the client may go on sending up to the limit again
-	 * (to read the answer once it has sent all), then the connection ends. */
-	if (too_large) {
-		rc = sp_reply_error(conn, 413, "body_too_large", "the request body is too large",
-				    "Connection: close\r\n");
-		sp_http_discard_body(conn, server->config.max_body);
-		sp_http_close(conn);
-		return rc;
+	if (st != SP_BODY_READ) {
+		sp_http_body_free(server, &body);
+		return unread(conn, server, st, &err);
 	}
-	if (body == NULL) {
-		rc = sp_reply_error(conn, 408, "request_timeout",
-				    "the body stopped short of its Content-Length: it must arrive "
-				    "without a pause of request_timeout_s",
-				    "Connection: close\r\n");
-		sp_http_close(conn);
-		return rc;
-	}
-	rc = sp_request_parse_as(body, length, &server->languages, &server->config, mode, req,
-				 &fail);
-	free(body);
+	if (body.data != NULL)
+		rc = sp_request_parse_as(body.data, body.length, &server->languages,
+					 &server->config, mode, req, &fail);
+	else
+		rc = sp_request_parse_fd(body.fd, body.length, &server->languages, &server->config,
+					 mode, req, &fail);
+	sp_http_body_free(server, &body);
 	if (rc < 0) {
 		sp_request_free(req);
 		return sp_reply_error(conn, fail.http_status, fail.code, fail.message, "");
@@ -96,11 +139,17 @@ int sp_http_refused(struct mg_connection *conn, struct sp_server *server, const 
 {
 	char retry[64];
 
+	sp_http_conns_refused(server->conns, sp_jobs_refusal_code(err->errnum));
 	switch (err->errnum) {
 	case EAGAIN:
-		return sp_reply_error(conn, 429, "queue_full", err->message, "Retry-After: 1\r\n");
 	case EDQUOT:
-		return sp_reply_error(conn, 429, "user_limit", err->message, "Retry-After: 1\r\n");
+	case ENOSPC:
+	case ENOBUFS:
+		return sp_reply_error(conn, 429, sp_jobs_refusal_code(err->errnum), err->message,
+				      "Retry-After: 1\r\n");
+	case E2BIG:
+		return sp_reply_error(conn, 413, sp_jobs_refusal_code(err->errnum), err->message,
+				      "");
 	case EBUSY:
 		snprintf(retry, sizeof(retry), "Retry-After: %u\r\n",
 			 sp_jobs_retry_after(server->jobs, user));
@@ -121,6 +170,7 @@ static int submit(struct mg_connection *conn, struct sp_server *server, struct s
 	struct sp_job_meta meta = {.user = req->user_id,
 				   .cells = sp_judge_cells(server, req),
 				   .owner = sp_http_caller(conn, &server->config),
+				   .address = mg_get_request_info(conn)->remote_addr,
 				   .keep = keep,
 				   .waits = !keep};
 	struct sp_error err = {0};
@@ -134,6 +184,26 @@ static int submit(struct mg_connection *conn, struct sp_server *server, struct s
 		return 0;
 	status = sp_http_refused(conn, server, user[0] ? user : NULL, &err);
 	return status;
+}
+
+/* The answer of a job run and waited for: RESULT (taken), or why it has none. */
+static int answer(struct mg_connection *conn, struct sp_server *server, json_t *result,
+		  enum sp_job_end end)
+{
+	if (end == SP_JOB_EXPIRED) {
+		json_decref(result);
+		sp_http_conns_refused(server->conns, "busy");
+		return sp_reply_error(conn, 429, "busy",
+				      "no cell was free within the queue timeout; try again",
+				      "Retry-After: 1\r\n");
+	}
+	if (end == SP_JOB_SHUTDOWN) {
+		json_decref(result);
+		return sp_reply_error(conn, 503, "draining", "the server is shutting down", "");
+	}
+	if (result == NULL)
+		return sp_reply_error(conn, 500, "internal_error", "out of memory", "");
+	return sp_reply(conn, 200, result, "");
 }
 
 /* Run the request in the body and answer with its result. */
@@ -152,20 +222,10 @@ static int run_and_wait(struct mg_connection *conn, struct sp_server *server,
 		return status;
 	sp_jobs_wait(server->jobs, job);
 	result = sp_jobs_result(server->jobs, job, &end);
+	status = answer(conn, server, result, end);
+	/* the job (and its result's bytes) held until the answer went out */
 	sp_job_put(server->jobs, job);
-	if (end == SP_JOB_EXPIRED) {
-		json_decref(result);
-		return sp_reply_error(conn, 429, "busy",
-				      "no cell was free within the queue timeout; try again",
-				      "Retry-After: 1\r\n");
-	}
-	if (end == SP_JOB_SHUTDOWN) {
-		json_decref(result);
-		return sp_reply_error(conn, 503, "draining", "the server is shutting down", "");
-	}
-	if (result == NULL)
-		return sp_reply_error(conn, 500, "internal_error", "out of memory", "");
-	return sp_reply(conn, 200, result, "");
+	return status;
 }
 
 int sp_http_run(struct mg_connection *conn, void *data)

@@ -1,9 +1,12 @@
 #include "http_reply.h"
 
 #include <civetweb.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "http_conns.h"
 
 static const char *reason(int status)
 {
@@ -83,6 +86,7 @@ int sp_reply(struct mg_connection *conn, int status, json_t *obj, const char *ex
 {
 	size_t body_len = obj ? json_dumpb(obj, NULL, 0, JSON_COMPACT) : 0;
 	struct reply_writer *w = malloc(sizeof(*w));
+	struct sp_body_watch *watch;
 	int head_len;
 
 	if (w == NULL || (obj != NULL && body_len == 0)) {
@@ -97,9 +101,13 @@ int sp_reply(struct mg_connection *conn, int status, json_t *obj, const char *ex
 			    "Content-Length: %zu\r\nCache-Control: no-store\r\n%s\r\n",
 			    status, reason(status), body_len + 1, extra);
 	w->used = head_len > 0 && (size_t)head_len < sizeof(w->buf) ? (size_t)head_len : 0;
+	/* more than a chunk: the client must take it at body_min_rate_kb */
+	watch = body_len >= REPLY_CHUNK ? sp_http_conns_watch_reply(conn, body_len) : NULL;
 	if (obj == NULL || json_dump_callback(obj, append_reply, w, JSON_COMPACT) == 0)
 		append_reply("\n", 1, w);
 	flush_reply(w);
+	if (watch != NULL)
+		sp_http_conns_unwatch_body(conn, watch);
 	json_decref(obj);
 	free(w);
 	return status;
@@ -164,50 +172,6 @@ int sp_http_caller(struct mg_connection *conn, const struct sp_config *config)
 bool sp_http_authorized(struct mg_connection *conn, const struct sp_config *config)
 {
 	return sp_http_caller(conn, config) != SP_CALLER_UNKNOWN;
-}
-
-char *sp_http_read_body(struct mg_connection *conn, uint64_t max, size_t *length, bool *too_large)
-{
-	const struct mg_request_info *ri = mg_get_request_info(conn);
-	size_t cap = 65536, used = 0;
-	char *buf;
-
-	*too_large = ri->content_length > 0 && (uint64_t)ri->content_length > max;
-	if (*too_large)
-		return NULL;
-	buf = malloc(cap + 1);
-	while (buf != NULL) {
-		int n;
-
-		if (used == cap) {
-			char *grown = used >= max + 1 ? NULL : realloc(buf, cap * 2 + 1);
-
-			if (grown == NULL)
-				break;
-			buf = grown;
-			cap *= 2;
-		}
-		n = mg_read(conn, buf + used, cap - used);
-		if (n <= 0)
-			break;
-		used += (size_t)n;
-		if (used > max) {
-			*too_large = true;
-			break;
-		}
-	}
-	/* Cut short: the client stalled past request_timeout_s, or closed. */
-	if (ri->content_length >= 0 && used < (uint64_t)ri->content_length) {
-		free(buf);
-		return NULL;
-	}
-	if (buf == NULL || *too_large) {
-		free(buf);
-		return NULL;
-	}
-	buf[used] = '\0';
-	*length = used;
-	return buf;
 }
 
 bool sp_http_discard_body(struct mg_connection *conn, uint64_t max)

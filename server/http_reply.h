@@ -1,5 +1,5 @@
 /* Answers of the HTTP API: JSON bodies, JSON errors, tokens, request
- * bodies read up to a limit. */
+ * bodies discarded up to a limit. */
 #ifndef SANDPOOL_HTTP_REPLY_H
 #define SANDPOOL_HTTP_REPLY_H
 
@@ -38,11 +38,6 @@ int sp_http_token_match(const struct sp_config *config, const char *given);
 
 /* Who calls: the index of the request's token, or one of the above. */
 int sp_http_caller(struct mg_connection *conn, const struct sp_config *config);
-
-/* The body, up to MAX bytes, NUL-terminated; NULL with *too_large when there
- * was more (the rest is not read), NULL alone when it could not be read
- * (fewer bytes than its Content-Length came in time, or no memory). */
-char *sp_http_read_body(struct mg_connection *conn, uint64_t max, size_t *length, bool *too_large);
 
 /* Read and drop what is left of the body, up to MAX bytes, so that an early
  * answer is not lost to a reset of the connection. True when the body was

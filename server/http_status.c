@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "http_conns.h"
 #include "http_reply.h"
 #include "jobs.h"
 #include "pool.h"
@@ -53,6 +54,25 @@ static json_t *pool_state(struct sp_server *server)
 	return pools;
 }
 
+/* What the server holds for requests, against memory_max_mb. */
+static json_t *memory_state(struct sp_server *server, const struct sp_jobs_stats *js)
+{
+	const uint64_t *b = js->bytes;
+
+	return json_pack(
+	    "{s:I, s:I, s:I, s:I, s:{s:I, s:I, s:I, s:I}, s:I, s:I, s:b, s:I, s:s}", "max_mb",
+	    (json_int_t)server->config.memory_max_mb, "requests_max", (json_int_t)js->bytes_limit,
+	    "share_max", (json_int_t)server->memory.share, "held",
+	    (json_int_t)(b[SP_BYTES_BODIES] + b[SP_BYTES_QUEUED] + b[SP_BYTES_RUNNING] +
+			 b[SP_BYTES_KEPT]),
+	    "by", "bodies", (json_int_t)b[SP_BYTES_BODIES], "queued",
+	    (json_int_t)b[SP_BYTES_QUEUED], "running", (json_int_t)b[SP_BYTES_RUNNING], "kept",
+	    (json_int_t)b[SP_BYTES_KEPT], "peak", (json_int_t)js->bytes_peak, "results_dropped",
+	    (json_int_t)js->dropped_results, "waiting", js->waiting_for_memory, "programs_max",
+	    (json_int_t)server->memory.programs, "inputs_dir",
+	    server->config.inputs_dir[0] ? server->config.inputs_dir : "");
+}
+
 int sp_http_health(struct mg_connection *conn, void *data)
 {
 	struct sp_server *server = data;
@@ -69,6 +89,8 @@ int sp_http_health(struct mg_connection *conn, void *data)
 			"queue", "queued", js.queued, "running", js.running, "kept", js.kept,
 			"size", server->config.queue_size, "jobs_done",
 			(json_int_t)atomic_load(&server->jobs_done));
+	json_object_set_new(obj, "memory", memory_state(server, &js));
+	json_object_set_new(obj, "http", sp_http_conns_json(server->conns));
 
 	return sp_reply(conn, atomic_load(&server->draining) ? 503 : 200, obj, "");
 }
@@ -159,6 +181,30 @@ static void render_queue(FILE *f, struct sp_server *server)
 	}
 }
 
+static void render_memory(FILE *f, struct sp_server *server)
+{
+	static const char *const classes[SP_BYTES_CLASSES] = {"bodies", "queued", "running",
+							      "kept"};
+	struct sp_jobs_stats js;
+
+	sp_jobs_stats(server->jobs, (size_t)-1, &js);
+	fputs("# HELP sandpool_memory_held_bytes What the server holds for requests, by what "
+	      "holds it.\n# TYPE sandpool_memory_held_bytes gauge\n",
+	      f);
+	for (int c = 0; c < SP_BYTES_CLASSES; c++)
+		fprintf(f, "sandpool_memory_held_bytes{class=\"%s\"} %llu\n", classes[c],
+			(unsigned long long)js.bytes[c]);
+	fprintf(f,
+		"# HELP sandpool_memory_limit_bytes The most requests may hold (memory_max_mb, "
+		"less the server's own).\n# TYPE sandpool_memory_limit_bytes gauge\n"
+		"sandpool_memory_limit_bytes %llu\n"
+		"# HELP sandpool_results_dropped_total Kept results dropped early to make room.\n"
+		"# TYPE sandpool_results_dropped_total counter\nsandpool_results_dropped_total "
+		"%lu\n",
+		(unsigned long long)js.bytes_limit, js.dropped_results);
+	sp_http_conns_render(f, server->conns);
+}
+
 /* GET /metrics: Prometheus text format. */
 int sp_http_metrics(struct mg_connection *conn, void *data)
 {
@@ -176,6 +222,7 @@ int sp_http_metrics(struct mg_connection *conn, void *data)
 	render_tests(f, server);
 	render_cells(f, server);
 	render_queue(f, server);
+	render_memory(f, server);
 	render_histogram(f, "sandpool_queue_wait_seconds",
 			 "Time from the request to a leased cell.", &server->metrics.wait);
 	render_histogram(f, "sandpool_run_seconds", "Time from the leased cell to the result.",

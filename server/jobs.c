@@ -12,6 +12,7 @@
 
 #include "dlist.h"
 #include "job_queue.h"
+#include "json_footprint.h"
 #include "sandbox/clock.h"
 #include "sandbox/log.h"
 #include "user_quota.h"
@@ -22,8 +23,9 @@
 
 struct sp_job {
 	char id[ID_BYTES * 2 + 1];
-	char *user; /* or NULL */
-	char *ref;  /* or NULL */
+	char *user;    /* or NULL */
+	char *ref;     /* or NULL */
+	char *address; /* or NULL */
 	int owner;
 	size_t language;
 	unsigned cells;			/* of its language's capacity, while it runs */
@@ -40,6 +42,9 @@ struct sp_job {
 	unsigned refs;
 	struct sp_job *hash_next;
 	struct sp_dlink done_link; /* kept and ended, oldest first */
+	uint64_t held, reserve;	   /* its inputs; what its run may take more */
+	uint64_t hold;		   /* what it holds now (job_bytes.h), of class: */
+	enum sp_bytes_class hold_class;
 };
 
 struct lang_slot {
@@ -59,6 +64,9 @@ struct sp_jobs {
 	struct sp_dlist done; /* the kept jobs that ended */
 	unsigned queued, running;
 	unsigned idle; /* workers waiting for work */
+	struct sp_job_bytes bytes;
+	bool memory_blocked; /* a queued job waits for room to start */
+	unsigned long refused_memory, refused_share, dropped_results;
 	uint64_t next_seq;
 	bool stopping;
 	pthread_t *threads;
@@ -107,6 +115,7 @@ static void job_free(struct sp_job *job)
 {
 	free(job->user);
 	free(job->ref);
+	free(job->address);
 	sp_request_free(&job->req);
 	json_decref(job->result);
 	if (job->cancel_fd >= 0)
@@ -114,10 +123,49 @@ static void job_free(struct sp_job *job)
 	free(job);
 }
 
-static void unref(struct sp_job *job)
+/* --- bytes held ------------------------------------------------------------ */
+
+/* Who holds what JOB holds. */
+static struct sp_bytes_holder holder_of(const struct sp_jobs *jobs, const struct sp_job *job)
 {
-	if (--job->refs == 0)
-		job_free(job);
+	return (struct sp_bytes_holder){.user = job->user,
+					.token = jobs->config.share_by_token ? job->owner : -1,
+					.address = job->address};
+}
+
+/* Under the lock: bytes were let go; a job waiting for room may start. */
+static void room_made(struct sp_jobs *jobs)
+{
+	if (!jobs->memory_blocked)
+		return;
+	jobs->memory_blocked = false;
+	pthread_cond_broadcast(&jobs->work);
+	pthread_cond_broadcast(&jobs->ended);
+}
+
+/* JOB now holds N bytes of class C, in place of what it held. The new count
+ * goes first: when it cannot be made (out of memory), the old one stays. */
+static void set_hold(struct sp_jobs *jobs, struct sp_job *job, enum sp_bytes_class c, uint64_t n)
+{
+	struct sp_bytes_holder h = holder_of(jobs, job);
+	bool less = n < job->hold;
+
+	if (sp_job_bytes_add(&jobs->bytes, c, &h, n) < 0)
+		return;
+	sp_job_bytes_sub(&jobs->bytes, job->hold_class, &h, job->hold);
+	sp_job_bytes_note_peak(&jobs->bytes);
+	job->hold = n;
+	job->hold_class = c;
+	if (less)
+		room_made(jobs);
+}
+
+static void unref(struct sp_jobs *jobs, struct sp_job *job)
+{
+	if (--job->refs > 0)
+		return;
+	set_hold(jobs, job, job->hold_class, 0);
+	job_free(job);
 }
 
 static void table_remove(struct sp_jobs *jobs, struct sp_job *job)
@@ -131,7 +179,7 @@ static void table_remove(struct sp_jobs *jobs, struct sp_job *job)
 	if (*p == job)
 		*p = job->hash_next;
 	job->in_table = false;
-	unref(job);
+	unref(jobs, job);
 }
 
 /* --- kept jobs that ended ------------------------------------------------- */
@@ -153,6 +201,19 @@ static void prune(struct sp_jobs *jobs, uint64_t now)
 		sp_dlist_remove(&jobs->done, &old->done_link);
 		table_remove(jobs, old);
 	}
+}
+
+/* Drop the oldest kept results until N bytes more fit. True when they do. */
+static bool make_room(struct sp_jobs *jobs, uint64_t n)
+{
+	struct sp_job *old;
+
+	while (!sp_job_bytes_fit(&jobs->bytes, n) && (old = oldest_done(jobs)) != NULL) {
+		sp_dlist_remove(&jobs->done, &old->done_link);
+		table_remove(jobs, old);
+		jobs->dropped_results++;
+	}
+	return sp_job_bytes_fit(&jobs->bytes, n);
 }
 
 /* --- ending a job --------------------------------------------------------- */
@@ -199,8 +260,10 @@ static void emit(const struct sp_jobs *jobs, const struct sp_job *job, json_t *e
 	jobs->config.event(jobs->config.ctx, job, event);
 }
 
-/* Under the lock: JOB ends with RESULT (stolen; NULL: one is made). */
-static void finish(struct sp_jobs *jobs, struct sp_job *job, enum sp_job_end end, json_t *result)
+/* Under the lock: JOB ends with RESULT (stolen; NULL: one is made), which
+ * takes RESULT_BYTES (0: measured here). */
+static void finish(struct sp_jobs *jobs, struct sp_job *job, enum sp_job_end end, json_t *result,
+		   uint64_t result_bytes)
 {
 	uint64_t now = sp_clock_ms();
 
@@ -218,6 +281,11 @@ static void finish(struct sp_jobs *jobs, struct sp_job *job, enum sp_job_end end
 		job->started_ms = now;
 	sp_request_free(&job->req);
 	sp_user_quota_release(&jobs->quotas, job->user, now);
+	if (result_bytes == 0)
+		result_bytes = sp_json_footprint(result);
+	/* a result not kept is its waiter's until it lets the job go */
+	set_hold(jobs, job, job->keep && job->in_table ? SP_BYTES_KEPT : SP_BYTES_RUNNING,
+		 result_bytes);
 	if (result != NULL) {
 		json_t *event = json_pack("{s:s, s:O}", "type", "result", "result", result);
 
@@ -255,7 +323,7 @@ static void expire(struct sp_jobs *jobs, uint64_t now)
 		while ((link = sp_lang_queue_take_older(&jobs->langs[i].queue,
 							now - timeout + 1)) != NULL) {
 			jobs->queued--;
-			finish(jobs, job_of(link), SP_JOB_EXPIRED, NULL);
+			finish(jobs, job_of(link), SP_JOB_EXPIRED, NULL, 0);
 		}
 	}
 }
@@ -277,7 +345,23 @@ static uint64_t next_expiry(const struct sp_jobs *jobs)
 	return next;
 }
 
-/* Among the languages below their capacity, the one whose next job came
+/* Can JOB start now: has its language room for it? */
+static bool has_cells(const struct lang_slot *l, const struct sp_job *job)
+{
+	return l->running + job->cells <= l->capacity;
+}
+
+/* Can JOB start now: is there room for what its run may take (after the
+ * oldest kept results are dropped)? Notes when it is not. */
+static bool has_room(struct sp_jobs *jobs, const struct sp_job *job)
+{
+	if (make_room(jobs, job->reserve))
+		return true;
+	jobs->memory_blocked = true;
+	return false;
+}
+
+/* Among the languages whose next job can start, the one whose next job came
  * first; NULL when there is none. */
 static struct lang_slot *next_language(struct sp_jobs *jobs)
 {
@@ -288,8 +372,9 @@ static struct lang_slot *next_language(struct sp_jobs *jobs)
 		struct lang_slot *l = &jobs->langs[i];
 		struct sp_queue_link *next = sp_lang_queue_next(&l->queue);
 
-		if (next != NULL && l->running + job_of(next)->cells <= l->capacity &&
-		    (best_link == NULL || next->seq < best_link->seq)) {
+		if (next != NULL && has_cells(l, job_of(next)) &&
+		    (best_link == NULL || next->seq < best_link->seq) &&
+		    has_room(jobs, job_of(next))) {
 			best = l;
 			best_link = next;
 		}
@@ -308,6 +393,7 @@ static struct sp_job *take_from(struct sp_jobs *jobs, struct lang_slot *best)
 	job->state = SP_JOB_RUNNING;
 	job->started_ms = sp_clock_ms();
 	job->refs++; /* the worker's */
+	set_hold(jobs, job, SP_BYTES_RUNNING, job->held + job->reserve);
 	return job;
 }
 
@@ -335,6 +421,8 @@ static void run_one(struct sp_jobs *jobs, struct sp_job *job)
 {
 	json_t *result = jobs->config.run(jobs->config.ctx, job, &job->req, job->language,
 					  job->cancel_fd, job->started_ms - job->created_ms);
+	/* measured here, without the lock: a result may hold megabytes */
+	uint64_t result_bytes = sp_json_footprint(result);
 
 	pthread_mutex_lock(&jobs->lock);
 	jobs->langs[job->language].running -= job->cells;
@@ -346,8 +434,8 @@ static void run_one(struct sp_jobs *jobs, struct sp_job *job)
 		pthread_cond_broadcast(&jobs->work);
 	else if (jobs->queued > 0)
 		pthread_cond_signal(&jobs->work);
-	finish(jobs, job, SP_JOB_FINISHED, result);
-	unref(job);
+	finish(jobs, job, SP_JOB_FINISHED, result, result_bytes);
+	unref(jobs, job);
 	pthread_mutex_unlock(&jobs->lock);
 }
 
@@ -421,7 +509,9 @@ static struct sp_jobs *jobs_new(const struct sp_jobs_config *config)
 	jobs->config.capacity = NULL; /* copied into langs */
 	jobs->quotas.in_flight_max = config->user_in_flight;
 	jobs->quotas.per_minute = config->user_jobs_per_minute;
-	if (jobs->langs == NULL || jobs->buckets == NULL || jobs->threads == NULL) {
+	if (jobs->langs == NULL || jobs->buckets == NULL || jobs->threads == NULL ||
+	    sp_job_bytes_init(&jobs->bytes, config->max_bytes, config->share_bytes) < 0) {
+		sp_job_bytes_free(&jobs->bytes);
 		free(jobs->langs);
 		free(jobs->buckets);
 		free(jobs->threads);
@@ -482,10 +572,12 @@ static struct sp_job *job_new(struct sp_request *req, size_t language,
 	job->cancel_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	job->user = copy_or_null(meta->user);
 	job->ref = copy_or_null(meta->ref);
+	job->address = copy_or_null(meta->address);
 	if (meta->id != NULL)
 		snprintf(job->id, sizeof(job->id), "%s", meta->id);
 	if (job->cancel_fd < 0 || (meta->user && *meta->user && !job->user) ||
 	    (meta->ref && *meta->ref && !job->ref) ||
+	    (meta->address && *meta->address && !job->address) ||
 	    (meta->id == NULL && sp_jobs_new_id(job->id) < 0)) {
 		job_free(job);
 		return NULL;
@@ -512,12 +604,62 @@ static struct sp_job *find_locked(struct sp_jobs *jobs, const char *id)
 	return job;
 }
 
-/* Under the lock: why a job of LANGUAGE for USER cannot be queued now (an
- * errno with ERR), or 0. Counts it against the user's quota when not. */
+static unsigned long long mib(uint64_t bytes)
+{
+	return (unsigned long long)((bytes + (1 << 20) - 1) >> 20);
+}
+
+/* Under the lock: why H cannot hold N bytes more now, for a job that may
+ * take RESERVE more while it runs (0 for a body): an errno with ERR, or 0. */
+static int bytes_refusal(struct sp_jobs *jobs, const struct sp_bytes_holder *h, uint64_t n,
+			 uint64_t reserve, struct sp_error *err)
+{
+	uint64_t limit = jobs->config.max_bytes, held;
+	const char *kind;
+
+	if (limit != 0 && (n > limit || reserve > limit - n))
+		return sp_error_set(err, E2BIG,
+				    "the request could take %llu MiB (a job: its inputs and the "
+				    "output its limits allow), more than this server holds for "
+				    "all requests (%llu MiB)",
+				    mib(n + reserve), mib(limit)),
+		       E2BIG;
+	if (!make_room(jobs, n)) {
+		jobs->refused_memory++;
+		return sp_error_set(err, ENOSPC,
+				    "the server holds %llu MiB for requests, the most it may "
+				    "(memory_max_mb); try again later",
+				    mib(sp_job_bytes_total(&jobs->bytes))),
+		       ENOSPC;
+	}
+	kind = sp_job_bytes_over_share(&jobs->bytes, h, n, &held);
+	if (kind == NULL)
+		return 0;
+	jobs->refused_share++;
+	return sp_error_set(err, ENOBUFS,
+			    "this %s holds %llu MiB of requests already, and may hold %llu "
+			    "(memory_share_percent); try again later",
+			    kind, mib(held), mib(jobs->config.share_bytes)),
+	       ENOBUFS;
+}
+
+/* A new job's holder: the one it will be. */
+static struct sp_bytes_holder meta_holder(const struct sp_jobs *jobs, const struct sp_job_meta *m)
+{
+	return (struct sp_bytes_holder){.user = m->user,
+					.token = jobs->config.share_by_token ? m->owner : -1,
+					.address = m->address};
+}
+
+/* Under the lock: why a job of LANGUAGE for USER, holding HELD bytes and
+ * taking RESERVE more while it runs, cannot be queued now (an errno with
+ * ERR), or 0. Counts it against the user's quota when not. */
 static int refusal(struct sp_jobs *jobs, size_t language, const struct sp_job_meta *meta,
-		   struct sp_error *err)
+		   uint64_t held, uint64_t reserve, struct sp_error *err)
 {
 	uint64_t now = sp_clock_ms();
+	struct sp_bytes_holder h = meta_holder(jobs, meta);
+	int rc;
 
 	if (jobs->stopping)
 		return sp_error_set(err, ECANCELED, "the server is stopping"), ECANCELED;
@@ -525,6 +667,8 @@ static int refusal(struct sp_jobs *jobs, size_t language, const struct sp_job_me
 		return sp_error_set(err, EAGAIN, "the job queue is full"), EAGAIN;
 	if (meta->id != NULL && find_locked(jobs, meta->id) != NULL)
 		return sp_error_set(err, EEXIST, "the job id is in use"), EEXIST;
+	if ((rc = bytes_refusal(jobs, &h, held, reserve, err)) != 0)
+		return rc;
 	switch (sp_user_quota_admit(&jobs->quotas, meta->user && *meta->user ? meta->user : NULL,
 				    now)) {
 	case SP_QUOTA_OK:
@@ -544,25 +688,46 @@ static int refusal(struct sp_jobs *jobs, size_t language, const struct sp_job_me
 	return ENOMEM;
 }
 
+/* What a job of REQ on CELLS cells holds queued, and may take more running. */
+static void measure(const struct sp_jobs *jobs, const struct sp_request *req, unsigned cells,
+		    uint64_t *held, uint64_t *reserve)
+{
+	*held = sp_request_memory(req);
+	*reserve = 0;
+	if (jobs->config.measure != NULL)
+		jobs->config.measure(jobs->config.ctx, req, cells, held, reserve);
+}
+
+/* The cells a job of LANGUAGE with META takes while it runs. */
+static unsigned cells_of(const struct sp_jobs *jobs, size_t language,
+			 const struct sp_job_meta *meta)
+{
+	unsigned cells = meta->cells < 1 ? 1 : meta->cells;
+
+	return cells < jobs->langs[language].capacity ? cells : jobs->langs[language].capacity;
+}
+
 struct sp_job *sp_jobs_submit(struct sp_jobs *jobs, struct sp_request *req, size_t language,
 			      const struct sp_job_meta *meta, struct sp_error *err)
 {
 	struct sp_job *job;
 	json_t *event;
+	uint64_t held, reserve;
 
 	if (language >= jobs->config.languages) {
 		sp_error_set(err, EINVAL, "no such language");
 		return NULL;
 	}
+	measure(jobs, req, cells_of(jobs, language, meta), &held, &reserve);
 	pthread_mutex_lock(&jobs->lock);
 	expire(jobs, sp_clock_ms());
-	if (refusal(jobs, language, meta, err) != 0) {
+	if (refusal(jobs, language, meta, held, reserve, err) != 0) {
 		pthread_mutex_unlock(&jobs->lock);
 		return NULL;
 	}
 	job = job_new(req, language, meta);
-	if (job != NULL && job->cells > jobs->langs[language].capacity)
-		job->cells = jobs->langs[language].capacity;
+	if (job != NULL)
+		job->cells = cells_of(jobs, language, meta);
 	if (job == NULL ||
 	    sp_lang_queue_push(&jobs->langs[language].queue, &job->link, job->user) < 0) {
 		sp_user_quota_release(&jobs->quotas, meta->user && *meta->user ? meta->user : NULL,
@@ -575,6 +740,9 @@ struct sp_job *sp_jobs_submit(struct sp_jobs *jobs, struct sp_request *req, size
 	}
 	job->link.seq = jobs->next_seq++;
 	job->link.created_ms = job->created_ms;
+	job->held = held;
+	job->reserve = reserve;
+	set_hold(jobs, job, SP_BYTES_QUEUED, held);
 	table_add(jobs, job);
 	jobs->queued++;
 	event = json_pack("{s:s, s:i}", "type", "queued", "position",
@@ -585,6 +753,51 @@ struct sp_job *sp_jobs_submit(struct sp_jobs *jobs, struct sp_request *req, size
 		pthread_cond_signal(&jobs->work);
 	pthread_mutex_unlock(&jobs->lock);
 	return job;
+}
+
+const char *sp_jobs_refusal_code(int errnum)
+{
+	switch (errnum) {
+	case EAGAIN:
+		return "queue_full";
+	case EDQUOT:
+		return "user_limit";
+	case EBUSY:
+		return "rate_limited";
+	case ENOSPC:
+		return "memory_full";
+	case ENOBUFS:
+		return "memory_share";
+	case E2BIG:
+		return "job_too_large";
+	case ECANCELED:
+		return "draining";
+	default:
+		return "internal_error";
+	}
+}
+
+int sp_jobs_hold(struct sp_jobs *jobs, const struct sp_bytes_holder *h, uint64_t n,
+		 struct sp_error *err)
+{
+	int rc;
+
+	pthread_mutex_lock(&jobs->lock);
+	rc = bytes_refusal(jobs, h, n, 0, err);
+	if (rc == 0 && sp_job_bytes_add(&jobs->bytes, SP_BYTES_BODIES, h, n) < 0)
+		rc = sp_error_set(err, ENOMEM, "out of memory");
+	sp_job_bytes_note_peak(&jobs->bytes);
+	pthread_mutex_unlock(&jobs->lock);
+	return rc == 0 ? 0 : -1;
+}
+
+void sp_jobs_unhold(struct sp_jobs *jobs, const struct sp_bytes_holder *h, uint64_t n)
+{
+	pthread_mutex_lock(&jobs->lock);
+	sp_job_bytes_sub(&jobs->bytes, SP_BYTES_BODIES, h, n);
+	if (n > 0)
+		room_made(jobs);
+	pthread_mutex_unlock(&jobs->lock);
 }
 
 void sp_jobs_publish(struct sp_jobs *jobs, const struct sp_job *job, json_t *event)
@@ -638,7 +851,7 @@ void sp_jobs_cancel(struct sp_jobs *jobs, struct sp_job *job)
 	switch (job->state) {
 	case SP_JOB_QUEUED:
 		dequeue(jobs, job);
-		finish(jobs, job, SP_JOB_CANCELLED, NULL);
+		finish(jobs, job, SP_JOB_CANCELLED, NULL, 0);
 		break;
 	case SP_JOB_RUNNING:
 		if (write(job->cancel_fd, &one, sizeof(one)) < 0)
@@ -740,7 +953,7 @@ void sp_job_put(struct sp_jobs *jobs, struct sp_job *job)
 	if (job == NULL)
 		return;
 	pthread_mutex_lock(&jobs->lock);
-	unref(job);
+	unref(jobs, job);
 	pthread_mutex_unlock(&jobs->lock);
 }
 
@@ -754,7 +967,14 @@ void sp_jobs_stats(struct sp_jobs *jobs, size_t language, struct sp_jobs_stats *
 		*stats = (struct sp_jobs_stats){.queued = jobs->queued,
 						.running = jobs->running,
 						.kept = jobs->done.count,
-						.idle_workers = jobs->idle};
+						.idle_workers = jobs->idle,
+						.bytes_limit = jobs->bytes.limit,
+						.bytes_peak = jobs->bytes.peak,
+						.refused_memory = jobs->refused_memory,
+						.refused_share = jobs->refused_share,
+						.dropped_results = jobs->dropped_results,
+						.waiting_for_memory = jobs->memory_blocked};
+		memcpy(stats->bytes, jobs->bytes.held, sizeof(stats->bytes));
 	}
 	pthread_mutex_unlock(&jobs->lock);
 }
@@ -784,7 +1004,7 @@ void sp_jobs_stop(struct sp_jobs *jobs, uint64_t grace_ms)
 
 		while ((link = sp_lang_queue_pop(&jobs->langs[i].queue)) != NULL) {
 			jobs->queued--;
-			finish(jobs, job_of(link), SP_JOB_SHUTDOWN, NULL);
+			finish(jobs, job_of(link), SP_JOB_SHUTDOWN, NULL, 0);
 		}
 	}
 	pthread_cond_broadcast(&jobs->work);
@@ -811,6 +1031,7 @@ void sp_jobs_free(struct sp_jobs *jobs)
 			table_remove(jobs, jobs->buckets[b]);
 	}
 	sp_user_quotas_free(&jobs->quotas);
+	sp_job_bytes_free(&jobs->bytes);
 	pthread_cond_destroy(&jobs->work);
 	pthread_cond_destroy(&jobs->ended);
 	pthread_mutex_destroy(&jobs->lock);

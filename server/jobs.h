@@ -10,6 +10,14 @@
  * are all busy never holds up another language, and a user with many queued
  * jobs delays another user's job by at most one job per slot.
  *
+ * Memory (job_bytes.h): a job holds its inputs from its submission, and
+ * while it runs what its output may take (config.measure says how much);
+ * once it ended, its result's size (sp_json_footprint) until it is dropped.
+ * A submission that would take the bytes held past max_bytes, or its userId's,
+ * token's or address's past share_bytes, is refused; a queued job starts only
+ * when what it may take fits. Kept results go first, oldest first, when room
+ * is needed. Request bodies being parsed hold their part too (sp_jobs_hold).
+ *
  * Locking: one mutex over everything; the run callback is called without it.
  * A job's fields other than the request are read under the mutex only. */
 #ifndef SANDPOOL_JOBS_H
@@ -20,6 +28,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "job_bytes.h"
 #include "request.h"
 #include "sandbox/error.h"
 
@@ -47,6 +56,11 @@ typedef json_t *sp_jobs_run_fn(void *ctx, struct sp_job *job, const struct sp_re
  * "result", so it must be quick and must not call back into the table. */
 typedef void sp_jobs_event_fn(void *ctx, const struct sp_job *job, json_t *event);
 
+/* The bytes REQ holds in memory while queued (*HELD), and what it may take
+ * more while it runs on CELLS cells (*RESERVE). Called without the lock. */
+typedef void sp_jobs_measure_fn(void *ctx, const struct sp_request *req, unsigned cells,
+				uint64_t *held, uint64_t *reserve);
+
 /* A job of LANGUAGE ended without running (cancelled, expired, shutdown).
  * Called with the table locked: it must be quick and not call back. */
 typedef void sp_jobs_unrun_fn(void *ctx, size_t language);
@@ -61,6 +75,10 @@ struct sp_jobs_config {
 	unsigned retention_count;      /* ...or when more than this many are kept */
 	unsigned user_in_flight;       /* queued + running jobs per userId; 0 = no limit */
 	unsigned user_jobs_per_minute; /* submissions per userId; 0 = no limit */
+	uint64_t max_bytes;	       /* held for requests in all; 0 = no limit */
+	uint64_t share_bytes;	       /* of one userId, token or address; 0 = no limit */
+	bool share_by_token;	       /* tokens hold shares (else only userIds, addresses) */
+	sp_jobs_measure_fn *measure;   /* or NULL: sp_request_memory() and no reserve */
 	sp_jobs_run_fn *run;
 	sp_jobs_unrun_fn *unrun; /* or NULL */
 	sp_jobs_event_fn *event; /* or NULL */
@@ -69,20 +87,28 @@ struct sp_jobs_config {
 
 /* What a submitted job carries besides its request. */
 struct sp_job_meta {
-	const char *id;	  /* NULL: a new one (sp_jobs_new_id() makes one ahead) */
-	const char *user; /* userId, or NULL */
-	const char *ref;  /* the client's tag, echoed in events, or NULL */
-	int owner;	  /* the API token that submitted it, -1 for none */
-	unsigned cells;	  /* of its language's capacity it takes while it runs (a
-			   * judge's tests at once); 0 is 1, at most the capacity */
-	bool keep;	  /* stays in the table after it ends (asynchronous jobs) */
-	bool waits;	  /* the submitter calls sp_jobs_wait at once: no worker is woken,
-			   * the waiting thread runs the job when its turn comes */
+	const char *id;	     /* NULL: a new one (sp_jobs_new_id() makes one ahead) */
+	const char *user;    /* userId, or NULL */
+	const char *ref;     /* the client's tag, echoed in events, or NULL */
+	int owner;	     /* the API token that submitted it, -1 for none */
+	const char *address; /* the client's address, or NULL */
+	unsigned cells;	     /* of its language's capacity it takes while it runs (a
+			      * judge's tests at once); 0 is 1, at most the capacity */
+	bool keep;	     /* stays in the table after it ends (asynchronous jobs) */
+	bool waits;	     /* the submitter calls sp_jobs_wait at once: no worker is woken,
+			      * the waiting thread runs the job when its turn comes */
 };
 
 struct sp_jobs_stats {
 	unsigned queued, running, kept;
 	unsigned idle_workers; /* of the whole table: workers waiting for work */
+	/* Of the whole table: */
+	uint64_t bytes[SP_BYTES_CLASSES]; /* held now, by class */
+	uint64_t bytes_limit, bytes_peak;
+	unsigned long refused_memory;  /* submissions and bodies refused: no room */
+	unsigned long refused_share;   /* over a holder's share */
+	unsigned long dropped_results; /* kept results dropped early to make room */
+	bool waiting_for_memory;       /* a queued job waits for room to start */
 };
 
 int sp_jobs_start(struct sp_jobs **jobs, const struct sp_jobs_config *config, struct sp_error *err);
@@ -95,10 +121,23 @@ int sp_jobs_new_id(char id[33]);
  * it. Returns a reference (sp_job_put() it), or NULL with ERR: EAGAIN when
  * the language's queue is full, EDQUOT when the user has user_in_flight jobs
  * in flight, EBUSY when the user is over user_jobs_per_minute (ERR's message
- * says when to try again), EEXIST for an id in use, ECANCELED when the table
- * is stopping. */
+ * says when to try again), ENOSPC when its bytes do not fit in max_bytes,
+ * ENOBUFS when they take a holder past share_bytes, E2BIG when the job could
+ * never fit, EEXIST for an id in use, ECANCELED when the table is stopping. */
 struct sp_job *sp_jobs_submit(struct sp_jobs *jobs, struct sp_request *req, size_t language,
 			      const struct sp_job_meta *meta, struct sp_error *err);
+
+/* The error code of the API for ERRNUM of a refused submission: "queue_full",
+ * "memory_full"..., "internal_error" for one it does not know. */
+const char *sp_jobs_refusal_code(int errnum);
+
+/* Hold N bytes for a request body that H is sending, before it is parsed.
+ * Returns 0, or -1 with ERR as sp_jobs_submit's (ENOSPC, ENOBUFS, E2BIG). */
+int sp_jobs_hold(struct sp_jobs *jobs, const struct sp_bytes_holder *h, uint64_t n,
+		 struct sp_error *err);
+
+/* Let the N bytes held for H go. */
+void sp_jobs_unhold(struct sp_jobs *jobs, const struct sp_bytes_holder *h, uint64_t n);
 
 /* Send EVENT (borrowed; "id" and "ref" are added) to JOB's watchers. */
 void sp_jobs_publish(struct sp_jobs *jobs, const struct sp_job *job, json_t *event);

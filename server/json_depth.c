@@ -1,26 +1,58 @@
 #include "json_depth.h"
 
-bool sp_json_nests_within(const char *text, size_t length, unsigned max)
+void sp_json_scan_init(struct sp_json_scan *scan)
 {
-	unsigned depth = 0;
-	bool in_string = false;
+	*scan = (struct sp_json_scan){.values = 1};
+}
 
+/* One byte outside a string. */
+static void structure(struct sp_json_scan *scan, char c)
+{
+	switch (c) {
+	case '"':
+		scan->in_string = true;
+		break;
+	case '[':
+	case '{':
+		scan->values++;
+		if (++scan->depth > scan->max_depth)
+			scan->max_depth = scan->depth;
+		break;
+	case ']':
+	case '}':
+		if (scan->depth > 0)
+			scan->depth--;
+		break;
+	case ',':
+	case ':':
+		scan->values++;
+		break;
+	default:
+		break;
+	}
+}
+
+void sp_json_scan_feed(struct sp_json_scan *scan, const char *text, size_t length)
+{
 	for (size_t i = 0; i < length; i++) {
 		char c = text[i];
 
-		if (in_string) {
-			if (c == '\\')
-				i++; /* the escaped character, whatever it is */
-			else if (c == '"')
-				in_string = false;
-		} else if (c == '"') {
-			in_string = true;
-		} else if (c == '[' || c == '{') {
-			if (++depth > max)
-				return false;
-		} else if ((c == ']' || c == '}') && depth > 0) {
-			depth--;
-		}
+		if (!scan->in_string)
+			structure(scan, c);
+		else if (scan->escaped)
+			scan->escaped = false; /* the escaped character, whatever it is */
+		else if (c == '\\')
+			scan->escaped = true;
+		else if (c == '"')
+			scan->in_string = false;
 	}
-	return true;
+}
+
+bool sp_json_nests_within(const char *text, size_t length, unsigned max)
+{
+	struct sp_json_scan scan;
+
+	sp_json_scan_init(&scan);
+	sp_json_scan_feed(&scan, text, length);
+	return scan.max_depth <= max;
 }

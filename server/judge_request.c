@@ -283,6 +283,53 @@ int sp_judge_parse(json_t *doc, struct sp_request *req, const struct sp_language
 	return parse_tests(&jp, doc);
 }
 
+/* What a test's result keeps: its output's first KiB each of stdout and
+ * stderr (judge_test.h) and its figures, in JSON. */
+#define TEST_RESULT_BYTES 4096
+
+static uint64_t max_u64(uint64_t a, uint64_t b)
+{
+	return a > b ? a : b;
+}
+
+/* A program of the request (a checker, an interactor, or NULL): its compile
+ * and compiled files, once; *PER_TEST what one run of it takes. */
+static uint64_t program_reserve(const struct sp_request *program, uint64_t program_bytes,
+				uint64_t *per_test)
+{
+	if (program == NULL)
+		return 0;
+	*per_test += sp_request_output_reserve(&program->limits, NULL);
+	if (program->compile_args == NULL)
+		return 0;
+	return sp_request_output_reserve(&program->compile_limits, NULL) + 2 * program_bytes;
+}
+
+uint64_t sp_judge_reserve(const struct sp_request *req, unsigned cells, uint64_t program_bytes)
+{
+	const struct sp_judge *judge = req->judge;
+	uint64_t once = 2 * program_bytes, per_test = 0, output_kb = 0, bytes = 0;
+
+	if (req->compile_args != NULL)
+		once += sp_request_output_reserve(&req->compile_limits, NULL);
+	once += program_reserve(judge->checker, program_bytes, &per_test);
+	once += program_reserve(judge->interactor, program_bytes, &per_test);
+	for (size_t i = 0; i < judge->test_count; i++) {
+		output_kb = max_u64(output_kb, judge->tests[i].limits.output_kb);
+		bytes =
+		    max_u64(bytes, judge->tests[i].input.length + judge->tests[i].answer.length);
+	}
+	/* the output read, and a copy for a checker program */
+	per_test += output_kb * 1024 * (SP_OUTPUT_FACTOR + 1) + bytes;
+	/* the interactor's judge/output, read for the checker (judge_test.c) */
+	if (judge->interactor != NULL && judge->checker != NULL)
+		per_test +=
+		    (judge->interactor->limits.file_kb ? judge->interactor->limits.file_kb
+						       : judge->interactor->limits.tmpfs_kb) *
+		    1024;
+	return once + (cells ? cells : 1) * per_test + judge->test_count * TEST_RESULT_BYTES;
+}
+
 static void free_program(struct sp_request *program)
 {
 	if (program == NULL)

@@ -75,6 +75,13 @@ int sp_judge_parse(json_t *doc, struct sp_request *req, const struct sp_language
 		   const struct sp_config *config, uint64_t *total,
 		   struct sp_request_failure *fail);
 
+/* What the judge request REQ may take in the server more while it runs with
+ * CELLS tests at once: its programs' compiles and compiled files (each at
+ * most PROGRAM_BYTES, packed then unpacked), per test at once the outputs
+ * of the submission, checker and interactor, copies of the test's bytes and
+ * the interactor's file, and every test's result. */
+uint64_t sp_judge_reserve(const struct sp_request *req, unsigned cells, uint64_t program_bytes);
+
 void sp_judge_free(struct sp_judge *judge);
 
 #endif

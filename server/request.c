@@ -23,6 +23,9 @@
 
 #define SEALS (F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL)
 
+/* What malloc adds to a block. */
+#define SP_REQUEST_BLOCK 16
+
 /* How much of a string of the client a message quotes. */
 #define QUOTE_MAX 64
 
@@ -33,6 +36,7 @@ struct parse {
 	struct sp_request_failure *fail;
 	uint64_t *total; /* bytes of files and stdin so far, in the whole body */
 	uint64_t own_total;
+	uint64_t ram_left; /* of SP_REQUEST_RAM_INPUTS: input bytes still kept in memfds */
 };
 
 /* ---- failures ------------------------------------------------------------ */
@@ -122,20 +126,86 @@ static void ascii_only(char *s)
 	}
 }
 
-static int load_body(struct parse *p, const char *body, size_t length)
+/* Read exactly LEN bytes of FD at OFFSET. */
+static int pread_all(int fd, void *buf, size_t len, off_t offset)
+{
+	while (len > 0) {
+		ssize_t n = pread(fd, buf, len, offset);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		buf = (char *)buf + n;
+		len -= (size_t)n;
+		offset += n;
+	}
+	return 0;
+}
+
+/* The body as jansson reads it, in pieces, each measured before jansson
+ * sees it: a piece that nests too deep or brings too many values ends the
+ * read, so that jansson never recurses too far nor builds too much. */
+struct body_reader {
+	const char *data; /* the body in memory, or NULL: */
+	int fd;		  /* read from this file, from its start */
+	uint64_t length, offset;
+	struct sp_json_scan scan;
+	uint64_t max_values;
+	enum { READ_OK, READ_TOO_DEEP, READ_TOO_MANY, READ_FAILED } stop;
+};
+
+static size_t read_piece(void *buffer, size_t size, void *arg)
+{
+	struct body_reader *r = arg;
+	uint64_t left = r->length - r->offset;
+	size_t n = left < size ? (size_t)left : size;
+
+	if (r->data != NULL)
+		memcpy(buffer, r->data + r->offset, n);
+	else if (n > 0 && pread_all(r->fd, buffer, n, (off_t)r->offset) < 0)
+		r->stop = READ_FAILED;
+	sp_json_scan_feed(&r->scan, buffer, n);
+	if (r->scan.max_depth > SP_REQUEST_MAX_DEPTH)
+		r->stop = READ_TOO_DEEP;
+	else if (r->scan.values > r->max_values)
+		r->stop = READ_TOO_MANY;
+	if (r->stop != READ_OK)
+		return (size_t)-1;
+	r->offset += n;
+	return n;
+}
+
+static int load_failed(struct parse *p, const struct body_reader *r, json_error_t *jerr)
+{
+	switch (r->stop) {
+	case READ_TOO_DEEP:
+		return fail_set(p, SP_REQ_BAD_JSON, "the body nests deeper than %d levels",
+				SP_REQUEST_MAX_DEPTH);
+	case READ_TOO_MANY:
+		return fail_set(p, SP_REQ_TOO_LARGE,
+				"the body holds more than %llu JSON values (see judge_max_tests)",
+				(unsigned long long)r->max_values);
+	case READ_FAILED:
+		return internal(p, "read the body");
+	case READ_OK:
+		break;
+	}
+	ascii_only(jerr->text);
+	return fail_set(p, SP_REQ_BAD_JSON, "invalid JSON at line %d, column %d: %s", jerr->line,
+			jerr->column, jerr->text);
+}
+
+static int load_body(struct parse *p, struct body_reader *r)
 {
 	json_error_t jerr;
 
-	if (!sp_json_nests_within(body, length, SP_REQUEST_MAX_DEPTH))
-		return fail_set(p, SP_REQ_BAD_JSON, "the body nests deeper than %d levels",
-				SP_REQUEST_MAX_DEPTH);
+	sp_json_scan_init(&r->scan);
+	r->max_values = sp_request_max_values(p->config);
 	p->req->doc =
-	    json_loadb(body ? body : "", length, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &jerr);
-	if (p->req->doc == NULL) {
-		ascii_only(jerr.text);
-		return fail_set(p, SP_REQ_BAD_JSON, "invalid JSON at line %d, column %d: %s",
-				jerr.line, jerr.column, jerr.text);
-	}
+	    json_load_callback(read_piece, r, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &jerr);
+	if (p->req->doc == NULL)
+		return load_failed(p, r, &jerr);
 	if (!json_is_object(p->req->doc))
 		return fail_set(p, SP_REQ_BAD_JSON, "the body must be a JSON object");
 	return 0;
@@ -177,25 +247,39 @@ static int get_encoding(struct parse *p, json_t *obj, const char *key, const cha
 	return 0;
 }
 
-/* ---- base64 and memfds --------------------------------------------------- */
+/* ---- inputs: memfds, or files ------------------------------------------- */
 
-/* Decode base64 TEXT into FD. Returns 0, -1 for bad base64 (errno 0) or a
+/* Base64 is decoded this many characters at a time (a multiple of 4). */
+#define BASE64_PIECE 65536
+
+/* Decode base64 TEXT into FD, a piece at a time, so that the decoded bytes
+ * are never all in memory. Returns 0, -1 for bad base64 (errno 0) or a
  * failed write (errno set). */
 static int write_base64(int fd, const char *text, size_t len, uint64_t *bytes)
 {
-	size_t n = 0;
-	unsigned char *data;
-	int rc;
+	size_t at = 0;
 
-	errno = 0;
-	data = sp_base64_decode(text, len, &n);
-	if (data == NULL)
-		return -1;
-	rc = sp_write_all(fd, data, n);
-	free(data);
-	if (rc == 0)
+	do {
+		size_t piece = len - at < BASE64_PIECE ? len - at : BASE64_PIECE;
+		size_t n = 0;
+		unsigned char *data;
+		int rc;
+
+		/* padding ends the text: none in a piece before the last */
+		errno = 0;
+		if (at + piece < len && memchr(text + at, '=', piece) != NULL)
+			return -1;
+		data = sp_base64_decode(text + at, piece, &n);
+		if (data == NULL)
+			return -1;
+		rc = sp_write_all(fd, data, n);
+		free(data);
+		if (rc < 0)
+			return -1;
 		*bytes += n;
-	return rc;
+		at += piece;
+	} while (at < len);
+	return 0;
 }
 
 static int seal(int fd)
@@ -205,22 +289,77 @@ static int seal(int fd)
 	return 0;
 }
 
-/* A sealed memfd holding DATA, decoded when BASE64. Returns the fd or -1. */
-static int memfd_of(struct parse *p, const char *field, const char *data, size_t len, bool base64)
+/* The same file as FD (unnamed, in the inputs directory), opened again to be
+ * read only: what memfds have from their seals. */
+static int reopen_read_only(int fd)
 {
-	cleanup_close int fd = memfd_create("sandpool-input", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	char path[64];
+	int ro;
+
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	ro = open(path, O_RDONLY | O_CLOEXEC);
+	if (ro < 0)
+		return -1;
+	close(fd);
+	return ro;
+}
+
+/* Where an input of up to MAX bytes goes: a memfd while the request keeps
+ * less than SP_REQUEST_RAM_INPUTS in them, else an unnamed file in the
+ * config's inputs_dir (when it has one). *IN_RAM says which. */
+static int new_input(struct parse *p, uint64_t max, bool *in_ram)
+{
+	int fd = -1;
+
+	*in_ram = max <= p->ram_left || p->config->inputs_dir[0] == '\0';
+	if (!*in_ram)
+		fd = open(p->config->inputs_dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	/* a file system without unnamed files: memory after all */
+	if (fd < 0 && !*in_ram)
+		*in_ram = true;
+	if (*in_ram)
+		fd = memfd_create("sandpool-input", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	return fd;
+}
+
+/* FD (taken), written, made read only: sealed, or opened again for
+ * reading. Returns it, or -1. */
+static int finish_input(struct parse *p, int fd, bool in_ram, uint64_t bytes)
+{
+	int ro;
+
+	if (in_ram) {
+		p->ram_left -= bytes < p->ram_left ? bytes : p->ram_left;
+		p->req->ram_bytes += bytes;
+		if (seal(fd) == 0)
+			return fd;
+		close(fd);
+		return internal(p, "seal memfd");
+	}
+	ro = reopen_read_only(fd);
+	if (ro >= 0)
+		return ro;
+	close(fd);
+	return internal(p, "open an input again");
+}
+
+/* A read-only input holding DATA, decoded when BASE64. Returns the fd or -1. */
+static int input_of(struct parse *p, const char *field, const char *data, size_t len, bool base64)
+{
+	bool in_ram;
+	cleanup_close int fd = new_input(p, base64 ? len / 4 * 3 : len, &in_ram);
 	uint64_t bytes = 0;
 
 	if (fd < 0)
-		return internal(p, "memfd_create");
+		return internal(p, "create an input");
 	if (base64 && write_base64(fd, data, len, &bytes) < 0) {
 		if (errno == 0)
 			return bad_field(p, "%s is not valid base64", field);
-		return internal(p, "write to memfd");
+		return internal(p, "write an input");
 	}
 	if (!base64) {
 		if (sp_write_all(fd, data, len) < 0)
-			return internal(p, "write to memfd");
+			return internal(p, "write an input");
 		bytes = len;
 	}
 	*p->total += bytes;
@@ -228,9 +367,7 @@ static int memfd_of(struct parse *p, const char *field, const char *data, size_t
 		return fail_set(p, SP_REQ_TOO_LARGE,
 				"files and stdin are larger than %llu bytes in all",
 				(unsigned long long)p->config->max_body);
-	if (seal(fd) < 0)
-		return internal(p, "seal memfd");
-	return steal_fd(&fd);
+	return finish_input(p, steal_fd(&fd), in_ram, bytes);
 }
 
 /* ---- language and version ------------------------------------------------ */
@@ -268,7 +405,8 @@ static int parse_language(struct parse *p, json_t *doc, const struct sp_language
 				lang->version ? lang->version : "no version is known",
 				lang->version ? " is" : "");
 	p->req->language = lang;
-	p->req->version = version;
+	if (version != NULL && (p->req->version = strdup(version)) == NULL)
+		return internal(p, "strdup");
 	return 0;
 }
 
@@ -441,7 +579,7 @@ static int parse_file(struct parse *p, json_t *file, size_t i)
 	    file_mode(p, file, i, &mode) < 0)
 		return -1;
 	snprintf(field, sizeof(field), "files[%zu].content", i);
-	fd = memfd_of(p, field, content, len, base64);
+	fd = input_of(p, field, content, len, base64);
 	if (fd < 0)
 		return -1;
 	if (i == 0 && find_entry(p, fd) < 0) {
@@ -514,7 +652,7 @@ static int parse_code(struct parse *p, json_t *doc)
 
 	if (get_string(p, doc, "code", "code", true, &code, &len) < 0 || alloc_files(p, 1) < 0)
 		return -1;
-	fd = memfd_of(p, "code", code, len, false);
+	fd = input_of(p, "code", code, len, false);
 	if (fd < 0)
 		return -1;
 	if (find_entry(p, fd) < 0) {
@@ -549,7 +687,7 @@ static int parse_stdin(struct parse *p, json_t *doc)
 		return -1;
 	if (text == NULL)
 		return 0;
-	p->req->stdin_fd = memfd_of(p, "stdin", text, len, base64);
+	p->req->stdin_fd = input_of(p, "stdin", text, len, base64);
 	return p->req->stdin_fd < 0 ? -1 : 0;
 }
 
@@ -616,8 +754,8 @@ static int parse_user(struct parse *p, json_t *doc)
 		if ((unsigned char)user[i] < 0x20 || user[i] == 0x7f)
 			return bad_field(p, "userId must not contain control characters");
 	}
-	p->req->user_id = user;
-	return 0;
+	p->req->user_id = strdup(user);
+	return p->req->user_id ? 0 : internal(p, "strdup");
 }
 
 /* ---- limits -------------------------------------------------------------- */
@@ -686,6 +824,16 @@ int sp_request_limits(json_t *holder, const char *key, const char *where,
 
 /* ---- the request --------------------------------------------------------- */
 
+/* A limit of output the server does not give (0: none) would let a job's
+ * output take any memory: it gets the server's maximum, else the most a
+ * limit may be. */
+static void bound_output(const struct sp_config *config, struct sp_limits *limits)
+{
+	if (limits->output_kb == 0)
+		limits->output_kb =
+		    config->max_limits.output_kb ? config->max_limits.output_kb : SP_OUTPUT_KB_MAX;
+}
+
 /* What makes a program: args, limits and its files, for the language found. */
 static int parse_program(struct parse *p, json_t *doc)
 {
@@ -697,6 +845,8 @@ static int parse_program(struct parse *p, json_t *doc)
 			 &lang->compile_limits) < 0 ||
 	    parse_source(p, doc) < 0)
 		return -1;
+	bound_output(p->config, &p->req->limits);
+	bound_output(p->config, &p->req->compile_limits);
 	return make_commands(p, doc);
 }
 
@@ -727,16 +877,16 @@ static int parse_judge(struct parse *p, json_t *doc, const struct sp_language_se
 	return sp_judge_parse(doc, p->req, languages, p->config, p->total, p->fail);
 }
 
-static int parse_body(struct parse *p, const char *body, size_t length,
+static int parse_body(struct parse *p, struct body_reader *body,
 		      const struct sp_language_set *languages)
 {
 	struct sp_request *req = p->req;
 	json_t *doc;
 
-	if (length > p->config->max_body)
+	if (body->length > p->config->max_body)
 		return fail_set(p, SP_REQ_TOO_LARGE, "the body is larger than %llu bytes",
 				(unsigned long long)p->config->max_body);
-	if (load_body(p, body, length) < 0)
+	if (load_body(p, body) < 0)
 		return -1;
 	doc = req->doc;
 	if (parse_language(p, doc, languages) < 0)
@@ -748,22 +898,45 @@ static int parse_body(struct parse *p, const char *body, size_t length,
 	return parse_stdin(p, doc);
 }
 
-int sp_request_parse_as(const char *body, size_t length, const struct sp_language_set *languages,
-			const struct sp_config *config, enum sp_request_mode mode,
-			struct sp_request *req, struct sp_request_failure *fail)
+/* The parsed body is dropped once the request holds what it needs: its
+ * strings (a stdin of 50 MB among them) would stay in memory with the job. */
+static int parse_from(struct body_reader *body, const struct sp_language_set *languages,
+		      const struct sp_config *config, enum sp_request_mode mode,
+		      struct sp_request *req, struct sp_request_failure *fail)
 {
 	struct parse p = {.config = config, .req = req, .fail = fail};
 
 	p.total = &p.own_total;
+	p.ram_left = SP_REQUEST_RAM_INPUTS;
 	memset(req, 0, sizeof(*req));
 	req->stdin_fd = -1;
 	req->mode = mode;
 	memset(fail, 0, sizeof(*fail));
-	if (parse_body(&p, body, length, languages) < 0) {
+	if (parse_body(&p, body, languages) < 0) {
 		sp_request_free(req);
 		return -1;
 	}
+	json_decref(req->doc);
+	req->doc = NULL;
 	return 0;
+}
+
+int sp_request_parse_as(const char *body, size_t length, const struct sp_language_set *languages,
+			const struct sp_config *config, enum sp_request_mode mode,
+			struct sp_request *req, struct sp_request_failure *fail)
+{
+	struct body_reader reader = {.data = body ? body : "", .fd = -1, .length = length};
+
+	return parse_from(&reader, languages, config, mode, req, fail);
+}
+
+int sp_request_parse_fd(int fd, uint64_t length, const struct sp_language_set *languages,
+			const struct sp_config *config, enum sp_request_mode mode,
+			struct sp_request *req, struct sp_request_failure *fail)
+{
+	struct body_reader reader = {.fd = fd, .length = length};
+
+	return parse_from(&reader, languages, config, mode, req, fail);
 }
 
 int sp_request_parse(const char *body, size_t length, const struct sp_language_set *languages,
@@ -790,14 +963,74 @@ int sp_request_parse_program(json_t *obj, const char *where,
 			     const struct sp_config *config, uint64_t *total,
 			     struct sp_request *req, struct sp_request_failure *fail)
 {
-	struct parse p = {.config = config, .req = req, .fail = fail, .total = total};
+	struct parse p = {.config = config,
+			  .req = req,
+			  .fail = fail,
+			  .total = total,
+			  .ram_left = SP_REQUEST_RAM_INPUTS};
 
 	memset(req, 0, sizeof(*req));
 	req->stdin_fd = -1;
-	req->doc = json_incref(obj);
 	if (parse_language(&p, obj, languages) < 0 || parse_program(&p, obj) < 0)
 		return program_failed(req, where, fail);
 	return 0;
+}
+
+/* Bytes of ARGV and its strings. */
+static uint64_t argv_bytes(char **argv)
+{
+	uint64_t n = 0;
+
+	for (size_t i = 0; argv != NULL && argv[i] != NULL; i++)
+		n += sizeof(char *) + strlen(argv[i]) + 1 + SP_REQUEST_BLOCK;
+	return n;
+}
+
+uint64_t sp_request_memory(const struct sp_request *req)
+{
+	uint64_t n = sizeof(*req) + req->ram_bytes + argv_bytes(req->run_args) +
+		     argv_bytes(req->compile_args);
+	const struct sp_judge *judge = req->judge;
+
+	for (size_t i = 0; i < req->file_count; i++)
+		n += sizeof(req->files[i]) + strlen(req->file_names[i]) + 1 + SP_REQUEST_BLOCK;
+	if (judge == NULL)
+		return n;
+	n += sizeof(*judge) + judge->data_size;
+	for (size_t i = 0; i < judge->test_count; i++)
+		n += sizeof(judge->tests[i]) + strlen(judge->tests[i].name) + 1 + SP_REQUEST_BLOCK;
+	if (judge->checker != NULL)
+		n += sp_request_memory(judge->checker);
+	if (judge->interactor != NULL)
+		n += sp_request_memory(judge->interactor);
+	return n;
+}
+
+uint64_t sp_request_output_reserve(const struct sp_limits *limits,
+				   const struct sp_limits *compile_limits)
+{
+	uint64_t kb = limits->output_kb + (compile_limits ? compile_limits->output_kb : 0);
+
+	return kb * 1024 * SP_OUTPUT_FACTOR;
+}
+
+uint64_t sp_request_reserve(const struct sp_request *req, unsigned cells, uint64_t program_bytes)
+{
+	if (req->mode == SP_REQUEST_JUDGE && req->judge != NULL)
+		return sp_judge_reserve(req, cells, program_bytes);
+	return sp_request_output_reserve(&req->limits,
+					 req->compile_args ? &req->compile_limits : NULL);
+}
+
+uint64_t sp_request_parse_bytes(uint64_t length, uint64_t values, bool in_memory)
+{
+	return (in_memory ? 3 : 2) * length + values * SP_REQUEST_VALUE_BYTES;
+}
+
+uint64_t sp_request_max_values(const struct sp_config *config)
+{
+	return SP_REQUEST_BASE_VALUES +
+	       (uint64_t)SP_REQUEST_VALUES_PER_TEST * config->judge_max_tests;
 }
 
 void sp_request_job_spec(const struct sp_request *req, char *const *envp, struct sp_job_spec *spec)
@@ -830,6 +1063,8 @@ void sp_request_free(struct sp_request *req)
 	sp_argv_free(req->compile_args);
 	sp_judge_free(req->judge);
 	json_decref(req->doc);
+	free(req->user_id);
+	free(req->version);
 	memset(req, 0, sizeof(*req));
 	req->stdin_fd = -1;
 }

@@ -35,7 +35,14 @@
  * and no file where another needs a directory ("a" and "a/b").
  * Base64 is RFC 4648 with padding, strictly: no whitespace, no other
  * alphabet, no bits set after the data. File contents and stdin, decoded,
- * are at most the config's max_body bytes in all. */
+ * are at most the config's max_body bytes in all.
+ *
+ * Memory: the body holds at most sp_request_max_values() JSON values (each
+ * costs jansson up to SP_REQUEST_VALUE_BYTES), and the parsed body is
+ * dropped once parsed. Inputs go into sealed memfds while the request holds
+ * less than SP_REQUEST_RAM_INPUTS bytes in them, the rest into unnamed
+ * read-only files of the config's inputs_dir (when it has one): not memory. A
+ * limit of output left at 0 (none) gets the server's maximum. */
 #ifndef SANDPOOL_REQUEST_H
 #define SANDPOOL_REQUEST_H
 
@@ -57,6 +64,16 @@
 #define SP_REQUEST_MAX_ARGS	  256
 #define SP_REQUEST_MAX_ARG	  4096
 #define SP_REQUEST_MAX_USER_ID	  128
+/* Input bytes a request keeps in memfds; the rest go into files. */
+#define SP_REQUEST_RAM_INPUTS (1024 * 1024)
+/* JSON values in a body: so many, and so many more per judge test allowed. */
+#define SP_REQUEST_BASE_VALUES	   65536
+#define SP_REQUEST_VALUES_PER_TEST 64
+/* What one JSON value may cost once parsed, at most: an empty object in an
+ * array, measured (jansson 2.14, glibc), about 230 bytes. */
+#define SP_REQUEST_VALUE_BYTES 256
+/* The most an output limit may be (limits_json.c). */
+#define SP_OUTPUT_KB_MAX (256 * 1024)
 
 enum sp_request_error {
 	SP_REQ_OK,
@@ -84,7 +101,7 @@ struct sp_judge; /* judge_request.h */
 struct sp_request {
 	enum sp_request_mode mode;
 	struct sp_judge *judge; /* judge mode: tests, checker, interactor */
-	json_t *doc;		/* the body; version and user_id point into it */
+	json_t *doc;		/* the body while it is parsed; NULL after */
 	const struct sp_language *language;
 	struct sp_job_file *files; /* the entry point first; fds are sealed memfds */
 	size_t file_count;
@@ -95,8 +112,9 @@ struct sp_request {
 				* NULL when it has none; owned, NULL-terminated */
 	char **run_args;       /* the run command for this entry + "args"; the same */
 	struct sp_limits limits, compile_limits;
-	const char *user_id; /* or NULL */
-	const char *version; /* as asked, or NULL */
+	char *user_id;	    /* or NULL */
+	char *version;	    /* as asked, or NULL */
+	uint64_t ram_bytes; /* of its inputs in memfds */
 };
 
 /* Parse BODY (LENGTH bytes, no terminating NUL needed) into REQ. Returns 0,
@@ -112,6 +130,40 @@ int sp_request_parse(const char *body, size_t length, const struct sp_language_s
 int sp_request_parse_as(const char *body, size_t length, const struct sp_language_set *languages,
 			const struct sp_config *config, enum sp_request_mode mode,
 			struct sp_request *req, struct sp_request_failure *fail);
+
+/* The same from the file FD (LENGTH bytes from its start; the caller keeps
+ * FD): a body too large to be held in memory while it is parsed. */
+int sp_request_parse_fd(int fd, uint64_t length, const struct sp_language_set *languages,
+			const struct sp_config *config, enum sp_request_mode mode,
+			struct sp_request *req, struct sp_request_failure *fail);
+
+/* The bytes REQ holds in memory: its inputs in memfds (a judge's test data
+ * too), its names, commands and tests, its checker's and interactor's. */
+uint64_t sp_request_memory(const struct sp_request *req);
+
+/* What a step's output may take in the server, for each byte its limit
+ * allows: the output read (1), its JSON string (1, or 4/3 in base64) and the
+ * base64 text on its way there (4/3): 3.7, rounded up. */
+#define SP_OUTPUT_FACTOR 4
+
+/* What the output of a run under LIMITS, after a compile under COMPILE_LIMITS
+ * (NULL: none), may take in the server. */
+uint64_t sp_request_output_reserve(const struct sp_limits *limits,
+				   const struct sp_limits *compile_limits);
+
+/* What REQ may take in the server more while it runs on CELLS cells: its
+ * outputs, and for a judge request its compiled programs (each at most
+ * PROGRAM_BYTES) and its tests' copies and results (judge_request.h). */
+uint64_t sp_request_reserve(const struct sp_request *req, unsigned cells, uint64_t program_bytes);
+
+/* What parsing a body of LENGTH bytes and VALUES JSON values takes in
+ * memory, at most: its text when IN_MEMORY (else it is read from a file),
+ * jansson's copy of the longest string while it reads it, the strings kept,
+ * and the values. */
+uint64_t sp_request_parse_bytes(uint64_t length, uint64_t values, bool in_memory);
+
+/* How many JSON values a body may hold under CONFIG (judge_max_tests). */
+uint64_t sp_request_max_values(const struct sp_config *config);
 
 /* A program inside a request (a judge's checker or interactor): OBJ has
  * language, version, code or files, args, limits and compile_limits, like a

@@ -172,6 +172,15 @@ void sp_serve_job_event(void *ctx, const struct sp_job *job, json_t *event)
 	sp_hub_publish(server->hub, sp_job_id(job), sp_job_user(job), sp_job_owner(job), event);
 }
 
+void sp_serve_job_measure(void *ctx, const struct sp_request *req, unsigned cells, uint64_t *held,
+			  uint64_t *reserve)
+{
+	struct sp_server *server = ctx;
+
+	(void)held; /* its inputs, as the table counts them */
+	*reserve = sp_request_reserve(req, cells, server->config.judge_max_program_kb * 1024);
+}
+
 void sp_serve_job_unrun(void *ctx, size_t language)
 {
 	struct sp_server *server = ctx;

@@ -50,6 +50,11 @@ json_t *sp_serve_job(void *ctx, struct sp_job *job, const struct sp_request *req
 /* A sp_jobs_event_fn: the event goes to the job's WebSocket watchers. */
 void sp_serve_job_event(void *ctx, const struct sp_job *job, json_t *event);
 
+/* A sp_jobs_measure_fn: what REQ may take while it runs (its outputs; a
+ * judge request's programs and tests too). */
+void sp_serve_job_measure(void *ctx, const struct sp_request *req, unsigned cells, uint64_t *held,
+			  uint64_t *reserve);
+
 /* A sp_jobs_unrun_fn: a job of LANGUAGE ended without running. */
 void sp_serve_job_unrun(void *ctx, size_t language);
 

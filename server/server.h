@@ -9,6 +9,7 @@
 
 #include "config.h"
 #include "language.h"
+#include "memory_plan.h"
 #include "metrics.h"
 #include "sandbox/cgroup.h"
 #include "sandbox/seccomp.h"
@@ -19,6 +20,7 @@ struct sp_jobs;
 struct sp_hub;
 struct sp_program_cache;
 struct sp_ws_loop;
+struct sp_http_conns;
 
 /* A language the server runs: its image found, its policy compiled. */
 struct sp_served_language {
@@ -41,11 +43,13 @@ struct sp_server {
 	struct sp_jobs *jobs;
 	struct sp_hub *hub;		   /* WebSocket watchers of jobs */
 	struct sp_ws_loop *ws;		   /* the WebSocket connections */
+	struct sp_http_conns *conns;	   /* HTTP connections per address, token */
 	struct sp_program_cache *programs; /* judges' checkers and interactors */
 	struct sp_web web;		   /* the playground's files */
 	struct sp_metrics metrics;
-	atomic_bool ready;    /* every HTTP handler is registered */
-	atomic_bool draining; /* shutting down: 503 to new jobs */
+	struct sp_memory_plan memory; /* memory_max_mb, split */
+	atomic_bool ready;	      /* every HTTP handler is registered */
+	atomic_bool draining;	      /* shutting down: 503 to new jobs */
 	atomic_ulong jobs_done;
 };
 

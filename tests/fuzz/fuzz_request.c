@@ -9,13 +9,18 @@
  * file descriptor is left open after sp_request_free(). A judge request (with
  * "mode": "judge") has 1 to judge_max_tests tests, their bytes within one
  * sealed memfd, each with an answer unless a program decides, and its checker or
- * interactor holds the same as a request. Inputs of odd length
- * are parsed with clamp_limits and a 1 KiB max_body, to reach those paths. */
+ * interactor holds the same as a request; the parsed body is not kept, and
+ * output limits are never 0 (none). Inputs of odd length are parsed with
+ * clamp_limits and a 1 KiB max_body, to reach those paths. Every input is
+ * parsed again from a file (sp_request_parse_fd, as a large body is), which
+ * must come to the same: success, or the same failure and message. */
 #include <fcntl.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "fuzz_util.h"
 #include "server/config.h"
@@ -133,6 +138,10 @@ static void check_success(const struct sp_request *req, const struct sp_request_
 	if (fail->kind != SP_REQ_OK || req->language == NULL || req->file_count == 0 ||
 	    req->run_args == NULL)
 		fuzz_die("a parsed request lacks its language, files or argv");
+	if (req->doc != NULL)
+		fuzz_die("the parsed body is kept");
+	if (req->limits.output_kb == 0 || req->compile_limits.output_kb == 0)
+		fuzz_die("an output without a limit");
 	check_source(req);
 	for (size_t i = 0; i < req->file_count; i++)
 		check_file(req, i);
@@ -201,6 +210,27 @@ static void check_judge(const struct sp_request *req, const struct sp_config *co
 		fuzz_die("epsilon %g", j->epsilon);
 }
 
+/* The same DATA parsed from a file comes to the same as FAIL. */
+static void check_from_file(const uint8_t *data, size_t size, const struct sp_config *config,
+			    const struct sp_request_failure *fail)
+{
+	int fd = memfd_create("fuzz-body", MFD_CLOEXEC);
+	struct sp_request req;
+	struct sp_request_failure again;
+
+	if (fd < 0 || (size > 0 && write(fd, data, size) != (ssize_t)size))
+		fuzz_die("a memfd for the body");
+	if (sp_request_parse_fd(fd, size, &languages, config, SP_REQUEST_RUN, &req, &again) < 0)
+		check_failure(&req, &again);
+	else
+		check_success(&req, &again);
+	if (again.kind != fail->kind || strcmp(again.message, fail->message) != 0)
+		fuzz_die("from a file: %d '%s', from memory: %d '%s'", again.kind, again.message,
+			 fail->kind, fail->message);
+	sp_request_free(&req);
+	close(fd);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	const struct sp_config *config = size % 2 ? &small_config : &plain_config;
@@ -216,6 +246,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		check_judge(&req, config);
 	sp_request_free(&req);
 	sp_request_free(&req); /* safe twice, says request.h */
+	check_from_file(data, size, config, &fail);
 	if (fuzz_lowest_free_fd() != free_fd)
 		fuzz_die("a file descriptor was left open");
 	return 0;

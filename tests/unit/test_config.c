@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "server/config.h"
+#include "server/memory_plan.h"
 
 static int apply(struct sp_config *c, const char *text, struct sp_error *err)
 {
@@ -96,6 +97,10 @@ static void test_errors_name_the_key(void **state)
 	    {"{\"default_limits\": {\"wall_ms\": -5}}", "default_limits.wall_ms"},
 	    {"{\"queue_timeout_s\": -1}", "\"queue_timeout_s\" must be from 0"},
 	    {"{\"cold_concurrency\": 0}", "\"cold_concurrency\" must be from 1"},
+	    {"{\"memory_max_mb\": 63}", "\"memory_max_mb\" must be from 64"},
+	    {"{\"memory_share_percent\": 0}", "\"memory_share_percent\" must be from 1 to 100"},
+	    {"{\"http_address_percent\": 101}", "\"http_address_percent\" must be from 1 to 100"},
+	    {"{\"http_token_percent\": 0}", "\"http_token_percent\" must be from 1 to 100"},
 	};
 
 	(void)state;
@@ -110,6 +115,32 @@ static void test_errors_name_the_key(void **state)
 				 cases[i].message);
 		sp_config_free(&c);
 	}
+}
+
+/* memory_max_mb, split: the server's own, the cached programs, requests. */
+static void test_memory_plan(void **state)
+{
+	struct sp_config c;
+	struct sp_error err = {0};
+	struct sp_memory_plan plan;
+	const uint64_t mib = 1 << 20;
+
+	(void)state;
+	sp_config_defaults(&c);
+	assert_int_equal(c.memory_max_mb, 1024);
+	assert_int_equal(sp_memory_plan(&c, 44, &plan, &err), 0);
+	assert_int_equal(plan.total, 1024 * mib);
+	assert_int_equal(plan.base, 32 * mib + (256 + 44) * 128 * 1024);
+	assert_int_equal(plan.programs, 128 * mib);
+	assert_int_equal(plan.requests, plan.total - plan.base - plan.programs);
+	assert_int_equal(plan.share, plan.requests / 2);
+	/* too small for one body of max_body (64 MiB, parsed from a file: 128) */
+	assert_int_equal(apply(&c, "{\"memory_max_mb\": 256}", &err), 0);
+	assert_int_equal(sp_memory_plan(&c, 44, &plan, &err), -1);
+	assert_non_null(strstr(err.message, "raise memory_max_mb or lower max_body"));
+	assert_int_equal(apply(&c, "{\"memory_share_percent\": 100}", &err), 0);
+	assert_int_equal(sp_memory_plan(&c, 44, &plan, &err), 0);
+	sp_config_free(&c);
 }
 
 static void test_default_limits(void **state)
@@ -193,6 +224,7 @@ int main(void)
 	    cmocka_unit_test(test_defaults_need_no_file), cmocka_unit_test(test_file_over_defaults),
 	    cmocka_unit_test(test_errors_name_the_key),	  cmocka_unit_test(test_default_limits),
 	    cmocka_unit_test(test_listen_and_tokens),	  cmocka_unit_test(test_load_file),
+	    cmocka_unit_test(test_memory_plan),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,5 +1,6 @@
 /* The job table: queue bound, per-language capacity, oldest first, cancel
- * while queued and while running, queue timeout, retention, stop. The run
+ * while queued and while running, queue timeout, retention, stop, the bytes
+ * jobs and bodies hold against a bound and a share. The run
  * callback here stands for the sandbox: it holds its job until the test
  * opens the language's gate or the job's cancel descriptor fires. */
 #include <errno.h>
@@ -11,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -39,6 +41,7 @@ struct bench {
 	struct sp_jobs *jobs;
 	unsigned capacity[LANGS];
 	struct sp_jobs_config config;
+	size_t result_pad; /* bytes of "stdout" in every result */
 };
 
 static json_t *run_gated(void *ctx, struct sp_job *job, const struct sp_request *req,
@@ -60,8 +63,30 @@ static json_t *run_gated(void *ctx, struct sp_job *job, const struct sp_request 
 
 		cancelled = poll(&p, 1, 5) > 0;
 	}
+	if (b->result_pad > 0) {
+		char *pad = malloc(b->result_pad + 1);
+		json_t *result;
+
+		memset(pad, 'x', b->result_pad);
+		pad[b->result_pad] = '\0';
+		result = json_pack("{s:s, s:s, s:s}", "status", cancelled ? "cancelled" : "ok",
+				   "language", req->language->name, "stdout", pad);
+		free(pad);
+		return result;
+	}
 	return json_pack("{s:s, s:s}", "status", cancelled ? "cancelled" : "ok", "language",
 			 req->language->name);
+}
+
+/* What a job holds here: its request's limits say (cpu_ms queued, wall_ms
+ * more while it runs). */
+static void measure_by_limits(void *ctx, const struct sp_request *req, unsigned cells,
+			      uint64_t *held, uint64_t *reserve)
+{
+	(void)ctx;
+	(void)cells;
+	*held = req->limits.cpu_ms;
+	*reserve = req->limits.wall_ms;
 }
 
 static void count_unrun(void *ctx, size_t language)
@@ -595,6 +620,157 @@ static void test_user_limits(void **state)
 
 /* Watchers hear "queued" and "result", with the job's id and ref, and what
  * the runner publishes; an id given by the caller is used, once. */
+/* --- bytes ------------------------------------------------------------------ */
+
+/* A job of USER that holds HELD bytes queued and RESERVE more running. */
+static struct sp_job *submit_bytes(struct bench *b, const char *user, uint64_t held,
+				   uint64_t reserve, int *errnum)
+{
+	struct sp_request req = {.language = &languages[0],
+				 .stdin_fd = -1,
+				 .limits = {.cpu_ms = held, .wall_ms = reserve}};
+	struct sp_job_meta meta = {.user = user, .owner = -1, .keep = true};
+	struct sp_error err = {0};
+	struct sp_job *job = sp_jobs_submit(b->jobs, &req, 0, &meta, &err);
+
+	*errnum = job ? 0 : err.errnum;
+	return job;
+}
+
+static void bytes_bench(struct bench *b, unsigned capacity, uint64_t max, uint64_t share)
+{
+	bench_init(b, capacity, 1);
+	b->config.max_bytes = max;
+	b->config.share_bytes = share;
+	b->config.measure = measure_by_limits;
+	bench_start(b);
+}
+
+static struct sp_jobs_stats stats_of(struct bench *b)
+{
+	struct sp_jobs_stats st;
+
+	sp_jobs_stats(b->jobs, (size_t)-1, &st);
+	return st;
+}
+
+static void test_bytes_bound_and_share(void **state)
+{
+	struct bench b;
+	struct sp_job *first, *second;
+	struct sp_jobs_stats st;
+	int errnum;
+
+	(void)state;
+	bytes_bench(&b, 1, 1000, 600);
+	first = submit_bytes(&b, "ann", 300, 100, &errnum);
+	assert_non_null(first);
+	wait_count(&b.started[0], 1); /* running: 300 and 100 */
+	assert_null(submit_bytes(&b, "ann", 300, 0, &errnum));
+	assert_int_equal(errnum, ENOBUFS); /* ann would hold 700 of her 600 */
+	assert_string_equal(sp_jobs_refusal_code(errnum), "memory_share");
+	second = submit_bytes(&b, "bob", 300, 0, &errnum);
+	assert_non_null(second);
+	assert_null(submit_bytes(&b, "cid", 400, 0, &errnum));
+	assert_int_equal(errnum, ENOSPC); /* 1100 of 1000 */
+	assert_string_equal(sp_jobs_refusal_code(errnum), "memory_full");
+	assert_null(submit_bytes(&b, "dan", 500, 600, &errnum));
+	assert_int_equal(errnum, E2BIG); /* could never run */
+	st = stats_of(&b);
+	assert_int_equal(st.bytes[SP_BYTES_RUNNING], 400);
+	assert_int_equal(st.bytes[SP_BYTES_QUEUED], 300);
+	assert_int_equal(st.refused_memory, 1);
+	assert_int_equal(st.refused_share, 1);
+	atomic_store(&b.open[0], true);
+	expect_end(&b, second, SP_JOB_FINISHED, "ok");
+	st = stats_of(&b);
+	/* two results kept, each its JSON's few hundred bytes */
+	assert_int_equal(st.bytes[SP_BYTES_QUEUED] + st.bytes[SP_BYTES_RUNNING], 0);
+	assert_in_range(st.bytes[SP_BYTES_KEPT], 200, 1000);
+	assert_in_range(st.bytes_peak, 700, 1000); /* a job moving classes counts once */
+	sp_job_put(b.jobs, first);
+	sp_job_put(b.jobs, second);
+	bench_stop(&b);
+}
+
+static void test_a_job_starts_when_its_run_fits(void **state)
+{
+	struct bench b;
+	struct sp_job *big, *next;
+	int errnum;
+
+	(void)state;
+	bytes_bench(&b, 2, 1000, 0);
+	big = submit_bytes(&b, NULL, 100, 700, &errnum);
+	wait_count(&b.started[0], 1); /* 800 held */
+	next = submit_bytes(&b, NULL, 100, 300, &errnum);
+	assert_non_null(next); /* 900 held: it is queued, but 1200 would not fit */
+	usleep(50 * 1000);
+	assert_int_equal(atomic_load(&b.started[0]), 1);
+	assert_true(stats_of(&b).waiting_for_memory);
+	atomic_store(&b.open[0], true); /* the big one ends: the next one runs */
+	expect_end(&b, next, SP_JOB_FINISHED, "ok");
+	assert_int_equal(atomic_load(&b.started[0]), 2);
+	assert_false(stats_of(&b).waiting_for_memory);
+	assert_in_range(stats_of(&b).bytes_peak, 900, 1000);
+	sp_job_put(b.jobs, big);
+	sp_job_put(b.jobs, next);
+	bench_stop(&b);
+}
+
+static void test_kept_results_make_room(void **state)
+{
+	struct bench b;
+	struct sp_job *old, *job;
+	char id[64];
+	int errnum;
+
+	(void)state;
+	bench_init(&b, 1, 1);
+	b.config.max_bytes = 20000;
+	b.config.measure = measure_by_limits;
+	b.result_pad = 12000;
+	atomic_store(&b.open[0], true);
+	bench_start(&b);
+	old = submit_bytes(&b, NULL, 100, 100, &errnum);
+	snprintf(id, sizeof(id), "%s", sp_job_id(old));
+	expect_end(&b, old, SP_JOB_FINISHED, "ok");
+	sp_job_put(b.jobs, old);
+	assert_in_range(stats_of(&b).bytes[SP_BYTES_KEPT], 12000, 13000);
+	job = submit_bytes(&b, NULL, 9000, 0, &errnum); /* room: the old result goes */
+	assert_non_null(job);
+	assert_null(sp_jobs_find(b.jobs, id));
+	assert_int_equal(stats_of(&b).dropped_results, 1);
+	expect_end(&b, job, SP_JOB_FINISHED, "ok");
+	sp_job_put(b.jobs, job);
+	bench_stop(&b);
+}
+
+static void test_bodies_hold_their_part(void **state)
+{
+	struct bench b;
+	struct sp_bytes_holder x = {.token = -1, .address = "192.0.2.1"};
+	struct sp_bytes_holder y = {.token = -1, .address = "192.0.2.2"};
+	struct sp_error err = {0};
+	int errnum;
+
+	(void)state;
+	bytes_bench(&b, 1, 1000, 600);
+	assert_int_equal(sp_jobs_hold(b.jobs, &x, 500, &err), 0);
+	assert_int_equal(sp_jobs_hold(b.jobs, &x, 200, &err), -1);
+	assert_int_equal(err.errnum, ENOBUFS); /* x's share */
+	assert_int_equal(sp_jobs_hold(b.jobs, &y, 600, &err), -1);
+	assert_int_equal(err.errnum, ENOSPC);
+	assert_int_equal(stats_of(&b).bytes[SP_BYTES_BODIES], 500);
+	assert_null(submit_bytes(&b, NULL, 600, 0, &errnum));
+	assert_int_equal(errnum, ENOSPC);
+	sp_jobs_unhold(b.jobs, &x, 500);
+	assert_int_equal(sp_jobs_hold(b.jobs, &y, 600, &err), 0);
+	sp_jobs_unhold(b.jobs, &y, 600);
+	assert_int_equal(stats_of(&b).bytes[SP_BYTES_BODIES], 0);
+	bench_stop(&b);
+}
+
 static void test_events_and_ids(void **state)
 {
 	struct bench b;
@@ -647,6 +823,10 @@ int main(void)
 	    cmocka_unit_test(test_users_take_turns),
 	    cmocka_unit_test(test_user_limits),
 	    cmocka_unit_test(test_events_and_ids),
+	    cmocka_unit_test(test_bytes_bound_and_share),
+	    cmocka_unit_test(test_a_job_starts_when_its_run_fits),
+	    cmocka_unit_test(test_kept_results_make_room),
+	    cmocka_unit_test(test_bodies_hold_their_part),
 	};
 
 	alarm(120); /* a job that never ends fails the run rather than hanging it */

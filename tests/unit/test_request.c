@@ -667,6 +667,111 @@ static void test_depth(void **state)
 	assert_failure(f, body, SP_REQ_BAD_JSON, "the body nests deeper than 64 levels");
 }
 
+/* A body of many small values is refused before jansson builds them. */
+static void test_values(void **state)
+{
+	struct fixture *f = *state;
+	uint64_t max = sp_request_max_values(&f->config);
+	size_t cap = 64 + 4 * (size_t)max;
+	char *body = malloc(cap), want[128];
+	size_t len;
+
+	assert_non_null(body);
+	assert_int_equal(max, 65536 + 64 * 1000);
+	snprintf(want, sizeof(want),
+		 "the body holds more than %llu JSON values (see judge_max_tests)",
+		 (unsigned long long)max);
+	/* the text, the object, its 3 colons and 2 commas, the array: 8, then a
+	 * comma before each value but the first */
+	for (uint64_t zeros = max - 7; zeros <= max - 6; zeros++) {
+		len = (size_t)snprintf(body, cap,
+				       "{\"language\": \"python\", \"code\": \"\", \"x\": [0");
+		for (uint64_t i = 1; i < zeros; i++)
+			len += (size_t)snprintf(body + len, cap - len, ",0");
+		snprintf(body + len, cap - len, "]}");
+		if (zeros == max - 7)
+			assert_int_equal(parse(f, body), 0);
+		else
+			assert_failure(f, body, SP_REQ_TOO_LARGE, want);
+	}
+	free(body);
+}
+
+/* The parsed body is not kept; what the request holds is counted. */
+static void test_memory(void **state)
+{
+	struct fixture *f = *state;
+	struct sp_request *r = &f->req;
+
+	assert_int_equal(parse(f, "{\"language\": \"python\", \"code\": \"print(1)\","
+				  " \"stdin\": \"12345\", \"userId\": \"u\", \"version\": \"3\"}"),
+			 0);
+	assert_null(r->doc);
+	assert_string_equal(r->user_id, "u");
+	assert_string_equal(r->version, "3");
+	assert_int_equal(r->ram_bytes, strlen("print(1)") + 5);
+	assert_true(sp_request_memory(r) > r->ram_bytes);
+	/* a run: 4 bytes per byte of its output limit; a compile adds its own */
+	assert_int_equal(sp_request_reserve(r, 1, 0), r->limits.output_kb * 1024 * 4);
+	assert_int_equal(parse(f, "{\"language\": \"c\", \"code\": \"\"}"), 0);
+	assert_int_equal(sp_request_reserve(r, 1, 0),
+			 (r->limits.output_kb + r->compile_limits.output_kb) * 1024 * 4);
+	/* no output limit anywhere: the server's maximum, else the most there is */
+	f->languages.items[0].limits.output_kb = 0;
+	assert_int_equal(parse(f, "{\"language\": \"python\", \"code\": \"\"}"), 0);
+	assert_int_equal(r->limits.output_kb, f->config.max_limits.output_kb);
+	f->config.max_limits.output_kb = 0;
+	assert_int_equal(parse(f, "{\"language\": \"python\", \"code\": \"\"}"), 0);
+	assert_int_equal(r->limits.output_kb, SP_OUTPUT_KB_MAX);
+}
+
+/* Inputs beyond the first MiB in memfds go into read-only unnamed files. */
+static void test_inputs_in_files(void **state)
+{
+	struct fixture *f = *state;
+	struct sp_request *r = &f->req;
+	size_t big = SP_REQUEST_RAM_INPUTS + 1;
+	char *body = malloc(big + 200), *text = malloc(big + 1);
+	size_t len;
+	struct stat st;
+
+	assert_non_null(body);
+	assert_non_null(text);
+	snprintf(f->config.inputs_dir, sizeof(f->config.inputs_dir), "/tmp");
+	memset(text, 'z', big);
+	text[big] = '\0';
+	len = (size_t)snprintf(
+	    body, big + 200,
+	    "{\"language\": \"python\", \"code\": \"print(1)\", \"stdin\": \"%s\"}", text);
+	assert_int_equal(sp_request_parse(body, len, &f->languages, &f->config, r, &f->fail), 0);
+	assert_sealed(r->files[0].fd); /* small: a memfd */
+	assert_int_equal(fstat(r->stdin_fd, &st), 0);
+	assert_true(S_ISREG(st.st_mode));
+	assert_int_equal(st.st_nlink, 0); /* no name */
+	assert_int_equal(st.st_size, (off_t)big);
+	assert_int_equal(fcntl(r->stdin_fd, F_GETFL) & O_ACCMODE, O_RDONLY);
+	assert_true(fcntl(r->stdin_fd, F_GETFD) & FD_CLOEXEC);
+	assert_int_equal(fcntl(r->stdin_fd, F_GET_SEALS), -1); /* not a memfd */
+	assert_int_equal(r->ram_bytes, strlen("print(1)"));
+	/* the same from a file, as a large body comes */
+	{
+		FILE *tmp = tmpfile();
+
+		assert_non_null(tmp);
+		assert_int_equal(fwrite(body, 1, len, tmp), len);
+		fflush(tmp);
+		sp_request_free(r);
+		assert_int_equal(sp_request_parse_fd(fileno(tmp), len, &f->languages, &f->config,
+						     SP_REQUEST_RUN, r, &f->fail),
+				 0);
+		assert_int_equal(fstat(r->stdin_fd, &st), 0);
+		assert_int_equal(st.st_size, (off_t)big);
+		fclose(tmp);
+	}
+	free(body);
+	free(text);
+}
+
 static void test_messages_stay_utf8(void **state)
 {
 	struct fixture *f = *state;
@@ -852,6 +957,9 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_bad_sizes, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_too_large, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_depth, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_values, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_memory, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_inputs_in_files, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_messages_stay_utf8, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_free_is_safe, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_judge_body, setup, teardown),
