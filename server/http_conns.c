@@ -234,8 +234,9 @@ static void refuse_address(int fd, unsigned cap)
 	if (send(fd, reply, (size_t)len, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
 		log_debug("answer a connection over its address's cap: %s", strerror(errno));
 	shutdown(fd, SHUT_WR);
-	/* what the client sent already: read, so that closing sends no reset */
-	while (recv(fd, drain, sizeof(drain), MSG_DONTWAIT) > 0) {
+	/* what the client sent already: read, so that closing sends no reset;
+	 * a few reads at most, this is civetweb's accepting thread */
+	for (int i = 0; i < 16 && recv(fd, drain, sizeof(drain), MSG_DONTWAIT) > 0; i++) {
 	}
 	close(fd);
 }
