@@ -564,30 +564,44 @@ static bool start_conn(struct sp_ws_conn *c)
 	return true;
 }
 
-/* The connections that have new events, or are new. */
+/* The next connection of loop->ready, taken off it under the lock (another
+ * thread may put it back at once: its link is the list's alone). */
+static struct sp_ws_conn *take_ready(struct sp_ws_loop *loop, bool *fresh, bool *overflowed)
+{
+	struct sp_dlink *l;
+	struct sp_ws_conn *c = NULL;
+
+	pthread_mutex_lock(&loop->lock);
+	l = sp_dlist_pop(&loop->ready);
+	if (l != NULL) {
+		c = sp_dlist_entry(l, struct sp_ws_conn, ready_link);
+		c->ready = false;
+		*fresh = c->fresh;
+		*overflowed = c->overflowed;
+		c->fresh = false;
+	}
+	pthread_mutex_unlock(&loop->lock);
+	return c;
+}
+
+/* The connections that have new events, or are new: those ready now, once
+ * each (one made ready again meanwhile waits for the next round). */
 static void serve_ready(struct sp_ws_loop *loop)
 {
 	uint64_t count;
-	struct sp_dlist ready;
+	unsigned todo;
 
 	if (read(loop->wakefd, &count, sizeof(count)) < 0 && errno != EAGAIN)
 		log_warn("websocket loop: eventfd: %s", strerror(errno));
 	pthread_mutex_lock(&loop->lock);
-	ready = loop->ready;
-	loop->ready = (struct sp_dlist){0};
-	for (struct sp_dlink *l = ready.head; l != NULL; l = l->next)
-		sp_dlist_entry(l, struct sp_ws_conn, ready_link)->ready = false;
+	todo = loop->ready.count;
 	pthread_mutex_unlock(&loop->lock);
-	while (ready.head != NULL) {
-		struct sp_ws_conn *c =
-		    sp_dlist_entry(sp_dlist_pop(&ready), struct sp_ws_conn, ready_link);
-		bool fresh, overflowed;
+	for (; todo > 0; todo--) {
+		bool fresh = false, overflowed = false;
+		struct sp_ws_conn *c = take_ready(loop, &fresh, &overflowed);
 
-		pthread_mutex_lock(&loop->lock);
-		fresh = c->fresh;
-		overflowed = c->overflowed;
-		c->fresh = false;
-		pthread_mutex_unlock(&loop->lock);
+		if (c == NULL)
+			break;
 		if (c->dead || (fresh && !start_conn(c)))
 			continue;
 		if (overflowed && !c->told_slow)
@@ -595,6 +609,12 @@ static void serve_ready(struct sp_ws_loop *loop)
 		if (!flush(c))
 			gone(c);
 	}
+	/* Those made ready meanwhile found the list not empty and woke no one. */
+	pthread_mutex_lock(&loop->lock);
+	todo = loop->ready.count;
+	pthread_mutex_unlock(&loop->lock);
+	if (todo > 0)
+		wake(loop);
 }
 
 static void on_event(struct sp_ws_conn *c, uint32_t events)
