@@ -65,12 +65,12 @@ int sp_http_ws_connect(const struct mg_connection *conn, void *data)
 void sp_http_ws_ready(struct mg_connection *conn, void *data)
 {
 	struct upgrade *u = mg_get_user_connection_data(conn);
+	struct sp_server *server = data;
 	struct sp_error err = {0};
 	uint8_t close[SP_WS_CONTROL_MAX];
 	size_t len;
 
-	(void)data;
-	u->fd = sp_ws_take_socket(conn, &err);
+	u->fd = sp_ws_take_socket(conn, sp_ws_loop_fds(server->ws), &err);
 	if (u->fd >= 0)
 		return;
 	/* Never seen; never half served either: civetweb closes it. */

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -76,6 +77,7 @@ struct sp_ws_conn {
 
 struct sp_ws_loop {
 	struct sp_ws_limits limits;
+	struct sp_ws_fds *fds; /* the descriptors of the connections */
 	int epfd, wakefd;
 	pthread_t thread;
 	pthread_mutex_t lock;
@@ -317,7 +319,7 @@ static void gone(struct sp_ws_conn *c)
 		return;
 	c->dead = true;
 	c->h->closed(c->user);
-	close(c->fd);
+	sp_ws_fds_close(loop->fds, c->fd);
 	pthread_mutex_lock(&loop->lock);
 	c->refusing = true;
 	if (c->ready)
@@ -710,6 +712,15 @@ static void *loop_main(void *arg)
 	return NULL;
 }
 
+/* No descriptor is above it (the server raised it at its start). */
+static unsigned open_files_limit(void)
+{
+	struct rlimit rl = {.rlim_cur = 1024};
+
+	getrlimit(RLIMIT_NOFILE, &rl);
+	return rl.rlim_cur > 1u << 24 ? 1u << 24 : (unsigned)rl.rlim_cur;
+}
+
 int sp_ws_loop_start(struct sp_ws_loop **out, const struct sp_ws_limits *limits,
 		     struct sp_error *err)
 {
@@ -718,6 +729,10 @@ int sp_ws_loop_start(struct sp_ws_loop **out, const struct sp_ws_limits *limits,
 
 	if (loop == NULL)
 		return sp_error_set(err, ENOMEM, "websocket loop");
+	if (sp_ws_fds_new(&loop->fds, open_files_limit(), err) < 0) {
+		free(loop);
+		return -1;
+	}
 	loop->limits = *limits;
 	loop->epfd = epoll_create1(EPOLL_CLOEXEC);
 	loop->wakefd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
@@ -731,6 +746,7 @@ int sp_ws_loop_start(struct sp_ws_loop **out, const struct sp_ws_limits *limits,
 		if (loop->wakefd >= 0)
 			close(loop->wakefd);
 		pthread_mutex_destroy(&loop->lock);
+		sp_ws_fds_free(loop->fds);
 		free(loop);
 		return -1;
 	}
@@ -750,7 +766,13 @@ void sp_ws_loop_stop(struct sp_ws_loop *loop)
 	close(loop->epfd);
 	close(loop->wakefd);
 	pthread_mutex_destroy(&loop->lock);
+	sp_ws_fds_free(loop->fds);
 	free(loop);
+}
+
+struct sp_ws_fds *sp_ws_loop_fds(struct sp_ws_loop *loop)
+{
+	return loop->fds;
 }
 
 int sp_ws_loop_add(struct sp_ws_loop *loop, int fd, const uint8_t *early, size_t len,
@@ -788,7 +810,7 @@ fail:
 	if (c != NULL)
 		free(c->early);
 	free(c);
-	close(fd);
+	sp_ws_fds_close(loop->fds, fd);
 	return -1;
 }
 

@@ -25,6 +25,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "http_ws_fds.h"
 #include "hub_text.h"
 #include "sandbox/error.h"
 
@@ -54,6 +55,10 @@ int sp_ws_loop_start(struct sp_ws_loop **loop, const struct sp_ws_limits *limits
 /* Close every connection (1001, after what was queued for it, for up to two
  * seconds), stop the thread and free LOOP. */
 void sp_ws_loop_stop(struct sp_ws_loop *loop);
+
+/* The descriptors LOOP's connections hold: a socket is marked there before
+ * it is handed over, and unmarked when the loop closes it. */
+struct sp_ws_fds *sp_ws_loop_fds(struct sp_ws_loop *loop);
 
 /* Hand the connected socket FD (taken, closed on failure) to LOOP, with
  * EARLY (LEN bytes: frames as the client sent them, read before the hand
