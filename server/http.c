@@ -91,18 +91,6 @@ static int log_message(const struct mg_connection *conn, const char *message)
 	return 1;
 }
 
-/* The WebSockets' own loop: civetweb only answers their upgrade. */
-static int start_ws_loop(struct sp_server *server, struct sp_error *err)
-{
-	struct sp_ws_limits limits = {
-	    .max_message = server->config.ws_max_frame,
-	    .max_backlog = server->config.ws_max_backlog,
-	    .stall_ms = server->config.ws_stall_timeout_s * 1000,
-	};
-
-	return sp_ws_loop_start(&server->ws, &limits, err);
-}
-
 struct mg_context *sp_http_start(struct sp_server *server, struct sp_error *err)
 {
 	struct mg_callbacks callbacks = {
@@ -137,12 +125,11 @@ struct mg_context *sp_http_start(struct sp_server *server, struct sp_error *err)
 	}
 	snprintf(threads, sizeof(threads), "%u", server->config.threads);
 	snprintf(timeout, sizeof(timeout), "%u000", server->config.request_timeout_s);
-	if (start_ws_loop(server, err) < 0)
+	if (sp_http_ws_start(server, err) < 0)
 		return NULL;
 	ctx = mg_start(&callbacks, server, options);
 	if (ctx == NULL) {
-		sp_ws_loop_stop(server->ws);
-		server->ws = NULL;
+		sp_http_ws_stop(server);
 		sp_error_set(err, EADDRINUSE, "cannot listen on %s", ports);
 		return NULL;
 	}
@@ -171,6 +158,5 @@ void sp_http_stop(struct mg_context *ctx)
 	server = mg_get_user_data(ctx);
 	mg_stop(ctx);
 	/* After civetweb: no connection is handed over any more. */
-	sp_ws_loop_stop(server->ws);
-	server->ws = NULL;
+	sp_http_ws_stop(server);
 }

@@ -30,7 +30,8 @@ struct sp_ws_client {
 	/* Set on the loop's thread before the first watch, so before any
 	 * delivery. */
 	struct sp_ws_conn *conn;
-	int caller; /* the token index, or SP_CALLER_ANYONE */
+	int caller;		  /* the token index, or SP_CALLER_ANYONE */
+	struct sp_ws_place place; /* among the WebSockets' caps */
 	struct client_job *jobs;
 };
 
@@ -399,6 +400,7 @@ static void on_closed(void *user)
 	struct sp_ws_client *c = user;
 
 	sp_hub_forget(c->server->hub, &c->watcher);
+	sp_ws_admit_give_back(c->server->ws_admit, &c->place);
 	while (c->jobs != NULL) {
 		struct client_job *j = c->jobs;
 
@@ -418,7 +420,8 @@ const struct sp_ws_handlers sp_ws_client_handlers = {
     .closed = on_closed,
 };
 
-struct sp_ws_client *sp_ws_client_new(struct sp_server *server, int caller)
+struct sp_ws_client *sp_ws_client_new(struct sp_server *server, int caller,
+				      const struct sp_ws_place *place)
 {
 	struct sp_ws_client *c = calloc(1, sizeof(*c));
 
@@ -427,6 +430,7 @@ struct sp_ws_client *sp_ws_client_new(struct sp_server *server, int caller)
 	c->watcher.deliver = deliver;
 	c->server = server;
 	c->caller = caller;
+	c->place = *place;
 	return c;
 }
 

@@ -19,6 +19,7 @@ struct sp_jobs;
 struct sp_hub;
 struct sp_program_cache;
 struct sp_ws_loop;
+struct sp_ws_admit;
 
 /* A language the server runs: its image found, its policy compiled. */
 struct sp_served_language {
@@ -41,6 +42,7 @@ struct sp_server {
 	struct sp_jobs *jobs;
 	struct sp_hub *hub;		   /* WebSocket watchers of jobs */
 	struct sp_ws_loop *ws;		   /* the WebSocket connections */
+	struct sp_ws_admit *ws_admit;	   /* the WebSockets' caps */
 	struct sp_program_cache *programs; /* judges' checkers and interactors */
 	struct sp_web web;		   /* the playground's files */
 	struct sp_metrics metrics;

@@ -187,12 +187,37 @@ static void test_load_file(void **state)
 	sp_config_free(&c);
 }
 
+/* The WebSockets' caps: defaults, a file over them, ranges. */
+static void test_websocket_keys(void **state)
+{
+	struct sp_config c;
+	struct sp_error err = {0};
+
+	(void)state;
+	sp_config_defaults(&c);
+	assert_int_equal(c.ws_max_connections, 4096);
+	assert_int_equal(c.ws_max_per_address, 1024);
+	assert_int_equal(c.ws_max_per_token, 0);
+	assert_int_equal(apply(&c,
+			       "{\"ws_max_connections\": 10000, \"ws_max_per_address\": 0, "
+			       "\"ws_max_per_token\": 500}",
+			       &err),
+			 0);
+	assert_int_equal(c.ws_max_connections, 10000);
+	assert_int_equal(c.ws_max_per_address, 0);
+	assert_int_equal(c.ws_max_per_token, 500);
+	assert_int_equal(apply(&c, "{\"ws_max_connections\": 0}", &err), -1);
+	assert_non_null(strstr(err.message, "\"ws_max_connections\" must be from 1"));
+	sp_config_free(&c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_defaults_need_no_file), cmocka_unit_test(test_file_over_defaults),
 	    cmocka_unit_test(test_errors_name_the_key),	  cmocka_unit_test(test_default_limits),
 	    cmocka_unit_test(test_listen_and_tokens),	  cmocka_unit_test(test_load_file),
+	    cmocka_unit_test(test_websocket_keys),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
