@@ -251,6 +251,9 @@ int sp_http_ws_start(struct sp_server *server, struct sp_error *err)
 	    .max_message = server->config.ws_max_frame,
 	    .max_backlog = server->config.ws_max_backlog,
 	    .stall_ms = server->config.ws_stall_timeout_s * 1000,
+	    .ping_interval_ms = server->config.ws_ping_interval_s * 1000,
+	    .ping_timeout_ms = server->config.ws_ping_timeout_s * 1000,
+	    .idle_ms = server->config.ws_idle_timeout_s * 1000,
 	};
 
 	if (start_admit(server, err) < 0)

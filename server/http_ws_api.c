@@ -414,10 +414,19 @@ static void on_closed(void *user)
 	free(c);
 }
 
+/* A subscription, or a job of its own not ended: the hub has a watch. */
+static bool on_watching(void *user)
+{
+	struct sp_ws_client *c = user;
+
+	return sp_hub_watches(&c->watcher) > 0;
+}
+
 const struct sp_ws_handlers sp_ws_client_handlers = {
     .message = on_loop_message,
     .too_large = on_too_large,
     .closed = on_closed,
+    .watching = on_watching,
 };
 
 struct sp_ws_client *sp_ws_client_new(struct sp_server *server, int caller,

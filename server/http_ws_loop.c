@@ -3,6 +3,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -66,12 +68,17 @@ struct sp_ws_conn {
 	struct queue control; /* right after CUR */
 	struct queue mine;    /* events taken from EVENTS, then maybe the last words */
 	uint64_t progress_ms; /* the socket last took a byte, or output began */
+	uint64_t heard_ms;    /* the client last sent a byte */
+	uint64_t said_ms;     /* the client last sent a message */
+	uint64_t active_ms;   /* its owner last watched something */
+	uint64_t ping_ms;     /* our ping waiting for an answer was sent then, or 0 */
 	bool idle;	      /* nothing to write */
 	bool out_armed;	      /* EPOLLOUT asked for */
 	bool close_queued, close_sent, peer_closed, told_slow;
 	bool wait_peer;	      /* after our close, wait for theirs */
 	bool draining;	      /* both closes done, our end shut: reading to the peer's end */
 	bool dead;	      /* gone: freed once the loop is done with this round */
+	bool given_up;	      /* no answer to a ping: gone at close_by_ms whatever */
 	uint64_t close_by_ms; /* give up on the closing handshake then */
 };
 
@@ -86,6 +93,7 @@ struct sp_ws_loop {
 	struct sp_dlist conns; /* the loop's thread only */
 	struct sp_dlist dead;  /* gone, to free after this round of events */
 	uint64_t stop_by_ms;
+	atomic_ulong pings, dead_peers, idle_closed; /* struct sp_ws_loop_stats */
 	uint8_t buf[READ_BUF];
 };
 
@@ -485,10 +493,12 @@ static void on_item(struct sp_ws_conn *c, const struct sp_ws_in *in)
 
 	switch (in->kind) {
 	case SP_WS_IN_MESSAGE:
+		c->said_ms = sp_clock_ms();
 		if (open)
 			c->h->message(c->user, c, in->data, in->length);
 		break;
 	case SP_WS_IN_TOO_LARGE:
+		c->said_ms = sp_clock_ms();
 		if (open)
 			c->h->too_large(c->user, c);
 		break;
@@ -538,6 +548,7 @@ static bool on_readable(struct sp_ws_conn *c)
 		if (n <= 0)
 			return false;
 		total += (size_t)n;
+		c->heard_ms = sp_clock_ms();
 		if (!c->draining && !c->peer_closed)
 			feed(c, c->loop->buf, (size_t)n);
 	}
@@ -552,7 +563,7 @@ static bool start_conn(struct sp_ws_conn *c)
 	struct epoll_event ev = {.events = EPOLLIN, .data.ptr = c};
 
 	sp_dlist_push(&c->loop->conns, &c->link);
-	c->progress_ms = sp_clock_ms();
+	c->progress_ms = c->heard_ms = c->said_ms = c->active_ms = sp_clock_ms();
 	c->idle = true;
 	if (epoll_ctl(c->loop->epfd, EPOLL_CTL_ADD, c->fd, &ev) < 0) {
 		log_warn("websocket loop: epoll_ctl: %s", strerror(errno));
@@ -631,7 +642,62 @@ static void on_event(struct sp_ws_conn *c, uint32_t events)
 		gone(c);
 }
 
-/* Once a second: stalled clients, closing handshakes that take too long. */
+/* Does the client show it is there: a frame since our ping, or its socket
+ * taking what waits for it? */
+static bool answers(const struct sp_ws_conn *c, uint64_t now)
+{
+	unsigned timeout = c->loop->limits.ping_timeout_ms;
+
+	return c->heard_ms >= c->ping_ms || now - c->ping_ms < timeout ||
+	       (!c->idle && now - c->progress_ms < timeout);
+}
+
+/* Ping a client silent for ping_interval_ms; drop one that answers none. */
+static void keep_alive(struct sp_ws_conn *c, uint64_t now)
+{
+	struct sp_ws_loop *loop = c->loop;
+
+	if (c->ping_ms != 0 && c->heard_ms >= c->ping_ms)
+		c->ping_ms = 0; /* answered */
+	if (c->ping_ms != 0 && !answers(c, now)) {
+		atomic_fetch_add(&loop->dead_peers, 1);
+		close_now(c, SP_WS_INTERNAL_ERROR, "no answer to a ping");
+		c->given_up = true;
+		c->close_by_ms = now + CLOSE_WAIT_MS;
+	} else if (c->ping_ms == 0 && now - c->heard_ms >= loop->limits.ping_interval_ms) {
+		queue_frame(c, &c->control, SP_WS_PING, NULL, 0);
+		c->ping_ms = now;
+		atomic_fetch_add(&loop->pings, 1);
+	} else {
+		return;
+	}
+	if (!flush(c))
+		gone(c);
+}
+
+/* Close a client that sent no message and watched nothing for idle_ms. */
+static void close_idle(struct sp_ws_conn *c, uint64_t now)
+{
+	struct sp_ws_loop *loop = c->loop;
+	uint64_t since = c->said_ms > c->active_ms ? c->said_ms : c->active_ms;
+	char reason[64];
+
+	if (c->h->watching(c->user)) {
+		c->active_ms = now;
+		return;
+	}
+	if (now - since < loop->limits.idle_ms)
+		return;
+	atomic_fetch_add(&loop->idle_closed, 1);
+	snprintf(reason, sizeof(reason), "idle for %u s: no message, nothing watched",
+		 loop->limits.idle_ms / 1000);
+	last_words(c, NULL, SP_WS_GOING_AWAY, reason);
+	if (!flush(c))
+		gone(c);
+}
+
+/* Once a second: stalled clients, closing handshakes that take too long,
+ * silent clients pinged, dead ones dropped, idle ones closed. */
 static void tick(struct sp_ws_loop *loop, uint64_t now)
 {
 	struct sp_dlink *l = loop->conns.head;
@@ -641,7 +707,7 @@ static void tick(struct sp_ws_loop *loop, uint64_t now)
 		bool stalled = !c->idle && now - c->progress_ms >= c->loop->limits.stall_ms;
 
 		l = l->next;
-		if ((c->close_sent || c->draining) && now >= c->close_by_ms) {
+		if ((c->close_sent || c->draining || c->given_up) && now >= c->close_by_ms) {
 			gone(c);
 		} else if (stalled && !c->told_slow && !c->close_queued) {
 			tell_slow(c, true);
@@ -650,7 +716,11 @@ static void tick(struct sp_ws_loop *loop, uint64_t now)
 				gone(c);
 		} else if (stalled) {
 			gone(c); /* it took nothing of its last words either */
+		} else if (!c->close_queued && loop->limits.ping_interval_ms > 0) {
+			keep_alive(c, now);
 		}
+		if (!c->dead && !c->close_queued && loop->limits.idle_ms > 0)
+			close_idle(c, now);
 	}
 }
 
@@ -768,6 +838,13 @@ void sp_ws_loop_stop(struct sp_ws_loop *loop)
 	pthread_mutex_destroy(&loop->lock);
 	sp_ws_fds_free(loop->fds);
 	free(loop);
+}
+
+void sp_ws_loop_stats(struct sp_ws_loop *loop, struct sp_ws_loop_stats *st)
+{
+	st->pings = atomic_load(&loop->pings);
+	st->dead = atomic_load(&loop->dead_peers);
+	st->idle_closed = atomic_load(&loop->idle_closed);
 }
 
 struct sp_ws_fds *sp_ws_loop_fds(struct sp_ws_loop *loop)
