@@ -29,8 +29,8 @@ void sp_config_defaults(struct sp_config *c)
 	c->ws_max_frame = 1024 * 1024;
 	c->ws_max_backlog = 16 * 1024 * 1024;
 	c->ws_stall_timeout_s = 30;
-	/* 4 KiB of memory and a descriptor each when idle; a classroom of
-	 * several hundred, a few tabs each, behind one address. */
+	/* Under 1 KiB of memory and a descriptor each when idle; a classroom
+	 * of several hundred, a few tabs each, behind one address. */
 	c->ws_max_connections = 4096;
 	c->ws_max_per_address = 1024;
 	c->ws_ping_interval_s = 30;
