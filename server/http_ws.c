@@ -5,6 +5,7 @@
  * handler hands the socket and those frames to the WebSocket loop
  * (http_ws_loop.h), which serves the client from then on (http_ws_api.h). */
 #include <civetweb.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,13 +19,15 @@
 #include "http_ws_frame.h"
 #include "http_ws_loop.h"
 #include "http_ws_takeover.h"
+#include "http_ws_upgrades.h"
 #include "sandbox/log.h"
 
 /* A refused upgrade may try again this much later: places free up as
  * clients leave, at no time anyone can tell. */
 #define RETRY_AFTER "Retry-After: 5\r\n"
 
-/* A connection while civetweb still has it. */
+/* A connection while civetweb still has it (the upgrades under way:
+ * http_ws_upgrades.h). */
 struct upgrade {
 	struct sp_ws_client *client;
 	int fd;		/* taken from civetweb, or -1 */
@@ -116,7 +119,11 @@ static int admit(const struct mg_connection *conn, struct sp_server *server, int
 		return refuse(conn, 503, "internal_error", "out of memory", RETRY_AFTER);
 	}
 	u->fd = -1;
-	mg_set_user_connection_data(conn, u);
+	if (sp_ws_upgrades_add(server->ws_upgrades, conn, u) < 0) {
+		sp_ws_client_free(u->client); /* gives the place back */
+		free(u);
+		return refuse(conn, 503, "internal_error", "out of memory", RETRY_AFTER);
+	}
 	return 0;
 }
 
@@ -146,14 +153,15 @@ int sp_http_ws_connect(const struct mg_connection *conn, void *data)
 
 void sp_http_ws_ready(struct mg_connection *conn, void *data)
 {
-	struct upgrade *u = mg_get_user_connection_data(conn);
 	struct sp_server *server = data;
+	struct upgrade *u = sp_ws_upgrades_find(server->ws_upgrades, conn);
 	struct sp_error err = {0};
 	uint8_t close[SP_WS_CONTROL_MAX];
 	size_t len;
 
-	u->fd = sp_ws_take_socket(conn, sp_ws_loop_fds(server->ws), &err);
-	if (u->fd >= 0)
+	if (u != NULL)
+		u->fd = sp_ws_take_socket(conn, sp_ws_loop_fds(server->ws), &err);
+	if (u != NULL && u->fd >= 0)
 		return;
 	/* Never seen; never half served either: civetweb closes it. */
 	log_error("websocket: %s", err.message);
@@ -183,9 +191,9 @@ static int keep_early(struct upgrade *u, int bits, const char *data, size_t leng
 
 int sp_http_ws_data(struct mg_connection *conn, int bits, char *data, size_t length, void *cbdata)
 {
-	struct upgrade *u = mg_get_user_connection_data(conn);
+	struct sp_server *server = cbdata;
+	struct upgrade *u = sp_ws_upgrades_find(server->ws_upgrades, conn);
 
-	(void)cbdata;
 	if (u == NULL || u->fd < 0)
 		return 0; /* not taken over: close */
 	return keep_early(u, bits, data, length);
@@ -193,8 +201,8 @@ int sp_http_ws_data(struct mg_connection *conn, int bits, char *data, size_t len
 
 void sp_http_ws_close(const struct mg_connection *conn, void *data)
 {
-	struct upgrade *u = mg_get_user_connection_data(conn);
 	struct sp_server *server = data;
+	struct upgrade *u = sp_ws_upgrades_take(server->ws_upgrades, conn);
 	struct sp_error err = {0};
 
 	if (u == NULL)
@@ -207,7 +215,6 @@ void sp_http_ws_close(const struct mg_connection *conn, void *data)
 	}
 	free(u->early);
 	free(u);
-	mg_set_user_connection_data(conn, NULL);
 }
 
 /* --- the WebSocket side of the server ------------------------------------- */
@@ -256,11 +263,13 @@ int sp_http_ws_start(struct sp_server *server, struct sp_error *err)
 	    .idle_ms = server->config.ws_idle_timeout_s * 1000,
 	};
 
-	if (start_admit(server, err) < 0)
+	server->ws_upgrades = sp_ws_upgrades_new();
+	if (server->ws_upgrades == NULL) {
+		sp_error_set(err, ENOMEM, "websocket upgrades");
 		return -1;
-	if (sp_ws_loop_start(&server->ws, &limits, err) < 0) {
-		sp_ws_admit_free(server->ws_admit);
-		server->ws_admit = NULL;
+	}
+	if (start_admit(server, err) < 0 || sp_ws_loop_start(&server->ws, &limits, err) < 0) {
+		sp_http_ws_stop(server);
 		return -1;
 	}
 	return 0;
@@ -272,4 +281,6 @@ void sp_http_ws_stop(struct sp_server *server)
 	server->ws = NULL;
 	sp_ws_admit_free(server->ws_admit);
 	server->ws_admit = NULL;
+	sp_ws_upgrades_free(server->ws_upgrades);
+	server->ws_upgrades = NULL;
 }
