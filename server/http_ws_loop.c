@@ -642,14 +642,21 @@ static void on_event(struct sp_ws_conn *c, uint32_t events)
 		gone(c);
 }
 
+/* Milliseconds from SINCE to NOW; 0 when SINCE is later (a time noted
+ * while this round of events was served, after NOW was read). */
+static uint64_t since(uint64_t now, uint64_t then)
+{
+	return now > then ? now - then : 0;
+}
+
 /* Does the client show it is there: a frame since our ping, or its socket
  * taking what waits for it? */
 static bool answers(const struct sp_ws_conn *c, uint64_t now)
 {
 	unsigned timeout = c->loop->limits.ping_timeout_ms;
 
-	return c->heard_ms >= c->ping_ms || now - c->ping_ms < timeout ||
-	       (!c->idle && now - c->progress_ms < timeout);
+	return c->heard_ms >= c->ping_ms || since(now, c->ping_ms) < timeout ||
+	       (!c->idle && since(now, c->progress_ms) < timeout);
 }
 
 /* Ping a client silent for ping_interval_ms; drop one that answers none. */
@@ -664,7 +671,7 @@ static void keep_alive(struct sp_ws_conn *c, uint64_t now)
 		close_now(c, SP_WS_INTERNAL_ERROR, "no answer to a ping");
 		c->given_up = true;
 		c->close_by_ms = now + CLOSE_WAIT_MS;
-	} else if (c->ping_ms == 0 && now - c->heard_ms >= loop->limits.ping_interval_ms) {
+	} else if (c->ping_ms == 0 && since(now, c->heard_ms) >= loop->limits.ping_interval_ms) {
 		queue_frame(c, &c->control, SP_WS_PING, NULL, 0);
 		c->ping_ms = now;
 		atomic_fetch_add(&loop->pings, 1);
@@ -679,14 +686,14 @@ static void keep_alive(struct sp_ws_conn *c, uint64_t now)
 static void close_idle(struct sp_ws_conn *c, uint64_t now)
 {
 	struct sp_ws_loop *loop = c->loop;
-	uint64_t since = c->said_ms > c->active_ms ? c->said_ms : c->active_ms;
+	uint64_t last = c->said_ms > c->active_ms ? c->said_ms : c->active_ms;
 	char reason[64];
 
 	if (c->h->watching(c->user)) {
 		c->active_ms = now;
 		return;
 	}
-	if (now - since < loop->limits.idle_ms)
+	if (since(now, last) < loop->limits.idle_ms)
 		return;
 	atomic_fetch_add(&loop->idle_closed, 1);
 	snprintf(reason, sizeof(reason), "idle for %u s: no message, nothing watched",
@@ -704,7 +711,7 @@ static void tick(struct sp_ws_loop *loop, uint64_t now)
 
 	while (l != NULL) {
 		struct sp_ws_conn *c = sp_dlist_entry(l, struct sp_ws_conn, link);
-		bool stalled = !c->idle && now - c->progress_ms >= c->loop->limits.stall_ms;
+		bool stalled = !c->idle && since(now, c->progress_ms) >= c->loop->limits.stall_ms;
 
 		l = l->next;
 		if ((c->close_sent || c->draining || c->given_up) && now >= c->close_by_ms) {
@@ -755,7 +762,7 @@ static void *loop_main(void *arg)
 
 	for (;;) {
 		int n = epoll_wait(loop->epfd, events, 64, TICK_MS);
-		uint64_t now = sp_clock_ms();
+		uint64_t now;
 
 		for (int i = 0; i < n; i++) {
 			if (events[i].data.ptr == NULL)
@@ -764,6 +771,8 @@ static void *loop_main(void *arg)
 				on_event(events[i].data.ptr, events[i].events);
 		}
 		bury(loop);
+		/* After the events: the times they noted are not later than it */
+		now = sp_clock_ms();
 		if (now - last_tick >= TICK_MS) {
 			last_tick = now;
 			tick(loop, now);

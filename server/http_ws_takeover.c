@@ -100,10 +100,10 @@ static int table_size(void)
 static void check_batch(struct pollfd *batch, size_t n, const struct endpoint *peer,
 			unsigned local_port, int *matches, int *found)
 {
-	if (poll(batch, n, 0) < 0)
-		return; /* each number is checked below, open or not */
+	bool polled = poll(batch, n, 0) >= 0; /* if not, every number is asked */
+
 	for (size_t i = 0; i < n; i++) {
-		if ((batch[i].revents & POLLNVAL) == 0 &&
+		if ((!polled || (batch[i].revents & POLLNVAL) == 0) &&
 		    is_connection(batch[i].fd, peer, local_port)) {
 			*found = batch[i].fd;
 			(*matches)++;
