@@ -119,7 +119,7 @@ static int admit(const struct mg_connection *conn, struct sp_server *server, int
 		return refuse(conn, 503, "internal_error", "out of memory", RETRY_AFTER);
 	}
 	u->fd = -1;
-	if (sp_ws_upgrades_add(server->ws_upgrades, conn, u) < 0) {
+	if (sp_ws_upgrades_add(server->ws_pending, conn, u) < 0) {
 		sp_ws_client_free(u->client); /* gives the place back */
 		free(u);
 		return refuse(conn, 503, "internal_error", "out of memory", RETRY_AFTER);
@@ -154,7 +154,7 @@ int sp_http_ws_connect(const struct mg_connection *conn, void *data)
 void sp_http_ws_ready(struct mg_connection *conn, void *data)
 {
 	struct sp_server *server = data;
-	struct upgrade *u = sp_ws_upgrades_find(server->ws_upgrades, conn);
+	struct upgrade *u = sp_ws_upgrades_find(server->ws_pending, conn);
 	struct sp_error err = {0};
 	uint8_t close[SP_WS_CONTROL_MAX];
 	size_t len;
@@ -192,7 +192,7 @@ static int keep_early(struct upgrade *u, int bits, const char *data, size_t leng
 int sp_http_ws_data(struct mg_connection *conn, int bits, char *data, size_t length, void *cbdata)
 {
 	struct sp_server *server = cbdata;
-	struct upgrade *u = sp_ws_upgrades_find(server->ws_upgrades, conn);
+	struct upgrade *u = sp_ws_upgrades_find(server->ws_pending, conn);
 
 	if (u == NULL || u->fd < 0)
 		return 0; /* not taken over: close */
@@ -202,7 +202,7 @@ int sp_http_ws_data(struct mg_connection *conn, int bits, char *data, size_t len
 void sp_http_ws_close(const struct mg_connection *conn, void *data)
 {
 	struct sp_server *server = data;
-	struct upgrade *u = sp_ws_upgrades_take(server->ws_upgrades, conn);
+	struct upgrade *u = sp_ws_upgrades_take(server->ws_pending, conn);
 	struct sp_error err = {0};
 
 	if (u == NULL)
@@ -263,8 +263,8 @@ int sp_http_ws_start(struct sp_server *server, struct sp_error *err)
 	    .idle_ms = server->config.ws_idle_timeout_s * 1000,
 	};
 
-	server->ws_upgrades = sp_ws_upgrades_new();
-	if (server->ws_upgrades == NULL) {
+	server->ws_pending = sp_ws_upgrades_new();
+	if (server->ws_pending == NULL) {
 		sp_error_set(err, ENOMEM, "websocket upgrades");
 		return -1;
 	}
@@ -281,6 +281,6 @@ void sp_http_ws_stop(struct sp_server *server)
 	server->ws = NULL;
 	sp_ws_admit_free(server->ws_admit);
 	server->ws_admit = NULL;
-	sp_ws_upgrades_free(server->ws_upgrades);
-	server->ws_upgrades = NULL;
+	sp_ws_upgrades_free(server->ws_pending);
+	server->ws_pending = NULL;
 }

@@ -41,12 +41,12 @@ struct sp_server {
 	struct sp_cgroup_root cgroups;
 	struct sp_pool *pool;
 	struct sp_jobs *jobs;
-	struct sp_hub *hub;		    /* WebSocket watchers of jobs */
-	struct sp_ws_loop *ws;		    /* the WebSocket connections */
-	struct sp_ws_admit *ws_admit;	    /* the WebSockets' caps */
-	struct sp_ws_upgrades *ws_upgrades; /* WebSockets civetweb still has */
-	struct sp_program_cache *programs;  /* judges' checkers and interactors */
-	struct sp_web web;		    /* the playground's files */
+	struct sp_hub *hub;		   /* WebSocket watchers of jobs */
+	struct sp_ws_loop *ws;		   /* the WebSocket connections */
+	struct sp_ws_admit *ws_admit;	   /* the WebSockets' caps */
+	struct sp_ws_upgrades *ws_pending; /* WebSockets civetweb still has */
+	struct sp_program_cache *programs; /* judges' checkers and interactors */
+	struct sp_web web;		   /* the playground's files */
 	struct sp_metrics metrics;
 	atomic_bool ready;    /* every HTTP handler is registered */
 	atomic_bool draining; /* shutting down: 503 to new jobs */
