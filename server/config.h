@@ -29,7 +29,7 @@ struct sp_config {
 	unsigned ws_stall_timeout_s;   /* a WebSocket taking no byte while events wait */
 	unsigned ws_max_connections;   /* WebSockets open at once */
 	unsigned ws_max_per_address;   /* from one client address (IPv6: a /64); 0 = no cap */
-	unsigned ws_max_per_token;     /* with one API token; 0 = no cap */
+	unsigned ws_max_per_token;     /* with one API token; 0 = half with several */
 	unsigned ws_ping_interval_s;   /* a WebSocket silent this long is pinged; 0 = never */
 	unsigned ws_ping_timeout_s;    /* and closed when nothing comes back this long */
 	unsigned ws_idle_timeout_s;    /* no message and nothing watched: closed; 0 = never */

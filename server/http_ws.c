@@ -228,7 +228,6 @@ static int start_admit(struct sp_server *server, struct sp_error *err)
 	struct sp_ws_caps caps = {
 	    .total = server->config.ws_max_connections,
 	    .per_address = server->config.ws_max_per_address,
-	    .per_token = server->config.ws_max_per_token,
 	    .tokens = server->config.token_count,
 	};
 
@@ -237,6 +236,9 @@ static int start_admit(struct sp_server *server, struct sp_error *err)
 	getrlimit(RLIMIT_NOFILE, &rl);
 	caps.descriptors = sp_ws_descriptor_room(
 	    rl.rlim_cur, sp_ws_reserved_descriptors(server->config.threads, cells));
+	caps.per_token =
+	    sp_ws_token_cap(server->config.ws_max_per_token, caps.tokens,
+			    caps.total < caps.descriptors ? caps.total : caps.descriptors);
 	if (caps.descriptors < caps.total)
 		fprintf(
 		    stderr,
@@ -246,7 +248,7 @@ static int start_admit(struct sp_server *server, struct sp_error *err)
 	else
 		fprintf(stderr,
 			"sandpool serve: WebSockets: at most %u open (the open files limit, %llu, "
-			"leaves room for %u), %u per client address, %u per token (0: no cap)\n",
+			"leaves room for %u), %u per client address, %u per token (0: none)\n",
 			caps.total, (unsigned long long)rl.rlim_cur, caps.descriptors,
 			caps.per_address, caps.per_token);
 	return sp_ws_admit_new(&server->ws_admit, &caps, err);

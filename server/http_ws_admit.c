@@ -233,6 +233,13 @@ void sp_ws_admit_stats(struct sp_ws_admit *a, struct sp_ws_admit_stats *st)
 	pthread_mutex_unlock(&a->lock);
 }
 
+unsigned sp_ws_token_cap(unsigned configured, unsigned tokens, unsigned cap)
+{
+	if (configured > 0)
+		return configured;
+	return tokens >= 2 ? (cap + 1) / 2 : 0;
+}
+
 unsigned sp_ws_reserved_descriptors(unsigned threads, unsigned cells)
 {
 	return 512 + 4 * threads + 4 * cells;

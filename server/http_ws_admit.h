@@ -65,6 +65,11 @@ void sp_ws_admit_give_back(struct sp_ws_admit *admit, struct sp_ws_place *place)
 
 void sp_ws_admit_stats(struct sp_ws_admit *admit, struct sp_ws_admit_stats *st);
 
+/* The cap per token: CONFIGURED (ws_max_per_token) when set; else, with
+ * several TOKENS, half of CAP (the WebSockets the server holds at most),
+ * and none with one token (a cap of its own would only lower the total). */
+unsigned sp_ws_token_cap(unsigned configured, unsigned tokens, unsigned cap);
+
 /* The descriptors kept for all but WebSockets: the server's own files,
  * THREADS HTTP connections with the files of a /run job each, CELLS cells
  * with their jobs' pipes. */

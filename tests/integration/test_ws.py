@@ -586,6 +586,8 @@ class WsTokens(unittest.TestCase):
                         args=("--token", TOKEN, "--token", other))
 
         async def go():
+            # two tokens: one holds at most half the WebSockets by default
+            self.assertEqual(websockets_health(server)["per_token"], 2048)
             with self.assertRaises(websockets.exceptions.InvalidStatusCode):
                 async with connect(server):
                     pass

@@ -103,12 +103,24 @@ static void test_descriptor_room(void **state)
 	assert_int_equal(sp_ws_descriptor_room(1ul << 30, 1716), 1000000);
 }
 
+static void test_token_cap(void **state)
+{
+	(void)state;
+	assert_int_equal(sp_ws_token_cap(300, 1, 4096), 300); /* as set */
+	assert_int_equal(sp_ws_token_cap(300, 0, 4096), 300);
+	assert_int_equal(sp_ws_token_cap(0, 0, 4096), 0); /* no token */
+	assert_int_equal(sp_ws_token_cap(0, 1, 4096), 0); /* one: the total */
+	assert_int_equal(sp_ws_token_cap(0, 2, 4096), 2048);
+	assert_int_equal(sp_ws_token_cap(0, 3, 5), 3);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_total_and_address),
 	    cmocka_unit_test(test_descriptors_and_tokens),
 	    cmocka_unit_test(test_descriptor_room),
+	    cmocka_unit_test(test_token_cap),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
