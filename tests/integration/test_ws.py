@@ -18,6 +18,7 @@ import urllib.error
 import urllib.request
 
 import websockets
+import websockets.exceptions
 
 from test_server import SEED, TOKEN, Server, wait_state
 
