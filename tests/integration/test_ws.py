@@ -811,6 +811,12 @@ class Caps(unittest.TestCase):
             # HTTP goes on
             answer, r, _ = server.run({"language": "bash", "code": "echo served"}, headers=auth)
             self.assertEqual((answer, r["stdout"]), (200, "served\n"), r)
+            answer, r, _ = server.request("POST", "/api/v1/jobs",
+                                          {"language": "bash", "code": "echo queued"},
+                                          headers=auth)
+            self.assertEqual(answer, 202, r)
+            answer, r, _ = server.request("GET", "/healthz")
+            self.assertEqual(answer, 200, r)
 
         try:
             for _ in range(3):
