@@ -29,6 +29,13 @@ void sp_config_defaults(struct sp_config *c)
 	c->ws_max_frame = 1024 * 1024;
 	c->ws_max_backlog = 16 * 1024 * 1024;
 	c->ws_stall_timeout_s = 30;
+	/* Under 1 KiB of memory and a descriptor each when idle; a classroom
+	 * of several hundred, a few tabs each, behind one address. */
+	c->ws_max_connections = 4096;
+	c->ws_max_per_address = 1024;
+	c->ws_ping_interval_s = 30;
+	c->ws_ping_timeout_s = 30;
+	c->ws_idle_timeout_s = 600;
 	c->pool_total = 45;
 	c->max_jobs_per_cell = 1000;
 	c->max_body = 64 * 1024 * 1024;
@@ -80,6 +87,12 @@ static const struct number_key {
     {"ws_max_frame", offsetof(struct sp_config, ws_max_frame), 4, 1024, 1u << 30},
     {"ws_max_backlog", offsetof(struct sp_config, ws_max_backlog), 4, 65536, 1u << 30},
     {"ws_stall_timeout_s", offsetof(struct sp_config, ws_stall_timeout_s), 4, 1, 3600},
+    {"ws_max_connections", offsetof(struct sp_config, ws_max_connections), 4, 1, 1000000},
+    {"ws_max_per_address", offsetof(struct sp_config, ws_max_per_address), 4, 0, 1000000},
+    {"ws_max_per_token", offsetof(struct sp_config, ws_max_per_token), 4, 0, 1000000},
+    {"ws_ping_interval_s", offsetof(struct sp_config, ws_ping_interval_s), 4, 0, 3600},
+    {"ws_ping_timeout_s", offsetof(struct sp_config, ws_ping_timeout_s), 4, 1, 3600},
+    {"ws_idle_timeout_s", offsetof(struct sp_config, ws_idle_timeout_s), 4, 0, 86400},
     {"pool_total", offsetof(struct sp_config, pool_total), 4, 0, 4096},
     {"max_jobs_per_cell", offsetof(struct sp_config, max_jobs_per_cell), 4, 1, 1000000000},
     {"max_body", offsetof(struct sp_config, max_body), 8, 1024, GIB},

@@ -27,6 +27,12 @@ struct sp_config {
 	unsigned ws_max_frame;	       /* bytes of a WebSocket message from a client */
 	unsigned ws_max_backlog;       /* bytes of events waiting for a slow client */
 	unsigned ws_stall_timeout_s;   /* a WebSocket taking no byte while events wait */
+	unsigned ws_max_connections;   /* WebSockets open at once */
+	unsigned ws_max_per_address;   /* from one client address (IPv6: a /64); 0 = no cap */
+	unsigned ws_max_per_token;     /* with one API token; 0 = half with several */
+	unsigned ws_ping_interval_s;   /* a WebSocket silent this long is pinged; 0 = never */
+	unsigned ws_ping_timeout_s;    /* and closed when nothing comes back this long */
+	unsigned ws_idle_timeout_s;    /* no message and nothing watched: closed; 0 = never */
 	char *tokens[SP_CONFIG_MAX_TOKENS];
 	unsigned token_count;
 	char state_dir[PATH_MAX];     /* "" = the default state directory */

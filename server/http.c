@@ -96,18 +96,6 @@ static int log_message(const struct mg_connection *conn, const char *message)
 	return 1;
 }
 
-/* The WebSockets' own loop: civetweb only answers their upgrade. */
-static int start_ws_loop(struct sp_server *server, struct sp_error *err)
-{
-	struct sp_ws_limits limits = {
-	    .max_message = server->config.ws_max_frame,
-	    .max_backlog = server->config.ws_max_backlog,
-	    .stall_ms = server->config.ws_stall_timeout_s * 1000,
-	};
-
-	return sp_ws_loop_start(&server->ws, &limits, err);
-}
-
 struct mg_context *sp_http_start(struct sp_server *server, struct sp_error *err)
 {
 	struct mg_callbacks callbacks = {.begin_request = gate_request,
@@ -152,12 +140,14 @@ struct mg_context *sp_http_start(struct sp_server *server, struct sp_error *err)
 		sp_error_set(err, ENOMEM, "connections");
 		return NULL;
 	}
-	if (start_ws_loop(server, err) < 0)
+	if (sp_http_ws_start(server, err) < 0) {
+		sp_http_conns_free(server->conns);
+		server->conns = NULL;
 		return NULL;
+	}
 	ctx = mg_start(&callbacks, server, options);
 	if (ctx == NULL) {
-		sp_ws_loop_stop(server->ws);
-		server->ws = NULL;
+		sp_http_ws_stop(server);
 		sp_http_conns_free(server->conns);
 		server->conns = NULL;
 		sp_error_set(err, EADDRINUSE, "cannot listen on %s", ports);
@@ -188,8 +178,7 @@ void sp_http_stop(struct mg_context *ctx)
 	server = mg_get_user_data(ctx);
 	mg_stop(ctx);
 	/* After civetweb: no connection is handed over any more. */
-	sp_ws_loop_stop(server->ws);
-	server->ws = NULL;
+	sp_http_ws_stop(server);
 	sp_http_conns_free(server->conns);
 	server->conns = NULL;
 }

@@ -2,8 +2,11 @@
 #ifndef SANDPOOL_HTTP_HANDLERS_H
 #define SANDPOOL_HTTP_HANDLERS_H
 
+#include <jansson.h>
 #include <stddef.h>
+#include <stdio.h>
 
+#include "sandbox/error.h"
 #include "server.h"
 
 struct mg_connection;
@@ -20,6 +23,15 @@ int sp_http_ws_connect(const struct mg_connection *conn, void *data); /* GET /ap
 void sp_http_ws_ready(struct mg_connection *conn, void *data);
 int sp_http_ws_data(struct mg_connection *conn, int bits, char *data, size_t length, void *cbdata);
 void sp_http_ws_close(const struct mg_connection *conn, void *data);
+
+/* The WebSocket side: its caps (http_ws_admit.h) and its loop
+ * (http_ws_loop.h), started before civetweb and stopped after it. */
+int sp_http_ws_start(struct sp_server *server, struct sp_error *err);
+void sp_http_ws_stop(struct sp_server *server);
+
+/* The WebSockets in /healthz (an object) and in /metrics. */
+json_t *sp_http_ws_health(struct sp_server *server);
+void sp_http_ws_metrics(FILE *f, struct sp_server *server);
 
 /* Who opens a WebSocket: its token from the Authorization header or from
  * ?token= (browsers cannot set headers on a WebSocket); SP_CALLER_*. */

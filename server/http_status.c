@@ -91,6 +91,7 @@ int sp_http_health(struct mg_connection *conn, void *data)
 			(json_int_t)atomic_load(&server->jobs_done));
 	json_object_set_new(obj, "memory", memory_state(server, &js));
 	json_object_set_new(obj, "http", sp_http_conns_json(server->conns));
+	json_object_set_new(obj, "websockets", sp_http_ws_health(server));
 
 	return sp_reply(conn, atomic_load(&server->draining) ? 503 : 200, obj, "");
 }
@@ -223,6 +224,7 @@ int sp_http_metrics(struct mg_connection *conn, void *data)
 	render_cells(f, server);
 	render_queue(f, server);
 	render_memory(f, server);
+	sp_http_ws_metrics(f, server);
 	render_histogram(f, "sandpool_queue_wait_seconds",
 			 "Time from the request to a leased cell.", &server->metrics.wait);
 	render_histogram(f, "sandpool_run_seconds", "Time from the leased cell to the result.",

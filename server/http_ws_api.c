@@ -30,7 +30,9 @@ struct sp_ws_client {
 	/* Set on the loop's thread before the first watch, so before any
 	 * delivery. */
 	struct sp_ws_conn *conn;
-	int caller; /* the token index, or SP_CALLER_ANYONE */
+	int caller;		  /* the token index, or SP_CALLER_ANYONE */
+	struct sp_ws_place place; /* among the WebSockets' caps */
+	char address[48];	  /* the client's, as civetweb wrote it */
 	struct client_job *jobs;
 };
 
@@ -156,19 +158,7 @@ static int make_interactive(struct sp_request *req)
 
 static void refuse_run(struct sp_ws_client *c, const struct sp_error *err, json_t *msg)
 {
-	static const struct {
-		int errnum;
-		const char *code;
-	} codes[] = {{EAGAIN, "queue_full"},
-		     {EDQUOT, "user_limit"},
-		     {EBUSY, "rate_limited"},
-		     {ECANCELED, "draining"}};
-	const char *code = "internal_error";
-
-	for (size_t i = 0; i < sizeof(codes) / sizeof(codes[0]); i++)
-		if (codes[i].errnum == err->errnum)
-			code = codes[i].code;
-	tell_error(c, code, err->message, msg);
+	tell_error(c, sp_jobs_refusal_code(err->errnum), err->message, msg);
 }
 
 static void queue_run(struct sp_ws_client *c, json_t *msg, struct sp_request *req, bool interactive)
@@ -178,7 +168,8 @@ static void queue_run(struct sp_ws_client *c, json_t *msg, struct sp_request *re
 	struct sp_job_meta meta = {.user = req->user_id,
 				   .cells = sp_judge_cells(c->server, req),
 				   .ref = json_string_value(json_object_get(msg, "ref")),
-				   .owner = c->caller};
+				   .owner = c->caller,
+				   .address = c->address};
 	struct sp_error err = {0};
 	char id[33];
 
@@ -344,16 +335,44 @@ static void on_cancel(struct sp_ws_client *c, json_t *msg)
 	sp_job_put(c->server->jobs, job);
 }
 
+/* Whether TEXT may be parsed: it nests no deeper than a request body may,
+ * and holds no more values (jansson takes some 77 times the text's size for
+ * a message of "{},"); else the client is told why. */
+static bool parsable(struct sp_ws_client *c, const char *text, size_t length)
+{
+	struct sp_json_scan scan;
+	uint64_t max_values = sp_request_max_values(&c->server->config);
+	char why[128];
+
+	sp_json_scan_init(&scan);
+	sp_json_scan_feed(&scan, text, length);
+	if (scan.max_depth > SP_REQUEST_MAX_DEPTH) {
+		snprintf(why, sizeof(why), "the message nests deeper than %d levels",
+			 SP_REQUEST_MAX_DEPTH);
+		tell_error(c, "bad_json", why, NULL);
+		return false;
+	}
+	if (scan.values > max_values) {
+		snprintf(why, sizeof(why),
+			 "the message holds more than %llu JSON values (see judge_max_tests)",
+			 (unsigned long long)max_values);
+		tell_error(c, "body_too_large", why, NULL);
+		return false;
+	}
+	return true;
+}
+
 static void on_message(struct sp_ws_client *c, const char *text, size_t length)
 {
-	bool shallow = sp_json_nests_within(text, length, SP_REQUEST_MAX_DEPTH);
-	json_t *msg = shallow ? json_loadb(text, length, JSON_REJECT_DUPLICATES, NULL) : NULL;
-	const char *type = json_string_value(json_object_get(msg, "type"));
+	json_t *msg;
+	const char *type;
 
 	prune_mine(c);
-	if (!shallow)
-		tell_error(c, "bad_json", "the message nests deeper than 64 levels", NULL);
-	else if (!json_is_object(msg))
+	if (!parsable(c, text, length))
+		return;
+	msg = json_loadb(text, length, JSON_REJECT_DUPLICATES, NULL);
+	type = json_string_value(json_object_get(msg, "type"));
+	if (!json_is_object(msg))
 		tell_error(c, "bad_json", "a message is a JSON object", NULL);
 	else if (type == NULL)
 		tell_error(c, "bad_request", "type is missing", msg);
@@ -399,6 +418,7 @@ static void on_closed(void *user)
 	struct sp_ws_client *c = user;
 
 	sp_hub_forget(c->server->hub, &c->watcher);
+	sp_ws_admit_give_back(c->server->ws_admit, &c->place);
 	while (c->jobs != NULL) {
 		struct client_job *j = c->jobs;
 
@@ -412,13 +432,23 @@ static void on_closed(void *user)
 	free(c);
 }
 
+/* A subscription, or a job of its own not ended: the hub has a watch. */
+static bool on_watching(void *user)
+{
+	struct sp_ws_client *c = user;
+
+	return sp_hub_watches(&c->watcher) > 0;
+}
+
 const struct sp_ws_handlers sp_ws_client_handlers = {
     .message = on_loop_message,
     .too_large = on_too_large,
     .closed = on_closed,
+    .watching = on_watching,
 };
 
-struct sp_ws_client *sp_ws_client_new(struct sp_server *server, int caller)
+struct sp_ws_client *sp_ws_client_new(struct sp_server *server, int caller, const char *address,
+				      const struct sp_ws_place *place)
 {
 	struct sp_ws_client *c = calloc(1, sizeof(*c));
 
@@ -427,6 +457,8 @@ struct sp_ws_client *sp_ws_client_new(struct sp_server *server, int caller)
 	c->watcher.deliver = deliver;
 	c->server = server;
 	c->caller = caller;
+	c->place = *place;
+	snprintf(c->address, sizeof(c->address), "%s", address);
 	return c;
 }
 

@@ -3,10 +3,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -65,17 +68,23 @@ struct sp_ws_conn {
 	struct queue control; /* right after CUR */
 	struct queue mine;    /* events taken from EVENTS, then maybe the last words */
 	uint64_t progress_ms; /* the socket last took a byte, or output began */
+	uint64_t heard_ms;    /* the client last sent a byte */
+	uint64_t said_ms;     /* the client last sent a message */
+	uint64_t active_ms;   /* its owner last watched something */
+	uint64_t ping_ms;     /* our ping waiting for an answer was sent then, or 0 */
 	bool idle;	      /* nothing to write */
 	bool out_armed;	      /* EPOLLOUT asked for */
 	bool close_queued, close_sent, peer_closed, told_slow;
 	bool wait_peer;	      /* after our close, wait for theirs */
 	bool draining;	      /* both closes done, our end shut: reading to the peer's end */
 	bool dead;	      /* gone: freed once the loop is done with this round */
+	bool given_up;	      /* no answer to a ping: gone at close_by_ms whatever */
 	uint64_t close_by_ms; /* give up on the closing handshake then */
 };
 
 struct sp_ws_loop {
 	struct sp_ws_limits limits;
+	struct sp_ws_fds *fds; /* the descriptors of the connections */
 	int epfd, wakefd;
 	pthread_t thread;
 	pthread_mutex_t lock;
@@ -84,6 +93,7 @@ struct sp_ws_loop {
 	struct sp_dlist conns; /* the loop's thread only */
 	struct sp_dlist dead;  /* gone, to free after this round of events */
 	uint64_t stop_by_ms;
+	atomic_ulong pings, dead_peers, idle_closed; /* struct sp_ws_loop_stats */
 	uint8_t buf[READ_BUF];
 };
 
@@ -317,7 +327,7 @@ static void gone(struct sp_ws_conn *c)
 		return;
 	c->dead = true;
 	c->h->closed(c->user);
-	close(c->fd);
+	sp_ws_fds_close(loop->fds, c->fd);
 	pthread_mutex_lock(&loop->lock);
 	c->refusing = true;
 	if (c->ready)
@@ -483,10 +493,12 @@ static void on_item(struct sp_ws_conn *c, const struct sp_ws_in *in)
 
 	switch (in->kind) {
 	case SP_WS_IN_MESSAGE:
+		c->said_ms = sp_clock_ms();
 		if (open)
 			c->h->message(c->user, c, in->data, in->length);
 		break;
 	case SP_WS_IN_TOO_LARGE:
+		c->said_ms = sp_clock_ms();
 		if (open)
 			c->h->too_large(c->user, c);
 		break;
@@ -536,6 +548,7 @@ static bool on_readable(struct sp_ws_conn *c)
 		if (n <= 0)
 			return false;
 		total += (size_t)n;
+		c->heard_ms = sp_clock_ms();
 		if (!c->draining && !c->peer_closed)
 			feed(c, c->loop->buf, (size_t)n);
 	}
@@ -550,7 +563,7 @@ static bool start_conn(struct sp_ws_conn *c)
 	struct epoll_event ev = {.events = EPOLLIN, .data.ptr = c};
 
 	sp_dlist_push(&c->loop->conns, &c->link);
-	c->progress_ms = sp_clock_ms();
+	c->progress_ms = c->heard_ms = c->said_ms = c->active_ms = sp_clock_ms();
 	c->idle = true;
 	if (epoll_ctl(c->loop->epfd, EPOLL_CTL_ADD, c->fd, &ev) < 0) {
 		log_warn("websocket loop: epoll_ctl: %s", strerror(errno));
@@ -564,30 +577,44 @@ static bool start_conn(struct sp_ws_conn *c)
 	return true;
 }
 
-/* The connections that have new events, or are new. */
+/* The next connection of loop->ready, taken off it under the lock (another
+ * thread may put it back at once: its link is the list's alone). */
+static struct sp_ws_conn *take_ready(struct sp_ws_loop *loop, bool *fresh, bool *overflowed)
+{
+	struct sp_dlink *l;
+	struct sp_ws_conn *c = NULL;
+
+	pthread_mutex_lock(&loop->lock);
+	l = sp_dlist_pop(&loop->ready);
+	if (l != NULL) {
+		c = sp_dlist_entry(l, struct sp_ws_conn, ready_link);
+		c->ready = false;
+		*fresh = c->fresh;
+		*overflowed = c->overflowed;
+		c->fresh = false;
+	}
+	pthread_mutex_unlock(&loop->lock);
+	return c;
+}
+
+/* The connections that have new events, or are new: those ready now, once
+ * each (one made ready again meanwhile waits for the next round). */
 static void serve_ready(struct sp_ws_loop *loop)
 {
 	uint64_t count;
-	struct sp_dlist ready;
+	unsigned todo;
 
 	if (read(loop->wakefd, &count, sizeof(count)) < 0 && errno != EAGAIN)
 		log_warn("websocket loop: eventfd: %s", strerror(errno));
 	pthread_mutex_lock(&loop->lock);
-	ready = loop->ready;
-	loop->ready = (struct sp_dlist){0};
-	for (struct sp_dlink *l = ready.head; l != NULL; l = l->next)
-		sp_dlist_entry(l, struct sp_ws_conn, ready_link)->ready = false;
+	todo = loop->ready.count;
 	pthread_mutex_unlock(&loop->lock);
-	while (ready.head != NULL) {
-		struct sp_ws_conn *c =
-		    sp_dlist_entry(sp_dlist_pop(&ready), struct sp_ws_conn, ready_link);
-		bool fresh, overflowed;
+	for (; todo > 0; todo--) {
+		bool fresh = false, overflowed = false;
+		struct sp_ws_conn *c = take_ready(loop, &fresh, &overflowed);
 
-		pthread_mutex_lock(&loop->lock);
-		fresh = c->fresh;
-		overflowed = c->overflowed;
-		c->fresh = false;
-		pthread_mutex_unlock(&loop->lock);
+		if (c == NULL)
+			break;
 		if (c->dead || (fresh && !start_conn(c)))
 			continue;
 		if (overflowed && !c->told_slow)
@@ -595,6 +622,12 @@ static void serve_ready(struct sp_ws_loop *loop)
 		if (!flush(c))
 			gone(c);
 	}
+	/* Those made ready meanwhile found the list not empty and woke no one. */
+	pthread_mutex_lock(&loop->lock);
+	todo = loop->ready.count;
+	pthread_mutex_unlock(&loop->lock);
+	if (todo > 0)
+		wake(loop);
 }
 
 static void on_event(struct sp_ws_conn *c, uint32_t events)
@@ -609,17 +642,79 @@ static void on_event(struct sp_ws_conn *c, uint32_t events)
 		gone(c);
 }
 
-/* Once a second: stalled clients, closing handshakes that take too long. */
+/* Milliseconds from SINCE to NOW; 0 when SINCE is later (a time noted
+ * while this round of events was served, after NOW was read). */
+static uint64_t since(uint64_t now, uint64_t then)
+{
+	return now > then ? now - then : 0;
+}
+
+/* Does the client show it is there: a frame since our ping, or its socket
+ * taking what waits for it? */
+static bool answers(const struct sp_ws_conn *c, uint64_t now)
+{
+	unsigned timeout = c->loop->limits.ping_timeout_ms;
+
+	return c->heard_ms >= c->ping_ms || since(now, c->ping_ms) < timeout ||
+	       (!c->idle && since(now, c->progress_ms) < timeout);
+}
+
+/* Ping a client silent for ping_interval_ms; drop one that answers none. */
+static void keep_alive(struct sp_ws_conn *c, uint64_t now)
+{
+	struct sp_ws_loop *loop = c->loop;
+
+	if (c->ping_ms != 0 && c->heard_ms >= c->ping_ms)
+		c->ping_ms = 0; /* answered */
+	if (c->ping_ms != 0 && !answers(c, now)) {
+		atomic_fetch_add(&loop->dead_peers, 1);
+		close_now(c, SP_WS_INTERNAL_ERROR, "no answer to a ping");
+		c->given_up = true;
+		c->close_by_ms = now + CLOSE_WAIT_MS;
+	} else if (c->ping_ms == 0 && since(now, c->heard_ms) >= loop->limits.ping_interval_ms) {
+		queue_frame(c, &c->control, SP_WS_PING, NULL, 0);
+		c->ping_ms = now;
+		atomic_fetch_add(&loop->pings, 1);
+	} else {
+		return;
+	}
+	if (!flush(c))
+		gone(c);
+}
+
+/* Close a client that sent no message and watched nothing for idle_ms. */
+static void close_idle(struct sp_ws_conn *c, uint64_t now)
+{
+	struct sp_ws_loop *loop = c->loop;
+	uint64_t last = c->said_ms > c->active_ms ? c->said_ms : c->active_ms;
+	char reason[64];
+
+	if (c->h->watching(c->user)) {
+		c->active_ms = now;
+		return;
+	}
+	if (since(now, last) < loop->limits.idle_ms)
+		return;
+	atomic_fetch_add(&loop->idle_closed, 1);
+	snprintf(reason, sizeof(reason), "idle for %u s: no message, nothing watched",
+		 loop->limits.idle_ms / 1000);
+	last_words(c, NULL, SP_WS_GOING_AWAY, reason);
+	if (!flush(c))
+		gone(c);
+}
+
+/* Once a second: stalled clients, closing handshakes that take too long,
+ * silent clients pinged, dead ones dropped, idle ones closed. */
 static void tick(struct sp_ws_loop *loop, uint64_t now)
 {
 	struct sp_dlink *l = loop->conns.head;
 
 	while (l != NULL) {
 		struct sp_ws_conn *c = sp_dlist_entry(l, struct sp_ws_conn, link);
-		bool stalled = !c->idle && now - c->progress_ms >= c->loop->limits.stall_ms;
+		bool stalled = !c->idle && since(now, c->progress_ms) >= c->loop->limits.stall_ms;
 
 		l = l->next;
-		if ((c->close_sent || c->draining) && now >= c->close_by_ms) {
+		if ((c->close_sent || c->draining || c->given_up) && now >= c->close_by_ms) {
 			gone(c);
 		} else if (stalled && !c->told_slow && !c->close_queued) {
 			tell_slow(c, true);
@@ -628,7 +723,11 @@ static void tick(struct sp_ws_loop *loop, uint64_t now)
 				gone(c);
 		} else if (stalled) {
 			gone(c); /* it took nothing of its last words either */
+		} else if (!c->close_queued && loop->limits.ping_interval_ms > 0) {
+			keep_alive(c, now);
 		}
+		if (!c->dead && !c->close_queued && loop->limits.idle_ms > 0)
+			close_idle(c, now);
 	}
 }
 
@@ -663,7 +762,7 @@ static void *loop_main(void *arg)
 
 	for (;;) {
 		int n = epoll_wait(loop->epfd, events, 64, TICK_MS);
-		uint64_t now = sp_clock_ms();
+		uint64_t now;
 
 		for (int i = 0; i < n; i++) {
 			if (events[i].data.ptr == NULL)
@@ -672,6 +771,8 @@ static void *loop_main(void *arg)
 				on_event(events[i].data.ptr, events[i].events);
 		}
 		bury(loop);
+		/* After the events: the times they noted are not later than it */
+		now = sp_clock_ms();
 		if (now - last_tick >= TICK_MS) {
 			last_tick = now;
 			tick(loop, now);
@@ -690,6 +791,15 @@ static void *loop_main(void *arg)
 	return NULL;
 }
 
+/* No descriptor is above it (the server raised it at its start). */
+static unsigned open_files_limit(void)
+{
+	struct rlimit rl = {.rlim_cur = 1024};
+
+	getrlimit(RLIMIT_NOFILE, &rl);
+	return rl.rlim_cur > 1u << 24 ? 1u << 24 : (unsigned)rl.rlim_cur;
+}
+
 int sp_ws_loop_start(struct sp_ws_loop **out, const struct sp_ws_limits *limits,
 		     struct sp_error *err)
 {
@@ -698,6 +808,10 @@ int sp_ws_loop_start(struct sp_ws_loop **out, const struct sp_ws_limits *limits,
 
 	if (loop == NULL)
 		return sp_error_set(err, ENOMEM, "websocket loop");
+	if (sp_ws_fds_new(&loop->fds, open_files_limit(), err) < 0) {
+		free(loop);
+		return -1;
+	}
 	loop->limits = *limits;
 	loop->epfd = epoll_create1(EPOLL_CLOEXEC);
 	loop->wakefd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
@@ -711,6 +825,7 @@ int sp_ws_loop_start(struct sp_ws_loop **out, const struct sp_ws_limits *limits,
 		if (loop->wakefd >= 0)
 			close(loop->wakefd);
 		pthread_mutex_destroy(&loop->lock);
+		sp_ws_fds_free(loop->fds);
 		free(loop);
 		return -1;
 	}
@@ -730,7 +845,20 @@ void sp_ws_loop_stop(struct sp_ws_loop *loop)
 	close(loop->epfd);
 	close(loop->wakefd);
 	pthread_mutex_destroy(&loop->lock);
+	sp_ws_fds_free(loop->fds);
 	free(loop);
+}
+
+void sp_ws_loop_stats(struct sp_ws_loop *loop, struct sp_ws_loop_stats *st)
+{
+	st->pings = atomic_load(&loop->pings);
+	st->dead = atomic_load(&loop->dead_peers);
+	st->idle_closed = atomic_load(&loop->idle_closed);
+}
+
+struct sp_ws_fds *sp_ws_loop_fds(struct sp_ws_loop *loop)
+{
+	return loop->fds;
 }
 
 int sp_ws_loop_add(struct sp_ws_loop *loop, int fd, const uint8_t *early, size_t len,
@@ -768,7 +896,7 @@ fail:
 	if (c != NULL)
 		free(c->early);
 	free(c);
-	close(fd);
+	sp_ws_fds_close(loop->fds, fd);
 	return -1;
 }
 

@@ -15,6 +15,14 @@
  * for stall_ms more is dropped. Events are shared texts (hub_text.h): a
  * queued frame holds a reference, not a copy.
  *
+ * Keepalive: a client that has sent nothing (no frame of any kind) for
+ * ping_interval_ms is pinged; one that answers nothing (any frame counts)
+ * within ping_timeout_ms while its socket takes none of what waits for it
+ * is dropped (a close 1011 is tried first). A client that sends no message
+ * and watches nothing (its owner says) for idle_ms is closed with 1001.
+ * Both are checked once a second, by the same walk over the connections as
+ * the stalls.
+ *
  * Everything but sp_ws_conn_send runs on the loop's thread, or before the
  * connection is handed over. The loop's state travels in struct sp_ws_loop,
  * so that several loops could share the clients later. */
@@ -25,6 +33,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "http_ws_fds.h"
 #include "hub_text.h"
 #include "sandbox/error.h"
 
@@ -32,9 +41,19 @@ struct sp_ws_loop;
 struct sp_ws_conn;
 
 struct sp_ws_limits {
-	size_t max_message; /* bytes of a client's message (ws_max_frame) */
-	size_t max_backlog; /* bytes waiting for a client (ws_max_backlog) */
-	unsigned stall_ms;  /* a client's socket taking nothing (ws_stall_timeout_s) */
+	size_t max_message;	   /* bytes of a client's message (ws_max_frame) */
+	size_t max_backlog;	   /* bytes waiting for a client (ws_max_backlog) */
+	unsigned stall_ms;	   /* a client's socket taking nothing (ws_stall_timeout_s) */
+	unsigned ping_interval_ms; /* a client silent this long is pinged; 0: never */
+	unsigned ping_timeout_ms;  /* and dropped when nothing comes back this long */
+	unsigned idle_ms;	   /* no message and nothing watched: closed; 0: never */
+};
+
+/* Counted since the start, for /healthz and /metrics. */
+struct sp_ws_loop_stats {
+	unsigned long pings;	   /* pings sent */
+	unsigned long dead;	   /* clients dropped for not answering one */
+	unsigned long idle_closed; /* clients closed for idleness */
 };
 
 /* What a connection's owner hears, on the loop's thread. */
@@ -46,6 +65,9 @@ struct sp_ws_handlers {
 	/* The connection is gone: nothing more is heard; USER may go. Events
 	 * sent from the start of this call on are dropped. */
 	void (*closed)(void *user);
+	/* Does the owner watch anything (a subscription, a job of its own)?
+	 * One that does is never idle. Asked once a second. */
+	bool (*watching)(void *user);
 };
 
 int sp_ws_loop_start(struct sp_ws_loop **loop, const struct sp_ws_limits *limits,
@@ -54,6 +76,12 @@ int sp_ws_loop_start(struct sp_ws_loop **loop, const struct sp_ws_limits *limits
 /* Close every connection (1001, after what was queued for it, for up to two
  * seconds), stop the thread and free LOOP. */
 void sp_ws_loop_stop(struct sp_ws_loop *loop);
+
+void sp_ws_loop_stats(struct sp_ws_loop *loop, struct sp_ws_loop_stats *st);
+
+/* The descriptors LOOP's connections hold: a socket is marked there before
+ * it is handed over, and unmarked when the loop closes it. */
+struct sp_ws_fds *sp_ws_loop_fds(struct sp_ws_loop *loop);
 
 /* Hand the connected socket FD (taken, closed on failure) to LOOP, with
  * EARLY (LEN bytes: frames as the client sent them, read before the hand

@@ -2,11 +2,12 @@
 
 #include <arpa/inet.h>
 #include <civetweb.h>
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -14,6 +15,8 @@
 #include <unistd.h>
 
 #include "sandbox/cleanup.h"
+
+#define BATCH 256 /* descriptor numbers per poll(2) */
 
 /* An address as IPv6 bytes (IPv4 as ::ffff:a.b.c.d), and a port. */
 struct endpoint {
@@ -74,57 +77,74 @@ static bool is_connection(int fd, const struct endpoint *peer, unsigned local_po
 	       e.port == local_port;
 }
 
-/* Look at every open descriptor: /proc/self/fd lists them. Returns how
- * many matched (the last in *FOUND), -1 without /proc. */
-static int search_proc(const struct endpoint *peer, unsigned local_port, int *found)
+/* The size of the descriptor table (FDSize of /proc/self/status): no
+ * descriptor is above it. Without /proc, the open files limit. */
+static int table_size(void)
 {
-	cleanup_closedir DIR *d = opendir("/proc/self/fd");
-	struct dirent *de;
-	int matches = 0;
-
-	if (d == NULL)
-		return -1;
-	while ((de = readdir(d)) != NULL) {
-		char *end;
-		long fd = strtol(de->d_name, &end, 10);
-
-		if (*end != '\0' || end == de->d_name || fd == dirfd(d))
-			continue;
-		if (is_connection((int)fd, peer, local_port)) {
-			*found = (int)fd;
-			matches++;
-		}
-	}
-	return matches;
-}
-
-/* Without /proc: every descriptor number up to the limit. */
-static int search_numbers(const struct endpoint *peer, unsigned local_port, int *found)
-{
+	cleanup_fclose FILE *f = fopen("/proc/self/status", "re");
 	struct rlimit rl = {.rlim_cur = 1024};
-	int matches = 0, max;
+	char line[256];
+	int size;
 
+	while (f != NULL && fgets(line, sizeof(line), f) != NULL) {
+		if (sscanf(line, "FDSize: %d", &size) == 1 && size > 0)
+			return size;
+	}
 	getrlimit(RLIMIT_NOFILE, &rl);
-	max = rl.rlim_cur > 1 << 20 ? 1 << 20 : (int)rl.rlim_cur;
-	for (int fd = 0; fd < max; fd++) {
-		if (is_connection(fd, peer, local_port)) {
-			*found = fd;
-			matches++;
+	return rl.rlim_cur > 1 << 20 ? 1 << 20 : (int)rl.rlim_cur;
+}
+
+/* The open ones among BATCH (N numbers), by one poll(2): a closed number
+ * answers POLLNVAL. Each that is the connection counts in *MATCHES, the
+ * last in *FOUND. */
+static void check_batch(struct pollfd *batch, size_t n, const struct endpoint *peer,
+			unsigned local_port, int *matches, int *found)
+{
+	bool polled = poll(batch, n, 0) >= 0; /* if not, every number is asked */
+
+	for (size_t i = 0; i < n; i++) {
+		if ((!polled || (batch[i].revents & POLLNVAL) == 0) &&
+		    is_connection(batch[i].fd, peer, local_port)) {
+			*found = batch[i].fd;
+			(*matches)++;
 		}
+	}
+}
+
+/* Every descriptor but the WebSocket side's own: the numbers it owns are
+ * skipped, the others are polled in batches to tell the open ones, and each
+ * open one is asked its addresses. The cost is the process's other
+ * descriptors (HTTP connections, cells, files), whatever the number of open
+ * WebSockets. Returns how many matched (the last in *FOUND). */
+static int search(const struct sp_ws_fds *owned, const struct endpoint *peer, unsigned local_port,
+		  int *found)
+{
+	struct pollfd batch[BATCH];
+	int end = table_size(), matches = 0, fd = 0;
+
+	while (fd < end) {
+		size_t n = 0;
+
+		for (; n < BATCH; fd++) {
+			fd = sp_ws_fds_next_other(owned, fd, end);
+			if (fd >= end)
+				break;
+			batch[n++] = (struct pollfd){.fd = fd};
+		}
+		check_batch(batch, n, peer, local_port, &matches, found);
 	}
 	return matches;
 }
 
-static int find_socket(const struct mg_request_info *ri, struct sp_error *err)
+static int find_socket(const struct mg_request_info *ri, const struct sp_ws_fds *owned,
+		       struct sp_error *err)
 {
 	struct endpoint peer = {.port = (unsigned)ri->remote_port};
 	int fd = -1, matches;
 
 	if (!parse_addr(ri->remote_addr, peer.addr))
 		return sp_error_set(err, EINVAL, "the peer's address \"%s\"", ri->remote_addr);
-	matches = search_proc(&peer, (unsigned)ri->server_port, &fd);
-	if (matches < 0)
-		matches = search_numbers(&peer, (unsigned)ri->server_port, &fd);
+	matches = search(owned, &peer, (unsigned)ri->server_port, &fd);
 	if (matches != 1)
 		return sp_error_set(err, ENOTSOCK, "%d sockets from %s port %d to port %d", matches,
 				    ri->remote_addr, ri->remote_port, ri->server_port);
@@ -147,17 +167,20 @@ static int put_dummy(int fd, struct sp_error *err)
 	return 0;
 }
 
-int sp_ws_take_socket(struct mg_connection *conn, struct sp_error *err)
+int sp_ws_take_socket(struct mg_connection *conn, struct sp_ws_fds *owned, struct sp_error *err)
 {
-	int fd = find_socket(mg_get_request_info(conn), err);
-	cleanup_close int mine = -1;
+	int fd = find_socket(mg_get_request_info(conn), owned, err);
+	int mine;
 
 	if (fd < 0)
 		return sp_error_wrap(err, "the WebSocket's socket");
 	mine = fcntl(fd, F_DUPFD_CLOEXEC, 0);
 	if (mine < 0)
 		return sp_error_set(err, errno, "dup the WebSocket's socket");
-	if (put_dummy(fd, err) < 0)
+	sp_ws_fds_own(owned, mine);
+	if (put_dummy(fd, err) < 0) {
+		sp_ws_fds_close(owned, mine);
 		return -1;
-	return steal_fd(&mine);
+	}
+	return mine;
 }

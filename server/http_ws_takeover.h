@@ -11,17 +11,25 @@
  * down and closes the dummy, not the client's socket: the caller owns the
  * connection from then on. (civetweb v1.15: pull_inner() answers recv() == 0
  * with -2, read_websocket() leaves its loop on it, close_socket_gracefully()
- * works on conn->client.sock, whatever it now is.) */
+ * works on conn->client.sock, whatever it now is.)
+ *
+ * The search skips the descriptors the WebSocket side owns already
+ * (http_ws_fds.h): its cost is the process's other descriptors, a few
+ * hundred, not the open WebSockets. Exactly one descriptor must match: two
+ * (the same client address and port to two addresses of a server listening
+ * on all of them) are refused, never guessed between. */
 #ifndef SANDPOOL_HTTP_WS_TAKEOVER_H
 #define SANDPOOL_HTTP_WS_TAKEOVER_H
 
+#include "http_ws_fds.h"
 #include "sandbox/error.h"
 
 struct mg_connection;
 
-/* The connection's socket, duplicated (close-on-exec); civetweb's
- * descriptor is the dummy from now on. -1 with ERR when it was not found or
- * could not be replaced: civetweb still has it, untouched. */
-int sp_ws_take_socket(struct mg_connection *conn, struct sp_error *err);
+/* The connection's socket, duplicated (close-on-exec) and marked in OWNED
+ * (close it with sp_ws_fds_close); civetweb's descriptor is the dummy from
+ * now on. -1 with ERR when it was not found or could not be replaced:
+ * civetweb still has it, untouched. */
+int sp_ws_take_socket(struct mg_connection *conn, struct sp_ws_fds *owned, struct sp_error *err);
 
 #endif

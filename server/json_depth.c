@@ -47,12 +47,3 @@ void sp_json_scan_feed(struct sp_json_scan *scan, const char *text, size_t lengt
 			scan->in_string = false;
 	}
 }
-
-bool sp_json_nests_within(const char *text, size_t length, unsigned max)
-{
-	struct sp_json_scan scan;
-
-	sp_json_scan_init(&scan);
-	sp_json_scan_feed(&scan, text, length);
-	return scan.max_depth <= max;
-}

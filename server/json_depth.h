@@ -27,8 +27,4 @@ void sp_json_scan_init(struct sp_json_scan *scan);
  * count; the text need not be valid JSON. */
 void sp_json_scan_feed(struct sp_json_scan *scan, const char *text, size_t length);
 
-/* True when no array or object in TEXT (LENGTH bytes) is nested more than
- * MAX levels deep, the outermost being level 1. */
-bool sp_json_nests_within(const char *text, size_t length, unsigned max);
-
 #endif

@@ -21,6 +21,8 @@ struct sp_hub;
 struct sp_program_cache;
 struct sp_ws_loop;
 struct sp_http_conns;
+struct sp_ws_admit;
+struct sp_ws_upgrades;
 
 /* A language the server runs: its image found, its policy compiled. */
 struct sp_served_language {
@@ -44,6 +46,8 @@ struct sp_server {
 	struct sp_hub *hub;		   /* WebSocket watchers of jobs */
 	struct sp_ws_loop *ws;		   /* the WebSocket connections */
 	struct sp_http_conns *conns;	   /* HTTP connections per address, token */
+	struct sp_ws_admit *ws_admit;	   /* the WebSockets' caps */
+	struct sp_ws_upgrades *ws_pending; /* WebSockets civetweb still has */
 	struct sp_program_cache *programs; /* judges' checkers and interactors */
 	struct sp_web web;		   /* the playground's files */
 	struct sp_metrics metrics;

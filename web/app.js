@@ -16,7 +16,8 @@ const samples = {
 
 const $ = (id) => document.getElementById(id);
 const token = new URLSearchParams(location.search).get("token");
-const state = { ws: null, job: null, ref: 0, edited: false };
+// idle: the server closed the WebSocket for idleness; the next run reconnects
+const state = { ws: null, job: null, ref: 0, edited: false, idle: false };
 
 function apiHeaders() {
   return token ? { Authorization: "Bearer " + token } : {};
@@ -29,7 +30,7 @@ function setStatus(text, kind) {
 }
 
 function setRunning(running) {
-  $("run").disabled = running || !state.ws;
+  $("run").disabled = running || !(state.ws || state.idle);
   $("cancel").disabled = !running;
   $("input").disabled = !running;
   $("send").disabled = !running;
@@ -92,7 +93,7 @@ function onEvent(ev) {
   }
 }
 
-function connect() {
+function connect(then) {
   const url = (location.protocol === "https:" ? "wss://" : "ws://") + location.host +
     "/api/v1/ws" + (token ? "?token=" + encodeURIComponent(token) : "");
   const ws = new WebSocket(url);
@@ -100,18 +101,29 @@ function connect() {
     state.ws = ws;
     $("connection").textContent = "connected";
     setRunning(false);
+    if (then) then();
   };
   ws.onmessage = (m) => onEvent(JSON.parse(m.data));
-  ws.onclose = () => {
+  ws.onclose = (e) => {
     state.ws = null;
     state.job = null;
-    $("connection").textContent = "disconnected, retrying…";
+    // Closed for idleness (1001, "idle ..."): no need to hold a place on the
+    // server until there is something to run.
+    state.idle = e.code === 1001 && e.reason.startsWith("idle");
+    $("connection").textContent = state.idle ? "idle: reconnects on the next run"
+      : "disconnected, retrying…";
     setRunning(false);
-    setTimeout(connect, 1000);
+    if (!state.idle) setTimeout(connect, 1000);
   };
 }
 
 function run() {
+  if (!state.ws && state.idle) {
+    state.idle = false;
+    setRunning(true);
+    connect(run);
+    return;
+  }
   if (!state.ws) return;
   state.ref += 1;
   state.job = null;

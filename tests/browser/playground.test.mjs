@@ -1,7 +1,8 @@
 // The playground in a real browser: `sandpool serve` on loopback, headless
 // Chromium (Debian's /usr/bin/chromium) driven by playwright-core. Loads the
 // page, runs the python hello and sees its output appear, then runs an
-// interactive program and types into it. Leaves a screenshot in
+// interactive program and types into it, then lets the page go idle (the
+// server closes its WebSocket) and runs again. Leaves a screenshot in
 // $SANDPOOL_ARTEFACTS (default results/). Ends with "N passed, M failed".
 //
 //   node tests/browser/playground.test.mjs
@@ -33,7 +34,10 @@ async function startServer() {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), "sandpool-browser-"));
   const config = join(dir, "config.json");
-  writeFileSync(config, JSON.stringify({ pool_total: 0, pool_sizes: { python: 1, c: 1 } }));
+  // A page that runs nothing for 3 s is closed by the server, and reconnects
+  // when it has something to run: every check below runs either way.
+  writeFileSync(config, JSON.stringify({ pool_total: 0, pool_sizes: { python: 1, c: 1 },
+    ws_idle_timeout_s: 3 }));
   const args = ["serve", "--config", config, "--listen", `127.0.0.1:${port}`];
   if (process.env.SANDPOOL_STATE_DIR) args.push("--state-dir", process.env.SANDPOOL_STATE_DIR);
   const proc = spawn(BIN, args, { stdio: ["ignore", "inherit", "inherit"] });
@@ -131,6 +135,19 @@ async function main() {
         null, { timeout: WAIT });
       const out = await page.textContent("#output");
       if (!out.includes("nope")) throw new Error(`output: ${out}`);
+    });
+
+    await check("an idle page is closed by the server and reconnects to run", async () => {
+      await page.waitForFunction(() => document.getElementById("connection").textContent.startsWith("idle"),
+        null, { timeout: WAIT });
+      if (await page.isDisabled("#run")) throw new Error("run is disabled while idle");
+      await page.selectOption("#language", "python");
+      await setCode(page, "print('back')\n");
+      await page.click("#run");
+      await page.waitForFunction(() => document.getElementById("output").textContent === "back\n",
+        null, { timeout: WAIT });
+      const connection = await page.textContent("#connection");
+      if (connection !== "connected") throw new Error(`connection: ${connection}`);
     });
 
     await check("no error in the page's console", async () => {

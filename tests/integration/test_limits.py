@@ -16,6 +16,7 @@ import time
 import unittest
 
 from test_server import TOKEN, Server, proc_status
+from test_ws import Raw
 
 MIB = 1 << 20
 PYTHON_LEN = "import sys; print(len(sys.stdin.buffer.read()))"
@@ -148,7 +149,8 @@ class Memory(unittest.TestCase):
     def setUpClass(cls):
         cls.server = Server({"pool_total": 0, "pool_sizes": {"python": 1}, "threads": 32,
                              "max_body": 40 * MIB, "queue_timeout_s": 600,
-                             "memory_max_mb": cls.LIMIT_MB, "memory_share_percent": 100})
+                             "memory_max_mb": cls.LIMIT_MB, "memory_share_percent": 100,
+                             "ws_max_frame": 8 * MIB})
         cls.pid = cls.server.proc.pid
 
     @classmethod
@@ -265,6 +267,23 @@ class Memory(unittest.TestCase):
         self.assertIn("JSON values", view["error"]["message"])
         self.assert_within("a body of 2.8 million values", sampler)
 
+
+    def test_a_websocket_message_of_many_values_is_refused_before_it_is_built(self):
+        """The same over the WebSocket: a message of 6 MiB of "{}," (ws_max_frame
+        8 MiB here) is refused as a body is, and is never built either."""
+        data = b'{"type": "run", "ref": "v", "language": "python", "code": "print(1)", "x": [' + (
+            b"{}," * (6 * MIB // 3)) + b"{}]}"
+        with Sampler(self.pid) as sampler:
+            ws = Raw(self.server)
+            ws.send(0x81, data)
+            event = ws.event()
+        self.assert_within("a WebSocket message of 2 million values", sampler)
+        self.assertEqual((event["type"], event["code"]), ("error", "body_too_large"), event)
+        self.assertIn("JSON values", event["message"])
+        ws.text({"type": "run", "ref": "after", "language": "python", "code": "print(2)"})
+        while event.get("type") != "result":
+            event = ws.event()
+        self.assertEqual((event["ref"], event["result"]["stdout"]), ("after", "2\n"), event)
 
 class PerAddress(unittest.TestCase):
     """http_address_percent 25 of 16 threads: 4 connections per address."""

@@ -1,19 +1,24 @@
 """The WebSocket API of `sandpool serve`, with a real WebSocket client
 (python3-websockets): streaming order, several runs on one connection,
 subscribe by id and by userId, interactive stdin, cancel, disconnect mid-run,
-bad frames, tokens, and users taking turns in the queue."""
+bad frames, tokens, users taking turns in the queue, 2 000 clients at once,
+the caps on WebSockets, dead and idle clients."""
 
 import asyncio
 import base64
 import json
 import os
+import resource
 import socket
 import struct
 import threading
+import time
 import unittest
 import urllib.error
+import urllib.request
 
 import websockets
+import websockets.exceptions
 
 from test_server import SEED, TOKEN, Server, wait_state
 
@@ -582,6 +587,8 @@ class WsTokens(unittest.TestCase):
                         args=("--token", TOKEN, "--token", other))
 
         async def go():
+            # two tokens: one holds at most half the WebSockets by default
+            self.assertEqual(websockets_health(server)["per_token"], 2048)
             with self.assertRaises(websockets.exceptions.InvalidStatusCode):
                 async with connect(server):
                     pass
@@ -649,6 +656,266 @@ class Fairness(unittest.TestCase):
                         break
                     busy_after += 1
                 self.assertLessEqual(busy_after, 2)
+
+        try:
+            run(go())
+        finally:
+            self.assertEqual(server.stop(), 0)
+
+
+def raise_open_files():
+    """This process's open files limit up to its hard limit; returns it."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    return hard
+
+
+def upgrade(server, source="127.0.0.1", token=None):
+    """An upgrade request from the loopback address SOURCE over a plain
+    socket: (status, headers, body, socket). After a 101 the socket is an
+    open WebSocket; closing it ends the connection."""
+    s = socket.socket()
+    s.settimeout(30)  # a refusal must come, never a hang
+    s.bind((source, 0))
+    s.connect(("127.0.0.1", server.port))
+    key = base64.b64encode(os.urandom(16)).decode()
+    auth = f"Authorization: Bearer {token}\r\n" if token else ""
+    s.sendall(f"GET /api/v1/ws HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
+              f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n"
+              f"Sec-WebSocket-Version: 13\r\n{auth}\r\n".encode())
+    data = b""
+    while b"\r\n\r\n" not in data:
+        more = s.recv(4096)
+        assert more, data
+        data += more
+    head, body = data.split(b"\r\n\r\n", 1)
+    lines = head.decode().split("\r\n")
+    headers = {k.lower(): v.strip() for k, v in (line.split(":", 1) for line in lines[1:])}
+    status = int(lines[0].split()[1])
+    if status != 101:
+        while len(body) < int(headers.get("content-length", 0)):
+            body += s.recv(4096)
+        s.close()
+        return status, headers, json.loads(body), None
+    return status, headers, None, s
+
+
+def websockets_health(server):
+    status, h, _ = server.request("GET", "/healthz")
+    return h["websockets"]
+
+
+# 200 lines, one a millisecond: each an event for every client.
+BROADCAST = ("import time\nfor i in range(1, 201):\n    print('everyone', i, flush=True)\n"
+             "    time.sleep(0.001)\n")
+BROADCASTED = "".join(f"everyone {i}\n" for i in range(1, 201))
+
+
+class Capacity(unittest.TestCase):
+    """2 000 clients at once on a server of the default configuration (but
+    its cells), 500 from each of four loopback addresses (the default allows
+    1 024 per address). Each subscribes to one of four userIds and to one
+    userId shared by all: it hears the result of its group's job, and every
+    event of a job of everyone's that prints 200 lines one by one (events for
+    all of them made while the loop is busy sending the ones before), while
+    /api/v1/run answers."""
+
+    CLIENTS = 2000
+    GROUPS = 4
+
+    def test_2000_clients_hear_their_results_while_http_answers(self):
+        if raise_open_files() < self.CLIENTS + 200:
+            self.skipTest("the hard open files limit is below 2 200")
+        server = Server({"pool_total": 0, "pool_sizes": {"bash": 2, "python": 1}})
+
+        async def one(i, gate):
+            async with gate:
+                ws = await connect(server, local_addr=(f"127.0.0.{1 + i // 500}", 0))
+            c = Client(ws)
+            for user in (f"group-{i % self.GROUPS}", "everyone"):
+                await c.send(type="subscribe", userId=user)
+                await c.until("subscribed")
+            return c
+
+        async def hear(c):
+            """The output of the group's job, and of everyone's."""
+            out = {}
+            while len(out) < 2:
+                ev = await c.event()
+                if ev["type"] == "result":
+                    out[ev["result"]["stdout"].startswith("everyone")] = ev["result"]["stdout"]
+            return out[False], out[True]
+
+        def submit(body):
+            status, view, _ = server.request("POST", "/api/v1/jobs", body)
+            self.assertEqual(status, 202, view)
+
+        async def go():
+            gate = asyncio.Semaphore(100)
+            clients = await asyncio.gather(*(one(i, gate) for i in range(self.CLIENTS)))
+            self.assertEqual(websockets_health(server)["open"], self.CLIENTS)
+            loop = asyncio.get_running_loop()
+            status, r, _ = await loop.run_in_executor(None, lambda: server.run(SEED))
+            self.assertEqual((status, r["stdout"]), (200, "Hello World!\n"), r)
+            listening = [asyncio.create_task(hear(c)) for c in clients]
+            for g in range(self.GROUPS):
+                await loop.run_in_executor(None, submit, {
+                    "language": "bash", "code": f"echo group {g}", "userId": f"group-{g}"})
+            await loop.run_in_executor(None, submit, {
+                "language": "python", "code": BROADCAST, "userId": "everyone"})
+            heard = await asyncio.gather(*listening)
+            self.assertEqual(heard, [(f"group {i % self.GROUPS}\n", BROADCASTED)
+                                     for i in range(self.CLIENTS)])
+            status, r, _ = await loop.run_in_executor(None, lambda: server.run(
+                {"language": "bash", "code": "echo meanwhile"}))
+            self.assertEqual((status, r["stdout"]), (200, "meanwhile\n"), r)
+            await asyncio.gather(*(c.ws.close() for c in clients))
+
+        try:
+            asyncio.run(asyncio.wait_for(go(), 300))
+            for _ in range(200):
+                if websockets_health(server)["open"] == 0:
+                    break
+                time.sleep(0.1)
+            self.assertEqual(websockets_health(server)["open"], 0)
+        finally:
+            self.assertEqual(server.stop(), 0)
+
+
+OTHER = "other-token-0123456789abcdef"
+
+
+class Caps(unittest.TestCase):
+    """At most 6 WebSockets, 3 per client address, 4 per token: a refused
+    upgrade is answered at once (429 for an address's or a token's cap, 503
+    when the server is full: JSON and Retry-After), and HTTP is served all
+    along."""
+
+    def test_caps_refuse_upgrades_and_http_goes_on(self):
+        server = Server({"pool_total": 0, "pool_sizes": {"bash": 1}, "ws_max_connections": 6,
+                         "ws_max_per_address": 3, "ws_max_per_token": 4},
+                        args=("--token", TOKEN, "--token", OTHER))
+        auth = {"Authorization": f"Bearer {TOKEN}"}
+        held = []
+
+        def take(source, token):
+            status, headers, body, s = upgrade(server, source, token)
+            self.assertEqual(status, 101, body)
+            held.append(s)
+
+        def refused(source, token, status, code):
+            got, headers, body, _ = upgrade(server, source, token)
+            self.assertEqual((got, body["error"]["code"]), (status, code), body)
+            self.assertTrue(body["error"]["message"])
+            self.assertGreaterEqual(int(headers["retry-after"]), 1)
+            # HTTP goes on
+            answer, r, _ = server.run({"language": "bash", "code": "echo served"}, headers=auth)
+            self.assertEqual((answer, r["stdout"]), (200, "served\n"), r)
+            answer, r, _ = server.request("POST", "/api/v1/jobs",
+                                          {"language": "bash", "code": "echo queued"},
+                                          headers=auth)
+            self.assertEqual(answer, 202, r)
+            answer, r, _ = server.request("GET", "/healthz")
+            self.assertEqual(answer, 200, r)
+
+        try:
+            for _ in range(3):
+                take("127.0.0.1", TOKEN)
+            refused("127.0.0.1", TOKEN, 429, "ws_address_limit")
+            take("127.0.0.2", TOKEN)
+            refused("127.0.0.2", TOKEN, 429, "ws_token_limit")
+            take("127.0.0.2", OTHER)
+            take("127.0.0.3", OTHER)
+            refused("127.0.0.4", OTHER, 503, "ws_full")
+            h = websockets_health(server)
+            self.assertEqual((h["open"], h["cap"], h["per_address"], h["per_token"]),
+                             (6, 6, 3, 4), h)
+            self.assertEqual(h["refused"], {"total": 1, "descriptors": 0, "per_address": 1,
+                                            "per_token": 1}, h)
+            req = urllib.request.Request(server.url + "/metrics", headers=auth)
+            with urllib.request.urlopen(req, timeout=60) as answer:
+                text = answer.read().decode()
+            self.assertIn('sandpool_websocket_refused_total{reason="per_address"} 1', text)
+            self.assertIn("sandpool_websockets 6\n", text)
+            # a place given back is a place again, for that address too
+            held.pop(0).close()
+            for _ in range(100):
+                if websockets_health(server)["open"] == 5:
+                    break
+                time.sleep(0.1)
+            take("127.0.0.1", TOKEN)
+        finally:
+            for s in held:
+                s.close()
+            self.assertEqual(server.stop(), 0)
+
+
+class DeadAndIdle(unittest.TestCase):
+    """A peer that completes the upgrade, then never reads nor answers (a
+    laptop closed mid-run) is dropped after the ping timeout; a client that
+    sends nothing and watches nothing is closed after the idle timeout, one
+    that watches stays."""
+
+    def test_a_dead_peer_is_dropped_after_the_ping_timeout(self):
+        server = Server({"pool_total": 0, "pool_sizes": {"bash": 1}, "ws_ping_interval_s": 1,
+                         "ws_ping_timeout_s": 2, "ws_idle_timeout_s": 0})
+
+        async def go():
+            status, _, _, dead = upgrade(server)
+            self.assertEqual(status, 101)
+            async with connect(server) as ws:  # answers pings: stays
+                c = Client(ws)
+                for _ in range(600):
+                    h = websockets_health(server)
+                    if h["dead_peers"] >= 1:
+                        break
+                    await asyncio.sleep(0.1)
+                self.assertEqual(h["dead_peers"], 1, h)
+                self.assertGreaterEqual(h["pings"], 1, h)
+                await c.send(type="run", language="bash", code="echo alive")
+                seen = await c.until("result")
+                self.assertEqual(seen[-1]["result"]["stdout"], "alive\n")
+            # what the dead peer was sent: pings, then a close 1011, then the end
+            frames, data = [], b""
+            while True:
+                more = dead.recv(65536)
+                if not more:
+                    break
+                data += more
+            while data:
+                n = data[1] & 0x7f
+                frames.append((data[0] & 0x0f, data[2:2 + n]))
+                data = data[2 + n:]
+            self.assertEqual(frames[0], (0x9, b""))
+            self.assertEqual(frames[-1][0], 0x8)
+            self.assertEqual(struct.unpack("!H", frames[-1][1][:2])[0], 1011)
+            dead.close()
+
+        try:
+            run(go())
+        finally:
+            self.assertEqual(server.stop(), 0)
+
+    def test_an_idle_client_is_closed_a_watching_one_stays(self):
+        server = Server({"pool_total": 0, "pool_sizes": {"bash": 1}, "ws_idle_timeout_s": 2})
+
+        async def go():
+            async with connect(server) as watching, connect(server) as idle:
+                w = Client(watching)
+                await w.send(type="subscribe", userId="watcher")
+                await w.until("subscribed")
+                with self.assertRaises(websockets.exceptions.ConnectionClosed) as closed:
+                    await asyncio.wait_for(idle.recv(), 60)
+                self.assertEqual(closed.exception.rcvd.code, 1001, closed.exception)
+                self.assertTrue(closed.exception.rcvd.reason.startswith("idle"))
+                await asyncio.sleep(3)  # longer than the idle timeout: still there
+                loop = asyncio.get_running_loop()
+                status, r, _ = await loop.run_in_executor(None, lambda: server.run(
+                    {"language": "bash", "code": "echo heard", "userId": "watcher"}))
+                self.assertEqual(r["stdout"], "heard\n", r)
+                seen = await w.until("result")
+                self.assertEqual(seen[-1]["result"]["stdout"], "heard\n")
+            self.assertEqual(websockets_health(server)["idle_closed"], 1)
 
         try:
             run(go())

@@ -218,13 +218,46 @@ static void test_load_file(void **state)
 	sp_config_free(&c);
 }
 
+/* The WebSockets' caps and timers: defaults, a file over them, ranges. */
+static void test_websocket_keys(void **state)
+{
+	struct sp_config c;
+	struct sp_error err = {0};
+
+	(void)state;
+	sp_config_defaults(&c);
+	assert_int_equal(c.ws_max_connections, 4096);
+	assert_int_equal(c.ws_max_per_address, 1024);
+	assert_int_equal(c.ws_max_per_token, 0);
+	assert_int_equal(c.ws_ping_interval_s, 30);
+	assert_int_equal(c.ws_ping_timeout_s, 30);
+	assert_int_equal(c.ws_idle_timeout_s, 600);
+	assert_int_equal(apply(&c,
+			       "{\"ws_max_connections\": 10000, \"ws_max_per_address\": 0, "
+			       "\"ws_max_per_token\": 500, \"ws_ping_interval_s\": 0, "
+			       "\"ws_ping_timeout_s\": 5, \"ws_idle_timeout_s\": 0}",
+			       &err),
+			 0);
+	assert_int_equal(c.ws_max_connections, 10000);
+	assert_int_equal(c.ws_max_per_address, 0);
+	assert_int_equal(c.ws_max_per_token, 500);
+	assert_int_equal(c.ws_ping_interval_s, 0);
+	assert_int_equal(c.ws_ping_timeout_s, 5);
+	assert_int_equal(c.ws_idle_timeout_s, 0);
+	assert_int_equal(apply(&c, "{\"ws_max_connections\": 0}", &err), -1);
+	assert_non_null(strstr(err.message, "\"ws_max_connections\" must be from 1"));
+	assert_int_equal(apply(&c, "{\"ws_ping_timeout_s\": 0}", &err), -1);
+	assert_non_null(strstr(err.message, "\"ws_ping_timeout_s\" must be from 1"));
+	sp_config_free(&c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_defaults_need_no_file), cmocka_unit_test(test_file_over_defaults),
 	    cmocka_unit_test(test_errors_name_the_key),	  cmocka_unit_test(test_default_limits),
 	    cmocka_unit_test(test_listen_and_tokens),	  cmocka_unit_test(test_load_file),
-	    cmocka_unit_test(test_memory_plan),
+	    cmocka_unit_test(test_memory_plan),		  cmocka_unit_test(test_websocket_keys),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

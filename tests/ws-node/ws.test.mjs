@@ -3,7 +3,8 @@
 // and its result, pings answered by pongs (also while a job runs), a message
 // sent in fragments, a big output read at once, and a client that stops
 // reading for longer than ws_stall_timeout_s (whole frames, slow_reader, a
-// close with 1008). Ends with "N passed, M failed".
+// close with 1008), and 2 000 clients at once hearing their jobs. Ends with
+// "N passed, M failed".
 //
 //   node tests/ws-node/ws.test.mjs
 //   env: SANDPOOL_BIN (./sandpool), SANDPOOL_STATE_DIR
@@ -43,7 +44,7 @@ async function startServer(config) {
     if (proc.exitCode !== null) throw new Error(`sandpool serve exited ${proc.exitCode}`);
     try {
       const r = await fetch(url + "/healthz");
-      if (r.ok) return { proc, ws: `ws://127.0.0.1:${port}/api/v1/ws` };
+      if (r.ok) return { proc, ws: `ws://127.0.0.1:${port}/api/v1/ws`, http: url };
     } catch {
       // not listening yet
     }
@@ -73,9 +74,9 @@ function timeout(promise, ms, what) {
 
 // A connection whose events queue up until asked for; it fails on any
 // error of ws (a frame it cannot parse among them).
-function open(url) {
+function open(url, localAddress) {
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(url, { maxPayload: 256 << 20 });
+    const ws = new WebSocket(url, { maxPayload: 256 << 20, localAddress });
     const c = { ws, events: [], waiters: [], errors: [], closed: null };
     ws.on("message", (data) => {
       c.events.push(JSON.parse(data.toString()));
@@ -228,6 +229,73 @@ async function stalled(url) {
   assert(received > 1, "what was sent before");
 }
 
+// 2 000 clients at once, 500 from each of four loopback addresses, on a
+// server of the default configuration but its cells: each subscribes to its
+// group's userId and to everyone's, hears its group's result and every line
+// of a job of everyone's printing 200 lines one by one, while /api/v1/run
+// answers.
+const CLIENTS = 2000;
+const GROUPS = 4;
+const BROADCAST = "import time\nfor i in range(1, 201):\n    print('everyone', i, flush=True)\n    time.sleep(0.001)\n";
+
+async function subscribe(c, userId) {
+  c.ws.send(JSON.stringify({ type: "subscribe", userId }));
+  const seen = await until(c, "subscribed");
+  assert(seen.at(-1).userId === userId, JSON.stringify(seen.at(-1)));
+}
+
+async function hearBoth(c) {
+  const out = {};
+  while (Object.keys(out).length < 2) {
+    const ev = await next(c);
+    if (ev.type === "result") out[ev.result.stdout.startsWith("everyone") ? "all" : "group"] = ev.result.stdout;
+  }
+  return out;
+}
+
+async function post(http, path, body) {
+  const r = await fetch(http + path, { method: "POST", body: JSON.stringify(body) });
+  return { status: r.status, body: await r.json() };
+}
+
+async function twoThousand() {
+  const { proc, ws, http } = await startServer({ pool_total: 0, pool_sizes: { python: 1, bash: 2 } });
+  const clients = [];
+  try {
+    for (let i = 0; i < CLIENTS; i += 100) {
+      clients.push(...await Promise.all(Array.from({ length: 100 }, async (_, k) => {
+        const c = await open(ws, `127.0.0.${1 + Math.floor((i + k) / 500)}`);
+        await subscribe(c, `group-${(i + k) % GROUPS}`);
+        await subscribe(c, "everyone");
+        return c;
+      })));
+    }
+    const health = await (await fetch(http + "/healthz")).json();
+    assert(health.websockets.open === CLIENTS, JSON.stringify(health.websockets));
+    const hearing = clients.map(hearBoth);
+    for (let g = 0; g < GROUPS; g++) {
+      const r = await post(http, "/api/v1/jobs", { language: "bash", code: `echo group ${g}`, userId: `group-${g}` });
+      assert(r.status === 202, JSON.stringify(r));
+    }
+    const r = await post(http, "/api/v1/jobs", { language: "python", code: BROADCAST, userId: "everyone" });
+    assert(r.status === 202, JSON.stringify(r));
+    const run = await post(http, "/api/v1/run", { language: "bash", code: "echo meanwhile" });
+    assert(run.status === 200 && run.body.stdout === "meanwhile\n", JSON.stringify(run));
+    // within the check's own time, so that the server is stopped either way
+    const heard = await timeout(Promise.all(hearing), 90000, "every client hears");
+    let all = "";
+    for (let i = 1; i <= 200; i++) all += `everyone ${i}\n`;
+    heard.forEach((h, i) => {
+      assert(h.group === `group ${i % GROUPS}\n`, `client ${i}: ${JSON.stringify(h.group)}`);
+      assert(h.all === all, `client ${i}: everyone's output`);
+    });
+  } finally {
+    clients.forEach((c) => c.ws.terminate());
+    const code = await stopServer(proc);
+    assert(code === 0, `the server stopped with ${code}`);
+  }
+}
+
 async function main() {
   const { proc, ws } = await startServer({
     pool_total: 0, pool_sizes: { python: 2, bash: 1 }, ws_stall_timeout_s: STALL_S,
@@ -243,6 +311,7 @@ async function main() {
     results.push(["the server stops with 0", code === 0]);
     console.log(`${code === 0 ? "ok" : "not ok"} - the server stops with 0 (${code})`);
   }
+  await check("2 000 clients hear their results while HTTP answers", twoThousand);
   const passed = results.filter(([, ok]) => ok).length;
   console.log(`${passed} passed, ${results.length - passed} failed`);
   process.exit(passed === results.length ? 0 : 1);
