@@ -285,6 +285,20 @@ class Memory(unittest.TestCase):
             event = ws.event()
         self.assertEqual((event["ref"], event["result"]["stdout"]), ("after", "2\n"), event)
 
+    def test_a_websocket_job_that_could_never_fit_is_told_why(self):
+        """A run whose output limits could never fit in memory_max_mb gets the
+        error event job_too_large over the WebSocket, as it gets 413 over HTTP."""
+        ws = Raw(self.server)
+        ws.text({"type": "run", "ref": "big", "language": "python", "code": "print(1)",
+                 "limits": {"output_kb": 64 * 1024}})
+        event = ws.event()
+        self.assertEqual((event["type"], event["code"], event["ref"]),
+                         ("error", "job_too_large", "big"), event)
+        self.assertIn("more than this server holds", event["message"])
+        status, view, _ = self.server.request("POST", "/api/v1/run", {
+            "language": "python", "code": "print(1)", "limits": {"output_kb": 64 * 1024}})
+        self.assertEqual((status, view["error"]["code"]), (413, "job_too_large"), view)
+
 class PerAddress(unittest.TestCase):
     """http_address_percent 25 of 16 threads: 4 connections per address."""
 
