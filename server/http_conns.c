@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "http_deadline.h"
+#include "http_linger.h"
 #include "http_reply.h"
 #include "sandbox/log.h"
 #include "server.h"
@@ -56,6 +57,7 @@ struct sp_http_conns {
 	unsigned *in_flight;		 /* per token */
 	struct peer *peers[BUCKETS];
 	struct sp_http_deadlines *deadlines;
+	struct sp_linger *linger; /* closes the connections refused at accept */
 	atomic_ulong refused[REASONS];
 };
 
@@ -79,7 +81,10 @@ struct sp_http_conns *sp_http_conns_new(const struct sp_config *config)
 	}
 	c->deadlines = sp_http_deadlines_new((uint64_t)config->body_min_rate_kb * 1024,
 					     (uint64_t)config->request_timeout_s * 1000);
-	if (c->deadlines == NULL) {
+	c->linger = sp_linger_new();
+	if (c->deadlines == NULL || c->linger == NULL) {
+		sp_http_deadlines_free(c->deadlines);
+		sp_linger_free(c->linger);
 		free(c->in_flight);
 		free(c);
 		return NULL;
@@ -96,6 +101,7 @@ void sp_http_conns_free(struct sp_http_conns *c)
 	if (c == NULL)
 		return;
 	sp_http_deadlines_free(c->deadlines);
+	sp_linger_free(c->linger);
 	for (size_t i = 0; i < BUCKETS; i++) {
 		while (c->buckets[i] != NULL) {
 			struct address *a = c->buckets[i];
@@ -216,9 +222,9 @@ static void close_from(struct sp_http_conns *c, struct address *a)
 }
 
 /* Answer a connection over its address's cap, and close it. */
-static void refuse_address(int fd, unsigned cap)
+static void refuse_address(struct sp_linger *linger, int fd, unsigned cap)
 {
-	char body[256], reply[512], drain[4096];
+	char body[256], reply[512];
 	int len;
 
 	snprintf(body, sizeof(body),
@@ -234,11 +240,7 @@ static void refuse_address(int fd, unsigned cap)
 	if (send(fd, reply, (size_t)len, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
 		log_debug("answer a connection over its address's cap: %s", strerror(errno));
 	shutdown(fd, SHUT_WR);
-	/* what the client sent already: read, so that closing sends no reset;
-	 * a few reads at most, this is civetweb's accepting thread */
-	for (int i = 0; i < 16 && recv(fd, drain, sizeof(drain), MSG_DONTWAIT) > 0; i++) {
-	}
-	close(fd);
+	sp_linger_close(linger, fd);
 }
 
 /* Count the connection FD just accepted from ADDR, or answer and close it
@@ -261,7 +263,7 @@ static int accepted(struct sp_http_conns *c, const struct sockaddr *addr, sockle
 	if (!over)
 		return 0;
 	sp_http_conns_refused(c, "address_limit");
-	refuse_address(fd, c->per_address);
+	refuse_address(c->linger, fd, c->per_address);
 	return -1;
 }
 

@@ -367,6 +367,46 @@ class PerAddress(unittest.TestCase):
         self.assertEqual((status, view["status"]), (200, "ok"))
 
 
+    def test_a_refused_client_reads_its_answer_while_it_sends(self):
+        """4 connections from 127.0.0.4 held open; then 20 clients of that
+        address each send a request's head, then its body of 256 KiB, as
+        python's http.client does, and read: each reads 429 address_limit
+        (a socket closed while its client still sent made the client's send
+        fail, and it never read the answer: the soak's burst of 256 requests
+        from one address lost 383 so)."""
+        held = []
+        body = b'{"language": "bash", "code": "' + b" " * (256 * 1024) + b'echo hi"}'
+        head = (b"POST /api/v1/run HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+                + f"Content-Length: {len(body)}\r\n\r\n".encode())
+        failures = []
+        try:
+            for _ in range(4):
+                sock = connect_from(self.server, "127.0.0.4")
+                sock.sendall(b"POST /api/v1/jobs HTTP/1.1\r\nHost: x\r\n"
+                             b"Content-Length: 100000\r\n\r\n{")
+                held.append(sock)
+            deadline = time.monotonic() + 30
+            while self.server.request("GET", "/healthz")[1]["http"]["open"] < 5:
+                self.assertLess(time.monotonic(), deadline, "the 4 connections did not open")
+                time.sleep(0.05)
+            clients = [connect_from(self.server, "127.0.0.4") for _ in range(20)]
+            for sock in clients:  # all at once, as a burst does
+                sock.sendall(head)
+            time.sleep(0.02)
+            for sock in clients:
+                with sock:
+                    try:
+                        sock.sendall(body)
+                        status, headers, view = answer_of(sock)
+                        if (status, view["error"]["code"]) != (429, "address_limit"):
+                            failures.append((status, view))
+                    except (OSError, ValueError, IndexError) as e:
+                        failures.append(repr(e))
+        finally:
+            for sock in held:
+                sock.close()
+        self.assertEqual(failures, [])
+
 class PerToken(unittest.TestCase):
     """Two tokens, http_token_percent 25 of 8 threads: 2 requests per token."""
 
