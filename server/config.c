@@ -61,7 +61,7 @@ void sp_config_defaults(struct sp_config *c)
 	/* A classroom behind one address: page loads come in bursts, each
 	 * connection kept for keep_alive_timeout_ms (500 ms) after its last
 	 * request; 300 pupils loading the playground within 5 s kept 86 open
-	 * at once (README). */
+	 * at once (server/README.md). */
 	c->http_address_percent = 50;
 	c->http_token_percent = 50;
 	/* 64 MiB then may take 68 minutes: a slow uplink passes */

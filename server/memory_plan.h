@@ -2,7 +2,7 @@
  * memory (its threads, tables, cells' bookkeeping), the checkers and
  * interactors it keeps compiled, and the rest for requests: bodies being
  * parsed and jobs (job_bytes.h), of which one userId, token or address may
- * hold a share. README states the formula. */
+ * hold a share. server/README.md states the formula. */
 #ifndef SANDPOOL_MEMORY_PLAN_H
 #define SANDPOOL_MEMORY_PLAN_H
 

@@ -884,7 +884,7 @@ class Hostile(unittest.TestCase):
         else:
             self.assertEqual(r["status"], "runtime_error", r)
             self.assertRegex(r["stdout"], r"^malloc failed at \d+ MiB\n$")
-            # RLIMIT_DATA is twice the limit (README: without a usable cgroup)
+            # RLIMIT_DATA is twice the limit (sandbox/README.md: without a usable cgroup)
             self.assertLess(int(r["stdout"].split()[3]), 128, r)
         self.assert_c_cell_clean()
         self.assertEqual(self.replaced()["c"], before["c"], "the bombs' cell was replaced")
