@@ -44,19 +44,30 @@ SANDPOOL_LIBS := $(PKG_LIBS)
 SERVER_LIBS := $(PKG_LIBS) -lcivetweb
 endif
 
-SANDBOX_SRC := $(sort $(wildcard sandbox/*.c rootfs/*.c))
-SERVER_SRC := $(sort $(wildcard server/*.c))
+# Objects by folder, one folder per layer, each calling only those below it
+# (DESIGN.md, "Folders and layers"; tools/check-layers checks it):
+# sandbox/base and sandbox, rootfs: libsandbox.a; server/job: the job model
+# both programs share; server/engine: the running server; server/http: its
+# HTTP and WebSocket API; server/: the two programs and their command lines.
+SANDBOX_SRC := $(sort $(wildcard sandbox/base/*.c sandbox/*.c rootfs/*.c))
+JOB_SRC := $(sort $(wildcard server/job/*.c))
+ENGINE_SRC := $(sort $(wildcard server/engine/*.c))
+HTTP_SRC := $(sort $(wildcard server/http/*.c))
+PROGRAM_SRC := $(sort $(wildcard server/*.c))
+SERVER_SRC := $(JOB_SRC) $(ENGINE_SRC) $(HTTP_SRC) $(PROGRAM_SRC)
 SANDBOX_OBJ := $(SANDBOX_SRC:%.c=$(BUILD)/%.o)
-SERVER_OBJ := $(SERVER_SRC:%.c=$(BUILD)/%.o)
-# What only the server has (civetweb, the job table), and the two mains.
-HTTP_OBJ := $(filter $(BUILD)/server/http%.o,$(SERVER_OBJ)) \
-	$(addprefix $(BUILD)/server/,cmd_serve.o jobs.o job_queue.o user_quota.o hub.o hub_text.o serve_job.o web.o \
-	judge.o judge_test.o program.o program_cache.o)
-MAIN_OBJ := $(BUILD)/server/main.o $(BUILD)/server/server_main.o
-COMMON_OBJ := $(filter-out $(HTTP_OBJ) $(MAIN_OBJ),$(SERVER_OBJ))
+JOB_OBJ := $(JOB_SRC:%.c=$(BUILD)/%.o)
+ENGINE_OBJ := $(ENGINE_SRC:%.c=$(BUILD)/%.o)
+HTTP_OBJ := $(HTTP_SRC:%.c=$(BUILD)/%.o)
+# `sandpool`: every command but serve, which runs `sandpool-server`.
+CLI_OBJ := $(filter-out $(BUILD)/server/server_main.o $(BUILD)/server/cmd_serve.o, \
+	$(PROGRAM_SRC:%.c=$(BUILD)/%.o))
+SERVE_OBJ := $(BUILD)/server/server_main.o $(BUILD)/server/cmd_serve.o
 LIBSANDBOX := $(BUILD)/libsandbox.a
 
-UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
+# Unit tests, in the folder of the layer they test, link that layer and
+# those below it only: a call up is a link error.
+UNIT_SRC := $(sort $(wildcard tests/unit/*/test_*.c))
 UNIT_BIN := $(UNIT_SRC:%.c=$(BUILD)/%)
 SECURITY_SRC := $(sort $(wildcard tests/security/*.c))
 SECURITY_BIN := $(SECURITY_SRC:%.c=$(BUILD)/%)
@@ -66,11 +77,11 @@ SECURITY_BIN := $(SECURITY_SRC:%.c=$(BUILD)/%)
 
 all: $(OUT)/sandpool $(OUT)/sandpool-server
 
-$(OUT)/sandpool: $(BUILD)/server/main.o $(COMMON_OBJ) $(LIBSANDBOX)
+$(OUT)/sandpool: $(CLI_OBJ) $(JOB_OBJ) $(LIBSANDBOX)
 	@echo "  LD      $@"
 	@$(CC) $(CFLAGS) $(LDFLAGS) $(SANDPOOL_LDFLAGS) -o $@ $^ $(SANDPOOL_LIBS)
 
-$(OUT)/sandpool-server: $(BUILD)/server/server_main.o $(HTTP_OBJ) $(COMMON_OBJ) $(LIBSANDBOX)
+$(OUT)/sandpool-server: $(SERVE_OBJ) $(HTTP_OBJ) $(ENGINE_OBJ) $(JOB_OBJ) $(LIBSANDBOX)
 	@echo "  LD      $@"
 	@$(CC) $(CFLAGS) $(LDFLAGS) -pie -o $@ $^ $(SERVER_LIBS)
 
@@ -85,18 +96,35 @@ $(BUILD)/build_config.h: FORCE
 	@printf '#define SANDPOOL_DATADIR "%s"\n' '$(DATADIR)' >$@.tmp
 	@cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@
 
-$(BUILD)/server/paths.o: $(BUILD)/build_config.h
+$(BUILD)/server/job/paths.o: $(BUILD)/build_config.h
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
 	@$(CC) $(CFLAGS) -c -o $@ $<
 
-$(BUILD)/tests/unit/%: tests/unit/%.c $(LIBSANDBOX) $(COMMON_OBJ) $(HTTP_OBJ)
+UNIT_LIBS := $(PKG_LIBS) -lpthread $(shell $(PKG_CONFIG) --libs cmocka)
+
+$(BUILD)/tests/unit/sandbox/%: tests/unit/sandbox/%.c $(LIBSANDBOX)
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
-	@$(CC) $(CFLAGS) $(LDFLAGS) -pie -o $@ $< $(COMMON_OBJ) $(HTTP_OBJ) \
-		$(LIBSANDBOX) $(PKG_LIBS) -lcivetweb -lpthread $(shell $(PKG_CONFIG) --libs cmocka)
+	@$(CC) $(CFLAGS) $(LDFLAGS) -pie -o $@ $< $(LIBSANDBOX) $(UNIT_LIBS)
+
+$(BUILD)/tests/unit/job/%: tests/unit/job/%.c $(JOB_OBJ) $(LIBSANDBOX)
+	@mkdir -p $(dir $@)
+	@echo "  LD      $@"
+	@$(CC) $(CFLAGS) $(LDFLAGS) -pie -o $@ $< $(JOB_OBJ) $(LIBSANDBOX) $(UNIT_LIBS)
+
+$(BUILD)/tests/unit/engine/%: tests/unit/engine/%.c $(ENGINE_OBJ) $(JOB_OBJ) $(LIBSANDBOX)
+	@mkdir -p $(dir $@)
+	@echo "  LD      $@"
+	@$(CC) $(CFLAGS) $(LDFLAGS) -pie -o $@ $< $(ENGINE_OBJ) $(JOB_OBJ) $(LIBSANDBOX) $(UNIT_LIBS)
+
+$(BUILD)/tests/unit/http/%: tests/unit/http/%.c $(HTTP_OBJ) $(ENGINE_OBJ) $(JOB_OBJ) $(LIBSANDBOX)
+	@mkdir -p $(dir $@)
+	@echo "  LD      $@"
+	@$(CC) $(CFLAGS) $(LDFLAGS) -pie -o $@ $< $(HTTP_OBJ) $(ENGINE_OBJ) $(JOB_OBJ) \
+		$(LIBSANDBOX) -lcivetweb $(UNIT_LIBS)
 
 $(BUILD)/tests/bench/%: tests/bench/%.c $(LIBSANDBOX)
 	@mkdir -p $(dir $@)
@@ -120,8 +148,8 @@ FUZZ_CFLAGS := -std=gnu11 -g -O1 $(WARNINGS) $(FUZZ_SAN) -D_GNU_SOURCE -DSP_FUZZ
 FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=$(FUZZ_BUILD)/%)
 # The WebSocket frame reader is a server object with no civetweb in it.
-FUZZ_LIB_OBJ := $(patsubst $(BUILD)/%,$(FUZZ_BUILD)/%,$(SANDBOX_OBJ) $(COMMON_OBJ) \
-	$(BUILD)/server/http_ws_frame.o)
+FUZZ_LIB_OBJ := $(patsubst $(BUILD)/%,$(FUZZ_BUILD)/%,$(SANDBOX_OBJ) $(JOB_OBJ) \
+	$(BUILD)/server/http/http_ws_frame.o)
 FUZZ_LIB := $(FUZZ_BUILD)/libsandpool-fuzz.a
 
 $(FUZZ_BUILD)/%.o: %.c
@@ -129,7 +157,7 @@ $(FUZZ_BUILD)/%.o: %.c
 	@echo "  CC      $@"
 	@$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
 
-$(FUZZ_BUILD)/server/paths.o: $(BUILD)/build_config.h
+$(FUZZ_BUILD)/server/job/paths.o: $(BUILD)/build_config.h
 
 $(FUZZ_LIB): $(FUZZ_LIB_OBJ)
 	@$(AR) rcs $@ $^
@@ -190,10 +218,10 @@ install: sandpool sandpool-server
 	install -m 0644 languages/*.json $(DESTDIR)$(DATADIR)/languages/
 
 format:
-	clang-format -i $(SANDBOX_SRC) $(SERVER_SRC) $(wildcard sandbox/*.h rootfs/*.h server/*.h) $(UNIT_SRC) $(SECURITY_SRC) $(BENCH_SRC) $(FUZZ_SRC) $(wildcard tests/fuzz/*.h)
+	clang-format -i $(SANDBOX_SRC) $(SERVER_SRC) $(wildcard sandbox/base/*.h sandbox/*.h rootfs/*.h server/*.h server/*/*.h) $(UNIT_SRC) $(SECURITY_SRC) $(BENCH_SRC) $(FUZZ_SRC) $(wildcard tests/fuzz/*.h)
 
 format-check:
-	clang-format --dry-run -Werror $(SANDBOX_SRC) $(SERVER_SRC) $(wildcard sandbox/*.h rootfs/*.h server/*.h) $(UNIT_SRC) $(SECURITY_SRC) $(BENCH_SRC) $(FUZZ_SRC) $(wildcard tests/fuzz/*.h)
+	clang-format --dry-run -Werror $(SANDBOX_SRC) $(SERVER_SRC) $(wildcard sandbox/base/*.h sandbox/*.h rootfs/*.h server/*.h server/*/*.h) $(UNIT_SRC) $(SECURITY_SRC) $(BENCH_SRC) $(FUZZ_SRC) $(wildcard tests/fuzz/*.h)
 
 clean:
 	rm -rf $(BUILD) $(SANITIZE_BUILD) sandpool sandpool-server

@@ -19,8 +19,8 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
-#include "sandbox/cleanup.h"
-#include "sandbox/log.h"
+#include "sandbox/base/cleanup.h"
+#include "sandbox/base/log.h"
 
 #define LAYER_READ_SIZE (128 * 1024)
 /* Deeper entries are refused, so that walking a tree never runs out of fds. */

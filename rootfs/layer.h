@@ -6,7 +6,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "sandbox/error.h"
+#include "sandbox/base/error.h"
 
 struct sp_layer_options {
 	bool keep_owner;   /* chown entries to the uid/gid of the tar (root only) */

@@ -17,9 +17,9 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
-#include "sandbox/cleanup.h"
-#include "sandbox/log.h"
-#include "sandbox/read_all.h"
+#include "sandbox/base/cleanup.h"
+#include "sandbox/base/log.h"
+#include "sandbox/base/read_all.h"
 
 #define JSON_MAX	(16 * 1024 * 1024) /* index, manifest, config */
 #define MAX_LAYERS	1024

@@ -9,9 +9,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "rootfs/layer.h"
-#include "rootfs/sha256.h"
-#include "sandbox/error.h"
+#include "layer.h"
+#include "sandbox/base/error.h"
+#include "sha256.h"
 
 enum sp_oci_kind {
 	SP_OCI_LAYOUT,	       /* a directory with an oci-layout file */

@@ -5,7 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "sandbox/error.h"
+#include "sandbox/base/error.h"
 
 #define SP_SHA256_HEX_LEN 64
 

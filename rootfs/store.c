@@ -13,11 +13,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "rootfs/layer.h"
-#include "rootfs/oci.h"
-#include "sandbox/cleanup.h"
-#include "sandbox/json_fd.h"
-#include "sandbox/log.h"
+#include "layer.h"
+#include "oci.h"
+#include "sandbox/base/cleanup.h"
+#include "sandbox/base/json_fd.h"
+#include "sandbox/base/log.h"
 #include "sandbox/mount.h"
 
 #define MAX_TREE_DEPTH 256

@@ -13,7 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "sandbox/error.h"
+#include "sandbox/base/error.h"
 
 #define SP_IMAGE_NAME_MAX 64
 

@@ -11,9 +11,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "cell.h"
-#include "cleanup.h"
-#include "read_all.h"
+#include "box_path.h"
+#include "sandbox/base/cleanup.h"
+#include "sandbox/base/read_all.h"
 
 /* At most this much per sendfile(2) call (it moves at most 2 GiB - 4 KiB). */
 #define COPY_CHUNK  (1u << 30)
@@ -125,10 +125,10 @@ int sp_box_archive_begin(struct sp_box_writer *w, int fd, uint64_t data_max, str
 int sp_box_archive_add(struct sp_box_writer *w, const char *name, mode_t mode, int src,
 		       uint64_t size, struct sp_error *err)
 {
-	uint8_t head[SP_BOX_ARCHIVE_HEADER + SP_CELL_PATH_MAX];
+	uint8_t head[SP_BOX_ARCHIVE_HEADER + SP_BOX_PATH_MAX];
 	size_t len = strlen(name);
 
-	if (!sp_cell_path_valid(name))
+	if (!sp_box_path_valid(name))
 		return sp_error_set(err, EINVAL, "box archive: invalid name");
 	if (w->files >= SP_BOX_FILES_MAX)
 		return sp_error_set(err, EMFILE, "the step left more than %d files in /box",
@@ -242,7 +242,7 @@ static int read_entry(struct reader *r, uint32_t name_len, uint32_t mode, uint64
 	cleanup_free char *name = NULL;
 	size_t index = r->count;
 
-	if (name_len > SP_CELL_PATH_MAX)
+	if (name_len > SP_BOX_PATH_MAX)
 		return bad(err, "entry %zu: a name of %u bytes", index, name_len);
 	if ((mode & ~0755u) != 0)
 		return bad(err, "entry %zu: mode %o", index, mode);
@@ -253,7 +253,7 @@ static int read_entry(struct reader *r, uint32_t name_len, uint32_t mode, uint64
 	if (read_here(r, name, name_len, err) < 0)
 		return -1;
 	name[name_len] = '\0';
-	if (memchr(name, '\0', name_len) != NULL || !sp_cell_path_valid(name))
+	if (memchr(name, '\0', name_len) != NULL || !sp_box_path_valid(name))
 		return bad(err, "entry %zu: invalid name", index);
 	if (size > r->size - r->off)
 		return bad(err, "entry %zu (%s): %llu bytes of content go past the end", index,
@@ -276,7 +276,7 @@ static int compare_names(const void *a, const void *b)
 static int check_names(const struct reader *r, struct sp_error *err)
 {
 	cleanup_free char **names = malloc((r->count ? r->count : 1) * sizeof(*names));
-	char prefix[SP_CELL_PATH_MAX + 1];
+	char prefix[SP_BOX_PATH_MAX + 1];
 
 	if (names == NULL)
 		return sp_error_set(err, ENOMEM, "box archive");

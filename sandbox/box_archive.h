@@ -9,7 +9,7 @@
  *               name (no NUL), then size bytes of content
  *   end:        u32 0, u32 0, u64 number of files     nothing may follow
  *
- * Names are relative paths valid for sp_cell_path_valid(); modes hold only
+ * Names are relative paths valid for sp_box_path_valid(); modes hold only
  * bits of 0755. Directories have no entries of their own: writing a file
  * back makes its parent directories, and an empty directory is lost. */
 #ifndef SANDPOOL_BOX_ARCHIVE_H
@@ -20,7 +20,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "error.h"
+#include "sandbox/base/error.h"
 
 #define SP_BOX_ARCHIVE_MAGIC	 "SPBOX1\0\0"
 #define SP_BOX_ARCHIVE_MAGIC_LEN 8
@@ -70,7 +70,7 @@ struct sp_box_file {
 
 /* Split ARCHIVE_FD (read from offset 0, its own offset untouched) into
  * files, one memfd each: as many descriptors as files. Every name is checked
- * with sp_cell_path_valid(); any malformed archive (bad magic, truncated, a
+ * with sp_box_path_valid(); any malformed archive (bad magic, truncated, a
  * length past the end, a bad name or mode, a duplicate name, a name that is
  * also another's directory, more than SP_BOX_FILES_MAX entries, anything
  * after the end record) is an error EBADMSG with a message. On error

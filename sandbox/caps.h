@@ -4,7 +4,7 @@
 
 #include <sys/types.h>
 
-#include "error.h"
+#include "sandbox/base/error.h"
 
 /* Lock root out of privilege (securebits), empty the bounding and ambient
  * sets, switch to UID/GID with no supplementary groups, then empty the

@@ -19,16 +19,16 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "asan.h"
 #include "box_archive.h"
 #include "caps.h"
 #include "channel.h"
-#include "cleanup.h"
-#include "clock.h"
 #include "mount.h"
 #include "netns.h"
 #include "proctitle.h"
-#include "read_all.h"
+#include "sandbox/base/asan.h"
+#include "sandbox/base/cleanup.h"
+#include "sandbox/base/clock.h"
+#include "sandbox/base/read_all.h"
 #include "step.h"
 
 #define CELL_CLONE_FLAGS                                                                           \
@@ -39,10 +39,6 @@
  * memory): one, reused, for the cell's life. */
 #define STEP_STACK_SIZE (256 * 1024)
 
-#define FILE_NAME_MAX  255
-#define FILE_PATH_MAX  SP_CELL_PATH_MAX
-#define FILE_DEPTH_MAX 16
-
 /* Every entry the walk of /box may look at, skipped ones included: a bound on
  * the time that a litter of empty directories or symlinks costs. */
 #define PACK_ENTRIES_MAX (16 * SP_BOX_FILES_MAX)
@@ -51,12 +47,12 @@
 
 struct write_file_wire {
 	uint32_t mode;
-	char name[FILE_PATH_MAX + 1];
+	char name[SP_BOX_PATH_MAX + 1];
 };
 
 struct read_file_wire {
 	uint64_t max_bytes;
-	char name[FILE_PATH_MAX + 1];
+	char name[SP_BOX_PATH_MAX + 1];
 };
 
 /* The cell's own state while it runs. */
@@ -75,44 +71,6 @@ struct running_step {
 	uint64_t start_us; /* when the step called execve */
 	struct sp_step_exit exit;
 };
-
-bool sp_cell_file_name_valid(const char *name)
-{
-	size_t len = strlen(name);
-
-	if (len == 0 || len > FILE_NAME_MAX || strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
-		return false;
-	for (size_t i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)name[i];
-
-		if (c == '/' || c < 0x20 || c == 0x7f)
-			return false;
-	}
-	return true;
-}
-
-bool sp_cell_path_valid(const char *path)
-{
-	char part[FILE_NAME_MAX + 1];
-	size_t len = strlen(path), depth = 0;
-
-	if (len == 0 || len > FILE_PATH_MAX || path[0] == '/')
-		return false;
-	while (*path != '\0') {
-		size_t n = strcspn(path, "/");
-
-		if (n == 0 || n > FILE_NAME_MAX || ++depth > FILE_DEPTH_MAX)
-			return false;
-		memcpy(part, path, n);
-		part[n] = '\0';
-		if (!sp_cell_file_name_valid(part))
-			return false;
-		path += n;
-		if (*path == '/' && *++path == '\0')
-			return false;
-	}
-	return true;
-}
 
 /* ---- inside the cell ---------------------------------------------------- */
 
@@ -271,7 +229,7 @@ static int open_parent_dirs(struct cell_state *st, const char *path, const char 
 			    struct sp_error *err)
 {
 	int dirfd = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	char part[FILE_NAME_MAX + 1];
+	char part[SP_BOX_NAME_MAX + 1];
 
 	while (dirfd >= 0 && strchr(path, '/') != NULL) {
 		size_t n = strcspn(path, "/");
@@ -307,7 +265,7 @@ static int handle_write_file(struct cell_state *st, const struct sp_msg *msg, in
 
 	if (msg->length != sizeof(*wire) || fd < 0)
 		return sp_error_set(err, EBADMSG, "malformed write-file command");
-	if (memchr(wire->name, '\0', sizeof(wire->name)) == NULL || !sp_cell_path_valid(wire->name))
+	if (memchr(wire->name, '\0', sizeof(wire->name)) == NULL || !sp_box_path_valid(wire->name))
 		return sp_error_set(err, EINVAL, "invalid file name");
 	mode = wire->mode & 0755;
 	dirfd = open_parent_dirs(st, wire->name, &base, err);
@@ -328,8 +286,8 @@ static int handle_write_file(struct cell_state *st, const struct sp_msg *msg, in
 /* The walk of /box for its archive. */
 struct pack_walk {
 	struct sp_box_writer writer;
-	char path[FILE_PATH_MAX + 1]; /* the directory walked, then the entry */
-	size_t entries;		      /* seen so far */
+	char path[SP_BOX_PATH_MAX + 1]; /* the directory walked, then the entry */
+	size_t entries;			/* seen so far */
 };
 
 /* Open NAME (/box/PATH) in DIRFD without following a symlink, and without
@@ -370,8 +328,8 @@ static int pack_entry(struct pack_walk *pw, int dirfd, const char *name, size_t 
 	bool skip;
 	int rc = 0;
 
-	if (depth + 1 > FILE_DEPTH_MAX || len + sep + name_len > FILE_PATH_MAX ||
-	    !sp_cell_file_name_valid(name))
+	if (depth + 1 > SP_BOX_DEPTH_MAX || len + sep + name_len > SP_BOX_PATH_MAX ||
+	    !sp_box_name_valid(name))
 		return 0;
 	if (sep)
 		pw->path[len] = '/';
@@ -381,7 +339,7 @@ static int pack_entry(struct pack_walk *pw, int dirfd, const char *name, size_t 
 		rc = skip ? 0 : -1;
 	else if (fstat(fd, &st) < 0)
 		rc = sp_error_set(err, errno, "stat /box/%s", pw->path);
-	else if (S_ISDIR(st.st_mode) && depth + 1 < FILE_DEPTH_MAX)
+	else if (S_ISDIR(st.st_mode) && depth + 1 < SP_BOX_DEPTH_MAX)
 		rc = pack_dir(pw, steal_fd(&fd), len + sep + name_len, depth + 1, err);
 	else if (S_ISREG(st.st_mode))
 		rc = sp_box_archive_add(&pw->writer, pw->path, st.st_mode, fd, (uint64_t)st.st_size,
@@ -489,7 +447,7 @@ static int handle_read_file(const struct sp_msg *msg, size_t nfds, struct sp_err
 
 	if (msg->length != sizeof(*wire) || nfds != 0)
 		return sp_error_set(err, EBADMSG, "malformed read-file command");
-	if (memchr(wire->name, '\0', sizeof(wire->name)) == NULL || !sp_cell_path_valid(wire->name))
+	if (memchr(wire->name, '\0', sizeof(wire->name)) == NULL || !sp_box_path_valid(wire->name))
 		return sp_error_set(err, EINVAL, "invalid file name");
 	fd = (int)syscall(SYS_openat2, AT_FDCWD, wire->name, &how, sizeof(how));
 	if (fd < 0)
@@ -860,7 +818,7 @@ int sp_cell_write_file(struct sp_cell *cell, const char *name, int fd, mode_t mo
 {
 	struct write_file_wire wire = {.mode = mode};
 
-	if (!sp_cell_path_valid(name))
+	if (!sp_box_path_valid(name))
 		return sp_error_set(err, EINVAL, "invalid file name '%s'", name);
 	snprintf(wire.name, sizeof(wire.name), "%s", name);
 	if (sp_channel_send(cell->sock, SP_MSG_WRITE_FILE, &wire, sizeof(wire), &fd, 1, 0, err) < 0)
@@ -897,7 +855,7 @@ int sp_cell_read_file(struct sp_cell *cell, const char *name, uint64_t max_bytes
 	int seals;
 
 	*fd_out = -1;
-	if (!sp_cell_path_valid(name))
+	if (!sp_box_path_valid(name))
 		return sp_error_set(err, EINVAL, "invalid file name '%s'", name);
 	snprintf(wire.name, sizeof(wire.name), "%s", name);
 	if (sp_channel_send(cell->sock, SP_MSG_READ_FILE, &wire, sizeof(wire), NULL, 0, 0, err) <

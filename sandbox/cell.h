@@ -7,13 +7,11 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "box_path.h"
 #include "cgroup.h"
-#include "error.h"
+#include "sandbox/base/error.h"
 #include "seccomp.h"
 #include "userns.h"
-
-/* The longest relative path sp_cell_path_valid() takes, in bytes. */
-#define SP_CELL_PATH_MAX 1024
 
 struct sp_cell_config {
 	const char *rootfs;
@@ -60,7 +58,7 @@ int sp_cell_write_file(struct sp_cell *cell, const char *name, int fd, mode_t mo
 /* An archive (box_archive.h) of the regular files in /box, in *ARCHIVE_FD: a
  * memfd sealed against any change, close-on-exec. Symlinks, fifos, sockets
  * and devices are left out and never followed, and so are files whose path
- * sp_cell_path_valid() refuses and empty directories; the modes keep the
+ * sp_box_path_valid() refuses and empty directories; the modes keep the
  * bits of 0755. More than SP_BOX_FILES_MAX files is EMFILE; more content in
  * all than MAX_BYTES (0: the tmpfs size of /box) is EFBIG; either way the
  * cell answered and may serve on. Only between steps: while a step runs the
@@ -68,7 +66,7 @@ int sp_cell_write_file(struct sp_cell *cell, const char *name, int fd, mode_t mo
 int sp_cell_pack_box(struct sp_cell *cell, uint64_t max_bytes, int *archive_fd,
 		     struct sp_error *err);
 
-/* The regular file /box/NAME (a path sp_cell_path_valid() takes) in *FD: a
+/* The regular file /box/NAME (a path sp_box_path_valid() takes) in *FD: a
  * memfd sealed against any change, close-on-exec, with its content. It is
  * reached without following any symlink (ELOOP), and must be a regular file
  * (EINVAL otherwise) of at most MAX_BYTES (EFBIG); a missing one is ENOENT.
@@ -87,11 +85,5 @@ int sp_cell_reset_end(struct sp_cell *cell, struct sp_error *err);
 
 /* Wait for the answer to the last command: OK, or ERROR copied into err. */
 int sp_cell_wait_ok(struct sp_cell *cell, struct sp_error *err);
-
-/* A file name for /box: one path component, printable, not . or .. */
-bool sp_cell_file_name_valid(const char *name);
-
-/* A relative path under /box: 1 to 16 valid components joined by '/'. */
-bool sp_cell_path_valid(const char *path);
 
 #endif

@@ -30,9 +30,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "clock.h"
-#include "cleanup.h"
-#include "log.h"
+#include "sandbox/base/cleanup.h"
+#include "sandbox/base/clock.h"
+#include "sandbox/base/log.h"
 
 #define CGROUP_MOUNT "/sys/fs/cgroup"
 /* One leaf for every sandpool process of a cgroup: a fixed name, so that

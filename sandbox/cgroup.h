@@ -7,8 +7,8 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-#include "error.h"
 #include "limits.h"
+#include "sandbox/base/error.h"
 
 enum sp_cgroup_mode { SP_CGROUP_NONE, SP_CGROUP_V1, SP_CGROUP_V2 };
 

@@ -7,7 +7,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "error.h"
+#include "sandbox/base/error.h"
 
 #define SP_CHANNEL_PAYLOAD_MAX (60 * 1024)
 #define SP_CHANNEL_FDS_MAX     4

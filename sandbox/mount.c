@@ -11,7 +11,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "cleanup.h"
+#include "sandbox/base/cleanup.h"
 
 const char *const sp_mount_points[] = {"proc", "dev", "tmp", "box", NULL};
 

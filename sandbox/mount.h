@@ -7,7 +7,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "error.h"
+#include "sandbox/base/error.h"
 
 struct sp_mount_config {
 	const char *rootfs; /* host path of the image's root directory */

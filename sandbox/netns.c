@@ -7,7 +7,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "cleanup.h"
+#include "sandbox/base/cleanup.h"
 
 /* One ioctl on a datagram socket of the new namespace. (libnl-route would do
  * it with a netlink round trip, but linked statically it drags in glibc's

@@ -2,7 +2,7 @@
 #ifndef SANDPOOL_NETNS_H
 #define SANDPOOL_NETNS_H
 
-#include "error.h"
+#include "sandbox/base/error.h"
 
 /* In the cell's fresh network namespace: set lo up. */
 int sp_netns_loopback_up_in_child(struct sp_error *err);

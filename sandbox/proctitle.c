@@ -7,7 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cleanup.h"
+#include "sandbox/base/cleanup.h"
 
 /* arg_start and arg_end are fields 48 and 49 of /proc/self/stat. */
 #define STAT_ARG_START_FIELD 48

@@ -2,7 +2,7 @@
 #ifndef SANDPOOL_PROCTITLE_H
 #define SANDPOOL_PROCTITLE_H
 
-#include "error.h"
+#include "sandbox/base/error.h"
 
 /* Overwrite this process's argument area with TITLE and zeros. A cell is a
  * copy of the server without an execve: its jobs could otherwise read the

@@ -5,8 +5,8 @@
 
 #include <stdbool.h>
 
-#include "error.h"
 #include "limits.h"
+#include "sandbox/base/error.h"
 
 /* Set core 0, fsize, nofile, stack, cpu, and (when the cgroup does not limit
  * them) data size with an address space backstop, and process count. */

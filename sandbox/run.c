@@ -12,8 +12,8 @@
 #include <unistd.h>
 
 #include "channel.h"
-#include "clock.h"
-#include "cleanup.h"
+#include "sandbox/base/cleanup.h"
+#include "sandbox/base/clock.h"
 #include "step.h"
 
 #define READ_CHUNK	    65536

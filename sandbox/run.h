@@ -9,8 +9,8 @@
 
 #include "cell.h"
 #include "cgroup.h"
-#include "error.h"
 #include "limits.h"
+#include "sandbox/base/error.h"
 #include "verdict.h"
 
 struct sp_output {

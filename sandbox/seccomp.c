@@ -33,8 +33,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "cleanup.h"
-#include "log.h"
+#include "sandbox/base/cleanup.h"
+#include "sandbox/base/log.h"
 
 #define SP_SECCOMP_MAX_ARGS   6
 #define SP_SECCOMP_MAX_ERRNO  4095

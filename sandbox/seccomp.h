@@ -6,7 +6,7 @@
 #include <linux/filter.h>
 #include <stddef.h>
 
-#include "error.h"
+#include "sandbox/base/error.h"
 
 struct sp_seccomp_program {
 	struct sock_filter *filter;

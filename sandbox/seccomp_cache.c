@@ -10,9 +10,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "cleanup.h"
-#include "log.h"
-#include "read_all.h"
+#include "sandbox/base/cleanup.h"
+#include "sandbox/base/log.h"
+#include "sandbox/base/read_all.h"
 
 #define POLICY_MAX (1024 * 1024)
 #define MAGIC	   "SPBPF\0\0\1"

@@ -3,7 +3,7 @@
 #ifndef SANDPOOL_SECCOMP_CACHE_H
 #define SANDPOOL_SECCOMP_CACHE_H
 
-#include "error.h"
+#include "sandbox/base/error.h"
 #include "seccomp.h"
 
 /* The program of the policy file PATH: from CACHE_DIR when an entry holds

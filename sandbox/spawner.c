@@ -12,7 +12,7 @@
 #include <unistd.h>
 
 #include "channel.h"
-#include "cleanup.h"
+#include "sandbox/base/cleanup.h"
 
 #define SP_MSG_SPAWN 100 /* supervisor → spawner: a cell, please */
 #define SP_MSG_CELL  101 /* spawner → supervisor: its pid, its socket by SCM_RIGHTS */

@@ -8,7 +8,7 @@
 #include <sys/types.h>
 
 #include "cell.h"
-#include "error.h"
+#include "sandbox/base/error.h"
 
 struct sp_spawner {
 	pid_t pid;

@@ -11,8 +11,8 @@
 #include <unistd.h>
 
 #include "caps.h"
-#include "clock.h"
 #include "rlimit.h"
+#include "sandbox/base/clock.h"
 
 #define DEFAULT_PATH "/usr/local/bin:/usr/bin:/bin"
 

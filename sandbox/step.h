@@ -6,8 +6,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "error.h"
 #include "limits.h"
+#include "sandbox/base/error.h"
 #include "seccomp.h"
 
 #define SP_STEP_ARGS_MAX 4096

@@ -9,7 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "cleanup.h"
+#include "sandbox/base/cleanup.h"
 
 /* Host ids from here on are taken for sandboxes when running as root: one
  * range of SP_IDMAP_RANGE_SIZE per slot, far above any account. */

@@ -5,7 +5,7 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
-#include "error.h"
+#include "sandbox/base/error.h"
 
 /* How ids are mapped. AUTO: as root, an unused host range; rootless, the
  * user's /etc/subuid and /etc/subgid ranges through newuidmap/newgidmap when

@@ -11,11 +11,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "paths.h"
 #include "sandbox/cgroup.h"
 #include "sandbox/mount.h"
 #include "sandbox/seccomp.h"
 #include "sandbox/userns.h"
+#include "server/job/paths.h"
 
 /* Can this user make a user namespace? Tried in a child, which then exits. */
 static json_t *check_userns(void)

@@ -12,7 +12,7 @@
 #include <unistd.h>
 
 #include "rootfs/store.h"
-#include "sandbox/cleanup.h"
+#include "sandbox/base/cleanup.h"
 
 #define EXIT_FAILED  1
 #define EXIT_USAGE   2

@@ -12,19 +12,19 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "entry.h"
-#include "job.h"
-#include "language.h"
-#include "paths.h"
-#include "result_json.h"
 #include "rootfs/store.h"
 #include "run_options.h"
+#include "sandbox/base/cleanup.h"
+#include "sandbox/base/read_all.h"
 #include "sandbox/cell.h"
 #include "sandbox/cgroup.h"
-#include "sandbox/cleanup.h"
 #include "sandbox/mount.h"
-#include "sandbox/read_all.h"
 #include "sandbox/seccomp_cache.h"
+#include "server/job/entry.h"
+#include "server/job/job_run.h"
+#include "server/job/language.h"
+#include "server/job/paths.h"
+#include "server/job/result_json.h"
 
 #define EXIT_USAGE 2
 

@@ -6,9 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sandbox/cleanup.h"
-#include "sandbox/log.h"
-#include "units.h"
+#include "sandbox/base/cleanup.h"
+#include "sandbox/base/log.h"
+#include "server/job/units.h"
 
 #define MIB(n) ((uint64_t)(n)*1024)
 #define GIB(n) ((uint64_t)(n)*1024 * 1024)

@@ -3,7 +3,7 @@
  *
  * Checked for every input, besides what ASan and UBSan see: a failure has a
  * message and returns no file; a success has at most SP_BOX_FILES_MAX files
- * under distinct names that sp_cell_path_valid() accepts, none the directory
+ * under distinct names that sp_box_path_valid() accepts, none the directory
  * of another, modes within 0755, each a sealed memfd; written again with the
  * writer and read back, the same files come out; no descriptor leaks. */
 #include <fcntl.h>
@@ -13,9 +13,10 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "fuzz_util.h"
 #include "sandbox/box_archive.h"
+#include "sandbox/box_path.h"
 #include "sandbox/cell.h"
+#include "tests/fuzz/fuzz_util.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
@@ -38,7 +39,7 @@ static void check_file(const struct sp_box_file *files, size_t i)
 {
 	const struct sp_box_file *f = &files[i];
 
-	if (f->name == NULL || !sp_cell_path_valid(f->name))
+	if (f->name == NULL || !sp_box_path_valid(f->name))
 		fuzz_die("file %zu has an invalid name", i);
 	if ((f->mode & ~(mode_t)0755) != 0)
 		fuzz_die("%s has mode %o", f->name, (unsigned)f->mode);

@@ -18,8 +18,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "fuzz_util.h"
 #include "rootfs/layer.h"
+#include "tests/fuzz/fuzz_util.h"
 
 #define NOBODY 65534
 

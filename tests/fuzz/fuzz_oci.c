@@ -30,8 +30,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "fuzz_util.h"
 #include "rootfs/oci.h"
+#include "tests/fuzz/fuzz_util.h"
 
 #define MAX_PARTS 10
 

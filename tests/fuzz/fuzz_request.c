@@ -22,12 +22,12 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "fuzz_util.h"
-#include "server/config.h"
-#include "server/judge_request.h"
-#include "server/language.h"
-#include "server/request.h"
-#include "sandbox/cell.h"
+#include "sandbox/box_path.h"
+#include "server/job/config.h"
+#include "server/job/judge_request.h"
+#include "server/job/language.h"
+#include "server/job/request.h"
+#include "tests/fuzz/fuzz_util.h"
 
 #define SEALED (F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL)
 
@@ -97,8 +97,7 @@ static void check_file(const struct sp_request *req, size_t i)
 {
 	const struct sp_job_file *f = &req->files[i];
 
-	if (f->name == NULL || strlen(f->name) > SP_REQUEST_MAX_NAME ||
-	    !sp_cell_path_valid(f->name))
+	if (f->name == NULL || strlen(f->name) > SP_REQUEST_MAX_NAME || !sp_box_path_valid(f->name))
 		fuzz_die("files[%zu] has a name the cell refuses", i);
 	if (fcntl(f->fd, F_GET_SEALS) != SEALED)
 		fuzz_die("files[%zu] is not a sealed memfd", i);
@@ -119,7 +118,7 @@ static void check_source(const struct sp_request *req)
 {
 	const char *source = req->entry.source;
 
-	if (!sp_cell_file_name_valid(source))
+	if (!sp_box_name_valid(source))
 		fuzz_die("the entry's name '%s' is no file name", source);
 	if (req->language->entry == SP_ENTRY_FILE && strcmp(source, req->language->source) != 0)
 		fuzz_die("the entry is %s, not the language's %s", source, req->language->source);

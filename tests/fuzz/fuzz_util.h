@@ -19,7 +19,7 @@
 #include <unistd.h>
 
 #include "rootfs/layer.h"
-#include "sandbox/log.h"
+#include "sandbox/base/log.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerInitialize(int *argc, char ***argv);

@@ -13,8 +13,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "fuzz_util.h"
-#include "server/http_ws_frame.h"
+#include "server/http/http_ws_frame.h"
+#include "tests/fuzz/fuzz_util.h"
 
 #define ITEMS_MAX 4096
 

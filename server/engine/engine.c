@@ -1,0 +1,221 @@
+/* The engine under the HTTP API, started and stopped in order: each
+ * language's cells and memory_max_mb planned, the warm pool, the job table
+ * and its workers, the event hub, the program cache. */
+#include "engine.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/magic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+#include <unistd.h>
+
+#include "hub.h"
+#include "job_table.h"
+#include "pool.h"
+#include "rootfs/store.h"
+#include "program_cache.h"
+#include "sandbox/spawner.h"
+#include "serve_job.h"
+#include "server.h"
+#include "server/job/paths.h"
+
+/* Checkers and interactors kept compiled between judge requests: so many,
+ * and so many bytes at most (less when memory_max_mb gives less). */
+#define PROGRAM_CACHE_SIZE  64
+#define PROGRAM_CACHE_BYTES (256ull << 20)
+
+/* The warm cells each language keeps: the configured size, else an even
+ * share of pool_total. */
+static unsigned pool_size(const struct sp_server *server, size_t i)
+{
+	json_t *size = json_object_get(server->config.pool_sizes, server->languages.items[i].name);
+	size_t n = server->languages.count;
+	unsigned share = server->config.pool_total / (unsigned)n;
+
+	if (json_is_integer(size))
+		return (unsigned)json_integer_value(size);
+	return share + (i < server->config.pool_total % n ? 1 : 0);
+}
+
+/* Each language's warm cells, and how many of its jobs may run at once. */
+static void plan_capacity(struct sp_server *server)
+{
+	for (size_t i = 0; i < server->languages.count; i++) {
+		struct sp_served_language *s = &server->served[i];
+
+		s->pool_size = pool_size(server, i);
+		s->capacity = s->pool_size ? s->pool_size : server->config.cold_concurrency;
+	}
+}
+
+/* memory_max_mb, split (memory_plan.h). */
+static int plan_memory(struct sp_server *server, struct sp_error *err)
+{
+	unsigned workers = server->config.workers;
+
+	/* 0: one per job that may run at once (jobs.h) */
+	for (size_t i = 0; server->config.workers == 0 && i < server->languages.count; i++)
+		workers += server->served[i].capacity;
+	return sp_memory_plan(&server->config, workers, &server->memory, err);
+}
+
+static int start_jobs(struct sp_server *server, struct sp_error *err)
+{
+	size_t n = server->languages.count;
+	unsigned *capacity = calloc(n, sizeof(*capacity));
+	struct sp_jobs_config jc = {
+	    .languages = n,
+	    .capacity = capacity,
+	    .workers = server->config.workers,
+	    .queue_size = server->config.queue_size,
+	    .queue_timeout_ms = (uint64_t)server->config.queue_timeout_s * 1000,
+	    .retention_ms = (uint64_t)server->config.job_retention_s * 1000,
+	    .retention_count = server->config.job_retention_count,
+	    .user_in_flight = server->config.user_in_flight,
+	    .user_jobs_per_minute = server->config.user_jobs_per_minute,
+	    .max_bytes = server->memory.requests,
+	    .share_bytes = server->memory.share,
+	    .share_by_token = server->config.token_count > 1,
+	    .measure = sp_serve_job_measure,
+	    .run = sp_serve_job,
+	    .unrun = sp_serve_job_unrun,
+	    .event = sp_serve_job_event,
+	    .ctx = server,
+	};
+	int rc;
+
+	server->hub = sp_hub_new();
+	server->programs =
+	    sp_program_cache_new(PROGRAM_CACHE_SIZE, server->memory.programs < PROGRAM_CACHE_BYTES
+							 ? server->memory.programs
+							 : PROGRAM_CACHE_BYTES);
+	if (capacity == NULL || server->hub == NULL || server->programs == NULL) {
+		free(capacity);
+		return sp_error_set(err, ENOMEM, "job table");
+	}
+	for (size_t i = 0; i < n; i++)
+		capacity[i] = server->served[i].capacity;
+	rc = sp_jobs_start(&server->jobs, &jc, err);
+	free(capacity);
+	return rc;
+}
+
+/* Can DIR hold unnamed files of ours that are not memory? */
+static bool inputs_dir_usable(const char *dir)
+{
+	struct statfs fs;
+	int fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	bool usable = fd >= 0 && fstatfs(fd, &fs) == 0 && fs.f_type != TMPFS_MAGIC &&
+		      fs.f_type != RAMFS_MAGIC;
+
+	if (fd >= 0)
+		close(fd);
+	return usable;
+}
+
+/* STATE/tmp/inputs, a folder of ours for no one else (0700). */
+static bool make_inputs_dir(const char *state, char *dir, size_t size)
+{
+	struct stat st;
+
+	if (snprintf(dir, size, "%s/tmp", state) >= (int)size ||
+	    (mkdir(dir, 0755) < 0 && errno != EEXIST) ||
+	    snprintf(dir, size, "%s/tmp/inputs", state) >= (int)size ||
+	    (mkdir(dir, 0700) < 0 && errno != EEXIST) || lstat(dir, &st) < 0)
+		return false;
+	return S_ISDIR(st.st_mode) && st.st_uid == geteuid() && chmod(dir, 0700) == 0;
+}
+
+/* Where large inputs go as unnamed files (request.h): the state directory's
+ * tmp/inputs, else $TMPDIR, else /tmp; none (memfds) when each is in memory
+ * or cannot hold such files. */
+static void choose_inputs_dir(struct sp_config *c)
+{
+	char state[PATH_MAX], dir[PATH_MAX];
+	struct sp_error err = {0};
+	const char *tmp = getenv("TMPDIR");
+
+	if (sp_state_dir(c->state_dir[0] ? c->state_dir : NULL, state, sizeof(state), &err) == 0 &&
+	    make_inputs_dir(state, dir, sizeof(dir)) && inputs_dir_usable(dir))
+		snprintf(c->inputs_dir, sizeof(c->inputs_dir), "%s", dir);
+	else if (tmp != NULL && tmp[0] == '/' && inputs_dir_usable(tmp))
+		snprintf(c->inputs_dir, sizeof(c->inputs_dir), "%s", tmp);
+	else if (inputs_dir_usable("/tmp"))
+		snprintf(c->inputs_dir, sizeof(c->inputs_dir), "/tmp");
+	else
+		c->inputs_dir[0] = '\0';
+}
+
+static uint64_t max_u64(uint64_t a, uint64_t b)
+{
+	return a > b ? a : b;
+}
+
+static int start_pool(struct sp_server *server, struct sp_spawner *spawner, struct sp_error *err)
+{
+	size_t n = server->languages.count;
+	struct sp_pool_language *langs = calloc(n, sizeof(*langs));
+	struct sp_idmap idmap;
+	int rc;
+
+	if (langs == NULL)
+		return sp_error_set(err, ENOMEM, "pool");
+	if (sp_idmap_plan(&idmap, SP_IDMAP_AUTO, (unsigned)getpid(), err) < 0) {
+		free(langs);
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const struct sp_language *l = &server->languages.items[i];
+
+		langs[i].name = l->name;
+		langs[i].size = server->served[i].pool_size;
+		langs[i].max_jobs_per_cell = server->config.max_jobs_per_cell;
+		langs[i].cell_config = (struct sp_cell_config){
+		    .rootfs = server->served[i].rootfs,
+		    .hostname = "sandpool",
+		    .idmap = idmap,
+		    .seccomp = &server->served[i].seccomp,
+		    .tmpfs_kb = max_u64(l->limits.tmpfs_kb, l->compile_limits.tmpfs_kb),
+		    .cgroup_memory = server->cgroups.limits_memory,
+		    .cgroup_pids = server->cgroups.limits_pids,
+		};
+	}
+	rc = sp_pool_start(&server->pool, spawner, &server->cgroups, langs, n, err);
+	free(langs);
+	return rc;
+}
+
+int sp_engine_start(struct sp_server *server, struct sp_spawner *spawner, struct sp_error *err)
+{
+	plan_capacity(server);
+	if (plan_memory(server, err) < 0)
+		return -1;
+	choose_inputs_dir(&server->config);
+	if (start_pool(server, spawner, err) < 0)
+		return -1;
+	return start_jobs(server, err);
+}
+
+void sp_engine_drain(struct sp_server *server)
+{
+	atomic_store(&server->draining, true);
+	if (server->jobs != NULL)
+		sp_jobs_stop(server->jobs, (uint64_t)server->config.shutdown_grace_s * 1000);
+}
+
+void sp_engine_stop(struct sp_server *server)
+{
+	if (server->pool != NULL)
+		sp_pool_stop(server->pool, (uint64_t)server->config.shutdown_grace_s * 1000);
+	sp_jobs_free(server->jobs);
+	server->jobs = NULL;
+	sp_hub_free(server->hub);
+	server->hub = NULL;
+	sp_program_cache_free(server->programs);
+	server->programs = NULL;
+}

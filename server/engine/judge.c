@@ -1,0 +1,450 @@
+#include "judge.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "hub.h"
+#include "job_table.h"
+#include "judge_case.h"
+#include "program_cache.h"
+#include "sandbox/base/clock.h"
+#include "server.h"
+#include "server/job/result_json.h"
+#include "server/job/utf8.h"
+
+/* A judge request while it runs. */
+struct judging {
+	struct sp_judge_run run;
+	const struct sp_request *req;
+	struct sp_job *job;
+	size_t language; /* its index among the served ones */
+	struct sp_test_outcome *outcomes;
+	atomic_size_t next;		  /* the next test to take */
+	atomic_bool failed;		  /* a test failed: stop_on_first_failure skips the rest */
+	enum sp_status status;		  /* of the whole job */
+	enum sp_verdict verdict_if_unrun; /* the tests' verdict when they cannot run */
+	char unrun_message[SP_JUDGE_MESSAGE_MAX]; /* and their message */
+	char error[SP_ERROR_MESSAGE_MAX + 128];
+	json_t *answer;
+	void *data_map; /* the tests' data, mapped; NULL when there is none */
+};
+
+/* ---- the programs -------------------------------------------------------------- */
+
+static json_t *compile_json(const struct sp_job_result *compile)
+{
+	return compile->compiled ? sp_result_to_json(&compile->compile) : json_null();
+}
+
+/* The submission, compiled once. Returns 0 when its tests may run. */
+static int build_submission(struct judging *j, int cancel_fd)
+{
+	struct sp_job_result compile;
+	struct sp_error err = {0};
+	int rc =
+	    sp_program_build(j->run.server, j->req, cancel_fd, &j->run.program, &compile, &err);
+
+	json_object_set_new(j->answer, "compile", compile_json(&compile));
+	if (rc < 0) {
+		j->status = SP_STATUS_INTERNAL_ERROR;
+		sp_error_describe(&err, j->error, sizeof(j->error));
+	} else if (j->run.program == NULL) {
+		j->status = compile.status;
+	}
+	sp_job_result_free(&compile);
+	return j->run.program != NULL ? 0 : -1;
+}
+
+/* The first line of OUT that is not blank, or NULL; *LEN its length. */
+static const char *first_line(const struct sp_output *out, size_t *len)
+{
+	const char *p = out->data, *end = out->data ? out->data + out->length : NULL;
+
+	while (p != NULL && p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		const char *stop = nl ? nl : end;
+
+		for (const char *c = p; c < stop; c++) {
+			if (*c != ' ' && *c != '\t' && *c != '\r') {
+				*len = (size_t)(stop - c);
+				return c;
+			}
+		}
+		p = stop + 1;
+	}
+	return NULL;
+}
+
+/* Why WHAT did not compile, for each test: its status and the first line
+ * the compiler wrote. */
+static void tell_unbuilt(struct judging *j, const char *what, const struct sp_step_result *compile)
+{
+	char text[SP_JUDGE_MESSAGE_MAX + 128];
+	const char *line;
+	size_t len = 0;
+
+	line = first_line(&compile->err, &len);
+	if (line == NULL)
+		line = first_line(&compile->out, &len);
+	snprintf(text, sizeof(text), "the %s did not compile (%s)%s%.*s", what,
+		 sp_status_to_string(compile->status), line ? ": " : "",
+		 (int)(len < SP_JUDGE_MESSAGE_MAX ? len : SP_JUDGE_MESSAGE_MAX), line ? line : "");
+	sp_utf8_message(j->unrun_message, sizeof(j->unrun_message), text, strlen(text));
+}
+
+/* A checker or interactor: from the cache, or built (and then kept). */
+static int helper_program(struct judging *j, const struct sp_request *req, const char *what,
+			  int cancel_fd, struct sp_program **out)
+{
+	struct sp_server *server = j->run.server;
+	struct sp_job_result compile = {0};
+	struct sp_error err = {0};
+	char key[SP_PROGRAM_KEY_LEN + 1];
+	bool keyed = sp_program_key(req, key) == 0;
+	json_t *info;
+	int rc = 0;
+
+	*out = keyed ? sp_program_cache_find(server->programs, key) : NULL;
+	info = json_pack("{s:s, s:b}", "language", req->language->name, "cached", *out != NULL);
+	if (*out == NULL)
+		rc = sp_program_build(server, req, cancel_fd, out, &compile, &err);
+	json_object_set_new(info, "compile", compile_json(&compile));
+	json_object_set_new(j->answer, what, info);
+	if (rc < 0) {
+		j->status = SP_STATUS_INTERNAL_ERROR;
+		sp_error_describe(&err, j->error, sizeof(j->error));
+	} else if (*out == NULL) {
+		j->verdict_if_unrun = SP_VERDICT_CHECKER_ERROR;
+		snprintf(j->error, sizeof(j->error), "the %s did not compile: %s", what,
+			 sp_status_to_string(compile.status));
+		tell_unbuilt(j, what, &compile.compile);
+		if (compile.status == SP_STATUS_CANCELLED)
+			j->status = SP_STATUS_CANCELLED;
+	} else if (keyed && compile.compiled) {
+		sp_program_cache_keep(server->programs, key, *out);
+	}
+	sp_job_result_free(&compile);
+	return *out != NULL ? 0 : -1;
+}
+
+static int build_programs(struct judging *j, int cancel_fd)
+{
+	const struct sp_judge *judge = j->req->judge;
+
+	if (build_submission(j, cancel_fd) < 0)
+		return -1;
+	if (judge->checker != NULL &&
+	    helper_program(j, judge->checker, "checker", cancel_fd, &j->run.checker) < 0)
+		return -1;
+	if (judge->interactor != NULL &&
+	    helper_program(j, judge->interactor, "interactor", cancel_fd, &j->run.interactor) < 0)
+		return -1;
+	return 0;
+}
+
+/* ---- the tests ------------------------------------------------------------------ */
+
+static json_t *test_json(const struct judging *j, size_t i)
+{
+	const struct sp_test_outcome *o = &j->outcomes[i];
+	json_t *t =
+	    json_pack("{s:I, s:s, s:s}", "index", (json_int_t)i, "name",
+		      j->req->judge->tests[i].name, "verdict", sp_verdict_to_string(o->verdict));
+	/* the run step's figures and output, as /api/v1/run gives them */
+	json_t *step = o->ran ? sp_result_to_json(&o->run) : NULL;
+
+	if (t == NULL || (o->ran && (step == NULL || json_object_update(t, step) < 0))) {
+		json_decref(t);
+		json_decref(step);
+		return NULL;
+	}
+	json_decref(step);
+	if (o->ran)
+		json_object_set_new(t, "output_cut", json_boolean(o->output_cut));
+	if (o->interacted)
+		json_object_set_new(
+		    t, "interactor",
+		    json_pack("{s:s, s:o, s:I, s:I}", "status",
+			      sp_status_to_string(o->interactor.status), "exit_code",
+			      o->interactor.exit_code >= 0 ? json_integer(o->interactor.exit_code)
+							   : json_null(),
+			      "cpu_ms", (json_int_t)o->interactor.cpu_ms, "wall_ms",
+			      (json_int_t)o->interactor.wall_ms));
+	json_object_set_new(t, "message", json_string(o->message));
+	return t;
+}
+
+static bool watched(const struct judging *j)
+{
+	struct sp_server *server = j->run.server;
+
+	return j->job != NULL && sp_hub_watched(server->hub, sp_job_id(j->job), sp_job_user(j->job),
+						sp_job_owner(j->job));
+}
+
+/* EVENT (taken) to the job's watchers, as TYPE. */
+static void publish(struct judging *j, json_t *event, const char *type)
+{
+	if (event == NULL)
+		return;
+	json_object_set_new(event, "type", json_string(type));
+	sp_jobs_publish(j->run.server->jobs, j->job, event);
+	json_decref(event);
+}
+
+static void publish_stage(struct judging *j, const char *stage)
+{
+	if (watched(j))
+		publish(j,
+			json_pack("{s:s, s:I}", "stage", stage, "tests",
+				  (json_int_t)j->req->judge->test_count),
+			"started");
+}
+
+static void publish_test(struct judging *j, size_t i)
+{
+	if (watched(j))
+		publish(j, test_json(j, i), "test");
+}
+
+static void judge_one(struct judging *j, size_t i)
+{
+	struct sp_test_outcome *o = &j->outcomes[i];
+
+	if ((j->req->judge->stop_on_first_failure && atomic_load(&j->failed)) ||
+	    sp_job_cancel_asked(j->run.cancel_fd)) {
+		memset(o, 0, sizeof(*o));
+		o->verdict = SP_VERDICT_SKIPPED;
+	} else {
+		sp_judge_test_run(&j->run, i, o);
+	}
+	if (sp_verdict_failed(o->verdict))
+		atomic_store(&j->failed, true);
+	sp_metrics_test(&j->run.server->metrics, j->language, o->verdict);
+	publish_test(j, i);
+}
+
+static void *judge_tests(void *arg)
+{
+	struct judging *j = arg;
+	size_t i;
+
+	while ((i = atomic_fetch_add(&j->next, 1)) < j->req->judge->test_count)
+		judge_one(j, i);
+	return NULL;
+}
+
+/* How many tests of REQ run at once: a share of its language's cells (two
+ * cells a test with an interactor of the same language), at least one. An
+ * interactor or checker that finds no idle cell gets a cell of its own
+ * (sp_pool_lease_spare): a language of one cell judges too. */
+static size_t parallel_tests(const struct sp_server *server, const struct sp_request *req)
+{
+	const struct sp_judge *judge = req->judge;
+	size_t language = (size_t)(req->language - server->languages.items);
+	size_t n =
+	    (size_t)server->served[language].capacity * server->config.judge_pool_percent / 100;
+
+	if (judge->interactor != NULL && judge->interactor->language == req->language)
+		n /= 2;
+	if (n < 1)
+		n = 1;
+	return n < judge->test_count ? n : judge->test_count;
+}
+
+unsigned sp_judge_cells(const struct sp_server *server, const struct sp_request *req)
+{
+	const struct sp_judge *judge = req->judge;
+	size_t n;
+
+	if (req->mode != SP_REQUEST_JUDGE || judge == NULL)
+		return 1;
+	n = parallel_tests(server, req);
+	if (judge->interactor != NULL && judge->interactor->language == req->language)
+		n *= 2; /* the interactors' cells too (the job table keeps to capacity) */
+	return (unsigned)n;
+}
+
+static void run_tests(struct judging *j)
+{
+	size_t n = parallel_tests(j->run.server, j->req), started = 0;
+	pthread_t *threads = calloc(n, sizeof(*threads));
+
+	for (size_t k = 1; threads != NULL && k < n; k++) {
+		if (pthread_create(&threads[started], NULL, judge_tests, j) != 0)
+			break;
+		started++;
+	}
+	judge_tests(j);
+	for (size_t k = 0; k < started; k++)
+		pthread_join(threads[k], NULL);
+	free(threads);
+}
+
+/* Tests that never ran: all of them get VERDICT, and why. */
+static void tests_unrun(struct judging *j, enum sp_verdict verdict)
+{
+	for (size_t i = 0; i < j->req->judge->test_count; i++) {
+		memset(&j->outcomes[i], 0, sizeof(j->outcomes[i]));
+		j->outcomes[i].verdict = verdict;
+		memcpy(j->outcomes[i].message, j->unrun_message, sizeof(j->unrun_message));
+	}
+}
+
+/* ---- the answer ----------------------------------------------------------------- */
+
+static uint64_t max_u64(uint64_t a, uint64_t b)
+{
+	return a > b ? a : b;
+}
+
+/* The verdict of the request: a sandbox failure or a cancel first; a
+ * submission that did not compile is a compile_error; then the first
+ * failing test's (in test order), else accepted. */
+static const char *overall_verdict(const struct judging *j, long *first)
+{
+	*first = -1;
+	if (j->status == SP_STATUS_INTERNAL_ERROR)
+		return "internal_error";
+	if (j->status == SP_STATUS_CANCELLED)
+		return "cancelled";
+	if (j->run.program == NULL)
+		return "compile_error";
+	for (size_t i = 0; i < j->req->judge->test_count; i++) {
+		if (sp_verdict_failed(j->outcomes[i].verdict)) {
+			*first = (long)i;
+			return sp_verdict_to_string(j->outcomes[i].verdict);
+		}
+	}
+	return "accepted";
+}
+
+static json_t *summary_json(const struct judging *j, const char *verdict, long first)
+{
+	size_t counts[SP_VERDICT_COUNT] = {0};
+	uint64_t cpu = 0, wall = 0, memory = 0;
+	json_t *by_verdict = json_object();
+
+	for (size_t i = 0; i < j->req->judge->test_count; i++) {
+		const struct sp_test_outcome *o = &j->outcomes[i];
+
+		counts[o->verdict]++;
+		cpu = max_u64(cpu, o->run.cpu_ms);
+		wall = max_u64(wall, o->run.wall_ms);
+		memory = max_u64(memory, o->run.memory_kb);
+	}
+	for (int v = 0; v < SP_VERDICT_COUNT; v++) {
+		if (counts[v] > 0)
+			json_object_set_new(by_verdict, sp_verdict_to_string(v),
+					    json_integer((json_int_t)counts[v]));
+	}
+	return json_pack("{s:s, s:o, s:I, s:I, s:I, s:I, s:o, s:I, s:I, s:I}", "verdict", verdict,
+			 "first_failure",
+			 first >= 0 ? json_string(j->req->judge->tests[first].name) : json_null(),
+			 "tests", (json_int_t)j->req->judge->test_count, "passed",
+			 (json_int_t)counts[SP_VERDICT_ACCEPTED], "failed",
+			 (json_int_t)(j->req->judge->test_count - counts[SP_VERDICT_ACCEPTED] -
+				      counts[SP_VERDICT_SKIPPED]),
+			 "skipped", (json_int_t)counts[SP_VERDICT_SKIPPED], "counts", by_verdict,
+			 "max_cpu_ms", (json_int_t)cpu, "max_wall_ms", (json_int_t)wall,
+			 "max_memory_kb", (json_int_t)memory);
+}
+
+static int finish_answer(struct judging *j)
+{
+	json_t *tests = json_array();
+	const char *verdict;
+	long first;
+
+	if (tests == NULL)
+		return -1;
+	for (size_t i = 0; i < j->req->judge->test_count; i++) {
+		if (json_array_append_new(tests, test_json(j, i)) < 0) {
+			json_decref(tests);
+			return -1;
+		}
+	}
+	verdict = overall_verdict(j, &first);
+	json_object_set_new(j->answer, "status", json_string(sp_status_to_string(j->status)));
+	json_object_set_new(j->answer, "verdict", json_string(verdict));
+	json_object_set_new(j->answer, "tests", tests);
+	json_object_set_new(j->answer, "summary", summary_json(j, verdict, first));
+	if (j->error[0] != '\0')
+		json_object_set_new(j->answer, "error", json_string(j->error));
+	return 0;
+}
+
+/* ---- the request ---------------------------------------------------------------- */
+
+/* The tests' inputs and answers, where the tests read them. */
+static int map_data(struct judging *j)
+{
+	const struct sp_judge *judge = j->req->judge;
+
+	j->run.data = "";
+	if (judge->data_size == 0)
+		return 0;
+	j->data_map = mmap(NULL, judge->data_size, PROT_READ, MAP_PRIVATE, judge->data_fd, 0);
+	if (j->data_map == MAP_FAILED) {
+		j->data_map = NULL;
+		return -1;
+	}
+	j->run.data = j->data_map;
+	return 0;
+}
+
+static void judging_free(struct judging *j)
+{
+	if (j->data_map != NULL)
+		munmap(j->data_map, j->req->judge->data_size);
+	for (size_t i = 0; j->outcomes != NULL && i < j->req->judge->test_count; i++)
+		sp_test_outcome_free(&j->outcomes[i]);
+	free(j->outcomes);
+	sp_program_put(j->run.program);
+	sp_program_put(j->run.checker);
+	sp_program_put(j->run.interactor);
+}
+
+json_t *sp_serve_judge(struct sp_server *server, struct sp_job *job, const struct sp_request *req,
+		       size_t language, int cancel_fd, uint64_t queued_ms)
+{
+	struct judging j = {.run = {.server = server, .judge = req->judge, .cancel_fd = cancel_fd},
+			    .req = req,
+			    .job = job,
+			    .language = language,
+			    .status = SP_STATUS_OK,
+			    .verdict_if_unrun = SP_VERDICT_SKIPPED};
+	uint64_t started_us = sp_clock_us();
+	json_t *answer;
+
+	j.answer = json_pack("{s:s, s:s?}", "language", req->language->name, "version",
+			     req->language->version);
+	j.outcomes = calloc(req->judge->test_count, sizeof(*j.outcomes));
+	if (j.answer == NULL || j.outcomes == NULL || map_data(&j) < 0) {
+		json_decref(j.answer);
+		judging_free(&j);
+		return NULL;
+	}
+	publish_stage(&j, "compile");
+	if (build_programs(&j, cancel_fd) == 0) {
+		publish_stage(&j, "tests");
+		run_tests(&j);
+	} else {
+		tests_unrun(&j, j.verdict_if_unrun);
+	}
+	if (j.status == SP_STATUS_OK && sp_job_cancel_asked(cancel_fd))
+		j.status = SP_STATUS_CANCELLED;
+	answer = finish_answer(&j) == 0 ? j.answer : NULL;
+	if (answer == NULL)
+		json_decref(j.answer);
+	sp_metrics_job(&server->metrics, language, j.status, queued_ms * 1000,
+		       sp_clock_us() - started_us);
+	atomic_fetch_add(&server->jobs_done, 1);
+	judging_free(&j);
+	return answer;
+}

@@ -1,0 +1,35 @@
+/* How the server runs one job taken from the queue: a judge request goes to
+ * the judge, any other runs on a cell of its language (cell_lease.h); its
+ * progress goes to its watchers, its figures to the metrics. */
+#ifndef SANDPOOL_SERVE_JOB_H
+#define SANDPOOL_SERVE_JOB_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sandbox/base/error.h"
+#include "server/job/job_run.h"
+#include "server/job/request.h"
+
+struct sp_job;
+struct sp_server;
+
+/* A sp_jobs_run_fn; CTX is the struct sp_server. */
+
+json_t *sp_serve_job(void *ctx, struct sp_job *job, const struct sp_request *req, size_t language,
+		     int cancel_fd, uint64_t queued_ms);
+
+/* A sp_jobs_event_fn: the event goes to the job's WebSocket watchers. */
+void sp_serve_job_event(void *ctx, const struct sp_job *job, json_t *event);
+
+/* A sp_jobs_measure_fn: what REQ may take while it runs (its outputs; a
+ * judge request's programs and tests too). */
+void sp_serve_job_measure(void *ctx, const struct sp_request *req, unsigned cells, uint64_t *held,
+			  uint64_t *reserve);
+
+/* A sp_jobs_unrun_fn: a job of LANGUAGE ended without running. */
+void sp_serve_job_unrun(void *ctx, size_t language);
+
+#endif

@@ -1,0 +1,140 @@
+/* The running server's object: the languages it serves (their images found,
+ * policies compiled, environments merged), its metrics and cgroups. */
+#include "server.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rootfs/store.h"
+#include "sandbox/base/log.h"
+#include "sandbox/mount.h"
+#include "sandbox/seccomp_cache.h"
+#include "server/job/job_run.h"
+#include "server/job/limits_json.h"
+#include "server/job/paths.h"
+
+char **sp_server_env(const struct sp_server *server, const struct sp_language *language)
+{
+	for (size_t i = 0; i < server->languages.count; i++) {
+		if (server->served[i].language == language)
+			return server->served[i].env;
+	}
+	return NULL;
+}
+
+/* The environment of the language's steps: the image's, then its own. */
+static int language_env(struct sp_served_language *s, struct sp_error *err)
+{
+	const char *const *lists[2];
+
+	s->image_env = sp_store_image_env(s->image);
+	if (s->image_env == NULL)
+		return sp_error_set(err, ENOMEM, "environment");
+	lists[0] = s->image_env;
+	lists[1] = s->language->env;
+	s->env = sp_env_merge(lists, 2);
+	return s->env ? 0 : sp_error_set(err, ENOMEM, "environment");
+}
+
+/* Find the language's image and compile its policy. */
+static int serve_language(struct sp_served_language *s, const char *state_dir, struct sp_error *err)
+{
+	char policy[PATH_MAX], cache[PATH_MAX];
+
+	if (sp_store_image_rootfs(state_dir, s->language->image, s->rootfs, sizeof(s->rootfs),
+				  err) < 0 ||
+	    sp_mount_check_rootfs(s->rootfs, err) < 0)
+		return -1;
+	s->image = sp_store_image_config(state_dir, s->language->image, err);
+	if (s->image == NULL || language_env(s, err) < 0)
+		return -1;
+	if (sp_policy_path(s->language->policy, policy, sizeof(policy), err) < 0)
+		return -1;
+	return sp_seccomp_load(policy,
+			       sp_cache_dir("seccomp", cache, sizeof(cache)) == 0 ? cache : NULL,
+			       &s->seccomp, err);
+}
+
+static void served_free(struct sp_served_language *s)
+{
+	free(s->env);
+	free(s->image_env);
+	json_decref(s->image);
+	sp_seccomp_program_free(&s->seccomp);
+	memset(s, 0, sizeof(*s));
+}
+
+/* Keep the languages whose image is there; say which are left out. */
+static int load_languages(struct sp_server *server, struct sp_error *err)
+{
+	struct sp_language_set *set = &server->languages;
+	char dir[PATH_MAX], state[PATH_MAX];
+	size_t kept = 0;
+
+	if (server->config.languages_dir[0] != '\0')
+		snprintf(dir, sizeof(dir), "%s", server->config.languages_dir);
+	else if (sp_languages_dir(dir, sizeof(dir), err) < 0)
+		return -1;
+	if (sp_language_set_load(set, dir, err) < 0 ||
+	    sp_state_dir(server->config.state_dir[0] ? server->config.state_dir : NULL, state,
+			 sizeof(state), err) < 0)
+		return -1;
+	for (size_t i = 0; i < set->count; i++) {
+		struct sp_language *l = &set->items[i];
+
+		if ((server->config.default_limits &&
+		     sp_limits_from_json(server->config.default_limits, "default_limits",
+					 &l->limits, err) < 0) ||
+		    (server->config.default_compile_limits &&
+		     sp_limits_from_json(server->config.default_compile_limits,
+					 "default_compile_limits", &l->compile_limits, err) < 0))
+			return -1;
+	}
+	server->served = calloc(set->count, sizeof(*server->served));
+	if (server->served == NULL)
+		return sp_error_set(err, ENOMEM, "languages");
+	for (size_t i = 0; i < set->count; i++) {
+		struct sp_served_language *s = &server->served[kept];
+		struct sp_error why = {0};
+
+		set->items[kept] = set->items[i];
+		s->language = &set->items[kept];
+		if (serve_language(s, state, &why) == 0) {
+			kept++;
+			continue;
+		}
+		fprintf(stderr, "sandpool serve: language %s left out: %s\n", set->items[kept].name,
+			why.message);
+		served_free(s);
+		sp_language_free(&set->items[kept]);
+	}
+	set->count = kept;
+	if (kept == 0)
+		return sp_error_set(
+		    err, ENOENT, "no language has its image in %s (run tools/build-images)", state);
+	return 0;
+}
+
+int sp_server_load(struct sp_server *server, const char *name, struct sp_error *err)
+{
+	if (load_languages(server, err) < 0)
+		return -1;
+	if (sp_metrics_init(&server->metrics, server->languages.count) < 0)
+		return sp_error_set(err, ENOMEM, "metrics");
+	return sp_cgroup_root_init(&server->cgroups, name, SP_CGROUP_AUTO, err);
+}
+
+void sp_server_free(struct sp_server *server)
+{
+	sp_cgroup_root_destroy(&server->cgroups, NULL);
+	for (size_t i = 0; i < server->languages.count; i++)
+		served_free(&server->served[i]);
+	free(server->served);
+	server->served = NULL;
+	sp_metrics_free(&server->metrics);
+	sp_language_set_free(&server->languages);
+	sp_config_free(&server->config);
+}

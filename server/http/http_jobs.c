@@ -1,0 +1,299 @@
+/* POST /api/v1/run, POST /api/v1/judge, POST /api/v1/jobs, GET and DELETE
+ * /api/v1/jobs/{id}: requests become jobs of the job table. */
+#include <civetweb.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "http_body.h"
+#include "http_conns.h"
+#include "http_handlers.h"
+#include "http_reply.h"
+#include "server/engine/job_table.h"
+#include "server/engine/judge.h"
+#include "server/job/request.h"
+
+#define JOBS_PATH "/api/v1/jobs/"
+#define ID_LENGTH 32
+
+/* After an answer given before the body was read: a body that went past
+ * the limit while it was discarded ends the connection. */
+static int close_unless_read(struct mg_connection *conn, bool read, int status)
+{
+	if (!read)
+		sp_http_close(conn);
+	return status;
+}
+
+/* Answer before the body is read: read it first (up to the body limit), so
+ * that the client gets the answer rather than a reset connection; beyond
+ * the limit, the connection ends after the answer. */
+static int refuse(struct mg_connection *conn, const struct sp_server *server, int status,
+		  const char *code, const char *message, const char *extra)
+{
+	bool read = sp_http_body_discard(conn, server->config.max_body);
+
+	return close_unless_read(conn, read, sp_reply_error(conn, status, code, message, extra));
+}
+
+/* What every request that carries a job goes through before its body. Returns
+ * 0, or the status it answered with. */
+static int admit(struct mg_connection *conn, const struct sp_server *server)
+{
+	const struct mg_request_info *ri = mg_get_request_info(conn);
+
+	if (strcmp(ri->request_method, "POST") != 0)
+		return refuse(conn, server, 405, "method_not_allowed", "use POST",
+			      "Allow: POST\r\n");
+	if (!sp_http_authorized(conn, &server->config)) {
+		bool read = sp_http_body_discard(conn, server->config.max_body);
+
+		return close_unless_read(conn, read, sp_reply_unauthorized(conn));
+	}
+	if (atomic_load(&server->draining))
+		return refuse(conn, server, 503, "draining", "the server is shutting down", "");
+	return 0;
+}
+
+/* A body that could not be read whole (STATUS): the answer. */
+static int unread(struct mg_connection *conn, struct sp_server *server,
+		  enum sp_http_body_status status, const struct sp_error *err)
+{
+	char text[128];
+	int rc;
+
+	switch (status) {
+	case SP_BODY_TOO_LARGE:
+		sp_http_conns_refused(server->conns, "body_too_large");
+		/* Answered at once; the client may go on sending up to the limit
+		 * again (to read the answer once it has sent all), then the
+		 * connection ends. */
+		rc = sp_reply_error(conn, 413, "body_too_large", "the request body is too large",
+				    "Connection: close\r\n");
+		sp_http_body_discard(conn, server->config.max_body);
+		break;
+	case SP_BODY_TOO_MANY:
+		sp_http_conns_refused(server->conns, "body_too_large");
+		snprintf(text, sizeof(text), "the body holds more than %llu JSON values",
+			 (unsigned long long)sp_request_max_values(&server->config));
+		rc = sp_reply_error(conn, 413, "body_too_large", text, "Connection: close\r\n");
+		sp_http_body_discard(conn, server->config.max_body);
+		break;
+	case SP_BODY_SLOW:
+		sp_http_conns_refused(server->conns, "request_timeout");
+		snprintf(text, sizeof(text),
+			 "the body came slower than %u KiB/s after request_timeout_s "
+			 "(body_min_rate_kb)",
+			 server->config.body_min_rate_kb);
+		rc = sp_reply_error(conn, 408, "request_timeout", text, "Connection: close\r\n");
+		break;
+	case SP_BODY_SHORT:
+		sp_http_conns_refused(server->conns, "request_timeout");
+		rc = sp_reply_error(conn, 408, "request_timeout",
+				    "the body stopped short of its Content-Length: it must arrive "
+				    "without a pause of request_timeout_s",
+				    "Connection: close\r\n");
+		break;
+	case SP_BODY_NO_ROOM:
+		rc = sp_http_refused(conn, server, NULL, err);
+		break;
+	default:
+		rc = sp_reply_error(conn, 500, "internal_error", err->message, "");
+		break;
+	}
+	sp_http_close(conn);
+	return rc;
+}
+
+/* The request in the body. Returns 0, or the status it answered with. */
+static int read_request(struct mg_connection *conn, struct sp_server *server,
+			enum sp_request_mode mode, struct sp_request *req)
+{
+	struct sp_request_failure fail = {0};
+	struct sp_http_body body;
+	struct sp_error err = {0};
+	enum sp_http_body_status st = sp_http_body_read(conn, server, &body, &err);
+	int rc;
+
+	if (st != SP_BODY_READ) {
+		sp_http_body_free(server, &body);
+		return unread(conn, server, st, &err);
+	}
+	if (body.data != NULL)
+		rc = sp_request_parse_as(body.data, body.length, &server->languages,
+					 &server->config, mode, req, &fail);
+	else
+		rc = sp_request_parse_fd(body.fd, body.length, &server->languages, &server->config,
+					 mode, req, &fail);
+	sp_http_body_free(server, &body);
+	if (rc < 0) {
+		sp_request_free(req);
+		return sp_reply_error(conn, fail.http_status, fail.code, fail.message, "");
+	}
+	return 0;
+}
+
+int sp_http_refused(struct mg_connection *conn, struct sp_server *server, const char *user,
+		    const struct sp_error *err)
+{
+	char retry[64];
+
+	sp_http_conns_refused(server->conns, sp_jobs_refusal_code(err->errnum));
+	switch (err->errnum) {
+	case EAGAIN:
+	case EDQUOT:
+	case ENOSPC:
+	case ENOBUFS:
+		return sp_reply_error(conn, 429, sp_jobs_refusal_code(err->errnum), err->message,
+				      "Retry-After: 1\r\n");
+	case E2BIG:
+		return sp_reply_error(conn, 413, sp_jobs_refusal_code(err->errnum), err->message,
+				      "");
+	case EBUSY:
+		snprintf(retry, sizeof(retry), "Retry-After: %u\r\n",
+			 sp_jobs_retry_after(server->jobs, user));
+		return sp_reply_error(conn, 429, "rate_limited", err->message, retry);
+	case ECANCELED:
+		return sp_reply_error(conn, 503, "draining", err->message, "");
+	default:
+		return sp_reply_error(conn, 500, "internal_error", err->message, "");
+	}
+}
+
+/* Queue REQ as *JOB. Returns 0, or the status it answered with (429 when the
+ * queue is full or the user over a limit, 503 while draining). */
+static int submit(struct mg_connection *conn, struct sp_server *server, struct sp_request *req,
+		  bool keep, struct sp_job **job)
+{
+	size_t language = (size_t)(req->language - server->languages.items);
+	struct sp_job_meta meta = {.user = req->user_id,
+				   .cells = sp_judge_cells(server, req),
+				   .owner = sp_http_caller(conn, &server->config),
+				   .address = mg_get_request_info(conn)->remote_addr,
+				   .keep = keep,
+				   .waits = !keep};
+	struct sp_error err = {0};
+	char user[SP_REQUEST_MAX_USER_ID + 1];
+	int status;
+
+	snprintf(user, sizeof(user), "%s", req->user_id ? req->user_id : "");
+	*job = sp_jobs_submit(server->jobs, req, language, &meta, &err);
+	sp_request_free(req);
+	if (*job != NULL)
+		return 0;
+	status = sp_http_refused(conn, server, user[0] ? user : NULL, &err);
+	return status;
+}
+
+/* The answer of a job run and waited for: RESULT (taken), or why it has none. */
+static int answer(struct mg_connection *conn, struct sp_server *server, json_t *result,
+		  enum sp_job_end end)
+{
+	if (end == SP_JOB_EXPIRED) {
+		json_decref(result);
+		sp_http_conns_refused(server->conns, "busy");
+		return sp_reply_error(conn, 429, "busy",
+				      "no cell was free within the queue timeout; try again",
+				      "Retry-After: 1\r\n");
+	}
+	if (end == SP_JOB_SHUTDOWN) {
+		json_decref(result);
+		return sp_reply_error(conn, 503, "draining", "the server is shutting down", "");
+	}
+	if (result == NULL)
+		return sp_reply_error(conn, 500, "internal_error", "out of memory", "");
+	return sp_reply(conn, 200, result, "");
+}
+
+/* Run the request in the body and answer with its result. */
+static int run_and_wait(struct mg_connection *conn, struct sp_server *server,
+			enum sp_request_mode mode)
+{
+	struct sp_request req;
+	enum sp_job_end end;
+	struct sp_job *job;
+	json_t *result;
+	int status;
+
+	if ((status = admit(conn, server)) != 0 ||
+	    (status = read_request(conn, server, mode, &req)) != 0 ||
+	    (status = submit(conn, server, &req, false, &job)) != 0)
+		return status;
+	sp_jobs_wait(server->jobs, job);
+	result = sp_jobs_result(server->jobs, job, &end);
+	status = answer(conn, server, result, end);
+	/* the job (and its result's bytes) held until the answer went out */
+	sp_job_put(server->jobs, job);
+	return status;
+}
+
+int sp_http_run(struct mg_connection *conn, void *data)
+{
+	return run_and_wait(conn, data, SP_REQUEST_RUN);
+}
+
+int sp_http_judge(struct mg_connection *conn, void *data)
+{
+	return run_and_wait(conn, data, SP_REQUEST_JUDGE);
+}
+
+int sp_http_jobs(struct mg_connection *conn, void *data)
+{
+	struct sp_server *server = data;
+	struct sp_request req;
+	struct sp_job *job;
+	char location[128];
+	json_t *view;
+	int status;
+
+	if ((status = admit(conn, server)) != 0 ||
+	    (status = read_request(conn, server, SP_REQUEST_RUN, &req)) != 0 ||
+	    (status = submit(conn, server, &req, true, &job)) != 0)
+		return status;
+	snprintf(location, sizeof(location), "Location: " JOBS_PATH "%s\r\n", sp_job_id(job));
+	view = sp_jobs_describe(server->jobs, job);
+	sp_job_put(server->jobs, job);
+	return sp_reply(conn, 202, view, location);
+}
+
+/* The id in /api/v1/jobs/ID, or NULL when it is not one. */
+static const char *job_id_of(const char *uri)
+{
+	const char *id = uri + strlen(JOBS_PATH);
+
+	if (strncmp(uri, JOBS_PATH, strlen(JOBS_PATH)) != 0 || strlen(id) != ID_LENGTH ||
+	    strspn(id, "0123456789abcdef") != ID_LENGTH)
+		return NULL;
+	return id;
+}
+
+int sp_http_job(struct mg_connection *conn, void *data)
+{
+	struct sp_server *server = data;
+	const struct mg_request_info *ri = mg_get_request_info(conn);
+	bool get = strcmp(ri->request_method, "GET") == 0;
+	const char *id = job_id_of(ri->local_uri);
+	struct sp_job *job;
+	json_t *view;
+
+	if (!get && strcmp(ri->request_method, "DELETE") != 0)
+		return refuse(conn, server, 405, "method_not_allowed", "use GET or DELETE",
+			      "Allow: GET, DELETE\r\n");
+	if (!sp_http_authorized(conn, &server->config))
+		return sp_reply_unauthorized(conn);
+	job = id ? sp_jobs_find(server->jobs, id) : NULL;
+	/* With tokens, a job is seen only with the token that submitted it. */
+	if (job != NULL && sp_job_owner(job) != sp_http_caller(conn, &server->config)) {
+		sp_job_put(server->jobs, job);
+		job = NULL;
+	}
+	if (job == NULL)
+		return sp_reply_error(conn, 404, "not_found", "no such job (or no longer kept)",
+				      "");
+	if (!get)
+		sp_jobs_cancel(server->jobs, job);
+	view = sp_jobs_describe(server->jobs, job);
+	sp_job_put(server->jobs, job);
+	return sp_reply(conn, 200, view, "");
+}

@@ -1,0 +1,244 @@
+#include "http_handlers.h"
+
+#include <civetweb.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "http_conns.h"
+#include "http_reply.h"
+#include "server/engine/job_table.h"
+#include "server/engine/pool.h"
+
+int sp_http_languages(struct mg_connection *conn, void *data)
+{
+	struct sp_server *server = data;
+	json_t *list = json_array();
+
+	if (!sp_http_authorized(conn, &server->config))
+		return sp_reply_unauthorized(conn);
+	for (size_t i = 0; i < server->languages.count; i++) {
+		const struct sp_language *l = &server->languages.items[i];
+		json_t *aliases = json_array();
+
+		for (size_t j = 0; l->aliases[j] != NULL; j++)
+			json_array_append_new(aliases, json_string(l->aliases[j]));
+		json_array_append_new(list, json_pack("{s:s, s:s?, s:o, s:b, s:s}", "name", l->name,
+						      "version", l->version, "aliases", aliases,
+						      "compiled", l->compile != NULL, "source",
+						      l->source));
+	}
+	return sp_reply(conn, 200, list, "");
+}
+
+static json_t *pool_state(struct sp_server *server)
+{
+	json_t *pools = json_object();
+
+	for (size_t i = 0; i < server->languages.count; i++) {
+		const char *name = server->languages.items[i].name;
+		struct sp_pool_stats st;
+		struct sp_jobs_stats js;
+
+		if (sp_pool_stats(server->pool, name, &st) < 0)
+			continue;
+		sp_jobs_stats(server->jobs, i, &js);
+		json_object_set_new(pools, name,
+				    json_pack("{s:s, s:i, s:i, s:i, s:i, s:i, s:I, s:I}", "mode",
+					      server->served[i].pool_size ? "warm" : "cold", "idle",
+					      st.idle, "busy", st.busy, "starting", st.starting,
+					      "queued", js.queued, "running", js.running, "jobs",
+					      (json_int_t)st.jobs, "replaced",
+					      (json_int_t)st.replaced));
+	}
+	return pools;
+}
+
+/* What the server holds for requests, against memory_max_mb. */
+static json_t *memory_state(struct sp_server *server, const struct sp_jobs_stats *js)
+{
+	const uint64_t *b = js->bytes;
+
+	return json_pack(
+	    "{s:I, s:I, s:I, s:I, s:{s:I, s:I, s:I, s:I}, s:I, s:I, s:b, s:I, s:s}", "max_mb",
+	    (json_int_t)server->config.memory_max_mb, "requests_max", (json_int_t)js->bytes_limit,
+	    "share_max", (json_int_t)server->memory.share, "held",
+	    (json_int_t)(b[SP_BYTES_BODIES] + b[SP_BYTES_QUEUED] + b[SP_BYTES_RUNNING] +
+			 b[SP_BYTES_KEPT]),
+	    "by", "bodies", (json_int_t)b[SP_BYTES_BODIES], "queued",
+	    (json_int_t)b[SP_BYTES_QUEUED], "running", (json_int_t)b[SP_BYTES_RUNNING], "kept",
+	    (json_int_t)b[SP_BYTES_KEPT], "peak", (json_int_t)js->bytes_peak, "results_dropped",
+	    (json_int_t)js->dropped_results, "waiting", js->waiting_for_memory, "programs_max",
+	    (json_int_t)server->memory.programs, "inputs_dir",
+	    server->config.inputs_dir[0] ? server->config.inputs_dir : "");
+}
+
+int sp_http_health(struct mg_connection *conn, void *data)
+{
+	struct sp_server *server = data;
+	const struct sp_cgroup_root *cg = &server->cgroups;
+	struct sp_jobs_stats js;
+	json_t *obj;
+
+	sp_jobs_stats(server->jobs, (size_t)-1, &js);
+	obj = json_pack("{s:s, s:s, s:{s:b, s:b, s:b, s:b}, s:o, s:{s:i, s:i, s:i, s:i}, s:I}",
+			"status", atomic_load(&server->draining) ? "draining" : "ok", "cgroup",
+			sp_cgroup_mode_to_string(cg->mode), "limits", "memory_by_cgroup",
+			cg->limits_memory, "processes_by_cgroup", cg->limits_pids, "cpu_by_cgroup",
+			cg->counts_cpu, "kill_by_cgroup", cg->has_kill, "pool", pool_state(server),
+			"queue", "queued", js.queued, "running", js.running, "kept", js.kept,
+			"size", server->config.queue_size, "jobs_done",
+			(json_int_t)atomic_load(&server->jobs_done));
+	json_object_set_new(obj, "memory", memory_state(server, &js));
+	json_object_set_new(obj, "http", sp_http_conns_json(server->conns));
+	json_object_set_new(obj, "websockets", sp_http_ws_health(server));
+
+	return sp_reply(conn, atomic_load(&server->draining) ? 503 : 200, obj, "");
+}
+
+static void render_histogram(FILE *f, const char *name, const char *help,
+			     const struct sp_histogram *h)
+{
+	unsigned long cumulative = 0;
+
+	fprintf(f, "# HELP %s %s\n# TYPE %s histogram\n", name, help, name);
+	for (size_t i = 0; i < SP_METRICS_BUCKETS; i++) {
+		cumulative += atomic_load(&h->buckets[i]);
+		if (i == SP_METRICS_BUCKETS - 1)
+			fprintf(f, "%s_bucket{le=\"+Inf\"} %lu\n", name, cumulative);
+		else
+			fprintf(f, "%s_bucket{le=\"%g\"} %lu\n", name, h->bounds[i], cumulative);
+	}
+	fprintf(f, "%s_sum %.6f\n%s_count %lu\n", name, atomic_load(&h->sum_us) / 1e6, name,
+		atomic_load(&h->count));
+}
+
+static void render_jobs(FILE *f, struct sp_server *server)
+{
+	fputs("# HELP sandpool_jobs_total Jobs finished, by language and status.\n"
+	      "# TYPE sandpool_jobs_total counter\n",
+	      f);
+	for (size_t i = 0; i < server->languages.count; i++) {
+		for (int st = 0; st < SP_METRICS_STATUSES; st++) {
+			unsigned long n = atomic_load(
+			    &server->metrics.jobs[i * SP_METRICS_STATUSES + (size_t)st]);
+
+			fprintf(f, "sandpool_jobs_total{language=\"%s\",status=\"%s\"} %lu\n",
+				server->languages.items[i].name,
+				sp_status_to_string((enum sp_status)st), n);
+		}
+	}
+}
+
+static void render_tests(FILE *f, struct sp_server *server)
+{
+	fputs("# HELP sandpool_judge_tests_total Tests of judge requests, by language and "
+	      "verdict.\n"
+	      "# TYPE sandpool_judge_tests_total counter\n",
+	      f);
+	for (size_t i = 0; i < server->languages.count; i++) {
+		for (int v = 0; v < SP_VERDICT_COUNT; v++) {
+			unsigned long n =
+			    atomic_load(&server->metrics.tests[i * SP_VERDICT_COUNT + (size_t)v]);
+
+			fprintf(f,
+				"sandpool_judge_tests_total{language=\"%s\",verdict=\"%s\"} %lu\n",
+				server->languages.items[i].name,
+				sp_verdict_to_string((enum sp_verdict)v), n);
+		}
+	}
+}
+
+static void render_cells(FILE *f, struct sp_server *server)
+{
+	fputs("# HELP sandpool_cells Cells by language and state.\n"
+	      "# TYPE sandpool_cells gauge\n",
+	      f);
+	for (size_t i = 0; i < server->languages.count; i++) {
+		const char *name = server->languages.items[i].name;
+		struct sp_pool_stats st;
+
+		if (sp_pool_stats(server->pool, name, &st) < 0)
+			continue;
+		fprintf(f,
+			"sandpool_cells{language=\"%s\",state=\"idle\"} %u\n"
+			"sandpool_cells{language=\"%s\",state=\"busy\"} %u\n"
+			"sandpool_cells{language=\"%s\",state=\"starting\"} %u\n",
+			name, st.idle, name, st.busy, name, st.starting);
+	}
+}
+
+static void render_queue(FILE *f, struct sp_server *server)
+{
+	fputs("# HELP sandpool_queue_depth Jobs waiting for a cell, by language.\n"
+	      "# TYPE sandpool_queue_depth gauge\n",
+	      f);
+	for (size_t i = 0; i < server->languages.count; i++) {
+		struct sp_jobs_stats js;
+
+		sp_jobs_stats(server->jobs, i, &js);
+		fprintf(f, "sandpool_queue_depth{language=\"%s\"} %u\n",
+			server->languages.items[i].name, js.queued);
+	}
+}
+
+static void render_memory(FILE *f, struct sp_server *server)
+{
+	static const char *const classes[SP_BYTES_CLASSES] = {"bodies", "queued", "running",
+							      "kept"};
+	struct sp_jobs_stats js;
+
+	sp_jobs_stats(server->jobs, (size_t)-1, &js);
+	fputs("# HELP sandpool_memory_held_bytes What the server holds for requests, by what "
+	      "holds it.\n# TYPE sandpool_memory_held_bytes gauge\n",
+	      f);
+	for (int c = 0; c < SP_BYTES_CLASSES; c++)
+		fprintf(f, "sandpool_memory_held_bytes{class=\"%s\"} %llu\n", classes[c],
+			(unsigned long long)js.bytes[c]);
+	fprintf(f,
+		"# HELP sandpool_memory_limit_bytes The most requests may hold (memory_max_mb, "
+		"less the server's own).\n# TYPE sandpool_memory_limit_bytes gauge\n"
+		"sandpool_memory_limit_bytes %llu\n"
+		"# HELP sandpool_results_dropped_total Kept results dropped early to make room.\n"
+		"# TYPE sandpool_results_dropped_total counter\nsandpool_results_dropped_total "
+		"%lu\n",
+		(unsigned long long)js.bytes_limit, js.dropped_results);
+	sp_http_conns_render(f, server->conns);
+}
+
+/* GET /metrics: Prometheus text format. */
+int sp_http_metrics(struct mg_connection *conn, void *data)
+{
+	struct sp_server *server = data;
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	if (!sp_http_authorized(conn, &server->config))
+		return sp_reply_unauthorized(conn);
+	f = open_memstream(&text, &len);
+	if (f == NULL)
+		return sp_reply_error(conn, 500, "internal_error", "out of memory", "");
+	render_jobs(f, server);
+	render_tests(f, server);
+	render_cells(f, server);
+	render_queue(f, server);
+	render_memory(f, server);
+	sp_http_ws_metrics(f, server);
+	render_histogram(f, "sandpool_queue_wait_seconds",
+			 "Time from the request to a leased cell.", &server->metrics.wait);
+	render_histogram(f, "sandpool_run_seconds", "Time from the leased cell to the result.",
+			 &server->metrics.run);
+	render_histogram(
+	    f, "sandpool_overhead_seconds",
+	    "What the sandbox adds to a job: leased cell to result, less its steps' run.",
+	    &server->metrics.overhead);
+	fclose(f);
+	mg_printf(conn,
+		  "HTTP/1.1 200 OK\r\nContent-Type: text/plain; version=0.0.4\r\n"
+		  "Content-Length: %zu\r\nCache-Control: no-store\r\n\r\n",
+		  len);
+	mg_write(conn, text, len);
+	free(text);
+	return 200;
+}

@@ -1,0 +1,469 @@
+#include "http_ws_api.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "server/engine/hub.h"
+#include "server/engine/job_table.h"
+#include "server/engine/judge.h"
+#include "server/job/base64.h"
+#include "server/job/json_depth.h"
+#include "server/job/request.h"
+
+#define INTERACTIVE_STDIN_MAX 65536 /* what a pipe takes without a reader */
+
+/* A job this client started. */
+struct client_job {
+	struct client_job *next;
+	struct sp_job *job;
+	int stdin_w; /* write end of an interactive job's stdin, or -1 */
+	bool interactive;
+};
+
+struct sp_ws_client {
+	struct sp_watcher watcher; /* first: the hub hands this back */
+	struct sp_server *server;
+	/* Set on the loop's thread before the first watch, so before any
+	 * delivery. */
+	struct sp_ws_conn *conn;
+	int caller;		  /* the token index, or SP_CALLER_ANYONE */
+	struct sp_ws_place place; /* among the WebSockets' caps */
+	char address[48];	  /* the client's, as civetweb wrote it */
+	struct client_job *jobs;
+};
+
+/* --- events ------------------------------------------------------------------ */
+
+/* From the hub, on any thread: into the connection's queue. */
+static void deliver(struct sp_watcher *w, struct sp_hub_text *text)
+{
+	struct sp_ws_client *c = (struct sp_ws_client *)w;
+
+	sp_ws_conn_send(c->conn, text);
+}
+
+/* Send EVENT (stolen) to this client only. */
+static void tell(struct sp_ws_client *c, json_t *event)
+{
+	struct sp_hub_text *text = sp_hub_text_new(event);
+
+	if (text != NULL)
+		sp_ws_conn_send(c->conn, text);
+	sp_hub_text_put(text);
+	json_decref(event);
+}
+
+static void tell_error(struct sp_ws_client *c, const char *code, const char *message, json_t *msg)
+{
+	json_t *ev =
+	    json_pack("{s:s, s:s, s:s}", "type", "error", "code", code, "message", message);
+	json_t *ref = json_object_get(msg, "ref"), *id = json_object_get(msg, "id");
+
+	if (json_is_string(ref))
+		json_object_set(ev, "ref", ref);
+	if (json_is_string(id))
+		json_object_set(ev, "id", id);
+	tell(c, ev);
+}
+
+/* --- the client's jobs ----------------------------------------------------- */
+
+static struct client_job *find_mine(struct sp_ws_client *c, const char *id)
+{
+	for (struct client_job *j = c->jobs; j != NULL; j = j->next)
+		if (id != NULL && strcmp(sp_job_id(j->job), id) == 0)
+			return j;
+	return NULL;
+}
+
+static void close_stdin(struct client_job *j)
+{
+	if (j->stdin_w >= 0) {
+		close(j->stdin_w);
+		j->stdin_w = -1;
+	}
+}
+
+/* Forget the jobs that ended. */
+static void prune_mine(struct sp_ws_client *c)
+{
+	struct client_job **p = &c->jobs;
+
+	while (*p != NULL) {
+		struct client_job *j = *p;
+
+		if (sp_jobs_state(c->server->jobs, j->job) == SP_JOB_DONE) {
+			*p = j->next;
+			close_stdin(j);
+			sp_job_put(c->server->jobs, j->job);
+			free(j);
+		} else {
+			p = &j->next;
+		}
+	}
+}
+
+/* A job of someone else (another token) is as good as unknown. */
+static struct sp_job *find_visible(struct sp_ws_client *c, const char *id)
+{
+	struct sp_job *job = id ? sp_jobs_find(c->server->jobs, id) : NULL;
+
+	if (job != NULL && sp_job_owner(job) != c->caller) {
+		sp_job_put(c->server->jobs, job);
+		job = NULL;
+	}
+	return job;
+}
+
+/* --- messages ------------------------------------------------------------- */
+
+/* Copy the sealed memfd FD into the pipe W; -1 when it does not fit. (On
+ * the heap: 64 KiB is too much for a thread's stack.) */
+static int prefill(int fd, int w)
+{
+	char *buf = malloc(INTERACTIVE_STDIN_MAX);
+	ssize_t n = buf ? pread(fd, buf, INTERACTIVE_STDIN_MAX, 0) : -1;
+	int rc = -1;
+
+	if (n == 0 || (n > 0 && n < INTERACTIVE_STDIN_MAX && write(w, buf, (size_t)n) == n))
+		rc = 0;
+	free(buf);
+	return rc;
+}
+
+/* An interactive job reads a pipe the client writes through "stdin"
+ * messages; the request's own stdin goes first. Returns the write end. */
+static int make_interactive(struct sp_request *req)
+{
+	int p[2];
+
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return -1;
+	fcntl(p[1], F_SETFL, O_NONBLOCK);
+	if (req->stdin_fd >= 0 && prefill(req->stdin_fd, p[1]) < 0) {
+		close(p[0]);
+		close(p[1]);
+		errno = EFBIG;
+		return -1;
+	}
+	if (req->stdin_fd >= 0)
+		close(req->stdin_fd);
+	req->stdin_fd = p[0];
+	return p[1];
+}
+
+static void refuse_run(struct sp_ws_client *c, const struct sp_error *err, json_t *msg)
+{
+	tell_error(c, sp_jobs_refusal_code(err->errnum), err->message, msg);
+}
+
+static void queue_run(struct sp_ws_client *c, json_t *msg, struct sp_request *req, bool interactive)
+{
+	struct sp_server *server = c->server;
+	struct client_job *mine = calloc(1, sizeof(*mine));
+	struct sp_job_meta meta = {.user = req->user_id,
+				   .cells = sp_judge_cells(c->server, req),
+				   .ref = json_string_value(json_object_get(msg, "ref")),
+				   .owner = c->caller,
+				   .address = c->address};
+	struct sp_error err = {0};
+	char id[33];
+
+	if (mine == NULL || sp_jobs_new_id(id) < 0) {
+		free(mine);
+		{
+			tell_error(c, "internal_error", "out of memory", msg);
+			return;
+		}
+	}
+	mine->interactive = interactive;
+	mine->stdin_w = interactive ? make_interactive(req) : -1;
+	if (interactive && mine->stdin_w < 0) {
+		free(mine);
+		return tell_error(c, "bad_request",
+				  "stdin of an interactive run is at most 64 KiB at the start; "
+				  "send the rest in stdin messages",
+				  msg);
+	}
+	meta.id = id;
+	/* Watch first: the "queued" event is sent as the job is queued. */
+	sp_hub_watch_job(server->hub, &c->watcher, id, c->caller);
+	mine->job = sp_jobs_submit(server->jobs, req,
+				   (size_t)(req->language - server->languages.items), &meta, &err);
+	if (mine->job == NULL) {
+		sp_hub_unwatch_job(server->hub, &c->watcher, id);
+		close_stdin(mine);
+		free(mine);
+		{
+			refuse_run(c, &err, msg);
+			return;
+		}
+	}
+	mine->next = c->jobs;
+	c->jobs = mine;
+}
+
+static void on_run(struct sp_ws_client *c, json_t *msg, const char *text, size_t length,
+		   enum sp_request_mode mode)
+{
+	struct sp_request req;
+	struct sp_request_failure fail = {0};
+	bool interactive = json_is_true(json_object_get(msg, "interactive"));
+
+	if (atomic_load(&c->server->draining)) {
+		tell_error(c, "draining", "the server is shutting down", msg);
+		return;
+	}
+	if (sp_request_parse_as(text, length, &c->server->languages, &c->server->config, mode, &req,
+				&fail) < 0) {
+		tell_error(c, fail.code, fail.message, msg);
+		return;
+	}
+	if (interactive && req.mode == SP_REQUEST_JUDGE) {
+		tell_error(c, "bad_request",
+			   "a judge request takes its input from its tests, "
+			   "not interactively",
+			   msg);
+		sp_request_free(&req);
+		return;
+	}
+	queue_run(c, msg, &req, interactive);
+	sp_request_free(&req);
+}
+
+static void on_subscribe(struct sp_ws_client *c, json_t *msg)
+{
+	const char *id = json_string_value(json_object_get(msg, "id"));
+	const char *user = json_string_value(json_object_get(msg, "userId"));
+	struct sp_job *job;
+	enum sp_job_end end;
+	json_t *result;
+
+	if (user != NULL) {
+		if (sp_hub_watch_user(c->server->hub, &c->watcher, user, c->caller) < 0) {
+			tell_error(c, "internal_error", "out of memory", msg);
+			return;
+		}
+		{
+			tell(c, json_pack("{s:s, s:s}", "type", "subscribed", "userId", user));
+			return;
+		}
+	}
+	sp_hub_watch_job(c->server->hub, &c->watcher, id ? id : "", c->caller);
+	job = find_visible(c, id);
+	if (job == NULL) {
+		sp_hub_unwatch_job(c->server->hub, &c->watcher, id ? id : "");
+		{
+			tell_error(c, "not_found", "no such job (or no longer kept)", msg);
+			return;
+		}
+	}
+	tell(c, json_pack("{s:s, s:s}", "type", "subscribed", "id", id));
+	/* Ended already: its result now (the watch ends with it). */
+	result = sp_jobs_result(c->server->jobs, job, &end);
+	if (result != NULL) {
+		sp_hub_unwatch_job(c->server->hub, &c->watcher, id);
+		tell(c, json_pack("{s:s, s:s, s:o}", "type", "result", "id", id, "result", result));
+	}
+	sp_job_put(c->server->jobs, job);
+}
+
+/* The bytes of a stdin message: DATA as text, or base64 with "encoding". */
+static unsigned char *stdin_bytes(json_t *msg, size_t *len)
+{
+	const char *data = json_string_value(json_object_get(msg, "data"));
+	const char *encoding = json_string_value(json_object_get(msg, "encoding"));
+	size_t n;
+
+	if (data == NULL)
+		return NULL;
+	n = json_string_length(json_object_get(msg, "data"));
+	if (encoding != NULL && strcmp(encoding, "base64") == 0)
+		return sp_base64_decode(data, n, len);
+	*len = n;
+	return (unsigned char *)strndup(data, n);
+}
+
+static void on_stdin(struct sp_ws_client *c, json_t *msg, bool close_it)
+{
+	struct client_job *j = find_mine(c, json_string_value(json_object_get(msg, "id")));
+	unsigned char *bytes;
+	size_t len = 0;
+	ssize_t n;
+
+	if (j == NULL || !j->interactive) {
+		tell_error(c, "not_found", "no interactive run of yours with this id", msg);
+		return;
+	}
+	if (close_it) {
+		close_stdin(j);
+		return;
+	}
+	if (j->stdin_w < 0) {
+		tell_error(c, "stdin_closed", "the program's input is closed", msg);
+		return;
+	}
+	bytes = stdin_bytes(msg, &len);
+	if (bytes == NULL) {
+		tell_error(c, "bad_request", "data must be a string (base64 with encoding)", msg);
+		return;
+	}
+	n = write(j->stdin_w, bytes, len);
+	free(bytes);
+	if (n < 0 && errno == EAGAIN)
+		tell_error(c, "stdin_full",
+			   "the program has not read its input yet; send again later", msg);
+	else if (n < 0)
+		tell_error(c, "stdin_closed", "the program's input is closed", msg);
+	else if ((size_t)n < len)
+		tell_error(c, "stdin_full", "part of the data was taken; send the rest later", msg);
+}
+
+static void on_cancel(struct sp_ws_client *c, json_t *msg)
+{
+	struct sp_job *job = find_visible(c, json_string_value(json_object_get(msg, "id")));
+
+	if (job == NULL) {
+		tell_error(c, "not_found", "no such job", msg);
+		return;
+	}
+	sp_jobs_cancel(c->server->jobs, job);
+	sp_job_put(c->server->jobs, job);
+}
+
+/* Whether TEXT may be parsed: it nests no deeper than a request body may,
+ * and holds no more values (jansson takes some 77 times the text's size for
+ * a message of "{},"); else the client is told why. */
+static bool parsable(struct sp_ws_client *c, const char *text, size_t length)
+{
+	struct sp_json_scan scan;
+	uint64_t max_values = sp_request_max_values(&c->server->config);
+	char why[128];
+
+	sp_json_scan_init(&scan);
+	sp_json_scan_feed(&scan, text, length);
+	if (scan.max_depth > SP_REQUEST_MAX_DEPTH) {
+		snprintf(why, sizeof(why), "the message nests deeper than %d levels",
+			 SP_REQUEST_MAX_DEPTH);
+		tell_error(c, "bad_json", why, NULL);
+		return false;
+	}
+	if (scan.values > max_values) {
+		snprintf(why, sizeof(why),
+			 "the message holds more than %llu JSON values (see judge_max_tests)",
+			 (unsigned long long)max_values);
+		tell_error(c, "body_too_large", why, NULL);
+		return false;
+	}
+	return true;
+}
+
+static void on_message(struct sp_ws_client *c, const char *text, size_t length)
+{
+	json_t *msg;
+	const char *type;
+
+	prune_mine(c);
+	if (!parsable(c, text, length))
+		return;
+	msg = json_loadb(text, length, JSON_REJECT_DUPLICATES, NULL);
+	type = json_string_value(json_object_get(msg, "type"));
+	if (!json_is_object(msg))
+		tell_error(c, "bad_json", "a message is a JSON object", NULL);
+	else if (type == NULL)
+		tell_error(c, "bad_request", "type is missing", msg);
+	else if (strcmp(type, "run") == 0)
+		on_run(c, msg, text, length, SP_REQUEST_RUN);
+	else if (strcmp(type, "judge") == 0)
+		on_run(c, msg, text, length, SP_REQUEST_JUDGE);
+	else if (strcmp(type, "subscribe") == 0)
+		on_subscribe(c, msg);
+	else if (strcmp(type, "stdin") == 0)
+		on_stdin(c, msg, false);
+	else if (strcmp(type, "close_stdin") == 0)
+		on_stdin(c, msg, true);
+	else if (strcmp(type, "cancel") == 0)
+		on_cancel(c, msg);
+	else
+		tell_error(c, "bad_request", "unknown type", msg);
+	json_decref(msg);
+}
+
+/* --- the loop's handlers -------------------------------------------------- */
+
+static void on_loop_message(void *user, struct sp_ws_conn *conn, const char *data, size_t length)
+{
+	struct sp_ws_client *c = user;
+
+	c->conn = conn;
+	on_message(c, data, length);
+}
+
+static void on_too_large(void *user, struct sp_ws_conn *conn)
+{
+	struct sp_ws_client *c = user;
+
+	c->conn = conn;
+	tell_error(c, "frame_too_large", "the message is larger than ws_max_frame", NULL);
+}
+
+/* The connection is gone. Interactive runs die with their client; the
+ * others run on. */
+static void on_closed(void *user)
+{
+	struct sp_ws_client *c = user;
+
+	sp_hub_forget(c->server->hub, &c->watcher);
+	sp_ws_admit_give_back(c->server->ws_admit, &c->place);
+	while (c->jobs != NULL) {
+		struct client_job *j = c->jobs;
+
+		c->jobs = j->next;
+		if (j->interactive)
+			sp_jobs_cancel(c->server->jobs, j->job);
+		close_stdin(j);
+		sp_job_put(c->server->jobs, j->job);
+		free(j);
+	}
+	free(c);
+}
+
+/* A subscription, or a job of its own not ended: the hub has a watch. */
+static bool on_watching(void *user)
+{
+	struct sp_ws_client *c = user;
+
+	return sp_hub_watches(&c->watcher) > 0;
+}
+
+const struct sp_ws_handlers sp_ws_client_handlers = {
+    .message = on_loop_message,
+    .too_large = on_too_large,
+    .closed = on_closed,
+    .watching = on_watching,
+};
+
+struct sp_ws_client *sp_ws_client_new(struct sp_server *server, int caller, const char *address,
+				      const struct sp_ws_place *place)
+{
+	struct sp_ws_client *c = calloc(1, sizeof(*c));
+
+	if (c == NULL)
+		return NULL;
+	c->watcher.deliver = deliver;
+	c->server = server;
+	c->caller = caller;
+	c->place = *place;
+	snprintf(c->address, sizeof(c->address), "%s", address);
+	return c;
+}
+
+void sp_ws_client_free(struct sp_ws_client *c)
+{
+	if (c != NULL)
+		on_closed(c);
+}

@@ -1,0 +1,357 @@
+#include "language.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "limits_json.h"
+#include "sandbox/base/cleanup.h"
+#include "sandbox/base/json_fd.h"
+#include "sandbox/box_path.h"
+
+const struct sp_limits sp_default_run_limits = {
+    .cpu_ms = 2000,
+    .wall_ms = 5000,
+    .memory_kb = 256 * 1024,
+    .processes = 64,
+    .output_kb = 1024,
+    .file_kb = 10 * 1024,
+    .open_files = 256,
+    .stack_kb = 8 * 1024,
+    .tmpfs_kb = 64 * 1024,
+};
+
+const struct sp_limits sp_default_compile_limits = {
+    .cpu_ms = 10000,
+    .wall_ms = 20000,
+    .memory_kb = 512 * 1024,
+    .processes = 64,
+    .output_kb = 1024,
+    .file_kb = 64 * 1024,
+    .open_files = 256,
+    .stack_kb = 8 * 1024,
+    .tmpfs_kb = 64 * 1024,
+};
+
+static bool name_valid(const char *s)
+{
+	size_t len = strlen(s);
+
+	if (len == 0 || len > 64)
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		char c = s[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || strchr("+#._-", c)))
+			return false;
+	}
+	return true;
+}
+
+static const char *get_string(json_t *doc, const char *key, bool required, const char *file,
+			      struct sp_error *err)
+{
+	json_t *v = json_object_get(doc, key);
+
+	if (v == NULL && !required)
+		return NULL;
+	if (!json_is_string(v) || json_string_length(v) == 0) {
+		sp_error_set(err, EINVAL, "%s: \"%s\" must be a non-empty string", file, key);
+		return NULL;
+	}
+	return json_string_value(v);
+}
+
+/* An array of strings as a NULL-terminated vector pointing into DOC. */
+static const char **get_argv(json_t *doc, const char *key, const char *file, struct sp_error *err)
+{
+	json_t *v = json_object_get(doc, key);
+	const char **argv;
+	size_t i;
+	json_t *item;
+
+	if (!json_is_array(v) || json_array_size(v) == 0) {
+		sp_error_set(err, EINVAL, "%s: \"%s\" must be a non-empty array of strings", file,
+			     key);
+		return NULL;
+	}
+	argv = calloc(json_array_size(v) + 1, sizeof(*argv));
+	if (argv == NULL) {
+		sp_error_set(err, ENOMEM, "%s", file);
+		return NULL;
+	}
+	json_array_foreach(v, i, item)
+	{
+		if (!json_is_string(item)) {
+			free(argv);
+			sp_error_set(err, EINVAL, "%s: \"%s\"[%zu] must be a string", file, key, i);
+			return NULL;
+		}
+		argv[i] = json_string_value(item);
+	}
+	return argv;
+}
+
+/* {"KEY": "VALUE"} as "KEY=VALUE" strings; they are kept in DOC under
+ * "env_pairs_" so that they live as long as the language. */
+static const char **get_env(json_t *doc, const char *file, struct sp_error *err)
+{
+	json_t *env = json_object_get(doc, "env");
+	json_t *pairs = json_array();
+	const char *key;
+	json_t *value;
+
+	if (env != NULL && !json_is_object(env)) {
+		json_decref(pairs);
+		sp_error_set(err, EINVAL, "%s: \"env\" must be an object of strings", file);
+		return NULL;
+	}
+	json_object_foreach(env, key, value)
+	{
+		char *pair;
+
+		if (!json_is_string(value) || strchr(key, '=') != NULL || key[0] == '\0') {
+			json_decref(pairs);
+			sp_error_set(err, EINVAL, "%s: env.%s must be a string", file, key);
+			return NULL;
+		}
+		if (asprintf(&pair, "%s=%s", key, json_string_value(value)) < 0) {
+			json_decref(pairs);
+			sp_error_set(err, ENOMEM, "%s", file);
+			return NULL;
+		}
+		json_array_append_new(pairs, json_string(pair));
+		free(pair);
+	}
+	json_object_set_new(doc, "env_pairs_", pairs);
+	if (json_array_size(pairs) == 0) {
+		const char **none = calloc(1, sizeof(*none));
+
+		if (none == NULL)
+			sp_error_set(err, ENOMEM, "%s", file);
+		return none;
+	}
+	return get_argv(doc, "env_pairs_", file, err);
+}
+
+static int parse_aliases(json_t *doc, const char *file, struct sp_language *lang,
+			 struct sp_error *err)
+{
+	if (json_object_get(doc, "aliases") == NULL) {
+		lang->aliases = calloc(1, sizeof(*lang->aliases));
+		return lang->aliases ? 0 : sp_error_set(err, ENOMEM, "%s", file);
+	}
+	lang->aliases = get_argv(doc, "aliases", file, err);
+	if (lang->aliases == NULL)
+		return -1;
+	for (size_t i = 0; lang->aliases[i] != NULL; i++) {
+		if (!name_valid(lang->aliases[i]))
+			return sp_error_set(err, EINVAL, "%s: alias \"%s\" is not a valid name",
+					    file, lang->aliases[i]);
+	}
+	return 0;
+}
+
+static int parse_commands(json_t *doc, const char *file, struct sp_language *lang,
+			  struct sp_error *err)
+{
+	json_t *compile = json_object_get(doc, "compile");
+
+	if (compile != NULL && !json_is_null(compile)) {
+		lang->compile = get_argv(doc, "compile", file, err);
+		if (lang->compile == NULL)
+			return -1;
+	}
+	lang->run = get_argv(doc, "run", file, err);
+	return lang->run == NULL ? -1 : 0;
+}
+
+static int parse_limits(json_t *doc, const char *file, struct sp_language *lang,
+			struct sp_error *err)
+{
+	json_t *limits = json_object_get(doc, "limits");
+	json_t *compile = json_object_get(doc, "compile_limits");
+
+	lang->limits = sp_default_run_limits;
+	lang->compile_limits = sp_default_compile_limits;
+	if (limits != NULL && sp_limits_from_json(limits, "limits", &lang->limits, err) < 0)
+		return sp_error_wrap(err, "%s", file);
+	if (compile != NULL &&
+	    sp_limits_from_json(compile, "compile_limits", &lang->compile_limits, err) < 0)
+		return sp_error_wrap(err, "%s", file);
+	return 0;
+}
+
+static int parse_entry(json_t *doc, const char *file, struct sp_language *lang,
+		       struct sp_error *err)
+{
+	const char *entry = get_string(doc, "entry", false, file, err);
+
+	if (entry == NULL && json_object_get(doc, "entry") != NULL)
+		return -1;
+	if (entry == NULL || strcmp(entry, "file") == 0)
+		lang->entry = SP_ENTRY_FILE;
+	else if (strcmp(entry, "java_class") == 0)
+		lang->entry = SP_ENTRY_JAVA_CLASS;
+	else
+		return sp_error_set(err, EINVAL, "%s: \"entry\" must be \"file\" or \"java_class\"",
+				    file);
+	return 0;
+}
+
+int sp_language_parse(json_t *doc, const char *file, struct sp_language *lang, struct sp_error *err)
+{
+	memset(lang, 0, sizeof(*lang));
+	if (!json_is_object(doc))
+		return sp_error_set(err, EINVAL, "%s: a language is a JSON object", file);
+	lang->doc = json_incref(doc);
+	lang->name = get_string(doc, "name", true, file, err);
+	if (lang->name == NULL)
+		return -1;
+	if (!name_valid(lang->name))
+		return sp_error_set(err, EINVAL, "%s: \"%s\" is not a valid language name", file,
+				    lang->name);
+	lang->version = get_string(doc, "version", false, file, err);
+	lang->image = get_string(doc, "image", true, file, err);
+	lang->source = get_string(doc, "source", true, file, err);
+	if (lang->image == NULL || lang->source == NULL)
+		return -1;
+	if (!sp_box_name_valid(lang->source))
+		return sp_error_set(err, EINVAL, "%s: \"source\" must be a plain file name", file);
+	if (parse_entry(doc, file, lang, err) < 0)
+		return -1;
+	lang->policy =
+	    json_object_get(doc, "policy") ? get_string(doc, "policy", true, file, err) : "default";
+	if (lang->policy == NULL || !name_valid(lang->policy))
+		return sp_error_set(err, EINVAL, "%s: \"policy\" must be a policy name", file);
+	if (parse_aliases(doc, file, lang, err) < 0 || parse_commands(doc, file, lang, err) < 0)
+		return -1;
+	lang->env = get_env(doc, file, err);
+	if (lang->env == NULL)
+		return -1;
+	return parse_limits(doc, file, lang, err);
+}
+
+void sp_language_free(struct sp_language *lang)
+{
+	free(lang->aliases);
+	free(lang->compile);
+	free(lang->run);
+	free(lang->env);
+	json_decref(lang->doc);
+	memset(lang, 0, sizeof(*lang));
+}
+
+static bool taken(const struct sp_language_set *set, const char *name)
+{
+	return sp_language_find(set, name) != NULL;
+}
+
+static int add_language(struct sp_language_set *set, struct sp_language *lang, const char *file,
+			struct sp_error *err)
+{
+	struct sp_language *grown;
+
+	if (taken(set, lang->name))
+		return sp_error_set(err, EEXIST, "%s: language \"%s\" is defined twice", file,
+				    lang->name);
+	for (size_t i = 0; lang->aliases[i] != NULL; i++) {
+		if (taken(set, lang->aliases[i]) || strcmp(lang->aliases[i], lang->name) == 0)
+			return sp_error_set(err, EEXIST, "%s: alias \"%s\" is taken", file,
+					    lang->aliases[i]);
+	}
+	grown = realloc(set->items, (set->count + 1) * sizeof(*grown));
+	if (grown == NULL)
+		return sp_error_set(err, ENOMEM, "%s", file);
+	set->items = grown;
+	set->items[set->count++] = *lang;
+	return 0;
+}
+
+static int load_file(struct sp_language_set *set, int dirfd, const char *dir, const char *name,
+		     struct sp_error *err)
+{
+	cleanup_close int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	struct sp_language lang;
+	json_error_t jerr;
+	json_t *doc;
+	char file[1024];
+	int rc;
+
+	snprintf(file, sizeof(file), "%s/%s", dir, name);
+	if (fd < 0)
+		return sp_error_set(err, errno, "%s", file);
+	doc = sp_json_load_fd(fd, JSON_REJECT_DUPLICATES, &jerr);
+	if (doc == NULL)
+		return sp_error_set(err, EINVAL, "%s: line %d: %s", file, jerr.line, jerr.text);
+	rc = sp_language_parse(doc, file, &lang, err);
+	json_decref(doc);
+	if (rc == 0)
+		rc = add_language(set, &lang, file, err);
+	if (rc < 0)
+		sp_language_free(&lang);
+	return rc;
+}
+
+static int by_name(const struct dirent **a, const struct dirent **b)
+{
+	return strcmp((*a)->d_name, (*b)->d_name);
+}
+
+static int is_json(const struct dirent *e)
+{
+	size_t len = strlen(e->d_name);
+
+	return e->d_name[0] != '.' && len > 5 && strcmp(e->d_name + len - 5, ".json") == 0;
+}
+
+int sp_language_set_load(struct sp_language_set *set, const char *dir, struct sp_error *err)
+{
+	cleanup_close int dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	struct dirent **names = NULL;
+	int n, rc = 0;
+
+	memset(set, 0, sizeof(*set));
+	if (dirfd < 0)
+		return sp_error_set(err, errno, "languages %s", dir);
+	n = scandir(dir, &names, is_json, by_name);
+	if (n < 0)
+		return sp_error_set(err, errno, "languages %s", dir);
+	for (int i = 0; i < n; i++) {
+		if (rc == 0)
+			rc = load_file(set, dirfd, dir, names[i]->d_name, err);
+		free(names[i]);
+	}
+	free(names);
+	if (rc == 0 && set->count == 0)
+		rc = sp_error_set(err, ENOENT, "no language in %s", dir);
+	if (rc < 0)
+		sp_language_set_free(set);
+	return rc;
+}
+
+const struct sp_language *sp_language_find(const struct sp_language_set *set, const char *name)
+{
+	for (size_t i = 0; i < set->count; i++) {
+		const struct sp_language *lang = &set->items[i];
+
+		if (strcmp(lang->name, name) == 0)
+			return lang;
+		for (size_t j = 0; lang->aliases[j] != NULL; j++) {
+			if (strcmp(lang->aliases[j], name) == 0)
+				return lang;
+		}
+	}
+	return NULL;
+}
+
+void sp_language_set_free(struct sp_language_set *set)
+{
+	for (size_t i = 0; i < set->count; i++)
+		sp_language_free(&set->items[i]);
+	free(set->items);
+	memset(set, 0, sizeof(*set));
+}

@@ -1,0 +1,58 @@
+/* Languages are data: languages/NAME.json says which image, which source
+ * file, how to compile and run, with which environment and limits. */
+#ifndef SANDPOOL_LANGUAGE_H
+#define SANDPOOL_LANGUAGE_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+#include "sandbox/base/error.h"
+#include "sandbox/limits.h"
+
+/* How a program's entry file is named ("entry" in the file). */
+enum sp_entry_rule {
+	SP_ENTRY_FILE,	     /* "file": always the language's source name */
+	SP_ENTRY_JAVA_CLASS, /* "java_class": after the source's public class (entry.h) */
+};
+
+struct sp_language {
+	json_t *doc; /* the file; every string below points into it */
+	const char *name;
+	const char *version;
+	const char *image;
+	const char *source; /* file name in /box, e.g. main.py */
+	enum sp_entry_rule entry;
+	const char *policy;   /* seccomp policy name, e.g. default */
+	const char **aliases; /* NULL-terminated */
+	const char **compile; /* argv, NULL-terminated; NULL when not compiled;
+			       * may hold {source} and {main} (entry.h) */
+	const char **run;     /* argv, NULL-terminated; the same */
+	const char **env;     /* "KEY=VALUE", NULL-terminated */
+	struct sp_limits limits;
+	struct sp_limits compile_limits;
+};
+
+/* The limits of a step when neither a language nor a request sets them. */
+extern const struct sp_limits sp_default_run_limits;
+extern const struct sp_limits sp_default_compile_limits;
+
+struct sp_language_set {
+	struct sp_language *items;
+	size_t count;
+};
+
+/* Parse one language document; FILE names it in errors. */
+int sp_language_parse(json_t *doc, const char *file, struct sp_language *lang,
+		      struct sp_error *err);
+
+/* Load every *.json of DIR. A bad file, or a name or alias used twice, is an
+ * error naming the file. */
+int sp_language_set_load(struct sp_language_set *set, const char *dir, struct sp_error *err);
+
+/* By name or alias, or NULL. */
+const struct sp_language *sp_language_find(const struct sp_language_set *set, const char *name);
+
+void sp_language_free(struct sp_language *lang);
+void sp_language_set_free(struct sp_language_set *set);
+
+#endif
