@@ -138,7 +138,7 @@ static int wait_for_maps(int sock, struct sp_error *err)
 {
 	struct sp_msg msg;
 
-	if (sp_channel_recv(sock, &msg, NULL, NULL, NULL, err) < 0)
+	if (sp_channel_recv(sock, &msg, NULL, NULL, err) < 0)
 		return -1;
 	if (msg.type != SP_MSG_MAPS_DONE)
 		return sp_error_set(err, EPROTO, "expected the id maps");
@@ -577,7 +577,7 @@ static void supervise_step(struct cell_state *st, struct running_step *step, uin
 			struct sp_msg msg;
 			struct sp_error err;
 
-			if (sp_channel_recv(st->sock, &msg, NULL, NULL, NULL, &err) < 0) {
+			if (sp_channel_recv(st->sock, &msg, NULL, NULL, &err) < 0) {
 				kill_all(step);
 				_exit(1);
 			}
@@ -622,8 +622,8 @@ static void handle_run(struct cell_state *st, struct sp_msg *msg, int *fds, size
 		return;
 	}
 	supervise_step(st, &step, ctx.limits.wall_ms);
-	if (sp_channel_send(st->sock, SP_MSG_EXITED, &step.exit, sizeof(step.exit), NULL, 0, 0,
-			    &err) < 0)
+	if (sp_channel_send(st->sock, SP_MSG_EXITED, &step.exit, sizeof(step.exit), NULL, 0, &err) <
+	    0)
 		_exit(1);
 }
 
@@ -633,8 +633,7 @@ static void reply(struct cell_state *st, int rc, const struct sp_error *err, int
 	if (rc < 0)
 		sp_channel_send_error(st->sock, err);
 	else
-		sp_channel_send(st->sock, SP_MSG_OK, NULL, 0, fd >= 0 ? &fd : NULL, fd >= 0, 0,
-				NULL);
+		sp_channel_send(st->sock, SP_MSG_OK, NULL, 0, fd >= 0 ? &fd : NULL, fd >= 0, NULL);
 }
 
 __attribute__((noreturn)) static void cell_serve(struct cell_state *st)
@@ -647,7 +646,7 @@ __attribute__((noreturn)) static void cell_serve(struct cell_state *st)
 		int answer = -1;
 		int rc;
 
-		if (sp_channel_recv(st->sock, &msg, fds, &nfds, NULL, &err) < 0)
+		if (sp_channel_recv(st->sock, &msg, fds, &nfds, &err) < 0)
 			_exit(err.errnum == EPIPE ? 0 : 1);
 		switch (msg.type) {
 		case SP_MSG_RUN:
@@ -690,7 +689,7 @@ __attribute__((noreturn)) static void cell_main(const struct sp_cell_config *con
 
 	if (cell_build(&st, &err) < 0)
 		cell_die(sock, &err);
-	if (sp_channel_send(sock, SP_MSG_READY, NULL, 0, NULL, 0, 0, &err) < 0)
+	if (sp_channel_send(sock, SP_MSG_READY, NULL, 0, NULL, 0, &err) < 0)
 		_exit(1);
 	cell_serve(&st);
 }
@@ -701,7 +700,7 @@ static int expect_ready(struct sp_cell *cell, struct sp_error *err)
 {
 	struct sp_msg msg;
 
-	if (sp_channel_recv(cell->sock, &msg, NULL, NULL, NULL, err) < 0)
+	if (sp_channel_recv(cell->sock, &msg, NULL, NULL, err) < 0)
 		return sp_error_wrap(err, "cell did not start");
 	if (msg.type == SP_MSG_ERROR && msg.length == sizeof(struct sp_error)) {
 		memcpy(err, msg.payload.bytes, sizeof(*err));
@@ -741,11 +740,9 @@ int sp_cell_create(struct sp_cell *cell, const struct sp_cell_config *config, st
 	}
 	close(sv[1]);
 	cell->sock = sv[0];
-	if (sp_channel_want_credentials(cell->sock, err) < 0)
-		goto fail;
 	if (sp_userns_from_parent(&config->idmap, cell->pid, err) < 0)
 		goto fail;
-	if (sp_channel_send(cell->sock, SP_MSG_MAPS_DONE, NULL, 0, NULL, 0, 0, err) < 0)
+	if (sp_channel_send(cell->sock, SP_MSG_MAPS_DONE, NULL, 0, NULL, 0, err) < 0)
 		goto fail;
 	if (expect_ready(cell, err) < 0)
 		goto fail;
@@ -792,7 +789,7 @@ static int wait_ok_fds(struct sp_cell *cell, int *fds, size_t nfds, struct sp_er
 
 	if (msg == NULL)
 		return sp_error_set(err, ENOMEM, "message");
-	if (sp_channel_recv(cell->sock, msg, fds, &got, NULL, err) < 0)
+	if (sp_channel_recv(cell->sock, msg, fds, &got, err) < 0)
 		return -1;
 	if (msg->type == SP_MSG_OK && got == nfds)
 		return 0;
@@ -821,7 +818,7 @@ int sp_cell_write_file(struct sp_cell *cell, const char *name, int fd, mode_t mo
 	if (!sp_box_path_valid(name))
 		return sp_error_set(err, EINVAL, "invalid file name '%s'", name);
 	snprintf(wire.name, sizeof(wire.name), "%s", name);
-	if (sp_channel_send(cell->sock, SP_MSG_WRITE_FILE, &wire, sizeof(wire), &fd, 1, 0, err) < 0)
+	if (sp_channel_send(cell->sock, SP_MSG_WRITE_FILE, &wire, sizeof(wire), &fd, 1, err) < 0)
 		return -1;
 	return sp_cell_wait_ok(cell, err);
 }
@@ -833,7 +830,7 @@ int sp_cell_pack_box(struct sp_cell *cell, uint64_t max_bytes, int *archive_fd,
 	int seals;
 
 	*archive_fd = -1;
-	if (sp_channel_send(cell->sock, SP_MSG_PACK_BOX, &max_bytes, sizeof(max_bytes), NULL, 0, 0,
+	if (sp_channel_send(cell->sock, SP_MSG_PACK_BOX, &max_bytes, sizeof(max_bytes), NULL, 0,
 			    err) < 0 ||
 	    wait_ok_fds(cell, &fd, 1, err) < 0)
 		return -1;
@@ -858,8 +855,7 @@ int sp_cell_read_file(struct sp_cell *cell, const char *name, uint64_t max_bytes
 	if (!sp_box_path_valid(name))
 		return sp_error_set(err, EINVAL, "invalid file name '%s'", name);
 	snprintf(wire.name, sizeof(wire.name), "%s", name);
-	if (sp_channel_send(cell->sock, SP_MSG_READ_FILE, &wire, sizeof(wire), NULL, 0, 0, err) <
-		0 ||
+	if (sp_channel_send(cell->sock, SP_MSG_READ_FILE, &wire, sizeof(wire), NULL, 0, err) < 0 ||
 	    wait_ok_fds(cell, &fd, 1, err) < 0)
 		return -1;
 	seals = fcntl(fd, F_GET_SEALS);
@@ -873,7 +869,7 @@ int sp_cell_read_file(struct sp_cell *cell, const char *name, uint64_t max_bytes
 
 int sp_cell_reset_begin(struct sp_cell *cell, struct sp_error *err)
 {
-	return sp_channel_send(cell->sock, SP_MSG_RESET, NULL, 0, NULL, 0, 0, err);
+	return sp_channel_send(cell->sock, SP_MSG_RESET, NULL, 0, NULL, 0, err);
 }
 
 int sp_cell_reset_end(struct sp_cell *cell, struct sp_error *err)

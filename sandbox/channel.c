@@ -19,22 +19,13 @@ int sp_channel_pair(int fds[2], struct sp_error *err)
 	return 0;
 }
 
-int sp_channel_want_credentials(int sock, struct sp_error *err)
-{
-	int on = 1;
-
-	if (setsockopt(sock, SOL_SOCKET, SO_PASSCRED, &on, sizeof(on)) < 0)
-		return sp_error_set(err, errno, "setsockopt SO_PASSCRED");
-	return 0;
-}
-
 union sp_cmsg_space {
-	char buf[CMSG_SPACE(sizeof(int) * SP_CHANNEL_FDS_MAX) + CMSG_SPACE(sizeof(struct ucred))];
+	char buf[CMSG_SPACE(sizeof(int) * SP_CHANNEL_FDS_MAX)];
 	struct cmsghdr align;
 };
 
 static size_t fill_control(struct msghdr *mh, union sp_cmsg_space *space, const int *fds,
-			   size_t nfds, pid_t cred_pid)
+			   size_t nfds)
 {
 	struct cmsghdr *cmsg;
 	size_t used = 0;
@@ -49,22 +40,12 @@ static size_t fill_control(struct msghdr *mh, union sp_cmsg_space *space, const 
 		cmsg->cmsg_len = CMSG_LEN(sizeof(int) * nfds);
 		memcpy(CMSG_DATA(cmsg), fds, sizeof(int) * nfds);
 		used += CMSG_SPACE(sizeof(int) * nfds);
-		cmsg = CMSG_NXTHDR(mh, cmsg);
-	}
-	if (cred_pid != 0) {
-		struct ucred cred = {.pid = cred_pid, .uid = getuid(), .gid = getgid()};
-
-		cmsg->cmsg_level = SOL_SOCKET;
-		cmsg->cmsg_type = SCM_CREDENTIALS;
-		cmsg->cmsg_len = CMSG_LEN(sizeof(cred));
-		memcpy(CMSG_DATA(cmsg), &cred, sizeof(cred));
-		used += CMSG_SPACE(sizeof(cred));
 	}
 	return used;
 }
 
 int sp_channel_send(int sock, uint32_t type, const void *payload, size_t length, const int *fds,
-		    size_t nfds, pid_t cred_pid, struct sp_error *err)
+		    size_t nfds, struct sp_error *err)
 {
 	uint32_t header[2] = {type, (uint32_t)length};
 	struct iovec iov[2] = {
@@ -77,7 +58,7 @@ int sp_channel_send(int sock, uint32_t type, const void *payload, size_t length,
 
 	if (length > SP_CHANNEL_PAYLOAD_MAX || nfds > SP_CHANNEL_FDS_MAX)
 		return sp_error_set(err, EMSGSIZE, "control message too large");
-	mh.msg_controllen = fill_control(&mh, &space, fds, nfds, cred_pid);
+	mh.msg_controllen = fill_control(&mh, &space, fds, nfds);
 	if (mh.msg_controllen == 0)
 		mh.msg_control = NULL;
 	do
@@ -88,8 +69,7 @@ int sp_channel_send(int sock, uint32_t type, const void *payload, size_t length,
 	return 0;
 }
 
-static int take_control(struct msghdr *mh, int *fds, size_t *nfds, pid_t *cred_pid,
-			struct sp_error *err)
+static int take_control(struct msghdr *mh, int *fds, size_t *nfds, struct sp_error *err)
 {
 	size_t room = nfds ? *nfds : 0;
 	size_t got = 0;
@@ -111,12 +91,6 @@ static int take_control(struct msghdr *mh, int *fds, size_t *nfds, pid_t *cred_p
 					rc = sp_error_set(err, EBADMSG, "unexpected descriptors");
 				}
 			}
-		} else if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_CREDENTIALS) {
-			struct ucred cred;
-
-			memcpy(&cred, CMSG_DATA(c), sizeof(cred));
-			if (cred_pid != NULL)
-				*cred_pid = cred.pid;
 		}
 	}
 	if (rc < 0) {
@@ -129,8 +103,7 @@ static int take_control(struct msghdr *mh, int *fds, size_t *nfds, pid_t *cred_p
 	return rc;
 }
 
-int sp_channel_recv(int sock, struct sp_msg *msg, int *fds, size_t *nfds, pid_t *cred_pid,
-		    struct sp_error *err)
+int sp_channel_recv(int sock, struct sp_msg *msg, int *fds, size_t *nfds, struct sp_error *err)
 {
 	struct iovec iov = {.iov_base = msg, .iov_len = sizeof(*msg)};
 	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
@@ -140,8 +113,6 @@ int sp_channel_recv(int sock, struct sp_msg *msg, int *fds, size_t *nfds, pid_t 
 	memset(&space, 0, sizeof(space));
 	mh.msg_control = space.buf;
 	mh.msg_controllen = sizeof(space.buf);
-	if (cred_pid != NULL)
-		*cred_pid = 0;
 	do
 		n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
 	while (n < 0 && errno == EINTR);
@@ -149,7 +120,7 @@ int sp_channel_recv(int sock, struct sp_msg *msg, int *fds, size_t *nfds, pid_t 
 		return sp_error_set(err, errno, "receive control message");
 	if (n == 0)
 		return sp_error_set(err, EPIPE, "control socket closed");
-	if (take_control(&mh, fds, nfds, cred_pid, err) < 0)
+	if (take_control(&mh, fds, nfds, err) < 0)
 		return -1;
 	if ((size_t)n < 2 * sizeof(uint32_t) || (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) ||
 	    msg->length != (size_t)n - 2 * sizeof(uint32_t))
@@ -159,5 +130,5 @@ int sp_channel_recv(int sock, struct sp_msg *msg, int *fds, size_t *nfds, pid_t 
 
 int sp_channel_send_error(int sock, const struct sp_error *error)
 {
-	return sp_channel_send(sock, SP_MSG_ERROR, error, sizeof(*error), NULL, 0, 0, NULL);
+	return sp_channel_send(sock, SP_MSG_ERROR, error, sizeof(*error), NULL, 0, NULL);
 }

@@ -44,20 +44,14 @@ struct sp_msg *sp_msg_new(void);
 /* Make the socket pair (SOCK_SEQPACKET, close-on-exec). */
 int sp_channel_pair(int fds[2], struct sp_error *err);
 
-/* Ask the kernel to attach senders' credentials to received messages. */
-int sp_channel_want_credentials(int sock, struct sp_error *err);
-
-/* Send one message. FDS (may be NULL) travel by SCM_RIGHTS. When cred_pid is
- * not 0 it travels by SCM_CREDENTIALS, translated into the receiver's pid
- * namespace by the kernel. */
+/* Send one message. FDS (may be NULL) travel by SCM_RIGHTS. */
 int sp_channel_send(int sock, uint32_t type, const void *payload, size_t length, const int *fds,
-		    size_t nfds, pid_t cred_pid, struct sp_error *err);
+		    size_t nfds, struct sp_error *err);
 
 /* Receive one message. On input *nfds is the room in FDS, on output how many
- * arrived (close-on-exec). cred_pid (may be NULL) gets the sender's pid or the
- * pid it sent. Returns 0, or -1 with err set; end of file is errnum EPIPE. */
-int sp_channel_recv(int sock, struct sp_msg *msg, int *fds, size_t *nfds, pid_t *cred_pid,
-		    struct sp_error *err);
+ * arrived (close-on-exec). Returns 0, or -1 with err set; end of file is
+ * errnum EPIPE. */
+int sp_channel_recv(int sock, struct sp_msg *msg, int *fds, size_t *nfds, struct sp_error *err);
 
 /* Send an error message carrying ERR. */
 int sp_channel_send_error(int sock, const struct sp_error *error);

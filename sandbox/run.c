@@ -72,7 +72,7 @@ static void send_kill(struct monitor *m, enum sp_kill_reason reason)
 		return;
 	m->killed = reason;
 	m->kill_ms = sp_clock_ms();
-	sp_channel_send(m->cell->sock, SP_MSG_KILL, NULL, 0, NULL, 0, 0, NULL);
+	sp_channel_send(m->cell->sock, SP_MSG_KILL, NULL, 0, NULL, 0, NULL);
 }
 
 /* Keep what fits under the output limit; count everything. */
@@ -125,7 +125,7 @@ static int take_exit(struct monitor *m, struct sp_error *err)
 {
 	struct sp_msg *msg = m->msg;
 
-	if (sp_channel_recv(m->cell->sock, msg, NULL, NULL, NULL, err) < 0)
+	if (sp_channel_recv(m->cell->sock, msg, NULL, NULL, err) < 0)
 		return sp_error_wrap(err, "cell lost during the step");
 	if (msg->type == SP_MSG_ERROR && msg->length == sizeof(*err)) {
 		memcpy(err, msg->payload.bytes, sizeof(*err));
@@ -321,7 +321,7 @@ static int start_step(struct monitor *m, const struct sp_step_request *req, int 
 		return -1;
 	/* The cell answers with EXITED (or ERROR when the step could not start):
 	 * the monitor loop takes it. */
-	if (sp_channel_send(m->cell->sock, SP_MSG_RUN, wire, (size_t)len, fds, 3, 0, err) < 0)
+	if (sp_channel_send(m->cell->sock, SP_MSG_RUN, wire, (size_t)len, fds, 3, err) < 0)
 		return -1;
 	m->start_ms = sp_clock_ms();
 	m->start_us = sp_clock_us();

@@ -94,7 +94,7 @@ static void spawn(int sock, struct sp_msg *msg)
 		return;
 	}
 	reply.pid = cell.pid;
-	if (sp_channel_send(sock, SP_MSG_CELL, &reply, sizeof(reply), &cell.sock, 1, 0, &err) < 0)
+	if (sp_channel_send(sock, SP_MSG_CELL, &reply, sizeof(reply), &cell.sock, 1, &err) < 0)
 		kill(cell.pid, SIGKILL);
 	close(cell.sock);
 }
@@ -132,7 +132,7 @@ __attribute__((noreturn)) static void spawner_main(int sock)
 			reap_cells(sigfd);
 		if (!fds[0].revents)
 			continue;
-		if (sp_channel_recv(sock, &msg, NULL, NULL, NULL, &err) < 0)
+		if (sp_channel_recv(sock, &msg, NULL, NULL, &err) < 0)
 			_exit(0); /* the supervisor is gone: the cells follow */
 		if (msg.type == SP_MSG_SPAWN)
 			spawn(sock, &msg);
@@ -169,7 +169,7 @@ static int take_cell(struct sp_spawner *spawner, struct sp_msg *msg, struct sp_c
 	int fd = -1;
 	size_t nfds = 1;
 
-	if (sp_channel_recv(spawner->sock, msg, &fd, &nfds, NULL, err) < 0)
+	if (sp_channel_recv(spawner->sock, msg, &fd, &nfds, err) < 0)
 		return sp_error_wrap(err, "spawner");
 	if (msg->type == SP_MSG_ERROR && msg->length == sizeof(*err)) {
 		memcpy(err, msg->payload.bytes, sizeof(*err));
@@ -201,7 +201,7 @@ int sp_spawner_cell(struct sp_spawner *spawner, const struct sp_cell_config *con
 	wire = (void *)msg->payload.bytes;
 	if (pack_config(config, wire, &length, err) < 0)
 		return -1;
-	if (sp_channel_send(spawner->sock, SP_MSG_SPAWN, wire, length, NULL, 0, 0, err) < 0)
+	if (sp_channel_send(spawner->sock, SP_MSG_SPAWN, wire, length, NULL, 0, err) < 0)
 		return sp_error_wrap(err, "spawner");
 	return take_cell(spawner, msg, cell, err);
 }

@@ -68,7 +68,7 @@ static int start_jobs(struct sp_server *server, struct sp_error *err)
 {
 	size_t n = server->languages.count;
 	unsigned *capacity = calloc(n, sizeof(*capacity));
-	struct sp_jobs_config jc = {
+	struct sp_job_table_config jc = {
 	    .languages = n,
 	    .capacity = capacity,
 	    .workers = server->config.workers,
@@ -100,7 +100,7 @@ static int start_jobs(struct sp_server *server, struct sp_error *err)
 	}
 	for (size_t i = 0; i < n; i++)
 		capacity[i] = server->served[i].capacity;
-	rc = sp_jobs_start(&server->jobs, &jc, err);
+	rc = sp_job_table_start(&server->jobs, &jc, err);
 	free(capacity);
 	return rc;
 }
@@ -205,14 +205,14 @@ void sp_engine_drain(struct sp_server *server)
 {
 	atomic_store(&server->draining, true);
 	if (server->jobs != NULL)
-		sp_jobs_stop(server->jobs, (uint64_t)server->config.shutdown_grace_s * 1000);
+		sp_job_table_stop(server->jobs, (uint64_t)server->config.shutdown_grace_s * 1000);
 }
 
 void sp_engine_stop(struct sp_server *server)
 {
 	if (server->pool != NULL)
 		sp_pool_stop(server->pool, (uint64_t)server->config.shutdown_grace_s * 1000);
-	sp_jobs_free(server->jobs);
+	sp_job_table_free(server->jobs);
 	server->jobs = NULL;
 	sp_hub_free(server->hub);
 	server->hub = NULL;

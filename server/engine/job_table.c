@@ -38,7 +38,7 @@ struct sp_job {
 	json_t *result;
 	struct sp_queue_link link; /* in its language's queue; submit order, creation time */
 	uint64_t created_ms, started_ms, finished_ms;
-	int cancel_fd; /* eventfd written by sp_jobs_cancel() while running */
+	int cancel_fd; /* eventfd written by sp_job_table_cancel() while running */
 	unsigned refs;
 	struct sp_job *hash_next;
 	struct sp_dlink done_link; /* kept and ended, oldest first */
@@ -52,11 +52,11 @@ struct lang_slot {
 	unsigned running, capacity;
 };
 
-struct sp_jobs {
+struct sp_job_table {
 	pthread_mutex_t lock;
 	pthread_cond_t work;  /* a job was queued or a slot freed */
 	pthread_cond_t ended; /* a job ended */
-	struct sp_jobs_config config;
+	struct sp_job_table_config config;
 	struct lang_slot *langs;
 	struct sp_user_quotas quotas;
 	struct sp_job **buckets;
@@ -92,7 +92,7 @@ static void wait_until(pthread_cond_t *cond, pthread_mutex_t *lock, uint64_t dea
 
 /* --- the table: jobs by id ---------------------------------------------- */
 
-static size_t bucket_of(const struct sp_jobs *jobs, const char *id)
+static size_t bucket_of(const struct sp_job_table *jobs, const char *id)
 {
 	uint64_t h = 1469598103934665603ULL;
 
@@ -101,7 +101,7 @@ static size_t bucket_of(const struct sp_jobs *jobs, const char *id)
 	return (size_t)h & (jobs->bucket_count - 1);
 }
 
-static void table_add(struct sp_jobs *jobs, struct sp_job *job)
+static void table_add(struct sp_job_table *jobs, struct sp_job *job)
 {
 	size_t b = bucket_of(jobs, job->id);
 
@@ -126,7 +126,7 @@ static void job_free(struct sp_job *job)
 /* --- bytes held ------------------------------------------------------------ */
 
 /* Who holds what JOB holds. */
-static struct sp_bytes_holder holder_of(const struct sp_jobs *jobs, const struct sp_job *job)
+static struct sp_bytes_holder holder_of(const struct sp_job_table *jobs, const struct sp_job *job)
 {
 	return (struct sp_bytes_holder){.user = job->user,
 					.token = jobs->config.share_by_token ? job->owner : -1,
@@ -134,7 +134,7 @@ static struct sp_bytes_holder holder_of(const struct sp_jobs *jobs, const struct
 }
 
 /* Under the lock: bytes were let go; a job waiting for room may start. */
-static void room_made(struct sp_jobs *jobs)
+static void room_made(struct sp_job_table *jobs)
 {
 	if (!jobs->memory_blocked)
 		return;
@@ -145,7 +145,8 @@ static void room_made(struct sp_jobs *jobs)
 
 /* JOB now holds N bytes of class C, in place of what it held. The new count
  * goes first: when it cannot be made (out of memory), the old one stays. */
-static void set_hold(struct sp_jobs *jobs, struct sp_job *job, enum sp_bytes_class c, uint64_t n)
+static void set_hold(struct sp_job_table *jobs, struct sp_job *job, enum sp_bytes_class c,
+		     uint64_t n)
 {
 	struct sp_bytes_holder h = holder_of(jobs, job);
 	bool less = n < job->hold;
@@ -160,7 +161,7 @@ static void set_hold(struct sp_jobs *jobs, struct sp_job *job, enum sp_bytes_cla
 		room_made(jobs);
 }
 
-static void unref(struct sp_jobs *jobs, struct sp_job *job)
+static void unref(struct sp_job_table *jobs, struct sp_job *job)
 {
 	if (--job->refs > 0)
 		return;
@@ -168,7 +169,7 @@ static void unref(struct sp_jobs *jobs, struct sp_job *job)
 	job_free(job);
 }
 
-static void table_remove(struct sp_jobs *jobs, struct sp_job *job)
+static void table_remove(struct sp_job_table *jobs, struct sp_job *job)
 {
 	struct sp_job **p = &jobs->buckets[bucket_of(jobs, job->id)];
 
@@ -185,13 +186,13 @@ static void table_remove(struct sp_jobs *jobs, struct sp_job *job)
 /* --- kept jobs that ended ------------------------------------------------- */
 
 /* The oldest kept job that ended; NULL when there is none. */
-static struct sp_job *oldest_done(const struct sp_jobs *jobs)
+static struct sp_job *oldest_done(const struct sp_job_table *jobs)
 {
 	return jobs->done.head ? sp_dlist_entry(jobs->done.head, struct sp_job, done_link) : NULL;
 }
 
 /* Drop the kept jobs beyond the retention count or older than its time. */
-static void prune(struct sp_jobs *jobs, uint64_t now)
+static void prune(struct sp_job_table *jobs, uint64_t now)
 {
 	struct sp_job *old;
 
@@ -204,7 +205,7 @@ static void prune(struct sp_jobs *jobs, uint64_t now)
 }
 
 /* Drop the oldest kept results until N bytes more fit. True when they do. */
-static bool make_room(struct sp_jobs *jobs, uint64_t n)
+static bool make_room(struct sp_job_table *jobs, uint64_t n)
 {
 	struct sp_job *old;
 
@@ -218,7 +219,7 @@ static bool make_room(struct sp_jobs *jobs, uint64_t n)
 
 /* --- ending a job --------------------------------------------------------- */
 
-static const char *end_message(enum sp_job_end end, const struct sp_jobs *jobs, char *buf,
+static const char *end_message(enum sp_job_end end, const struct sp_job_table *jobs, char *buf,
 			       size_t size)
 {
 	switch (end) {
@@ -237,7 +238,7 @@ static const char *end_message(enum sp_job_end end, const struct sp_jobs *jobs, 
 }
 
 /* The result of a job that did not run (or whose run gave nothing). */
-static json_t *unrun_result(const struct sp_jobs *jobs, const struct sp_job *job,
+static json_t *unrun_result(const struct sp_job_table *jobs, const struct sp_job *job,
 			    enum sp_job_end end)
 {
 	char buf[128];
@@ -250,7 +251,7 @@ static json_t *unrun_result(const struct sp_jobs *jobs, const struct sp_job *job
 }
 
 /* Give EVENT (borrowed) its job's id and ref, and to the watchers. */
-static void emit(const struct sp_jobs *jobs, const struct sp_job *job, json_t *event)
+static void emit(const struct sp_job_table *jobs, const struct sp_job *job, json_t *event)
 {
 	if (jobs->config.event == NULL || event == NULL)
 		return;
@@ -262,8 +263,8 @@ static void emit(const struct sp_jobs *jobs, const struct sp_job *job, json_t *e
 
 /* Under the lock: JOB ends with RESULT (stolen; NULL: one is made), which
  * takes RESULT_BYTES (0: measured here). */
-static void finish(struct sp_jobs *jobs, struct sp_job *job, enum sp_job_end end, json_t *result,
-		   uint64_t result_bytes)
+static void finish(struct sp_job_table *jobs, struct sp_job *job, enum sp_job_end end,
+		   json_t *result, uint64_t result_bytes)
 {
 	uint64_t now = sp_clock_ms();
 
@@ -304,14 +305,14 @@ static void finish(struct sp_jobs *jobs, struct sp_job *job, enum sp_job_end end
 /* --- the queues ------------------------------------------------------------ */
 
 /* Take JOB off its language's queue (it is queued). */
-static void dequeue(struct sp_jobs *jobs, struct sp_job *job)
+static void dequeue(struct sp_job_table *jobs, struct sp_job *job)
 {
 	if (sp_lang_queue_remove(&jobs->langs[job->language].queue, &job->link, job->user) == 0)
 		jobs->queued--;
 }
 
 /* End the queued jobs that waited longer than the queue timeout. */
-static void expire(struct sp_jobs *jobs, uint64_t now)
+static void expire(struct sp_job_table *jobs, uint64_t now)
 {
 	uint64_t timeout = jobs->config.queue_timeout_ms;
 
@@ -329,7 +330,7 @@ static void expire(struct sp_jobs *jobs, uint64_t now)
 }
 
 /* When the next queued job expires, 0 for never. */
-static uint64_t next_expiry(const struct sp_jobs *jobs)
+static uint64_t next_expiry(const struct sp_job_table *jobs)
 {
 	uint64_t next = 0;
 
@@ -353,7 +354,7 @@ static bool has_cells(const struct lang_slot *l, const struct sp_job *job)
 
 /* Can JOB start now: is there room for what its run may take (after the
  * oldest kept results are dropped)? Notes when it is not. */
-static bool has_room(struct sp_jobs *jobs, const struct sp_job *job)
+static bool has_room(struct sp_job_table *jobs, const struct sp_job *job)
 {
 	if (make_room(jobs, job->reserve))
 		return true;
@@ -363,7 +364,7 @@ static bool has_room(struct sp_jobs *jobs, const struct sp_job *job)
 
 /* Among the languages whose next job can start, the one whose next job came
  * first; NULL when there is none. */
-static struct lang_slot *next_language(struct sp_jobs *jobs)
+static struct lang_slot *next_language(struct sp_job_table *jobs)
 {
 	struct lang_slot *best = NULL;
 	struct sp_queue_link *best_link = NULL;
@@ -383,7 +384,7 @@ static struct lang_slot *next_language(struct sp_jobs *jobs)
 }
 
 /* The next job of language BEST, taken off its queue to run. */
-static struct sp_job *take_from(struct sp_jobs *jobs, struct lang_slot *best)
+static struct sp_job *take_from(struct sp_job_table *jobs, struct lang_slot *best)
 {
 	struct sp_job *job = job_of(sp_lang_queue_pop(&best->queue));
 
@@ -398,7 +399,7 @@ static struct sp_job *take_from(struct sp_jobs *jobs, struct lang_slot *best)
 }
 
 /* The job whose turn it is, taken off its queue; NULL when there is none. */
-static struct sp_job *take_next(struct sp_jobs *jobs)
+static struct sp_job *take_next(struct sp_job_table *jobs)
 {
 	struct lang_slot *best = next_language(jobs);
 
@@ -407,7 +408,7 @@ static struct sp_job *take_next(struct sp_jobs *jobs)
 
 /* JOB's language when JOB is the one whose turn it is (its language has
  * room), else NULL. */
-static struct lang_slot *turn_of(struct sp_jobs *jobs, const struct sp_job *job)
+static struct lang_slot *turn_of(struct sp_job_table *jobs, const struct sp_job *job)
 {
 	struct lang_slot *best;
 
@@ -417,7 +418,7 @@ static struct lang_slot *turn_of(struct sp_jobs *jobs, const struct sp_job *job)
 	return best != NULL && job_of(sp_lang_queue_next(&best->queue)) == job ? best : NULL;
 }
 
-static void run_one(struct sp_jobs *jobs, struct sp_job *job)
+static void run_one(struct sp_job_table *jobs, struct sp_job *job)
 {
 	json_t *result = jobs->config.run(jobs->config.ctx, job, &job->req, job->language,
 					  job->cancel_fd, job->started_ms - job->created_ms);
@@ -441,7 +442,7 @@ static void run_one(struct sp_jobs *jobs, struct sp_job *job)
 
 static void *worker(void *arg)
 {
-	struct sp_jobs *jobs = arg;
+	struct sp_job_table *jobs = arg;
 
 	pthread_mutex_lock(&jobs->lock);
 	while (!jobs->stopping) {
@@ -465,7 +466,7 @@ static void *worker(void *arg)
 
 /* --- the interface --------------------------------------------------------- */
 
-static size_t bucket_count_for(const struct sp_jobs_config *c)
+static size_t bucket_count_for(const struct sp_job_table_config *c)
 {
 	uint64_t want = ((uint64_t)c->queue_size + c->retention_count + 64) / 2;
 	size_t n = 64;
@@ -487,9 +488,9 @@ static int init_cond(pthread_cond_t *cond)
 	return rc;
 }
 
-static struct sp_jobs *jobs_new(const struct sp_jobs_config *config)
+static struct sp_job_table *jobs_new(const struct sp_job_table_config *config)
 {
-	struct sp_jobs *jobs = calloc(1, sizeof(*jobs));
+	struct sp_job_table *jobs = calloc(1, sizeof(*jobs));
 	unsigned workers = 0;
 
 	if (jobs == NULL)
@@ -524,9 +525,10 @@ static struct sp_jobs *jobs_new(const struct sp_jobs_config *config)
 	return jobs;
 }
 
-int sp_jobs_start(struct sp_jobs **out, const struct sp_jobs_config *config, struct sp_error *err)
+int sp_job_table_start(struct sp_job_table **out, const struct sp_job_table_config *config,
+		       struct sp_error *err)
 {
-	struct sp_jobs *jobs = jobs_new(config);
+	struct sp_job_table *jobs = jobs_new(config);
 
 	*out = NULL;
 	if (jobs == NULL)
@@ -535,8 +537,8 @@ int sp_jobs_start(struct sp_jobs **out, const struct sp_jobs_config *config, str
 		int rc = pthread_create(&jobs->threads[i], NULL, worker, jobs);
 
 		if (rc != 0) {
-			sp_jobs_stop(jobs, 0);
-			sp_jobs_free(jobs);
+			sp_job_table_stop(jobs, 0);
+			sp_job_table_free(jobs);
 			return sp_error_set(err, rc, "start the job workers");
 		}
 		jobs->thread_count++;
@@ -545,7 +547,7 @@ int sp_jobs_start(struct sp_jobs **out, const struct sp_jobs_config *config, str
 	return 0;
 }
 
-int sp_jobs_new_id(char id[33])
+int sp_job_table_new_id(char id[33])
 {
 	unsigned char raw[ID_BYTES];
 
@@ -578,7 +580,7 @@ static struct sp_job *job_new(struct sp_request *req, size_t language,
 	if (job->cancel_fd < 0 || (meta->user && *meta->user && !job->user) ||
 	    (meta->ref && *meta->ref && !job->ref) ||
 	    (meta->address && *meta->address && !job->address) ||
-	    (meta->id == NULL && sp_jobs_new_id(job->id) < 0)) {
+	    (meta->id == NULL && sp_job_table_new_id(job->id) < 0)) {
 		job_free(job);
 		return NULL;
 	}
@@ -595,7 +597,7 @@ static struct sp_job *job_new(struct sp_request *req, size_t language,
 	return job;
 }
 
-static struct sp_job *find_locked(struct sp_jobs *jobs, const char *id)
+static struct sp_job *find_locked(struct sp_job_table *jobs, const char *id)
 {
 	struct sp_job *job = jobs->buckets[bucket_of(jobs, id)];
 
@@ -611,7 +613,7 @@ static unsigned long long mib(uint64_t bytes)
 
 /* Under the lock: why H cannot hold N bytes more now, for a job that may
  * take RESERVE more while it runs (0 for a body): an errno with ERR, or 0. */
-static int bytes_refusal(struct sp_jobs *jobs, const struct sp_bytes_holder *h, uint64_t n,
+static int bytes_refusal(struct sp_job_table *jobs, const struct sp_bytes_holder *h, uint64_t n,
 			 uint64_t reserve, struct sp_error *err)
 {
 	uint64_t limit = jobs->config.max_bytes, held;
@@ -644,7 +646,8 @@ static int bytes_refusal(struct sp_jobs *jobs, const struct sp_bytes_holder *h, 
 }
 
 /* A new job's holder: the one it will be. */
-static struct sp_bytes_holder meta_holder(const struct sp_jobs *jobs, const struct sp_job_meta *m)
+static struct sp_bytes_holder meta_holder(const struct sp_job_table *jobs,
+					  const struct sp_job_meta *m)
 {
 	return (struct sp_bytes_holder){.user = m->user,
 					.token = jobs->config.share_by_token ? m->owner : -1,
@@ -654,7 +657,7 @@ static struct sp_bytes_holder meta_holder(const struct sp_jobs *jobs, const stru
 /* Under the lock: why a job of LANGUAGE for USER, holding HELD bytes and
  * taking RESERVE more while it runs, cannot be queued now (an errno with
  * ERR), or 0. Counts it against the user's quota when not. */
-static int refusal(struct sp_jobs *jobs, size_t language, const struct sp_job_meta *meta,
+static int refusal(struct sp_job_table *jobs, size_t language, const struct sp_job_meta *meta,
 		   uint64_t held, uint64_t reserve, struct sp_error *err)
 {
 	uint64_t now = sp_clock_ms();
@@ -689,7 +692,7 @@ static int refusal(struct sp_jobs *jobs, size_t language, const struct sp_job_me
 }
 
 /* What a job of REQ on CELLS cells holds queued, and may take more running. */
-static void measure(const struct sp_jobs *jobs, const struct sp_request *req, unsigned cells,
+static void measure(const struct sp_job_table *jobs, const struct sp_request *req, unsigned cells,
 		    uint64_t *held, uint64_t *reserve)
 {
 	*held = sp_request_memory(req);
@@ -699,7 +702,7 @@ static void measure(const struct sp_jobs *jobs, const struct sp_request *req, un
 }
 
 /* The cells a job of LANGUAGE with META takes while it runs. */
-static unsigned cells_of(const struct sp_jobs *jobs, size_t language,
+static unsigned cells_of(const struct sp_job_table *jobs, size_t language,
 			 const struct sp_job_meta *meta)
 {
 	unsigned cells = meta->cells < 1 ? 1 : meta->cells;
@@ -707,8 +710,9 @@ static unsigned cells_of(const struct sp_jobs *jobs, size_t language,
 	return cells < jobs->langs[language].capacity ? cells : jobs->langs[language].capacity;
 }
 
-struct sp_job *sp_jobs_submit(struct sp_jobs *jobs, struct sp_request *req, size_t language,
-			      const struct sp_job_meta *meta, struct sp_error *err)
+struct sp_job *sp_job_table_submit(struct sp_job_table *jobs, struct sp_request *req,
+				   size_t language, const struct sp_job_meta *meta,
+				   struct sp_error *err)
 {
 	struct sp_job *job;
 	json_t *event;
@@ -755,7 +759,7 @@ struct sp_job *sp_jobs_submit(struct sp_jobs *jobs, struct sp_request *req, size
 	return job;
 }
 
-const char *sp_jobs_refusal_code(int errnum)
+const char *sp_job_table_refusal_code(int errnum)
 {
 	switch (errnum) {
 	case EAGAIN:
@@ -777,8 +781,8 @@ const char *sp_jobs_refusal_code(int errnum)
 	}
 }
 
-int sp_jobs_hold(struct sp_jobs *jobs, const struct sp_bytes_holder *h, uint64_t n,
-		 struct sp_error *err)
+int sp_job_table_hold(struct sp_job_table *jobs, const struct sp_bytes_holder *h, uint64_t n,
+		      struct sp_error *err)
 {
 	int rc;
 
@@ -791,7 +795,7 @@ int sp_jobs_hold(struct sp_jobs *jobs, const struct sp_bytes_holder *h, uint64_t
 	return rc == 0 ? 0 : -1;
 }
 
-void sp_jobs_unhold(struct sp_jobs *jobs, const struct sp_bytes_holder *h, uint64_t n)
+void sp_job_table_unhold(struct sp_job_table *jobs, const struct sp_bytes_holder *h, uint64_t n)
 {
 	pthread_mutex_lock(&jobs->lock);
 	sp_job_bytes_sub(&jobs->bytes, SP_BYTES_BODIES, h, n);
@@ -800,12 +804,12 @@ void sp_jobs_unhold(struct sp_jobs *jobs, const struct sp_bytes_holder *h, uint6
 	pthread_mutex_unlock(&jobs->lock);
 }
 
-void sp_jobs_publish(struct sp_jobs *jobs, const struct sp_job *job, json_t *event)
+void sp_job_table_publish(struct sp_job_table *jobs, const struct sp_job *job, json_t *event)
 {
 	emit(jobs, job, event);
 }
 
-struct sp_job *sp_jobs_find(struct sp_jobs *jobs, const char *id)
+struct sp_job *sp_job_table_find(struct sp_job_table *jobs, const char *id)
 {
 	struct sp_job *job;
 
@@ -819,7 +823,7 @@ struct sp_job *sp_jobs_find(struct sp_jobs *jobs, const char *id)
 	return job;
 }
 
-void sp_jobs_wait(struct sp_jobs *jobs, struct sp_job *job)
+void sp_job_table_wait(struct sp_job_table *jobs, struct sp_job *job)
 {
 	pthread_mutex_lock(&jobs->lock);
 	while (job->state != SP_JOB_DONE) {
@@ -843,7 +847,7 @@ void sp_jobs_wait(struct sp_jobs *jobs, struct sp_job *job)
 	pthread_mutex_unlock(&jobs->lock);
 }
 
-void sp_jobs_cancel(struct sp_jobs *jobs, struct sp_job *job)
+void sp_job_table_cancel(struct sp_job_table *jobs, struct sp_job *job)
 {
 	static const uint64_t one = 1;
 
@@ -880,7 +884,7 @@ static const char *state_name(enum sp_job_state state)
 	return "done";
 }
 
-json_t *sp_jobs_describe(struct sp_jobs *jobs, struct sp_job *job)
+json_t *sp_job_table_describe(struct sp_job_table *jobs, struct sp_job *job)
 {
 	json_t *obj;
 	uint64_t now;
@@ -902,7 +906,7 @@ json_t *sp_jobs_describe(struct sp_jobs *jobs, struct sp_job *job)
 	return obj;
 }
 
-json_t *sp_jobs_result(struct sp_jobs *jobs, struct sp_job *job, enum sp_job_end *end)
+json_t *sp_job_table_result(struct sp_job_table *jobs, struct sp_job *job, enum sp_job_end *end)
 {
 	json_t *result;
 
@@ -928,7 +932,7 @@ int sp_job_owner(const struct sp_job *job)
 	return job->owner;
 }
 
-enum sp_job_state sp_jobs_state(struct sp_jobs *jobs, const struct sp_job *job)
+enum sp_job_state sp_job_table_state(struct sp_job_table *jobs, const struct sp_job *job)
 {
 	enum sp_job_state state;
 
@@ -938,7 +942,7 @@ enum sp_job_state sp_jobs_state(struct sp_jobs *jobs, const struct sp_job *job)
 	return state;
 }
 
-unsigned sp_jobs_retry_after(struct sp_jobs *jobs, const char *user)
+unsigned sp_job_table_retry_after(struct sp_job_table *jobs, const char *user)
 {
 	unsigned s;
 
@@ -948,7 +952,7 @@ unsigned sp_jobs_retry_after(struct sp_jobs *jobs, const char *user)
 	return s;
 }
 
-void sp_job_put(struct sp_jobs *jobs, struct sp_job *job)
+void sp_job_put(struct sp_job_table *jobs, struct sp_job *job)
 {
 	if (job == NULL)
 		return;
@@ -957,30 +961,31 @@ void sp_job_put(struct sp_jobs *jobs, struct sp_job *job)
 	pthread_mutex_unlock(&jobs->lock);
 }
 
-void sp_jobs_stats(struct sp_jobs *jobs, size_t language, struct sp_jobs_stats *stats)
+void sp_job_table_stats(struct sp_job_table *jobs, size_t language,
+			struct sp_job_table_stats *stats)
 {
 	pthread_mutex_lock(&jobs->lock);
 	if (language < jobs->config.languages) {
-		*stats = (struct sp_jobs_stats){.queued = jobs->langs[language].queue.queued,
-						.running = jobs->langs[language].running};
+		*stats = (struct sp_job_table_stats){.queued = jobs->langs[language].queue.queued,
+						     .running = jobs->langs[language].running};
 	} else {
-		*stats = (struct sp_jobs_stats){.queued = jobs->queued,
-						.running = jobs->running,
-						.kept = jobs->done.count,
-						.idle_workers = jobs->idle,
-						.bytes_limit = jobs->bytes.limit,
-						.bytes_peak = jobs->bytes.peak,
-						.refused_memory = jobs->refused_memory,
-						.refused_share = jobs->refused_share,
-						.dropped_results = jobs->dropped_results,
-						.waiting_for_memory = jobs->memory_blocked};
+		*stats = (struct sp_job_table_stats){.queued = jobs->queued,
+						     .running = jobs->running,
+						     .kept = jobs->done.count,
+						     .idle_workers = jobs->idle,
+						     .bytes_limit = jobs->bytes.limit,
+						     .bytes_peak = jobs->bytes.peak,
+						     .refused_memory = jobs->refused_memory,
+						     .refused_share = jobs->refused_share,
+						     .dropped_results = jobs->dropped_results,
+						     .waiting_for_memory = jobs->memory_blocked};
 		memcpy(stats->bytes, jobs->bytes.held, sizeof(stats->bytes));
 	}
 	pthread_mutex_unlock(&jobs->lock);
 }
 
 /* Under the lock: ask every running job to stop. */
-static void cancel_running(struct sp_jobs *jobs)
+static void cancel_running(struct sp_job_table *jobs)
 {
 	static const uint64_t one = 1;
 
@@ -993,7 +998,7 @@ static void cancel_running(struct sp_jobs *jobs)
 	}
 }
 
-void sp_jobs_stop(struct sp_jobs *jobs, uint64_t grace_ms)
+void sp_job_table_stop(struct sp_job_table *jobs, uint64_t grace_ms)
 {
 	uint64_t deadline = sp_clock_ms() + grace_ms;
 
@@ -1018,7 +1023,7 @@ void sp_jobs_stop(struct sp_jobs *jobs, uint64_t grace_ms)
 	jobs->thread_count = 0;
 }
 
-void sp_jobs_free(struct sp_jobs *jobs)
+void sp_job_table_free(struct sp_job_table *jobs)
 {
 	if (jobs == NULL)
 		return;

@@ -16,7 +16,7 @@
  * A submission that would take the bytes held past max_bytes, or its userId's,
  * token's or address's past share_bytes, is refused; a queued job starts only
  * when what it may take fits. Kept results go first, oldest first, when room
- * is needed. Request bodies being parsed hold their part too (sp_jobs_hold).
+ * is needed. Request bodies being parsed hold their part too (sp_job_table_hold).
  *
  * Locking: one mutex over everything; the run callback is called without it.
  * A job's fields other than the request are read under the mutex only. */
@@ -43,51 +43,51 @@ enum sp_job_end {
 };
 
 struct sp_job; /* opaque */
-struct sp_jobs;
+struct sp_job_table;
 
 /* Run JOB's request; CANCEL_FD becomes readable when the job is cancelled.
  * Returns the result object (the table owns it), NULL when out of memory.
  * Called on a worker thread. */
-typedef json_t *sp_jobs_run_fn(void *ctx, struct sp_job *job, const struct sp_request *req,
-			       size_t language, int cancel_fd, uint64_t queued_ms);
+typedef json_t *sp_job_table_run_fn(void *ctx, struct sp_job *job, const struct sp_request *req,
+				    size_t language, int cancel_fd, uint64_t queued_ms);
 
 /* An event of JOB for its watchers: {"type": ..., "id": ..., "ref"?: ...}.
  * EVENT is borrowed. Called with the table locked for "queued" and
  * "result", so it must be quick and must not call back into the table. */
-typedef void sp_jobs_event_fn(void *ctx, const struct sp_job *job, json_t *event);
+typedef void sp_job_table_event_fn(void *ctx, const struct sp_job *job, json_t *event);
 
 /* The bytes REQ holds in memory while queued (*HELD), and what it may take
  * more while it runs on CELLS cells (*RESERVE). Called without the lock. */
-typedef void sp_jobs_measure_fn(void *ctx, const struct sp_request *req, unsigned cells,
-				uint64_t *held, uint64_t *reserve);
+typedef void sp_job_table_measure_fn(void *ctx, const struct sp_request *req, unsigned cells,
+				     uint64_t *held, uint64_t *reserve);
 
 /* A job of LANGUAGE ended without running (cancelled, expired, shutdown).
  * Called with the table locked: it must be quick and not call back. */
-typedef void sp_jobs_unrun_fn(void *ctx, size_t language);
+typedef void sp_job_table_unrun_fn(void *ctx, size_t language);
 
-struct sp_jobs_config {
-	size_t languages;	       /* how many; jobs name theirs by index */
-	const unsigned *capacity;      /* [languages]: jobs of it running at once, >= 1 */
-	unsigned workers;	       /* threads; 0 = the sum of the capacities */
-	unsigned queue_size;	       /* queued jobs per language; beyond it, submit fails */
-	uint64_t queue_timeout_ms;     /* a job not started by then ends expired; 0 = never */
-	uint64_t retention_ms;	       /* finished kept jobs are dropped after this... */
-	unsigned retention_count;      /* ...or when more than this many are kept */
-	unsigned user_in_flight;       /* queued + running jobs per userId; 0 = no limit */
-	unsigned user_jobs_per_minute; /* submissions per userId; 0 = no limit */
-	uint64_t max_bytes;	       /* held for requests in all; 0 = no limit */
-	uint64_t share_bytes;	       /* of one userId, token or address; 0 = no limit */
-	bool share_by_token;	       /* tokens hold shares (else only userIds, addresses) */
-	sp_jobs_measure_fn *measure;   /* or NULL: sp_request_memory() and no reserve */
-	sp_jobs_run_fn *run;
-	sp_jobs_unrun_fn *unrun; /* or NULL */
-	sp_jobs_event_fn *event; /* or NULL */
+struct sp_job_table_config {
+	size_t languages;		  /* how many; jobs name theirs by index */
+	const unsigned *capacity;	  /* [languages]: jobs of it running at once, >= 1 */
+	unsigned workers;		  /* threads; 0 = the sum of the capacities */
+	unsigned queue_size;		  /* queued jobs per language; beyond it, submit fails */
+	uint64_t queue_timeout_ms;	  /* a job not started by then ends expired; 0 = never */
+	uint64_t retention_ms;		  /* finished kept jobs are dropped after this... */
+	unsigned retention_count;	  /* ...or when more than this many are kept */
+	unsigned user_in_flight;	  /* queued + running jobs per userId; 0 = no limit */
+	unsigned user_jobs_per_minute;	  /* submissions per userId; 0 = no limit */
+	uint64_t max_bytes;		  /* held for requests in all; 0 = no limit */
+	uint64_t share_bytes;		  /* of one userId, token or address; 0 = no limit */
+	bool share_by_token;		  /* tokens hold shares (else only userIds, addresses) */
+	sp_job_table_measure_fn *measure; /* or NULL: sp_request_memory() and no reserve */
+	sp_job_table_run_fn *run;
+	sp_job_table_unrun_fn *unrun; /* or NULL */
+	sp_job_table_event_fn *event; /* or NULL */
 	void *ctx;
 };
 
 /* What a submitted job carries besides its request. */
 struct sp_job_meta {
-	const char *id;	     /* NULL: a new one (sp_jobs_new_id() makes one ahead) */
+	const char *id;	     /* NULL: a new one (sp_job_table_new_id() makes one ahead) */
 	const char *user;    /* userId, or NULL */
 	const char *ref;     /* the client's tag, echoed in events, or NULL */
 	int owner;	     /* the API token that submitted it, -1 for none */
@@ -95,11 +95,11 @@ struct sp_job_meta {
 	unsigned cells;	     /* of its language's capacity it takes while it runs (a
 			      * judge's tests at once); 0 is 1, at most the capacity */
 	bool keep;	     /* stays in the table after it ends (asynchronous jobs) */
-	bool waits;	     /* the submitter calls sp_jobs_wait at once: no worker is woken,
+	bool waits;	     /* the submitter calls sp_job_table_wait at once: no worker is woken,
 			      * the waiting thread runs the job when its turn comes */
 };
 
-struct sp_jobs_stats {
+struct sp_job_table_stats {
 	unsigned queued, running, kept;
 	unsigned idle_workers; /* of the whole table: workers waiting for work */
 	/* Of the whole table: */
@@ -111,10 +111,11 @@ struct sp_jobs_stats {
 	bool waiting_for_memory;       /* a queued job waits for room to start */
 };
 
-int sp_jobs_start(struct sp_jobs **jobs, const struct sp_jobs_config *config, struct sp_error *err);
+int sp_job_table_start(struct sp_job_table **jobs, const struct sp_job_table_config *config,
+		       struct sp_error *err);
 
 /* A fresh job id: 32 lowercase hex digits and a NUL. */
-int sp_jobs_new_id(char id[33]);
+int sp_job_table_new_id(char id[33]);
 
 /* Queue REQ (moved into the job: REQ is left empty) for LANGUAGE. A job not
  * kept leaves the table when it ends and only the returned reference sees
@@ -124,62 +125,64 @@ int sp_jobs_new_id(char id[33]);
  * says when to try again), ENOSPC when its bytes do not fit in max_bytes,
  * ENOBUFS when they take a holder past share_bytes, E2BIG when the job could
  * never fit, EEXIST for an id in use, ECANCELED when the table is stopping. */
-struct sp_job *sp_jobs_submit(struct sp_jobs *jobs, struct sp_request *req, size_t language,
-			      const struct sp_job_meta *meta, struct sp_error *err);
+struct sp_job *sp_job_table_submit(struct sp_job_table *jobs, struct sp_request *req,
+				   size_t language, const struct sp_job_meta *meta,
+				   struct sp_error *err);
 
 /* The error code of the API for ERRNUM of a refused submission: "queue_full",
  * "memory_full"..., "internal_error" for one it does not know. */
-const char *sp_jobs_refusal_code(int errnum);
+const char *sp_job_table_refusal_code(int errnum);
 
 /* Hold N bytes for a request body that H is sending, before it is parsed.
- * Returns 0, or -1 with ERR as sp_jobs_submit's (ENOSPC, ENOBUFS, E2BIG). */
-int sp_jobs_hold(struct sp_jobs *jobs, const struct sp_bytes_holder *h, uint64_t n,
-		 struct sp_error *err);
+ * Returns 0, or -1 with ERR as sp_job_table_submit's (ENOSPC, ENOBUFS, E2BIG). */
+int sp_job_table_hold(struct sp_job_table *jobs, const struct sp_bytes_holder *h, uint64_t n,
+		      struct sp_error *err);
 
 /* Let the N bytes held for H go. */
-void sp_jobs_unhold(struct sp_jobs *jobs, const struct sp_bytes_holder *h, uint64_t n);
+void sp_job_table_unhold(struct sp_job_table *jobs, const struct sp_bytes_holder *h, uint64_t n);
 
 /* Send EVENT (borrowed; "id" and "ref" are added) to JOB's watchers. */
-void sp_jobs_publish(struct sp_jobs *jobs, const struct sp_job *job, json_t *event);
+void sp_job_table_publish(struct sp_job_table *jobs, const struct sp_job *job, json_t *event);
 
 /* A reference to the job with ID, or NULL. */
-struct sp_job *sp_jobs_find(struct sp_jobs *jobs, const char *id);
+struct sp_job *sp_job_table_find(struct sp_job_table *jobs, const char *id);
 
 /* Wait until JOB has ended; when its turn comes while it waits (a job
  * submitted with meta.waits), run it in the calling thread. */
-void sp_jobs_wait(struct sp_jobs *jobs, struct sp_job *job);
+void sp_job_table_wait(struct sp_job_table *jobs, struct sp_job *job);
 
 /* Cancel JOB: a queued job ends at once, a running one is killed and ends
  * cancelled soon after; an ended one is dropped from the table. */
-void sp_jobs_cancel(struct sp_jobs *jobs, struct sp_job *job);
+void sp_job_table_cancel(struct sp_job_table *jobs, struct sp_job *job);
 
 /* {"id", "state", "language", "queued_ms", "run_ms"?, "result"?}: the job as
  * it is now. */
-json_t *sp_jobs_describe(struct sp_jobs *jobs, struct sp_job *job);
+json_t *sp_job_table_describe(struct sp_job_table *jobs, struct sp_job *job);
 
 /* The result of an ended JOB (a new reference), and how it ended. */
-json_t *sp_jobs_result(struct sp_jobs *jobs, struct sp_job *job, enum sp_job_end *end);
+json_t *sp_job_table_result(struct sp_job_table *jobs, struct sp_job *job, enum sp_job_end *end);
 
 const char *sp_job_id(const struct sp_job *job);
 const char *sp_job_user(const struct sp_job *job); /* or NULL */
 int sp_job_owner(const struct sp_job *job);
 
-enum sp_job_state sp_jobs_state(struct sp_jobs *jobs, const struct sp_job *job);
+enum sp_job_state sp_job_table_state(struct sp_job_table *jobs, const struct sp_job *job);
 
 /* Seconds until USER may submit again under user_jobs_per_minute (0: now). */
-unsigned sp_jobs_retry_after(struct sp_jobs *jobs, const char *user);
+unsigned sp_job_table_retry_after(struct sp_job_table *jobs, const char *user);
 
-void sp_job_put(struct sp_jobs *jobs, struct sp_job *job);
+void sp_job_put(struct sp_job_table *jobs, struct sp_job *job);
 
 /* Figures of LANGUAGE (its index), or of all when LANGUAGE is (size_t)-1. */
-void sp_jobs_stats(struct sp_jobs *jobs, size_t language, struct sp_jobs_stats *stats);
+void sp_job_table_stats(struct sp_job_table *jobs, size_t language,
+			struct sp_job_table_stats *stats);
 
 /* Stop: refuse new jobs, end the queued ones (SP_JOB_SHUTDOWN), give the
  * running ones GRACE_MS to finish and cancel them after that, join the
  * workers. References still held stay valid until put; free with
- * sp_jobs_free() once every holder is gone. */
-void sp_jobs_stop(struct sp_jobs *jobs, uint64_t grace_ms);
+ * sp_job_table_free() once every holder is gone. */
+void sp_job_table_stop(struct sp_job_table *jobs, uint64_t grace_ms);
 
-void sp_jobs_free(struct sp_jobs *jobs);
+void sp_job_table_free(struct sp_job_table *jobs);
 
 #endif

@@ -193,7 +193,7 @@ static void publish(struct judging *j, json_t *event, const char *type)
 	if (event == NULL)
 		return;
 	json_object_set_new(event, "type", json_string(type));
-	sp_jobs_publish(j->run.server->jobs, j->job, event);
+	sp_job_table_publish(j->run.server->jobs, j->job, event);
 	json_decref(event);
 }
 
@@ -221,7 +221,7 @@ static void judge_one(struct judging *j, size_t i)
 		memset(o, 0, sizeof(*o));
 		o->verdict = SP_VERDICT_SKIPPED;
 	} else {
-		sp_judge_test_run(&j->run, i, o);
+		sp_judge_case_run(&j->run, i, o);
 	}
 	if (sp_verdict_failed(o->verdict))
 		atomic_store(&j->failed, true);
@@ -246,7 +246,7 @@ static void *judge_tests(void *arg)
 static size_t parallel_tests(const struct sp_server *server, const struct sp_request *req)
 {
 	const struct sp_judge *judge = req->judge;
-	size_t language = (size_t)(req->language - server->languages.items);
+	size_t language = sp_server_language_index(server, req->language);
 	size_t n =
 	    (size_t)server->served[language].capacity * server->config.judge_pool_percent / 100;
 

@@ -528,7 +528,7 @@ static void judge_alone(const struct sp_judge_run *r, const struct sp_judge_test
 	close(input);
 }
 
-void sp_judge_test_run(const struct sp_judge_run *r, size_t index, struct sp_test_outcome *o)
+void sp_judge_case_run(const struct sp_judge_run *r, size_t index, struct sp_test_outcome *o)
 {
 	const struct sp_judge_test *t = &r->judge->tests[index];
 

@@ -43,7 +43,7 @@ struct sp_test_outcome {
 };
 
 /* Run test INDEX of RUN into OUT (cleared first). Thread-safe. */
-void sp_judge_test_run(const struct sp_judge_run *run, size_t index, struct sp_test_outcome *out);
+void sp_judge_case_run(const struct sp_judge_run *run, size_t index, struct sp_test_outcome *out);
 
 void sp_test_outcome_free(struct sp_test_outcome *outcome);
 

@@ -49,7 +49,7 @@ struct progress {
 static void publish(struct progress *p, json_t *event)
 {
 	if (event != NULL)
-		sp_jobs_publish(p->server->jobs, p->job, event);
+		sp_job_table_publish(p->server->jobs, p->job, event);
 	json_decref(event);
 }
 

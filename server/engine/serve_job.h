@@ -16,20 +16,20 @@
 struct sp_job;
 struct sp_server;
 
-/* A sp_jobs_run_fn; CTX is the struct sp_server. */
+/* A sp_job_table_run_fn; CTX is the struct sp_server. */
 
 json_t *sp_serve_job(void *ctx, struct sp_job *job, const struct sp_request *req, size_t language,
 		     int cancel_fd, uint64_t queued_ms);
 
-/* A sp_jobs_event_fn: the event goes to the job's WebSocket watchers. */
+/* A sp_job_table_event_fn: the event goes to the job's WebSocket watchers. */
 void sp_serve_job_event(void *ctx, const struct sp_job *job, json_t *event);
 
-/* A sp_jobs_measure_fn: what REQ may take while it runs (its outputs; a
+/* A sp_job_table_measure_fn: what REQ may take while it runs (its outputs; a
  * judge request's programs and tests too). */
 void sp_serve_job_measure(void *ctx, const struct sp_request *req, unsigned cells, uint64_t *held,
 			  uint64_t *reserve);
 
-/* A sp_jobs_unrun_fn: a job of LANGUAGE ended without running. */
+/* A sp_job_table_unrun_fn: a job of LANGUAGE ended without running. */
 void sp_serve_job_unrun(void *ctx, size_t language);
 
 #endif

@@ -16,6 +16,11 @@
 #include "server/job/limits_json.h"
 #include "server/job/paths.h"
 
+size_t sp_server_language_index(const struct sp_server *server, const struct sp_language *language)
+{
+	return (size_t)(language - server->languages.items);
+}
+
 char **sp_server_env(const struct sp_server *server, const struct sp_language *language)
 {
 	for (size_t i = 0; i < server->languages.count; i++) {

@@ -18,7 +18,7 @@
 #include "server/job/memory_plan.h"
 
 struct sp_pool;
-struct sp_jobs;
+struct sp_job_table;
 struct sp_hub;
 struct sp_program_cache;
 struct sp_ws_loop;
@@ -45,7 +45,7 @@ struct sp_server {
 	struct sp_served_language *served; /* one per entry of languages */
 	struct sp_cgroup_root cgroups;
 	struct sp_pool *pool;
-	struct sp_jobs *jobs;
+	struct sp_job_table *jobs;
 	struct sp_hub *hub;		   /* WebSocket watchers of jobs */
 	struct sp_ws_loop *ws;		   /* the WebSocket connections */
 	struct sp_http_conns *conns;	   /* HTTP connections per address, token */
@@ -59,6 +59,10 @@ struct sp_server {
 	atomic_bool draining;	      /* shutting down: 503 to new jobs */
 	atomic_ulong jobs_done;
 };
+
+/* The index of LANGUAGE (one of those served) among the server's languages:
+ * of its queue, its cells, its metrics. */
+size_t sp_server_language_index(const struct sp_server *server, const struct sp_language *language);
 
 /* The environment of LANGUAGE's steps. */
 char **sp_server_env(const struct sp_server *server, const struct sp_language *language);

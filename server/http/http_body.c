@@ -23,10 +23,10 @@ static int hold(struct sp_server *server, struct sp_http_body *body, uint64_t wa
 		struct sp_error *err)
 {
 	if (want > body->held &&
-	    sp_jobs_hold(server->jobs, &body->holder, want - body->held, err) < 0)
+	    sp_job_table_hold(server->jobs, &body->holder, want - body->held, err) < 0)
 		return -1;
 	if (want < body->held)
-		sp_jobs_unhold(server->jobs, &body->holder, body->held - want);
+		sp_job_table_unhold(server->jobs, &body->holder, body->held - want);
 	body->held = want;
 	return 0;
 }

@@ -43,7 +43,7 @@ enum sp_http_body_status {
 	SP_BODY_TOO_MANY,  /* more JSON values than sp_request_max_values: the same */
 	SP_BODY_SHORT,	   /* it stopped short of its Content-Length, or closed */
 	SP_BODY_SLOW,	   /* it came slower than body_min_rate_kb: cut */
-	SP_BODY_NO_ROOM,   /* the job table refused the memory: ERR as sp_jobs_hold's */
+	SP_BODY_NO_ROOM,   /* the job table refused the memory: ERR as sp_job_table_hold's */
 	SP_BODY_FAILED,	   /* out of memory, or the file failed: ERR */
 };
 

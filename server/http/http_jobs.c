@@ -139,20 +139,20 @@ int sp_http_refused(struct mg_connection *conn, struct sp_server *server, const 
 {
 	char retry[64];
 
-	sp_http_conns_refused(server->conns, sp_jobs_refusal_code(err->errnum));
+	sp_http_conns_refused(server->conns, sp_job_table_refusal_code(err->errnum));
 	switch (err->errnum) {
 	case EAGAIN:
 	case EDQUOT:
 	case ENOSPC:
 	case ENOBUFS:
-		return sp_reply_error(conn, 429, sp_jobs_refusal_code(err->errnum), err->message,
-				      "Retry-After: 1\r\n");
+		return sp_reply_error(conn, 429, sp_job_table_refusal_code(err->errnum),
+				      err->message, "Retry-After: 1\r\n");
 	case E2BIG:
-		return sp_reply_error(conn, 413, sp_jobs_refusal_code(err->errnum), err->message,
-				      "");
+		return sp_reply_error(conn, 413, sp_job_table_refusal_code(err->errnum),
+				      err->message, "");
 	case EBUSY:
 		snprintf(retry, sizeof(retry), "Retry-After: %u\r\n",
-			 sp_jobs_retry_after(server->jobs, user));
+			 sp_job_table_retry_after(server->jobs, user));
 		return sp_reply_error(conn, 429, "rate_limited", err->message, retry);
 	case ECANCELED:
 		return sp_reply_error(conn, 503, "draining", err->message, "");
@@ -166,7 +166,7 @@ int sp_http_refused(struct mg_connection *conn, struct sp_server *server, const 
 static int submit(struct mg_connection *conn, struct sp_server *server, struct sp_request *req,
 		  bool keep, struct sp_job **job)
 {
-	size_t language = (size_t)(req->language - server->languages.items);
+	size_t language = sp_server_language_index(server, req->language);
 	struct sp_job_meta meta = {.user = req->user_id,
 				   .cells = sp_judge_cells(server, req),
 				   .owner = sp_http_caller(conn, &server->config),
@@ -178,7 +178,7 @@ static int submit(struct mg_connection *conn, struct sp_server *server, struct s
 	int status;
 
 	snprintf(user, sizeof(user), "%s", req->user_id ? req->user_id : "");
-	*job = sp_jobs_submit(server->jobs, req, language, &meta, &err);
+	*job = sp_job_table_submit(server->jobs, req, language, &meta, &err);
 	sp_request_free(req);
 	if (*job != NULL)
 		return 0;
@@ -220,8 +220,8 @@ static int run_and_wait(struct mg_connection *conn, struct sp_server *server,
 	    (status = read_request(conn, server, mode, &req)) != 0 ||
 	    (status = submit(conn, server, &req, false, &job)) != 0)
 		return status;
-	sp_jobs_wait(server->jobs, job);
-	result = sp_jobs_result(server->jobs, job, &end);
+	sp_job_table_wait(server->jobs, job);
+	result = sp_job_table_result(server->jobs, job, &end);
 	status = answer(conn, server, result, end);
 	/* the job (and its result's bytes) held until the answer went out */
 	sp_job_put(server->jobs, job);
@@ -252,7 +252,7 @@ int sp_http_jobs(struct mg_connection *conn, void *data)
 	    (status = submit(conn, server, &req, true, &job)) != 0)
 		return status;
 	snprintf(location, sizeof(location), "Location: " JOBS_PATH "%s\r\n", sp_job_id(job));
-	view = sp_jobs_describe(server->jobs, job);
+	view = sp_job_table_describe(server->jobs, job);
 	sp_job_put(server->jobs, job);
 	return sp_reply(conn, 202, view, location);
 }
@@ -282,7 +282,7 @@ int sp_http_job(struct mg_connection *conn, void *data)
 			      "Allow: GET, DELETE\r\n");
 	if (!sp_http_authorized(conn, &server->config))
 		return sp_reply_unauthorized(conn);
-	job = id ? sp_jobs_find(server->jobs, id) : NULL;
+	job = id ? sp_job_table_find(server->jobs, id) : NULL;
 	/* With tokens, a job is seen only with the token that submitted it. */
 	if (job != NULL && sp_job_owner(job) != sp_http_caller(conn, &server->config)) {
 		sp_job_put(server->jobs, job);
@@ -292,8 +292,8 @@ int sp_http_job(struct mg_connection *conn, void *data)
 		return sp_reply_error(conn, 404, "not_found", "no such job (or no longer kept)",
 				      "");
 	if (!get)
-		sp_jobs_cancel(server->jobs, job);
-	view = sp_jobs_describe(server->jobs, job);
+		sp_job_table_cancel(server->jobs, job);
+	view = sp_job_table_describe(server->jobs, job);
 	sp_job_put(server->jobs, job);
 	return sp_reply(conn, 200, view, "");
 }

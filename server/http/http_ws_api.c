@@ -96,7 +96,7 @@ static void prune_mine(struct sp_ws_client *c)
 	while (*p != NULL) {
 		struct client_job *j = *p;
 
-		if (sp_jobs_state(c->server->jobs, j->job) == SP_JOB_DONE) {
+		if (sp_job_table_state(c->server->jobs, j->job) == SP_JOB_DONE) {
 			*p = j->next;
 			close_stdin(j);
 			sp_job_put(c->server->jobs, j->job);
@@ -110,7 +110,7 @@ static void prune_mine(struct sp_ws_client *c)
 /* A job of someone else (another token) is as good as unknown. */
 static struct sp_job *find_visible(struct sp_ws_client *c, const char *id)
 {
-	struct sp_job *job = id ? sp_jobs_find(c->server->jobs, id) : NULL;
+	struct sp_job *job = id ? sp_job_table_find(c->server->jobs, id) : NULL;
 
 	if (job != NULL && sp_job_owner(job) != c->caller) {
 		sp_job_put(c->server->jobs, job);
@@ -158,7 +158,7 @@ static int make_interactive(struct sp_request *req)
 
 static void refuse_run(struct sp_ws_client *c, const struct sp_error *err, json_t *msg)
 {
-	tell_error(c, sp_jobs_refusal_code(err->errnum), err->message, msg);
+	tell_error(c, sp_job_table_refusal_code(err->errnum), err->message, msg);
 }
 
 static void queue_run(struct sp_ws_client *c, json_t *msg, struct sp_request *req, bool interactive)
@@ -173,35 +173,32 @@ static void queue_run(struct sp_ws_client *c, json_t *msg, struct sp_request *re
 	struct sp_error err = {0};
 	char id[33];
 
-	if (mine == NULL || sp_jobs_new_id(id) < 0) {
+	if (mine == NULL || sp_job_table_new_id(id) < 0) {
 		free(mine);
-		{
-			tell_error(c, "internal_error", "out of memory", msg);
-			return;
-		}
+		tell_error(c, "internal_error", "out of memory", msg);
+		return;
 	}
 	mine->interactive = interactive;
 	mine->stdin_w = interactive ? make_interactive(req) : -1;
 	if (interactive && mine->stdin_w < 0) {
 		free(mine);
-		return tell_error(c, "bad_request",
-				  "stdin of an interactive run is at most 64 KiB at the start; "
-				  "send the rest in stdin messages",
-				  msg);
+		tell_error(c, "bad_request",
+			   "stdin of an interactive run is at most 64 KiB at the start; "
+			   "send the rest in stdin messages",
+			   msg);
+		return;
 	}
 	meta.id = id;
 	/* Watch first: the "queued" event is sent as the job is queued. */
 	sp_hub_watch_job(server->hub, &c->watcher, id, c->caller);
-	mine->job = sp_jobs_submit(server->jobs, req,
-				   (size_t)(req->language - server->languages.items), &meta, &err);
+	mine->job = sp_job_table_submit(
+	    server->jobs, req, sp_server_language_index(server, req->language), &meta, &err);
 	if (mine->job == NULL) {
 		sp_hub_unwatch_job(server->hub, &c->watcher, id);
 		close_stdin(mine);
 		free(mine);
-		{
-			refuse_run(c, &err, msg);
-			return;
-		}
+		refuse_run(c, &err, msg);
+		return;
 	}
 	mine->next = c->jobs;
 	c->jobs = mine;
@@ -257,14 +254,12 @@ static void on_subscribe(struct sp_ws_client *c, json_t *msg)
 	job = find_visible(c, id);
 	if (job == NULL) {
 		sp_hub_unwatch_job(c->server->hub, &c->watcher, id ? id : "");
-		{
-			tell_error(c, "not_found", "no such job (or no longer kept)", msg);
-			return;
-		}
+		tell_error(c, "not_found", "no such job (or no longer kept)", msg);
+		return;
 	}
 	tell(c, json_pack("{s:s, s:s}", "type", "subscribed", "id", id));
 	/* Ended already: its result now (the watch ends with it). */
-	result = sp_jobs_result(c->server->jobs, job, &end);
+	result = sp_job_table_result(c->server->jobs, job, &end);
 	if (result != NULL) {
 		sp_hub_unwatch_job(c->server->hub, &c->watcher, id);
 		tell(c, json_pack("{s:s, s:s, s:o}", "type", "result", "id", id, "result", result));
@@ -331,7 +326,7 @@ static void on_cancel(struct sp_ws_client *c, json_t *msg)
 		tell_error(c, "not_found", "no such job", msg);
 		return;
 	}
-	sp_jobs_cancel(c->server->jobs, job);
+	sp_job_table_cancel(c->server->jobs, job);
 	sp_job_put(c->server->jobs, job);
 }
 
@@ -424,7 +419,7 @@ static void on_closed(void *user)
 
 		c->jobs = j->next;
 		if (j->interactive)
-			sp_jobs_cancel(c->server->jobs, j->job);
+			sp_job_table_cancel(c->server->jobs, j->job);
 		close_stdin(j);
 		sp_job_put(c->server->jobs, j->job);
 		free(j);

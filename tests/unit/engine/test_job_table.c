@@ -38,9 +38,9 @@ struct bench {
 	char users[64];		 /* the first letter of their users, '-' for none */
 	pthread_mutex_t event_lock;
 	char events[512]; /* "type:ref " of every event */
-	struct sp_jobs *jobs;
+	struct sp_job_table *jobs;
 	unsigned capacity[LANGS];
-	struct sp_jobs_config config;
+	struct sp_job_table_config config;
 	size_t result_pad; /* bytes of "stdout" in every result */
 };
 
@@ -124,7 +124,7 @@ static void bench_init(struct bench *b, unsigned cap0, unsigned cap1)
 	memset(b, 0, sizeof(*b));
 	b->capacity[0] = cap0;
 	b->capacity[1] = cap1;
-	b->config = (struct sp_jobs_config){
+	b->config = (struct sp_job_table_config){
 	    .languages = LANGS,
 	    .capacity = b->capacity,
 	    .queue_size = 100,
@@ -142,15 +142,15 @@ static void bench_start(struct bench *b)
 {
 	struct sp_error err = {0};
 
-	assert_int_equal(sp_jobs_start(&b->jobs, &b->config, &err), 0);
+	assert_int_equal(sp_job_table_start(&b->jobs, &b->config, &err), 0);
 }
 
 static void bench_stop(struct bench *b)
 {
 	atomic_store(&b->open[0], true);
 	atomic_store(&b->open[1], true);
-	sp_jobs_stop(b->jobs, 5000);
-	sp_jobs_free(b->jobs);
+	sp_job_table_stop(b->jobs, 5000);
+	sp_job_table_free(b->jobs);
 }
 
 static struct sp_job *submit_as(struct bench *b, size_t language, bool keep, const char *user)
@@ -158,7 +158,7 @@ static struct sp_job *submit_as(struct bench *b, size_t language, bool keep, con
 	struct sp_request req = {.language = &languages[language], .stdin_fd = -1};
 	struct sp_job_meta meta = {.user = user, .owner = -1, .keep = keep};
 	struct sp_error err = {0};
-	struct sp_job *job = sp_jobs_submit(b->jobs, &req, language, &meta, &err);
+	struct sp_job *job = sp_job_table_submit(b->jobs, &req, language, &meta, &err);
 
 	if (job == NULL)
 		fail_msg("submit: %s", err.message);
@@ -171,7 +171,7 @@ static struct sp_job *submit_waiting(struct bench *b, size_t language)
 	struct sp_request req = {.language = &languages[language], .stdin_fd = -1};
 	struct sp_job_meta meta = {.owner = -1, .waits = true};
 	struct sp_error err = {0};
-	struct sp_job *job = sp_jobs_submit(b->jobs, &req, language, &meta, &err);
+	struct sp_job *job = sp_job_table_submit(b->jobs, &req, language, &meta, &err);
 
 	if (job == NULL)
 		fail_msg("submit: %s", err.message);
@@ -190,14 +190,14 @@ static void refused(struct bench *b, size_t language, const char *user, int errn
 	struct sp_job_meta meta = {.user = user, .owner = -1};
 	struct sp_error err = {0};
 
-	assert_null(sp_jobs_submit(b->jobs, &req, language, &meta, &err));
+	assert_null(sp_job_table_submit(b->jobs, &req, language, &meta, &err));
 	assert_int_equal(err.errnum, errnum);
 }
 
-/* The state of JOB as sp_jobs_describe() says it. */
+/* The state of JOB as sp_job_table_describe() says it. */
 static const char *state_of(struct bench *b, struct sp_job *job, char *buf, size_t size)
 {
-	json_t *view = sp_jobs_describe(b->jobs, job);
+	json_t *view = sp_job_table_describe(b->jobs, job);
 
 	snprintf(buf, size, "%s", json_string_value(json_object_get(view, "state")));
 	json_decref(view);
@@ -211,8 +211,8 @@ static void expect_end(struct bench *b, struct sp_job *job, enum sp_job_end want
 	enum sp_job_end end;
 	json_t *result;
 
-	sp_jobs_wait(b->jobs, job);
-	result = sp_jobs_result(b->jobs, job, &end);
+	sp_job_table_wait(b->jobs, job);
+	result = sp_job_table_result(b->jobs, job, &end);
 	assert_non_null(result);
 	assert_int_equal(end, want_end);
 	assert_string_equal(json_string_value(json_object_get(result, "status")), want_status);
@@ -235,9 +235,9 @@ static void test_run_keep_and_forget(void **state)
 	gone = submit(&b, 0, false);
 	expect_end(&b, kept, SP_JOB_FINISHED, "ok");
 	expect_end(&b, gone, SP_JOB_FINISHED, "ok");
-	found = sp_jobs_find(b.jobs, sp_job_id(kept));
+	found = sp_job_table_find(b.jobs, sp_job_id(kept));
 	assert_ptr_equal(found, kept);
-	view = sp_jobs_describe(b.jobs, found);
+	view = sp_job_table_describe(b.jobs, found);
 	assert_string_equal(json_string_value(json_object_get(view, "state")), "done");
 	assert_string_equal(json_string_value(json_object_get(view, "language")), "one");
 	assert_string_equal(
@@ -246,8 +246,8 @@ static void test_run_keep_and_forget(void **state)
 	sp_job_put(b.jobs, found);
 	/* A job that is not kept leaves the table when it ends. */
 	snprintf(id, sizeof(id), "%s", sp_job_id(gone));
-	assert_null(sp_jobs_find(b.jobs, id));
-	assert_null(sp_jobs_find(b.jobs, "00000000000000000000000000000000"));
+	assert_null(sp_job_table_find(b.jobs, id));
+	assert_null(sp_job_table_find(b.jobs, "00000000000000000000000000000000"));
 	assert_string_equal(state_of(&b, gone, buf, sizeof(buf)), "done");
 	sp_job_put(b.jobs, gone);
 	sp_job_put(b.jobs, kept);
@@ -257,10 +257,10 @@ static void test_run_keep_and_forget(void **state)
 /* Until N workers of the table wait for work. */
 static void wait_idle_workers(struct bench *b, unsigned n)
 {
-	struct sp_jobs_stats stats;
+	struct sp_job_table_stats stats;
 
 	for (;;) {
-		sp_jobs_stats(b->jobs, (size_t)-1, &stats);
+		sp_job_table_stats(b->jobs, (size_t)-1, &stats);
 		if (stats.idle_workers >= n)
 			return;
 		usleep(1000);
@@ -282,7 +282,7 @@ static void test_waiter_runs_its_job(void **state)
 	 * first look at the queue takes any job, as it should */
 	wait_idle_workers(&b, 2);
 	job = submit_waiting(&b, 0);
-	sp_jobs_wait(b.jobs, job);
+	sp_job_table_wait(b.jobs, job);
 	assert_true(pthread_equal(b.runner[0], pthread_self()));
 	sp_job_put(b.jobs, job);
 	bench_stop(&b);
@@ -298,7 +298,7 @@ static void *wait_for_own_job(void *arg)
 	struct waiter *w = arg;
 	struct sp_job *job = submit_waiting(w->b, 0);
 
-	sp_jobs_wait(w->b->jobs, job);
+	sp_job_table_wait(w->b->jobs, job);
 	sp_job_put(w->b->jobs, job);
 	atomic_store(&w->done, true);
 	return NULL;
@@ -330,7 +330,7 @@ static void test_waiter_behind_a_full_language(void **state)
 	assert_true(atomic_load(&w.done));
 	assert_int_equal(atomic_load(&b.started[0]), 2);
 	pthread_join(thread, NULL);
-	sp_jobs_wait(b.jobs, first);
+	sp_job_table_wait(b.jobs, first);
 	sp_job_put(b.jobs, first);
 	bench_stop(&b);
 }
@@ -402,7 +402,7 @@ static void test_jobs_of_several_cells(void **state)
 	(void)state;
 	bench_init(&b, 3, 1);
 	bench_start(&b);
-	wide = sp_jobs_submit(b.jobs, &req, 0, &meta, &err);
+	wide = sp_job_table_submit(b.jobs, &req, 0, &meta, &err);
 	assert_non_null(wide);
 	wait_count(&b.started[0], 1);
 	narrow = submit(&b, 0, false);
@@ -410,7 +410,7 @@ static void test_jobs_of_several_cells(void **state)
 	wait_count(&b.started[0], 2);
 	meta.cells = 10; /* more than the language has: it waits for all three */
 	req = (struct sp_request){.language = &languages[0], .stdin_fd = -1};
-	huge = sp_jobs_submit(b.jobs, &req, 0, &meta, &err);
+	huge = sp_job_table_submit(b.jobs, &req, 0, &meta, &err);
 	assert_non_null(huge);
 	usleep(50000);
 	assert_string_equal(state_of(&b, huge, buf, sizeof(buf)), "queued");
@@ -462,16 +462,16 @@ static void test_cancel_queued_and_running(void **state)
 	running = submit(&b, 0, true);
 	wait_count(&b.started[0], 1);
 	queued = submit(&b, 0, true);
-	sp_jobs_cancel(b.jobs, queued);
+	sp_job_table_cancel(b.jobs, queued);
 	expect_end(&b, queued, SP_JOB_CANCELLED, "cancelled");
 	assert_int_equal(atomic_load(&b.unrun[0]), 1);
 	/* The gate stays shut: only the cancel descriptor ends the run. */
-	sp_jobs_cancel(b.jobs, running);
+	sp_job_table_cancel(b.jobs, running);
 	expect_end(&b, running, SP_JOB_FINISHED, "cancelled");
 	assert_int_equal(atomic_load(&b.started[0]), 1);
 	/* Cancelling an ended job drops it from the table. */
-	sp_jobs_cancel(b.jobs, running);
-	assert_null(sp_jobs_find(b.jobs, sp_job_id(running)));
+	sp_job_table_cancel(b.jobs, running);
+	assert_null(sp_job_table_find(b.jobs, sp_job_id(running)));
 	sp_job_put(b.jobs, running);
 	sp_job_put(b.jobs, queued);
 	bench_stop(&b);
@@ -498,7 +498,7 @@ static void test_queue_timeout(void **state)
 	/* The kept job came a moment later: it expires a moment later, and
 	 * stays in the table afterwards. */
 	expect_end(&b, kept, SP_JOB_EXPIRED, "cancelled");
-	found = sp_jobs_find(b.jobs, sp_job_id(kept));
+	found = sp_job_table_find(b.jobs, sp_job_id(kept));
 	assert_ptr_equal(found, kept);
 	assert_string_equal(state_of(&b, found, buf, sizeof(buf)), "done");
 	/* A running job is not subject to the queue timeout. */
@@ -530,13 +530,13 @@ static void test_retention(void **state)
 		expect_end(&b, jobs[i], SP_JOB_FINISHED, "ok");
 		sp_job_put(b.jobs, jobs[i]);
 	}
-	assert_null(sp_jobs_find(b.jobs, ids[0])); /* beyond the count */
-	found = sp_jobs_find(b.jobs, ids[2]);
+	assert_null(sp_job_table_find(b.jobs, ids[0])); /* beyond the count */
+	found = sp_job_table_find(b.jobs, ids[2]);
 	assert_non_null(found);
 	sp_job_put(b.jobs, found);
 	usleep(300 * 1000);
-	assert_null(sp_jobs_find(b.jobs, ids[1])); /* older than the time */
-	assert_null(sp_jobs_find(b.jobs, ids[2]));
+	assert_null(sp_job_table_find(b.jobs, ids[1])); /* older than the time */
+	assert_null(sp_job_table_find(b.jobs, ids[2]));
 	bench_stop(&b);
 }
 
@@ -553,14 +553,14 @@ static void test_stop(void **state)
 	wait_count(&b.started[0], 1);
 	queued = submit(&b, 0, true);
 	start = sp_clock_ms();
-	sp_jobs_stop(b.jobs, 100); /* the running job ignores its gate: cancelled */
+	sp_job_table_stop(b.jobs, 100); /* the running job ignores its gate: cancelled */
 	assert_true(sp_clock_ms() - start >= 100);
 	expect_end(&b, queued, SP_JOB_SHUTDOWN, "cancelled");
 	expect_end(&b, running, SP_JOB_FINISHED, "cancelled");
 	refused(&b, 1, NULL, ECANCELED);
 	sp_job_put(b.jobs, running);
 	sp_job_put(b.jobs, queued);
-	sp_jobs_free(b.jobs);
+	sp_job_table_free(b.jobs);
 }
 
 /* Users take turns within a language: one user's backlog delays another
@@ -610,9 +610,9 @@ static void test_user_limits(void **state)
 	 * minute is the last one */
 	sp_job_put(b.jobs, submit_as(&b, 0, false, "ann"));
 	refused(&b, 0, "ann", EBUSY);
-	assert_true(sp_jobs_retry_after(b.jobs, "ann") >= 1);
-	assert_true(sp_jobs_retry_after(b.jobs, "ann") <= 20);
-	assert_int_equal(sp_jobs_retry_after(b.jobs, "bob"), 0);
+	assert_true(sp_job_table_retry_after(b.jobs, "ann") >= 1);
+	assert_true(sp_job_table_retry_after(b.jobs, "ann") <= 20);
+	assert_int_equal(sp_job_table_retry_after(b.jobs, "bob"), 0);
 	for (int i = 0; i < 4; i++)
 		sp_job_put(b.jobs, jobs[i]);
 	bench_stop(&b);
@@ -631,7 +631,7 @@ static struct sp_job *submit_bytes(struct bench *b, const char *user, uint64_t h
 				 .limits = {.cpu_ms = held, .wall_ms = reserve}};
 	struct sp_job_meta meta = {.user = user, .owner = -1, .keep = true};
 	struct sp_error err = {0};
-	struct sp_job *job = sp_jobs_submit(b->jobs, &req, 0, &meta, &err);
+	struct sp_job *job = sp_job_table_submit(b->jobs, &req, 0, &meta, &err);
 
 	*errnum = job ? 0 : err.errnum;
 	return job;
@@ -646,11 +646,11 @@ static void bytes_bench(struct bench *b, unsigned capacity, uint64_t max, uint64
 	bench_start(b);
 }
 
-static struct sp_jobs_stats stats_of(struct bench *b)
+static struct sp_job_table_stats stats_of(struct bench *b)
 {
-	struct sp_jobs_stats st;
+	struct sp_job_table_stats st;
 
-	sp_jobs_stats(b->jobs, (size_t)-1, &st);
+	sp_job_table_stats(b->jobs, (size_t)-1, &st);
 	return st;
 }
 
@@ -658,7 +658,7 @@ static void test_bytes_bound_and_share(void **state)
 {
 	struct bench b;
 	struct sp_job *first, *second;
-	struct sp_jobs_stats st;
+	struct sp_job_table_stats st;
 	int errnum;
 
 	(void)state;
@@ -668,12 +668,12 @@ static void test_bytes_bound_and_share(void **state)
 	wait_count(&b.started[0], 1); /* running: 300 and 100 */
 	assert_null(submit_bytes(&b, "ann", 300, 0, &errnum));
 	assert_int_equal(errnum, ENOBUFS); /* ann would hold 700 of her 600 */
-	assert_string_equal(sp_jobs_refusal_code(errnum), "memory_share");
+	assert_string_equal(sp_job_table_refusal_code(errnum), "memory_share");
 	second = submit_bytes(&b, "bob", 300, 0, &errnum);
 	assert_non_null(second);
 	assert_null(submit_bytes(&b, "cid", 400, 0, &errnum));
 	assert_int_equal(errnum, ENOSPC); /* 1100 of 1000 */
-	assert_string_equal(sp_jobs_refusal_code(errnum), "memory_full");
+	assert_string_equal(sp_job_table_refusal_code(errnum), "memory_full");
 	assert_null(submit_bytes(&b, "dan", 500, 600, &errnum));
 	assert_int_equal(errnum, E2BIG); /* could never run */
 	st = stats_of(&b);
@@ -739,7 +739,7 @@ static void test_kept_results_make_room(void **state)
 	assert_in_range(stats_of(&b).bytes[SP_BYTES_KEPT], 12000, 13000);
 	job = submit_bytes(&b, NULL, 9000, 0, &errnum); /* room: the old result goes */
 	assert_non_null(job);
-	assert_null(sp_jobs_find(b.jobs, id));
+	assert_null(sp_job_table_find(b.jobs, id));
 	assert_int_equal(stats_of(&b).dropped_results, 1);
 	expect_end(&b, job, SP_JOB_FINISHED, "ok");
 	sp_job_put(b.jobs, job);
@@ -756,17 +756,17 @@ static void test_bodies_hold_their_part(void **state)
 
 	(void)state;
 	bytes_bench(&b, 1, 1000, 600);
-	assert_int_equal(sp_jobs_hold(b.jobs, &x, 500, &err), 0);
-	assert_int_equal(sp_jobs_hold(b.jobs, &x, 200, &err), -1);
+	assert_int_equal(sp_job_table_hold(b.jobs, &x, 500, &err), 0);
+	assert_int_equal(sp_job_table_hold(b.jobs, &x, 200, &err), -1);
 	assert_int_equal(err.errnum, ENOBUFS); /* x's share */
-	assert_int_equal(sp_jobs_hold(b.jobs, &y, 600, &err), -1);
+	assert_int_equal(sp_job_table_hold(b.jobs, &y, 600, &err), -1);
 	assert_int_equal(err.errnum, ENOSPC);
 	assert_int_equal(stats_of(&b).bytes[SP_BYTES_BODIES], 500);
 	assert_null(submit_bytes(&b, NULL, 600, 0, &errnum));
 	assert_int_equal(errnum, ENOSPC);
-	sp_jobs_unhold(b.jobs, &x, 500);
-	assert_int_equal(sp_jobs_hold(b.jobs, &y, 600, &err), 0);
-	sp_jobs_unhold(b.jobs, &y, 600);
+	sp_job_table_unhold(b.jobs, &x, 500);
+	assert_int_equal(sp_job_table_hold(b.jobs, &y, 600, &err), 0);
+	sp_job_table_unhold(b.jobs, &y, 600);
 	assert_int_equal(stats_of(&b).bytes[SP_BYTES_BODIES], 0);
 	bench_stop(&b);
 }
@@ -784,20 +784,20 @@ static void test_events_and_ids(void **state)
 	(void)state;
 	bench_init(&b, 1, 1);
 	bench_start(&b);
-	assert_int_equal(sp_jobs_new_id(id), 0);
+	assert_int_equal(sp_job_table_new_id(id), 0);
 	assert_int_equal(strspn(id, "0123456789abcdef"), 32);
 	meta.id = id;
-	job = sp_jobs_submit(b.jobs, &req, 1, &meta, &err);
+	job = sp_job_table_submit(b.jobs, &req, 1, &meta, &err);
 	assert_non_null(job);
 	assert_string_equal(sp_job_id(job), id);
 	{
 		struct sp_request again = {.language = &languages[1], .stdin_fd = -1};
 
-		assert_null(sp_jobs_submit(b.jobs, &again, 1, &meta, &err));
+		assert_null(sp_job_table_submit(b.jobs, &again, 1, &meta, &err));
 		assert_int_equal(err.errnum, EEXIST);
 	}
 	wait_count(&b.started[1], 1);
-	sp_jobs_publish(b.jobs, job, ev);
+	sp_job_table_publish(b.jobs, job, ev);
 	atomic_store(&b.open[1], true);
 	expect_end(&b, job, SP_JOB_FINISHED, "ok");
 	sp_job_put(b.jobs, job);
