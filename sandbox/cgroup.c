@@ -285,6 +285,19 @@ static int make_dir(const char *dir, bool may_exist, bool *created, struct sp_er
 	return sp_error_set(err, errno, "mkdir %s", dir);
 }
 
+/* Roll back a partly made set of N directories: remove those this call
+ * made (CREATED), last first, and forget them all. */
+static void undo_dirs(char *const dirs[], const bool created[], size_t n)
+{
+	size_t i;
+
+	for (i = n; i-- > 0;)
+		if (created[i])
+			rmdir(dirs[i]);
+	for (i = 0; i < n; i++)
+		dirs[i][0] = '\0';
+}
+
 /* rmdir a cgroup, retrying briefly while the kernel still calls it busy.
  * A directory that is already gone is fine. */
 static int remove_dir(const char *dir, struct sp_error *err)
@@ -734,11 +747,7 @@ static int v1_root_init(struct sp_cgroup_root *root, const char *name, struct sp
 	return 0;
 
 fail:
-	for (i = V1_COUNT; i-- > 0;)
-		if (created[i])
-			rmdir(dirs[i]);
-	for (i = 0; i < V1_COUNT; i++)
-		dirs[i][0] = '\0';
+	undo_dirs(dirs, created, V1_COUNT);
 	return -1;
 }
 
@@ -1197,11 +1206,7 @@ static int v1_make_dirs(struct sp_cgroup_cell *cg, const char *name, struct sp_e
 	return 0;
 
 fail:
-	for (i = V1_COUNT; i-- > 0;)
-		if (created[i])
-			rmdir(dirs[i]);
-	for (i = 0; i < V1_COUNT; i++)
-		dirs[i][0] = '\0';
+	undo_dirs(dirs, created, V1_COUNT);
 	return -1;
 }
 
