@@ -13,6 +13,7 @@
  * finds the process already in its leaf treats the leaf's parent as <own>.
  */
 #include "cgroup.h"
+#include "cgroup_backend.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -34,12 +35,9 @@
 #include "cleanup.h"
 #include "log.h"
 
-#define CGROUP_MOUNT "/sys/fs/cgroup"
 /* One leaf for every sandpool process of a cgroup: a fixed name, so that
  * runs one after the other reuse it instead of leaving one leaf each. */
-#define LEAF_NAME     "sandpool-supervisor"
-#define EMPTY_WAIT_MS 5000 /* how long a kill may take to empty a cgroup */
-#define RMDIR_TRIES   20   /* about 150 ms of retries on EBUSY */
+#define LEAF_NAME "sandpool-supervisor"
 
 enum { V1_MEMORY, V1_PIDS, V1_CPUACCT, V1_COUNT };
 
@@ -74,486 +72,13 @@ const char *sp_cgroup_mode_to_string(enum sp_cgroup_mode mode)
 	return "?";
 }
 
-/* ---- small helpers ---- */
-
-/* Sleep a little longer each round, 1 ms up to 10 ms. */
-static void backoff(unsigned int round)
-{
-	unsigned int ms = round < 10 ? round + 1 : 10;
-	struct timespec ts = {.tv_sec = 0, .tv_nsec = (long)ms * 1000000L};
-
-	nanosleep(&ts, NULL);
-}
-
-/* Errors that mean "this host does not let us use cgroups", not "we failed". */
-static bool is_denied(int errnum)
-{
-	return errnum == EACCES || errnum == EPERM || errnum == EROFS;
-}
-
 static bool valid_name(const char *name)
 {
 	return name != NULL && name[0] != '\0' && strchr(name, '/') == NULL &&
 	       strcmp(name, ".") != 0 && strcmp(name, "..") != 0 && strlen(name) <= NAME_MAX;
 }
 
-static int join(char *out, size_t size, const char *dir, const char *name, struct sp_error *err)
-{
-	int n = snprintf(out, size, "%s/%s", dir, name);
-
-	if (n < 0 || (size_t)n >= size)
-		return sp_error_set(err, ENAMETOOLONG, "path %s/%s", dir, name);
-	return 0;
-}
-
-static bool exists_at(const char *dir, const char *file)
-{
-	char path[PATH_MAX];
-	int n;
-
-	if (dir[0] == '\0')
-		return false;
-	n = snprintf(path, sizeof(path), "%s/%s", dir, file);
-	if (n < 0 || (size_t)n >= sizeof(path))
-		return false;
-	return access(path, F_OK) == 0;
-}
-
-/* Append a formatted note to BUF, separated by "; ". */
-static void __attribute__((format(printf, 3, 4)))
-append_note(char *buf, size_t size, const char *fmt, ...)
-{
-	size_t len = strlen(buf);
-	va_list ap;
-
-	if (len > 0 && len + 2 < size) {
-		memcpy(buf + len, "; ", 3);
-		len += 2;
-	}
-	if (len + 1 >= size)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(buf + len, size - len, fmt, ap);
-	va_end(ap);
-}
-
-/* ---- files ---- */
-
-static int write_file(const char *path, const char *value, struct sp_error *err)
-{
-	cleanup_close int fd = open(path, O_WRONLY | O_CLOEXEC);
-	size_t len = strlen(value);
-	ssize_t n;
-
-	if (fd < 0)
-		return sp_error_set(err, errno, "open %s", path);
-	n = write(fd, value, len);
-	if (n < 0)
-		return sp_error_set(err, errno, "write %s", path);
-	if ((size_t)n != len)
-		return sp_error_set(err, EIO, "short write to %s", path);
-	return 0;
-}
-
-static int write_at(const char *dir, const char *file, const char *value, struct sp_error *err)
-{
-	char path[PATH_MAX];
-
-	if (join(path, sizeof(path), dir, file, err) < 0)
-		return -1;
-	return write_file(path, value, err);
-}
-
-static int write_u64_at(const char *dir, const char *file, uint64_t value, struct sp_error *err)
-{
-	char text[32];
-
-	snprintf(text, sizeof(text), "%" PRIu64, value);
-	return write_at(dir, file, text, err);
-}
-
-/* Read a whole (small, virtual) file into a NUL-terminated buffer. */
-static int read_file(const char *path, char **out, struct sp_error *err)
-{
-	cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC);
-	cleanup_free char *buf = NULL;
-	size_t len = 0, cap = 0;
-	ssize_t n;
-
-	if (fd < 0)
-		return sp_error_set(err, errno, "open %s", path);
-	for (;;) {
-		if (cap - len < 1024) {
-			char *bigger = realloc(buf, cap ? cap * 2 : 4096);
-
-			if (bigger == NULL)
-				return sp_error_set(err, ENOMEM, "read %s", path);
-			buf = bigger;
-			cap = cap ? cap * 2 : 4096;
-		}
-		n = read(fd, buf + len, cap - len - 1);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return sp_error_set(err, errno, "read %s", path);
-		if (n == 0)
-			break;
-		len += (size_t)n;
-	}
-	buf[len] = '\0';
-	*out = steal_pointer(&buf);
-	return 0;
-}
-
-static int read_at(const char *dir, const char *file, char **out, struct sp_error *err)
-{
-	char path[PATH_MAX];
-
-	if (join(path, sizeof(path), dir, file, err) < 0)
-		return -1;
-	return read_file(path, out, err);
-}
-
-/* A decimal number or "max" (UINT64_MAX). */
-static bool parse_u64(const char *text, uint64_t *value)
-{
-	char *end;
-
-	while (*text == ' ')
-		text++;
-	if (strncmp(text, "max", 3) == 0) {
-		*value = UINT64_MAX;
-		return true;
-	}
-	errno = 0;
-	*value = strtoull(text, &end, 10);
-	return end != text && errno == 0;
-}
-
-/* The line after LINE, or NULL at the end of the text. */
-static const char *next_line(const char *line)
-{
-	line = strchr(line, '\n');
-	return line != NULL && line[1] != '\0' ? line + 1 : NULL;
-}
-
-/* KEY of a flat-keyed text ("key value" lines: cpu.stat, memory.events,
- * cgroup.events, memory.oom_control). Returns 0, or 1 when the key is
- * absent or not a number (*value is then 0). */
-static int find_key(const char *text, const char *key, uint64_t *value)
-{
-	size_t klen = strlen(key);
-
-	*value = 0;
-	for (const char *line = text; line != NULL; line = next_line(line)) {
-		if (strncmp(line, key, klen) != 0 || line[klen] != ' ')
-			continue;
-		if (parse_u64(line + klen + 1, value))
-			return 0;
-		*value = 0;
-		return 1;
-	}
-	return 1;
-}
-
-/* KEY of the flat-keyed file DIR/FILE. Returns 0, 1 when the file or the
- * key is absent (*value is then 0), or -1. */
-static int read_key_at(const char *dir, const char *file, const char *key, uint64_t *value,
-		       struct sp_error *err)
-{
-	cleanup_free char *text = NULL;
-
-	*value = 0;
-	if (read_at(dir, file, &text, err) < 0)
-		return err->errnum == ENOENT ? 1 : -1;
-	return find_key(text, key, value);
-}
-
-/* ---- directories ---- */
-
-/* mkdir DIR; *created says whether it is new. An existing DIR is an error
- * unless MAY_EXIST. */
-static int make_dir(const char *dir, bool may_exist, bool *created, struct sp_error *err)
-{
-	*created = false;
-	if (mkdir(dir, 0755) == 0) {
-		*created = true;
-		return 0;
-	}
-	if (errno == EEXIST && may_exist)
-		return 0;
-	return sp_error_set(err, errno, "mkdir %s", dir);
-}
-
-/* Roll back a partly made set of N directories: remove those this call
- * made (CREATED), last first, and forget them all. */
-static void undo_dirs(char *const dirs[], const bool created[], size_t n)
-{
-	size_t i;
-
-	for (i = n; i-- > 0;)
-		if (created[i])
-			rmdir(dirs[i]);
-	for (i = 0; i < n; i++)
-		dirs[i][0] = '\0';
-}
-
-/* rmdir a cgroup, retrying briefly while the kernel still calls it busy.
- * A directory that is already gone is fine. */
-static int remove_dir(const char *dir, struct sp_error *err)
-{
-	unsigned int round;
-
-	for (round = 0;; round++) {
-		if (rmdir(dir) == 0 || errno == ENOENT)
-			return 0;
-		if (errno != EBUSY || round + 1 >= RMDIR_TRIES)
-			return sp_error_set(err, errno, "rmdir %s", dir);
-		backoff(round);
-	}
-}
-
-/* ---- where this process is: /proc/self/cgroup and /proc/self/mountinfo ---- */
-
-/* Whether LIST (LEN bytes) holds WORD between separators from SEPS. */
-static bool has_word(const char *list, size_t len, const char *word, const char *seps)
-{
-	size_t wlen = strlen(word);
-	size_t i = 0;
-
-	while (i < len) {
-		size_t n = 0;
-
-		while (i + n < len && list[i + n] != '\0' && strchr(seps, list[i + n]) == NULL)
-			n++;
-		if (n == wlen && memcmp(list + i, word, n) == 0)
-			return true;
-		i += n + 1;
-	}
-	return false;
-}
-
-/* Find the path of the cgroup for CONTROLLER (NULL: the v2 "0::" line) in
- * the text of /proc/self/cgroup. Returns 0, 1 when absent, -1. */
-static int find_own_path(const char *text, const char *controller, char *path, size_t size,
-			 struct sp_error *err)
-{
-	const char *line = text;
-
-	while (line != NULL && *line != '\0') {
-		const char *end = strchrnul(line, '\n');
-		const char *c1 = memchr(line, ':', (size_t)(end - line));
-		const char *c2 = c1 ? memchr(c1 + 1, ':', (size_t)(end - c1 - 1)) : NULL;
-
-		if (c2 != NULL) {
-			size_t list_len = (size_t)(c2 - c1 - 1);
-			bool match = controller
-					 ? has_word(c1 + 1, list_len, controller, ",")
-					 : (c1 - line == 1 && line[0] == '0' && list_len == 0);
-
-			if (match) {
-				size_t plen = (size_t)(end - c2 - 1);
-
-				if (plen == 0 || plen >= size)
-					return sp_error_set(err, ENAMETOOLONG,
-							    "bad cgroup path for %s",
-							    controller ? controller : "cgroup2");
-				memcpy(path, c2 + 1, plen);
-				path[plen] = '\0';
-				return 0;
-			}
-		}
-		line = *end ? end + 1 : NULL;
-	}
-	return 1;
-}
-
-/* A path with a ".." component lies outside our cgroup namespace. */
-static bool has_dotdot(const char *path)
-{
-	const char *p = path;
-
-	while ((p = strstr(p, "..")) != NULL) {
-		if ((p == path || p[-1] == '/') && (p[2] == '\0' || p[2] == '/'))
-			return true;
-		p += 2;
-	}
-	return false;
-}
-
-/* Decode the octal escapes (\040 for a space...) of a mountinfo field in place. */
-static void unescape(char *s)
-{
-	char *out = s;
-
-	while (*s != '\0') {
-		if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' && s[2] >= '0' && s[2] <= '7' &&
-		    s[3] >= '0' && s[3] <= '7') {
-			*out++ = (char)((s[1] - '0') * 64 + (s[2] - '0') * 8 + (s[3] - '0'));
-			s += 4;
-		} else {
-			*out++ = *s++;
-		}
-	}
-	*out = '\0';
-}
-
-struct mount_entry {
-	char *root;  /* the directory of the filesystem mounted there */
-	char *point; /* the mount point */
-	char *fstype;
-	char *super_options;
-};
-
-/* Split one mountinfo line (modified in place). Returns 0, or -1 when malformed. */
-static int parse_mount_line(char *line, struct mount_entry *m)
-{
-	char *field[6];
-	char *tok;
-	size_t i;
-
-	for (i = 0; i < SP_ARRAY_SIZE(field); i++) {
-		field[i] = strsep(&line, " ");
-		if (field[i] == NULL)
-			return -1;
-	}
-	/* optional fields end with a lone "-" */
-	do {
-		tok = strsep(&line, " ");
-	} while (tok != NULL && strcmp(tok, "-") != 0);
-	m->fstype = strsep(&line, " ");
-	if (tok == NULL || m->fstype == NULL || strsep(&line, " ") == NULL || line == NULL)
-		return -1;
-	m->super_options = line;
-	m->root = field[3];
-	m->point = field[4];
-	unescape(m->root);
-	unescape(m->point);
-	return 0;
-}
-
-static bool mount_matches(const struct mount_entry *m, const char *controller)
-{
-	if (controller == NULL)
-		return strcmp(m->fstype, "cgroup2") == 0;
-	return strcmp(m->fstype, "cgroup") == 0 &&
-	       has_word(m->super_options, strlen(m->super_options), controller, ",");
-}
-
-/* The directory of cgroup PATH under mount M. Returns 0, 1 when PATH is not
- * below the mount's root, -1 when too long. */
-static int mount_dir_of(const struct mount_entry *m, const char *path, char *dir, size_t size)
-{
-	size_t rlen = strlen(m->root);
-	const char *rel;
-	int n;
-
-	if (strcmp(m->root, "/") == 0)
-		rel = path;
-	else if (strncmp(path, m->root, rlen) == 0 && (path[rlen] == '\0' || path[rlen] == '/'))
-		rel = path + rlen;
-	else
-		return 1;
-	if (strcmp(rel, "/") == 0)
-		rel = "";
-	n = snprintf(dir, size, "%s%s", m->point, rel);
-	return n < 0 || (size_t)n >= size ? -1 : 0;
-}
-
-int sp_cgroup_resolve_dir(const char *proc_cgroup, const char *mountinfo, const char *controller,
-			  char *dir, size_t size, struct sp_error *err)
-{
-	const char *what = controller ? controller : "cgroup2";
-	cleanup_free char *copy = NULL;
-	char path[PATH_MAX], found[PATH_MAX];
-	char *save = NULL, *line;
-	bool seen = false;
-	int best = 0, rank, r;
-
-	r = find_own_path(proc_cgroup, controller, path, sizeof(path), err);
-	if (r != 0)
-		return r;
-	if (has_dotdot(path))
-		return sp_error_set(err, EXDEV, "%s cgroup %s lies outside this cgroup namespace",
-				    what, path);
-	copy = strdup(mountinfo);
-	if (copy == NULL)
-		return sp_error_set(err, ENOMEM, "copy mountinfo");
-	/* The first usable mount wins, but one below /sys/fs/cgroup beats others. */
-	for (line = strtok_r(copy, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		struct mount_entry m;
-
-		if (parse_mount_line(line, &m) < 0 || !mount_matches(&m, controller))
-			continue;
-		seen = true;
-		rank = strncmp(m.point, CGROUP_MOUNT, strlen(CGROUP_MOUNT)) == 0 ? 2 : 1;
-		if (rank <= best)
-			continue;
-		r = mount_dir_of(&m, path, found, sizeof(found));
-		if (r < 0 || (r == 0 && strlen(found) >= size))
-			return sp_error_set(err, ENAMETOOLONG, "path of %s cgroup %s", what, path);
-		if (r == 0) {
-			memcpy(dir, found, strlen(found) + 1);
-			best = rank;
-		}
-	}
-	if (best > 0)
-		return 0;
-	if (seen)
-		return sp_error_set(
-		    err, EXDEV, "%s cgroup %s is outside every mount of its hierarchy", what, path);
-	return 1;
-}
-
-static int read_self(char **proc_cgroup, char **mountinfo, struct sp_error *err)
-{
-	if (read_file("/proc/self/cgroup", proc_cgroup, err) < 0)
-		return -1;
-	return read_file("/proc/self/mountinfo", mountinfo, err);
-}
-
-/* ---- killing and waiting ---- */
-
-/* SIGKILL every process listed in DIR/cgroup.procs. Returns how many were
- * listed (0 when the cgroup is empty or gone), or -1. */
-static int kill_listed(const char *dir, struct sp_error *err)
-{
-	cleanup_free char *text = NULL;
-	pid_t self = getpid();
-	int listed = 0;
-	char *p, *end;
-
-	if (read_at(dir, "cgroup.procs", &text, err) < 0)
-		return err->errnum == ENOENT ? 0 : -1;
-	for (p = text;; p = end) {
-		long pid = strtol(p, &end, 10);
-
-		if (end == p)
-			break;
-		listed++;
-		/* 0: a process of another pid namespace; never ourselves */
-		if (pid > 0 && pid != self)
-			kill((pid_t)pid, SIGKILL);
-	}
-	return listed;
-}
-
-/* Kill the processes of DIR until its cgroup.procs is empty, for a bounded time. */
-static int kill_until_empty(const char *dir, struct sp_error *err)
-{
-	uint64_t deadline = sp_clock_ms() + EMPTY_WAIT_MS;
-	unsigned int round;
-	int listed;
-
-	for (round = 0;; round++) {
-		listed = kill_listed(dir, err);
-		if (listed <= 0)
-			return listed;
-		if (sp_clock_ms() >= deadline)
-			return sp_error_set(err, ETIMEDOUT, "%d processes left in %s", listed, dir);
-		backoff(round);
-	}
-}
+/* ---- killing ---- */
 
 /* Wait until "populated 0" in DIR/cgroup.events, for a bounded time. */
 static int v2_wait_unpopulated(const char *dir, struct sp_error *err)
@@ -564,23 +89,23 @@ static int v2_wait_unpopulated(const char *dir, struct sp_error *err)
 	int r;
 
 	for (round = 0;; round++) {
-		r = read_key_at(dir, "cgroup.events", "populated", &populated, err);
+		r = sp_cgroup_read_key_at(dir, "cgroup.events", "populated", &populated, err);
 		if (r < 0)
 			return -1;
 		if (r == 1 || populated == 0)
 			return 0;
 		if (sp_clock_ms() >= deadline)
 			return sp_error_set(err, ETIMEDOUT, "cgroup %s still populated", dir);
-		backoff(round);
+		sp_cgroup_backoff(round);
 	}
 }
 
 static int v2_kill(const struct sp_cgroup_root *root, const char *dir, struct sp_error *err)
 {
 	if (root->has_kill) {
-		if (write_at(dir, "cgroup.kill", "1", err) < 0)
+		if (sp_cgroup_write_at(dir, "cgroup.kill", "1", err) < 0)
 			return err->errnum == ENOENT ? 0 : -1;
-	} else if (kill_until_empty(dir, err) < 0) {
+	} else if (sp_cgroup_kill_until_empty(dir, err) < 0) {
 		return -1;
 	}
 	return v2_wait_unpopulated(dir, err);
@@ -607,12 +132,12 @@ set_none(struct sp_cgroup_root *root, const char *fmt, ...)
 
 static void v1_set_flags(struct sp_cgroup_root *root)
 {
-	root->limits_memory = exists_at(root->v1_memory_dir, "memory.limit_in_bytes");
-	root->limits_swap =
-	    root->limits_memory && exists_at(root->v1_memory_dir, "memory.memsw.limit_in_bytes");
-	root->limits_pids = exists_at(root->v1_pids_dir, "pids.max");
-	root->counts_cpu = exists_at(root->v1_cpuacct_dir, "cpuacct.usage");
-	root->has_peak = exists_at(root->v1_memory_dir, "memory.max_usage_in_bytes");
+	root->limits_memory = sp_cgroup_exists_at(root->v1_memory_dir, "memory.limit_in_bytes");
+	root->limits_swap = root->limits_memory &&
+			    sp_cgroup_exists_at(root->v1_memory_dir, "memory.memsw.limit_in_bytes");
+	root->limits_pids = sp_cgroup_exists_at(root->v1_pids_dir, "pids.max");
+	root->counts_cpu = sp_cgroup_exists_at(root->v1_cpuacct_dir, "cpuacct.usage");
+	root->has_peak = sp_cgroup_exists_at(root->v1_memory_dir, "memory.max_usage_in_bytes");
 	root->has_kill = false;
 }
 
@@ -624,69 +149,13 @@ static void v1_set_reason(struct sp_cgroup_root *root, const char *notes)
 	snprintf(r, size, "cgroup v1:%s%s%s", root->limits_memory ? " memory" : "",
 		 root->limits_pids ? " pids" : "", root->counts_cpu ? " cpuacct" : "");
 	if (root->limits_memory && !root->limits_swap)
-		append_note(r, size, "no memsw (swap not limited)");
+		sp_cgroup_append_note(r, size, "no memsw (swap not limited)");
 	if (notes[0] != '\0')
-		append_note(r, size, "%s", notes);
+		sp_cgroup_append_note(r, size, "%s", notes);
 }
 
 /* Make <own>/<name> in one hierarchy. Returns 0, 1 when skipped (NOTES says
  * why), -1. */
-/* A cgroup a sandpool process made (sandpool-WORD-PID) whose process is
- * gone: what a kill -9 left behind. */
-static bool stale_name(const char *name)
-{
-	const char *dash = strrchr(name, '-');
-	char *end;
-	long pid;
-
-	if (strncmp(name, "sandpool-", 9) != 0 || dash == NULL)
-		return false;
-	pid = strtol(dash + 1, &end, 10);
-	if (*end != '\0' || pid <= 0 || end == dash + 1)
-		return false;
-	return kill((pid_t)pid, 0) < 0 && errno == ESRCH;
-}
-
-/* Kill what is in DIR and in its child cgroups, and remove them all. */
-static void remove_cgroup_tree(const char *dir)
-{
-	struct sp_error err = {0};
-	DIR *d = opendir(dir);
-	struct dirent *e;
-	char child[PATH_MAX];
-
-	while (d != NULL && (e = readdir(d)) != NULL) {
-		if (e->d_type != DT_DIR || e->d_name[0] == '.' ||
-		    join(child, sizeof(child), dir, e->d_name, &err) < 0)
-			continue;
-		kill_until_empty(child, &err);
-		rmdir(child);
-	}
-	if (d != NULL)
-		closedir(d);
-	kill_until_empty(dir, &err);
-	if (rmdir(dir) == 0)
-		log_info("removed %s, left by a sandpool that is gone", dir);
-}
-
-/* Below OWN, remove the cgroups of sandpool processes that died without
- * cleaning up (killed with SIGKILL, say). */
-static void sweep_stale(const char *own)
-{
-	struct sp_error err = {0};
-	DIR *d = opendir(own);
-	struct dirent *e;
-	char dir[PATH_MAX];
-
-	while (d != NULL && (e = readdir(d)) != NULL) {
-		if (e->d_type == DT_DIR && stale_name(e->d_name) &&
-		    join(dir, sizeof(dir), own, e->d_name, &err) == 0)
-			remove_cgroup_tree(dir);
-	}
-	if (d != NULL)
-		closedir(d);
-}
-
 static int v1_make_parent(const char *proc_cgroup, const char *mountinfo, size_t i,
 			  const char *name, char *dir, bool *created, char *notes, size_t nsize,
 			  struct sp_error *err)
@@ -697,21 +166,21 @@ static int v1_make_parent(const char *proc_cgroup, const char *mountinfo, size_t
 	r = sp_cgroup_resolve_dir(proc_cgroup, mountinfo, v1_controllers[i], own, sizeof(own), err);
 	if (r != 0) {
 		if (r < 0)
-			append_note(notes, nsize, "%s", err->message);
+			sp_cgroup_append_note(notes, nsize, "%s", err->message);
 		else
-			append_note(notes, nsize, "no %s hierarchy", v1_controllers[i]);
+			sp_cgroup_append_note(notes, nsize, "no %s hierarchy", v1_controllers[i]);
 		return 1;
 	}
-	if (join(dir, PATH_MAX, own, name, err) < 0)
+	if (sp_cgroup_join(dir, PATH_MAX, own, name, err) < 0)
 		return -1;
-	sweep_stale(own);
-	if (make_dir(dir, true, created, err) == 0)
+	sp_cgroup_sweep_stale(own);
+	if (sp_cgroup_make_dir(dir, true, created, err) == 0)
 		return 0;
 	dir[0] = '\0';
-	if (!is_denied(err->errnum))
+	if (!sp_cgroup_is_denied(err->errnum))
 		return -1;
 	log_info("%s: %s", err->message, strerror(err->errnum));
-	append_note(notes, nsize, "%s: %s", v1_controllers[i], strerror(err->errnum));
+	sp_cgroup_append_note(notes, nsize, "%s: %s", v1_controllers[i], strerror(err->errnum));
 	return 1;
 }
 
@@ -725,7 +194,7 @@ static int v1_root_init(struct sp_cgroup_root *root, const char *name, struct sp
 	size_t i, usable = 0;
 	int r;
 
-	if (read_self(&proc_cgroup, &mountinfo, err) < 0)
+	if (sp_cgroup_read_self(&proc_cgroup, &mountinfo, err) < 0)
 		return -1;
 	for (i = 0; i < V1_COUNT; i++) {
 		r = v1_make_parent(proc_cgroup, mountinfo, i, name, dirs[i], &created[i], notes,
@@ -747,7 +216,7 @@ static int v1_root_init(struct sp_cgroup_root *root, const char *name, struct sp
 	return 0;
 
 fail:
-	undo_dirs(dirs, created, V1_COUNT);
+	sp_cgroup_undo_dirs(dirs, created, V1_COUNT);
 	return -1;
 }
 
@@ -762,10 +231,10 @@ static int v2_read_controllers(const char *dir, const char *file, unsigned int *
 	size_t i;
 
 	*mask = 0;
-	if (read_at(dir, file, &text, err) < 0)
+	if (sp_cgroup_read_at(dir, file, &text, err) < 0)
 		return -1;
 	for (i = 0; i < SP_ARRAY_SIZE(v2_controllers); i++)
-		if (has_word(text, strlen(text), v2_controllers[i], " \n"))
+		if (sp_cgroup_has_word(text, strlen(text), v2_controllers[i], " \n"))
 			*mask |= 1u << i;
 	return 0;
 }
@@ -787,7 +256,7 @@ static int v2_enable(const char *dir, unsigned int *enabled, struct sp_error *er
 		if (!(offered & bit) || (active & bit))
 			continue;
 		snprintf(value, sizeof(value), "+%s", v2_controllers[i]);
-		if (write_at(dir, "cgroup.subtree_control", value, err) == 0) {
+		if (sp_cgroup_write_at(dir, "cgroup.subtree_control", value, err) == 0) {
 			active |= bit;
 			continue;
 		}
@@ -807,7 +276,7 @@ static int v2_count_others(const char *dir, struct sp_error *err)
 	int others = 0;
 	char *p, *end;
 
-	if (read_at(dir, "cgroup.procs", &text, err) < 0)
+	if (sp_cgroup_read_at(dir, "cgroup.procs", &text, err) < 0)
 		return -1;
 	for (p = text;; p = end) {
 		long pid = strtol(p, &end, 10);
@@ -825,7 +294,7 @@ static int v2_move_self(const char *dir, struct sp_error *err)
 	char pid[32];
 
 	snprintf(pid, sizeof(pid), "%d", (int)getpid());
-	return write_at(dir, "cgroup.procs", pid, err);
+	return sp_cgroup_write_at(dir, "cgroup.procs", pid, err);
 }
 
 /* Move this process out of OWN into <own>/sandpool-supervisor so that OWN may
@@ -849,7 +318,7 @@ static int v2_move_into_leaf(struct sp_cgroup_root *root, const char *own, struc
 	n = snprintf(leaf, sizeof(leaf), "%s/%s", own, LEAF_NAME);
 	if (n < 0 || (size_t)n >= sizeof(leaf))
 		return sp_error_set(err, ENAMETOOLONG, "leaf cgroup below %s", own);
-	if (make_dir(leaf, true, &created, err) < 0)
+	if (sp_cgroup_make_dir(leaf, true, &created, err) < 0)
 		goto denied;
 	if (v2_move_self(leaf, err) < 0) {
 		if (created)
@@ -861,7 +330,7 @@ static int v2_move_into_leaf(struct sp_cgroup_root *root, const char *own, struc
 	return 0;
 
 denied:
-	if (!is_denied(err->errnum))
+	if (!sp_cgroup_is_denied(err->errnum))
 		return -1;
 	set_none(root, "cgroup v2: %s: %s", err->message, strerror(err->errnum));
 	return 1;
@@ -903,7 +372,7 @@ static int v2_enable_own(struct sp_cgroup_root *root, const char *own, struct sp
 			 own);
 		return 1;
 	}
-	if (is_denied(err->errnum) || err->errnum == EOPNOTSUPP) {
+	if (sp_cgroup_is_denied(err->errnum) || err->errnum == EOPNOTSUPP) {
 		set_none(root, "cgroup v2: %s: %s", err->message, strerror(err->errnum));
 		return 1;
 	}
@@ -920,7 +389,7 @@ static int v2_own_dir(struct sp_cgroup_root *root, char *own, size_t size, struc
 	char *slash;
 	int r;
 
-	if (read_self(&proc_cgroup, &mountinfo, err) < 0)
+	if (sp_cgroup_read_self(&proc_cgroup, &mountinfo, err) < 0)
 		return -1;
 	r = sp_cgroup_resolve_dir(proc_cgroup, mountinfo, NULL, own, size, err);
 	if (r != 0) {
@@ -942,12 +411,12 @@ static void v2_set_flags(struct sp_cgroup_root *root, unsigned int enabled)
 {
 	const char *dir = root->v2_dir;
 
-	root->limits_memory = (enabled & CTRL_MEMORY) && exists_at(dir, "memory.max");
-	root->limits_swap = root->limits_memory && exists_at(dir, "memory.swap.max");
-	root->limits_pids = (enabled & CTRL_PIDS) && exists_at(dir, "pids.max");
-	root->counts_cpu = exists_at(dir, "cpu.stat");
-	root->has_kill = exists_at(dir, "cgroup.kill");
-	root->has_peak = root->limits_memory && exists_at(dir, "memory.peak");
+	root->limits_memory = (enabled & CTRL_MEMORY) && sp_cgroup_exists_at(dir, "memory.max");
+	root->limits_swap = root->limits_memory && sp_cgroup_exists_at(dir, "memory.swap.max");
+	root->limits_pids = (enabled & CTRL_PIDS) && sp_cgroup_exists_at(dir, "pids.max");
+	root->counts_cpu = sp_cgroup_exists_at(dir, "cpu.stat");
+	root->has_kill = sp_cgroup_exists_at(dir, "cgroup.kill");
+	root->has_peak = root->limits_memory && sp_cgroup_exists_at(dir, "memory.peak");
 }
 
 static void v2_set_reason(struct sp_cgroup_root *root)
@@ -958,17 +427,17 @@ static void v2_set_reason(struct sp_cgroup_root *root)
 	snprintf(r, size, "cgroup v2:%s%s%s", root->limits_memory ? " memory" : "",
 		 root->limits_pids ? " pids" : "", root->counts_cpu ? " cpu.stat" : "");
 	if (!root->limits_memory)
-		append_note(r, size, "memory controller not available");
+		sp_cgroup_append_note(r, size, "memory controller not available");
 	else if (!root->limits_swap)
-		append_note(r, size, "no memory.swap.max (swap not limited)");
+		sp_cgroup_append_note(r, size, "no memory.swap.max (swap not limited)");
 	if (!root->limits_pids)
-		append_note(r, size, "pids controller not available");
+		sp_cgroup_append_note(r, size, "pids controller not available");
 	if (root->limits_memory && !root->has_peak)
-		append_note(r, size, "no memory.peak (largest resident set reported)");
+		sp_cgroup_append_note(r, size, "no memory.peak (largest resident set reported)");
 	if (!root->has_kill)
-		append_note(r, size, "no cgroup.kill");
+		sp_cgroup_append_note(r, size, "no cgroup.kill");
 	if (root->v2_leaf_dir[0] != '\0')
-		append_note(r, size, "supervisor in %s", root->v2_leaf_dir);
+		sp_cgroup_append_note(r, size, "supervisor in %s", root->v2_leaf_dir);
 }
 
 static int v2_root_init(struct sp_cgroup_root *root, const char *name, struct sp_error *err)
@@ -983,9 +452,9 @@ static int v2_root_init(struct sp_cgroup_root *root, const char *name, struct sp
 		r = v2_enable_own(root, own, err);
 	if (r != 0)
 		return r < 0 ? -1 : 0;
-	sweep_stale(own);
-	if (join(root->v2_dir, sizeof(root->v2_dir), own, name, err) < 0 ||
-	    make_dir(root->v2_dir, true, &created, err) < 0 ||
+	sp_cgroup_sweep_stale(own);
+	if (sp_cgroup_join(root->v2_dir, sizeof(root->v2_dir), own, name, err) < 0 ||
+	    sp_cgroup_make_dir(root->v2_dir, true, &created, err) < 0 ||
 	    v2_enable(root->v2_dir, &enabled, err) < 0)
 		goto fail;
 	if (!(enabled & (CTRL_MEMORY | CTRL_PIDS))) {
@@ -1005,7 +474,7 @@ fail:
 	if (created)
 		rmdir(root->v2_dir);
 	root->v2_dir[0] = '\0';
-	if (!is_denied(err->errnum))
+	if (!sp_cgroup_is_denied(err->errnum))
 		return -1;
 	set_none(root, "cgroup v2: %s: %s", err->message, strerror(err->errnum));
 	return 0;
@@ -1053,7 +522,7 @@ int sp_cgroup_root_destroy(struct sp_cgroup_root *root, struct sp_error *err)
 	for (i = 0; i < SP_ARRAY_SIZE(dirs); i++) {
 		if (dirs[i][0] == '\0')
 			continue;
-		if (remove_dir(dirs[i], err) < 0)
+		if (sp_cgroup_remove_dir(dirs[i], err) < 0)
 			return -1;
 		dirs[i][0] = '\0';
 	}
@@ -1086,13 +555,15 @@ static uint64_t pids_max(uint64_t processes)
  * refuses the first write, the other order works. */
 static int v1_set_memory(const char *dir, uint64_t bytes, bool memsw, struct sp_error *err)
 {
-	if (write_u64_at(dir, "memory.limit_in_bytes", bytes, err) == 0)
-		return memsw ? write_u64_at(dir, "memory.memsw.limit_in_bytes", bytes, err) : 0;
+	if (sp_cgroup_write_u64_at(dir, "memory.limit_in_bytes", bytes, err) == 0)
+		return memsw
+			   ? sp_cgroup_write_u64_at(dir, "memory.memsw.limit_in_bytes", bytes, err)
+			   : 0;
 	if (!memsw || err->errnum != EINVAL)
 		return -1;
-	if (write_u64_at(dir, "memory.memsw.limit_in_bytes", bytes, err) < 0)
+	if (sp_cgroup_write_u64_at(dir, "memory.memsw.limit_in_bytes", bytes, err) < 0)
 		return -1;
-	return write_u64_at(dir, "memory.limit_in_bytes", bytes, err);
+	return sp_cgroup_write_u64_at(dir, "memory.limit_in_bytes", bytes, err);
 }
 
 /* "max" for 0 (no limit), else the number. */
@@ -1113,12 +584,12 @@ static int v2_set_limits(struct sp_cgroup_cell *cg, const struct sp_limits *limi
 	if (root->limits_memory && (!cg->limits_known || limits->memory_kb != cg->memory_kb)) {
 		limit_text(text, sizeof(text),
 			   limits->memory_kb ? memory_bytes(limits->memory_kb) : 0);
-		if (write_at(cg->v2_dir, "memory.max", text, err) < 0)
+		if (sp_cgroup_write_at(cg->v2_dir, "memory.max", text, err) < 0)
 			return -1;
 	}
 	if (root->limits_pids && (!cg->limits_known || limits->processes != cg->processes)) {
 		limit_text(text, sizeof(text), limits->processes ? pids_max(limits->processes) : 0);
-		if (write_at(cg->v2_dir, "pids.max", text, err) < 0)
+		if (sp_cgroup_write_at(cg->v2_dir, "pids.max", text, err) < 0)
 			return -1;
 	}
 	return 0;
@@ -1140,7 +611,7 @@ static int v1_set_limits(struct sp_cgroup_cell *cg, const struct sp_limits *limi
 	if (root->limits_pids && pids[0] != '\0' &&
 	    (!cg->limits_known || limits->processes != cg->processes)) {
 		limit_text(text, sizeof(text), limits->processes ? pids_max(limits->processes) : 0);
-		if (write_at(pids, "pids.max", text, err) < 0)
+		if (sp_cgroup_write_at(pids, "pids.max", text, err) < 0)
 			return -1;
 	}
 	return 0;
@@ -1149,7 +620,8 @@ static int v1_set_limits(struct sp_cgroup_cell *cg, const struct sp_limits *limi
 /* Settings made once, when the cell cgroup is new. */
 static int v2_prepare(struct sp_cgroup_cell *cg, struct sp_error *err)
 {
-	if (cg->root->limits_swap && write_at(cg->v2_dir, "memory.swap.max", "0", err) < 0)
+	if (cg->root->limits_swap &&
+	    sp_cgroup_write_at(cg->v2_dir, "memory.swap.max", "0", err) < 0)
 		return -1;
 	return 0;
 }
@@ -1160,7 +632,7 @@ static int v1_prepare(struct sp_cgroup_cell *cg, struct sp_error *err)
 
 	/* a parent's oom_kill_disable would be inherited: tasks would hang */
 	if (cg->root->limits_memory && mem[0] != '\0' &&
-	    write_at(mem, "memory.oom_control", "0", err) < 0)
+	    sp_cgroup_write_at(mem, "memory.oom_control", "0", err) < 0)
 		return -1;
 	return 0;
 }
@@ -1180,8 +652,8 @@ static int v2_make_dirs(struct sp_cgroup_cell *cg, const char *name, struct sp_e
 {
 	bool created = false;
 
-	if (join(cg->v2_dir, PATH_MAX, cg->root->v2_dir, name, err) < 0 ||
-	    make_dir(cg->v2_dir, false, &created, err) < 0) {
+	if (sp_cgroup_join(cg->v2_dir, PATH_MAX, cg->root->v2_dir, name, err) < 0 ||
+	    sp_cgroup_make_dir(cg->v2_dir, false, &created, err) < 0) {
 		cg->v2_dir[0] = '\0';
 		return -1;
 	}
@@ -1198,15 +670,16 @@ static int v1_make_dirs(struct sp_cgroup_cell *cg, const char *name, struct sp_e
 	for (i = 0; i < V1_COUNT; i++) {
 		if (parents[i][0] == '\0')
 			continue;
-		if (join(dirs[i], PATH_MAX, parents[i], name, err) < 0)
+		if (sp_cgroup_join(dirs[i], PATH_MAX, parents[i], name, err) < 0)
 			goto fail;
-		if (!same_as_earlier(dirs, i) && make_dir(dirs[i], false, &created[i], err) < 0)
+		if (!same_as_earlier(dirs, i) &&
+		    sp_cgroup_make_dir(dirs[i], false, &created[i], err) < 0)
 			goto fail;
 	}
 	return 0;
 
 fail:
-	undo_dirs(dirs, created, V1_COUNT);
+	sp_cgroup_undo_dirs(dirs, created, V1_COUNT);
 	return -1;
 }
 
@@ -1218,7 +691,7 @@ static int open_counter(const char *dir, const char *file, int flags, int *fd, s
 	*fd = -1;
 	if (dir[0] == '\0')
 		return 0;
-	if (join(path, sizeof(path), dir, file, err) < 0)
+	if (sp_cgroup_join(path, sizeof(path), dir, file, err) < 0)
 		return -1;
 	*fd = open(path, flags | O_CLOEXEC);
 	if (*fd < 0 && errno != ENOENT)
@@ -1263,7 +736,8 @@ static int attach(struct sp_cgroup_cell *cg, pid_t pid, struct sp_error *err)
 
 	snprintf(value, sizeof(value), "%d", (int)pid);
 	for (i = 0; i < SP_ARRAY_SIZE(dirs); i++)
-		if (dirs[i][0] != '\0' && write_at(dirs[i], "cgroup.procs", value, err) < 0)
+		if (dirs[i][0] != '\0' &&
+		    sp_cgroup_write_at(dirs[i], "cgroup.procs", value, err) < 0)
 			return -1;
 	return 0;
 }
@@ -1341,8 +815,8 @@ static int read_number(int fd, const char *key, uint64_t *value, struct sp_error
 	if (read_counter(fd, text, sizeof(text), err) < 0)
 		return -1;
 	if (key != NULL)
-		find_key(text, key, value);
-	else if (!parse_u64(text, value))
+		sp_cgroup_find_key(text, key, value);
+	else if (!sp_cgroup_parse_u64(text, value))
 		return sp_error_set(err, EINVAL, "no number in a cgroup counter");
 	return 0;
 }
@@ -1424,9 +898,9 @@ int sp_cgroup_cell_destroy(struct sp_cgroup_cell *cg, struct sp_error *err)
 	for (i = 0; i < SP_ARRAY_SIZE(dirs); i++) {
 		if (dirs[i][0] == '\0')
 			continue;
-		if (cg->v2_dir[0] == '\0' && kill_until_empty(dirs[i], err) < 0)
+		if (cg->v2_dir[0] == '\0' && sp_cgroup_kill_until_empty(dirs[i], err) < 0)
 			return -1;
-		if (remove_dir(dirs[i], err) < 0)
+		if (sp_cgroup_remove_dir(dirs[i], err) < 0)
 			return -1;
 		dirs[i][0] = '\0';
 	}
