@@ -1,7 +1,8 @@
-/* cgroups: what the v2 and v1 code shares. Paths, reading and writing the
- * small files of a cgroup, making and removing its directories (and rolling
- * back a partly made set, written once here), killing what a cgroup holds,
- * and sweeping the cgroups of a dead sandpool. */
+/* cgroups: what the v2 and v1 backends share. Paths, reading and writing
+ * the small files of a cgroup, making and removing its directories (and
+ * rolling back a partly made set, written once here), killing what a cgroup
+ * holds, sweeping the cgroups of a dead sandpool, and for cells the limit
+ * texts, the move of a process in, and the counter files kept open. */
 #include "cgroup_backend.h"
 
 #include <dirent.h>
@@ -229,6 +230,20 @@ int sp_cgroup_remove_dir(const char *dir, struct sp_error *err)
 	}
 }
 
+int sp_cgroup_remove_dirs(char *const dirs[], size_t n, struct sp_error *err)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (dirs[i][0] == '\0')
+			continue;
+		if (sp_cgroup_remove_dir(dirs[i], err) < 0)
+			return -1;
+		dirs[i][0] = '\0';
+	}
+	return 0;
+}
+
 void sp_cgroup_undo_dirs(char *const dirs[], const bool created[], size_t n)
 {
 	size_t i;
@@ -336,4 +351,135 @@ void sp_cgroup_sweep_stale(const char *own)
 	}
 	if (d != NULL)
 		closedir(d);
+}
+
+/* ---- cells ---- */
+
+bool sp_cgroup_memory_changed(const struct sp_cgroup_cell *cg, const struct sp_limits *limits)
+{
+	return !cg->limits_known || limits->memory_kb != cg->memory_kb;
+}
+
+bool sp_cgroup_processes_changed(const struct sp_cgroup_cell *cg, const struct sp_limits *limits)
+{
+	return !cg->limits_known || limits->processes != cg->processes;
+}
+
+uint64_t sp_cgroup_memory_bytes(uint64_t memory_kb)
+{
+	const uint64_t max_kb = INT64_MAX / 1024;
+
+	return (memory_kb < max_kb ? memory_kb : max_kb) * 1024;
+}
+
+/* The pids limit of the cgroup for a step that may have PROCESSES. */
+static uint64_t pids_max(uint64_t processes)
+{
+	return processes + SP_CGROUP_CELL_INIT_PROCESSES;
+}
+
+void sp_cgroup_limit_text(char *text, size_t size, uint64_t value)
+{
+	if (value == 0)
+		snprintf(text, size, "max");
+	else
+		snprintf(text, size, "%" PRIu64, value);
+}
+
+int sp_cgroup_write_pids_max(const char *dir, uint64_t processes, struct sp_error *err)
+{
+	char text[32];
+
+	sp_cgroup_limit_text(text, sizeof(text), processes ? pids_max(processes) : 0);
+	return sp_cgroup_write_at(dir, "pids.max", text, err);
+}
+
+int sp_cgroup_attach(char *const dirs[], size_t n, pid_t pid, struct sp_error *err)
+{
+	char value[32];
+	size_t i;
+
+	snprintf(value, sizeof(value), "%d", (int)pid);
+	for (i = 0; i < n; i++)
+		if (dirs[i][0] != '\0' &&
+		    sp_cgroup_write_at(dirs[i], "cgroup.procs", value, err) < 0)
+			return -1;
+	return 0;
+}
+
+/* Open DIR/FILE for the cell's life (-1, not an error, when it is absent). */
+static int open_counter(const char *dir, const char *file, int flags, int *fd, struct sp_error *err)
+{
+	char path[PATH_MAX];
+
+	*fd = -1;
+	if (dir[0] == '\0')
+		return 0;
+	if (sp_cgroup_join(path, sizeof(path), dir, file, err) < 0)
+		return -1;
+	*fd = open(path, flags | O_CLOEXEC);
+	if (*fd < 0 && errno != ENOENT)
+		return sp_error_set(err, errno, "open %s", path);
+	return 0;
+}
+
+bool sp_cgroup_peak_reset(int fd)
+{
+	return fd >= 0 && pwrite(fd, "0", 1, 0) == 1;
+}
+
+int sp_cgroup_open_counters(struct sp_cgroup_cell *cg, const struct sp_cgroup_counter_files *files,
+			    struct sp_error *err)
+{
+	const char *mem = files->memory_dir;
+
+	if (open_counter(files->cpu_dir, files->cpu_file, O_RDONLY, &cg->cpu_fd, err) < 0)
+		return -1;
+	if (!cg->root->limits_memory)
+		return 0;
+	if (open_counter(mem, files->events_file, O_RDONLY, &cg->events_fd, err) < 0)
+		return -1;
+	/* a peak this process may not write is read as not measured */
+	if (open_counter(mem, files->peak_file, O_RDWR, &cg->peak_fd, err) < 0 &&
+	    err->errnum != EACCES && err->errnum != EPERM)
+		return -1;
+	cg->peak_resets = sp_cgroup_peak_reset(cg->peak_fd);
+	return 0;
+}
+
+/* Read the whole of a counter file through its open FD. */
+static int read_counter(int fd, char *buf, size_t size, struct sp_error *err)
+{
+	ssize_t n = pread(fd, buf, size - 1, 0);
+
+	if (n < 0)
+		return sp_error_set(err, errno, "read a cgroup counter");
+	buf[n] = '\0';
+	return 0;
+}
+
+static int read_number(int fd, const char *key, uint64_t *value, struct sp_error *err)
+{
+	char text[1024];
+
+	*value = 0;
+	if (fd < 0)
+		return 0;
+	if (read_counter(fd, text, sizeof(text), err) < 0)
+		return -1;
+	if (key != NULL)
+		sp_cgroup_find_key(text, key, value);
+	else if (!sp_cgroup_parse_u64(text, value))
+		return sp_error_set(err, EINVAL, "no number in a cgroup counter");
+	return 0;
+}
+
+int sp_cgroup_read_counters(struct sp_cgroup_cell *cg, const char *cpu_key, struct sp_usage *now,
+			    struct sp_error *err)
+{
+	if (read_number(cg->cpu_fd, cpu_key, &now->cpu_ns, err) < 0 ||
+	    read_number(cg->events_fd, "oom_kill", &now->oom_kills, err) < 0 ||
+	    (cg->peak_resets && read_number(cg->peak_fd, NULL, &now->memory_bytes, err) < 0))
+		return -1;
+	return 0;
 }

@@ -1,6 +1,6 @@
 /* cgroups: where this process's cgroup lies, per hierarchy, from the text of
  * /proc/self/cgroup and /proc/self/mountinfo (shared by the v2 and v1
- * code; sp_cgroup_resolve_dir is public for tests and `sandpool check`). */
+ * backends; sp_cgroup_resolve_dir is public for tests and `sandpool check`). */
 #include "cgroup_backend.h"
 
 #include <errno.h>
