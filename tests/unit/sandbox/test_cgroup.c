@@ -1,4 +1,4 @@
-/* Unit tests of sandbox/cgroup.c. Parsing tests run anywhere; the tests that
+/* Unit tests of sandbox/cgroup*.c. Parsing tests run anywhere; the tests that
  * make cgroups need root and a cgroup v1 host (they skip otherwise). Every
  * cgroup made here is named sp-test-<pid>-... and removed in the teardown. */
 #include <errno.h>
