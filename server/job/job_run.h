@@ -1,5 +1,7 @@
-/* A job: files into /box, then the compile step (when it has one) and the
- * run step, in one cell. */
+/* A job spec run in one cell: its files into /box, then the compile step
+ * (when it has one) and the run step. Both programs run jobs so: `sandpool
+ * run` on a cell of its own, the server on a cell it leased
+ * (server/engine/cell_lease.h); the queue of jobs is the engine's job table. */
 #ifndef SANDPOOL_JOB_RUN_H
 #define SANDPOOL_JOB_RUN_H
 
