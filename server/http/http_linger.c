@@ -19,6 +19,7 @@
 #define LINGER_MS    2000
 #define LINGER_BYTES (16u << 20)
 #define WAKE_INDEX   UINT32_MAX /* the epoll data of the wake eventfd */
+#define DRAIN_READS  4		/* reads of 64 KiB per socket and wake */
 
 struct lingering {
 	int fd; /* -1: a free slot */
@@ -44,14 +45,16 @@ static void release(struct sp_linger *l, unsigned i)
 	l->held--;
 }
 
-/* Under the lock: read what slot I's client sent; close it when it is done
+/* Under the lock: read what slot I's client sent, a few reads at most (the
+ * epoll set is level-triggered: the rest wakes the loop again, and the
+ * accepting thread waits for the lock meanwhile); close it when it is done
  * sending or has sent too much. */
 static void drain(struct sp_linger *l, unsigned i)
 {
 	struct lingering *s = &l->slots[i];
 	char buf[65536];
 
-	while (s->fd >= 0) {
+	for (int reads = 0; s->fd >= 0 && reads < DRAIN_READS; reads++) {
 		ssize_t n = recv(s->fd, buf, sizeof(buf), MSG_DONTWAIT);
 
 		if (n < 0 && errno == EINTR)
