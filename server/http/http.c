@@ -21,11 +21,6 @@ static int handle_rest(struct mg_connection *conn, void *data)
 	return sp_reply_error(conn, 404, "not_found", "no such endpoint", "");
 }
 
-/* Before civetweb routes a request. Until every handler is registered it
- * would answer with its own HTML pages: a JSON 503 instead. A body declared
- * larger than max_body gets its 413 here, whatever the route. A WebSocket
- * upgrade without a valid token, or while draining, gets its JSON answer here
- * (civetweb's connect handler can only drop the connection). */
 /* A request of a token that has its share of the threads in flight: 429
  * token_limit, and the connection closes. */
 static int refuse_token(struct mg_connection *conn, struct sp_server *server)
@@ -45,18 +40,22 @@ static int refuse_token(struct mg_connection *conn, struct sp_server *server)
 	return 429;
 }
 
+/* Before civetweb routes a request. Until every handler is registered it
+ * would answer with its own HTML pages: a JSON 503 instead. A body declared
+ * larger than max_body gets its 413 here, whatever the route. A WebSocket
+ * upgrade without a valid token, or while draining, gets its JSON answer here
+ * (civetweb's connect handler can only drop the connection). */
 static int gate_request(struct mg_connection *conn)
 {
 	struct sp_server *server = mg_get_user_data(mg_get_context(conn));
 	const struct mg_request_info *ri = mg_get_request_info(conn);
-
 	int status;
 
 	if (!atomic_load(&server->ready))
 		return sp_reply_error(conn, 503, "starting", "the server is starting",
 				      "Retry-After: 1\r\n");
-	if (refuse_token(conn, server) != 0)
-		return 429;
+	if ((status = refuse_token(conn, server)) != 0)
+		return status;
 	/* Whatever the route: civetweb would read all of a body no handler
 	 * reads. Up to max_body is read, so that the client gets the answer. */
 	if (ri->content_length > 0 && (uint64_t)ri->content_length > server->config.max_body) {
