@@ -336,25 +336,15 @@ static void on_cancel(struct sp_ws_client *c, json_t *msg)
 static bool parsable(struct sp_ws_client *c, const char *text, size_t length)
 {
 	struct sp_json_scan scan;
-	uint64_t max_values = sp_request_max_values(&c->server->config);
-	char why[128];
+	struct sp_request_failure fail;
 
 	sp_json_scan_init(&scan);
 	sp_json_scan_feed(&scan, text, length);
-	if (scan.max_depth > SP_REQUEST_MAX_DEPTH) {
-		snprintf(why, sizeof(why), "the message nests deeper than %d levels",
-			 SP_REQUEST_MAX_DEPTH);
-		tell_error(c, "bad_json", why, NULL);
-		return false;
-	}
-	if (scan.values > max_values) {
-		snprintf(why, sizeof(why),
-			 "the message holds more than %llu JSON values (see judge_max_tests)",
-			 (unsigned long long)max_values);
-		tell_error(c, "body_too_large", why, NULL);
-		return false;
-	}
-	return true;
+	if (sp_request_shape_failed(&scan, sp_request_max_values(&c->server->config), "message",
+				    &fail) == 0)
+		return true;
+	tell_error(c, fail.code, fail.message, NULL);
+	return false;
 }
 
 static void on_message(struct sp_ws_client *c, const char *text, size_t length)

@@ -47,8 +47,23 @@ struct body_reader {
 	uint64_t length, offset;
 	struct sp_json_scan scan;
 	uint64_t max_values;
-	enum { READ_OK, READ_TOO_DEEP, READ_TOO_MANY, READ_FAILED } stop;
+	enum { READ_OK, READ_TOO_BIG, READ_FAILED } stop;
+	struct sp_request_failure too_big; /* READ_TOO_BIG: why */
 };
+
+int sp_request_shape_failed(const struct sp_json_scan *scan, uint64_t max_values, const char *what,
+			    struct sp_request_failure *fail)
+{
+	if (scan->max_depth > SP_REQUEST_MAX_DEPTH)
+		return sp_request_fail(fail, SP_REQ_BAD_JSON, "the %s nests deeper than %d levels",
+				       what, SP_REQUEST_MAX_DEPTH);
+	if (scan->values > max_values)
+		return sp_request_fail(
+		    fail, SP_REQ_TOO_LARGE,
+		    "the %s holds more than %llu JSON values (see judge_max_tests)", what,
+		    (unsigned long long)max_values);
+	return 0;
+}
 
 static size_t read_piece(void *buffer, size_t size, void *arg)
 {
@@ -61,10 +76,9 @@ static size_t read_piece(void *buffer, size_t size, void *arg)
 	else if (n > 0 && pread_all(r->fd, buffer, n, (off_t)r->offset) < 0)
 		r->stop = READ_FAILED;
 	sp_json_scan_feed(&r->scan, buffer, n);
-	if (r->scan.max_depth > SP_REQUEST_MAX_DEPTH)
-		r->stop = READ_TOO_DEEP;
-	else if (r->scan.values > r->max_values)
-		r->stop = READ_TOO_MANY;
+	if (r->stop == READ_OK &&
+	    sp_request_shape_failed(&r->scan, r->max_values, "body", &r->too_big) < 0)
+		r->stop = READ_TOO_BIG;
 	if (r->stop != READ_OK)
 		return (size_t)-1;
 	r->offset += n;
@@ -74,14 +88,9 @@ static size_t read_piece(void *buffer, size_t size, void *arg)
 static int load_failed(struct parse *p, const struct body_reader *r, json_error_t *jerr)
 {
 	switch (r->stop) {
-	case READ_TOO_DEEP:
-		return sp_parse_fail(p, SP_REQ_BAD_JSON, "the body nests deeper than %d levels",
-				     SP_REQUEST_MAX_DEPTH);
-	case READ_TOO_MANY:
-		return sp_parse_fail(
-		    p, SP_REQ_TOO_LARGE,
-		    "the body holds more than %llu JSON values (see judge_max_tests)",
-		    (unsigned long long)r->max_values);
+	case READ_TOO_BIG:
+		*p->fail = r->too_big;
+		return -1;
 	case READ_FAILED:
 		return sp_parse_internal(p, "read the body");
 	case READ_OK:

@@ -51,6 +51,7 @@
 #include <stdint.h>
 
 #include "config.h"
+#include "json_depth.h"
 #include "language.h"
 #include "request_program.h"
 
@@ -91,6 +92,13 @@ uint64_t sp_request_parse_bytes(uint64_t length, uint64_t values, bool in_memory
 
 /* How many JSON values a body may hold under CONFIG (judge_max_tests). */
 uint64_t sp_request_max_values(const struct sp_config *config);
+
+/* Whether a text whose SCAN (json_depth.h) was taken may be parsed: -1 with
+ * FAIL when it nests deeper than SP_REQUEST_MAX_DEPTH (bad_json) or holds
+ * more than MAX_VALUES values (body_too_large), naming it WHAT ("body",
+ * "message"); 0 when within both. */
+int sp_request_shape_failed(const struct sp_json_scan *scan, uint64_t max_values, const char *what,
+			    struct sp_request_failure *fail);
 
 /* Close and free everything of REQ; safe on an empty or failed request, and
  * twice. */
