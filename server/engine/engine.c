@@ -1,6 +1,7 @@
 /* The engine under the HTTP API, started and stopped in order: each
- * language's cells and memory_max_mb planned, the warm pool, the job table
- * and its workers, the event hub, the program cache. */
+ * language's cells and memory_max_mb planned, the warm pool, the queue of
+ * jobs and its workers (its local backend), the event hub, the program
+ * cache. */
 #include "engine.h"
 
 #include <errno.h>
@@ -15,9 +16,9 @@
 #include <unistd.h>
 
 #include "hub.h"
-#include "job_table.h"
 #include "pool.h"
 #include "program_cache.h"
+#include "queue_local.h"
 #include "rootfs/store.h"
 #include "sandbox/spawner.h"
 #include "serve_job.h"
@@ -58,34 +59,49 @@ static int plan_memory(struct sp_server *server, struct sp_error *err)
 {
 	unsigned workers = server->config.workers;
 
-	/* 0: one per job that may run at once (jobs.h) */
+	/* 0: one per job that may run at once (job_table.h) */
 	for (size_t i = 0; server->config.workers == 0 && i < server->languages.count; i++)
 		workers += server->served[i].capacity;
 	return sp_memory_plan(&server->config, workers, &server->memory, err);
+}
+
+/* The job's watchers are the hub's, of its id or its user. */
+static void deliver_to_hub(void *ctx, const struct sp_queue_job *job, json_t *event)
+{
+	struct sp_server *server = ctx;
+
+	sp_hub_publish(server->hub, job->id, job->user, job->owner, event);
+}
+
+static bool watched_in_hub(void *ctx, const struct sp_queue_job *job)
+{
+	struct sp_server *server = ctx;
+
+	return sp_hub_watched(server->hub, job->id, job->user, job->owner);
 }
 
 static int start_jobs(struct sp_server *server, struct sp_error *err)
 {
 	size_t n = server->languages.count;
 	unsigned *capacity = calloc(n, sizeof(*capacity));
-	struct sp_job_table_config jc = {
-	    .languages = n,
-	    .capacity = capacity,
-	    .workers = server->config.workers,
-	    .queue_size = server->config.queue_size,
-	    .queue_timeout_ms = (uint64_t)server->config.queue_timeout_s * 1000,
-	    .retention_ms = (uint64_t)server->config.job_retention_s * 1000,
-	    .retention_count = server->config.job_retention_count,
-	    .user_in_flight = server->config.user_in_flight,
-	    .user_jobs_per_minute = server->config.user_jobs_per_minute,
-	    .max_bytes = server->memory.requests,
-	    .share_bytes = server->memory.share,
-	    .share_by_token = server->config.token_count > 1,
-	    .measure = sp_serve_job_measure,
-	    .run = sp_serve_job,
-	    .unrun = sp_serve_job_unrun,
-	    .event = sp_serve_job_event,
-	    .ctx = server,
+	struct sp_queue_local_config qc = {
+	    .table.languages = n,
+	    .table.capacity = capacity,
+	    .table.workers = server->config.workers,
+	    .table.queue_size = server->config.queue_size,
+	    .table.queue_timeout_ms = (uint64_t)server->config.queue_timeout_s * 1000,
+	    .table.retention_ms = (uint64_t)server->config.job_retention_s * 1000,
+	    .table.retention_count = server->config.job_retention_count,
+	    .table.user_in_flight = server->config.user_in_flight,
+	    .table.user_jobs_per_minute = server->config.user_jobs_per_minute,
+	    .table.max_bytes = server->memory.requests,
+	    .table.share_bytes = server->memory.share,
+	    .table.share_by_token = server->config.token_count > 1,
+	    .worker = {.run = sp_serve_job,
+		       .measure = sp_serve_job_measure,
+		       .unrun = sp_serve_job_unrun,
+		       .ctx = server},
+	    .watchers = {.deliver = deliver_to_hub, .watched = watched_in_hub, .ctx = server},
 	};
 	int rc;
 
@@ -96,11 +112,11 @@ static int start_jobs(struct sp_server *server, struct sp_error *err)
 							 : PROGRAM_CACHE_BYTES);
 	if (capacity == NULL || server->hub == NULL || server->programs == NULL) {
 		free(capacity);
-		return sp_error_set(err, ENOMEM, "job table");
+		return sp_error_set(err, ENOMEM, "queue");
 	}
 	for (size_t i = 0; i < n; i++)
 		capacity[i] = server->served[i].capacity;
-	rc = sp_job_table_start(&server->jobs, &jc, err);
+	rc = sp_queue_local_start(&server->queue, &qc, err);
 	free(capacity);
 	return rc;
 }
@@ -204,16 +220,16 @@ int sp_engine_start(struct sp_server *server, struct sp_spawner *spawner, struct
 void sp_engine_drain(struct sp_server *server)
 {
 	atomic_store(&server->draining, true);
-	if (server->jobs != NULL)
-		sp_job_table_stop(server->jobs, (uint64_t)server->config.shutdown_grace_s * 1000);
+	if (server->queue != NULL)
+		sp_queue_stop(server->queue, (uint64_t)server->config.shutdown_grace_s * 1000);
 }
 
 void sp_engine_stop(struct sp_server *server)
 {
 	if (server->pool != NULL)
 		sp_pool_stop(server->pool, (uint64_t)server->config.shutdown_grace_s * 1000);
-	sp_job_table_free(server->jobs);
-	server->jobs = NULL;
+	sp_queue_free(server->queue);
+	server->queue = NULL;
 	sp_hub_free(server->hub);
 	server->hub = NULL;
 	sp_program_cache_free(server->programs);

@@ -1,4 +1,4 @@
-/* The engine under the HTTP API: the warm pool, the job table and its
+/* The engine under the HTTP API: the warm pool, the queue of jobs and its
  * workers, the event hub and the program cache of a loaded server
  * (server.h), started and stopped in order. */
 #ifndef SANDPOOL_ENGINE_H
@@ -10,7 +10,7 @@ struct sp_server;
 struct sp_spawner;
 
 /* Plan each language's cells and memory_max_mb, choose where large inputs
- * go, start the warm pool (its cells made by SPAWNER) and the job table. */
+ * go, start the warm pool (its cells made by SPAWNER) and the queue. */
 int sp_engine_start(struct sp_server *server, struct sp_spawner *spawner, struct sp_error *err);
 
 /* Take no new job, and end those queued and running (the grace period,
@@ -18,7 +18,7 @@ int sp_engine_start(struct sp_server *server, struct sp_spawner *spawner, struct
 void sp_engine_drain(struct sp_server *server);
 
 /* Once nothing submits any more (the HTTP side stopped): stop the pool and
- * free the job table, the hub and the program cache. */
+ * free the queue, the hub and the program cache. */
 void sp_engine_stop(struct sp_server *server);
 
 #endif

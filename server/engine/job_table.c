@@ -6,7 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
-#include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -17,12 +16,10 @@
 #include "server/job/json_footprint.h"
 #include "user_quota.h"
 
-#define ID_BYTES 16
-
 #define job_of(l) ((struct sp_job *)((char *)(l)-offsetof(struct sp_job, link)))
 
 struct sp_job {
-	char id[ID_BYTES * 2 + 1];
+	char id[SP_QUEUE_ID_SIZE];
 	char *user;    /* or NULL */
 	char *ref;     /* or NULL */
 	char *address; /* or NULL */
@@ -32,6 +29,7 @@ struct sp_job {
 	const struct sp_language *info; /* outlives the request */
 	struct sp_request req;		/* freed once the job ends */
 	bool keep;
+	bool submitter_holds; /* stays after its end until sp_job_table_release */
 	bool in_table;
 	enum sp_job_state state;
 	enum sp_job_end end;
@@ -296,7 +294,7 @@ static void finish(struct sp_job_table *jobs, struct sp_job *job, enum sp_job_en
 	if (job->keep && job->in_table) {
 		sp_dlist_push(&jobs->done, &job->done_link);
 		prune(jobs, now);
-	} else {
+	} else if (!job->submitter_holds) {
 		table_remove(jobs, job);
 	}
 	pthread_cond_broadcast(&jobs->ended);
@@ -547,17 +545,6 @@ int sp_job_table_start(struct sp_job_table **out, const struct sp_job_table_conf
 	return 0;
 }
 
-int sp_job_table_new_id(char id[33])
-{
-	unsigned char raw[ID_BYTES];
-
-	if (getrandom(raw, sizeof(raw), 0) != (ssize_t)sizeof(raw))
-		return -1;
-	for (size_t i = 0; i < sizeof(raw); i++)
-		snprintf(id + 2 * i, 3, "%02x", raw[i]);
-	return 0;
-}
-
 static char *copy_or_null(const char *text)
 {
 	return text && *text ? strdup(text) : NULL;
@@ -580,7 +567,7 @@ static struct sp_job *job_new(struct sp_request *req, size_t language,
 	if (job->cancel_fd < 0 || (meta->user && *meta->user && !job->user) ||
 	    (meta->ref && *meta->ref && !job->ref) ||
 	    (meta->address && *meta->address && !job->address) ||
-	    (meta->id == NULL && sp_job_table_new_id(job->id) < 0)) {
+	    (meta->id == NULL && sp_queue_new_id(job->id) < 0)) {
 		job_free(job);
 		return NULL;
 	}
@@ -589,6 +576,7 @@ static struct sp_job *job_new(struct sp_request *req, size_t language,
 	job->cells = meta->cells < 1 ? 1 : meta->cells;
 	job->info = req->language;
 	job->keep = meta->keep;
+	job->submitter_holds = meta->hold;
 	job->req = *req;
 	memset(req, 0, sizeof(*req));
 	req->stdin_fd = -1;
@@ -759,28 +747,6 @@ struct sp_job *sp_job_table_submit(struct sp_job_table *jobs, struct sp_request 
 	return job;
 }
 
-const char *sp_job_table_refusal_code(int errnum)
-{
-	switch (errnum) {
-	case EAGAIN:
-		return "queue_full";
-	case EDQUOT:
-		return "user_limit";
-	case EBUSY:
-		return "rate_limited";
-	case ENOSPC:
-		return "memory_full";
-	case ENOBUFS:
-		return "memory_share";
-	case E2BIG:
-		return "job_too_large";
-	case ECANCELED:
-		return "draining";
-	default:
-		return "internal_error";
-	}
-}
-
 int sp_job_table_hold(struct sp_job_table *jobs, const struct sp_bytes_holder *h, uint64_t n,
 		      struct sp_error *err)
 {
@@ -802,11 +768,6 @@ void sp_job_table_unhold(struct sp_job_table *jobs, const struct sp_bytes_holder
 	if (n > 0)
 		room_made(jobs);
 	pthread_mutex_unlock(&jobs->lock);
-}
-
-void sp_job_table_publish(struct sp_job_table *jobs, const struct sp_job *job, json_t *event)
-{
-	emit(jobs, job, event);
 }
 
 struct sp_job *sp_job_table_find(struct sp_job_table *jobs, const char *id)
@@ -862,7 +823,7 @@ void sp_job_table_cancel(struct sp_job_table *jobs, struct sp_job *job)
 			log_warn("cancel job %s: %s", job->id, strerror(errno));
 		break;
 	case SP_JOB_DONE:
-		if (job->in_table) {
+		if (job->keep && job->in_table) {
 			sp_dlist_remove(&jobs->done, &job->done_link);
 			table_remove(jobs, job);
 		}
@@ -917,6 +878,33 @@ json_t *sp_job_table_result(struct sp_job_table *jobs, struct sp_job *job, enum 
 	return result;
 }
 
+void sp_job_table_release(struct sp_job_table *jobs, const char *id)
+{
+	struct sp_job *job;
+
+	pthread_mutex_lock(&jobs->lock);
+	job = find_locked(jobs, id);
+	if (job != NULL && job->submitter_holds) {
+		job->submitter_holds = false;
+		if (job->state == SP_JOB_DONE && !job->keep)
+			table_remove(jobs, job);
+	}
+	pthread_mutex_unlock(&jobs->lock);
+}
+
+void sp_job_view(const struct sp_job *job, struct sp_queue_job *view)
+{
+	*view = (struct sp_queue_job){
+	    .user = job->user,
+	    .ref = job->ref,
+	    .owner = job->owner,
+	    .language = job->language,
+	    .cells = job->cells,
+	    .queued_ms = job->started_ms ? job->started_ms - job->created_ms : 0,
+	};
+	memcpy(view->id, job->id, sizeof(view->id));
+}
+
 const char *sp_job_id(const struct sp_job *job)
 {
 	return job->id;
@@ -961,24 +949,23 @@ void sp_job_put(struct sp_job_table *jobs, struct sp_job *job)
 	pthread_mutex_unlock(&jobs->lock);
 }
 
-void sp_job_table_stats(struct sp_job_table *jobs, size_t language,
-			struct sp_job_table_stats *stats)
+void sp_job_table_stats(struct sp_job_table *jobs, size_t language, struct sp_queue_stats *stats)
 {
 	pthread_mutex_lock(&jobs->lock);
 	if (language < jobs->config.languages) {
-		*stats = (struct sp_job_table_stats){.queued = jobs->langs[language].queue.queued,
-						     .running = jobs->langs[language].running};
+		*stats = (struct sp_queue_stats){.queued = jobs->langs[language].queue.queued,
+						 .running = jobs->langs[language].running};
 	} else {
-		*stats = (struct sp_job_table_stats){.queued = jobs->queued,
-						     .running = jobs->running,
-						     .kept = jobs->done.count,
-						     .idle_workers = jobs->idle,
-						     .bytes_limit = jobs->bytes.limit,
-						     .bytes_peak = jobs->bytes.peak,
-						     .refused_memory = jobs->refused_memory,
-						     .refused_share = jobs->refused_share,
-						     .dropped_results = jobs->dropped_results,
-						     .waiting_for_memory = jobs->memory_blocked};
+		*stats = (struct sp_queue_stats){.queued = jobs->queued,
+						 .running = jobs->running,
+						 .kept = jobs->done.count,
+						 .idle_workers = jobs->idle,
+						 .bytes_limit = jobs->bytes.limit,
+						 .bytes_peak = jobs->bytes.peak,
+						 .refused_memory = jobs->refused_memory,
+						 .refused_share = jobs->refused_share,
+						 .dropped_results = jobs->dropped_results,
+						 .waiting_for_memory = jobs->memory_blocked};
 		memcpy(stats->bytes, jobs->bytes.held, sizeof(stats->bytes));
 	}
 	pthread_mutex_unlock(&jobs->lock);

@@ -29,18 +29,9 @@
 #include <stdint.h>
 
 #include "job_bytes.h"
+#include "queue.h"
 #include "sandbox/base/error.h"
 #include "server/job/request.h"
-
-enum sp_job_state { SP_JOB_QUEUED, SP_JOB_RUNNING, SP_JOB_DONE };
-
-/* How a job ended without running to its verdict. */
-enum sp_job_end {
-	SP_JOB_FINISHED,  /* the run callback gave a result */
-	SP_JOB_CANCELLED, /* DELETE while queued */
-	SP_JOB_EXPIRED,	  /* waited longer than the queue timeout */
-	SP_JOB_SHUTDOWN,  /* the server stopped before it ran */
-};
 
 struct sp_job; /* opaque */
 struct sp_job_table;
@@ -87,7 +78,7 @@ struct sp_job_table_config {
 
 /* What a submitted job carries besides its request. */
 struct sp_job_meta {
-	const char *id;	     /* NULL: a new one (sp_job_table_new_id() makes one ahead) */
+	const char *id;	     /* NULL: a new one (sp_queue_new_id() makes one ahead) */
 	const char *user;    /* userId, or NULL */
 	const char *ref;     /* the client's tag, echoed in events, or NULL */
 	int owner;	     /* the API token that submitted it, -1 for none */
@@ -95,31 +86,17 @@ struct sp_job_meta {
 	unsigned cells;	     /* of its language's capacity it takes while it runs (a
 			      * judge's tests at once); 0 is 1, at most the capacity */
 	bool keep;	     /* stays in the table after it ends (asynchronous jobs) */
+	bool hold;	     /* stays in the table after it ends until sp_job_table_release */
 	bool waits;	     /* the submitter calls sp_job_table_wait at once: no worker is woken,
 			      * the waiting thread runs the job when its turn comes */
-};
-
-struct sp_job_table_stats {
-	unsigned queued, running, kept;
-	unsigned idle_workers; /* of the whole table: workers waiting for work */
-	/* Of the whole table: */
-	uint64_t bytes[SP_BYTES_CLASSES]; /* held now, by class */
-	uint64_t bytes_limit, bytes_peak;
-	unsigned long refused_memory;  /* submissions and bodies refused: no room */
-	unsigned long refused_share;   /* over a holder's share */
-	unsigned long dropped_results; /* kept results dropped early to make room */
-	bool waiting_for_memory;       /* a queued job waits for room to start */
 };
 
 int sp_job_table_start(struct sp_job_table **jobs, const struct sp_job_table_config *config,
 		       struct sp_error *err);
 
-/* A fresh job id: 32 lowercase hex digits and a NUL. */
-int sp_job_table_new_id(char id[33]);
-
-/* Queue REQ (moved into the job: REQ is left empty) for LANGUAGE. A job not
- * kept leaves the table when it ends and only the returned reference sees
- * it. Returns a reference (sp_job_put() it), or NULL with ERR: EAGAIN when
+/* Queue REQ (moved into the job: REQ is left empty) for LANGUAGE. A job
+ * neither kept nor held leaves the table when it ends and only the returned
+ * reference sees it. Returns a reference (sp_job_put() it), or NULL with ERR: EAGAIN when
  * the language's queue is full, EDQUOT when the user has user_in_flight jobs
  * in flight, EBUSY when the user is over user_jobs_per_minute (ERR's message
  * says when to try again), ENOSPC when its bytes do not fit in max_bytes,
@@ -129,10 +106,6 @@ struct sp_job *sp_job_table_submit(struct sp_job_table *jobs, struct sp_request 
 				   size_t language, const struct sp_job_meta *meta,
 				   struct sp_error *err);
 
-/* The error code of the API for ERRNUM of a refused submission: "queue_full",
- * "memory_full"..., "internal_error" for one it does not know. */
-const char *sp_job_table_refusal_code(int errnum);
-
 /* Hold N bytes for a request body that H is sending, before it is parsed.
  * Returns 0, or -1 with ERR as sp_job_table_submit's (ENOSPC, ENOBUFS, E2BIG). */
 int sp_job_table_hold(struct sp_job_table *jobs, const struct sp_bytes_holder *h, uint64_t n,
@@ -140,9 +113,6 @@ int sp_job_table_hold(struct sp_job_table *jobs, const struct sp_bytes_holder *h
 
 /* Let the N bytes held for H go. */
 void sp_job_table_unhold(struct sp_job_table *jobs, const struct sp_bytes_holder *h, uint64_t n);
-
-/* Send EVENT (borrowed; "id" and "ref" are added) to JOB's watchers. */
-void sp_job_table_publish(struct sp_job_table *jobs, const struct sp_job *job, json_t *event);
 
 /* A reference to the job with ID, or NULL. */
 struct sp_job *sp_job_table_find(struct sp_job_table *jobs, const char *id);
@@ -152,7 +122,7 @@ struct sp_job *sp_job_table_find(struct sp_job_table *jobs, const char *id);
 void sp_job_table_wait(struct sp_job_table *jobs, struct sp_job *job);
 
 /* Cancel JOB: a queued job ends at once, a running one is killed and ends
- * cancelled soon after; an ended one is dropped from the table. */
+ * cancelled soon after; an ended one kept is dropped from the table. */
 void sp_job_table_cancel(struct sp_job_table *jobs, struct sp_job *job);
 
 /* {"id", "state", "language", "queued_ms", "run_ms"?, "result"?}: the job as
@@ -161,6 +131,13 @@ json_t *sp_job_table_describe(struct sp_job_table *jobs, struct sp_job *job);
 
 /* The result of an ended JOB (a new reference), and how it ended. */
 json_t *sp_job_table_result(struct sp_job_table *jobs, struct sp_job *job, enum sp_job_end *end);
+
+/* The job held by its submitter (meta.hold) with ID is let go: dropped from
+ * the table once it ended, unless kept. */
+void sp_job_table_release(struct sp_job_table *jobs, const char *id);
+
+/* JOB as plain data (its strings point into JOB: valid while it is held). */
+void sp_job_view(const struct sp_job *job, struct sp_queue_job *view);
 
 const char *sp_job_id(const struct sp_job *job);
 const char *sp_job_user(const struct sp_job *job); /* or NULL */
@@ -174,8 +151,7 @@ unsigned sp_job_table_retry_after(struct sp_job_table *jobs, const char *user);
 void sp_job_put(struct sp_job_table *jobs, struct sp_job *job);
 
 /* Figures of LANGUAGE (its index), or of all when LANGUAGE is (size_t)-1. */
-void sp_job_table_stats(struct sp_job_table *jobs, size_t language,
-			struct sp_job_table_stats *stats);
+void sp_job_table_stats(struct sp_job_table *jobs, size_t language, struct sp_queue_stats *stats);
 
 /* Stop: refuse new jobs, end the queued ones (SP_JOB_SHUTDOWN), give the
  * running ones GRACE_MS to finish and cancel them after that, join the

@@ -8,10 +8,9 @@
 #include <string.h>
 #include <sys/mman.h>
 
-#include "hub.h"
-#include "job_table.h"
 #include "judge_case.h"
 #include "program_cache.h"
+#include "queue.h"
 #include "sandbox/base/clock.h"
 #include "server.h"
 #include "server/job/result_json.h"
@@ -21,7 +20,7 @@
 struct judging {
 	struct sp_judge_run run;
 	const struct sp_request *req;
-	struct sp_job *job;
+	const struct sp_queue_job *job;
 	size_t language; /* its index among the served ones */
 	struct sp_test_outcome *outcomes;
 	atomic_size_t next;		  /* the next test to take */
@@ -181,10 +180,7 @@ static json_t *test_json(const struct judging *j, size_t i)
 
 static bool watched(const struct judging *j)
 {
-	struct sp_server *server = j->run.server;
-
-	return j->job != NULL && sp_hub_watched(server->hub, sp_job_id(j->job), sp_job_user(j->job),
-						sp_job_owner(j->job));
+	return sp_queue_watched(j->run.server->queue, j->job);
 }
 
 /* EVENT (taken) to the job's watchers, as TYPE. */
@@ -193,7 +189,7 @@ static void publish(struct judging *j, json_t *event, const char *type)
 	if (event == NULL)
 		return;
 	json_object_set_new(event, "type", json_string(type));
-	sp_job_table_publish(j->run.server->jobs, j->job, event);
+	sp_queue_publish(j->run.server->queue, j->job, event);
 	json_decref(event);
 }
 
@@ -410,13 +406,13 @@ static void judging_free(struct judging *j)
 	sp_program_put(j->run.interactor);
 }
 
-json_t *sp_serve_judge(struct sp_server *server, struct sp_job *job, const struct sp_request *req,
-		       size_t language, int cancel_fd, uint64_t queued_ms)
+json_t *sp_serve_judge(struct sp_server *server, const struct sp_queue_job *job,
+		       const struct sp_request *req, int cancel_fd)
 {
 	struct judging j = {.run = {.server = server, .judge = req->judge, .cancel_fd = cancel_fd},
 			    .req = req,
 			    .job = job,
-			    .language = language,
+			    .language = job->language,
 			    .status = SP_STATUS_OK,
 			    .verdict_if_unrun = SP_VERDICT_SKIPPED};
 	uint64_t started_us = sp_clock_us();
@@ -442,7 +438,7 @@ json_t *sp_serve_judge(struct sp_server *server, struct sp_job *job, const struc
 	answer = finish_answer(&j) == 0 ? j.answer : NULL;
 	if (answer == NULL)
 		json_decref(j.answer);
-	sp_metrics_job(&server->metrics, language, j.status, queued_ms * 1000,
+	sp_metrics_job(&server->metrics, job->language, j.status, job->queued_ms * 1000,
 		       sp_clock_us() - started_us);
 	atomic_fetch_add(&server->jobs_done, 1);
 	judging_free(&j);

@@ -8,10 +8,9 @@
 #include <time.h>
 
 #include "cell_lease.h"
-#include "hub.h"
-#include "job_table.h"
 #include "judge.h"
 #include "pool.h"
+#include "queue.h"
 #include "sandbox/base/clock.h"
 #include "server.h"
 #include "server/job/base64.h"
@@ -42,14 +41,14 @@ static void observe_overhead(struct sp_server *server, uint64_t leased_us,
 /* Events of a running job for its watchers. */
 struct progress {
 	struct sp_server *server;
-	struct sp_job *job;
+	const struct sp_queue_job *job;
 	bool watched; /* anyone watching when the step started */
 };
 
 static void publish(struct progress *p, json_t *event)
 {
 	if (event != NULL)
-		sp_job_table_publish(p->server->jobs, p->job, event);
+		sp_queue_publish(p->server->queue, p->job, event);
 	json_decref(event);
 }
 
@@ -57,8 +56,7 @@ static void on_stage(void *ctx, const char *stage)
 {
 	struct progress *p = ctx;
 
-	p->watched = sp_hub_watched(p->server->hub, sp_job_id(p->job), sp_job_user(p->job),
-				    sp_job_owner(p->job));
+	p->watched = sp_queue_watched(p->server->queue, p->job);
 	if (p->watched)
 		publish(p, json_pack("{s:s, s:s}", "type", "started", "stage", stage));
 }
@@ -85,10 +83,12 @@ static void on_output(void *ctx, int stream, const char *data, size_t length)
 	free(b64);
 }
 
-json_t *sp_serve_job(void *ctx, struct sp_job *job, const struct sp_request *req, size_t language,
-		     int cancel_fd, uint64_t queued_ms)
+json_t *sp_serve_job(void *ctx, const struct sp_queue_job *job, const struct sp_request *req,
+		     int cancel_fd)
 {
 	struct sp_server *server = ctx;
+	size_t language = job->language;
+	uint64_t queued_ms = job->queued_ms;
 	uint64_t asked = sp_pool_now_ms();
 	struct sp_cell_use use = {.language = req->language->name};
 	struct sp_job_spec spec;
@@ -100,7 +100,7 @@ json_t *sp_serve_job(void *ctx, struct sp_job *job, const struct sp_request *req
 	    .stage = on_stage, .output = on_output, .ctx = &progress};
 
 	if (req->mode == SP_REQUEST_JUDGE)
-		return sp_serve_judge(server, job, req, language, cancel_fd, queued_ms);
+		return sp_serve_judge(server, job, req, cancel_fd);
 	sp_request_job_spec(req, sp_server_env(server, req->language), &spec);
 	spec.cancel_fd = cancel_fd;
 	spec.observer = &observer;
@@ -117,13 +117,6 @@ json_t *sp_serve_job(void *ctx, struct sp_job *job, const struct sp_request *req
 	sp_job_result_free(&res);
 	atomic_fetch_add(&server->jobs_done, 1);
 	return out;
-}
-
-void sp_serve_job_event(void *ctx, const struct sp_job *job, json_t *event)
-{
-	struct sp_server *server = ctx;
-
-	sp_hub_publish(server->hub, sp_job_id(job), sp_job_user(job), sp_job_owner(job), event);
 }
 
 void sp_serve_job_measure(void *ctx, const struct sp_request *req, unsigned cells, uint64_t *held,

@@ -13,23 +13,21 @@
 #include "server/job/job_run.h"
 #include "server/job/request.h"
 
-struct sp_job;
+struct sp_queue_job;
 struct sp_server;
 
-/* A sp_job_table_run_fn; CTX is the struct sp_server. */
+/* The queue's worker (struct sp_queue_worker); CTX is the struct sp_server. */
 
-json_t *sp_serve_job(void *ctx, struct sp_job *job, const struct sp_request *req, size_t language,
-		     int cancel_fd, uint64_t queued_ms);
+/* Run JOB's request REQ. */
+json_t *sp_serve_job(void *ctx, const struct sp_queue_job *job, const struct sp_request *req,
+		     int cancel_fd);
 
-/* A sp_job_table_event_fn: the event goes to the job's WebSocket watchers. */
-void sp_serve_job_event(void *ctx, const struct sp_job *job, json_t *event);
-
-/* A sp_job_table_measure_fn: what REQ may take while it runs (its outputs; a
- * judge request's programs and tests too). */
+/* What REQ may take while it runs (its outputs; a judge request's programs
+ * and tests too). */
 void sp_serve_job_measure(void *ctx, const struct sp_request *req, unsigned cells, uint64_t *held,
 			  uint64_t *reserve);
 
-/* A sp_job_table_unrun_fn: a job of LANGUAGE ended without running. */
+/* A job of LANGUAGE ended without running. */
 void sp_serve_job_unrun(void *ctx, size_t language);
 
 #endif

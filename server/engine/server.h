@@ -18,7 +18,7 @@
 #include "server/job/memory_plan.h"
 
 struct sp_pool;
-struct sp_job_table;
+struct sp_queue;
 struct sp_hub;
 struct sp_program_cache;
 struct sp_ws_loop;
@@ -45,7 +45,7 @@ struct sp_server {
 	struct sp_served_language *served; /* one per entry of languages */
 	struct sp_cgroup_root cgroups;
 	struct sp_pool *pool;
-	struct sp_job_table *jobs;
+	struct sp_queue *queue;		   /* the jobs (queue.h) */
 	struct sp_hub *hub;		   /* WebSocket watchers of jobs */
 	struct sp_ws_loop *ws;		   /* the WebSocket connections */
 	struct sp_http_conns *conns;	   /* HTTP connections per address, token */

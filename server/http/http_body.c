@@ -12,7 +12,7 @@
 #include "http_deadline.h"
 #include "http_reply.h"
 #include "sandbox/base/read_all.h"
-#include "server/engine/job_table.h"
+#include "server/engine/queue.h"
 #include "server/job/request.h"
 
 /* What a body being written to its file is read in. */
@@ -23,10 +23,10 @@ static int hold(struct sp_server *server, struct sp_http_body *body, uint64_t wa
 		struct sp_error *err)
 {
 	if (want > body->held &&
-	    sp_job_table_hold(server->jobs, &body->holder, want - body->held, err) < 0)
+	    sp_queue_hold(server->queue, &body->holder, want - body->held, err) < 0)
 		return -1;
 	if (want < body->held)
-		sp_job_table_unhold(server->jobs, &body->holder, body->held - want);
+		sp_queue_unhold(server->queue, &body->holder, body->held - want);
 	body->held = want;
 	return 0;
 }

@@ -1,5 +1,5 @@
 /* A request body on its way to the request parser, and the memory it holds
- * in the job table meanwhile (job_bytes.h).
+ * in the queue meanwhile (job_bytes.h).
  *
  * A body of up to SP_HTTP_BODY_MEMORY bytes is read into memory; a larger
  * one goes into an unnamed file of the inputs directory as it comes (not
@@ -32,7 +32,7 @@ struct sp_http_body {
 	uint64_t length;
 	uint64_t capacity; /* of data */
 	struct sp_json_scan scan;
-	uint64_t held; /* in the job table */
+	uint64_t held; /* in the queue */
 	struct sp_bytes_holder holder;
 	char address[64];
 };
@@ -43,7 +43,7 @@ enum sp_http_body_status {
 	SP_BODY_TOO_MANY,  /* more JSON values than sp_request_max_values: the same */
 	SP_BODY_SHORT,	   /* it stopped short of its Content-Length, or closed */
 	SP_BODY_SLOW,	   /* it came slower than body_min_rate_kb: cut */
-	SP_BODY_NO_ROOM,   /* the job table refused the memory: ERR as sp_job_table_hold's */
+	SP_BODY_NO_ROOM,   /* the queue refused the memory: ERR as sp_queue_hold's */
 	SP_BODY_FAILED,	   /* out of memory, or the file failed: ERR */
 };
 

@@ -39,7 +39,7 @@ int sp_http_ws_caller(const struct mg_connection *conn, const struct sp_config *
 
 struct sp_error;
 
-/* Answer a refused submission (ERR from sp_job_table_submit) of USER (or NULL):
+/* Answer a refused submission (ERR from sp_queue_submit) of USER (or NULL):
  * 429 with Retry-After, 503 or 500. Returns the status. */
 int sp_http_refused(struct mg_connection *conn, struct sp_server *server, const char *user,
 		    const struct sp_error *err);

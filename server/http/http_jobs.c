@@ -1,5 +1,5 @@
 /* POST /api/v1/run, POST /api/v1/judge, POST /api/v1/jobs, GET and DELETE
- * /api/v1/jobs/{id}: requests become jobs of the job table. */
+ * /api/v1/jobs/{id}: requests become jobs of the queue. */
 #include <civetweb.h>
 #include <errno.h>
 #include <stdio.h>
@@ -10,8 +10,8 @@
 #include "http_conns.h"
 #include "http_handlers.h"
 #include "http_reply.h"
-#include "server/engine/job_table.h"
 #include "server/engine/judge.h"
+#include "server/engine/queue.h"
 #include "server/job/request.h"
 
 #define JOBS_PATH "/api/v1/jobs/"
@@ -139,20 +139,20 @@ int sp_http_refused(struct mg_connection *conn, struct sp_server *server, const 
 {
 	char retry[64];
 
-	sp_http_conns_refused(server->conns, sp_job_table_refusal_code(err->errnum));
+	sp_http_conns_refused(server->conns, sp_queue_refusal_code(err->errnum));
 	switch (err->errnum) {
 	case EAGAIN:
 	case EDQUOT:
 	case ENOSPC:
 	case ENOBUFS:
-		return sp_reply_error(conn, 429, sp_job_table_refusal_code(err->errnum),
-				      err->message, "Retry-After: 1\r\n");
+		return sp_reply_error(conn, 429, sp_queue_refusal_code(err->errnum), err->message,
+				      "Retry-After: 1\r\n");
 	case E2BIG:
-		return sp_reply_error(conn, 413, sp_job_table_refusal_code(err->errnum),
-				      err->message, "");
+		return sp_reply_error(conn, 413, sp_queue_refusal_code(err->errnum), err->message,
+				      "");
 	case EBUSY:
 		snprintf(retry, sizeof(retry), "Retry-After: %u\r\n",
-			 sp_job_table_retry_after(server->jobs, user));
+			 sp_queue_retry_after(server->queue, user));
 		return sp_reply_error(conn, 429, "rate_limited", err->message, retry);
 	case ECANCELED:
 		return sp_reply_error(conn, 503, "draining", err->message, "");
@@ -161,29 +161,30 @@ int sp_http_refused(struct mg_connection *conn, struct sp_server *server, const 
 	}
 }
 
-/* Queue REQ as *JOB. Returns 0, or the status it answered with (429 when the
- * queue is full or the user over a limit, 503 while draining). */
+/* Queue REQ as the job ID, held by this request until it lets it go
+ * (sp_queue_release). Returns 0, or the status it answered with (429 when
+ * the queue is full or the user over a limit, 503 while draining). */
 static int submit(struct mg_connection *conn, struct sp_server *server, struct sp_request *req,
-		  bool keep, struct sp_job **job)
+		  bool keep, char id[SP_QUEUE_ID_SIZE])
 {
 	size_t language = sp_server_language_index(server, req->language);
-	struct sp_job_meta meta = {.user = req->user_id,
-				   .cells = sp_judge_cells(server, req),
-				   .owner = sp_http_caller(conn, &server->config),
-				   .address = mg_get_request_info(conn)->remote_addr,
-				   .keep = keep,
-				   .waits = !keep};
+	struct sp_queue_order order = {.user = req->user_id,
+				       .cells = sp_judge_cells(server, req),
+				       .owner = sp_http_caller(conn, &server->config),
+				       .address = mg_get_request_info(conn)->remote_addr,
+				       .keep = keep,
+				       .hold = true,
+				       .waits = !keep};
 	struct sp_error err = {0};
 	char user[SP_REQUEST_MAX_USER_ID + 1];
-	int status;
+	int rc;
 
 	snprintf(user, sizeof(user), "%s", req->user_id ? req->user_id : "");
-	*job = sp_job_table_submit(server->jobs, req, language, &meta, &err);
+	rc = sp_queue_submit(server->queue, req, language, &order, id, &err);
 	sp_request_free(req);
-	if (*job != NULL)
+	if (rc == 0)
 		return 0;
-	status = sp_http_refused(conn, server, user[0] ? user : NULL, &err);
-	return status;
+	return sp_http_refused(conn, server, user[0] ? user : NULL, &err);
 }
 
 /* The answer of a job run and waited for: RESULT (taken), or why it has none. */
@@ -210,21 +211,21 @@ static int answer(struct mg_connection *conn, struct sp_server *server, json_t *
 static int run_and_wait(struct mg_connection *conn, struct sp_server *server,
 			enum sp_request_mode mode)
 {
+	enum sp_job_end end = SP_JOB_FINISHED;
+	char id[SP_QUEUE_ID_SIZE];
 	struct sp_request req;
-	enum sp_job_end end;
-	struct sp_job *job;
-	json_t *result;
+	json_t *result = NULL;
 	int status;
 
 	if ((status = admit(conn, server)) != 0 ||
 	    (status = read_request(conn, server, mode, &req)) != 0 ||
-	    (status = submit(conn, server, &req, false, &job)) != 0)
+	    (status = submit(conn, server, &req, false, id)) != 0)
 		return status;
-	sp_job_table_wait(server->jobs, job);
-	result = sp_job_table_result(server->jobs, job, &end);
+	sp_queue_wait(server->queue, id);
+	sp_queue_result(server->queue, id, sp_http_caller(conn, &server->config), &result, &end);
 	status = answer(conn, server, result, end);
 	/* the job (and its result's bytes) held until the answer went out */
-	sp_job_put(server->jobs, job);
+	sp_queue_release(server->queue, id);
 	return status;
 }
 
@@ -241,19 +242,19 @@ int sp_http_judge(struct mg_connection *conn, void *data)
 int sp_http_jobs(struct mg_connection *conn, void *data)
 {
 	struct sp_server *server = data;
+	char id[SP_QUEUE_ID_SIZE];
 	struct sp_request req;
-	struct sp_job *job;
 	char location[128];
 	json_t *view;
 	int status;
 
 	if ((status = admit(conn, server)) != 0 ||
 	    (status = read_request(conn, server, SP_REQUEST_RUN, &req)) != 0 ||
-	    (status = submit(conn, server, &req, true, &job)) != 0)
+	    (status = submit(conn, server, &req, true, id)) != 0)
 		return status;
-	snprintf(location, sizeof(location), "Location: " JOBS_PATH "%s\r\n", sp_job_id(job));
-	view = sp_job_table_describe(server->jobs, job);
-	sp_job_put(server->jobs, job);
+	snprintf(location, sizeof(location), "Location: " JOBS_PATH "%s\r\n", id);
+	view = sp_queue_view(server->queue, id, sp_http_caller(conn, &server->config));
+	sp_queue_release(server->queue, id);
 	return sp_reply(conn, 202, view, location);
 }
 
@@ -274,26 +275,21 @@ int sp_http_job(struct mg_connection *conn, void *data)
 	const struct mg_request_info *ri = mg_get_request_info(conn);
 	bool get = strcmp(ri->request_method, "GET") == 0;
 	const char *id = job_id_of(ri->local_uri);
-	struct sp_job *job;
 	json_t *view;
+	int caller;
 
 	if (!get && strcmp(ri->request_method, "DELETE") != 0)
 		return refuse(conn, server, 405, "method_not_allowed", "use GET or DELETE",
 			      "Allow: GET, DELETE\r\n");
 	if (!sp_http_authorized(conn, &server->config))
 		return sp_reply_unauthorized(conn);
-	job = id ? sp_job_table_find(server->jobs, id) : NULL;
 	/* With tokens, a job is seen only with the token that submitted it. */
-	if (job != NULL && sp_job_owner(job) != sp_http_caller(conn, &server->config)) {
-		sp_job_put(server->jobs, job);
-		job = NULL;
-	}
-	if (job == NULL)
+	caller = sp_http_caller(conn, &server->config);
+	view = id == NULL ? NULL
+	       : get	  ? sp_queue_view(server->queue, id, caller)
+			  : sp_queue_cancel(server->queue, id, caller);
+	if (view == NULL)
 		return sp_reply_error(conn, 404, "not_found", "no such job (or no longer kept)",
 				      "");
-	if (!get)
-		sp_job_table_cancel(server->jobs, job);
-	view = sp_job_table_describe(server->jobs, job);
-	sp_job_put(server->jobs, job);
 	return sp_reply(conn, 200, view, "");
 }

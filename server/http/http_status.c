@@ -7,7 +7,7 @@
 
 #include "http_conns.h"
 #include "http_reply.h"
-#include "server/engine/job_table.h"
+#include "server/engine/queue.h"
 #include "server/engine/pool.h"
 
 int sp_http_languages(struct mg_connection *conn, void *data)
@@ -38,11 +38,11 @@ static json_t *pool_state(struct sp_server *server)
 	for (size_t i = 0; i < server->languages.count; i++) {
 		const char *name = server->languages.items[i].name;
 		struct sp_pool_stats st;
-		struct sp_job_table_stats js;
+		struct sp_queue_stats js;
 
 		if (sp_pool_stats(server->pool, name, &st) < 0)
 			continue;
-		sp_job_table_stats(server->jobs, i, &js);
+		sp_queue_stats(server->queue, i, &js);
 		json_object_set_new(pools, name,
 				    json_pack("{s:s, s:i, s:i, s:i, s:i, s:i, s:I, s:I}", "mode",
 					      server->served[i].pool_size ? "warm" : "cold", "idle",
@@ -55,7 +55,7 @@ static json_t *pool_state(struct sp_server *server)
 }
 
 /* What the server holds for requests, against memory_max_mb. */
-static json_t *memory_state(struct sp_server *server, const struct sp_job_table_stats *js)
+static json_t *memory_state(struct sp_server *server, const struct sp_queue_stats *js)
 {
 	const uint64_t *b = js->bytes;
 
@@ -77,10 +77,10 @@ int sp_http_health(struct mg_connection *conn, void *data)
 {
 	struct sp_server *server = data;
 	const struct sp_cgroup_root *cg = &server->cgroups;
-	struct sp_job_table_stats js;
+	struct sp_queue_stats js;
 	json_t *obj;
 
-	sp_job_table_stats(server->jobs, (size_t)-1, &js);
+	sp_queue_stats(server->queue, (size_t)-1, &js);
 	obj = json_pack("{s:s, s:s, s:{s:b, s:b, s:b, s:b}, s:o, s:{s:i, s:i, s:i, s:i}, s:I}",
 			"status", atomic_load(&server->draining) ? "draining" : "ok", "cgroup",
 			sp_cgroup_mode_to_string(cg->mode), "limits", "memory_by_cgroup",
@@ -174,9 +174,9 @@ static void render_queue(FILE *f, struct sp_server *server)
 	      "# TYPE sandpool_queue_depth gauge\n",
 	      f);
 	for (size_t i = 0; i < server->languages.count; i++) {
-		struct sp_job_table_stats js;
+		struct sp_queue_stats js;
 
-		sp_job_table_stats(server->jobs, i, &js);
+		sp_queue_stats(server->queue, i, &js);
 		fprintf(f, "sandpool_queue_depth{language=\"%s\"} %u\n",
 			server->languages.items[i].name, js.queued);
 	}
@@ -186,9 +186,9 @@ static void render_memory(FILE *f, struct sp_server *server)
 {
 	static const char *const classes[SP_BYTES_CLASSES] = {"bodies", "queued", "running",
 							      "kept"};
-	struct sp_job_table_stats js;
+	struct sp_queue_stats js;
 
-	sp_job_table_stats(server->jobs, (size_t)-1, &js);
+	sp_queue_stats(server->queue, (size_t)-1, &js);
 	fputs("# HELP sandpool_memory_held_bytes What the server holds for requests, by what "
 	      "holds it.\n# TYPE sandpool_memory_held_bytes gauge\n",
 	      f);

@@ -8,18 +8,19 @@
 #include <unistd.h>
 
 #include "server/engine/hub.h"
-#include "server/engine/job_table.h"
 #include "server/engine/judge.h"
+#include "server/engine/queue.h"
 #include "server/job/base64.h"
 #include "server/job/json_depth.h"
 #include "server/job/request.h"
 
 #define INTERACTIVE_STDIN_MAX 65536 /* what a pipe takes without a reader */
 
-/* A job this client started. */
+/* A job this client started, held in the queue until the client lets it go
+ * (once it ended, or when the client goes). */
 struct client_job {
 	struct client_job *next;
-	struct sp_job *job;
+	char id[SP_QUEUE_ID_SIZE];
 	int stdin_w; /* write end of an interactive job's stdin, or -1 */
 	bool interactive;
 };
@@ -75,7 +76,7 @@ static void tell_error(struct sp_ws_client *c, const char *code, const char *mes
 static struct client_job *find_mine(struct sp_ws_client *c, const char *id)
 {
 	for (struct client_job *j = c->jobs; j != NULL; j = j->next)
-		if (id != NULL && strcmp(sp_job_id(j->job), id) == 0)
+		if (id != NULL && strcmp(j->id, id) == 0)
 			return j;
 	return NULL;
 }
@@ -96,27 +97,15 @@ static void prune_mine(struct sp_ws_client *c)
 	while (*p != NULL) {
 		struct client_job *j = *p;
 
-		if (sp_job_table_state(c->server->jobs, j->job) == SP_JOB_DONE) {
+		if (sp_queue_ended(c->server->queue, j->id)) {
 			*p = j->next;
 			close_stdin(j);
-			sp_job_put(c->server->jobs, j->job);
+			sp_queue_release(c->server->queue, j->id);
 			free(j);
 		} else {
 			p = &j->next;
 		}
 	}
-}
-
-/* A job of someone else (another token) is as good as unknown. */
-static struct sp_job *find_visible(struct sp_ws_client *c, const char *id)
-{
-	struct sp_job *job = id ? sp_job_table_find(c->server->jobs, id) : NULL;
-
-	if (job != NULL && sp_job_owner(job) != c->caller) {
-		sp_job_put(c->server->jobs, job);
-		job = NULL;
-	}
-	return job;
 }
 
 /* --- messages ------------------------------------------------------------- */
@@ -158,22 +147,22 @@ static int make_interactive(struct sp_request *req)
 
 static void refuse_run(struct sp_ws_client *c, const struct sp_error *err, json_t *msg)
 {
-	tell_error(c, sp_job_table_refusal_code(err->errnum), err->message, msg);
+	tell_error(c, sp_queue_refusal_code(err->errnum), err->message, msg);
 }
 
 static void queue_run(struct sp_ws_client *c, json_t *msg, struct sp_request *req, bool interactive)
 {
 	struct sp_server *server = c->server;
 	struct client_job *mine = calloc(1, sizeof(*mine));
-	struct sp_job_meta meta = {.user = req->user_id,
-				   .cells = sp_judge_cells(c->server, req),
-				   .ref = json_string_value(json_object_get(msg, "ref")),
-				   .owner = c->caller,
-				   .address = c->address};
+	struct sp_queue_order order = {.user = req->user_id,
+				       .cells = sp_judge_cells(c->server, req),
+				       .ref = json_string_value(json_object_get(msg, "ref")),
+				       .owner = c->caller,
+				       .address = c->address,
+				       .hold = true};
 	struct sp_error err = {0};
-	char id[33];
 
-	if (mine == NULL || sp_job_table_new_id(id) < 0) {
+	if (mine == NULL || sp_queue_new_id(mine->id) < 0) {
 		free(mine);
 		tell_error(c, "internal_error", "out of memory", msg);
 		return;
@@ -188,13 +177,12 @@ static void queue_run(struct sp_ws_client *c, json_t *msg, struct sp_request *re
 			   msg);
 		return;
 	}
-	meta.id = id;
+	order.id = mine->id;
 	/* Watch first: the "queued" event is sent as the job is queued. */
-	sp_hub_watch_job(server->hub, &c->watcher, id, c->caller);
-	mine->job = sp_job_table_submit(
-	    server->jobs, req, sp_server_language_index(server, req->language), &meta, &err);
-	if (mine->job == NULL) {
-		sp_hub_unwatch_job(server->hub, &c->watcher, id);
+	sp_hub_watch_job(server->hub, &c->watcher, mine->id, c->caller);
+	if (sp_queue_submit(server->queue, req, sp_server_language_index(server, req->language),
+			    &order, mine->id, &err) < 0) {
+		sp_hub_unwatch_job(server->hub, &c->watcher, mine->id);
 		close_stdin(mine);
 		free(mine);
 		refuse_run(c, &err, msg);
@@ -236,7 +224,6 @@ static void on_subscribe(struct sp_ws_client *c, json_t *msg)
 {
 	const char *id = json_string_value(json_object_get(msg, "id"));
 	const char *user = json_string_value(json_object_get(msg, "userId"));
-	struct sp_job *job;
 	enum sp_job_end end;
 	json_t *result;
 
@@ -245,26 +232,22 @@ static void on_subscribe(struct sp_ws_client *c, json_t *msg)
 			tell_error(c, "internal_error", "out of memory", msg);
 			return;
 		}
-		{
-			tell(c, json_pack("{s:s, s:s}", "type", "subscribed", "userId", user));
-			return;
-		}
+		tell(c, json_pack("{s:s, s:s}", "type", "subscribed", "userId", user));
+		return;
 	}
 	sp_hub_watch_job(c->server->hub, &c->watcher, id ? id : "", c->caller);
-	job = find_visible(c, id);
-	if (job == NULL) {
+	/* A job of someone else (another token) is as good as unknown. */
+	if (id == NULL || sp_queue_result(c->server->queue, id, c->caller, &result, &end) < 0) {
 		sp_hub_unwatch_job(c->server->hub, &c->watcher, id ? id : "");
 		tell_error(c, "not_found", "no such job (or no longer kept)", msg);
 		return;
 	}
 	tell(c, json_pack("{s:s, s:s}", "type", "subscribed", "id", id));
 	/* Ended already: its result now (the watch ends with it). */
-	result = sp_job_table_result(c->server->jobs, job, &end);
 	if (result != NULL) {
 		sp_hub_unwatch_job(c->server->hub, &c->watcher, id);
 		tell(c, json_pack("{s:s, s:s, s:o}", "type", "result", "id", id, "result", result));
 	}
-	sp_job_put(c->server->jobs, job);
 }
 
 /* The bytes of a stdin message: DATA as text, or base64 with "encoding". */
@@ -320,14 +303,12 @@ static void on_stdin(struct sp_ws_client *c, json_t *msg, bool close_it)
 
 static void on_cancel(struct sp_ws_client *c, json_t *msg)
 {
-	struct sp_job *job = find_visible(c, json_string_value(json_object_get(msg, "id")));
+	const char *id = json_string_value(json_object_get(msg, "id"));
+	json_t *view = id ? sp_queue_cancel(c->server->queue, id, c->caller) : NULL;
 
-	if (job == NULL) {
+	if (view == NULL)
 		tell_error(c, "not_found", "no such job", msg);
-		return;
-	}
-	sp_job_table_cancel(c->server->jobs, job);
-	sp_job_put(c->server->jobs, job);
+	json_decref(view);
 }
 
 /* Whether TEXT may be parsed: it nests no deeper than a request body may,
@@ -409,9 +390,9 @@ static void on_closed(void *user)
 
 		c->jobs = j->next;
 		if (j->interactive)
-			sp_job_table_cancel(c->server->jobs, j->job);
+			json_decref(sp_queue_cancel(c->server->queue, j->id, c->caller));
 		close_stdin(j);
-		sp_job_put(c->server->jobs, j->job);
+		sp_queue_release(c->server->queue, j->id);
 		free(j);
 	}
 	free(c);

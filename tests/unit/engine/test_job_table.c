@@ -257,7 +257,7 @@ static void test_run_keep_and_forget(void **state)
 /* Until N workers of the table wait for work. */
 static void wait_idle_workers(struct bench *b, unsigned n)
 {
-	struct sp_job_table_stats stats;
+	struct sp_queue_stats stats;
 
 	for (;;) {
 		sp_job_table_stats(b->jobs, (size_t)-1, &stats);
@@ -646,9 +646,9 @@ static void bytes_bench(struct bench *b, unsigned capacity, uint64_t max, uint64
 	bench_start(b);
 }
 
-static struct sp_job_table_stats stats_of(struct bench *b)
+static struct sp_queue_stats stats_of(struct bench *b)
 {
-	struct sp_job_table_stats st;
+	struct sp_queue_stats st;
 
 	sp_job_table_stats(b->jobs, (size_t)-1, &st);
 	return st;
@@ -658,7 +658,7 @@ static void test_bytes_bound_and_share(void **state)
 {
 	struct bench b;
 	struct sp_job *first, *second;
-	struct sp_job_table_stats st;
+	struct sp_queue_stats st;
 	int errnum;
 
 	(void)state;
@@ -668,12 +668,12 @@ static void test_bytes_bound_and_share(void **state)
 	wait_count(&b.started[0], 1); /* running: 300 and 100 */
 	assert_null(submit_bytes(&b, "ann", 300, 0, &errnum));
 	assert_int_equal(errnum, ENOBUFS); /* ann would hold 700 of her 600 */
-	assert_string_equal(sp_job_table_refusal_code(errnum), "memory_share");
+	assert_string_equal(sp_queue_refusal_code(errnum), "memory_share");
 	second = submit_bytes(&b, "bob", 300, 0, &errnum);
 	assert_non_null(second);
 	assert_null(submit_bytes(&b, "cid", 400, 0, &errnum));
 	assert_int_equal(errnum, ENOSPC); /* 1100 of 1000 */
-	assert_string_equal(sp_job_table_refusal_code(errnum), "memory_full");
+	assert_string_equal(sp_queue_refusal_code(errnum), "memory_full");
 	assert_null(submit_bytes(&b, "dan", 500, 600, &errnum));
 	assert_int_equal(errnum, E2BIG); /* could never run */
 	st = stats_of(&b);
@@ -779,12 +779,11 @@ static void test_events_and_ids(void **state)
 	struct sp_error err = {0};
 	struct sp_job *job;
 	char id[33];
-	json_t *ev = json_pack("{s:s}", "type", "stdout");
 
 	(void)state;
 	bench_init(&b, 1, 1);
 	bench_start(&b);
-	assert_int_equal(sp_job_table_new_id(id), 0);
+	assert_int_equal(sp_queue_new_id(id), 0);
 	assert_int_equal(strspn(id, "0123456789abcdef"), 32);
 	meta.id = id;
 	job = sp_job_table_submit(b.jobs, &req, 1, &meta, &err);
@@ -797,12 +796,10 @@ static void test_events_and_ids(void **state)
 		assert_int_equal(err.errnum, EEXIST);
 	}
 	wait_count(&b.started[1], 1);
-	sp_job_table_publish(b.jobs, job, ev);
 	atomic_store(&b.open[1], true);
 	expect_end(&b, job, SP_JOB_FINISHED, "ok");
 	sp_job_put(b.jobs, job);
-	assert_string_equal(b.events, "queued:tag stdout:tag result:tag ");
-	json_decref(ev);
+	assert_string_equal(b.events, "queued:tag result:tag ");
 	bench_stop(&b);
 }
 

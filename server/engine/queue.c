@@ -1,0 +1,125 @@
+/* The queue interface: each operation handed to its backend; the job ids and
+ * the refusal codes, which every backend shares. */
+#include "queue.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/random.h>
+
+#define ID_BYTES ((SP_QUEUE_ID_SIZE - 1) / 2)
+
+int sp_queue_new_id(char id[SP_QUEUE_ID_SIZE])
+{
+	unsigned char raw[ID_BYTES];
+
+	if (getrandom(raw, sizeof(raw), 0) != (ssize_t)sizeof(raw))
+		return -1;
+	for (size_t i = 0; i < sizeof(raw); i++)
+		snprintf(id + 2 * i, 3, "%02x", raw[i]);
+	return 0;
+}
+
+const char *sp_queue_refusal_code(int errnum)
+{
+	switch (errnum) {
+	case EAGAIN:
+		return "queue_full";
+	case EDQUOT:
+		return "user_limit";
+	case EBUSY:
+		return "rate_limited";
+	case ENOSPC:
+		return "memory_full";
+	case ENOBUFS:
+		return "memory_share";
+	case E2BIG:
+		return "job_too_large";
+	case ECANCELED:
+		return "draining";
+	default:
+		return "internal_error";
+	}
+}
+
+int sp_queue_submit(struct sp_queue *q, struct sp_request *req, size_t language,
+		    const struct sp_queue_order *order, char id[SP_QUEUE_ID_SIZE],
+		    struct sp_error *err)
+{
+	return q->ops->submit(q->self, req, language, order, id, err);
+}
+
+void sp_queue_wait(struct sp_queue *q, const char *id)
+{
+	q->ops->wait(q->self, id);
+}
+
+int sp_queue_result(struct sp_queue *q, const char *id, int owner, json_t **result,
+		    enum sp_job_end *end)
+{
+	return q->ops->result(q->self, id, owner, result, end);
+}
+
+json_t *sp_queue_view(struct sp_queue *q, const char *id, int owner)
+{
+	return q->ops->view(q->self, id, owner);
+}
+
+json_t *sp_queue_cancel(struct sp_queue *q, const char *id, int owner)
+{
+	return q->ops->cancel(q->self, id, owner);
+}
+
+bool sp_queue_ended(struct sp_queue *q, const char *id)
+{
+	return q->ops->ended(q->self, id);
+}
+
+void sp_queue_release(struct sp_queue *q, const char *id)
+{
+	q->ops->release(q->self, id);
+}
+
+void sp_queue_publish(struct sp_queue *q, const struct sp_queue_job *job, json_t *event)
+{
+	q->ops->publish(q->self, job, event);
+}
+
+bool sp_queue_watched(struct sp_queue *q, const struct sp_queue_job *job)
+{
+	return q->ops->watched(q->self, job);
+}
+
+int sp_queue_hold(struct sp_queue *q, const struct sp_bytes_holder *h, uint64_t n,
+		  struct sp_error *err)
+{
+	return q->ops->hold(q->self, h, n, err);
+}
+
+void sp_queue_unhold(struct sp_queue *q, const struct sp_bytes_holder *h, uint64_t n)
+{
+	q->ops->unhold(q->self, h, n);
+}
+
+unsigned sp_queue_retry_after(struct sp_queue *q, const char *user)
+{
+	return q->ops->retry_after(q->self, user);
+}
+
+void sp_queue_stats(struct sp_queue *q, size_t language, struct sp_queue_stats *stats)
+{
+	q->ops->stats(q->self, language, stats);
+}
+
+void sp_queue_stop(struct sp_queue *q, uint64_t grace_ms)
+{
+	q->ops->stop(q->self, grace_ms);
+}
+
+void sp_queue_free(struct sp_queue *q)
+{
+	if (q == NULL)
+		return;
+	q->ops->free(q->self);
+	free(q);
+}

@@ -1,0 +1,201 @@
+/* The queue of jobs: the one way the API side (HTTP, WebSocket) reaches jobs,
+ * and the one way a job's run reaches its watchers.
+ *
+ * The API side submits a job, waits for it, views it, cancels it and lets
+ * it go, all by its id. The backend takes, for each language with a free
+ * cell, the next job (users of a language take turns) and has the worker
+ * (struct sp_queue_worker) run it; the worker's events go back through
+ * sp_queue_publish to the watchers (struct sp_queue_watchers). What crosses
+ * the interface is plain data: ids, strings, numbers and JSON, never a
+ * pointer into the backend, so that a backend may keep its jobs in another
+ * process. The request a job is submitted with is the parsed one
+ * (request.h); a backend that sends jobs away writes it out itself.
+ *
+ * The local backend (queue_local.h) is this process's job table. */
+#ifndef SANDPOOL_QUEUE_H
+#define SANDPOOL_QUEUE_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "job_bytes.h"
+#include "sandbox/base/error.h"
+#include "server/job/request.h"
+
+/* A job id: 32 lowercase hex digits, and the NUL. */
+#define SP_QUEUE_ID_SIZE 33
+
+enum sp_job_state { SP_JOB_QUEUED, SP_JOB_RUNNING, SP_JOB_DONE };
+
+/* How a job ended. */
+enum sp_job_end {
+	SP_JOB_FINISHED,  /* the worker gave a result */
+	SP_JOB_CANCELLED, /* cancelled while queued */
+	SP_JOB_EXPIRED,	  /* waited longer than the queue timeout */
+	SP_JOB_SHUTDOWN,  /* the server stopped before it ran */
+};
+
+/* A job as its worker and its watchers see it. */
+struct sp_queue_job {
+	char id[SP_QUEUE_ID_SIZE];
+	const char *user;   /* userId, or NULL */
+	const char *ref;    /* the client's tag, or NULL */
+	int owner;	    /* the API token that submitted it, -1 for none */
+	size_t language;    /* the index of its language among the server's */
+	unsigned cells;	    /* of its language's cells it takes while it runs */
+	uint64_t queued_ms; /* from its submission to its start */
+};
+
+/* What a job is submitted with besides its request. */
+struct sp_queue_order {
+	const char *id;	     /* NULL: a new one (sp_queue_new_id() makes one ahead) */
+	const char *user;    /* userId, or NULL */
+	const char *ref;     /* the client's tag, echoed in events, or NULL */
+	int owner;	     /* the API token that submits it, -1 for none */
+	const char *address; /* the client's address, or NULL */
+	unsigned cells;	     /* cells it takes at once (a judge's tests); 0 is 1 */
+	bool keep;	     /* stays after it ends, for GET, within the retention */
+	bool hold;	     /* stays, found by its id, until sp_queue_release() */
+	bool waits;	     /* the submitter calls sp_queue_wait at once */
+};
+
+/* Figures of one language, or of the whole queue. */
+struct sp_queue_stats {
+	unsigned queued, running, kept;
+	unsigned idle_workers; /* of the whole queue: workers waiting for work */
+	/* Of the whole queue: */
+	uint64_t bytes[SP_BYTES_CLASSES]; /* held now, by class (job_bytes.h) */
+	uint64_t bytes_limit, bytes_peak;
+	unsigned long refused_memory;  /* submissions and bodies refused: no room */
+	unsigned long refused_share;   /* over a holder's share */
+	unsigned long dropped_results; /* kept results dropped early to make room */
+	bool waiting_for_memory;       /* a queued job waits for room to start */
+};
+
+/* What runs the jobs a backend takes. */
+struct sp_queue_worker {
+	/* Run JOB's request REQ; CANCEL_FD becomes readable when the job is
+	 * cancelled. Returns the result object, NULL when out of memory. */
+	json_t *(*run)(void *ctx, const struct sp_queue_job *job, const struct sp_request *req,
+		       int cancel_fd);
+	/* The bytes REQ may take while it runs on CELLS cells, besides its
+	 * inputs (*RESERVE); *HELD is its inputs, which the caller set. */
+	void (*measure)(void *ctx, const struct sp_request *req, unsigned cells, uint64_t *held,
+			uint64_t *reserve);
+	/* A job of LANGUAGE ended without running. Quick: it may be called
+	 * with the backend locked. */
+	void (*unrun)(void *ctx, size_t language);
+	void *ctx;
+};
+
+/* Who watches jobs in this process. */
+struct sp_queue_watchers {
+	/* EVENT (borrowed; {"type", "id", "ref"?, ...}) of JOB to its
+	 * watchers. Quick: it may be called with the backend locked. */
+	void (*deliver)(void *ctx, const struct sp_queue_job *job, json_t *event);
+	/* Whether anyone watches JOB (its id or its user) now. */
+	bool (*watched)(void *ctx, const struct sp_queue_job *job);
+	void *ctx;
+};
+
+/* A backend. Each operation is as its sp_queue_ function below says. */
+struct sp_queue_ops {
+	int (*submit)(void *self, struct sp_request *req, size_t language,
+		      const struct sp_queue_order *order, char id[SP_QUEUE_ID_SIZE],
+		      struct sp_error *err);
+	void (*wait)(void *self, const char *id);
+	int (*result)(void *self, const char *id, int owner, json_t **result, enum sp_job_end *end);
+	json_t *(*view)(void *self, const char *id, int owner);
+	json_t *(*cancel)(void *self, const char *id, int owner);
+	bool (*ended)(void *self, const char *id);
+	void (*release)(void *self, const char *id);
+	void (*publish)(void *self, const struct sp_queue_job *job, json_t *event);
+	bool (*watched)(void *self, const struct sp_queue_job *job);
+	int (*hold)(void *self, const struct sp_bytes_holder *h, uint64_t n, struct sp_error *err);
+	void (*unhold)(void *self, const struct sp_bytes_holder *h, uint64_t n);
+	unsigned (*retry_after)(void *self, const char *user);
+	void (*stats)(void *self, size_t language, struct sp_queue_stats *stats);
+	void (*stop)(void *self, uint64_t grace_ms);
+	void (*free)(void *self);
+};
+
+struct sp_queue {
+	const struct sp_queue_ops *ops;
+	void *self;
+};
+
+/* A fresh job id. Returns 0, -1 when no random bytes could be had. */
+int sp_queue_new_id(char id[SP_QUEUE_ID_SIZE]);
+
+/* The API's error code for ERRNUM of a refused submission ("queue_full",
+ * "memory_full"...), "internal_error" for one it does not know. */
+const char *sp_queue_refusal_code(int errnum);
+
+/* Queue REQ (moved: REQ is left empty) for LANGUAGE, its id in ID. Returns
+ * 0, or -1 with ERR: EAGAIN when the language's queue is full, EDQUOT when
+ * the user has as many jobs in flight as allowed, EBUSY when the user
+ * submits too often (sp_queue_retry_after says when to try again), ENOSPC
+ * when its bytes do not fit, ENOBUFS when they take a holder past its share,
+ * E2BIG when the job could never fit, EEXIST for an id in use, ECANCELED
+ * when the queue is stopping. */
+int sp_queue_submit(struct sp_queue *q, struct sp_request *req, size_t language,
+		    const struct sp_queue_order *order, char id[SP_QUEUE_ID_SIZE],
+		    struct sp_error *err);
+
+/* Wait until the job ID has ended (held or kept, else it may be gone). A
+ * backend may run the job in the calling thread when its turn comes. */
+void sp_queue_wait(struct sp_queue *q, const char *id);
+
+/* The result of the job ID of OWNER: *RESULT a new reference, NULL while it
+ * has not ended, and *END how it ended. Returns 0, -1 when no such job of
+ * OWNER's is known. */
+int sp_queue_result(struct sp_queue *q, const char *id, int owner, json_t **result,
+		    enum sp_job_end *end);
+
+/* {"id", "state", "language", "queued_ms", "run_ms"?, "result"?}: the job
+ * ID of OWNER as it is now, or NULL when no such job is known. */
+json_t *sp_queue_view(struct sp_queue *q, const char *id, int owner);
+
+/* Cancel the job ID of OWNER: a queued job ends at once, a running one is
+ * killed and ends soon after, an ended one kept is dropped. Returns its
+ * view after that, or NULL when no such job is known. */
+json_t *sp_queue_cancel(struct sp_queue *q, const char *id, int owner);
+
+/* Whether the job ID has ended, or is not known. */
+bool sp_queue_ended(struct sp_queue *q, const char *id);
+
+/* The submitter of the held job ID lets it go (order.hold): it is dropped
+ * once ended, unless kept. */
+void sp_queue_release(struct sp_queue *q, const char *id);
+
+/* EVENT (borrowed) of the running JOB to its watchers; its "id" and "ref"
+ * are added. */
+void sp_queue_publish(struct sp_queue *q, const struct sp_queue_job *job, json_t *event);
+
+/* Whether anyone watches JOB now (its output need not be sent else). */
+bool sp_queue_watched(struct sp_queue *q, const struct sp_queue_job *job);
+
+/* Hold N bytes for a request body H is sending, before it is parsed.
+ * Returns 0, or -1 with ERR as sp_queue_submit's (ENOSPC, ENOBUFS, E2BIG). */
+int sp_queue_hold(struct sp_queue *q, const struct sp_bytes_holder *h, uint64_t n,
+		  struct sp_error *err);
+
+/* Let the N bytes held for H go. */
+void sp_queue_unhold(struct sp_queue *q, const struct sp_bytes_holder *h, uint64_t n);
+
+/* Seconds until USER may submit again (0: now). */
+unsigned sp_queue_retry_after(struct sp_queue *q, const char *user);
+
+/* Figures of LANGUAGE (its index), or of all when LANGUAGE is (size_t)-1. */
+void sp_queue_stats(struct sp_queue *q, size_t language, struct sp_queue_stats *stats);
+
+/* Refuse new jobs, end the queued ones (SP_JOB_SHUTDOWN), give the running
+ * ones GRACE_MS to finish and cancel them after that. */
+void sp_queue_stop(struct sp_queue *q, uint64_t grace_ms);
+
+/* Once stopped and nothing calls it any more. Q may be NULL. */
+void sp_queue_free(struct sp_queue *q);
+
+#endif
