@@ -28,20 +28,20 @@ override LDFLAGS += -Wl,-z,relro,-z,now,-z,noexecstack
 # to copy when a cell forks a step (about 5 ms of every cold run here). Only
 # the tar reader and the gzip and zstd filters of libarchive are used: its
 # other formats' libraries (xml2, acl, lz4...) are never linked in.
-# sandpool-server, which `sandpool serve` runs, also needs civetweb, which
-# Debian ships only as a shared library: it links every library statically
-# but civetweb and libc. STATIC=0 links everything dynamically.
+# sandpool-server, which `sandpool serve` runs, also needs hiredis (the
+# Redis queue) and civetweb, which Debian ships only as a shared library: it
+# links every library statically but civetweb and libc. STATIC=0 links everything dynamically.
 STATIC ?= 1
 STATIC_LIBS := $(shell $(PKG_CONFIG) --static --libs libseccomp libcap jansson nettle) \
 	-larchive -lzstd -lz
 ifeq ($(STATIC),1)
 SANDPOOL_LDFLAGS := -static-pie
 SANDPOOL_LIBS := $(STATIC_LIBS)
-SERVER_LIBS := -Wl,-Bstatic $(STATIC_LIBS) -Wl,-Bdynamic -lcivetweb
+SERVER_LIBS := -Wl,-Bstatic $(STATIC_LIBS) -lhiredis -Wl,-Bdynamic -lcivetweb
 else
 SANDPOOL_LDFLAGS := -pie
 SANDPOOL_LIBS := $(PKG_LIBS)
-SERVER_LIBS := $(PKG_LIBS) -lcivetweb
+SERVER_LIBS := $(PKG_LIBS) -lhiredis -lcivetweb
 endif
 
 # Objects by folder, one folder per layer, each calling only those below it
@@ -103,7 +103,7 @@ $(BUILD)/%.o: %.c
 	@echo "  CC      $<"
 	@$(CC) $(CFLAGS) -c -o $@ $<
 
-UNIT_LIBS := $(PKG_LIBS) -lpthread $(shell $(PKG_CONFIG) --libs cmocka)
+UNIT_LIBS := $(PKG_LIBS) -lhiredis -lpthread $(shell $(PKG_CONFIG) --libs cmocka)
 
 $(BUILD)/tests/unit/sandbox/%: tests/unit/sandbox/%.c $(LIBSANDBOX)
 	@mkdir -p $(dir $@)
@@ -228,4 +228,4 @@ clean:
 
 FORCE:
 
--include $(SANDBOX_OBJ:.o=.d) $(SERVER_OBJ:.o=.d) $(FUZZ_LIB_OBJ:.o=.d)
+-include $(SANDBOX_OBJ:.o=.d) $(SERVER_SRC:%.c=$(BUILD)/%.d) $(FUZZ_LIB_OBJ:.o=.d)
