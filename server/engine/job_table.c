@@ -230,6 +230,7 @@ static const char *end_message(enum sp_job_end end, const struct sp_job_table *j
 	case SP_JOB_SHUTDOWN:
 		return "the server stopped before the job ran";
 	case SP_JOB_FINISHED:
+	case SP_JOB_LOST:
 		break;
 	}
 	return "the job could not be run";

@@ -37,6 +37,8 @@ const char *sp_queue_refusal_code(int errnum)
 		return "job_too_large";
 	case ECANCELED:
 		return "draining";
+	case ENOTCONN:
+		return "queue_unavailable";
 	default:
 		return "internal_error";
 	}
@@ -55,19 +57,19 @@ void sp_queue_wait(struct sp_queue *q, const char *id)
 }
 
 int sp_queue_result(struct sp_queue *q, const char *id, int owner, json_t **result,
-		    enum sp_job_end *end)
+		    enum sp_job_end *end, struct sp_error *err)
 {
-	return q->ops->result(q->self, id, owner, result, end);
+	return q->ops->result(q->self, id, owner, result, end, err);
 }
 
-json_t *sp_queue_view(struct sp_queue *q, const char *id, int owner)
+json_t *sp_queue_view(struct sp_queue *q, const char *id, int owner, struct sp_error *err)
 {
-	return q->ops->view(q->self, id, owner);
+	return q->ops->view(q->self, id, owner, err);
 }
 
-json_t *sp_queue_cancel(struct sp_queue *q, const char *id, int owner)
+json_t *sp_queue_cancel(struct sp_queue *q, const char *id, int owner, struct sp_error *err)
 {
-	return q->ops->cancel(q->self, id, owner);
+	return q->ops->cancel(q->self, id, owner, err);
 }
 
 bool sp_queue_ended(struct sp_queue *q, const char *id)

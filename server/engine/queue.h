@@ -8,8 +8,9 @@
  * sp_queue_publish to the watchers (struct sp_queue_watchers). What crosses
  * the interface is plain data: ids, strings, numbers and JSON, never a
  * pointer into the backend, so that a backend may keep its jobs in another
- * process. The request a job is submitted with is the parsed one
- * (request.h); a backend that sends jobs away writes it out itself.
+ * process. A job is submitted with its request parsed (request.h) and as
+ * the client sent it: a backend that sends jobs to other processes ships
+ * the text, and its workers parse it again.
  *
  * The local backend (queue_local.h) is this process's job table. */
 #ifndef SANDPOOL_QUEUE_H
@@ -35,6 +36,7 @@ enum sp_job_end {
 	SP_JOB_CANCELLED, /* cancelled while queued */
 	SP_JOB_EXPIRED,	  /* waited longer than the queue timeout */
 	SP_JOB_SHUTDOWN,  /* the server stopped before it ran */
+	SP_JOB_LOST,	  /* the queue cannot be reached, or forgot the job */
 };
 
 /* A job as its worker and its watchers see it. */
@@ -59,6 +61,11 @@ struct sp_queue_order {
 	bool keep;	     /* stays after it ends, for GET, within the retention */
 	bool hold;	     /* stays, found by its id, until sp_queue_release() */
 	bool waits;	     /* the submitter calls sp_queue_wait at once */
+	/* The request as the client sent it: BODY_LENGTH bytes at BODY, or from
+	 * the start of the file BODY_FD when BODY is NULL. */
+	const char *body;
+	int body_fd;
+	size_t body_length;
 };
 
 /* Figures of one language, or of the whole queue. */
@@ -106,9 +113,10 @@ struct sp_queue_ops {
 		      const struct sp_queue_order *order, char id[SP_QUEUE_ID_SIZE],
 		      struct sp_error *err);
 	void (*wait)(void *self, const char *id);
-	int (*result)(void *self, const char *id, int owner, json_t **result, enum sp_job_end *end);
-	json_t *(*view)(void *self, const char *id, int owner);
-	json_t *(*cancel)(void *self, const char *id, int owner);
+	int (*result)(void *self, const char *id, int owner, json_t **result, enum sp_job_end *end,
+		      struct sp_error *err);
+	json_t *(*view)(void *self, const char *id, int owner, struct sp_error *err);
+	json_t *(*cancel)(void *self, const char *id, int owner, struct sp_error *err);
 	bool (*ended)(void *self, const char *id);
 	void (*release)(void *self, const char *id);
 	void (*publish)(void *self, const struct sp_queue_job *job, json_t *event);
@@ -139,7 +147,7 @@ const char *sp_queue_refusal_code(int errnum);
  * submits too often (sp_queue_retry_after says when to try again), ENOSPC
  * when its bytes do not fit, ENOBUFS when they take a holder past its share,
  * E2BIG when the job could never fit, EEXIST for an id in use, ECANCELED
- * when the queue is stopping. */
+ * when the queue is stopping, ENOTCONN when the queue cannot be reached. */
 int sp_queue_submit(struct sp_queue *q, struct sp_request *req, size_t language,
 		    const struct sp_queue_order *order, char id[SP_QUEUE_ID_SIZE],
 		    struct sp_error *err);
@@ -149,19 +157,20 @@ int sp_queue_submit(struct sp_queue *q, struct sp_request *req, size_t language,
 void sp_queue_wait(struct sp_queue *q, const char *id);
 
 /* The result of the job ID of OWNER: *RESULT a new reference, NULL while it
- * has not ended, and *END how it ended. Returns 0, -1 when no such job of
- * OWNER's is known. */
+ * has not ended, and *END how it ended. Returns 0, or -1 with ERR: ENOENT
+ * when no such job of OWNER's is known, ENOTCONN when the queue cannot be
+ * reached. */
 int sp_queue_result(struct sp_queue *q, const char *id, int owner, json_t **result,
-		    enum sp_job_end *end);
+		    enum sp_job_end *end, struct sp_error *err);
 
 /* {"id", "state", "language", "queued_ms", "run_ms"?, "result"?}: the job
- * ID of OWNER as it is now, or NULL when no such job is known. */
-json_t *sp_queue_view(struct sp_queue *q, const char *id, int owner);
+ * ID of OWNER as it is now, or NULL with ERR (as sp_queue_result's). */
+json_t *sp_queue_view(struct sp_queue *q, const char *id, int owner, struct sp_error *err);
 
 /* Cancel the job ID of OWNER: a queued job ends at once, a running one is
  * killed and ends soon after, an ended one kept is dropped. Returns its
- * view after that, or NULL when no such job is known. */
-json_t *sp_queue_cancel(struct sp_queue *q, const char *id, int owner);
+ * view after that, or NULL with ERR (as sp_queue_result's). */
+json_t *sp_queue_cancel(struct sp_queue *q, const char *id, int owner, struct sp_error *err);
 
 /* Whether the job ID has ended, or is not known. */
 bool sp_queue_ended(struct sp_queue *q, const char *id);

@@ -104,40 +104,44 @@ static void local_wait(void *self, const char *id)
 }
 
 static int local_result(void *self, const char *id, int owner, json_t **result,
-			enum sp_job_end *end)
+			enum sp_job_end *end, struct sp_error *err)
 {
 	struct local *l = self;
 	struct sp_job *job = find_of(l, id, owner);
 
 	*result = NULL;
 	if (job == NULL)
-		return -1;
+		return sp_error_set(err, ENOENT, "no such job");
 	*result = sp_job_table_result(l->table, job, end);
 	sp_job_put(l->table, job);
 	return 0;
 }
 
-static json_t *local_view(void *self, const char *id, int owner)
+static json_t *local_view(void *self, const char *id, int owner, struct sp_error *err)
 {
 	struct local *l = self;
 	struct sp_job *job = find_of(l, id, owner);
 	json_t *view;
 
-	if (job == NULL)
+	if (job == NULL) {
+		sp_error_set(err, ENOENT, "no such job");
 		return NULL;
+	}
 	view = sp_job_table_describe(l->table, job);
 	sp_job_put(l->table, job);
 	return view;
 }
 
-static json_t *local_cancel(void *self, const char *id, int owner)
+static json_t *local_cancel(void *self, const char *id, int owner, struct sp_error *err)
 {
 	struct local *l = self;
 	struct sp_job *job = find_of(l, id, owner);
 	json_t *view;
 
-	if (job == NULL)
+	if (job == NULL) {
+		sp_error_set(err, ENOENT, "no such job");
 		return NULL;
+	}
 	sp_job_table_cancel(l->table, job);
 	view = sp_job_table_describe(l->table, job);
 	sp_job_put(l->table, job);

@@ -211,6 +211,13 @@ bool sp_http_body_discard(struct mg_connection *conn, uint64_t max)
 	return !sp_http_conns_unwatch_body(conn, w) && read;
 }
 
+void sp_http_body_parsed(struct sp_server *server, struct sp_http_body *body)
+{
+	struct sp_error ignored = {0};
+
+	hold(server, body, 0, &ignored);
+}
+
 void sp_http_body_free(struct sp_server *server, struct sp_http_body *body)
 {
 	struct sp_error ignored = {0};

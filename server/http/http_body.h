@@ -55,6 +55,10 @@ enum sp_http_body_status sp_http_body_read(struct mg_connection *conn, struct sp
  * same deadline; as sp_http_discard_body. */
 bool sp_http_body_discard(struct mg_connection *conn, uint64_t max);
 
+/* BODY parsed: what it holds in the queue goes (its job holds its own), its
+ * text stays until freed (a queue that ships jobs sends it). */
+void sp_http_body_parsed(struct sp_server *server, struct sp_http_body *body);
+
 /* Let go of the body and of what it holds. */
 void sp_http_body_free(struct sp_server *server, struct sp_http_body *body);
 

@@ -106,31 +106,33 @@ static int unread(struct mg_connection *conn, struct sp_server *server,
 	return rc;
 }
 
-/* The request in the body. Returns 0, or the status it answered with. */
+/* The request in the body, and the body as it came (sp_http_body_free() it
+ * once the job is submitted). Returns 0, or the status it answered with. */
 static int read_request(struct mg_connection *conn, struct sp_server *server,
-			enum sp_request_mode mode, struct sp_request *req)
+			enum sp_request_mode mode, struct sp_request *req,
+			struct sp_http_body *body)
 {
 	struct sp_request_failure fail = {0};
-	struct sp_http_body body;
 	struct sp_error err = {0};
-	enum sp_http_body_status st = sp_http_body_read(conn, server, &body, &err);
+	enum sp_http_body_status st = sp_http_body_read(conn, server, body, &err);
 	int rc;
 
 	if (st != SP_BODY_READ) {
-		sp_http_body_free(server, &body);
+		sp_http_body_free(server, body);
 		return unread(conn, server, st, &err);
 	}
-	if (body.data != NULL)
-		rc = sp_request_parse_as(body.data, body.length, &server->languages,
+	if (body->data != NULL)
+		rc = sp_request_parse_as(body->data, body->length, &server->languages,
 					 &server->config, mode, req, &fail);
 	else
-		rc = sp_request_parse_fd(body.fd, body.length, &server->languages, &server->config,
-					 mode, req, &fail);
-	sp_http_body_free(server, &body);
+		rc = sp_request_parse_fd(body->fd, body->length, &server->languages,
+					 &server->config, mode, req, &fail);
 	if (rc < 0) {
+		sp_http_body_free(server, body);
 		sp_request_free(req);
 		return sp_reply_error(conn, fail.http_status, fail.code, fail.message, "");
 	}
+	sp_http_body_parsed(server, body);
 	return 0;
 }
 
@@ -156,6 +158,9 @@ int sp_http_refused(struct mg_connection *conn, struct sp_server *server, const 
 		return sp_reply_error(conn, 429, "rate_limited", err->message, retry);
 	case ECANCELED:
 		return sp_reply_error(conn, 503, "draining", err->message, "");
+	case ENOTCONN:
+		return sp_reply_error(conn, 503, "queue_unavailable", err->message,
+				      "Retry-After: 1\r\n");
 	default:
 		return sp_reply_error(conn, 500, "internal_error", err->message, "");
 	}
@@ -165,7 +170,7 @@ int sp_http_refused(struct mg_connection *conn, struct sp_server *server, const 
  * (sp_queue_release). Returns 0, or the status it answered with (429 when
  * the queue is full or the user over a limit, 503 while draining). */
 static int submit(struct mg_connection *conn, struct sp_server *server, struct sp_request *req,
-		  bool keep, char id[SP_QUEUE_ID_SIZE])
+		  struct sp_http_body *body, bool keep, char id[SP_QUEUE_ID_SIZE])
 {
 	size_t language = sp_server_language_index(server, req->language);
 	struct sp_queue_order order = {.user = req->user_id,
@@ -174,7 +179,10 @@ static int submit(struct mg_connection *conn, struct sp_server *server, struct s
 				       .address = mg_get_request_info(conn)->remote_addr,
 				       .keep = keep,
 				       .hold = true,
-				       .waits = !keep};
+				       .waits = !keep,
+				       .body = body->data,
+				       .body_fd = body->fd,
+				       .body_length = body->length};
 	struct sp_error err = {0};
 	char user[SP_REQUEST_MAX_USER_ID + 1];
 	int rc;
@@ -182,6 +190,7 @@ static int submit(struct mg_connection *conn, struct sp_server *server, struct s
 	snprintf(user, sizeof(user), "%s", req->user_id ? req->user_id : "");
 	rc = sp_queue_submit(server->queue, req, language, &order, id, &err);
 	sp_request_free(req);
+	sp_http_body_free(server, body);
 	if (rc == 0)
 		return 0;
 	return sp_http_refused(conn, server, user[0] ? user : NULL, &err);
@@ -202,6 +211,13 @@ static int answer(struct mg_connection *conn, struct sp_server *server, json_t *
 		json_decref(result);
 		return sp_reply_error(conn, 503, "draining", "the server is shutting down", "");
 	}
+	if (end == SP_JOB_LOST) {
+		json_decref(result);
+		sp_http_conns_refused(server->conns, "queue_unavailable");
+		return sp_reply_error(conn, 503, "queue_unavailable",
+				      "the queue could not be reached for the job's result",
+				      "Retry-After: 1\r\n");
+	}
 	if (result == NULL)
 		return sp_reply_error(conn, 500, "internal_error", "out of memory", "");
 	return sp_reply(conn, 200, result, "");
@@ -212,17 +228,21 @@ static int run_and_wait(struct mg_connection *conn, struct sp_server *server,
 			enum sp_request_mode mode)
 {
 	enum sp_job_end end = SP_JOB_FINISHED;
+	struct sp_error err = {0};
 	char id[SP_QUEUE_ID_SIZE];
+	struct sp_http_body body;
 	struct sp_request req;
 	json_t *result = NULL;
 	int status;
 
 	if ((status = admit(conn, server)) != 0 ||
-	    (status = read_request(conn, server, mode, &req)) != 0 ||
-	    (status = submit(conn, server, &req, false, id)) != 0)
+	    (status = read_request(conn, server, mode, &req, &body)) != 0 ||
+	    (status = submit(conn, server, &req, &body, false, id)) != 0)
 		return status;
 	sp_queue_wait(server->queue, id);
-	sp_queue_result(server->queue, id, sp_http_caller(conn, &server->config), &result, &end);
+	if (sp_queue_result(server->queue, id, sp_http_caller(conn, &server->config), &result, &end,
+			    &err) < 0)
+		end = SP_JOB_LOST;
 	status = answer(conn, server, result, end);
 	/* the job (and its result's bytes) held until the answer went out */
 	sp_queue_release(server->queue, id);
@@ -243,18 +263,22 @@ int sp_http_jobs(struct mg_connection *conn, void *data)
 {
 	struct sp_server *server = data;
 	char id[SP_QUEUE_ID_SIZE];
+	struct sp_http_body body;
+	struct sp_error err = {0};
 	struct sp_request req;
 	char location[128];
 	json_t *view;
 	int status;
 
 	if ((status = admit(conn, server)) != 0 ||
-	    (status = read_request(conn, server, SP_REQUEST_RUN, &req)) != 0 ||
-	    (status = submit(conn, server, &req, true, id)) != 0)
+	    (status = read_request(conn, server, SP_REQUEST_RUN, &req, &body)) != 0 ||
+	    (status = submit(conn, server, &req, &body, true, id)) != 0)
 		return status;
 	snprintf(location, sizeof(location), "Location: " JOBS_PATH "%s\r\n", id);
-	view = sp_queue_view(server->queue, id, sp_http_caller(conn, &server->config));
+	view = sp_queue_view(server->queue, id, sp_http_caller(conn, &server->config), &err);
 	sp_queue_release(server->queue, id);
+	if (view == NULL)
+		return sp_http_refused(conn, server, NULL, &err);
 	return sp_reply(conn, 202, view, location);
 }
 
@@ -275,6 +299,7 @@ int sp_http_job(struct mg_connection *conn, void *data)
 	const struct mg_request_info *ri = mg_get_request_info(conn);
 	bool get = strcmp(ri->request_method, "GET") == 0;
 	const char *id = job_id_of(ri->local_uri);
+	struct sp_error err = {0};
 	json_t *view;
 	int caller;
 
@@ -286,8 +311,10 @@ int sp_http_job(struct mg_connection *conn, void *data)
 	/* With tokens, a job is seen only with the token that submitted it. */
 	caller = sp_http_caller(conn, &server->config);
 	view = id == NULL ? NULL
-	       : get	  ? sp_queue_view(server->queue, id, caller)
-			  : sp_queue_cancel(server->queue, id, caller);
+	       : get	  ? sp_queue_view(server->queue, id, caller, &err)
+			  : sp_queue_cancel(server->queue, id, caller, &err);
+	if (view == NULL && id != NULL && err.errnum != ENOENT)
+		return sp_http_refused(conn, server, NULL, &err);
 	if (view == NULL)
 		return sp_reply_error(conn, 404, "not_found", "no such job (or no longer kept)",
 				      "");

@@ -150,7 +150,8 @@ static void refuse_run(struct sp_ws_client *c, const struct sp_error *err, json_
 	tell_error(c, sp_queue_refusal_code(err->errnum), err->message, msg);
 }
 
-static void queue_run(struct sp_ws_client *c, json_t *msg, struct sp_request *req, bool interactive)
+static void queue_run(struct sp_ws_client *c, json_t *msg, const char *text, size_t length,
+		      struct sp_request *req, bool interactive)
 {
 	struct sp_server *server = c->server;
 	struct client_job *mine = calloc(1, sizeof(*mine));
@@ -159,7 +160,9 @@ static void queue_run(struct sp_ws_client *c, json_t *msg, struct sp_request *re
 				       .ref = json_string_value(json_object_get(msg, "ref")),
 				       .owner = c->caller,
 				       .address = c->address,
-				       .hold = true};
+				       .hold = true,
+				       .body = text,
+				       .body_length = length};
 	struct sp_error err = {0};
 
 	if (mine == NULL || sp_queue_new_id(mine->id) < 0) {
@@ -216,7 +219,7 @@ static void on_run(struct sp_ws_client *c, json_t *msg, const char *text, size_t
 		sp_request_free(&req);
 		return;
 	}
-	queue_run(c, msg, &req, interactive);
+	queue_run(c, msg, text, length, &req, interactive);
 	sp_request_free(&req);
 }
 
@@ -224,6 +227,7 @@ static void on_subscribe(struct sp_ws_client *c, json_t *msg)
 {
 	const char *id = json_string_value(json_object_get(msg, "id"));
 	const char *user = json_string_value(json_object_get(msg, "userId"));
+	struct sp_error err = {0};
 	enum sp_job_end end;
 	json_t *result;
 
@@ -237,9 +241,13 @@ static void on_subscribe(struct sp_ws_client *c, json_t *msg)
 	}
 	sp_hub_watch_job(c->server->hub, &c->watcher, id ? id : "", c->caller);
 	/* A job of someone else (another token) is as good as unknown. */
-	if (id == NULL || sp_queue_result(c->server->queue, id, c->caller, &result, &end) < 0) {
+	if (id == NULL ||
+	    sp_queue_result(c->server->queue, id, c->caller, &result, &end, &err) < 0) {
 		sp_hub_unwatch_job(c->server->hub, &c->watcher, id ? id : "");
-		tell_error(c, "not_found", "no such job (or no longer kept)", msg);
+		if (id != NULL && err.errnum != ENOENT)
+			tell_error(c, sp_queue_refusal_code(err.errnum), err.message, msg);
+		else
+			tell_error(c, "not_found", "no such job (or no longer kept)", msg);
 		return;
 	}
 	tell(c, json_pack("{s:s, s:s}", "type", "subscribed", "id", id));
@@ -304,9 +312,12 @@ static void on_stdin(struct sp_ws_client *c, json_t *msg, bool close_it)
 static void on_cancel(struct sp_ws_client *c, json_t *msg)
 {
 	const char *id = json_string_value(json_object_get(msg, "id"));
-	json_t *view = id ? sp_queue_cancel(c->server->queue, id, c->caller) : NULL;
+	struct sp_error err = {.errnum = ENOENT};
+	json_t *view = id ? sp_queue_cancel(c->server->queue, id, c->caller, &err) : NULL;
 
-	if (view == NULL)
+	if (view == NULL && err.errnum != ENOENT)
+		tell_error(c, sp_queue_refusal_code(err.errnum), err.message, msg);
+	else if (view == NULL)
 		tell_error(c, "not_found", "no such job", msg);
 	json_decref(view);
 }
@@ -382,6 +393,7 @@ static void on_too_large(void *user, struct sp_ws_conn *conn)
 static void on_closed(void *user)
 {
 	struct sp_ws_client *c = user;
+	struct sp_error err = {0};
 
 	sp_hub_forget(c->server->hub, &c->watcher);
 	sp_ws_admit_give_back(c->server->ws_admit, &c->place);
@@ -390,7 +402,7 @@ static void on_closed(void *user)
 
 		c->jobs = j->next;
 		if (j->interactive)
-			json_decref(sp_queue_cancel(c->server->queue, j->id, c->caller));
+			json_decref(sp_queue_cancel(c->server->queue, j->id, c->caller, &err));
 		close_stdin(j);
 		sp_queue_release(c->server->queue, j->id);
 		free(j);

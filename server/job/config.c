@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "limits_json.h"
+#include "queue_url.h"
 #include "sandbox/base/cleanup.h"
 
 #define GIB ((uint64_t)1024 * 1024 * 1024)
@@ -53,6 +54,8 @@ void sp_config_defaults(struct sp_config *c)
 	c->job_retention_s = 600;
 	c->job_retention_count = 1000;
 	c->shutdown_grace_s = 10;
+	c->queue_lease_s = 30;
+	c->queue_max_deliveries = 3;
 	c->judge_max_tests = 1000;
 	c->judge_pool_percent = 50;
 	c->judge_max_program_kb = 64 * 1024;
@@ -108,6 +111,8 @@ static const struct number_key {
     {"http_address_percent", offsetof(struct sp_config, http_address_percent), 4, 1, 100},
     {"http_token_percent", offsetof(struct sp_config, http_token_percent), 4, 1, 100},
     {"body_min_rate_kb", offsetof(struct sp_config, body_min_rate_kb), 4, 0, 1024 * 1024},
+    {"queue_lease_s", offsetof(struct sp_config, queue_lease_s), 4, 1, 3600},
+    {"queue_max_deliveries", offsetof(struct sp_config, queue_max_deliveries), 4, 1, 100},
 };
 
 static int set_number(struct sp_config *c, const struct number_key *k, json_t *v, const char *where,
@@ -212,6 +217,13 @@ static int set_other(struct sp_config *c, const char *key, json_t *v, const char
 	}
 	if (strcmp(key, "tokens") == 0)
 		return set_tokens(c, v, where, err);
+	if (strcmp(key, "queue") == 0) {
+		if (!json_is_string(v))
+			return sp_error_set(err, EINVAL, "%s: \"queue\" must be a string", where);
+		return sp_config_set_queue(c, json_string_value(v), err) < 0
+			   ? sp_error_wrap(err, "%s", where)
+			   : 0;
+	}
 	if (strcmp(key, "state_dir") == 0)
 		return set_path(c->state_dir, sizeof(c->state_dir), key, v, where, err);
 	if (strcmp(key, "languages_dir") == 0)
@@ -313,6 +325,18 @@ int sp_config_set_listen(struct sp_config *c, const char *text, struct sp_error 
 		return sp_error_set(err, EINVAL, "listen '%s': '%s' is not an IP address", text,
 				    host);
 	snprintf(c->listen_host, sizeof(c->listen_host), "%s", host);
+	return 0;
+}
+
+int sp_config_set_queue(struct sp_config *c, const char *url, struct sp_error *err)
+{
+	struct sp_queue_url parsed;
+
+	if (strlen(url) >= sizeof(c->queue))
+		return sp_error_set(err, EINVAL, "queue: the URL is too long");
+	if (url[0] != '\0' && sp_queue_url_parse(url, &parsed, err) < 0)
+		return -1;
+	snprintf(c->queue, sizeof(c->queue), "%s", url);
 	return 0;
 }
 

@@ -58,6 +58,9 @@ struct sp_config {
 	unsigned http_address_percent; /* of the threads, one client address's at most */
 	unsigned http_token_percent;   /* of the threads, one token's (of several) at most */
 	unsigned body_min_rate_kb;     /* KiB/s a body must average after request_timeout_s */
+	char queue[1024];	       /* "" = in this process; else a Redis URL (queue_url.h) */
+	unsigned queue_lease_s;	       /* a job's worker silent this long: another takes it */
+	unsigned queue_max_deliveries; /* a job taken this often ends internal_error, aside */
 	/* Set when the server starts, not a key: the directory whose unnamed
 	 * files (O_TMPFILE) hold large inputs; "" = memfds only. */
 	char inputs_dir[PATH_MAX];
@@ -77,6 +80,9 @@ int sp_config_apply(struct sp_config *config, json_t *doc, const char *where, st
 int sp_config_set_listen(struct sp_config *config, const char *text, struct sp_error *err);
 
 int sp_config_add_token(struct sp_config *config, const char *token, struct sp_error *err);
+
+/* The queue: "" for the one in this process, else a Redis URL. */
+int sp_config_set_queue(struct sp_config *config, const char *url, struct sp_error *err);
 
 /* True when the listen address is a loopback one. */
 bool sp_config_is_loopback(const struct sp_config *config);

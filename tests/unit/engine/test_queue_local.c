@@ -153,7 +153,8 @@ static void submit(struct bench *b, size_t language, struct sp_queue_order order
 
 static const char *state_of(struct bench *b, const char *id, char *buf, size_t size)
 {
-	json_t *view = sp_queue_view(b->queue, id, OWNER);
+	struct sp_error err = {0};
+	json_t *view = sp_queue_view(b->queue, id, OWNER, &err);
 
 	snprintf(buf, size, "%s", view ? json_string_value(json_object_get(view, "state")) : "-");
 	json_decref(view);
@@ -164,11 +165,12 @@ static const char *state_of(struct bench *b, const char *id, char *buf, size_t s
 static void expect_end(struct bench *b, const char *id, enum sp_job_end want_end,
 		       const char *want_status)
 {
+	struct sp_error err = {0};
 	enum sp_job_end end;
 	json_t *result;
 
 	sp_queue_wait(b->queue, id);
-	assert_int_equal(sp_queue_result(b->queue, id, OWNER, &result, &end), 0);
+	assert_int_equal(sp_queue_result(b->queue, id, OWNER, &result, &end, &err), 0);
 	assert_non_null(result);
 	assert_int_equal(end, want_end);
 	assert_string_equal(json_string_value(json_object_get(result, "status")), want_status);
@@ -186,6 +188,7 @@ static uint64_t bytes_running(struct bench *b)
 
 static void test_held_until_released(void **state)
 {
+	struct sp_error err = {0};
 	struct bench b;
 	char id[SP_QUEUE_ID_SIZE], buf[16];
 
@@ -199,7 +202,7 @@ static void test_held_until_released(void **state)
 	assert_string_equal(state_of(&b, id, buf, sizeof(buf)), "done");
 	assert_true(bytes_running(&b) > 0);
 	sp_queue_release(b.queue, id);
-	assert_null(sp_queue_view(b.queue, id, OWNER));
+	assert_null(sp_queue_view(b.queue, id, OWNER, &err));
 	assert_true(sp_queue_ended(b.queue, id));
 	assert_int_equal(bytes_running(&b), 0);
 	/* letting go of a job twice, or of one never known, does nothing */
@@ -231,6 +234,7 @@ static void test_released_before_its_end(void **state)
 
 static void test_kept_and_cancelled(void **state)
 {
+	struct sp_error err = {0};
 	struct bench b;
 	char running[SP_QUEUE_ID_SIZE], queued[SP_QUEUE_ID_SIZE];
 	json_t *view;
@@ -240,28 +244,29 @@ static void test_kept_and_cancelled(void **state)
 	submit(&b, 0, (struct sp_queue_order){.owner = OWNER, .keep = true}, running);
 	wait_count(&b.started, 1);
 	submit(&b, 0, (struct sp_queue_order){.owner = OWNER, .keep = true}, queued);
-	view = sp_queue_cancel(b.queue, queued, OWNER);
+	view = sp_queue_cancel(b.queue, queued, OWNER, &err);
 	assert_string_equal(json_string_value(json_object_get(view, "state")), "done");
 	json_decref(view);
 	expect_end(&b, queued, SP_JOB_CANCELLED, "cancelled");
 	assert_int_equal(atomic_load(&b.unrun), 1);
 	/* the gate stays shut: only the cancel descriptor ends the run */
-	json_decref(sp_queue_cancel(b.queue, running, OWNER));
+	json_decref(sp_queue_cancel(b.queue, running, OWNER, &err));
 	expect_end(&b, running, SP_JOB_FINISHED, "cancelled");
 	/* a kept job that ended stays, until it is cancelled again */
-	view = sp_queue_view(b.queue, running, OWNER);
+	view = sp_queue_view(b.queue, running, OWNER, &err);
 	assert_string_equal(
 	    json_string_value(json_object_get(json_object_get(view, "result"), "status")),
 	    "cancelled");
 	json_decref(view);
-	json_decref(sp_queue_cancel(b.queue, running, OWNER));
-	assert_null(sp_queue_view(b.queue, running, OWNER));
-	assert_null(sp_queue_cancel(b.queue, NO_ID, OWNER));
+	json_decref(sp_queue_cancel(b.queue, running, OWNER, &err));
+	assert_null(sp_queue_view(b.queue, running, OWNER, &err));
+	assert_null(sp_queue_cancel(b.queue, NO_ID, OWNER, &err));
 	bench_stop(&b);
 }
 
 static void test_other_owner_sees_nothing(void **state)
 {
+	struct sp_error err = {0};
 	struct bench b;
 	char id[SP_QUEUE_ID_SIZE];
 	enum sp_job_end end;
@@ -271,12 +276,13 @@ static void test_other_owner_sees_nothing(void **state)
 	bench_start(&b, 10);
 	submit(&b, 1, (struct sp_queue_order){.owner = OWNER, .keep = true}, id);
 	wait_count(&b.started, 1);
-	assert_null(sp_queue_view(b.queue, id, OWNER + 1));
-	assert_null(sp_queue_cancel(b.queue, id, -1));
-	assert_int_equal(sp_queue_result(b.queue, id, OWNER + 1, &result, &end), -1);
+	assert_null(sp_queue_view(b.queue, id, OWNER + 1, &err));
+	assert_int_equal(err.errnum, ENOENT);
+	assert_null(sp_queue_cancel(b.queue, id, -1, &err));
+	assert_int_equal(sp_queue_result(b.queue, id, OWNER + 1, &result, &end, &err), -1);
 	assert_null(result);
 	/* the owner's job ran on, untouched */
-	assert_int_equal(sp_queue_result(b.queue, id, OWNER, &result, &end), 0);
+	assert_int_equal(sp_queue_result(b.queue, id, OWNER, &result, &end, &err), 0);
 	assert_null(result); /* not ended yet */
 	atomic_store(&b.open, true);
 	expect_end(&b, id, SP_JOB_FINISHED, "ok");
@@ -365,10 +371,10 @@ static void test_refusals_and_stop(void **state)
 	/* stopping ends the queued job unrun, and the running one once its
 	 * grace is over */
 	sp_queue_stop(b.queue, 50);
-	assert_int_equal(sp_queue_result(b.queue, queued, OWNER, &result, &end), 0);
+	assert_int_equal(sp_queue_result(b.queue, queued, OWNER, &result, &end, &err), 0);
 	assert_int_equal(end, SP_JOB_SHUTDOWN);
 	json_decref(result);
-	assert_int_equal(sp_queue_result(b.queue, running, OWNER, &result, &end), 0);
+	assert_int_equal(sp_queue_result(b.queue, running, OWNER, &result, &end, &err), 0);
 	assert_int_equal(end, SP_JOB_FINISHED);
 	assert_string_equal(json_string_value(json_object_get(result, "status")), "cancelled");
 	json_decref(result);
