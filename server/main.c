@@ -19,6 +19,7 @@ static void usage(FILE *to)
 	fputs("usage: sandpool COMMAND [ARGS]\n"
 	      "commands:\n"
 	      "  serve    the HTTP API over a warm pool of sandboxes\n"
+	      "  worker   run the jobs of a queue shared in Redis (sandpool serve --queue)\n"
 	      "  run      run one command in a fresh sandbox, print the result as JSON\n"
 	      "  check    show what this host supports and which limits are enforced\n"
 	      "  image    import, list, inspect and remove images\n"
@@ -53,7 +54,7 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	if (strcmp(argv[1], "serve") == 0)
+	if (strcmp(argv[1], "serve") == 0 || strcmp(argv[1], "worker") == 0)
 		return exec_server(argv);
 	if (strcmp(argv[1], "run") == 0)
 		return sp_cmd_run(argc - 1, argv + 1);

@@ -19,6 +19,7 @@
 #include "pool.h"
 #include "program_cache.h"
 #include "queue_local.h"
+#include "queue_redis.h"
 #include "rootfs/store.h"
 #include "sandbox/spawner.h"
 #include "serve_job.h"
@@ -80,12 +81,47 @@ static bool watched_in_hub(void *ctx, const struct sp_queue_job *job)
 	return sp_hub_watched(server->hub, job->id, job->user, job->owner);
 }
 
-static int start_jobs(struct sp_server *server, struct sp_error *err)
+/* Whether this node runs jobs: always with the queue in this process or as
+ * a worker; an API node of a shared queue when it has warm cells. */
+static bool runs_jobs(const struct sp_server *server)
 {
-	size_t n = server->languages.count;
-	unsigned *capacity = calloc(n, sizeof(*capacity));
+	return server->config.queue[0] == '\0' || server->worker || server->config.pool_total > 0;
+}
+
+/* The queue in Redis (queue_redis.h), this node one of its API nodes or
+ * workers. */
+static int start_redis_queue(struct sp_server *server, const unsigned *capacity,
+			     struct sp_error *err)
+{
+	struct sp_queue_redis_config rc = {
+	    .config = &server->config,
+	    .languages = &server->languages,
+	    .capacity = runs_jobs(server) ? capacity : NULL,
+	    .node = server->node,
+	    .max_bytes = server->memory.requests,
+	    .share_bytes = server->memory.share,
+	    .share_by_token = server->config.token_count > 1,
+	    .worker = {.run = sp_serve_job,
+		       .measure = sp_serve_job_measure,
+		       .unrun = sp_serve_job_unrun,
+		       .ctx = server},
+	    .watchers = {.deliver = deliver_to_hub, .watched = watched_in_hub, .ctx = server},
+	};
+	char host[64] = "";
+
+	gethostname(host, sizeof(host) - 1);
+	snprintf(server->node, sizeof(server->node), "%s-%d", host, (int)getpid());
+	if (sp_queue_url_parse(server->config.queue, &rc.url, err) < 0)
+		return -1;
+	return sp_queue_redis_start(&server->queue, &rc, err);
+}
+
+/* The queue in this process: the job table (queue_local.h). */
+static int start_local_queue(struct sp_server *server, const unsigned *capacity,
+			     struct sp_error *err)
+{
 	struct sp_queue_local_config qc = {
-	    .table.languages = n,
+	    .table.languages = server->languages.count,
 	    .table.capacity = capacity,
 	    .table.workers = server->config.workers,
 	    .table.queue_size = server->config.queue_size,
@@ -103,6 +139,14 @@ static int start_jobs(struct sp_server *server, struct sp_error *err)
 		       .ctx = server},
 	    .watchers = {.deliver = deliver_to_hub, .watched = watched_in_hub, .ctx = server},
 	};
+
+	return sp_queue_local_start(&server->queue, &qc, err);
+}
+
+static int start_jobs(struct sp_server *server, struct sp_error *err)
+{
+	size_t n = server->languages.count;
+	unsigned *capacity = calloc(n, sizeof(*capacity));
 	int rc;
 
 	server->hub = sp_hub_new();
@@ -116,7 +160,8 @@ static int start_jobs(struct sp_server *server, struct sp_error *err)
 	}
 	for (size_t i = 0; i < n; i++)
 		capacity[i] = server->served[i].capacity;
-	rc = sp_queue_local_start(&server->queue, &qc, err);
+	rc = server->config.queue[0] ? start_redis_queue(server, capacity, err)
+				     : start_local_queue(server, capacity, err);
 	free(capacity);
 	return rc;
 }

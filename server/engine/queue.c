@@ -39,6 +39,8 @@ const char *sp_queue_refusal_code(int errnum)
 		return "draining";
 	case ENOTCONN:
 		return "queue_unavailable";
+	case ENOTSUP:
+		return "not_supported";
 	default:
 		return "internal_error";
 	}

@@ -61,6 +61,7 @@ struct sp_queue_order {
 	bool keep;	     /* stays after it ends, for GET, within the retention */
 	bool hold;	     /* stays, found by its id, until sp_queue_release() */
 	bool waits;	     /* the submitter calls sp_queue_wait at once */
+	bool interactive;    /* its stdin is a pipe the submitter writes */
 	/* The request as the client sent it: BODY_LENGTH bytes at BODY, or from
 	 * the start of the file BODY_FD when BODY is NULL. */
 	const char *body;

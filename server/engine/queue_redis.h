@@ -14,7 +14,11 @@
  * writes the result, then acknowledges and deletes the entry; a worker that
  * goes silent past queue_lease_s (killed, stopped, cut off) has its entries
  * claimed by another (XAUTOCLAIM), and a job delivered queue_max_deliveries
- * times ends internal_error, its entry kept aside in the dead stream. */
+ * times ends internal_error, its entry kept aside in the dead stream.
+ *
+ * Its parts: queue_redis_api.c (the operations, and the start),
+ * queue_redis_worker.c (the workers and their lease), queue_redis_events.c
+ * (each node's listener), queue_redis_scripts.c (the Lua scripts). */
 #ifndef SANDPOOL_QUEUE_REDIS_H
 #define SANDPOOL_QUEUE_REDIS_H
 

@@ -55,6 +55,8 @@ struct sp_server {
 	struct sp_web *web;		   /* the playground's files, or NULL */
 	struct sp_metrics metrics;
 	struct sp_memory_plan memory; /* memory_max_mb, split */
+	bool worker;		      /* `sandpool worker`: runs the queue's jobs, no API */
+	char node[128];		      /* this node's name among the queue's workers */
 	atomic_bool ready;	      /* every HTTP handler is registered */
 	atomic_bool draining;	      /* shutting down: 503 to new jobs */
 	atomic_ulong jobs_done;

@@ -114,6 +114,18 @@ static int log_message(const struct mg_connection *conn, const char *message)
 	return 1;
 }
 
+/* The routes every node has: its languages, health and figures, and the
+ * answer to any other path; then the server is ready. */
+static struct mg_context *register_status(struct mg_context *ctx, struct sp_server *server)
+{
+	mg_set_request_handler(ctx, "/api/v1/languages$", sp_http_languages, server);
+	mg_set_request_handler(ctx, "/healthz$", sp_http_health, server);
+	mg_set_request_handler(ctx, "/metrics$", sp_http_metrics, server);
+	mg_set_request_handler(ctx, "/", handle_rest, server);
+	atomic_store(&server->ready, true);
+	return ctx;
+}
+
 struct mg_context *sp_http_start(struct sp_server *server, struct sp_error *err)
 {
 	struct mg_callbacks callbacks = {.begin_request = gate_request,
@@ -171,20 +183,17 @@ struct mg_context *sp_http_start(struct sp_server *server, struct sp_error *err)
 		sp_error_set(err, EADDRINUSE, "cannot listen on %s", ports);
 		return NULL;
 	}
+	if (server->worker) /* a worker's figures only */
+		return register_status(ctx, server);
 	mg_set_request_handler(ctx, "/api/v1/run$", sp_http_run, server);
 	mg_set_request_handler(ctx, "/api/v1/judge$", sp_http_judge, server);
 	mg_set_request_handler(ctx, "/api/v1/jobs$", sp_http_jobs, server);
 	mg_set_request_handler(ctx, "/api/v1/jobs/**$", sp_http_job, server);
-	mg_set_request_handler(ctx, "/api/v1/languages$", sp_http_languages, server);
-	mg_set_request_handler(ctx, "/healthz$", sp_http_health, server);
-	mg_set_request_handler(ctx, "/metrics$", sp_http_metrics, server);
 	mg_set_request_handler(ctx, "/app.js$", sp_http_page, server);
 	mg_set_request_handler(ctx, "/style.css$", sp_http_page, server);
 	mg_set_websocket_handler(ctx, "/api/v1/ws$", sp_http_ws_connect, sp_http_ws_ready,
 				 sp_http_ws_data, sp_http_ws_close, server);
-	mg_set_request_handler(ctx, "/", handle_rest, server);
-	atomic_store(&server->ready, true);
-	return ctx;
+	return register_status(ctx, server);
 }
 
 void sp_http_stop(struct mg_context *ctx)

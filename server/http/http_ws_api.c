@@ -161,6 +161,7 @@ static void queue_run(struct sp_ws_client *c, json_t *msg, const char *text, siz
 				       .owner = c->caller,
 				       .address = c->address,
 				       .hold = true,
+				       .interactive = interactive,
 				       .body = text,
 				       .body_length = length};
 	struct sp_error err = {0};

@@ -42,16 +42,16 @@ def proc_status(pid, key):
 
 
 class Server:
-    """`sandpool serve` with CONFIG, stopped by SIGTERM."""
+    """`sandpool serve` (or COMMAND: worker) with CONFIG, stopped by SIGTERM."""
 
-    def __init__(self, config=None, args=()):
+    def __init__(self, config=None, args=(), command="serve"):
         self.port = free_port()
         self.dir = tempfile.mkdtemp(prefix="sandpool-serve-")
         os.chmod(self.dir, 0o755)
         cfg = os.path.join(self.dir, "config.json")
         with open(cfg, "w") as f:
             json.dump(config or {}, f)
-        cmd = [BIN, "serve", "--config", cfg, "--listen", f"127.0.0.1:{self.port}", *args]
+        cmd = [BIN, command, "--config", cfg, "--listen", f"127.0.0.1:{self.port}", *args]
         if STATE:
             cmd += ["--state-dir", STATE]
         self.log = open(os.path.join(self.dir, "log"), "w+")

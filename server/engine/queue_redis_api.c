@@ -1,0 +1,678 @@
+/* The queue's Redis backend, its API side: jobs submitted, waited for,
+ * viewed, cancelled by id in Redis; bodies being parsed held here. */
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "queue_redis_parts.h"
+#include "sandbox/base/clock.h"
+#include "sandbox/base/log.h"
+
+#define WAIT_POLL_MS 1000 /* a waiter looks at its job this often without news */
+
+/* --- connections --------------------------------------------------------- */
+
+struct sp_redis_link *rq_link_take(struct redis_queue *q)
+{
+	unsigned i = atomic_fetch_add(&q->next_link, 1) % RQ_LINKS;
+
+	pthread_mutex_lock(&q->links[i].lock);
+	return &q->links[i].link;
+}
+
+void rq_link_give(struct redis_queue *q, struct sp_redis_link *link)
+{
+	for (unsigned i = 0; i < RQ_LINKS; i++)
+		if (&q->links[i].link == link)
+			pthread_mutex_unlock(&q->links[i].lock);
+}
+
+/* --- a job as Redis says it -------------------------------------------- */
+
+/* The fields of a view script's reply. */
+enum {
+	F_STATE,
+	F_LANG,
+	F_CREATED,
+	F_STARTED,
+	F_FINISHED,
+	F_OWNER,
+	F_NOW,
+	F_RESULT,
+	F_KEEP,
+	F_USER,
+	F_REF
+};
+
+static const char *field(const redisReply *r, int i)
+{
+	return r->element[i]->type == REDIS_REPLY_STRING ? r->element[i]->str : NULL;
+}
+
+static long long number(const redisReply *r, int i)
+{
+	const char *s = field(r, i);
+
+	return s ? atoll(s) : 0;
+}
+
+/* The view of job ID, its owner checked; expired here when it waited too
+ * long. Returns the script's reply, or NULL with ERR. */
+static redisReply *look(struct redis_queue *q, const char *id, int owner, struct sp_error *err);
+
+static void job_of(const redisReply *r, const char *id, struct sp_queue_job *job)
+{
+	*job = (struct sp_queue_job){
+	    .user = field(r, F_USER), .ref = field(r, F_REF), .owner = (int)number(r, F_OWNER)};
+	snprintf(job->id, sizeof(job->id), "%s", id);
+}
+
+/* A queued job past the queue timeout ends expired (once, whoever sees it
+ * first: a waiter, a viewer, or the worker that takes it). */
+static void expire_if_due(struct redis_queue *q, struct sp_redis_link *link, const char *id,
+			  const redisReply *r)
+{
+	uint64_t limit = (uint64_t)q->c.config->queue_timeout_s * 1000;
+	struct sp_queue_job job;
+	struct sp_error err = {0};
+	char message[128];
+	json_t *result;
+
+	if (limit == 0 || field(r, F_RESULT) != NULL || field(r, F_STATE) == NULL ||
+	    strcmp(field(r, F_STATE), "queued") != 0 ||
+	    (uint64_t)(number(r, F_NOW) - number(r, F_CREATED)) <= limit)
+		return;
+	snprintf(message, sizeof(message), "not started within the queue timeout (%llu ms)",
+		 (unsigned long long)limit);
+	result = rq_unrun_result(q, field(r, F_LANG), SP_JOB_EXPIRED, message);
+	job_of(r, id, &job);
+	if (result != NULL)
+		json_object_set_new(result, "id", json_string(id));
+	if (result != NULL && rq_script_finish(q, link, &job, SP_JOB_EXPIRED, result, &err) < 0)
+		log_warn("expire job %s: %s", id, err.message);
+	json_decref(result);
+}
+
+static redisReply *look(struct redis_queue *q, const char *id, int owner, struct sp_error *err)
+{
+	struct sp_redis_link *link = rq_link_take(q);
+	redisReply *r = rq_script_view(link, id, err);
+
+	if (r != NULL && field(r, F_RESULT) == NULL &&
+	    (uint64_t)(number(r, F_NOW) - number(r, F_CREATED)) >
+		(uint64_t)q->c.config->queue_timeout_s * 1000) {
+		expire_if_due(q, link, id, r);
+		freeReplyObject(r);
+		r = rq_script_view(link, id, err);
+	}
+	rq_link_give(q, link);
+	if (r != NULL && owner != INT32_MIN && number(r, F_OWNER) != owner) {
+		freeReplyObject(r);
+		sp_error_set(err, ENOENT, "no such job");
+		return NULL;
+	}
+	return r;
+}
+
+/* The stored result of view R: {"end", "result"}, parsed. */
+static json_t *stored_result(const redisReply *r, enum sp_job_end *end)
+{
+	json_t *stored = field(r, F_RESULT) ? json_loads(field(r, F_RESULT), 0, NULL) : NULL;
+	json_t *result = json_incref(json_object_get(stored, "result"));
+
+	*end = rq_end_of(json_string_value(json_object_get(stored, "end")));
+	json_decref(stored);
+	return result;
+}
+
+/* {"id", "state", "language", "queued_ms", "run_ms"?, "result"?} of view R. */
+static json_t *describe(const char *id, const redisReply *r)
+{
+	const char *state = field(r, F_STATE) ? field(r, F_STATE) : "queued";
+	long long now = number(r, F_NOW), created = number(r, F_CREATED);
+	long long started = number(r, F_STARTED), finished = number(r, F_FINISHED);
+	bool queued = strcmp(state, "queued") == 0, done = field(r, F_RESULT) != NULL;
+	enum sp_job_end end;
+	json_t *obj;
+
+	obj = json_pack("{s:s, s:s, s:s, s:I}", "id", id, "state", done ? "done" : state,
+			"language", field(r, F_LANG) ? field(r, F_LANG) : "", "queued_ms",
+			(json_int_t)((queued && !done ? now
+				      : started	      ? started
+						      : now) -
+				     created));
+	if (obj != NULL && !queued && started)
+		json_object_set_new(
+		    obj, "run_ms",
+		    json_integer((json_int_t)((done && finished ? finished : now) - started)));
+	if (obj != NULL && done)
+		json_object_set_new(obj, "result", stored_result(r, &end));
+	return obj;
+}
+
+/* --- the operations ---------------------------------------------------- */
+
+/* The body of ORDER, NUL-terminated, in *TEXT (free() it). */
+static int body_text(const struct sp_queue_order *order, char **text, struct sp_error *err)
+{
+	char *buf = malloc(order->body_length + 1);
+	size_t got = 0;
+
+	if (buf == NULL)
+		return sp_error_set(err, ENOMEM, "the body");
+	if (order->body != NULL) {
+		memcpy(buf, order->body, order->body_length);
+		got = order->body_length;
+	}
+	while (order->body == NULL && got < order->body_length) {
+		ssize_t n = pread(order->body_fd, buf + got, order->body_length - got, (off_t)got);
+
+		if (n <= 0) {
+			free(buf);
+			return sp_error_set(err, n < 0 ? errno : EIO, "read the body");
+		}
+		got += (size_t)n;
+	}
+	buf[got] = '\0';
+	*text = buf;
+	return 0;
+}
+
+/* EVENT (taken) of JOB to every node's watchers. */
+static void publish_on(struct sp_redis_link *link, const struct sp_queue_job *job, json_t *event)
+{
+	json_t *msg;
+	char *text;
+	struct sp_error err = {0};
+	redisReply *reply;
+
+	json_object_set_new(event, "id", json_string(job->id));
+	if (job->ref != NULL)
+		json_object_set_new(event, "ref", json_string(job->ref));
+	msg = json_pack("{s:s?, s:i, s:O}", "user", job->user, "owner", job->owner, "event", event);
+	text = msg ? json_dumps(msg, JSON_COMPACT) : NULL;
+	reply = text ? sp_redis_command(link, &err, "PUBLISH %s %s", RQ_EVENTS, text) : NULL;
+	if (reply != NULL)
+		freeReplyObject(reply);
+	free(text);
+	json_decref(msg);
+}
+
+static int redis_submit(void *self, struct sp_request *req, size_t language,
+			const struct sp_queue_order *order, char id[SP_QUEUE_ID_SIZE],
+			struct sp_error *err)
+{
+	struct redis_queue *q = self;
+	char owner[24], cells[24], *body = NULL;
+	const char *fields[16];
+	size_t n = 0;
+	struct sp_redis_link *link;
+	long long position;
+	struct sp_queue_job job = {.user = order->user && *order->user ? order->user : NULL,
+				   .ref = order->ref && *order->ref ? order->ref : NULL,
+				   .owner = order->owner,
+				   .language = language};
+
+	if (atomic_load(&q->draining))
+		return sp_error_set(err, ECANCELED, "the server is shutting down");
+	if (order->interactive)
+		return sp_error_set(err, ENOTSUP,
+				    "interactive runs need the queue in this process: with a "
+				    "queue shared in Redis, send stdin with the run");
+	if (order->id != NULL)
+		snprintf(job.id, sizeof(job.id), "%s", order->id);
+	else if (sp_queue_new_id(job.id) < 0)
+		return sp_error_set(err, EIO, "no random bytes for a job id");
+	if (body_text(order, &body, err) < 0)
+		return -1;
+	snprintf(owner, sizeof(owner), "%d", order->owner);
+	snprintf(cells, sizeof(cells), "%u", order->cells ? order->cells : 1);
+	fields[n++] = "body", fields[n++] = body;
+	fields[n++] = "mode", fields[n++] = req->mode == SP_REQUEST_JUDGE ? "judge" : "run";
+	fields[n++] = "lang", fields[n++] = q->c.languages->items[language].name;
+	fields[n++] = "owner", fields[n++] = owner;
+	fields[n++] = "cells", fields[n++] = cells;
+	fields[n++] = "keep", fields[n++] = order->keep ? "1" : "0";
+	if (job.user != NULL)
+		fields[n++] = "user", fields[n++] = job.user;
+	if (job.ref != NULL)
+		fields[n++] = "ref", fields[n++] = job.ref;
+	link = rq_link_take(q);
+	position = rq_script_submit(q, link, job.id, language, job.user, fields, n, err);
+	if (position >= 0)
+		publish_on(
+		    link, &job,
+		    json_pack("{s:s, s:I}", "type", "queued", "position", (json_int_t)position));
+	rq_link_give(q, link);
+	free(body);
+	if (position < 0)
+		return -1;
+	sp_request_free(req);
+	memset(req, 0, sizeof(*req));
+	req->stdin_fd = -1;
+	memcpy(id, job.id, SP_QUEUE_ID_SIZE);
+	return 0;
+}
+
+static bool wait_woken(struct redis_queue *q, struct rq_waiter *w, uint64_t ms)
+{
+	struct timespec until;
+	bool woken;
+
+	clock_gettime(CLOCK_MONOTONIC, &until);
+	until.tv_sec += (time_t)(ms / 1000);
+	until.tv_nsec += (long)(ms % 1000) * 1000000;
+	if (until.tv_nsec >= 1000000000) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000;
+	}
+	pthread_mutex_lock(&q->lock);
+	while (!w->woken && !atomic_load(&q->stopping) &&
+	       pthread_cond_timedwait(&q->woken, &q->lock, &until) == 0) {
+	}
+	woken = w->woken;
+	w->woken = false;
+	pthread_mutex_unlock(&q->lock);
+	return woken;
+}
+
+static void waiter_add(struct redis_queue *q, struct rq_waiter *w)
+{
+	pthread_mutex_lock(&q->lock);
+	w->next = q->waiters;
+	q->waiters = w;
+	pthread_mutex_unlock(&q->lock);
+}
+
+static void waiter_remove(struct redis_queue *q, struct rq_waiter *w)
+{
+	pthread_mutex_lock(&q->lock);
+	for (struct rq_waiter **p = &q->waiters; *p != NULL; p = &(*p)->next) {
+		if (*p == w) {
+			*p = w->next;
+			break;
+		}
+	}
+	pthread_cond_broadcast(&q->woken); /* stop may wait for the last waiter */
+	pthread_mutex_unlock(&q->lock);
+}
+
+static void redis_wait(void *self, const char *id)
+{
+	struct redis_queue *q = self;
+	struct rq_waiter w = {.id = id};
+	uint64_t unreachable_since = 0;
+	uint64_t patience = (uint64_t)q->c.config->queue_lease_s * 1000;
+
+	waiter_add(q, &w);
+	while (!atomic_load(&q->stopping)) {
+		struct sp_error err = {0};
+		redisReply *r = look(q, id, INT32_MIN, &err);
+		bool ended = r == NULL ? err.errnum == ENOENT : field(r, F_RESULT) != NULL;
+
+		if (r != NULL)
+			freeReplyObject(r);
+		if (ended)
+			break;
+		if (r == NULL && unreachable_since == 0)
+			unreachable_since = sp_clock_ms();
+		else if (r != NULL)
+			unreachable_since = 0;
+		if (unreachable_since && sp_clock_ms() - unreachable_since > patience)
+			break;
+		wait_woken(q, &w, WAIT_POLL_MS);
+	}
+	waiter_remove(q, &w);
+}
+
+static int redis_result(void *self, const char *id, int owner, json_t **result,
+			enum sp_job_end *end, struct sp_error *err)
+{
+	struct redis_queue *q = self;
+	redisReply *r = look(q, id, owner, err);
+
+	*result = NULL;
+	if (r == NULL)
+		return -1;
+	if (field(r, F_RESULT) != NULL)
+		*result = stored_result(r, end);
+	freeReplyObject(r);
+	return 0;
+}
+
+static json_t *redis_view(void *self, const char *id, int owner, struct sp_error *err)
+{
+	struct redis_queue *q = self;
+	redisReply *r = look(q, id, owner, err);
+	json_t *view;
+
+	if (r == NULL)
+		return NULL;
+	view = describe(id, r);
+	freeReplyObject(r);
+	return view;
+}
+
+/* The queued job of view R is cancelled: it ends now. */
+static void end_cancelled(struct redis_queue *q, const char *id, const redisReply *r)
+{
+	json_t *result =
+	    rq_unrun_result(q, field(r, F_LANG), SP_JOB_CANCELLED, "cancelled while queued");
+	struct sp_redis_link *link = rq_link_take(q);
+	struct sp_queue_job job;
+	struct sp_error err = {0};
+
+	job_of(r, id, &job);
+	if (result != NULL)
+		json_object_set_new(result, "id", json_string(id));
+	if (result != NULL && rq_script_finish(q, link, &job, SP_JOB_CANCELLED, result, &err) < 0)
+		log_warn("cancel job %s: %s", id, err.message);
+	rq_link_give(q, link);
+	json_decref(result);
+}
+
+static json_t *redis_cancel(void *self, const char *id, int owner, struct sp_error *err)
+{
+	struct redis_queue *q = self;
+	redisReply *before = look(q, id, owner, err), *said;
+	struct sp_redis_link *link;
+	json_t *view;
+
+	if (before == NULL)
+		return NULL;
+	link = rq_link_take(q);
+	said = rq_script_cancel(link, id, owner, err);
+	rq_link_give(q, link);
+	if (said == NULL || said->type != REDIS_REPLY_STRING || strcmp(said->str, "unknown") == 0) {
+		if (said != NULL)
+			sp_error_set(err, ENOENT, "no such job");
+		freeReplyObject(before);
+		if (said != NULL)
+			freeReplyObject(said);
+		return NULL;
+	}
+	if (strcmp(said->str, "queued") == 0)
+		end_cancelled(q, id, before);
+	view = strcmp(said->str, "dropped") == 0 ? describe(id, before)
+						 : redis_view(self, id, owner, err);
+	freeReplyObject(said);
+	freeReplyObject(before);
+	return view;
+}
+
+static bool redis_ended(void *self, const char *id)
+{
+	struct redis_queue *q = self;
+	struct sp_error err = {0};
+	redisReply *r = look(q, id, INT32_MIN, &err);
+	bool ended = r == NULL ? err.errnum == ENOENT : field(r, F_RESULT) != NULL;
+
+	if (r != NULL)
+		freeReplyObject(r);
+	return ended;
+}
+
+/* An ended job stays in Redis for its time (RQ_UNKEPT_TTL_S, or the
+ * retention when kept), whoever held it. */
+static void redis_release(void *self, const char *id)
+{
+	(void)self;
+	(void)id;
+}
+
+static void redis_publish(void *self, const struct sp_queue_job *job, json_t *event)
+{
+	struct redis_queue *q = self;
+	struct sp_redis_link *link;
+
+	if (event == NULL)
+		return;
+	link = rq_link_take(q);
+	publish_on(link, job, json_incref(event));
+	rq_link_give(q, link);
+}
+
+/* Who watches a job may be on any node: its events always go out. */
+static bool redis_watched(void *self, const struct sp_queue_job *job)
+{
+	(void)self;
+	(void)job;
+	return true;
+}
+
+static unsigned long long mib(uint64_t n)
+{
+	return (unsigned long long)(n >> 20);
+}
+
+static int redis_hold(void *self, const struct sp_bytes_holder *h, uint64_t n, struct sp_error *err)
+{
+	struct redis_queue *q = self;
+	uint64_t held = 0;
+	const char *kind;
+	int rc = 0;
+
+	pthread_mutex_lock(&q->lock);
+	if (q->bytes.limit && n > q->bytes.limit)
+		rc = sp_error_set(err, E2BIG,
+				  "the request could take %llu MiB, more than this "
+				  "server holds for all requests (%llu MiB)",
+				  mib(n), mib(q->bytes.limit));
+	else if (!sp_job_bytes_fit(&q->bytes, n))
+		rc = sp_error_set(err, ENOSPC,
+				  "the server holds %llu MiB for requests, the most "
+				  "it may (memory_max_mb); try again later",
+				  mib(sp_job_bytes_total(&q->bytes)));
+	else if ((kind = sp_job_bytes_over_share(&q->bytes, h, n, &held)) != NULL)
+		rc = sp_error_set(err, ENOBUFS,
+				  "this %s holds %llu MiB of requests already, and "
+				  "may hold %llu (memory_share_percent); try again later",
+				  kind, mib(held), mib(q->bytes.share));
+	else if (sp_job_bytes_add(&q->bytes, SP_BYTES_BODIES, h, n) < 0)
+		rc = sp_error_set(err, ENOMEM, "out of memory");
+	sp_job_bytes_note_peak(&q->bytes);
+	pthread_mutex_unlock(&q->lock);
+	return rc;
+}
+
+static void redis_unhold(void *self, const struct sp_bytes_holder *h, uint64_t n)
+{
+	struct redis_queue *q = self;
+
+	pthread_mutex_lock(&q->lock);
+	sp_job_bytes_sub(&q->bytes, SP_BYTES_BODIES, h, n);
+	pthread_mutex_unlock(&q->lock);
+}
+
+/* Per-minute windows are Redis' minutes: what is left of this one. */
+static unsigned redis_retry_after(void *self, const char *user)
+{
+	(void)self;
+	(void)user;
+	return (unsigned)(60 - time(NULL) % 60);
+}
+
+/* Queued and running jobs of LANGUAGE: its stream's entries, of which
+ * those pending (taken) run. */
+static void language_stats(struct redis_queue *q, struct sp_redis_link *link, size_t language,
+			   unsigned *queued, unsigned *running)
+{
+	char key[RQ_KEY_MAX];
+	struct sp_error err = {0};
+	redisReply *len, *pending;
+
+	rq_stream_key(q, key, language);
+	len = sp_redis_command(link, &err, "XLEN %s", key);
+	pending = len ? sp_redis_command(link, &err, "XPENDING %s %s", key, RQ_GROUP) : NULL;
+	*running = pending && pending->type == REDIS_REPLY_ARRAY && pending->elements > 0 &&
+			   pending->element[0]->type == REDIS_REPLY_INTEGER
+		       ? (unsigned)pending->element[0]->integer
+		       : 0;
+	*queued = len && len->type == REDIS_REPLY_INTEGER && len->integer > *running
+		      ? (unsigned)(len->integer - *running)
+		      : 0;
+	if (len != NULL)
+		freeReplyObject(len);
+	if (pending != NULL)
+		freeReplyObject(pending);
+}
+
+static void redis_stats(void *self, size_t language, struct sp_queue_stats *stats)
+{
+	struct redis_queue *q = self;
+	struct sp_redis_link *link = rq_link_take(q);
+
+	*stats = (struct sp_queue_stats){0};
+	for (size_t i = 0; i < q->c.languages->count; i++) {
+		unsigned queued, running;
+
+		if (language != (size_t)-1 && i != language)
+			continue;
+		language_stats(q, link, i, &queued, &running);
+		stats->queued += queued;
+		stats->running += running;
+	}
+	rq_link_give(q, link);
+	if (language != (size_t)-1)
+		return;
+	pthread_mutex_lock(&q->lock);
+	memcpy(stats->bytes, q->bytes.held, sizeof(stats->bytes));
+	stats->bytes_limit = q->bytes.limit;
+	stats->bytes_peak = q->bytes.peak;
+	pthread_mutex_unlock(&q->lock);
+}
+
+/* Nothing runs here and nothing waits here any more. */
+static bool idle(struct redis_queue *q)
+{
+	bool none;
+
+	pthread_mutex_lock(&q->lock);
+	none = q->running == NULL && q->waiters == NULL;
+	pthread_mutex_unlock(&q->lock);
+	return none;
+}
+
+/* Take no new job; let the running ones and the waiters have GRACE_MS; then
+ * the running ones are killed, their entries left to other workers, and the
+ * waiters let go. */
+static void redis_stop(void *self, uint64_t grace_ms)
+{
+	struct redis_queue *q = self;
+	uint64_t deadline = sp_clock_ms() + grace_ms;
+
+	atomic_store(&q->draining, true);
+	while (!idle(q) && sp_clock_ms() < deadline)
+		usleep(50 * 1000);
+	atomic_store(&q->stopping, true);
+	rq_cancel_running(q, NULL);
+	rq_wake(q, NULL);
+	rq_workers_stop(q);
+}
+
+static void redis_free(void *self)
+{
+	struct redis_queue *q = self;
+
+	atomic_store(&q->stopping, true);
+	rq_workers_stop(q);
+	rq_listener_stop(q);
+	for (unsigned i = 0; i < RQ_LINKS; i++) {
+		sp_redis_link_drop(&q->links[i].link);
+		pthread_mutex_destroy(&q->links[i].lock);
+	}
+	sp_job_bytes_free(&q->bytes);
+	pthread_cond_destroy(&q->woken);
+	pthread_mutex_destroy(&q->lock);
+	free(q);
+}
+
+static const struct sp_queue_ops redis_ops = {
+    .submit = redis_submit,
+    .wait = redis_wait,
+    .result = redis_result,
+    .view = redis_view,
+    .cancel = redis_cancel,
+    .ended = redis_ended,
+    .release = redis_release,
+    .publish = redis_publish,
+    .watched = redis_watched,
+    .hold = redis_hold,
+    .unhold = redis_unhold,
+    .retry_after = redis_retry_after,
+    .stats = redis_stats,
+    .stop = redis_stop,
+    .free = redis_free,
+};
+
+/* The group of every language's stream, made once (BUSYGROUP: it is). */
+static int make_groups(struct redis_queue *q, struct sp_error *err)
+{
+	struct sp_redis_link *link = rq_link_take(q);
+	int rc = 0;
+
+	for (size_t i = 0; rc == 0 && i < q->c.languages->count; i++) {
+		char key[RQ_KEY_MAX];
+		redisReply *r;
+
+		rq_stream_key(q, key, i);
+		r = sp_redis_command(link, err, "XGROUP CREATE %s %s 0 MKSTREAM", key, RQ_GROUP);
+		if (r != NULL)
+			freeReplyObject(r);
+		else if (err->errnum != EPROTO || strstr(err->message, "BUSYGROUP") == NULL)
+			rc = -1;
+	}
+	rq_link_give(q, link);
+	return rc;
+}
+
+static struct redis_queue *queue_new(const struct sp_queue_redis_config *config)
+{
+	struct redis_queue *q = calloc(1, sizeof(*q));
+	pthread_condattr_t attr;
+
+	if (q == NULL)
+		return NULL;
+	q->c = *config;
+	for (unsigned i = 0; i < RQ_LINKS; i++) {
+		pthread_mutex_init(&q->links[i].lock, NULL);
+		sp_redis_link_init(&q->links[i].link, &config->url, RQ_TIMEOUT_MS);
+	}
+	pthread_mutex_init(&q->lock, NULL);
+	pthread_condattr_init(&attr);
+	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+	pthread_cond_init(&q->woken, &attr);
+	pthread_condattr_destroy(&attr);
+	if (sp_job_bytes_init(&q->bytes, config->max_bytes, config->share_bytes) < 0) {
+		redis_free(q);
+		return NULL;
+	}
+	return q;
+}
+
+int sp_queue_redis_start(struct sp_queue **queue, const struct sp_queue_redis_config *config,
+			 struct sp_error *err)
+{
+	struct sp_queue *handle = calloc(1, sizeof(*handle));
+	struct redis_queue *q = queue_new(config);
+
+	if (handle == NULL || q == NULL) {
+		free(handle);
+		if (q != NULL)
+			redis_free(q);
+		return sp_error_set(err, ENOMEM, "queue");
+	}
+	if (make_groups(q, err) < 0 || rq_listener_start(q, err) < 0 ||
+	    (config->capacity != NULL && rq_workers_start(q, err) < 0)) {
+		redis_free(q);
+		free(handle);
+		return -1;
+	}
+	*handle = (struct sp_queue){.ops = &redis_ops, .self = q};
+	*queue = handle;
+	return 0;
+}

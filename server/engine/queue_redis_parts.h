@@ -1,0 +1,136 @@
+/* The parts of the queue's Redis backend (queue_redis.h), and what they
+ * share: the backend's state, its keys, its scripts. Private to
+ * queue_redis*.c. */
+#ifndef SANDPOOL_QUEUE_REDIS_PARTS_H
+#define SANDPOOL_QUEUE_REDIS_PARTS_H
+
+#include <jansson.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "job_bytes.h"
+#include "queue_redis.h"
+#include "redis_link.h"
+
+#define RQ_PREFIX     "sandpool:"
+#define RQ_GROUP      "workers"
+#define RQ_EVENTS     RQ_PREFIX "events"
+#define RQ_CANCEL     RQ_PREFIX "cancel"
+#define RQ_DEAD	      RQ_PREFIX "dead"
+#define RQ_LINKS      8	   /* connections of the API side, each used by one caller */
+#define RQ_TIMEOUT_MS 3000 /* of a command, of connecting */
+#define RQ_BLOCK_MS   1000 /* a worker's wait for a job, per read */
+/* An ended job not kept stays this long for its waiter and its watchers. */
+#define RQ_UNKEPT_TTL_S 300
+#define RQ_KEY_MAX	192
+
+/* A thread waiting for a job's result on this node. */
+struct rq_waiter {
+	struct rq_waiter *next;
+	const char *id;
+	bool woken;
+};
+
+/* A job running on this node. */
+struct rq_running {
+	struct rq_running *next;
+	char id[SP_QUEUE_ID_SIZE];
+	char entry[64]; /* its stream entry */
+	size_t language;
+	const char *consumer; /* the worker that claimed the entry */
+	int cancel_fd;
+};
+
+struct rq_slot; /* a worker thread (queue_redis_worker.c) */
+
+struct redis_queue {
+	struct sp_queue_redis_config c;
+	struct {
+		pthread_mutex_t lock;
+		struct sp_redis_link link;
+	} links[RQ_LINKS];
+	atomic_uint next_link;
+	pthread_mutex_t lock; /* over waiters, running, bytes */
+	pthread_cond_t woken; /* a waiter's result may have come */
+	struct rq_waiter *waiters;
+	struct rq_running *running;
+	struct sp_job_bytes bytes; /* bodies being parsed on this node */
+	atomic_bool stopping;
+	atomic_bool draining;  /* no new job taken, none submitted */
+	atomic_bool listening; /* the event listener is subscribed */
+	pthread_t listener;
+	bool listener_started;
+	struct rq_slot *slots;
+	unsigned slot_count;
+	pthread_t renewer;
+	bool renewer_started;
+	atomic_ulong deliveries, redeliveries, dead, lost_results;
+};
+
+/* Keys. */
+void rq_key(char key[RQ_KEY_MAX], const char *kind, const char *name);
+void rq_stream_key(const struct redis_queue *q, char key[RQ_KEY_MAX], size_t language);
+
+/* One of the API side's connections, for the caller alone until given
+ * back. */
+struct sp_redis_link *rq_link_take(struct redis_queue *q);
+void rq_link_give(struct redis_queue *q, struct sp_redis_link *link);
+
+/* The scripts (queue_redis_scripts.c), each one atomic in Redis. They fail
+ * with ERR's ENOTCONN when Redis cannot be reached. */
+
+/* Store job ID (its hash of FIELDS: COUNT names and values, alternately)
+ * and queue it on the stream of LANGUAGE, against the queue's and the
+ * user's limits. Returns its position in the queue, or -1 with ERR
+ * (EEXIST, EAGAIN, EDQUOT, EBUSY). */
+long long rq_script_submit(struct redis_queue *q, struct sp_redis_link *link, const char *id,
+			   size_t language, const char *user, const char **fields, size_t count,
+			   struct sp_error *err);
+
+/* The job ID ends with RESULT (borrowed) as END, if it has no result yet.
+ * The result event goes to every node's watchers. Returns 1 when this one
+ * was written, 0 when the job had one already. */
+int rq_script_finish(struct redis_queue *q, struct sp_redis_link *link,
+		     const struct sp_queue_job *job, enum sp_job_end end, json_t *result,
+		     struct sp_error *err);
+
+/* What a worker does with a job it took: "run" (and the job's fields:
+ * body, mode, user, ref, owner, queued_ms in REPLY's elements 1..6), or
+ * "done", "gone", "cancelled", "expired". REPLY is the script's. */
+redisReply *rq_script_start(struct sp_redis_link *link, const char *id, const char *node,
+			    uint64_t queue_timeout_ms, struct sp_error *err);
+
+/* The job ID as seen now, in Redis' clock. The reply's elements: state,
+ * language, created, started, finished, owner, now, result, keep, user,
+ * ref (missing ones nil); NULL with ENOENT when there is no such job. */
+redisReply *rq_script_view(struct sp_redis_link *link, const char *id, struct sp_error *err);
+
+/* Cancel the job ID of OWNER: "unknown", "dropped" (a kept job that had
+ * ended), "ended", "cancelled" (queued: ended now), or "running" (its
+ * worker is told). */
+redisReply *rq_script_cancel(struct sp_redis_link *link, const char *id, int owner,
+			     struct sp_error *err);
+
+/* The unrun result of a job of LANGUAGE that ended as END. */
+json_t *rq_unrun_result(const struct redis_queue *q, const char *language, enum sp_job_end end,
+			const char *message);
+
+const char *rq_end_name(enum sp_job_end end);
+enum sp_job_end rq_end_of(const char *name);
+
+/* The worker side (queue_redis_worker.c). */
+int rq_workers_start(struct redis_queue *q, struct sp_error *err);
+void rq_workers_stop(struct redis_queue *q);
+/* The running job ID is to be killed (from the cancel channel). */
+void rq_cancel_running(struct redis_queue *q, const char *id);
+
+/* The listener (queue_redis_events.c): every node's events to this node's
+ * watchers and waiters, cancels to this node's running jobs. */
+int rq_listener_start(struct redis_queue *q, struct sp_error *err);
+void rq_listener_stop(struct redis_queue *q);
+/* Wake the waiters of ID (all when ID is NULL). */
+void rq_wake(struct redis_queue *q, const char *id);
+
+#endif

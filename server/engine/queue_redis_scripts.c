@@ -1,0 +1,313 @@
+/* The Redis backend's scripts: each step that must see and change several
+ * keys at once runs as one Lua script in Redis, in Redis' clock. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "queue_redis_parts.h"
+
+#define NOW_MS "local t = redis.call('TIME') local now = t[1] * 1000 + math.floor(t[2] / 1000) "
+
+/* KEYS: job, stream, inflight, rate prefix. ARGV: id, ttl, queue size,
+ * user_in_flight, user_jobs_per_minute, has user, then the fields. */
+static const char submit_lua[] =
+    "if redis.call('EXISTS', KEYS[1]) == 1 then return -1 end "
+    "local len = redis.call('XLEN', KEYS[2]) "
+    "local ok, p = pcall(redis.call, 'XPENDING', KEYS[2], '" RQ_GROUP "') "
+    "local queued = len - ((ok and p[1]) or 0) "
+    "if queued >= tonumber(ARGV[3]) then return -2 end " NOW_MS "if ARGV[6] == '1' then "
+    "  local limit = tonumber(ARGV[4]) "
+    "  if limit > 0 and tonumber(redis.call('GET', KEYS[3]) or '0') >= limit then return -3 end "
+    "  local per_minute = tonumber(ARGV[5]) "
+    "  if per_minute > 0 then "
+    "    local rk = KEYS[4] .. ':' .. math.floor(t[1] / 60) "
+    "    local n = redis.call('INCR', rk) "
+    "    if n == 1 then redis.call('EXPIRE', rk, 120) end "
+    "    if n > per_minute then return -4 end "
+    "  end "
+    "  redis.call('INCR', KEYS[3]) redis.call('EXPIRE', KEYS[3], 86400) "
+    "end "
+    "redis.call('HSET', KEYS[1], 'created', now, 'state', 'queued', unpack(ARGV, 7)) "
+    "redis.call('EXPIRE', KEYS[1], ARGV[2]) "
+    "redis.call('XADD', KEYS[2], '*', 'id', ARGV[1]) "
+    "return queued";
+
+/* KEYS: job, result, inflight. ARGV: value, kept ttl, unkept ttl, has
+ * user, event message. */
+static const char finish_lua[] =
+    "local ttl = ARGV[3] "
+    "if redis.call('HGET', KEYS[1], 'keep') == '1' then ttl = ARGV[2] end "
+    "if not redis.call('SET', KEYS[2], ARGV[1], 'NX', 'EX', ttl) then return 0 end " NOW_MS
+    "if redis.call('EXISTS', KEYS[1]) == 1 then "
+    "  if not redis.call('HGET', KEYS[1], 'started') then "
+    "    redis.call('HSET', KEYS[1], 'started', now) end "
+    "  redis.call('HSET', KEYS[1], 'state', 'done', 'finished', now) "
+    "  redis.call('HDEL', KEYS[1], 'body') "
+    "  redis.call('EXPIRE', KEYS[1], ttl) "
+    "end "
+    "if ARGV[4] == '1' and redis.call('DECR', KEYS[3]) <= 0 then redis.call('DEL', KEYS[3]) end "
+    "redis.call('PUBLISH', '" RQ_EVENTS "', ARGV[5]) "
+    "return 1";
+
+/* KEYS: job, result. ARGV: node, queue timeout ms. */
+static const char start_lua[] =
+    "if redis.call('EXISTS', KEYS[2]) == 1 then return {'done'} end "
+    "if redis.call('EXISTS', KEYS[1]) == 0 then return {'gone'} end "
+    "if redis.call('HGET', KEYS[1], 'cancel') == '1' then return {'cancelled'} end " NOW_MS
+    "local created = tonumber(redis.call('HGET', KEYS[1], 'created')) "
+    "local limit = tonumber(ARGV[2]) "
+    "if redis.call('HGET', KEYS[1], 'state') == 'queued' and limit > 0 "
+    "   and now - created > limit then return {'expired'} end "
+    "redis.call('HSET', KEYS[1], 'state', 'running', 'started', now, 'worker', ARGV[1]) "
+    "local f = redis.call('HMGET', KEYS[1], 'body', 'mode', 'user', 'ref', 'owner') "
+    "return {'run', f[1], f[2], f[3], f[4], f[5], tostring(now - created)}";
+
+/* KEYS: job, result. */
+static const char view_lua[] =
+    "if redis.call('EXISTS', KEYS[1]) == 0 then return false end "
+    "local f = redis.call('HMGET', KEYS[1], 'state', 'lang', 'created', 'started', "
+    "  'finished', 'owner', 'keep', 'user', 'ref') " NOW_MS
+    "return {f[1], f[2], f[3], f[4], f[5], f[6], tostring(now), "
+    "  redis.call('GET', KEYS[2]), f[7], f[8], f[9]}";
+
+/* KEYS: job, result. ARGV: owner, id. */
+static const char cancel_lua[] =
+    "if redis.call('EXISTS', KEYS[1]) == 0 then return 'unknown' end "
+    "if redis.call('HGET', KEYS[1], 'owner') ~= ARGV[1] then return 'unknown' end "
+    "if redis.call('EXISTS', KEYS[2]) == 1 then "
+    "  if redis.call('HGET', KEYS[1], 'keep') == '1' then "
+    "    redis.call('DEL', KEYS[1], KEYS[2]) return 'dropped' end "
+    "  return 'ended' "
+    "end "
+    "redis.call('HSET', KEYS[1], 'cancel', '1') "
+    "if redis.call('HGET', KEYS[1], 'state') == 'queued' then return 'queued' end "
+    "redis.call('PUBLISH', '" RQ_CANCEL "', ARGV[2]) "
+    "return 'running'";
+
+#define MAX_ARGS 48
+
+/* EVAL SCRIPT with KEYS (KEY_COUNT of them) and ARGS (ARG_COUNT). */
+static redisReply *eval(struct sp_redis_link *link, const char *script, const char **keys,
+			int key_count, const char **args, const size_t *arg_lengths, int arg_count,
+			struct sp_error *err)
+{
+	const char *argv[MAX_ARGS];
+	size_t lengths[MAX_ARGS];
+	char count[16];
+	int n = 0;
+
+	if (3 + key_count + arg_count > MAX_ARGS) {
+		sp_error_set(err, E2BIG, "redis: too many arguments");
+		return NULL;
+	}
+	snprintf(count, sizeof(count), "%d", key_count);
+	argv[n] = "EVAL", lengths[n++] = 4;
+	argv[n] = script, lengths[n++] = strlen(script);
+	argv[n] = count, lengths[n++] = strlen(count);
+	for (int i = 0; i < key_count; i++, n++)
+		argv[n] = keys[i], lengths[n] = strlen(keys[i]);
+	for (int i = 0; i < arg_count; i++, n++)
+		argv[n] = args[i], lengths[n] = arg_lengths ? arg_lengths[i] : strlen(args[i]);
+	return sp_redis_command_argv(link, err, n, argv, lengths);
+}
+
+void rq_key(char key[RQ_KEY_MAX], const char *kind, const char *name)
+{
+	snprintf(key, RQ_KEY_MAX, RQ_PREFIX "%s:%s", kind, name ? name : "");
+}
+
+void rq_stream_key(const struct redis_queue *q, char key[RQ_KEY_MAX], size_t language)
+{
+	rq_key(key, "q", q->c.languages->items[language].name);
+}
+
+long long rq_script_submit(struct redis_queue *q, struct sp_redis_link *link, const char *id,
+			   size_t language, const char *user, const char **fields, size_t count,
+			   struct sp_error *err)
+{
+	const struct sp_config *c = q->c.config;
+	char job[RQ_KEY_MAX], stream[RQ_KEY_MAX], inflight[RQ_KEY_MAX], rate[RQ_KEY_MAX];
+	char ttl[24], size[24], in_flight[24], per_minute[24];
+	const char *keys[] = {job, stream, inflight, rate};
+	const char *args[MAX_ARGS];
+	redisReply *reply;
+	long long rc;
+
+	rq_key(job, "job", id);
+	rq_stream_key(q, stream, language);
+	rq_key(inflight, "inflight", user);
+	rq_key(rate, "rate", user);
+	/* queued, run, and kept afterwards */
+	snprintf(ttl, sizeof(ttl), "%u",
+		 c->queue_timeout_s + (unsigned)(c->max_limits.wall_ms / 1000) * 4 +
+		     c->job_retention_s + RQ_UNKEPT_TTL_S);
+	snprintf(size, sizeof(size), "%u", c->queue_size);
+	snprintf(in_flight, sizeof(in_flight), "%u", c->user_in_flight);
+	snprintf(per_minute, sizeof(per_minute), "%u", c->user_jobs_per_minute);
+	args[0] = id, args[1] = ttl, args[2] = size, args[3] = in_flight, args[4] = per_minute;
+	args[5] = user ? "1" : "0";
+	for (size_t i = 0; i < count && 6 + i < MAX_ARGS; i++)
+		args[6 + i] = fields[i];
+	reply = eval(link, submit_lua, keys, 4, args, NULL, 6 + (int)count, err);
+	if (reply == NULL)
+		return -1;
+	rc = reply->type == REDIS_REPLY_INTEGER ? reply->integer : -9;
+	freeReplyObject(reply);
+	switch (rc) {
+	case -1:
+		return sp_error_set(err, EEXIST, "a job with this id exists");
+	case -2:
+		return sp_error_set(err, EAGAIN, "the queue of %s is full (queue_size %u)",
+				    q->c.languages->items[language].name, c->queue_size);
+	case -3:
+		return sp_error_set(err, EDQUOT, "user %s has %u jobs queued or running",
+				    user ? user : "", c->user_in_flight);
+	case -4:
+		return sp_error_set(err, EBUSY, "user %s submits more than %u jobs a minute",
+				    user ? user : "", c->user_jobs_per_minute);
+	case -9:
+		return sp_error_set(err, EPROTO, "redis: the submit script answered oddly");
+	}
+	return rc;
+}
+
+const char *rq_end_name(enum sp_job_end end)
+{
+	switch (end) {
+	case SP_JOB_CANCELLED:
+		return "cancelled";
+	case SP_JOB_EXPIRED:
+		return "expired";
+	case SP_JOB_SHUTDOWN:
+		return "shutdown";
+	case SP_JOB_LOST:
+		return "lost";
+	case SP_JOB_FINISHED:
+		break;
+	}
+	return "finished";
+}
+
+enum sp_job_end rq_end_of(const char *name)
+{
+	static const enum sp_job_end ends[] = {SP_JOB_FINISHED, SP_JOB_CANCELLED, SP_JOB_EXPIRED,
+					       SP_JOB_SHUTDOWN, SP_JOB_LOST};
+
+	for (size_t i = 0; name != NULL && i < sizeof(ends) / sizeof(ends[0]); i++)
+		if (strcmp(name, rq_end_name(ends[i])) == 0)
+			return ends[i];
+	return SP_JOB_LOST;
+}
+
+/* The result event of JOB: what every node's listener gets. */
+static char *result_message(const struct sp_queue_job *job, json_t *result)
+{
+	json_t *event =
+	    json_pack("{s:s, s:s, s:O}", "type", "result", "id", job->id, "result", result);
+	json_t *msg;
+	char *text;
+
+	if (event != NULL && job->ref != NULL)
+		json_object_set_new(event, "ref", json_string(job->ref));
+	msg = json_pack("{s:s?, s:i, s:o}", "user", job->user, "owner", job->owner, "event", event);
+	text = msg ? json_dumps(msg, JSON_COMPACT) : NULL;
+	json_decref(msg);
+	return text;
+}
+
+int rq_script_finish(struct redis_queue *q, struct sp_redis_link *link,
+		     const struct sp_queue_job *job, enum sp_job_end end, json_t *result,
+		     struct sp_error *err)
+{
+	char key_job[RQ_KEY_MAX], key_result[RQ_KEY_MAX], inflight[RQ_KEY_MAX], kept[24];
+	char unkept[24];
+	const char *keys[] = {key_job, key_result, inflight};
+	json_t *stored = json_pack("{s:s, s:O}", "end", rq_end_name(end), "result", result);
+	char *value = stored ? json_dumps(stored, JSON_COMPACT) : NULL;
+	char *msg = result ? result_message(job, result) : NULL;
+	const char *args[5];
+	redisReply *reply = NULL;
+	int rc = -1;
+
+	rq_key(key_job, "job", job->id);
+	rq_key(key_result, "result", job->id);
+	rq_key(inflight, "inflight", job->user);
+	snprintf(kept, sizeof(kept), "%u", q->c.config->job_retention_s);
+	snprintf(unkept, sizeof(unkept), "%u", RQ_UNKEPT_TTL_S);
+	args[0] = value, args[1] = kept, args[2] = unkept, args[3] = job->user ? "1" : "0";
+	args[4] = msg;
+	if (value == NULL || msg == NULL)
+		sp_error_set(err, ENOMEM, "the result");
+	else if ((reply = eval(link, finish_lua, keys, 3, args, NULL, 5, err)) != NULL)
+		rc = reply->type == REDIS_REPLY_INTEGER && reply->integer == 1 ? 1 : 0;
+	if (reply != NULL)
+		freeReplyObject(reply);
+	json_decref(stored);
+	free(value);
+	free(msg);
+	return rc;
+}
+
+redisReply *rq_script_start(struct sp_redis_link *link, const char *id, const char *node,
+			    uint64_t queue_timeout_ms, struct sp_error *err)
+{
+	char key_job[RQ_KEY_MAX], key_result[RQ_KEY_MAX], timeout[24];
+	const char *keys[] = {key_job, key_result};
+	const char *args[] = {node, timeout};
+	redisReply *reply;
+
+	rq_key(key_job, "job", id);
+	rq_key(key_result, "result", id);
+	snprintf(timeout, sizeof(timeout), "%llu", (unsigned long long)queue_timeout_ms);
+	reply = eval(link, start_lua, keys, 2, args, NULL, 2, err);
+	if (reply != NULL && (reply->type != REDIS_REPLY_ARRAY || reply->elements < 1 ||
+			      reply->element[0]->type != REDIS_REPLY_STRING)) {
+		freeReplyObject(reply);
+		sp_error_set(err, EPROTO, "redis: the start script answered oddly");
+		return NULL;
+	}
+	return reply;
+}
+
+redisReply *rq_script_view(struct sp_redis_link *link, const char *id, struct sp_error *err)
+{
+	char key_job[RQ_KEY_MAX], key_result[RQ_KEY_MAX];
+	const char *keys[] = {key_job, key_result};
+	redisReply *reply;
+
+	rq_key(key_job, "job", id);
+	rq_key(key_result, "result", id);
+	reply = eval(link, view_lua, keys, 2, NULL, NULL, 0, err);
+	if (reply != NULL && (reply->type != REDIS_REPLY_ARRAY || reply->elements < 11)) {
+		freeReplyObject(reply);
+		sp_error_set(err, ENOENT, "no such job");
+		return NULL;
+	}
+	return reply;
+}
+
+redisReply *rq_script_cancel(struct sp_redis_link *link, const char *id, int owner,
+			     struct sp_error *err)
+{
+	char key_job[RQ_KEY_MAX], key_result[RQ_KEY_MAX], who[24];
+	const char *keys[] = {key_job, key_result};
+	const char *args[] = {who, id};
+
+	rq_key(key_job, "job", id);
+	rq_key(key_result, "result", id);
+	snprintf(who, sizeof(who), "%d", owner);
+	return eval(link, cancel_lua, keys, 2, args, NULL, 2, err);
+}
+
+json_t *rq_unrun_result(const struct redis_queue *q, const char *language, enum sp_job_end end,
+			const char *message)
+{
+	const struct sp_language *l = sp_language_find(q->c.languages, language ? language : "");
+	const char *status = end == SP_JOB_FINISHED ? "internal_error" : "cancelled";
+
+	return json_pack("{s:s, s:s?, s:s, s:n, s:n, s:s, s:s, s:s}", "language",
+			 l ? l->name : (language ? language : ""), "version", l ? l->version : NULL,
+			 "status", status, "compile", "run", "stdout", "", "stderr", "", "error",
+			 message);
+}

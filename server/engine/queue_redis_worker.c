@@ -1,0 +1,468 @@
+/* The Redis backend's worker side: one thread per cell of each language
+ * this node runs, each a consumer of the language's stream in the group
+ * "workers". A thread takes a new entry, or else one whose worker went
+ * silent past the lease (XAUTOCLAIM); runs the job; writes its result once;
+ * acknowledges and deletes the entry. Running jobs renew their lease; a job
+ * delivered too often is set aside. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include "queue_redis_parts.h"
+#include "sandbox/base/clock.h"
+#include "sandbox/base/log.h"
+
+#define RETRY_MS 500 /* after Redis failed a worker's read */
+
+struct rq_slot {
+	struct redis_queue *q;
+	size_t language;
+	char stream[RQ_KEY_MAX];
+	char consumer[160];
+	struct sp_redis_link link;
+	pthread_t thread;
+	bool started;
+};
+
+/* An entry of a stream as XREADGROUP and XAUTOCLAIM give it: [id, [field,
+ * value, ...]]; its job id, or NULL. */
+static const char *job_id_of(const redisReply *entry)
+{
+	const redisReply *fields;
+
+	if (entry->type != REDIS_REPLY_ARRAY || entry->elements < 2)
+		return NULL;
+	fields = entry->element[1];
+	if (fields->type != REDIS_REPLY_ARRAY)
+		return NULL;
+	for (size_t i = 0; i + 1 < fields->elements; i += 2)
+		if (fields->element[i]->type == REDIS_REPLY_STRING &&
+		    strcmp(fields->element[i]->str, "id") == 0 &&
+		    fields->element[i + 1]->type == REDIS_REPLY_STRING)
+			return fields->element[i + 1]->str;
+	return NULL;
+}
+
+/* How many times ENTRY was delivered (1 the first time). */
+static long long deliveries_of(struct rq_slot *s, const char *entry)
+{
+	struct sp_error err = {0};
+	redisReply *r = sp_redis_command(&s->link, &err, "XPENDING %s %s %s %s 1", s->stream,
+					 RQ_GROUP, entry, entry);
+	long long n = 1;
+
+	if (r != NULL && r->type == REDIS_REPLY_ARRAY && r->elements == 1 &&
+	    r->element[0]->type == REDIS_REPLY_ARRAY && r->element[0]->elements == 4 &&
+	    r->element[0]->element[3]->type == REDIS_REPLY_INTEGER)
+		n = r->element[0]->element[3]->integer;
+	if (r != NULL)
+		freeReplyObject(r);
+	return n;
+}
+
+static void ack(struct rq_slot *s, const char *entry)
+{
+	struct sp_error err = {0};
+	redisReply *r =
+	    sp_redis_command(&s->link, &err, "XACK %s %s %s", s->stream, RQ_GROUP, entry);
+
+	if (r != NULL)
+		freeReplyObject(r);
+	r = r ? sp_redis_command(&s->link, &err, "XDEL %s %s", s->stream, entry) : NULL;
+	if (r != NULL)
+		freeReplyObject(r);
+	else
+		log_warn("queue: acknowledge %s: %s", entry, err.message);
+}
+
+/* --- running jobs --------------------------------------------------------- */
+
+static void running_add(struct redis_queue *q, struct rq_running *run)
+{
+	pthread_mutex_lock(&q->lock);
+	run->next = q->running;
+	q->running = run;
+	pthread_mutex_unlock(&q->lock);
+}
+
+static void running_remove(struct redis_queue *q, struct rq_running *run)
+{
+	pthread_mutex_lock(&q->lock);
+	for (struct rq_running **p = &q->running; *p != NULL; p = &(*p)->next) {
+		if (*p == run) {
+			*p = run->next;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&q->lock);
+}
+
+void rq_cancel_running(struct redis_queue *q, const char *id)
+{
+	static const uint64_t one = 1;
+
+	pthread_mutex_lock(&q->lock);
+	for (struct rq_running *r = q->running; r != NULL; r = r->next)
+		if ((id == NULL || strcmp(r->id, id) == 0) &&
+		    write(r->cancel_fd, &one, sizeof(one)) < 0)
+			log_warn("cancel job %s: %s", r->id, strerror(errno));
+	pthread_mutex_unlock(&q->lock);
+}
+
+/* --- one job --------------------------------------------------------------- */
+
+static const char *element(const redisReply *r, size_t i)
+{
+	return i < r->elements && r->element[i]->type == REDIS_REPLY_STRING ? r->element[i]->str
+									    : NULL;
+}
+
+/* JOB ends unrun as END with MESSAGE. */
+static void end_unrun(struct rq_slot *s, const struct sp_queue_job *job, enum sp_job_end end,
+		      const char *message)
+{
+	struct redis_queue *q = s->q;
+	json_t *result = rq_unrun_result(q, q->c.languages->items[s->language].name, end, message);
+	struct sp_error err = {0};
+
+	if (end != SP_JOB_FINISHED && q->c.worker.unrun != NULL)
+		q->c.worker.unrun(q->c.worker.ctx, s->language);
+	if (result != NULL)
+		json_object_set_new(result, "id", json_string(job->id));
+	if (result != NULL && rq_script_finish(q, &s->link, job, end, result, &err) < 0)
+		log_warn("queue: end job %s: %s", job->id, err.message);
+	json_decref(result);
+}
+
+/* Run JOB from the body the start script gave (R), on this node. */
+static void run_job(struct rq_slot *s, struct sp_queue_job *job, const redisReply *r, int cancel_fd)
+{
+	struct redis_queue *q = s->q;
+	const char *body = element(r, 1), *mode = element(r, 2);
+	struct sp_request_failure fail = {0};
+	struct sp_request req;
+	struct sp_error err = {0};
+	char message[SP_ERROR_MESSAGE_MAX + 64];
+	json_t *result;
+
+	if (body == NULL ||
+	    sp_request_parse_as(body, strlen(body), q->c.languages, q->c.config,
+				mode && strcmp(mode, "judge") == 0 ? SP_REQUEST_JUDGE
+								   : SP_REQUEST_RUN,
+				&req, &fail) < 0) {
+		snprintf(message, sizeof(message), "this worker cannot read the job: %s",
+			 body ? fail.message : "it has no body");
+		end_unrun(s, job, SP_JOB_FINISHED, message);
+		return;
+	}
+	result = q->c.worker.run(q->c.worker.ctx, job, &req, cancel_fd);
+	sp_request_free(&req);
+	if (result == NULL) {
+		end_unrun(s, job, SP_JOB_FINISHED, "the job's result could not be made");
+		return;
+	}
+	json_object_set_new(result, "id", json_string(job->id));
+	/* killed by a stop: another worker runs it again */
+	if (atomic_load(&q->stopping)) {
+		json_decref(result);
+		return;
+	}
+	if (rq_script_finish(q, &s->link, job, SP_JOB_FINISHED, result, &err) < 0)
+		log_warn("queue: result of job %s: %s", job->id, err.message);
+	json_decref(result);
+}
+
+/* The job's fields from the start script (R) as plain data. */
+static void job_from_start(struct rq_slot *s, const char *id, const redisReply *r,
+			   struct sp_queue_job *job)
+{
+	const char *owner = element(r, 5), *queued = element(r, 6);
+
+	*job = (struct sp_queue_job){.user = element(r, 3),
+				     .ref = element(r, 4),
+				     .owner = owner ? atoi(owner) : -1,
+				     .language = s->language,
+				     .cells = 1,
+				     .queued_ms = queued ? strtoull(queued, NULL, 10) : 0};
+	snprintf(job->id, sizeof(job->id), "%s", id);
+}
+
+/* A job delivered too often: its workers died with it each time. */
+static void set_aside(struct rq_slot *s, const char *id, const char *entry, long long deliveries)
+{
+	struct redis_queue *q = s->q;
+	struct sp_error err = {0};
+	redisReply *view = rq_script_view(&s->link, id, &err);
+	struct sp_queue_job job = {.owner = -1, .language = s->language};
+	char message[256], count[24];
+	redisReply *r;
+
+	snprintf(count, sizeof(count), "%lld", deliveries);
+	r = sp_redis_command(&s->link, &err,
+			     "XADD %s MAXLEN ~ 10000 * id %s entry %s language %s "
+			     "deliveries %s",
+			     RQ_DEAD, id, entry, q->c.languages->items[s->language].name, count);
+	if (r != NULL)
+		freeReplyObject(r);
+	atomic_fetch_add(&q->dead, 1);
+	log_warn("queue: job %s was taken %lld times, by workers that all stopped before its end; "
+		 "set aside in " RQ_DEAD,
+		 id, deliveries);
+	if (view != NULL && view->type == REDIS_REPLY_ARRAY && view->elements >= 11) {
+		job.user = element(view, 9);
+		job.ref = element(view, 10);
+		job.owner = element(view, 5) ? atoi(element(view, 5)) : -1;
+	}
+	snprintf(job.id, sizeof(job.id), "%s", id);
+	snprintf(message, sizeof(message),
+		 "the job was taken %lld times by workers that stopped before its end; it is set "
+		 "aside",
+		 deliveries);
+	end_unrun(s, &job, SP_JOB_FINISHED, message);
+	if (view != NULL)
+		freeReplyObject(view);
+}
+
+/* Start the job whose entry this slot claimed, by its start script. */
+static void start_job(struct rq_slot *s, const char *id, int cancel_fd)
+{
+	struct redis_queue *q = s->q;
+	struct sp_error err = {0};
+	redisReply *r = rq_script_start(&s->link, id, q->c.node,
+					(uint64_t)q->c.config->queue_timeout_s * 1000, &err);
+	struct sp_queue_job job;
+	char message[128];
+
+	if (r == NULL) {
+		log_warn("queue: start job %s: %s", id, err.message);
+		return;
+	}
+	job_from_start(s, id, r, &job);
+	if (strcmp(r->element[0]->str, "run") == 0) {
+		run_job(s, &job, r, cancel_fd);
+	} else if (strcmp(r->element[0]->str, "cancelled") == 0) {
+		end_unrun(s, &job, SP_JOB_CANCELLED, "cancelled while queued");
+	} else if (strcmp(r->element[0]->str, "expired") == 0) {
+		snprintf(message, sizeof(message), "not started within the queue timeout (%u ms)",
+			 q->c.config->queue_timeout_s * 1000);
+		end_unrun(s, &job, SP_JOB_EXPIRED, message);
+	}
+	freeReplyObject(r);
+}
+
+/* The entry ENTRY of job ID, claimed by this slot. */
+static void take(struct rq_slot *s, const char *entry, const char *id, bool again)
+{
+	struct redis_queue *q = s->q;
+	struct rq_running run = {.language = s->language, .consumer = s->consumer};
+	long long deliveries = deliveries_of(s, entry);
+
+	atomic_fetch_add(&q->deliveries, 1);
+	if (again)
+		atomic_fetch_add(&q->redeliveries, 1);
+	snprintf(run.id, sizeof(run.id), "%s", id);
+	snprintf(run.entry, sizeof(run.entry), "%s", entry);
+	run.cancel_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (run.cancel_fd < 0) {
+		log_warn("queue: job %s: eventfd: %s", id, strerror(errno));
+		return; /* another worker takes it after the lease */
+	}
+	running_add(q, &run);
+	if (deliveries > (long long)q->c.config->queue_max_deliveries)
+		set_aside(s, id, entry, deliveries);
+	else
+		start_job(s, id, run.cancel_fd);
+	running_remove(q, &run);
+	close(run.cancel_fd);
+	/* a stop that killed the job leaves its entry to another worker */
+	if (!atomic_load(&q->stopping))
+		ack(s, entry);
+}
+
+/* Each entry of ENTRIES (an array of stream entries) taken. */
+static void take_all(struct rq_slot *s, const redisReply *entries, bool again)
+{
+	for (size_t i = 0; entries->type == REDIS_REPLY_ARRAY && i < entries->elements; i++) {
+		const redisReply *e = entries->element[i];
+		const char *id = job_id_of(e);
+
+		if (e->type == REDIS_REPLY_ARRAY && e->elements >= 1 &&
+		    e->element[0]->type == REDIS_REPLY_STRING) {
+			if (id != NULL)
+				take(s, e->element[0]->str, id, again);
+			else
+				ack(s, e->element[0]->str);
+		}
+	}
+}
+
+/* An entry whose worker went silent past the lease, if any, taken. */
+static void reclaim(struct rq_slot *s)
+{
+	struct redis_queue *q = s->q;
+	struct sp_error err = {0};
+	char lease[24];
+	redisReply *r;
+
+	snprintf(lease, sizeof(lease), "%llu",
+		 (unsigned long long)q->c.config->queue_lease_s * 1000);
+	r = sp_redis_command(&s->link, &err, "XAUTOCLAIM %s %s %s %s 0-0 COUNT 1", s->stream,
+			     RQ_GROUP, s->consumer, lease);
+	if (r != NULL && r->type == REDIS_REPLY_ARRAY && r->elements >= 2)
+		take_all(s, r->element[1], true);
+	if (r != NULL)
+		freeReplyObject(r);
+}
+
+/* A stream whose group went (Redis restarted without its data): again. */
+static void make_group(struct rq_slot *s)
+{
+	struct sp_error err = {0};
+	redisReply *r =
+	    sp_redis_command(&s->link, &err, "XGROUP CREATE %s %s 0 MKSTREAM", s->stream, RQ_GROUP);
+
+	if (r != NULL)
+		freeReplyObject(r);
+}
+
+static void *slot_loop(void *arg)
+{
+	struct rq_slot *s = arg;
+	struct redis_queue *q = s->q;
+	char block[24];
+
+	snprintf(block, sizeof(block), "%d", RQ_BLOCK_MS);
+	while (!atomic_load(&q->draining) && !atomic_load(&q->stopping)) {
+		struct sp_error err = {0};
+		redisReply *r = sp_redis_command(
+		    &s->link, &err, "XREADGROUP GROUP %s %s COUNT 1 BLOCK %s STREAMS %s >",
+		    RQ_GROUP, s->consumer, block, s->stream);
+
+		if (r == NULL) {
+			if (err.errnum == EPROTO && strstr(err.message, "NOGROUP") != NULL)
+				make_group(s);
+			else
+				usleep(RETRY_MS * 1000);
+			continue;
+		}
+		/* [[stream, [entries]]], or nil when none came in time */
+		if (r->type == REDIS_REPLY_ARRAY && r->elements == 1 &&
+		    r->element[0]->type == REDIS_REPLY_ARRAY && r->element[0]->elements == 2)
+			take_all(s, r->element[0]->element[1], false);
+		else
+			reclaim(s);
+		freeReplyObject(r);
+	}
+	sp_redis_link_drop(&s->link);
+	return NULL;
+}
+
+/* --- the lease --------------------------------------------------------------- */
+
+/* Every running job's entry claimed again by its own worker: its idle time
+ * starts over, its delivery count stays (JUSTID). */
+static void renew(struct redis_queue *q, struct sp_redis_link *link)
+{
+	struct rq_running *copy = NULL;
+	size_t n = 0, cap = 0;
+
+	pthread_mutex_lock(&q->lock);
+	for (struct rq_running *r = q->running; r != NULL; r = r->next) {
+		if (n == cap) {
+			struct rq_running *grown =
+			    realloc(copy, (cap = cap ? cap * 2 : 16) * sizeof(*copy));
+
+			if (grown == NULL)
+				break;
+			copy = grown;
+		}
+		copy[n++] = *r;
+	}
+	pthread_mutex_unlock(&q->lock);
+	for (size_t i = 0; i < n; i++) {
+		char stream[RQ_KEY_MAX];
+		struct sp_error err = {0};
+		redisReply *r;
+
+		rq_stream_key(q, stream, copy[i].language);
+		r = sp_redis_command(link, &err, "XCLAIM %s %s %s 0 %s JUSTID", stream, RQ_GROUP,
+				     copy[i].consumer, copy[i].entry);
+		if (r != NULL)
+			freeReplyObject(r);
+	}
+	free(copy);
+}
+
+static void *renew_loop(void *arg)
+{
+	struct redis_queue *q = arg;
+	struct sp_redis_link link;
+	uint64_t every = (uint64_t)q->c.config->queue_lease_s * 1000 / 3;
+	uint64_t next = sp_clock_ms() + every;
+
+	sp_redis_link_init(&link, &q->c.url, RQ_TIMEOUT_MS);
+	while (!atomic_load(&q->stopping)) {
+		usleep(100 * 1000);
+		if (sp_clock_ms() < next)
+			continue;
+		renew(q, &link);
+		next = sp_clock_ms() + every;
+	}
+	sp_redis_link_drop(&link);
+	return NULL;
+}
+
+/* --- start and stop ---------------------------------------------------------- */
+
+int rq_workers_start(struct redis_queue *q, struct sp_error *err)
+{
+	unsigned total = 0, at = 0;
+	int rc;
+
+	for (size_t i = 0; i < q->c.languages->count; i++)
+		total += q->c.capacity[i];
+	q->slots = calloc(total ? total : 1, sizeof(*q->slots));
+	if (q->slots == NULL)
+		return sp_error_set(err, ENOMEM, "queue workers");
+	for (size_t i = 0; i < q->c.languages->count; i++) {
+		for (unsigned k = 0; k < q->c.capacity[i]; k++, at++) {
+			struct rq_slot *s = &q->slots[at];
+
+			*s = (struct rq_slot){.q = q, .language = i};
+			rq_stream_key(q, s->stream, i);
+			snprintf(s->consumer, sizeof(s->consumer), "%s-%s-%u", q->c.node,
+				 q->c.languages->items[i].name, k);
+			sp_redis_link_init(&s->link, &q->c.url, RQ_TIMEOUT_MS + RQ_BLOCK_MS);
+			if ((rc = pthread_create(&s->thread, NULL, slot_loop, s)) != 0)
+				return sp_error_set(err, rc, "start a queue worker");
+			s->started = true;
+			q->slot_count = at + 1;
+		}
+	}
+	if ((rc = pthread_create(&q->renewer, NULL, renew_loop, q)) != 0)
+		return sp_error_set(err, rc, "start the queue's lease renewer");
+	q->renewer_started = true;
+	return 0;
+}
+
+void rq_workers_stop(struct redis_queue *q)
+{
+	atomic_store(&q->draining, true);
+	for (unsigned i = 0; i < q->slot_count; i++) {
+		if (q->slots[i].started)
+			pthread_join(q->slots[i].thread, NULL);
+		q->slots[i].started = false;
+	}
+	if (q->renewer_started && atomic_load(&q->stopping)) {
+		pthread_join(q->renewer, NULL);
+		q->renewer_started = false;
+	}
+	if (atomic_load(&q->stopping)) {
+		free(q->slots);
+		q->slots = NULL;
+		q->slot_count = 0;
+	}
+}

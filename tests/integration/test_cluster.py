@@ -1,0 +1,326 @@
+"""Many nodes on one queue: a real redis-server (Debian's, on loopback, with
+a password), two API nodes (`sandpool serve --queue`, no cells of their
+own) and worker nodes (`sandpool worker --queue`), each its own process.
+
+A job submitted on one API node runs on a worker and is seen, with the same
+token only, from every API node; its events stream to WebSocket clients of
+any API node. A worker killed (SIGKILL) or stopped (SIGSTOP) past its lease
+in the middle of a job loses nothing: another worker runs it and the client
+gets one answer. A job that takes its worker down on every delivery ends
+internal_error and is set aside. Redis down gives 503 at once; back up, the
+nodes find it again by themselves."""
+
+import asyncio
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import threading
+import time
+import unittest
+
+from test_server import SEED, TOKEN, Server, free_port, wait_state
+from test_ws import Client, connect, run
+
+OTHER = "other-token-0123456789abcdef"
+PASSWORD = "s3cret pass:word@"
+LEASE_S = 2
+AUTH = {"Authorization": f"Bearer {TOKEN}"}
+SLEEPER = "import time\nprint('start', flush=True)\ntime.sleep({s})\nprint('end')\n"
+
+
+class Redis:
+    """redis-server on loopback, with a password, nothing kept on disk."""
+
+    def __init__(self, port=None):
+        self.port = port or free_port()
+        self.dir = tempfile.mkdtemp(prefix="sandpool-redis-")
+        self.proc = subprocess.Popen(
+            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+             "--appendonly", "no", "--dir", self.dir, "--requirepass", PASSWORD],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
+        deadline = time.monotonic() + 20
+        while self.cli("PING") != "PONG":
+            if time.monotonic() > deadline or self.proc.poll() is not None:
+                raise AssertionError("redis-server did not start")
+            time.sleep(0.05)
+
+    @property
+    def url(self):
+        quoted = PASSWORD.replace("%", "%25").replace(":", "%3A").replace("@", "%40") \
+            .replace(" ", "%20")
+        return f"redis://:{quoted}@127.0.0.1:{self.port}"
+
+    def cli(self, *args):
+        proc = subprocess.run(["redis-cli", "-p", str(self.port), "--no-auth-warning", "-a",
+                               PASSWORD, *args], capture_output=True, text=True)
+        return proc.stdout.strip()
+
+    def stop(self):
+        self.proc.terminate()
+        self.proc.wait(timeout=20)
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def api_node(redis):
+    return Server({"pool_total": 0, "tokens": [TOKEN, OTHER]}, ["--queue", redis.url])
+
+
+def worker_node(redis, max_deliveries=2):
+    return Server({"pool_total": 2, "pool_sizes": {"python": 2}, "queue_lease_s": LEASE_S,
+                   "queue_max_deliveries": max_deliveries, "tokens": [TOKEN, OTHER]},
+                  ["--queue", redis.url], command="worker")
+
+
+class Cluster(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.redis = Redis()
+        cls.api = [api_node(cls.redis), api_node(cls.redis)]
+        cls.workers = [worker_node(cls.redis), worker_node(cls.redis)]
+
+    @classmethod
+    def tearDownClass(cls):
+        for node in cls.api + cls.workers:
+            if node.proc.poll() is None:
+                node.stop()
+        cls.redis.stop()
+
+    # --- helpers ---------------------------------------------------------
+
+    def post(self, node, path, body, token=TOKEN):
+        return node.request("POST", path, body, headers={"Authorization": f"Bearer {token}"})
+
+    def get(self, node, job_id, token=TOKEN, method="GET"):
+        return node.request(method, f"/api/v1/jobs/{job_id}",
+                            headers={"Authorization": f"Bearer {token}"})
+
+    def field(self, job_id, name):
+        return self.redis.cli("HGET", f"sandpool:job:{job_id}", name)
+
+    def wait_field(self, job_id, name, want=None, timeout=30):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            value = self.field(job_id, name)
+            if value and (want is None or value == want):
+                return value
+            time.sleep(0.05)
+        raise AssertionError(f"job {job_id}: {name} never became {want}")
+
+    def worker_running(self, job_id, not_in=(), timeout=30):
+        """The worker node whose process runs JOB_ID (its name ends in its
+        pid), other than those of NOT_IN."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            node = self.field(job_id, "worker")
+            pid = int(node.rsplit("-", 1)[1]) if node else 0
+            if self.field(job_id, "state") == "running" and pid not in not_in:
+                for w in self.workers:
+                    if w.proc.pid == pid:
+                        return w
+            time.sleep(0.05)
+        raise AssertionError(f"job {job_id} runs on no worker of ours")
+
+    def kill(self, worker):
+        """SIGKILL WORKER, and start another in its place."""
+        worker.proc.kill()
+        worker.proc.wait()
+        worker.log.close()
+        shutil.rmtree(worker.dir, ignore_errors=True)
+        self.workers.remove(worker)
+        self.workers.append(worker_node(self.redis))
+
+    def settled(self):
+        """Nothing left in the streams: every entry acknowledged and gone."""
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            if self.redis.cli("XLEN", "sandpool:q:python") == "0":
+                return
+            time.sleep(0.1)
+        self.fail("the python stream kept entries: "
+                  + self.redis.cli("XPENDING", "sandpool:q:python", "workers"))
+
+    def submit_async(self, code):
+        status, view, _ = self.post(self.api[0], "/api/v1/jobs",
+                                    {"language": "python", "code": code})
+        self.assertEqual(status, 202, view)
+        return view["id"]
+
+    # --- tests -----------------------------------------------------------
+
+    def test_run_answers_from_a_worker(self):
+        for node in self.api:
+            status, r, _ = self.post(node, "/api/v1/run", SEED)
+            self.assertEqual((status, r["status"], r["stdout"]), (200, "ok", "Hello World!\n"), r)
+            worker = self.field(r["id"], "worker")
+            self.assertIn(worker.rsplit("-", 1)[1],
+                          [str(w.proc.pid) for w in self.workers], worker)
+        status, r, _ = self.post(self.api[1], "/api/v1/run",
+                                 {"language": "c", "code": "int main(){return 3;}"})
+        self.assertEqual((status, r["status"], r["run"]["exit_code"]), (200, "runtime_error", 3),
+                         r)
+        status, r, _ = self.post(self.api[0], "/api/v1/run", SEED, token="nope")
+        self.assertEqual(status, 401, r)
+        self.settled()
+
+    def test_jobs_seen_from_every_api_node_with_their_token_only(self):
+        job_id = self.submit_async("print(21 * 2)")
+        status, view = wait_state(_Authed(self.api[1]), job_id, ("done",))
+        self.assertEqual((status, view["result"]["stdout"]), (200, "42\n"), view)
+        status, other, _ = self.get(self.api[1], job_id, token=OTHER)
+        self.assertEqual(status, 404, other)
+        status, again, _ = self.get(self.api[0], job_id)
+        self.assertEqual(again["result"], view["result"])
+        status, gone, _ = self.get(self.api[1], job_id, method="DELETE")
+        self.assertEqual(status, 200, gone)
+        status, _, _ = self.get(self.api[0], job_id)
+        self.assertEqual(status, 404)
+
+    def test_cancel_from_another_node_kills_the_run_on_its_worker(self):
+        job_id = self.submit_async(SLEEPER.format(s=60))
+        self.wait_field(job_id, "state", "running")
+        start = time.monotonic()
+        status, _, _ = self.get(self.api[1], job_id, method="DELETE")
+        self.assertEqual(status, 200)
+        status, view = wait_state(_Authed(self.api[0]), job_id, ("done",))
+        self.assertEqual(view["result"]["status"], "cancelled", view)
+        self.assertLess(time.monotonic() - start, 30)
+        self.settled()
+
+    def test_websocket_events_cross_nodes(self):
+        async def go():
+            async with connect(self.api[1], extra_headers=AUTH) as ws:
+                c = Client(ws)
+                await c.send(type="subscribe", userId="ada")
+                await c.until("subscribed")
+                code = "for i in range(3): print(i, flush=True)"
+                done = threading.Event()
+
+                def submit():
+                    self.post(self.api[0], "/api/v1/run",
+                              {"language": "python", "code": code, "userId": "ada"})
+                    done.set()
+                threading.Thread(target=submit).start()
+                seen = await c.until("result")
+                out = "".join(e["data"] for e in seen if e["type"] == "stdout")
+                self.assertEqual(out, "0\n1\n2\n")
+                self.assertEqual([e["type"] for e in seen][:2], ["queued", "started"])
+                # a run over the WebSocket of the other node, streamed back
+                await c.send(type="run", ref="w", language="python", code=code)
+                seen = await c.until("result", ref="w")
+                self.assertEqual(seen[-1]["result"]["stdout"], "0\n1\n2\n")
+                await c.send(type="run", ref="i", language="python", code=code,
+                             interactive=True)
+                refused = await c.until("error", ref="i")
+                self.assertEqual(refused[-1]["code"], "not_supported")
+                self.assertTrue(done.wait(60))
+        run(go())
+
+    def test_worker_killed_mid_job_answers_once(self):
+        answers = []
+        job = {"language": "python", "code": SLEEPER.format(s=3)}
+        thread = threading.Thread(
+            target=lambda: answers.append(self.post(self.api[0], "/api/v1/run", job)))
+        thread.start()
+        # the job's id is the newest entry of the stream
+        job_id = self._newest_job_id()
+        victim = self.worker_running(job_id)
+        self.kill(victim)
+        thread.join(120)
+        self.assertEqual(len(answers), 1)
+        status, r, _ = answers[0]
+        self.assertEqual((status, r["status"], r["stdout"]), (200, "ok", "start\nend\n"), r)
+        self.assertNotEqual(self.field(job_id, "worker").rsplit("-", 1)[1], str(victim.proc.pid))
+        self.settled()
+
+    def test_worker_stopped_past_its_lease_answers_once(self):
+        job_id = self.submit_async(SLEEPER.format(s=2 * LEASE_S))
+        victim = self.worker_running(job_id)
+        os.kill(victim.proc.pid, signal.SIGSTOP)
+        try:
+            # another worker takes it once the lease is over, and ends it
+            status, view = wait_state(_Authed(self.api[0]), job_id, ("done",), timeout=60)
+        finally:
+            os.kill(victim.proc.pid, signal.SIGCONT)
+        self.assertEqual((view["result"]["status"], view["result"]["stdout"]),
+                         ("ok", "start\nend\n"), view)
+        first = self.redis.cli("GET", f"sandpool:result:{job_id}")
+        time.sleep(2 * LEASE_S + 1)  # the stopped one ends its copy too
+        self.assertEqual(self.redis.cli("GET", f"sandpool:result:{job_id}"), first)
+        self.settled()
+
+    def test_poison_job_is_set_aside(self):
+        status, view, _ = self.post(self.api[0], "/api/v1/jobs",
+                                    {"language": "python", "code": SLEEPER.format(s=60),
+                                     "limits": {"wall_ms": 60000}})
+        job_id = view["id"]
+        killed = set()
+        for _ in range(2):  # max_deliveries is 2: the third taker sets it aside
+            victim = self.worker_running(job_id, not_in=killed)
+            killed.add(victim.proc.pid)
+            self.kill(victim)
+        status, view = wait_state(_Authed(self.api[0]), job_id, ("done",), timeout=30)
+        self.assertEqual(view["state"], "done", view)
+        self.assertEqual(view["result"]["status"], "internal_error", view)
+        self.assertIn("set aside", view["result"]["error"])
+        self.assertIn(job_id, self.redis.cli("XRANGE", "sandpool:dead", "-", "+"))
+        self.settled()
+
+    def test_redis_down_then_back(self):
+        self.redis.stop()
+        try:
+            start = time.monotonic()
+            status, r, headers = self.post(self.api[0], "/api/v1/run", SEED)
+            self.assertEqual((status, r["error"]["code"]), (503, "queue_unavailable"), r)
+            self.assertLess(time.monotonic() - start, 10)
+            self.assertEqual(headers["Retry-After"], "1")
+        finally:
+            type(self).redis = Redis(self.redis.port)
+        deadline = time.monotonic() + 60
+        while True:
+            status, r, _ = self.post(self.api[1], "/api/v1/run", SEED)
+            if status == 200 or time.monotonic() > deadline:
+                break
+            time.sleep(0.5)
+        self.assertEqual((status, r.get("stdout")), (200, "Hello World!\n"), r)
+
+    def _newest_job_id(self, timeout=30):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            out = self.redis.cli("XREVRANGE", "sandpool:q:python", "+", "-", "COUNT", "1")
+            lines = out.split("\n")
+            if "id" in lines:
+                return lines[lines.index("id") + 1]
+            time.sleep(0.02)
+        raise AssertionError("no job reached the stream")
+
+
+class _Authed:
+    """A node whose GETs carry the token (for wait_state)."""
+
+    def __init__(self, node):
+        self.node = node
+
+    def request(self, method, path, body=None, headers=None):
+        return self.node.request(method, path, body, headers={**(headers or {}), **AUTH})
+
+
+class WrongPassword(unittest.TestCase):
+    def test_a_node_that_cannot_log_in_says_so(self):
+        redis = Redis()
+        try:
+            url = f"redis://:wrong@127.0.0.1:{redis.port}"
+            proc = subprocess.run([os.environ.get("SANDPOOL_BIN", "./sandpool"), "worker",
+                                   "--queue", url], capture_output=True, text=True, timeout=60)
+            self.assertEqual(proc.returncode, 1, proc.stderr)
+            self.assertIn("AUTH", proc.stderr)
+            self.assertNotIn("wrong", proc.stderr.replace("WRONGPASS", ""))
+        finally:
+            redis.stop()
+
+
+if __name__ == "__main__":
+    unittest.main()
