@@ -81,6 +81,34 @@ static bool watched_in_hub(void *ctx, const struct sp_queue_job *job)
 	return sp_hub_watched(server->hub, job->id, job->user, job->owner);
 }
 
+/* This node's cells, for the list of workers (queue.h). */
+static json_t *describe_node(void *ctx)
+{
+	struct sp_server *server = ctx;
+	json_t *languages = json_object();
+
+	for (size_t i = 0; languages != NULL && i < server->languages.count; i++) {
+		struct sp_pool_stats st = {0};
+
+		sp_pool_stats(server->pool, server->languages.items[i].name, &st);
+		json_object_set_new(languages, server->languages.items[i].name,
+				    json_pack("{s:i, s:i, s:i}", "cells",
+					      server->served[i].capacity, "idle", st.idle, "busy",
+					      st.busy));
+	}
+	return json_pack("{s:o, s:I}", "languages", languages, "jobs_done",
+			 (json_int_t)atomic_load(&server->jobs_done));
+}
+
+/* This node's name: its host and process. */
+static void name_node(struct sp_server *server)
+{
+	char host[64] = "";
+
+	gethostname(host, sizeof(host) - 1);
+	snprintf(server->node, sizeof(server->node), "%s-%d", host, (int)getpid());
+}
+
 /* Whether this node runs jobs: always with the queue in this process or as
  * a worker; an API node of a shared queue when it has warm cells. */
 static bool runs_jobs(const struct sp_server *server)
@@ -104,13 +132,10 @@ static int start_redis_queue(struct sp_server *server, const unsigned *capacity,
 	    .worker = {.run = sp_serve_job,
 		       .measure = sp_serve_job_measure,
 		       .unrun = sp_serve_job_unrun,
+		       .describe = describe_node,
 		       .ctx = server},
 	    .watchers = {.deliver = deliver_to_hub, .watched = watched_in_hub, .ctx = server},
 	};
-	char host[64] = "";
-
-	gethostname(host, sizeof(host) - 1);
-	snprintf(server->node, sizeof(server->node), "%s-%d", host, (int)getpid());
 	if (sp_queue_url_parse(server->config.queue, &rc.url, err) < 0)
 		return -1;
 	return sp_queue_redis_start(&server->queue, &rc, err);
@@ -136,8 +161,10 @@ static int start_local_queue(struct sp_server *server, const unsigned *capacity,
 	    .worker = {.run = sp_serve_job,
 		       .measure = sp_serve_job_measure,
 		       .unrun = sp_serve_job_unrun,
+		       .describe = describe_node,
 		       .ctx = server},
 	    .watchers = {.deliver = deliver_to_hub, .watched = watched_in_hub, .ctx = server},
+	    .node = server->node,
 	};
 
 	return sp_queue_local_start(&server->queue, &qc, err);
@@ -160,6 +187,7 @@ static int start_jobs(struct sp_server *server, struct sp_error *err)
 	}
 	for (size_t i = 0; i < n; i++)
 		capacity[i] = server->served[i].capacity;
+	name_node(server);
 	rc = server->config.queue[0] ? start_redis_queue(server, capacity, err)
 				     : start_local_queue(server, capacity, err);
 	free(capacity);

@@ -115,6 +115,11 @@ void sp_queue_stats(struct sp_queue *q, size_t language, struct sp_queue_stats *
 	q->ops->stats(q->self, language, stats);
 }
 
+json_t *sp_queue_workers(struct sp_queue *q, struct sp_error *err)
+{
+	return q->ops->workers(q->self, err);
+}
+
 void sp_queue_stop(struct sp_queue *q, uint64_t grace_ms)
 {
 	q->ops->stop(q->self, grace_ms);

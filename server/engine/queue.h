@@ -80,6 +80,11 @@ struct sp_queue_stats {
 	unsigned long refused_share;   /* over a holder's share */
 	unsigned long dropped_results; /* kept results dropped early to make room */
 	bool waiting_for_memory;       /* a queued job waits for room to start */
+	const char *backend;	       /* "local" or "redis" */
+	bool reachable;		       /* the queue answers (a shared one may not) */
+	unsigned long deliveries;      /* jobs taken by this node's workers */
+	unsigned long redeliveries;    /* of which taken again after a silent worker */
+	unsigned long set_aside;       /* jobs taken too often, ended internal_error */
 };
 
 /* What runs the jobs a backend takes. */
@@ -95,6 +100,9 @@ struct sp_queue_worker {
 	/* A job of LANGUAGE ended without running. Quick: it may be called
 	 * with the backend locked. */
 	void (*unrun)(void *ctx, size_t language);
+	/* This node's cells: {"languages": {NAME: {"cells", "idle", "busy"}},
+	 * "jobs_done"}. */
+	json_t *(*describe)(void *ctx);
 	void *ctx;
 };
 
@@ -126,6 +134,7 @@ struct sp_queue_ops {
 	void (*unhold)(void *self, const struct sp_bytes_holder *h, uint64_t n);
 	unsigned (*retry_after)(void *self, const char *user);
 	void (*stats)(void *self, size_t language, struct sp_queue_stats *stats);
+	json_t *(*workers)(void *self, struct sp_error *err);
 	void (*stop)(void *self, uint64_t grace_ms);
 	void (*free)(void *self);
 };
@@ -200,6 +209,10 @@ unsigned sp_queue_retry_after(struct sp_queue *q, const char *user);
 
 /* Figures of LANGUAGE (its index), or of all when LANGUAGE is (size_t)-1. */
 void sp_queue_stats(struct sp_queue *q, size_t language, struct sp_queue_stats *stats);
+
+/* The nodes that run the queue's jobs, seen lately: [{"id", "host",
+ * "languages", "jobs_done", "last_seen_ms"}], or NULL with ERR. */
+json_t *sp_queue_workers(struct sp_queue *q, struct sp_error *err);
 
 /* Refuse new jobs, end the queued ones (SP_JOB_SHUTDOWN), give the running
  * ones GRACE_MS to finish and cancel them after that. */

@@ -4,11 +4,15 @@
 #include "queue_local.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 struct local {
 	struct sp_job_table *table;
+	char node[128];
 	struct sp_queue_worker worker;
 	struct sp_queue_watchers watchers;
 };
@@ -210,6 +214,29 @@ static void local_stats(void *self, size_t language, struct sp_queue_stats *stat
 	struct local *l = self;
 
 	sp_job_table_stats(l->table, language, stats);
+	stats->backend = "local";
+	stats->reachable = true;
+}
+
+/* This process is the one worker. */
+static json_t *local_workers(void *self, struct sp_error *err)
+{
+	struct local *l = self;
+	json_t *me = l->worker.describe ? l->worker.describe(l->worker.ctx) : json_object();
+	char host[256] = "";
+	struct timespec now;
+
+	if (me == NULL) {
+		sp_error_set(err, ENOMEM, "workers");
+		return NULL;
+	}
+	gethostname(host, sizeof(host) - 1);
+	clock_gettime(CLOCK_REALTIME, &now);
+	json_object_set_new(me, "id", json_string(l->node));
+	json_object_set_new(me, "host", json_string(host));
+	json_object_set_new(me, "last_seen_ms",
+			    json_integer((json_int_t)now.tv_sec * 1000 + now.tv_nsec / 1000000));
+	return json_pack("[o]", me);
 }
 
 static void local_stop(void *self, uint64_t grace_ms)
@@ -241,6 +268,7 @@ static const struct sp_queue_ops local_ops = {
     .unhold = local_unhold,
     .retry_after = local_retry_after,
     .stats = local_stats,
+    .workers = local_workers,
     .stop = local_stop,
     .free = local_free,
 };
@@ -259,6 +287,7 @@ int sp_queue_local_start(struct sp_queue **queue, const struct sp_queue_local_co
 	}
 	l->worker = config->worker;
 	l->watchers = config->watchers;
+	snprintf(l->node, sizeof(l->node), "%s", config->node ? config->node : "local");
 	table.run = run;
 	table.measure = measure;
 	table.unrun = unrun;

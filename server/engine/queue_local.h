@@ -14,6 +14,7 @@ struct sp_queue_local_config {
 	struct sp_job_table_config table;
 	struct sp_queue_worker worker;
 	struct sp_queue_watchers watchers;
+	const char *node; /* this node's name */
 };
 
 /* Start the job table and its workers as *QUEUE. Returns 0, or -1 with ERR. */

@@ -537,6 +537,11 @@ static void redis_stats(void *self, size_t language, struct sp_queue_stats *stat
 		stats->running += running;
 	}
 	rq_link_give(q, link);
+	stats->backend = "redis";
+	stats->reachable = atomic_load(&q->listening);
+	stats->deliveries = atomic_load(&q->deliveries);
+	stats->redeliveries = atomic_load(&q->redeliveries);
+	stats->set_aside = atomic_load(&q->dead);
 	if (language != (size_t)-1)
 		return;
 	pthread_mutex_lock(&q->lock);
@@ -544,6 +549,32 @@ static void redis_stats(void *self, size_t language, struct sp_queue_stats *stat
 	stats->bytes_limit = q->bytes.limit;
 	stats->bytes_peak = q->bytes.peak;
 	pthread_mutex_unlock(&q->lock);
+}
+
+static json_t *redis_workers(void *self, struct sp_error *err)
+{
+	struct redis_queue *q = self;
+	struct sp_redis_link *link = rq_link_take(q);
+	redisReply *r = rq_script_workers(link, RQ_GONE_MS, RQ_FORGET_MS, err);
+	json_t *list = r ? json_array() : NULL;
+
+	rq_link_give(q, link);
+	for (size_t i = 1; list != NULL && r->type == REDIS_REPLY_ARRAY && i + 2 < r->elements;
+	     i += 3) {
+		const redisReply *last = r->element[i + 1], *about = r->element[i + 2];
+		json_t *w =
+		    about->type == REDIS_REPLY_STRING ? json_loads(about->str, 0, NULL) : NULL;
+
+		if (!json_is_object(w) || last->type != REDIS_REPLY_STRING) {
+			json_decref(w);
+			continue;
+		}
+		json_object_set_new(w, "last_seen_ms", json_integer(atoll(last->str)));
+		json_array_append_new(list, w);
+	}
+	if (r != NULL)
+		freeReplyObject(r);
+	return list;
 }
 
 /* Nothing runs here and nothing waits here any more. */
@@ -605,6 +636,7 @@ static const struct sp_queue_ops redis_ops = {
     .unhold = redis_unhold,
     .retry_after = redis_retry_after,
     .stats = redis_stats,
+    .workers = redis_workers,
     .stop = redis_stop,
     .free = redis_free,
 };

@@ -14,14 +14,21 @@
 #include "queue_redis.h"
 #include "redis_link.h"
 
-#define RQ_PREFIX     "sandpool:"
-#define RQ_GROUP      "workers"
-#define RQ_EVENTS     RQ_PREFIX "events"
-#define RQ_CANCEL     RQ_PREFIX "cancel"
-#define RQ_DEAD	      RQ_PREFIX "dead"
-#define RQ_LINKS      8	   /* connections of the API side, each used by one caller */
-#define RQ_TIMEOUT_MS 3000 /* of a command, of connecting */
-#define RQ_BLOCK_MS   1000 /* a worker's wait for a job, per read */
+#define RQ_PREFIX	"sandpool:"
+#define RQ_GROUP	"workers"
+#define RQ_EVENTS	RQ_PREFIX "events"
+#define RQ_CANCEL	RQ_PREFIX "cancel"
+#define RQ_DEAD		RQ_PREFIX "dead"
+#define RQ_WORKERS	RQ_PREFIX "workers"
+#define RQ_WORKERS_SEEN RQ_PREFIX "workers:seen"
+/* A worker node says it is there this often; unheard for RQ_GONE_MS, it is
+ * not listed; for RQ_FORGET_MS, it is forgotten. */
+#define RQ_HEARTBEAT_MS 2000
+#define RQ_GONE_MS	(5 * RQ_HEARTBEAT_MS)
+#define RQ_FORGET_MS	(3600 * 1000)
+#define RQ_LINKS	8    /* connections of the API side, each used by one caller */
+#define RQ_TIMEOUT_MS	3000 /* of a command, of connecting */
+#define RQ_BLOCK_MS	1000 /* a worker's wait for a job, per read */
 /* An ended job not kept stays this long for its waiter and its watchers. */
 #define RQ_UNKEPT_TTL_S 300
 #define RQ_KEY_MAX	192
@@ -116,6 +123,16 @@ redisReply *rq_script_cancel(struct sp_redis_link *link, const char *id, int own
 /* The unrun result of a job of LANGUAGE that ended as END. */
 json_t *rq_unrun_result(const struct redis_queue *q, const char *language, enum sp_job_end end,
 			const char *message);
+
+/* Worker node NODE is there, as DESCRIPTION (JSON) says. */
+int rq_script_heartbeat(struct sp_redis_link *link, const char *node, const char *description,
+			struct sp_error *err);
+
+/* The worker nodes heard within SEEN_MS (those unheard for FORGET_MS are
+ * forgotten): Redis' time, then each node's name, time last seen and
+ * description. */
+redisReply *rq_script_workers(struct sp_redis_link *link, uint64_t seen_ms, uint64_t forget_ms,
+			      struct sp_error *err);
 
 const char *rq_end_name(enum sp_job_end end);
 enum sp_job_end rq_end_of(const char *name);

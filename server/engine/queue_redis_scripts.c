@@ -85,6 +85,27 @@ static const char cancel_lua[] =
     "redis.call('PUBLISH', '" RQ_CANCEL "', ARGV[2]) "
     "return 'running'";
 
+/* KEYS: workers hash, seen set. ARGV: node, its description. */
+static const char heartbeat_lua[] = NOW_MS "redis.call('HSET', KEYS[1], ARGV[1], ARGV[2]) "
+					   "redis.call('ZADD', KEYS[2], now, ARGV[1]) "
+					   "return now";
+
+/* KEYS: workers hash, seen set. ARGV: seen within ms, forgotten after ms.
+ * Returns now, then node, last seen, description for each. */
+static const char workers_lua[] =
+    NOW_MS "local old = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now - tonumber(ARGV[2])) "
+	   "for _, node in ipairs(old) do "
+	   "  redis.call('HDEL', KEYS[1], node) redis.call('ZREM', KEYS[2], node) end "
+	   "local out = {tostring(now)} "
+	   "local seen = redis.call('ZRANGEBYSCORE', KEYS[2], now - tonumber(ARGV[1]), '+inf', "
+	   "  'WITHSCORES') "
+	   "for i = 1, #seen, 2 do "
+	   "  local d = redis.call('HGET', KEYS[1], seen[i]) "
+	   "  if d then table.insert(out, seen[i]) table.insert(out, seen[i + 1]) "
+	   "    table.insert(out, d) end "
+	   "end "
+	   "return out";
+
 #define MAX_ARGS 48
 
 /* EVAL SCRIPT with KEYS (KEY_COUNT of them) and ARGS (ARG_COUNT). */
@@ -310,4 +331,29 @@ json_t *rq_unrun_result(const struct redis_queue *q, const char *language, enum 
 			 l ? l->name : (language ? language : ""), "version", l ? l->version : NULL,
 			 "status", status, "compile", "run", "stdout", "", "stderr", "", "error",
 			 message);
+}
+
+int rq_script_heartbeat(struct sp_redis_link *link, const char *node, const char *description,
+			struct sp_error *err)
+{
+	const char *keys[] = {RQ_WORKERS, RQ_WORKERS_SEEN};
+	const char *args[] = {node, description};
+	redisReply *r = eval(link, heartbeat_lua, keys, 2, args, NULL, 2, err);
+
+	if (r == NULL)
+		return -1;
+	freeReplyObject(r);
+	return 0;
+}
+
+redisReply *rq_script_workers(struct sp_redis_link *link, uint64_t seen_ms, uint64_t forget_ms,
+			      struct sp_error *err)
+{
+	const char *keys[] = {RQ_WORKERS, RQ_WORKERS_SEEN};
+	char seen[24], forget[24];
+	const char *args[] = {seen, forget};
+
+	snprintf(seen, sizeof(seen), "%llu", (unsigned long long)seen_ms);
+	snprintf(forget, sizeof(forget), "%llu", (unsigned long long)forget_ms);
+	return eval(link, workers_lua, keys, 2, args, NULL, 2, err);
 }

@@ -396,21 +396,64 @@ static void renew(struct redis_queue *q, struct sp_redis_link *link)
 	free(copy);
 }
 
+/* This node, as GET /api/v1/workers lists it. */
+static void heartbeat(struct redis_queue *q, struct sp_redis_link *link)
+{
+	json_t *me = q->c.worker.describe ? q->c.worker.describe(q->c.worker.ctx) : json_object();
+	char host[256] = "", *text;
+	struct sp_error err = {0};
+
+	if (me == NULL)
+		return;
+	gethostname(host, sizeof(host) - 1);
+	json_object_set_new(me, "id", json_string(q->c.node));
+	json_object_set_new(me, "host", json_string(host));
+	json_object_set_new(me, "deliveries",
+			    json_integer((json_int_t)atomic_load(&q->deliveries)));
+	json_object_set_new(me, "redeliveries",
+			    json_integer((json_int_t)atomic_load(&q->redeliveries)));
+	text = json_dumps(me, JSON_COMPACT);
+	if (text != NULL && rq_script_heartbeat(link, q->c.node, text, &err) < 0)
+		log_debug("queue: heartbeat: %s", err.message);
+	free(text);
+	json_decref(me);
+}
+
+/* This node leaves the list of workers. */
+static void farewell(struct redis_queue *q, struct sp_redis_link *link)
+{
+	struct sp_error err = {0};
+	redisReply *r = sp_redis_command(link, &err, "HDEL %s %s", RQ_WORKERS, q->c.node);
+
+	if (r != NULL)
+		freeReplyObject(r);
+	r = r ? sp_redis_command(link, &err, "ZREM %s %s", RQ_WORKERS_SEEN, q->c.node) : NULL;
+	if (r != NULL)
+		freeReplyObject(r);
+}
+
+/* The leases of running jobs, renewed every third of the lease; the
+ * heartbeat of this node. */
 static void *renew_loop(void *arg)
 {
 	struct redis_queue *q = arg;
 	struct sp_redis_link link;
 	uint64_t every = (uint64_t)q->c.config->queue_lease_s * 1000 / 3;
-	uint64_t next = sp_clock_ms() + every;
+	uint64_t next = sp_clock_ms() + every, beat = 0;
 
 	sp_redis_link_init(&link, &q->c.url, RQ_TIMEOUT_MS);
 	while (!atomic_load(&q->stopping)) {
+		if (sp_clock_ms() >= beat) {
+			heartbeat(q, &link);
+			beat = sp_clock_ms() + RQ_HEARTBEAT_MS;
+		}
+		if (sp_clock_ms() >= next) {
+			renew(q, &link);
+			next = sp_clock_ms() + every;
+		}
 		usleep(100 * 1000);
-		if (sp_clock_ms() < next)
-			continue;
-		renew(q, &link);
-		next = sp_clock_ms() + every;
 	}
+	farewell(q, &link);
 	sp_redis_link_drop(&link);
 	return NULL;
 }

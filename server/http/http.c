@@ -119,6 +119,7 @@ static int log_message(const struct mg_connection *conn, const char *message)
 static struct mg_context *register_status(struct mg_context *ctx, struct sp_server *server)
 {
 	mg_set_request_handler(ctx, "/api/v1/languages$", sp_http_languages, server);
+	mg_set_request_handler(ctx, "/api/v1/workers$", sp_http_workers, server);
 	mg_set_request_handler(ctx, "/healthz$", sp_http_health, server);
 	mg_set_request_handler(ctx, "/metrics$", sp_http_metrics, server);
 	mg_set_request_handler(ctx, "/", handle_rest, server);

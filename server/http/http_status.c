@@ -4,6 +4,7 @@
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "http_conns.h"
 #include "http_reply.h"
@@ -73,6 +74,30 @@ static json_t *memory_state(struct sp_server *server, const struct sp_queue_stat
 	    server->config.inputs_dir[0] ? server->config.inputs_dir : "");
 }
 
+/* The queue: its jobs, its backend, and what this node's workers took. */
+static json_t *queue_state(struct sp_server *server, const struct sp_queue_stats *js)
+{
+	json_t *q =
+	    json_pack("{s:i, s:i, s:i, s:i, s:s, s:b}", "queued", js->queued, "running",
+		      js->running, "kept", js->kept, "size", server->config.queue_size, "backend",
+		      js->backend ? js->backend : "", "reachable", js->reachable);
+
+	if (q != NULL && js->backend != NULL && strcmp(js->backend, "redis") == 0)
+		json_object_update_new(q, json_pack("{s:I, s:I, s:I}", "deliveries",
+						    (json_int_t)js->deliveries, "redeliveries",
+						    (json_int_t)js->redeliveries, "set_aside",
+						    (json_int_t)js->set_aside));
+	return q;
+}
+
+/* What the health says first: draining, the queue out of reach, or ok. */
+static const char *health_status(struct sp_server *server, const struct sp_queue_stats *js)
+{
+	if (atomic_load(&server->draining))
+		return "draining";
+	return js->reachable ? "ok" : "queue_unavailable";
+}
+
 int sp_http_health(struct mg_connection *conn, void *data)
 {
 	struct sp_server *server = data;
@@ -80,20 +105,36 @@ int sp_http_health(struct mg_connection *conn, void *data)
 	struct sp_queue_stats js;
 	json_t *obj;
 
+	const char *status;
+
 	sp_queue_stats(server->queue, (size_t)-1, &js);
-	obj = json_pack("{s:s, s:s, s:{s:b, s:b, s:b, s:b}, s:o, s:{s:i, s:i, s:i, s:i}, s:I}",
-			"status", atomic_load(&server->draining) ? "draining" : "ok", "cgroup",
-			sp_cgroup_mode_to_string(cg->mode), "limits", "memory_by_cgroup",
+	status = health_status(server, &js);
+	obj = json_pack("{s:s, s:s, s:{s:b, s:b, s:b, s:b}, s:o, s:o, s:I}", "status", status,
+			"cgroup", sp_cgroup_mode_to_string(cg->mode), "limits", "memory_by_cgroup",
 			cg->limits_memory, "processes_by_cgroup", cg->limits_pids, "cpu_by_cgroup",
 			cg->counts_cpu, "kill_by_cgroup", cg->has_kill, "pool", pool_state(server),
-			"queue", "queued", js.queued, "running", js.running, "kept", js.kept,
-			"size", server->config.queue_size, "jobs_done",
+			"queue", queue_state(server, &js), "jobs_done",
 			(json_int_t)atomic_load(&server->jobs_done));
 	json_object_set_new(obj, "memory", memory_state(server, &js));
 	json_object_set_new(obj, "http", sp_http_conns_json(server->conns));
 	json_object_set_new(obj, "websockets", sp_http_ws_health(server));
 
-	return sp_reply(conn, atomic_load(&server->draining) ? 503 : 200, obj, "");
+	return sp_reply(conn, strcmp(status, "ok") == 0 ? 200 : 503, obj, "");
+}
+
+/* GET /api/v1/workers: the nodes that run the queue's jobs. */
+int sp_http_workers(struct mg_connection *conn, void *data)
+{
+	struct sp_server *server = data;
+	struct sp_error err = {0};
+	json_t *list;
+
+	if (!sp_http_authorized(conn, &server->config))
+		return sp_reply_unauthorized(conn);
+	list = sp_queue_workers(server->queue, &err);
+	if (list == NULL)
+		return sp_http_refused(conn, server, NULL, &err);
+	return sp_reply(conn, 200, json_pack("{s:o}", "workers", list), "");
 }
 
 static void render_histogram(FILE *f, const char *name, const char *help,
@@ -170,16 +211,31 @@ static void render_cells(FILE *f, struct sp_server *server)
 
 static void render_queue(FILE *f, struct sp_server *server)
 {
+	struct sp_queue_stats js;
+
 	fputs("# HELP sandpool_queue_depth Jobs waiting for a cell, by language.\n"
 	      "# TYPE sandpool_queue_depth gauge\n",
 	      f);
 	for (size_t i = 0; i < server->languages.count; i++) {
-		struct sp_queue_stats js;
-
 		sp_queue_stats(server->queue, i, &js);
 		fprintf(f, "sandpool_queue_depth{language=\"%s\"} %u\n",
 			server->languages.items[i].name, js.queued);
 	}
+	sp_queue_stats(server->queue, (size_t)-1, &js);
+	fprintf(
+	    f,
+	    "# HELP sandpool_queue_up Whether the queue answers (1) or not (0).\n"
+	    "# TYPE sandpool_queue_up gauge\nsandpool_queue_up{backend=\"%s\"} %d\n"
+	    "# HELP sandpool_queue_deliveries_total Jobs this node's workers took.\n"
+	    "# TYPE sandpool_queue_deliveries_total counter\n"
+	    "sandpool_queue_deliveries_total %lu\n"
+	    "# HELP sandpool_queue_redeliveries_total Jobs taken again after their worker went "
+	    "silent past its lease.\n# TYPE sandpool_queue_redeliveries_total counter\n"
+	    "sandpool_queue_redeliveries_total %lu\n"
+	    "# HELP sandpool_queue_set_aside_total Jobs taken too often, ended internal_error.\n"
+	    "# TYPE sandpool_queue_set_aside_total counter\nsandpool_queue_set_aside_total %lu\n",
+	    js.backend ? js.backend : "", js.reachable, js.deliveries, js.redeliveries,
+	    js.set_aside);
 }
 
 static void render_memory(FILE *f, struct sp_server *server)

@@ -166,6 +166,23 @@ class Cluster(unittest.TestCase):
         self.assertEqual(status, 401, r)
         self.settled()
 
+    def test_workers_and_health(self):
+        deadline = time.monotonic() + 20
+        while True:
+            status, body, _ = self.api[1].request("GET", "/api/v1/workers", headers=AUTH)
+            self.assertEqual(status, 200, body)
+            pids = {int(w["id"].rsplit("-", 1)[1]) for w in body["workers"]}
+            if {w.proc.pid for w in self.workers} <= pids or time.monotonic() > deadline:
+                break
+            time.sleep(0.2)
+        self.assertLessEqual({w.proc.pid for w in self.workers}, pids, body)
+        some = body["workers"][0]
+        self.assertEqual(some["languages"]["python"]["cells"], 2, some)
+        self.assertIn("last_seen_ms", some)
+        status, health, _ = self.api[0].request("GET", "/healthz")
+        self.assertEqual((status, health["queue"]["backend"], health["queue"]["reachable"]),
+                         (200, "redis", True), health)
+
     def test_jobs_seen_from_every_api_node_with_their_token_only(self):
         job_id = self.submit_async("print(21 * 2)")
         status, view = wait_state(_Authed(self.api[1]), job_id, ("done",))

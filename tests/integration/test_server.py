@@ -136,6 +136,17 @@ class Api(unittest.TestCase):
         code = cls.server.stop()
         assert code == 0, f"sandpool serve exited {code}"
 
+    def test_one_process_is_its_own_worker(self):
+        status, body, _ = self.server.request("GET", "/api/v1/workers")
+        self.assertEqual(status, 200, body)
+        self.assertEqual(len(body["workers"]), 1, body)
+        me = body["workers"][0]
+        self.assertEqual(me["id"].rsplit("-", 1)[1], str(self.server.proc.pid))
+        self.assertEqual(set(me["languages"]), set(LANGUAGES))
+        status, health, _ = self.server.request("GET", "/healthz")
+        self.assertEqual((health["queue"]["backend"], health["queue"]["reachable"]),
+                         ("local", True))
+
     def test_seed_body(self):
         status, r, _ = self.server.run(SEED)
         self.assertEqual(status, 200, r)
