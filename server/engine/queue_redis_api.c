@@ -496,35 +496,11 @@ static unsigned redis_retry_after(void *self, const char *user)
 	return (unsigned)(60 - time(NULL) % 60);
 }
 
-/* Queued and running jobs of LANGUAGE: its stream's entries, of which
- * those pending (taken) run. */
-static void language_stats(struct redis_queue *q, struct sp_redis_link *link, size_t language,
-			   unsigned *queued, unsigned *running)
-{
-	char key[RQ_KEY_MAX];
-	struct sp_error err = {0};
-	redisReply *len, *pending;
-
-	rq_stream_key(q, key, language);
-	len = sp_redis_command(link, &err, "XLEN %s", key);
-	pending = len ? sp_redis_command(link, &err, "XPENDING %s %s", key, RQ_GROUP) : NULL;
-	*running = pending && pending->type == REDIS_REPLY_ARRAY && pending->elements > 0 &&
-			   pending->element[0]->type == REDIS_REPLY_INTEGER
-		       ? (unsigned)pending->element[0]->integer
-		       : 0;
-	*queued = len && len->type == REDIS_REPLY_INTEGER && len->integer > *running
-		      ? (unsigned)(len->integer - *running)
-		      : 0;
-	if (len != NULL)
-		freeReplyObject(len);
-	if (pending != NULL)
-		freeReplyObject(pending);
-}
-
 static void redis_stats(void *self, size_t language, struct sp_queue_stats *stats)
 {
 	struct redis_queue *q = self;
 	struct sp_redis_link *link = rq_link_take(q);
+	struct sp_error err = {0};
 
 	*stats = (struct sp_queue_stats){0};
 	for (size_t i = 0; i < q->c.languages->count; i++) {
@@ -532,7 +508,7 @@ static void redis_stats(void *self, size_t language, struct sp_queue_stats *stat
 
 		if (language != (size_t)-1 && i != language)
 			continue;
-		language_stats(q, link, i, &queued, &running);
+		rq_script_stats(q, link, i, &queued, &running, &err);
 		stats->queued += queued;
 		stats->running += running;
 	}
@@ -617,6 +593,7 @@ static void redis_free(void *self)
 		pthread_mutex_destroy(&q->links[i].lock);
 	}
 	sp_job_bytes_free(&q->bytes);
+	free(q->next_reclaim);
 	pthread_cond_destroy(&q->woken);
 	pthread_mutex_destroy(&q->lock);
 	free(q);
@@ -641,25 +618,17 @@ static const struct sp_queue_ops redis_ops = {
     .free = redis_free,
 };
 
-/* The group of every language's stream, made once (BUSYGROUP: it is). */
-static int make_groups(struct redis_queue *q, struct sp_error *err)
+/* Redis is there, and lets us in. */
+static int reach(struct redis_queue *q, struct sp_error *err)
 {
 	struct sp_redis_link *link = rq_link_take(q);
-	int rc = 0;
+	redisReply *r = sp_redis_command(link, err, "PING");
 
-	for (size_t i = 0; rc == 0 && i < q->c.languages->count; i++) {
-		char key[RQ_KEY_MAX];
-		redisReply *r;
-
-		rq_stream_key(q, key, i);
-		r = sp_redis_command(link, err, "XGROUP CREATE %s %s 0 MKSTREAM", key, RQ_GROUP);
-		if (r != NULL)
-			freeReplyObject(r);
-		else if (err->errnum != EPROTO || strstr(err->message, "BUSYGROUP") == NULL)
-			rc = -1;
-	}
 	rq_link_give(q, link);
-	return rc;
+	if (r == NULL)
+		return -1;
+	freeReplyObject(r);
+	return 0;
 }
 
 static struct redis_queue *queue_new(const struct sp_queue_redis_config *config)
@@ -679,7 +648,9 @@ static struct redis_queue *queue_new(const struct sp_queue_redis_config *config)
 	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
 	pthread_cond_init(&q->woken, &attr);
 	pthread_condattr_destroy(&attr);
-	if (sp_job_bytes_init(&q->bytes, config->max_bytes, config->share_bytes) < 0) {
+	q->next_reclaim = calloc(config->languages->count + 1, sizeof(*q->next_reclaim));
+	if (q->next_reclaim == NULL ||
+	    sp_job_bytes_init(&q->bytes, config->max_bytes, config->share_bytes) < 0) {
 		redis_free(q);
 		return NULL;
 	}
@@ -698,7 +669,7 @@ int sp_queue_redis_start(struct sp_queue **queue, const struct sp_queue_redis_co
 			redis_free(q);
 		return sp_error_set(err, ENOMEM, "queue");
 	}
-	if (make_groups(q, err) < 0 || rq_listener_start(q, err) < 0 ||
+	if (reach(q, err) < 0 || rq_listener_start(q, err) < 0 ||
 	    (config->capacity != NULL && rq_workers_start(q, err) < 0)) {
 		redis_free(q);
 		free(handle);

@@ -40,11 +40,19 @@ struct rq_waiter {
 	bool woken;
 };
 
+/* A stream entry a worker took: of job ID. */
+struct rq_taken {
+	char stream[RQ_KEY_MAX];
+	char entry[64];
+	char id[SP_QUEUE_ID_SIZE];
+};
+
 /* A job running on this node. */
 struct rq_running {
 	struct rq_running *next;
 	char id[SP_QUEUE_ID_SIZE];
-	char entry[64]; /* its stream entry */
+	char stream[RQ_KEY_MAX]; /* its user's stream */
+	char entry[64];		 /* its entry there */
 	size_t language;
 	const char *consumer; /* the worker that claimed the entry */
 	int cancel_fd;
@@ -73,12 +81,15 @@ struct redis_queue {
 	unsigned slot_count;
 	pthread_t renewer;
 	bool renewer_started;
-	atomic_ulong deliveries, redeliveries, dead, lost_results;
+	atomic_ulong deliveries, redeliveries, dead;
+	atomic_uint_least64_t *next_reclaim; /* [languages]: ms, sp_clock_ms() */
 };
 
 /* Keys. */
 void rq_key(char key[RQ_KEY_MAX], const char *kind, const char *name);
-void rq_stream_key(const struct redis_queue *q, char key[RQ_KEY_MAX], size_t language);
+/* "sandpool:KIND:LANGUAGE". */
+void rq_language_key(const struct redis_queue *q, char key[RQ_KEY_MAX], const char *kind,
+		     size_t language);
 
 /* One of the API side's connections, for the caller alone until given
  * back. */
@@ -102,6 +113,20 @@ long long rq_script_submit(struct redis_queue *q, struct sp_redis_link *link, co
 int rq_script_finish(struct redis_queue *q, struct sp_redis_link *link,
 		     const struct sp_queue_job *job, enum sp_job_end end, json_t *result,
 		     struct sp_error *err);
+
+/* The next job of LANGUAGE for CONSUMER, users taking turns: 1 and TAKEN,
+ * 0 when none waits, -1 with ERR. */
+int rq_script_take(struct redis_queue *q, struct sp_redis_link *link, size_t language,
+		   const char *consumer, struct rq_taken *taken, struct sp_error *err);
+
+/* A job of LANGUAGE whose worker went silent past the lease, claimed for
+ * CONSUMER: as rq_script_take. */
+int rq_script_reclaim(struct redis_queue *q, struct sp_redis_link *link, size_t language,
+		      const char *consumer, struct rq_taken *taken, struct sp_error *err);
+
+/* Jobs of LANGUAGE not taken (*QUEUED) and taken (*RUNNING). */
+int rq_script_stats(struct redis_queue *q, struct sp_redis_link *link, size_t language,
+		    unsigned *queued, unsigned *running, struct sp_error *err);
 
 /* What a worker does with a job it took: "run" (and the job's fields:
  * body, mode, user, ref, owner, queued_ms in REPLY's elements 1..6), or

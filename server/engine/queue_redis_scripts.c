@@ -9,29 +9,95 @@
 
 #define NOW_MS "local t = redis.call('TIME') local now = t[1] * 1000 + math.floor(t[2] / 1000) "
 
-/* KEYS: job, stream, inflight, rate prefix. ARGV: id, ttl, queue size,
- * user_in_flight, user_jobs_per_minute, has user, then the fields. */
+/* Each language's queue is a stream per user ("u:" and the userId, or "-"
+ * for jobs without one), read by the group "workers"; a list of the users
+ * whose turn comes, each there while it has jobs not taken; a counter of the
+ * jobs not taken; a list of tokens that wake the workers. */
+
+/* KEYS: job, queued counter, users set, turns list, waiting set, ready
+ * list, inflight, rate prefix. ARGV: id, ttl, queue size, user_in_flight,
+ * user_jobs_per_minute, has user, stream prefix, user key, then the
+ * fields. */
 static const char submit_lua[] =
     "if redis.call('EXISTS', KEYS[1]) == 1 then return -1 end "
-    "local len = redis.call('XLEN', KEYS[2]) "
-    "local ok, p = pcall(redis.call, 'XPENDING', KEYS[2], '" RQ_GROUP "') "
-    "local queued = len - ((ok and p[1]) or 0) "
+    "local queued = tonumber(redis.call('GET', KEYS[2]) or '0') "
+    "if queued < 0 then queued = 0 end "
     "if queued >= tonumber(ARGV[3]) then return -2 end " NOW_MS "if ARGV[6] == '1' then "
     "  local limit = tonumber(ARGV[4]) "
-    "  if limit > 0 and tonumber(redis.call('GET', KEYS[3]) or '0') >= limit then return -3 end "
+    "  if limit > 0 and tonumber(redis.call('GET', KEYS[7]) or '0') >= limit then return -3 end "
     "  local per_minute = tonumber(ARGV[5]) "
     "  if per_minute > 0 then "
-    "    local rk = KEYS[4] .. ':' .. math.floor(t[1] / 60) "
+    "    local rk = KEYS[8] .. ':' .. math.floor(t[1] / 60) "
     "    local n = redis.call('INCR', rk) "
     "    if n == 1 then redis.call('EXPIRE', rk, 120) end "
     "    if n > per_minute then return -4 end "
     "  end "
-    "  redis.call('INCR', KEYS[3]) redis.call('EXPIRE', KEYS[3], 86400) "
+    "  redis.call('INCR', KEYS[7]) redis.call('EXPIRE', KEYS[7], 86400) "
     "end "
-    "redis.call('HSET', KEYS[1], 'created', now, 'state', 'queued', unpack(ARGV, 7)) "
+    "local stream = ARGV[7] .. ARGV[8] "
+    "pcall(redis.call, 'XGROUP', 'CREATE', stream, '" RQ_GROUP "', '0', 'MKSTREAM') "
+    "redis.call('HSET', KEYS[1], 'created', now, 'state', 'queued', unpack(ARGV, 9)) "
     "redis.call('EXPIRE', KEYS[1], ARGV[2]) "
-    "redis.call('XADD', KEYS[2], '*', 'id', ARGV[1]) "
+    "redis.call('XADD', stream, '*', 'id', ARGV[1]) "
+    "redis.call('SET', KEYS[2], queued + 1) "
+    "redis.call('SADD', KEYS[3], ARGV[8]) "
+    "if redis.call('SADD', KEYS[5], ARGV[8]) == 1 then redis.call('RPUSH', KEYS[4], ARGV[8]) end "
+    "redis.call('RPUSH', KEYS[6], '1') "
+    "redis.call('LTRIM', KEYS[6], 0, tonumber(ARGV[3])) "
     "return queued";
+
+/* The next job of a language, the users taking turns. KEYS: turns list,
+ * waiting set, queued counter. ARGV: stream prefix, consumer. Returns
+ * {stream, entry, job id}, or nil. */
+static const char take_lua[] =
+    "for i = 1, redis.call('LLEN', KEYS[1]) do "
+    "  local user = redis.call('LPOP', KEYS[1]) "
+    "  if not user then return false end "
+    "  local stream = ARGV[1] .. user "
+    "  local ok, r = pcall(redis.call, 'XREADGROUP', 'GROUP', '" RQ_GROUP "', ARGV[2], "
+    "    'COUNT', 1, 'STREAMS', stream, '>') "
+    "  if ok and r then "
+    "    local entry = r[1][2][1] "
+    "    if redis.call('DECR', KEYS[3]) < 0 then redis.call('SET', KEYS[3], 0) end "
+    "    local left = redis.call('XLEN', stream) - "
+    "      redis.call('XPENDING', stream, '" RQ_GROUP "')[1] "
+    "    if left > 0 then redis.call('RPUSH', KEYS[1], user) "
+    "    else redis.call('SREM', KEYS[2], user) end "
+    "    return {stream, entry[1], entry[2][2]} "
+    "  end "
+    "  redis.call('SREM', KEYS[2], user) "
+    "end "
+    "return false";
+
+/* A job whose worker went silent past the lease. KEYS: users set, waiting
+ * set. ARGV: stream prefix, consumer, lease ms. Streams left empty go.
+ * Returns {stream, entry, job id}, or nil. */
+static const char reclaim_lua[] =
+    "for _, user in ipairs(redis.call('SMEMBERS', KEYS[1])) do "
+    "  local stream = ARGV[1] .. user "
+    "  if redis.call('XLEN', stream) == 0 then "
+    "    redis.call('DEL', stream) redis.call('SREM', KEYS[1], user) "
+    "    redis.call('SREM', KEYS[2], user) "
+    "  else "
+    "    local ok, r = pcall(redis.call, 'XAUTOCLAIM', stream, '" RQ_GROUP "', ARGV[2], "
+    "      ARGV[3], '0-0', 'COUNT', 1) "
+    "    if ok and r[2][1] then return {stream, r[2][1][1], r[2][1][2][2]} end "
+    "  end "
+    "end "
+    "return false";
+
+/* Jobs not taken and taken of a language. KEYS: users set. ARGV: stream
+ * prefix. */
+static const char stats_lua[] =
+    "local queued, running = 0, 0 "
+    "for _, user in ipairs(redis.call('SMEMBERS', KEYS[1])) do "
+    "  local stream = ARGV[1] .. user "
+    "  local ok, p = pcall(redis.call, 'XPENDING', stream, '" RQ_GROUP "') "
+    "  local pending = (ok and p[1]) or 0 "
+    "  running = running + pending "
+    "  queued = queued + redis.call('XLEN', stream) - pending "
+    "end "
+    "return {queued, running}";
 
 /* KEYS: job, result, inflight. ARGV: value, kept ttl, unkept ttl, has
  * user, event message. */
@@ -138,9 +204,16 @@ void rq_key(char key[RQ_KEY_MAX], const char *kind, const char *name)
 	snprintf(key, RQ_KEY_MAX, RQ_PREFIX "%s:%s", kind, name ? name : "");
 }
 
-void rq_stream_key(const struct redis_queue *q, char key[RQ_KEY_MAX], size_t language)
+void rq_language_key(const struct redis_queue *q, char key[RQ_KEY_MAX], const char *kind,
+		     size_t language)
 {
-	rq_key(key, "q", q->c.languages->items[language].name);
+	snprintf(key, RQ_KEY_MAX, RQ_PREFIX "%s:%s", kind, q->c.languages->items[language].name);
+}
+
+/* The prefix of LANGUAGE's streams, one per user. */
+static void stream_prefix(const struct redis_queue *q, char key[RQ_KEY_MAX], size_t language)
+{
+	snprintf(key, RQ_KEY_MAX, RQ_PREFIX "q:%s:", q->c.languages->items[language].name);
 }
 
 long long rq_script_submit(struct redis_queue *q, struct sp_redis_link *link, const char *id,
@@ -148,17 +221,25 @@ long long rq_script_submit(struct redis_queue *q, struct sp_redis_link *link, co
 			   struct sp_error *err)
 {
 	const struct sp_config *c = q->c.config;
-	char job[RQ_KEY_MAX], stream[RQ_KEY_MAX], inflight[RQ_KEY_MAX], rate[RQ_KEY_MAX];
+	char job[RQ_KEY_MAX], queued[RQ_KEY_MAX], users[RQ_KEY_MAX], turns[RQ_KEY_MAX];
+	char waiting[RQ_KEY_MAX], ready[RQ_KEY_MAX], inflight[RQ_KEY_MAX], rate[RQ_KEY_MAX];
+	char prefix[RQ_KEY_MAX], user_key[SP_REQUEST_MAX_USER_ID + 8];
 	char ttl[24], size[24], in_flight[24], per_minute[24];
-	const char *keys[] = {job, stream, inflight, rate};
+	const char *keys[] = {job, queued, users, turns, waiting, ready, inflight, rate};
 	const char *args[MAX_ARGS];
 	redisReply *reply;
 	long long rc;
 
 	rq_key(job, "job", id);
-	rq_stream_key(q, stream, language);
+	rq_language_key(q, queued, "queued", language);
+	rq_language_key(q, users, "users", language);
+	rq_language_key(q, turns, "turns", language);
+	rq_language_key(q, waiting, "waiting", language);
+	rq_language_key(q, ready, "ready", language);
 	rq_key(inflight, "inflight", user);
 	rq_key(rate, "rate", user);
+	stream_prefix(q, prefix, language);
+	snprintf(user_key, sizeof(user_key), "%s%s", user ? "u:" : "-", user ? user : "");
 	/* queued, run, and kept afterwards */
 	snprintf(ttl, sizeof(ttl), "%u",
 		 c->queue_timeout_s + (unsigned)(c->max_limits.wall_ms / 1000) * 4 +
@@ -167,10 +248,10 @@ long long rq_script_submit(struct redis_queue *q, struct sp_redis_link *link, co
 	snprintf(in_flight, sizeof(in_flight), "%u", c->user_in_flight);
 	snprintf(per_minute, sizeof(per_minute), "%u", c->user_jobs_per_minute);
 	args[0] = id, args[1] = ttl, args[2] = size, args[3] = in_flight, args[4] = per_minute;
-	args[5] = user ? "1" : "0";
-	for (size_t i = 0; i < count && 6 + i < MAX_ARGS; i++)
-		args[6 + i] = fields[i];
-	reply = eval(link, submit_lua, keys, 4, args, NULL, 6 + (int)count, err);
+	args[5] = user ? "1" : "0", args[6] = prefix, args[7] = user_key;
+	for (size_t i = 0; i < count && 8 + i < MAX_ARGS; i++)
+		args[8 + i] = fields[i];
+	reply = eval(link, submit_lua, keys, 8, args, NULL, 8 + (int)count, err);
 	if (reply == NULL)
 		return -1;
 	rc = reply->type == REDIS_REPLY_INTEGER ? reply->integer : -9;
@@ -191,6 +272,87 @@ long long rq_script_submit(struct redis_queue *q, struct sp_redis_link *link, co
 		return sp_error_set(err, EPROTO, "redis: the submit script answered oddly");
 	}
 	return rc;
+}
+
+/* A {stream, entry, job id} reply into TAKEN; 0, or -1 when it is not one. */
+static int taken_of(redisReply *r, struct rq_taken *taken)
+{
+	if (r->type != REDIS_REPLY_ARRAY || r->elements != 3)
+		return -1;
+	for (size_t i = 0; i < 3; i++)
+		if (r->element[i]->type != REDIS_REPLY_STRING)
+			return -1;
+	snprintf(taken->stream, sizeof(taken->stream), "%s", r->element[0]->str);
+	snprintf(taken->entry, sizeof(taken->entry), "%s", r->element[1]->str);
+	snprintf(taken->id, sizeof(taken->id), "%s", r->element[2]->str);
+	return 0;
+}
+
+int rq_script_take(struct redis_queue *q, struct sp_redis_link *link, size_t language,
+		   const char *consumer, struct rq_taken *taken, struct sp_error *err)
+{
+	char turns[RQ_KEY_MAX], waiting[RQ_KEY_MAX], queued[RQ_KEY_MAX], prefix[RQ_KEY_MAX];
+	const char *keys[] = {turns, waiting, queued};
+	const char *args[] = {prefix, consumer};
+	redisReply *r;
+	int rc;
+
+	rq_language_key(q, turns, "turns", language);
+	rq_language_key(q, waiting, "waiting", language);
+	rq_language_key(q, queued, "queued", language);
+	stream_prefix(q, prefix, language);
+	r = eval(link, take_lua, keys, 3, args, NULL, 2, err);
+	if (r == NULL)
+		return -1;
+	rc = taken_of(r, taken) == 0 ? 1 : 0;
+	freeReplyObject(r);
+	return rc;
+}
+
+int rq_script_reclaim(struct redis_queue *q, struct sp_redis_link *link, size_t language,
+		      const char *consumer, struct rq_taken *taken, struct sp_error *err)
+{
+	char users[RQ_KEY_MAX], waiting[RQ_KEY_MAX], prefix[RQ_KEY_MAX], lease[24];
+	const char *keys[] = {users, waiting};
+	const char *args[] = {prefix, consumer, lease};
+	redisReply *r;
+	int rc;
+
+	rq_language_key(q, users, "users", language);
+	rq_language_key(q, waiting, "waiting", language);
+	stream_prefix(q, prefix, language);
+	snprintf(lease, sizeof(lease), "%llu",
+		 (unsigned long long)q->c.config->queue_lease_s * 1000);
+	r = eval(link, reclaim_lua, keys, 2, args, NULL, 3, err);
+	if (r == NULL)
+		return -1;
+	rc = taken_of(r, taken) == 0 ? 1 : 0;
+	freeReplyObject(r);
+	return rc;
+}
+
+int rq_script_stats(struct redis_queue *q, struct sp_redis_link *link, size_t language,
+		    unsigned *queued, unsigned *running, struct sp_error *err)
+{
+	char users[RQ_KEY_MAX], prefix[RQ_KEY_MAX];
+	const char *keys[] = {users};
+	const char *args[] = {prefix};
+	redisReply *r;
+
+	rq_language_key(q, users, "users", language);
+	stream_prefix(q, prefix, language);
+	r = eval(link, stats_lua, keys, 1, args, NULL, 1, err);
+	*queued = *running = 0;
+	if (r == NULL)
+		return -1;
+	if (r->type == REDIS_REPLY_ARRAY && r->elements == 2 &&
+	    r->element[0]->type == REDIS_REPLY_INTEGER &&
+	    r->element[1]->type == REDIS_REPLY_INTEGER) {
+		*queued = r->element[0]->integer > 0 ? (unsigned)r->element[0]->integer : 0;
+		*running = r->element[1]->integer > 0 ? (unsigned)r->element[1]->integer : 0;
+	}
+	freeReplyObject(r);
+	return 0;
 }
 
 const char *rq_end_name(enum sp_job_end end)

@@ -15,43 +15,25 @@
 #include "sandbox/base/clock.h"
 #include "sandbox/base/log.h"
 
-#define RETRY_MS 500 /* after Redis failed a worker's read */
+#define RETRY_MS   500	/* after Redis failed a worker's read */
+#define RECLAIM_MS 1000 /* a node looks for silent workers' jobs this often */
 
 struct rq_slot {
 	struct redis_queue *q;
 	size_t language;
-	char stream[RQ_KEY_MAX];
+	char ready[RQ_KEY_MAX]; /* the tokens that wake its language's workers */
 	char consumer[160];
 	struct sp_redis_link link;
 	pthread_t thread;
 	bool started;
 };
 
-/* An entry of a stream as XREADGROUP and XAUTOCLAIM give it: [id, [field,
- * value, ...]]; its job id, or NULL. */
-static const char *job_id_of(const redisReply *entry)
-{
-	const redisReply *fields;
-
-	if (entry->type != REDIS_REPLY_ARRAY || entry->elements < 2)
-		return NULL;
-	fields = entry->element[1];
-	if (fields->type != REDIS_REPLY_ARRAY)
-		return NULL;
-	for (size_t i = 0; i + 1 < fields->elements; i += 2)
-		if (fields->element[i]->type == REDIS_REPLY_STRING &&
-		    strcmp(fields->element[i]->str, "id") == 0 &&
-		    fields->element[i + 1]->type == REDIS_REPLY_STRING)
-			return fields->element[i + 1]->str;
-	return NULL;
-}
-
 /* How many times ENTRY was delivered (1 the first time). */
-static long long deliveries_of(struct rq_slot *s, const char *entry)
+static long long deliveries_of(struct rq_slot *s, const struct rq_taken *t)
 {
 	struct sp_error err = {0};
-	redisReply *r = sp_redis_command(&s->link, &err, "XPENDING %s %s %s %s 1", s->stream,
-					 RQ_GROUP, entry, entry);
+	redisReply *r = sp_redis_command(&s->link, &err, "XPENDING %s %s %s %s 1", t->stream,
+					 RQ_GROUP, t->entry, t->entry);
 	long long n = 1;
 
 	if (r != NULL && r->type == REDIS_REPLY_ARRAY && r->elements == 1 &&
@@ -63,19 +45,19 @@ static long long deliveries_of(struct rq_slot *s, const char *entry)
 	return n;
 }
 
-static void ack(struct rq_slot *s, const char *entry)
+static void ack(struct rq_slot *s, const struct rq_taken *t)
 {
 	struct sp_error err = {0};
 	redisReply *r =
-	    sp_redis_command(&s->link, &err, "XACK %s %s %s", s->stream, RQ_GROUP, entry);
+	    sp_redis_command(&s->link, &err, "XACK %s %s %s", t->stream, RQ_GROUP, t->entry);
 
 	if (r != NULL)
 		freeReplyObject(r);
-	r = r ? sp_redis_command(&s->link, &err, "XDEL %s %s", s->stream, entry) : NULL;
+	r = r ? sp_redis_command(&s->link, &err, "XDEL %s %s", t->stream, t->entry) : NULL;
 	if (r != NULL)
 		freeReplyObject(r);
 	else
-		log_warn("queue: acknowledge %s: %s", entry, err.message);
+		log_warn("queue: acknowledge %s: %s", t->entry, err.message);
 }
 
 /* --- running jobs --------------------------------------------------------- */
@@ -191,8 +173,9 @@ static void job_from_start(struct rq_slot *s, const char *id, const redisReply *
 }
 
 /* A job delivered too often: its workers died with it each time. */
-static void set_aside(struct rq_slot *s, const char *id, const char *entry, long long deliveries)
+static void set_aside(struct rq_slot *s, const struct rq_taken *t, long long deliveries)
 {
+	const char *id = t->id;
 	struct redis_queue *q = s->q;
 	struct sp_error err = {0};
 	redisReply *view = rq_script_view(&s->link, id, &err);
@@ -202,9 +185,8 @@ static void set_aside(struct rq_slot *s, const char *id, const char *entry, long
 
 	snprintf(count, sizeof(count), "%lld", deliveries);
 	r = sp_redis_command(&s->link, &err,
-			     "XADD %s MAXLEN ~ 10000 * id %s entry %s language %s "
-			     "deliveries %s",
-			     RQ_DEAD, id, entry, q->c.languages->items[s->language].name, count);
+			     "XADD %s MAXLEN ~ 10000 * id %s stream %s entry %s deliveries %s",
+			     RQ_DEAD, id, t->stream, t->entry, count);
 	if (r != NULL)
 		freeReplyObject(r);
 	atomic_fetch_add(&q->dead, 1);
@@ -253,108 +235,85 @@ static void start_job(struct rq_slot *s, const char *id, int cancel_fd)
 	freeReplyObject(r);
 }
 
-/* The entry ENTRY of job ID, claimed by this slot. */
-static void take(struct rq_slot *s, const char *entry, const char *id, bool again)
+/* The entry T, claimed by this slot: its job run (or ended, or set
+ * aside), then the entry acknowledged and deleted. */
+static void take(struct rq_slot *s, const struct rq_taken *t, bool again)
 {
 	struct redis_queue *q = s->q;
 	struct rq_running run = {.language = s->language, .consumer = s->consumer};
-	long long deliveries = deliveries_of(s, entry);
+	long long deliveries = deliveries_of(s, t);
 
 	atomic_fetch_add(&q->deliveries, 1);
 	if (again)
 		atomic_fetch_add(&q->redeliveries, 1);
-	snprintf(run.id, sizeof(run.id), "%s", id);
-	snprintf(run.entry, sizeof(run.entry), "%s", entry);
+	snprintf(run.id, sizeof(run.id), "%s", t->id);
+	snprintf(run.stream, sizeof(run.stream), "%s", t->stream);
+	snprintf(run.entry, sizeof(run.entry), "%s", t->entry);
 	run.cancel_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (run.cancel_fd < 0) {
-		log_warn("queue: job %s: eventfd: %s", id, strerror(errno));
+		log_warn("queue: job %s: eventfd: %s", t->id, strerror(errno));
 		return; /* another worker takes it after the lease */
 	}
 	running_add(q, &run);
 	if (deliveries > (long long)q->c.config->queue_max_deliveries)
-		set_aside(s, id, entry, deliveries);
+		set_aside(s, t, deliveries);
 	else
-		start_job(s, id, run.cancel_fd);
+		start_job(s, t->id, run.cancel_fd);
 	running_remove(q, &run);
 	close(run.cancel_fd);
 	/* a stop that killed the job leaves its entry to another worker */
 	if (!atomic_load(&q->stopping))
-		ack(s, entry);
+		ack(s, t);
 }
 
-/* Each entry of ENTRIES (an array of stream entries) taken. */
-static void take_all(struct rq_slot *s, const redisReply *entries, bool again)
+/* Whether this slot is the one of its language that looks for silent
+ * workers' jobs now (one each RECLAIM_MS per node and language). */
+static bool my_turn_to_reclaim(struct rq_slot *s)
 {
-	for (size_t i = 0; entries->type == REDIS_REPLY_ARRAY && i < entries->elements; i++) {
-		const redisReply *e = entries->element[i];
-		const char *id = job_id_of(e);
+	uint64_t now = sp_clock_ms();
+	uint64_t next = atomic_load(&s->q->next_reclaim[s->language]);
 
-		if (e->type == REDIS_REPLY_ARRAY && e->elements >= 1 &&
-		    e->element[0]->type == REDIS_REPLY_STRING) {
-			if (id != NULL)
-				take(s, e->element[0]->str, id, again);
-			else
-				ack(s, e->element[0]->str);
-		}
-	}
+	return now >= next && atomic_compare_exchange_strong(&s->q->next_reclaim[s->language],
+							     &next, now + RECLAIM_MS);
 }
 
-/* An entry whose worker went silent past the lease, if any, taken. */
-static void reclaim(struct rq_slot *s)
-{
-	struct redis_queue *q = s->q;
-	struct sp_error err = {0};
-	char lease[24];
-	redisReply *r;
-
-	snprintf(lease, sizeof(lease), "%llu",
-		 (unsigned long long)q->c.config->queue_lease_s * 1000);
-	r = sp_redis_command(&s->link, &err, "XAUTOCLAIM %s %s %s %s 0-0 COUNT 1", s->stream,
-			     RQ_GROUP, s->consumer, lease);
-	if (r != NULL && r->type == REDIS_REPLY_ARRAY && r->elements >= 2)
-		take_all(s, r->element[1], true);
-	if (r != NULL)
-		freeReplyObject(r);
-}
-
-/* A stream whose group went (Redis restarted without its data): again. */
-static void make_group(struct rq_slot *s)
+/* Wait for a token of a new job (up to RQ_BLOCK_MS); then take the next
+ * job, users taking turns, or else one a silent worker left. Returns 1 when
+ * one was taken into T (AGAIN: a reclaimed one), 0 when none, -1 when
+ * Redis failed. */
+static int next_job(struct rq_slot *s, struct rq_taken *t, bool *again)
 {
 	struct sp_error err = {0};
 	redisReply *r =
-	    sp_redis_command(&s->link, &err, "XGROUP CREATE %s %s 0 MKSTREAM", s->stream, RQ_GROUP);
+	    sp_redis_command(&s->link, &err, "BLPOP %s %d", s->ready, RQ_BLOCK_MS / 1000);
+	int rc;
 
-	if (r != NULL)
-		freeReplyObject(r);
+	if (r == NULL)
+		return -1;
+	freeReplyObject(r);
+	*again = false;
+	rc = rq_script_take(s->q, &s->link, s->language, s->consumer, t, &err);
+	if (rc == 0 && my_turn_to_reclaim(s)) {
+		rc = rq_script_reclaim(s->q, &s->link, s->language, s->consumer, t, &err);
+		*again = rc > 0;
+	}
+	return rc;
 }
 
 static void *slot_loop(void *arg)
 {
 	struct rq_slot *s = arg;
 	struct redis_queue *q = s->q;
-	char block[24];
 
-	snprintf(block, sizeof(block), "%d", RQ_BLOCK_MS);
 	while (!atomic_load(&q->draining) && !atomic_load(&q->stopping)) {
-		struct sp_error err = {0};
-		redisReply *r = sp_redis_command(
-		    &s->link, &err, "XREADGROUP GROUP %s %s COUNT 1 BLOCK %s STREAMS %s >",
-		    RQ_GROUP, s->consumer, block, s->stream);
+		struct rq_taken t;
+		bool again;
+		int rc = next_job(s, &t, &again);
 
-		if (r == NULL) {
-			if (err.errnum == EPROTO && strstr(err.message, "NOGROUP") != NULL)
-				make_group(s);
-			else
-				usleep(RETRY_MS * 1000);
-			continue;
-		}
-		/* [[stream, [entries]]], or nil when none came in time */
-		if (r->type == REDIS_REPLY_ARRAY && r->elements == 1 &&
-		    r->element[0]->type == REDIS_REPLY_ARRAY && r->element[0]->elements == 2)
-			take_all(s, r->element[0]->element[1], false);
-		else
-			reclaim(s);
-		freeReplyObject(r);
+		if (rc > 0)
+			take(s, &t, again);
+		else if (rc < 0)
+			usleep(RETRY_MS * 1000);
 	}
 	sp_redis_link_drop(&s->link);
 	return NULL;
@@ -383,13 +342,10 @@ static void renew(struct redis_queue *q, struct sp_redis_link *link)
 	}
 	pthread_mutex_unlock(&q->lock);
 	for (size_t i = 0; i < n; i++) {
-		char stream[RQ_KEY_MAX];
 		struct sp_error err = {0};
-		redisReply *r;
-
-		rq_stream_key(q, stream, copy[i].language);
-		r = sp_redis_command(link, &err, "XCLAIM %s %s %s 0 %s JUSTID", stream, RQ_GROUP,
-				     copy[i].consumer, copy[i].entry);
+		redisReply *r =
+		    sp_redis_command(link, &err, "XCLAIM %s %s %s 0 %s JUSTID", copy[i].stream,
+				     RQ_GROUP, copy[i].consumer, copy[i].entry);
 		if (r != NULL)
 			freeReplyObject(r);
 	}
@@ -475,7 +431,7 @@ int rq_workers_start(struct redis_queue *q, struct sp_error *err)
 			struct rq_slot *s = &q->slots[at];
 
 			*s = (struct rq_slot){.q = q, .language = i};
-			rq_stream_key(q, s->stream, i);
+			rq_language_key(q, s->ready, "ready", i);
 			snprintf(s->consumer, sizeof(s->consumer), "%s-%s-%u", q->c.node,
 				 q->c.languages->items[i].name, k);
 			sp_redis_link_init(&s->link, &q->c.url, RQ_TIMEOUT_MS + RQ_BLOCK_MS);

@@ -134,14 +134,17 @@ class Cluster(unittest.TestCase):
         self.workers.append(worker_node(self.redis))
 
     def settled(self):
-        """Nothing left in the streams: every entry acknowledged and gone."""
+        """Nothing left in the streams (one per language and user): every
+        entry acknowledged and gone."""
         deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            if self.redis.cli("XLEN", "sandpool:q:python") == "0":
+        while True:
+            streams = self.redis.cli("--scan", "--pattern", "sandpool:q:*").split()
+            left = {k: self.redis.cli("XLEN", k) for k in streams}
+            if all(n == "0" for n in left.values()):
                 return
+            if time.monotonic() > deadline:
+                self.fail(f"streams kept entries: {left}")
             time.sleep(0.1)
-        self.fail("the python stream kept entries: "
-                  + self.redis.cli("XPENDING", "sandpool:q:python", "workers"))
 
     def submit_async(self, code):
         status, view, _ = self.post(self.api[0], "/api/v1/jobs",
@@ -196,6 +199,30 @@ class Cluster(unittest.TestCase):
         status, _, _ = self.get(self.api[0], job_id)
         self.assertEqual(status, 404)
 
+    def test_users_take_turns_across_the_cluster(self):
+        cells = 2 * len(self.workers)
+        flood = []
+        for _ in range(3 * cells):
+            status, view, _ = self.post(self.api[0], "/api/v1/jobs",
+                                        {"language": "python", "userId": "flood",
+                                         "code": "import time; time.sleep(0.5)"})
+            self.assertEqual(status, 202, view)
+            flood.append(view["id"])
+        status, view, _ = self.post(self.api[1], "/api/v1/jobs",
+                                    {"language": "python", "userId": "single",
+                                     "code": "print('mine')"})
+        single = view["id"]
+        status, done = wait_state(_Authed(self.api[1]), single, ("done",))
+        self.assertEqual(done["result"]["stdout"], "mine\n", done)
+        started = int(self.field(single, "started"))
+        before = [j for j in flood if self.field(j, "started")
+                  and int(self.field(j, "started")) < started]
+        # at most the cells busy when it came, and one turn of the flood
+        self.assertLessEqual(len(before), 2 * cells, (len(before), cells))
+        for j in flood:
+            wait_state(_Authed(self.api[0]), j, ("done",))
+        self.settled()
+
     def test_cancel_from_another_node_kills_the_run_on_its_worker(self):
         job_id = self.submit_async(SLEEPER.format(s=60))
         self.wait_field(job_id, "state", "running")
@@ -238,12 +265,12 @@ class Cluster(unittest.TestCase):
 
     def test_worker_killed_mid_job_answers_once(self):
         answers = []
-        job = {"language": "python", "code": SLEEPER.format(s=3)}
+        job = {"language": "python", "code": SLEEPER.format(s=3), "userId": "killed"}
         thread = threading.Thread(
             target=lambda: answers.append(self.post(self.api[0], "/api/v1/run", job)))
         thread.start()
-        # the job's id is the newest entry of the stream
-        job_id = self._newest_job_id()
+        # the job's id is the newest entry of its user's stream
+        job_id = self._newest_job_id("sandpool:q:python:u:killed")
         victim = self.worker_running(job_id)
         self.kill(victim)
         thread.join(120)
@@ -304,10 +331,10 @@ class Cluster(unittest.TestCase):
             time.sleep(0.5)
         self.assertEqual((status, r.get("stdout")), (200, "Hello World!\n"), r)
 
-    def _newest_job_id(self, timeout=30):
+    def _newest_job_id(self, stream, timeout=30):
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            out = self.redis.cli("XREVRANGE", "sandpool:q:python", "+", "-", "COUNT", "1")
+            out = self.redis.cli("XREVRANGE", stream, "+", "-", "COUNT", "1")
             lines = out.split("\n")
             if "id" in lines:
                 return lines[lines.index("id") + 1]
