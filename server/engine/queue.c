@@ -39,8 +39,6 @@ const char *sp_queue_refusal_code(int errnum)
 		return "draining";
 	case ENOTCONN:
 		return "queue_unavailable";
-	case ENOTSUP:
-		return "not_supported";
 	default:
 		return "internal_error";
 	}
@@ -82,6 +80,12 @@ bool sp_queue_ended(struct sp_queue *q, const char *id)
 void sp_queue_release(struct sp_queue *q, const char *id)
 {
 	q->ops->release(q->self, id);
+}
+
+ssize_t sp_queue_stdin(struct sp_queue *q, const char *id, int owner, const void *data, size_t len,
+		       bool close, struct sp_error *err)
+{
+	return q->ops->stdin_write(q->self, id, owner, data, len, close, err);
 }
 
 void sp_queue_publish(struct sp_queue *q, const struct sp_queue_job *job, json_t *event)

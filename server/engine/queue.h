@@ -20,6 +20,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "job_bytes.h"
 #include "sandbox/base/error.h"
@@ -61,7 +62,7 @@ struct sp_queue_order {
 	bool keep;	     /* stays after it ends, for GET, within the retention */
 	bool hold;	     /* stays, found by its id, until sp_queue_release() */
 	bool waits;	     /* the submitter calls sp_queue_wait at once */
-	bool interactive;    /* its stdin is a pipe the submitter writes */
+	bool interactive;    /* its stdin comes from sp_queue_stdin, the request's first */
 	/* The request as the client sent it: BODY_LENGTH bytes at BODY, or from
 	 * the start of the file BODY_FD when BODY is NULL. */
 	const char *body;
@@ -128,6 +129,8 @@ struct sp_queue_ops {
 	json_t *(*cancel)(void *self, const char *id, int owner, struct sp_error *err);
 	bool (*ended)(void *self, const char *id);
 	void (*release)(void *self, const char *id);
+	ssize_t (*stdin_write)(void *self, const char *id, int owner, const void *data, size_t len,
+			       bool close, struct sp_error *err);
 	void (*publish)(void *self, const struct sp_queue_job *job, json_t *event);
 	bool (*watched)(void *self, const struct sp_queue_job *job);
 	int (*hold)(void *self, const struct sp_bytes_holder *h, uint64_t n, struct sp_error *err);
@@ -157,7 +160,9 @@ const char *sp_queue_refusal_code(int errnum);
  * submits too often (sp_queue_retry_after says when to try again), ENOSPC
  * when its bytes do not fit, ENOBUFS when they take a holder past its share,
  * E2BIG when the job could never fit, EEXIST for an id in use, ECANCELED
- * when the queue is stopping, ENOTCONN when the queue cannot be reached. */
+ * when the queue is stopping, ENOTCONN when the queue cannot be reached,
+ * EFBIG when an interactive job's own stdin is over
+ * SP_REQUEST_INTERACTIVE_STDIN_MAX. */
 int sp_queue_submit(struct sp_queue *q, struct sp_request *req, size_t language,
 		    const struct sp_queue_order *order, char id[SP_QUEUE_ID_SIZE],
 		    struct sp_error *err);
@@ -188,6 +193,14 @@ bool sp_queue_ended(struct sp_queue *q, const char *id);
 /* The submitter of the held job ID lets it go (order.hold): it is dropped
  * once ended, unless kept. */
 void sp_queue_release(struct sp_queue *q, const char *id);
+
+/* Input for the interactive job ID of OWNER (order.interactive): LEN bytes
+ * of DATA, or with CLOSE the end of its input. Returns the bytes taken
+ * (fewer than LEN, even none, while the program has not read what came
+ * before), or -1 with ERR: ENOENT when OWNER has no such interactive job,
+ * EPIPE when its input is closed (by CLOSE, or the job ended). */
+ssize_t sp_queue_stdin(struct sp_queue *q, const char *id, int owner, const void *data, size_t len,
+		       bool close, struct sp_error *err);
 
 /* EVENT (borrowed) of the running JOB to its watchers; its "id" and "ref"
  * are added. */

@@ -4,15 +4,28 @@
 #include "queue_local.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "server/job/request_stdin.h"
+
+/* The input of an interactive job: the write end of its stdin pipe. */
+struct feed {
+	struct feed *next;
+	char id[SP_QUEUE_ID_SIZE];
+	int owner;
+	int w; /* -1 once closed */
+};
+
 struct local {
 	struct sp_job_table *table;
 	char node[128];
+	pthread_mutex_t lock; /* over feeds */
+	struct feed *feeds;
 	struct sp_queue_worker worker;
 	struct sp_queue_watchers watchers;
 };
@@ -75,13 +88,91 @@ static int local_submit(void *self, struct sp_request *req, size_t language,
 				   .keep = order->keep,
 				   .hold = order->hold,
 				   .waits = order->waits};
-	struct sp_job *job = sp_job_table_submit(l->table, req, language, &meta, err);
+	struct feed *feed = order->interactive ? calloc(1, sizeof(*feed)) : NULL;
+	struct sp_job *job;
 
-	if (job == NULL)
+	if (order->interactive && (feed == NULL || (feed->w = sp_request_interactive(req)) < 0)) {
+		int errnum = feed ? errno : ENOMEM;
+
+		free(feed);
+		return sp_error_set(err, errnum,
+				    errnum == EFBIG ? "the stdin of an interactive run is at most "
+						      "64 KiB at its start; send the rest as input"
+						    : "the input of an interactive run");
+	}
+	job = sp_job_table_submit(l->table, req, language, &meta, err);
+	if (job == NULL) {
+		if (feed != NULL)
+			close(feed->w);
+		free(feed);
 		return -1;
+	}
 	memcpy(id, sp_job_id(job), SP_QUEUE_ID_SIZE);
 	sp_job_put(l->table, job);
+	if (feed != NULL) {
+		memcpy(feed->id, id, SP_QUEUE_ID_SIZE);
+		feed->owner = order->owner;
+		pthread_mutex_lock(&l->lock);
+		feed->next = l->feeds;
+		l->feeds = feed;
+		pthread_mutex_unlock(&l->lock);
+	}
 	return 0;
+}
+
+/* Under the lock: the feed of job ID, or NULL. */
+static struct feed **feed_of(struct local *l, const char *id)
+{
+	struct feed **p = &l->feeds;
+
+	while (*p != NULL && strcmp((*p)->id, id) != 0)
+		p = &(*p)->next;
+	return *p ? p : NULL;
+}
+
+static ssize_t local_stdin(void *self, const char *id, int owner, const void *data, size_t len,
+			   bool close_it, struct sp_error *err)
+{
+	struct local *l = self;
+	struct feed **p;
+	ssize_t n = -1;
+
+	pthread_mutex_lock(&l->lock);
+	p = feed_of(l, id);
+	if (p == NULL || (*p)->owner != owner) {
+		sp_error_set(err, ENOENT, "no interactive run of yours with this id");
+	} else if ((*p)->w < 0) {
+		sp_error_set(err, EPIPE, "the program's input is closed");
+	} else if (close_it) {
+		close((*p)->w);
+		(*p)->w = -1;
+		n = 0;
+	} else {
+		n = write((*p)->w, data, len);
+		if (n < 0 && errno == EAGAIN)
+			n = 0;
+		else if (n < 0)
+			sp_error_set(err, EPIPE, "the program's input is closed");
+	}
+	pthread_mutex_unlock(&l->lock);
+	return n;
+}
+
+/* The feed of job ID, if any, closed and forgotten. */
+static void drop_feed(struct local *l, const char *id)
+{
+	struct feed **p, *f = NULL;
+
+	pthread_mutex_lock(&l->lock);
+	p = feed_of(l, id);
+	if (p != NULL) {
+		f = *p;
+		*p = f->next;
+	}
+	pthread_mutex_unlock(&l->lock);
+	if (f != NULL && f->w >= 0)
+		close(f->w);
+	free(f);
 }
 
 /* The job ID of OWNER, a reference; NULL when there is none. */
@@ -166,6 +257,7 @@ static void local_release(void *self, const char *id)
 {
 	struct local *l = self;
 
+	drop_feed(l, id);
 	sp_job_table_release(l->table, id);
 }
 
@@ -251,6 +343,9 @@ static void local_free(void *self)
 	struct local *l = self;
 
 	sp_job_table_free(l->table);
+	while (l->feeds != NULL)
+		drop_feed(l, l->feeds->id);
+	pthread_mutex_destroy(&l->lock);
 	free(l);
 }
 
@@ -262,6 +357,7 @@ static const struct sp_queue_ops local_ops = {
     .cancel = local_cancel,
     .ended = local_ended,
     .release = local_release,
+    .stdin_write = local_stdin,
     .publish = local_publish,
     .watched = local_watched,
     .hold = local_hold,
@@ -285,6 +381,7 @@ int sp_queue_local_start(struct sp_queue **queue, const struct sp_queue_local_co
 		free(l);
 		return sp_error_set(err, ENOMEM, "queue");
 	}
+	pthread_mutex_init(&l->lock, NULL);
 	l->worker = config->worker;
 	l->watchers = config->watchers;
 	snprintf(l->node, sizeof(l->node), "%s", config->node ? config->node : "local");
@@ -294,6 +391,7 @@ int sp_queue_local_start(struct sp_queue **queue, const struct sp_queue_local_co
 	table.event = event;
 	table.ctx = l;
 	if (sp_job_table_start(&l->table, &table, err) < 0) {
+		pthread_mutex_destroy(&l->lock);
 		free(q);
 		free(l);
 		return -1;

@@ -219,10 +219,6 @@ static int redis_submit(void *self, struct sp_request *req, size_t language,
 
 	if (atomic_load(&q->draining))
 		return sp_error_set(err, ECANCELED, "the server is shutting down");
-	if (order->interactive)
-		return sp_error_set(err, ENOTSUP,
-				    "interactive runs need the queue in this process: with a "
-				    "queue shared in Redis, send stdin with the run");
 	if (order->id != NULL)
 		snprintf(job.id, sizeof(job.id), "%s", order->id);
 	else if (sp_queue_new_id(job.id) < 0)
@@ -237,6 +233,8 @@ static int redis_submit(void *self, struct sp_request *req, size_t language,
 	fields[n++] = "owner", fields[n++] = owner;
 	fields[n++] = "cells", fields[n++] = cells;
 	fields[n++] = "keep", fields[n++] = order->keep ? "1" : "0";
+	if (order->interactive)
+		fields[n++] = "interactive", fields[n++] = "1";
 	if (job.user != NULL)
 		fields[n++] = "user", fields[n++] = job.user;
 	if (job.ref != NULL)
@@ -414,6 +412,17 @@ static bool redis_ended(void *self, const char *id)
 	if (r != NULL)
 		freeReplyObject(r);
 	return ended;
+}
+
+static ssize_t redis_stdin(void *self, const char *id, int owner, const void *data, size_t len,
+			   bool close, struct sp_error *err)
+{
+	struct redis_queue *q = self;
+	struct sp_redis_link *link = rq_link_take(q);
+	ssize_t n = rq_script_stdin(q, link, id, owner, data, len, close, err);
+
+	rq_link_give(q, link);
+	return n;
 }
 
 /* An ended job stays in Redis for its time (RQ_UNKEPT_TTL_S, or the
@@ -607,6 +616,7 @@ static const struct sp_queue_ops redis_ops = {
     .cancel = redis_cancel,
     .ended = redis_ended,
     .release = redis_release,
+    .stdin_write = redis_stdin,
     .publish = redis_publish,
     .watched = redis_watched,
     .hold = redis_hold,

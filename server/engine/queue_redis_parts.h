@@ -87,6 +87,10 @@ struct redis_queue {
 
 /* Keys. */
 void rq_key(char key[RQ_KEY_MAX], const char *kind, const char *name);
+/* Input of an interactive job waiting in Redis, in entries (each a stdin
+ * message): past it, the sender hears that the program's input is full. */
+#define RQ_STDIN_BACKLOG 64
+
 /* "sandpool:KIND:LANGUAGE". */
 void rq_language_key(const struct redis_queue *q, char key[RQ_KEY_MAX], const char *kind,
 		     size_t language);
@@ -128,9 +132,15 @@ int rq_script_reclaim(struct redis_queue *q, struct sp_redis_link *link, size_t 
 int rq_script_stats(struct redis_queue *q, struct sp_redis_link *link, size_t language,
 		    unsigned *queued, unsigned *running, struct sp_error *err);
 
+/* Input for the interactive job ID of OWNER, as sp_queue_stdin: queued in
+ * sandpool:stdin:ID ("d" and the bytes, or "c" for its end). */
+ssize_t rq_script_stdin(struct redis_queue *q, struct sp_redis_link *link, const char *id,
+			int owner, const void *data, size_t len, bool close, struct sp_error *err);
+
 /* What a worker does with a job it took: "run" (and the job's fields:
  * body, mode, user, ref, owner, queued_ms in REPLY's elements 1..6), or
- * "done", "gone", "cancelled", "expired". REPLY is the script's. */
+ * "done", "gone", "cancelled", "expired"; element 7 is "1" for an
+ * interactive job. REPLY is the script's. */
 redisReply *rq_script_start(struct sp_redis_link *link, const char *id, const char *node,
 			    uint64_t queue_timeout_ms, struct sp_error *err);
 

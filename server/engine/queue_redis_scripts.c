@@ -126,8 +126,9 @@ static const char start_lua[] =
     "if redis.call('HGET', KEYS[1], 'state') == 'queued' and limit > 0 "
     "   and now - created > limit then return {'expired'} end "
     "redis.call('HSET', KEYS[1], 'state', 'running', 'started', now, 'worker', ARGV[1]) "
-    "local f = redis.call('HMGET', KEYS[1], 'body', 'mode', 'user', 'ref', 'owner') "
-    "return {'run', f[1], f[2], f[3], f[4], f[5], tostring(now - created)}";
+    "local f = redis.call('HMGET', KEYS[1], 'body', 'mode', 'user', 'ref', 'owner', "
+    "  'interactive') "
+    "return {'run', f[1], f[2], f[3], f[4], f[5], tostring(now - created), f[6]}";
 
 /* KEYS: job, result. */
 static const char view_lua[] =
@@ -171,6 +172,23 @@ static const char workers_lua[] =
 	   "    table.insert(out, d) end "
 	   "end "
 	   "return out";
+
+/* KEYS: job, result, input list. ARGV: owner, "d" (data) or "c" (close),
+ * the entry ("d" and the bytes), the most entries waiting, ttl. Returns 1
+ * (taken), 0 (closed now), -1 (no such interactive job), -2 (input closed),
+ * -3 (full). */
+static const char stdin_lua[] =
+    "if redis.call('EXISTS', KEYS[1]) == 0 or redis.call('HGET', KEYS[1], 'owner') ~= ARGV[1] "
+    "  or redis.call('HGET', KEYS[1], 'interactive') ~= '1' then return -1 end "
+    "if redis.call('EXISTS', KEYS[2]) == 1 or redis.call('HGET', KEYS[1], 'stdin_closed') == '1' "
+    "  then return -2 end "
+    "if ARGV[2] == 'c' then "
+    "  redis.call('HSET', KEYS[1], 'stdin_closed', '1') "
+    "  redis.call('RPUSH', KEYS[3], 'c') redis.call('EXPIRE', KEYS[3], ARGV[5]) return 0 "
+    "end "
+    "if redis.call('LLEN', KEYS[3]) >= tonumber(ARGV[4]) then return -3 end "
+    "redis.call('RPUSH', KEYS[3], ARGV[3]) redis.call('EXPIRE', KEYS[3], ARGV[5]) "
+    "return 1";
 
 #define MAX_ARGS 48
 
@@ -518,4 +536,48 @@ redisReply *rq_script_workers(struct sp_redis_link *link, uint64_t seen_ms, uint
 	snprintf(seen, sizeof(seen), "%llu", (unsigned long long)seen_ms);
 	snprintf(forget, sizeof(forget), "%llu", (unsigned long long)forget_ms);
 	return eval(link, workers_lua, keys, 2, args, NULL, 2, err);
+}
+
+ssize_t rq_script_stdin(struct redis_queue *q, struct sp_redis_link *link, const char *id,
+			int owner, const void *data, size_t len, bool close, struct sp_error *err)
+{
+	char key_job[RQ_KEY_MAX], key_result[RQ_KEY_MAX], input[RQ_KEY_MAX], who[24], most[24];
+	char ttl[24], *entry = malloc(len + 1);
+	const char *keys[] = {key_job, key_result, input};
+	const char *args[] = {who, close ? "c" : "d", entry, most, ttl};
+	size_t lengths[] = {0, 1, len + 1, 0, 0};
+	redisReply *r = NULL;
+	long long rc = -9;
+
+	if (entry == NULL)
+		return sp_error_set(err, ENOMEM, "input");
+	entry[0] = 'd';
+	memcpy(entry + 1, data, len);
+	rq_key(key_job, "job", id);
+	rq_key(key_result, "result", id);
+	rq_key(input, "stdin", id);
+	snprintf(who, sizeof(who), "%d", owner);
+	snprintf(most, sizeof(most), "%d", RQ_STDIN_BACKLOG);
+	snprintf(ttl, sizeof(ttl), "%llu",
+		 (unsigned long long)(q->c.config->max_limits.wall_ms / 1000 + 60));
+	lengths[0] = strlen(who), lengths[3] = strlen(most), lengths[4] = strlen(ttl);
+	r = eval(link, stdin_lua, keys, 3, args, lengths, 5, err);
+	free(entry);
+	if (r == NULL)
+		return -1;
+	if (r->type == REDIS_REPLY_INTEGER)
+		rc = r->integer;
+	freeReplyObject(r);
+	switch (rc) {
+	case 1:
+		return (ssize_t)len;
+	case 0:
+	case -3:
+		return 0;
+	case -1:
+		return sp_error_set(err, ENOENT, "no interactive run of yours with this id");
+	case -2:
+		return sp_error_set(err, EPIPE, "the program's input is closed");
+	}
+	return sp_error_set(err, EPROTO, "redis: the stdin script answered oddly");
 }

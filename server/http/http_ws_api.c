@@ -1,11 +1,9 @@
 #include "http_ws_api.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "server/engine/hub.h"
 #include "server/engine/judge.h"
@@ -14,14 +12,11 @@
 #include "server/job/json_depth.h"
 #include "server/job/request.h"
 
-#define INTERACTIVE_STDIN_MAX 65536 /* what a pipe takes without a reader */
-
 /* A job this client started, held in the queue until the client lets it go
  * (once it ended, or when the client goes). */
 struct client_job {
 	struct client_job *next;
 	char id[SP_QUEUE_ID_SIZE];
-	int stdin_w; /* write end of an interactive job's stdin, or -1 */
 	bool interactive;
 };
 
@@ -81,14 +76,6 @@ static struct client_job *find_mine(struct sp_ws_client *c, const char *id)
 	return NULL;
 }
 
-static void close_stdin(struct client_job *j)
-{
-	if (j->stdin_w >= 0) {
-		close(j->stdin_w);
-		j->stdin_w = -1;
-	}
-}
-
 /* Forget the jobs that ended. */
 static void prune_mine(struct sp_ws_client *c)
 {
@@ -99,7 +86,6 @@ static void prune_mine(struct sp_ws_client *c)
 
 		if (sp_queue_ended(c->server->queue, j->id)) {
 			*p = j->next;
-			close_stdin(j);
 			sp_queue_release(c->server->queue, j->id);
 			free(j);
 		} else {
@@ -110,44 +96,12 @@ static void prune_mine(struct sp_ws_client *c)
 
 /* --- messages ------------------------------------------------------------- */
 
-/* Copy the sealed memfd FD into the pipe W; -1 when it does not fit. (On
- * the heap: 64 KiB is too much for a thread's stack.) */
-static int prefill(int fd, int w)
-{
-	char *buf = malloc(INTERACTIVE_STDIN_MAX);
-	ssize_t n = buf ? pread(fd, buf, INTERACTIVE_STDIN_MAX, 0) : -1;
-	int rc = -1;
-
-	if (n == 0 || (n > 0 && n < INTERACTIVE_STDIN_MAX && write(w, buf, (size_t)n) == n))
-		rc = 0;
-	free(buf);
-	return rc;
-}
-
-/* An interactive job reads a pipe the client writes through "stdin"
- * messages; the request's own stdin goes first. Returns the write end. */
-static int make_interactive(struct sp_request *req)
-{
-	int p[2];
-
-	if (pipe2(p, O_CLOEXEC) < 0)
-		return -1;
-	fcntl(p[1], F_SETFL, O_NONBLOCK);
-	if (req->stdin_fd >= 0 && prefill(req->stdin_fd, p[1]) < 0) {
-		close(p[0]);
-		close(p[1]);
-		errno = EFBIG;
-		return -1;
-	}
-	if (req->stdin_fd >= 0)
-		close(req->stdin_fd);
-	req->stdin_fd = p[0];
-	return p[1];
-}
-
 static void refuse_run(struct sp_ws_client *c, const struct sp_error *err, json_t *msg)
 {
-	tell_error(c, sp_queue_refusal_code(err->errnum), err->message, msg);
+	if (err->errnum == EFBIG)
+		tell_error(c, "bad_request", err->message, msg);
+	else
+		tell_error(c, sp_queue_refusal_code(err->errnum), err->message, msg);
 }
 
 static void queue_run(struct sp_ws_client *c, json_t *msg, const char *text, size_t length,
@@ -172,22 +126,12 @@ static void queue_run(struct sp_ws_client *c, json_t *msg, const char *text, siz
 		return;
 	}
 	mine->interactive = interactive;
-	mine->stdin_w = interactive ? make_interactive(req) : -1;
-	if (interactive && mine->stdin_w < 0) {
-		free(mine);
-		tell_error(c, "bad_request",
-			   "stdin of an interactive run is at most 64 KiB at the start; "
-			   "send the rest in stdin messages",
-			   msg);
-		return;
-	}
 	order.id = mine->id;
 	/* Watch first: the "queued" event is sent as the job is queued. */
 	sp_hub_watch_job(server->hub, &c->watcher, mine->id, c->caller);
 	if (sp_queue_submit(server->queue, req, sp_server_language_index(server, req->language),
 			    &order, mine->id, &err) < 0) {
 		sp_hub_unwatch_job(server->hub, &c->watcher, mine->id);
-		close_stdin(mine);
 		free(mine);
 		refuse_run(c, &err, msg);
 		return;
@@ -278,7 +222,8 @@ static unsigned char *stdin_bytes(json_t *msg, size_t *len)
 static void on_stdin(struct sp_ws_client *c, json_t *msg, bool close_it)
 {
 	struct client_job *j = find_mine(c, json_string_value(json_object_get(msg, "id")));
-	unsigned char *bytes;
+	struct sp_error err = {0};
+	unsigned char *bytes = NULL;
 	size_t len = 0;
 	ssize_t n;
 
@@ -286,27 +231,22 @@ static void on_stdin(struct sp_ws_client *c, json_t *msg, bool close_it)
 		tell_error(c, "not_found", "no interactive run of yours with this id", msg);
 		return;
 	}
-	if (close_it) {
-		close_stdin(j);
-		return;
-	}
-	if (j->stdin_w < 0) {
-		tell_error(c, "stdin_closed", "the program's input is closed", msg);
-		return;
-	}
-	bytes = stdin_bytes(msg, &len);
-	if (bytes == NULL) {
+	if (!close_it && (bytes = stdin_bytes(msg, &len)) == NULL) {
 		tell_error(c, "bad_request", "data must be a string (base64 with encoding)", msg);
 		return;
 	}
-	n = write(j->stdin_w, bytes, len);
+	n = sp_queue_stdin(c->server->queue, j->id, c->caller, bytes, len, close_it, &err);
 	free(bytes);
-	if (n < 0 && errno == EAGAIN)
+	if (n < 0 && err.errnum == EPIPE)
+		tell_error(c, "stdin_closed", "the program's input is closed", msg);
+	else if (n < 0 && err.errnum == ENOENT)
+		tell_error(c, "not_found", "no interactive run of yours with this id", msg);
+	else if (n < 0)
+		tell_error(c, sp_queue_refusal_code(err.errnum), err.message, msg);
+	else if (!close_it && n == 0 && len > 0)
 		tell_error(c, "stdin_full",
 			   "the program has not read its input yet; send again later", msg);
-	else if (n < 0)
-		tell_error(c, "stdin_closed", "the program's input is closed", msg);
-	else if ((size_t)n < len)
+	else if (!close_it && (size_t)n < len)
 		tell_error(c, "stdin_full", "part of the data was taken; send the rest later", msg);
 }
 
@@ -404,7 +344,6 @@ static void on_closed(void *user)
 		c->jobs = j->next;
 		if (j->interactive)
 			json_decref(sp_queue_cancel(c->server->queue, j->id, c->caller, &err));
-		close_stdin(j);
 		sp_queue_release(c->server->queue, j->id);
 		free(j);
 	}

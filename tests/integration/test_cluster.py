@@ -4,7 +4,8 @@ own) and worker nodes (`sandpool worker --queue`), each its own process.
 
 A job submitted on one API node runs on a worker and is seen, with the same
 token only, from every API node; its events stream to WebSocket clients of
-any API node. A worker killed (SIGKILL) or stopped (SIGSTOP) past its lease
+any API node, and an interactive run takes its input from a client of any
+API node. Users take turns across the cluster. A worker killed (SIGKILL) or stopped (SIGSTOP) past its lease
 in the middle of a job loses nothing: another worker runs it and the client
 gets one answer. A job that takes its worker down on every delivery ends
 internal_error and is set aside. Redis down gives 503 at once; back up, the
@@ -23,7 +24,7 @@ import time
 import unittest
 
 from test_server import SEED, TOKEN, Server, free_port, wait_state
-from test_ws import Client, connect, run
+from test_ws import ECHO, Client, connect, run
 
 OTHER = "other-token-0123456789abcdef"
 PASSWORD = "s3cret pass:word@"
@@ -256,10 +257,19 @@ class Cluster(unittest.TestCase):
                 await c.send(type="run", ref="w", language="python", code=code)
                 seen = await c.until("result", ref="w")
                 self.assertEqual(seen[-1]["result"]["stdout"], "0\n1\n2\n")
-                await c.send(type="run", ref="i", language="python", code=code,
-                             interactive=True)
-                refused = await c.until("error", ref="i")
-                self.assertEqual(refused[-1]["code"], "not_supported")
+                # typing into a run on a worker: the prompt streams back, the
+                # answer reaches the program through Redis
+                await c.send(type="run", ref="i", language="python", code=ECHO,
+                             stdin="", interactive=True)
+                seen = await c.until("stdout", ref="i", data="ready\n")
+                job_id = seen[-1]["id"]
+                await c.send(type="stdin", id=job_id, data="hel")
+                await c.send(type="stdin", id=job_id, data="bG8K", encoding="base64")
+                rest = await c.until("result", ref="i")
+                self.assertEqual(rest[-1]["result"]["stdout"], "ready\ngot hello\n", rest)
+                await c.send(type="stdin", id=job_id, data="late")
+                late = await c.until("error")
+                self.assertIn(late[-1]["code"], ("not_found", "stdin_closed"))
                 self.assertTrue(done.wait(60))
         run(go())
 

@@ -349,6 +349,34 @@ static void test_unwatched_job_sends_no_output(void **state)
 	bench_stop(&b);
 }
 
+static void test_input_of_an_interactive_job(void **state)
+{
+	struct bench b;
+	char id[SP_QUEUE_ID_SIZE], plain[SP_QUEUE_ID_SIZE];
+	struct sp_error err = {0};
+
+	(void)state;
+	bench_start(&b, 10);
+	submit(&b, 0, (struct sp_queue_order){.owner = OWNER, .hold = true, .interactive = true},
+	       id);
+	submit(&b, 1, (struct sp_queue_order){.owner = OWNER, .hold = true}, plain);
+	assert_int_equal(sp_queue_stdin(b.queue, id, OWNER, "abc", 3, false, &err), 3);
+	assert_int_equal(sp_queue_stdin(b.queue, id, OWNER + 1, "abc", 3, false, &err), -1);
+	assert_int_equal(err.errnum, ENOENT);
+	assert_int_equal(sp_queue_stdin(b.queue, plain, OWNER, "abc", 3, false, &err), -1);
+	assert_int_equal(err.errnum, ENOENT);
+	assert_int_equal(sp_queue_stdin(b.queue, id, OWNER, NULL, 0, true, &err), 0);
+	assert_int_equal(sp_queue_stdin(b.queue, id, OWNER, "d", 1, false, &err), -1);
+	assert_int_equal(err.errnum, EPIPE);
+	atomic_store(&b.open, true);
+	expect_end(&b, id, SP_JOB_FINISHED, "ok");
+	sp_queue_release(b.queue, id);
+	sp_queue_release(b.queue, plain);
+	assert_int_equal(sp_queue_stdin(b.queue, id, OWNER, "d", 1, false, &err), -1);
+	assert_int_equal(err.errnum, ENOENT);
+	bench_stop(&b);
+}
+
 static void test_refusals_and_stop(void **state)
 {
 	struct bench b;
@@ -393,6 +421,7 @@ int main(void)
 	    cmocka_unit_test(test_other_owner_sees_nothing),
 	    cmocka_unit_test(test_worker_sees_plain_job_and_events_flow),
 	    cmocka_unit_test(test_unwatched_job_sends_no_output),
+	    cmocka_unit_test(test_input_of_an_interactive_job),
 	    cmocka_unit_test(test_refusals_and_stop),
 	};
 
