@@ -36,11 +36,11 @@ SLEEPER = "import time\nprint('start', flush=True)\ntime.sleep({s})\nprint('end'
 class Redis:
     """redis-server on loopback, with a password, nothing kept on disk."""
 
-    def __init__(self, port=None):
+    def __init__(self, port=None, bind=("127.0.0.1",)):
         self.port = port or free_port()
         self.dir = tempfile.mkdtemp(prefix="sandpool-redis-")
         self.proc = subprocess.Popen(
-            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+            ["redis-server", "--port", str(self.port), "--bind", *bind, "--save", "",
              "--appendonly", "no", "--dir", self.dir, "--requirepass", PASSWORD],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
         deadline = time.monotonic() + 20
@@ -360,6 +360,79 @@ class _Authed:
 
     def request(self, method, path, body=None, headers=None):
         return self.node.request(method, path, body, headers={**(headers or {}), **AUTH})
+
+
+def ip(*args, netns=None):
+    cmd = ["ip", *args] if netns is None else ["ip", "netns", "exec", netns, "ip", *args]
+    subprocess.run(cmd, check=True, capture_output=True)
+
+
+@unittest.skipUnless(os.geteuid() == 0 and shutil.which("ip"),
+                     "network namespaces joined by veth pairs need root and iproute2")
+class Netns(unittest.TestCase):
+    """A small network inside this machine: each worker in a network
+    namespace of its own, joined to the host, where Redis listens, by a
+    veth pair; the API node on the host. Nothing depends on loopback."""
+
+    @classmethod
+    def setUpClass(cls):
+        tag = f"{os.getpid() % 10000}"
+        cls.spaces, cls.links = [], []
+        hosts = []
+        try:
+            for n in (1, 2):
+                space, outer = f"spw{n}-{tag}", f"spv{n}-{tag}"
+                subnet = f"10.{77 + n}.{os.getpid() % 250}"
+                ip("netns", "add", space)
+                cls.spaces.append(space)
+                ip("link", "add", outer, "type", "veth", "peer", "name", "eth0", "netns", space)
+                cls.links.append(outer)
+                ip("addr", "add", f"{subnet}.1/24", "dev", outer)
+                ip("link", "set", outer, "up")
+                ip("addr", "add", f"{subnet}.2/24", "dev", "eth0", netns=space)
+                ip("link", "set", "eth0", "up", netns=space)
+                ip("link", "set", "lo", "up", netns=space)
+                hosts.append(subnet)
+            cls.redis = Redis(bind=["127.0.0.1"] + [f"{h}.1" for h in hosts])
+            cls.api = Server({"pool_total": 0, "tokens": [TOKEN]}, ["--queue", cls.redis.url])
+            cls.workers = []
+            for space, subnet in zip(cls.spaces, hosts):
+                # listening on its own network's address, seen from the host
+                url = cls.redis.url.replace("127.0.0.1", f"{subnet}.1")
+                cls.workers.append(Server(
+                    {"pool_total": 2, "pool_sizes": {"python": 2}, "tokens": [TOKEN]},
+                    ["--queue", url], command="worker", netns=space, host=f"{subnet}.2"))
+        except BaseException:
+            cls.tearDownClass()
+            raise
+
+    @classmethod
+    def tearDownClass(cls):
+        for node in getattr(cls, "workers", []) + [getattr(cls, "api", None)]:
+            if node is not None and node.proc.poll() is None:
+                node.stop()
+        if getattr(cls, "redis", None) is not None:
+            cls.redis.stop()
+        for link in cls.links:
+            subprocess.run(["ip", "link", "del", link], capture_output=True)
+        for space in cls.spaces:
+            subprocess.run(["ip", "netns", "del", space], capture_output=True)
+
+    def test_workers_in_their_own_networks_answer(self):
+        seen = set()
+        for i in range(8):
+            status, r, _ = self.api.run({"language": "python", "userId": f"n{i}",
+                                         "code": "import time; time.sleep(0.3); print('far')"},
+                                        headers=AUTH)
+            self.assertEqual((status, r["stdout"]), (200, "far\n"), r)
+            seen.add(self.redis.cli("HGET", f"sandpool:job:{r['id']}", "worker"))
+        clients = self.redis.cli("CLIENT", "LIST")
+        for w in self.workers:
+            self.assertIn(f"-{w.proc.pid}", " ".join(seen) + " ")
+        for subnet in {c.split("addr=")[1].split(":")[0] for c in clients.splitlines()
+                       if "addr=10." in c}:
+            self.assertTrue(subnet.endswith(".2"), subnet)
+        self.assertTrue(any("addr=10." in c for c in clients.splitlines()), clients)
 
 
 class WrongPassword(unittest.TestCase):

@@ -44,20 +44,22 @@ def proc_status(pid, key):
 class Server:
     """`sandpool serve` (or COMMAND: worker) with CONFIG, stopped by SIGTERM."""
 
-    def __init__(self, config=None, args=(), command="serve"):
+    def __init__(self, config=None, args=(), command="serve", netns=None, host="127.0.0.1"):
         self.port = free_port()
         self.dir = tempfile.mkdtemp(prefix="sandpool-serve-")
         os.chmod(self.dir, 0o755)
         cfg = os.path.join(self.dir, "config.json")
         with open(cfg, "w") as f:
             json.dump(config or {}, f)
-        cmd = [BIN, command, "--config", cfg, "--listen", f"127.0.0.1:{self.port}", *args]
+        cmd = [BIN, command, "--config", cfg, "--listen", f"{host}:{self.port}", *args]
+        if netns is not None:  # in that network namespace, listening on HOST there
+            cmd = ["ip", "netns", "exec", netns, *cmd]
         if STATE:
             cmd += ["--state-dir", STATE]
         self.log = open(os.path.join(self.dir, "log"), "w+")
         self.proc = subprocess.Popen(cmd, stdout=self.log, stderr=subprocess.STDOUT,
                                      stdin=subprocess.DEVNULL)
-        self.url = f"http://127.0.0.1:{self.port}"
+        self.url = f"http://{host}:{self.port}"
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
