@@ -109,22 +109,25 @@ static void name_node(struct sp_server *server)
 	snprintf(server->node, sizeof(server->node), "%s-%d", host, (int)getpid());
 }
 
-/* Whether this node runs jobs: always with the queue in this process or as
- * a worker; an API node of a shared queue when it has warm cells. */
-static bool runs_jobs(const struct sp_server *server)
+/* What this node runs of a shared queue: NULL for nothing, an API node
+ * without a warm cell; a worker, or an API node with warm cells, runs every
+ * language (the cold ones too), as one process does. */
+static unsigned *shared_capacity(const struct sp_server *server, unsigned *capacity)
 {
-	return server->config.queue[0] == '\0' || server->worker || server->config.pool_total > 0;
+	for (size_t i = 0; !server->worker && i < server->languages.count; i++)
+		if (server->served[i].pool_size > 0)
+			return capacity;
+	return server->worker ? capacity : NULL;
 }
 
 /* The queue in Redis (queue_redis.h), this node one of its API nodes or
  * workers. */
-static int start_redis_queue(struct sp_server *server, const unsigned *capacity,
-			     struct sp_error *err)
+static int start_redis_queue(struct sp_server *server, unsigned *capacity, struct sp_error *err)
 {
 	struct sp_queue_redis_config rc = {
 	    .config = &server->config,
 	    .languages = &server->languages,
-	    .capacity = runs_jobs(server) ? capacity : NULL,
+	    .capacity = shared_capacity(server, capacity),
 	    .node = server->node,
 	    .max_bytes = server->memory.requests,
 	    .share_bytes = server->memory.share,

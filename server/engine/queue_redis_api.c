@@ -202,6 +202,31 @@ static void publish_on(struct sp_redis_link *link, const struct sp_queue_job *jo
 	json_decref(msg);
 }
 
+static unsigned long long mib(uint64_t n)
+{
+	return (unsigned long long)(n >> 20);
+}
+
+/* A job that could never fit in what a node holds for requests (its inputs
+ * and the output its limits allow) is refused here, as one process refuses
+ * it: no worker could run it. */
+static int could_never_fit(struct redis_queue *q, const struct sp_request *req,
+			   const struct sp_queue_order *order, struct sp_error *err)
+{
+	uint64_t limit = q->bytes.limit, held = sp_request_memory(req), reserve = 0;
+
+	if (q->c.worker.measure != NULL)
+		q->c.worker.measure(q->c.worker.ctx, req, order->cells ? order->cells : 1, &held,
+				    &reserve);
+	if (limit == 0 || (held <= limit && reserve <= limit - held))
+		return 0;
+	return sp_error_set(err, E2BIG,
+			    "the request could take %llu MiB (a job: its inputs and the output its "
+			    "limits allow), more than this server holds for all requests (%llu "
+			    "MiB)",
+			    mib(held + reserve), mib(limit));
+}
+
 static int redis_submit(void *self, struct sp_request *req, size_t language,
 			const struct sp_queue_order *order, char id[SP_QUEUE_ID_SIZE],
 			struct sp_error *err)
@@ -219,6 +244,8 @@ static int redis_submit(void *self, struct sp_request *req, size_t language,
 
 	if (atomic_load(&q->draining))
 		return sp_error_set(err, ECANCELED, "the server is shutting down");
+	if (could_never_fit(q, req, order, err) < 0)
+		return -1;
 	if (order->id != NULL)
 		snprintf(job.id, sizeof(job.id), "%s", order->id);
 	else if (sp_queue_new_id(job.id) < 0)
@@ -453,11 +480,6 @@ static bool redis_watched(void *self, const struct sp_queue_job *job)
 	return true;
 }
 
-static unsigned long long mib(uint64_t n)
-{
-	return (unsigned long long)(n >> 20);
-}
-
 static int redis_hold(void *self, const struct sp_bytes_holder *h, uint64_t n, struct sp_error *err)
 {
 	struct redis_queue *q = self;
@@ -573,15 +595,65 @@ static bool idle(struct redis_queue *q)
 	return none;
 }
 
-/* Take no new job; let the running ones and the waiters have GRACE_MS; then
- * the running ones are killed, their entries left to other workers, and the
- * waiters let go. */
+/* The job ID a waiter here waits for ends SP_JOB_SHUTDOWN if it has not
+ * started: this node stops, and its client with it. */
+static void end_unstarted(struct redis_queue *q, const char *id)
+{
+	struct sp_error err = {0};
+	redisReply *r = look(q, id, INT32_MIN, &err);
+	struct sp_redis_link *link;
+	struct sp_queue_job job;
+	json_t *result;
+
+	if (r == NULL)
+		return;
+	if (field(r, F_RESULT) == NULL && field(r, F_STATE) != NULL &&
+	    strcmp(field(r, F_STATE), "queued") == 0) {
+		result = rq_unrun_result(q, field(r, F_LANG), SP_JOB_SHUTDOWN,
+					 "the server stopped before the job ran");
+		job_of(r, id, &job);
+		link = rq_link_take(q);
+		if (result != NULL) {
+			json_object_set_new(result, "id", json_string(id));
+			rq_script_finish(q, link, &job, SP_JOB_SHUTDOWN, result, &err);
+		}
+		rq_link_give(q, link);
+		json_decref(result);
+	}
+	freeReplyObject(r);
+}
+
+/* The jobs the waiters of this node wait for, if they have not started,
+ * end now. */
+static void end_waited_unstarted(struct redis_queue *q)
+{
+	char(*ids)[SP_QUEUE_ID_SIZE] = NULL;
+	size_t n = 0;
+
+	pthread_mutex_lock(&q->lock);
+	for (struct rq_waiter *w = q->waiters; w != NULL; w = w->next)
+		n++;
+	ids = n ? calloc(n, sizeof(*ids)) : NULL;
+	n = 0;
+	for (struct rq_waiter *w = q->waiters; ids != NULL && w != NULL; w = w->next)
+		snprintf(ids[n++], SP_QUEUE_ID_SIZE, "%s", w->id);
+	pthread_mutex_unlock(&q->lock);
+	for (size_t i = 0; i < n; i++)
+		end_unstarted(q, ids[i]);
+	free(ids);
+}
+
+/* Take no new job; the jobs waited for here that have not started end (this
+ * node's clients go with it); let the running ones and the waiters have
+ * GRACE_MS; then the running ones are killed, their entries left to other
+ * workers, and the waiters let go. */
 static void redis_stop(void *self, uint64_t grace_ms)
 {
 	struct redis_queue *q = self;
 	uint64_t deadline = sp_clock_ms() + grace_ms;
 
 	atomic_store(&q->draining, true);
+	end_waited_unstarted(q);
 	while (!idle(q) && sp_clock_ms() < deadline)
 		usleep(50 * 1000);
 	atomic_store(&q->stopping, true);

@@ -44,6 +44,32 @@ static int next_reply(redisContext *ctx, redisReply **reply, int timeout_ms)
 	return r != NULL;
 }
 
+/* A result event comes without its result: it is read here, once for this
+ * node. Returns 0, -1 when it is not there (any more). */
+static int add_result(struct redis_queue *q, const char *id, json_t *event)
+{
+	char key[RQ_KEY_MAX];
+	struct sp_error err = {0};
+	struct sp_redis_link *link = rq_link_take(q);
+	redisReply *r;
+	json_t *stored = NULL;
+
+	rq_key(key, "result", id);
+	r = sp_redis_command(link, &err, "GET %s", key);
+	rq_link_give(q, link);
+	if (r != NULL && r->type == REDIS_REPLY_STRING)
+		stored = json_loadb(r->str, r->len, 0, NULL);
+	if (r != NULL)
+		freeReplyObject(r);
+	if (json_object_get(stored, "result") == NULL) {
+		json_decref(stored);
+		return -1;
+	}
+	json_object_set(event, "result", json_object_get(stored, "result"));
+	json_decref(stored);
+	return 0;
+}
+
 /* A message of the events channel: {"user", "owner", "event"}. */
 static void on_event(struct redis_queue *q, const char *text, size_t length)
 {
@@ -57,12 +83,17 @@ static void on_event(struct redis_queue *q, const char *text, size_t length)
 	    .owner = (int)json_integer_value(json_object_get(msg, "owner")),
 	};
 
+	bool result = type != NULL && strcmp(type, "result") == 0;
+
 	if (id != NULL && strlen(id) < sizeof(job.id) && json_is_object(event)) {
 		memcpy(job.id, id, strlen(id) + 1);
-		if (q->c.watchers.deliver != NULL)
-			q->c.watchers.deliver(q->c.watchers.ctx, &job, event);
-		if (type != NULL && strcmp(type, "result") == 0)
+		if (result)
 			rq_wake(q, id);
+		if (q->c.watchers.deliver != NULL &&
+		    (!result || q->c.watchers.watched == NULL ||
+		     q->c.watchers.watched(q->c.watchers.ctx, &job)) &&
+		    (!result || add_result(q, id, event) == 0))
+			q->c.watchers.deliver(q->c.watchers.ctx, &job, event);
 	}
 	json_decref(msg);
 }

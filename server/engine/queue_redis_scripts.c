@@ -401,11 +401,11 @@ enum sp_job_end rq_end_of(const char *name)
 	return SP_JOB_LOST;
 }
 
-/* The result event of JOB: what every node's listener gets. */
-static char *result_message(const struct sp_queue_job *job, json_t *result)
+/* The news of JOB's result for every node's listener, without the result
+ * itself (which may be megabytes: the listener reads it from its key). */
+static char *result_message(const struct sp_queue_job *job)
 {
-	json_t *event =
-	    json_pack("{s:s, s:s, s:O}", "type", "result", "id", job->id, "result", result);
+	json_t *event = json_pack("{s:s, s:s}", "type", "result", "id", job->id);
 	json_t *msg;
 	char *text;
 
@@ -426,7 +426,7 @@ int rq_script_finish(struct redis_queue *q, struct sp_redis_link *link,
 	const char *keys[] = {key_job, key_result, inflight};
 	json_t *stored = json_pack("{s:s, s:O}", "end", rq_end_name(end), "result", result);
 	char *value = stored ? json_dumps(stored, JSON_COMPACT) : NULL;
-	char *msg = result ? result_message(job, result) : NULL;
+	char *msg = result_message(job);
 	const char *args[5];
 	redisReply *reply = NULL;
 	int rc = -1;

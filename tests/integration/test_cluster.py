@@ -11,59 +11,22 @@ gets one answer. A job that takes its worker down on every delivery ends
 internal_error and is set aside. Redis down gives 503 at once; back up, the
 nodes find it again by themselves."""
 
-import asyncio
-import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
-import tempfile
 import threading
 import time
 import unittest
 
-from test_server import SEED, TOKEN, Server, free_port, wait_state
+from redisd import PASSWORD, Redis
+from test_server import SEED, TOKEN, Server, wait_state
 from test_ws import ECHO, Client, connect, run
 
 OTHER = "other-token-0123456789abcdef"
-PASSWORD = "s3cret pass:word@"
 LEASE_S = 2
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 SLEEPER = "import time\nprint('start', flush=True)\ntime.sleep({s})\nprint('end')\n"
-
-
-class Redis:
-    """redis-server on loopback, with a password, nothing kept on disk."""
-
-    def __init__(self, port=None, bind=("127.0.0.1",)):
-        self.port = port or free_port()
-        self.dir = tempfile.mkdtemp(prefix="sandpool-redis-")
-        self.proc = subprocess.Popen(
-            ["redis-server", "--port", str(self.port), "--bind", *bind, "--save", "",
-             "--appendonly", "no", "--dir", self.dir, "--requirepass", PASSWORD],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
-        deadline = time.monotonic() + 20
-        while self.cli("PING") != "PONG":
-            if time.monotonic() > deadline or self.proc.poll() is not None:
-                raise AssertionError("redis-server did not start")
-            time.sleep(0.05)
-
-    @property
-    def url(self):
-        quoted = PASSWORD.replace("%", "%25").replace(":", "%3A").replace("@", "%40") \
-            .replace(" ", "%20")
-        return f"redis://:{quoted}@127.0.0.1:{self.port}"
-
-    def cli(self, *args):
-        proc = subprocess.run(["redis-cli", "-p", str(self.port), "--no-auth-warning", "-a",
-                               PASSWORD, *args], capture_output=True, text=True)
-        return proc.stdout.strip()
-
-    def stop(self):
-        self.proc.terminate()
-        self.proc.wait(timeout=20)
-        shutil.rmtree(self.dir, ignore_errors=True)
 
 
 def api_node(redis):

@@ -1,0 +1,49 @@
+"""A real redis-server for the tests: Debian's, on loopback (and the
+addresses asked for), with a password, nothing kept on disk."""
+
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+
+PASSWORD = "s3cret pass:word@"
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Redis:
+    """redis-server on loopback, with a password, nothing kept on disk."""
+
+    def __init__(self, port=None, bind=("127.0.0.1",)):
+        self.port = port or free_port()
+        self.dir = tempfile.mkdtemp(prefix="sandpool-redis-")
+        self.proc = subprocess.Popen(
+            ["redis-server", "--port", str(self.port), "--bind", *bind, "--save", "",
+             "--appendonly", "no", "--dir", self.dir, "--requirepass", PASSWORD],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
+        deadline = time.monotonic() + 20
+        while self.cli("PING") != "PONG":
+            if time.monotonic() > deadline or self.proc.poll() is not None:
+                raise AssertionError("redis-server did not start")
+            time.sleep(0.05)
+
+    @property
+    def url(self):
+        quoted = PASSWORD.replace("%", "%25").replace(":", "%3A").replace("@", "%40") \
+            .replace(" ", "%20")
+        return f"redis://:{quoted}@127.0.0.1:{self.port}"
+
+    def cli(self, *args):
+        proc = subprocess.run(["redis-cli", "-p", str(self.port), "--no-auth-warning", "-a",
+                               PASSWORD, *args], capture_output=True, text=True)
+        return proc.stdout.strip()
+
+    def stop(self):
+        self.proc.terminate()
+        self.proc.wait(timeout=20)
+        shutil.rmtree(self.dir, ignore_errors=True)
