@@ -18,7 +18,9 @@
  *
  * Its parts: queue_redis_api.c (the operations, and the start),
  * queue_redis_worker.c (the workers and their lease), queue_redis_events.c
- * (each node's listener), queue_redis_scripts.c (the Lua scripts). */
+ * (each node's listener), queue_redis_scripts.c (the Lua scripts),
+ * queue_redis_links.c (the connections the API side and the listener
+ * share); redis_link.c is one connection. */
 #ifndef SANDPOOL_QUEUE_REDIS_H
 #define SANDPOOL_QUEUE_REDIS_H
 

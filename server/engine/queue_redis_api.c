@@ -14,23 +14,6 @@
 
 #define WAIT_POLL_MS 1000 /* a waiter looks at its job this often without news */
 
-/* --- connections --------------------------------------------------------- */
-
-struct sp_redis_link *rq_link_take(struct redis_queue *q)
-{
-	unsigned i = atomic_fetch_add(&q->next_link, 1) % RQ_LINKS;
-
-	pthread_mutex_lock(&q->links[i].lock);
-	return &q->links[i].link;
-}
-
-void rq_link_give(struct redis_queue *q, struct sp_redis_link *link)
-{
-	for (unsigned i = 0; i < RQ_LINKS; i++)
-		if (&q->links[i].link == link)
-			pthread_mutex_unlock(&q->links[i].lock);
-}
-
 /* --- a job as Redis says it -------------------------------------------- */
 
 /* The fields of a view script's reply. */
