@@ -250,11 +250,7 @@ static int redis_submit(void *self, struct sp_request *req, size_t language,
 	if (job.ref != NULL)
 		fields[n++] = "ref", fields[n++] = job.ref;
 	link = rq_link_take(q);
-	position = rq_script_submit(q, link, job.id, language, job.user, fields, n, err);
-	if (position >= 0)
-		publish_on(
-		    link, &job,
-		    json_pack("{s:s, s:I}", "type", "queued", "position", (json_int_t)position));
+	position = rq_script_submit(q, link, job.id, language, &job, fields, n, err);
 	rq_link_give(q, link);
 	free(body);
 	if (position < 0)
@@ -266,10 +262,10 @@ static int redis_submit(void *self, struct sp_request *req, size_t language,
 	return 0;
 }
 
-static bool wait_woken(struct redis_queue *q, struct rq_waiter *w, uint64_t ms)
+/* Until W is woken, or MS have passed. */
+static void wait_woken(struct redis_queue *q, struct rq_waiter *w, uint64_t ms)
 {
 	struct timespec until;
-	bool woken;
 
 	clock_gettime(CLOCK_MONOTONIC, &until);
 	until.tv_sec += (time_t)(ms / 1000);
@@ -280,16 +276,20 @@ static bool wait_woken(struct redis_queue *q, struct rq_waiter *w, uint64_t ms)
 	}
 	pthread_mutex_lock(&q->lock);
 	while (!w->woken && !atomic_load(&q->stopping) &&
-	       pthread_cond_timedwait(&q->woken, &q->lock, &until) == 0) {
+	       pthread_cond_timedwait(&w->cond, &q->lock, &until) == 0) {
 	}
-	woken = w->woken;
 	w->woken = false;
 	pthread_mutex_unlock(&q->lock);
-	return woken;
 }
 
 static void waiter_add(struct redis_queue *q, struct rq_waiter *w)
 {
+	pthread_condattr_t attr;
+
+	pthread_condattr_init(&attr);
+	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+	pthread_cond_init(&w->cond, &attr);
+	pthread_condattr_destroy(&attr);
 	pthread_mutex_lock(&q->lock);
 	w->next = q->waiters;
 	q->waiters = w;
@@ -305,10 +305,37 @@ static void waiter_remove(struct redis_queue *q, struct rq_waiter *w)
 			break;
 		}
 	}
-	pthread_cond_broadcast(&q->woken); /* stop may wait for the last waiter */
 	pthread_mutex_unlock(&q->lock);
+	pthread_cond_destroy(&w->cond);
 }
 
+/* Whether the job of W has ended, as its result event said, or as Redis
+ * says. *SINCE is when Redis stopped answering (0: it answers). */
+static bool ended(struct redis_queue *q, struct rq_waiter *w, uint64_t *since)
+{
+	struct sp_error err = {0};
+	redisReply *r;
+	bool done;
+
+	pthread_mutex_lock(&q->lock);
+	done = w->ended;
+	pthread_mutex_unlock(&q->lock);
+	if (done)
+		return true;
+	r = look(q, w->id, INT32_MIN, &err);
+	done = r == NULL ? err.errnum == ENOENT : field(r, F_RESULT) != NULL;
+	if (r != NULL) {
+		freeReplyObject(r);
+		*since = 0;
+	} else if (*since == 0) {
+		*since = sp_clock_ms();
+	}
+	return done;
+}
+
+/* Until the job ID ends: woken by its result event, looking at Redis each
+ * WAIT_POLL_MS meanwhile (an event may be lost while the listener
+ * reconnects); given up when Redis does not answer for a lease. */
 static void redis_wait(void *self, const char *id)
 {
 	struct redis_queue *q = self;
@@ -317,23 +344,9 @@ static void redis_wait(void *self, const char *id)
 	uint64_t patience = (uint64_t)q->c.config->queue_lease_s * 1000;
 
 	waiter_add(q, &w);
-	while (!atomic_load(&q->stopping)) {
-		struct sp_error err = {0};
-		redisReply *r = look(q, id, INT32_MIN, &err);
-		bool ended = r == NULL ? err.errnum == ENOENT : field(r, F_RESULT) != NULL;
-
-		if (r != NULL)
-			freeReplyObject(r);
-		if (ended)
-			break;
-		if (r == NULL && unreachable_since == 0)
-			unreachable_since = sp_clock_ms();
-		else if (r != NULL)
-			unreachable_since = 0;
-		if (unreachable_since && sp_clock_ms() - unreachable_since > patience)
-			break;
+	while (!atomic_load(&q->stopping) && !ended(q, &w, &unreachable_since) &&
+	       !(unreachable_since && sp_clock_ms() - unreachable_since > patience))
 		wait_woken(q, &w, WAIT_POLL_MS);
-	}
 	waiter_remove(q, &w);
 }
 
@@ -658,7 +671,6 @@ static void redis_free(void *self)
 	}
 	sp_job_bytes_free(&q->bytes);
 	free(q->next_reclaim);
-	pthread_cond_destroy(&q->woken);
 	pthread_mutex_destroy(&q->lock);
 	free(q);
 }
@@ -699,8 +711,6 @@ static int reach(struct redis_queue *q, struct sp_error *err)
 static struct redis_queue *queue_new(const struct sp_queue_redis_config *config)
 {
 	struct redis_queue *q = calloc(1, sizeof(*q));
-	pthread_condattr_t attr;
-
 	if (q == NULL)
 		return NULL;
 	q->c = *config;
@@ -709,10 +719,6 @@ static struct redis_queue *queue_new(const struct sp_queue_redis_config *config)
 		sp_redis_link_init(&q->links[i].link, &config->url, RQ_TIMEOUT_MS);
 	}
 	pthread_mutex_init(&q->lock, NULL);
-	pthread_condattr_init(&attr);
-	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-	pthread_cond_init(&q->woken, &attr);
-	pthread_condattr_destroy(&attr);
 	q->next_reclaim = calloc(config->languages->count + 1, sizeof(*q->next_reclaim));
 	if (q->next_reclaim == NULL ||
 	    sp_job_bytes_init(&q->bytes, config->max_bytes, config->share_bytes) < 0) {

@@ -15,10 +15,13 @@
 void rq_wake(struct redis_queue *q, const char *id)
 {
 	pthread_mutex_lock(&q->lock);
-	for (struct rq_waiter *w = q->waiters; w != NULL; w = w->next)
-		if (id == NULL || strcmp(w->id, id) == 0)
-			w->woken = true;
-	pthread_cond_broadcast(&q->woken);
+	for (struct rq_waiter *w = q->waiters; w != NULL; w = w->next) {
+		if (id != NULL && strcmp(w->id, id) != 0)
+			continue;
+		w->woken = true;
+		w->ended = w->ended || id != NULL;
+		pthread_cond_signal(&w->cond);
+	}
 	pthread_mutex_unlock(&q->lock);
 }
 

@@ -37,7 +37,9 @@
 struct rq_waiter {
 	struct rq_waiter *next;
 	const char *id;
-	bool woken;
+	pthread_cond_t cond; /* signalled when woken */
+	bool woken;	     /* look again (under the backend's lock) */
+	bool ended;	     /* its result event came */
 };
 
 /* A stream entry a worker took: of job ID. */
@@ -68,7 +70,6 @@ struct redis_queue {
 	} links[RQ_LINKS];
 	atomic_uint next_link;
 	pthread_mutex_t lock; /* over waiters, running, bytes */
-	pthread_cond_t woken; /* a waiter's result may have come */
 	struct rq_waiter *waiters;
 	struct rq_running *running;
 	struct sp_job_bytes bytes; /* bodies being parsed on this node */
@@ -105,11 +106,15 @@ void rq_link_give(struct redis_queue *q, struct sp_redis_link *link);
 
 /* Store job ID (its hash of FIELDS: COUNT names and values, alternately)
  * and queue it on the stream of LANGUAGE, against the queue's and the
- * user's limits. Returns its position in the queue, or -1 with ERR
- * (EEXIST, EAGAIN, EDQUOT, EBUSY). */
+ * user's limits; its "queued" event goes to every node (JOB: its user, tag
+ * and owner). Returns its position in the queue, or -1 with ERR (EEXIST,
+ * EAGAIN, EDQUOT, EBUSY). */
 long long rq_script_submit(struct redis_queue *q, struct sp_redis_link *link, const char *id,
-			   size_t language, const char *user, const char **fields, size_t count,
-			   struct sp_error *err);
+			   size_t language, const struct sp_queue_job *job, const char **fields,
+			   size_t count, struct sp_error *err);
+
+/* The entry TAKEN acknowledged and deleted. */
+int rq_script_ack(struct sp_redis_link *link, const struct rq_taken *taken, struct sp_error *err);
 
 /* The job ID ends with RESULT (borrowed) as END, if it has no result yet.
  * The result event goes to every node's watchers. Returns 1 when this one
@@ -182,7 +187,8 @@ void rq_cancel_running(struct redis_queue *q, const char *id);
  * watchers and waiters, cancels to this node's running jobs. */
 int rq_listener_start(struct redis_queue *q, struct sp_error *err);
 void rq_listener_stop(struct redis_queue *q);
-/* Wake the waiters of ID (all when ID is NULL). */
+/* The job ID ended: its waiters go (with ID NULL, every waiter looks
+ * again: events may have been missed). */
 void rq_wake(struct redis_queue *q, const char *id);
 
 #endif

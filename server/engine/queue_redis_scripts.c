@@ -16,8 +16,8 @@
 
 /* KEYS: job, queued counter, users set, turns list, waiting set, ready
  * list, inflight, rate prefix. ARGV: id, ttl, queue size, user_in_flight,
- * user_jobs_per_minute, has user, stream prefix, user key, then the
- * fields. */
+ * user_jobs_per_minute, has user, stream prefix, user key, the "queued"
+ * event's message up to its position, then the fields. */
 static const char submit_lua[] =
     "if redis.call('EXISTS', KEYS[1]) == 1 then return -1 end "
     "local queued = tonumber(redis.call('GET', KEYS[2]) or '0') "
@@ -36,7 +36,7 @@ static const char submit_lua[] =
     "end "
     "local stream = ARGV[7] .. ARGV[8] "
     "pcall(redis.call, 'XGROUP', 'CREATE', stream, '" RQ_GROUP "', '0', 'MKSTREAM') "
-    "redis.call('HSET', KEYS[1], 'created', now, 'state', 'queued', unpack(ARGV, 9)) "
+    "redis.call('HSET', KEYS[1], 'created', now, 'state', 'queued', unpack(ARGV, 10)) "
     "redis.call('EXPIRE', KEYS[1], ARGV[2]) "
     "redis.call('XADD', stream, '*', 'id', ARGV[1]) "
     "redis.call('SET', KEYS[2], queued + 1) "
@@ -44,6 +44,7 @@ static const char submit_lua[] =
     "if redis.call('SADD', KEYS[5], ARGV[8]) == 1 then redis.call('RPUSH', KEYS[4], ARGV[8]) end "
     "redis.call('RPUSH', KEYS[6], '1') "
     "redis.call('LTRIM', KEYS[6], 0, tonumber(ARGV[3])) "
+    "redis.call('PUBLISH', '" RQ_EVENTS "', ARGV[9] .. queued .. '}}') "
     "return queued";
 
 /* The next job of a language, the users taking turns. KEYS: turns list,
@@ -68,6 +69,10 @@ static const char take_lua[] =
     "  redis.call('SREM', KEYS[2], user) "
     "end "
     "return false";
+
+/* KEYS: stream. ARGV: entry. */
+static const char ack_lua[] = "redis.call('XACK', KEYS[1], '" RQ_GROUP "', ARGV[1]) "
+			      "return redis.call('XDEL', KEYS[1], ARGV[1])";
 
 /* A job whose worker went silent past the lease. KEYS: users set, waiting
  * set. ARGV: stream prefix, consumer, lease ms. Streams left empty go.
@@ -234,21 +239,49 @@ static void stream_prefix(const struct redis_queue *q, char key[RQ_KEY_MAX], siz
 	snprintf(key, RQ_KEY_MAX, RQ_PREFIX "q:%s:", q->c.languages->items[language].name);
 }
 
-long long rq_script_submit(struct redis_queue *q, struct sp_redis_link *link, const char *id,
-			   size_t language, const char *user, const char **fields, size_t count,
-			   struct sp_error *err)
+/* The "queued" event of job ID up to its position, which the submit
+ * script appends (and closes): {"user", "owner", "event": {"type", "id",
+ * "ref"?, "position": */
+static char *queued_message_head(const char *id, const char *user, const char *ref, int owner)
 {
+	json_t *event = json_pack("{s:s, s:s}", "type", "queued", "id", id);
+	json_t *msg;
+	char *text;
+	size_t n;
+
+	if (event != NULL && ref != NULL)
+		json_object_set_new(event, "ref", json_string(ref));
+	msg = json_pack("{s:s?, s:i, s:o}", "user", user, "owner", owner, "event", event);
+	text = msg ? json_dumps(msg, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+	json_decref(msg);
+	n = text ? strlen(text) : 0;
+	if (n < 2 || strcmp(text + n - 2, "}}") != 0) {
+		free(text);
+		return NULL;
+	}
+	/* room for ',"position":' in place of the closing braces */
+	text = realloc(text, n + 16);
+	if (text != NULL)
+		strcpy(text + n - 2, ",\"position\":");
+	return text;
+}
+
+long long rq_script_submit(struct redis_queue *q, struct sp_redis_link *link, const char *id,
+			   size_t language, const struct sp_queue_job *job, const char **fields,
+			   size_t count, struct sp_error *err)
+{
+	const char *user = job->user;
 	const struct sp_config *c = q->c.config;
-	char job[RQ_KEY_MAX], queued[RQ_KEY_MAX], users[RQ_KEY_MAX], turns[RQ_KEY_MAX];
+	char key_job[RQ_KEY_MAX], queued[RQ_KEY_MAX], users[RQ_KEY_MAX], turns[RQ_KEY_MAX];
 	char waiting[RQ_KEY_MAX], ready[RQ_KEY_MAX], inflight[RQ_KEY_MAX], rate[RQ_KEY_MAX];
 	char prefix[RQ_KEY_MAX], user_key[SP_REQUEST_MAX_USER_ID + 8];
-	char ttl[24], size[24], in_flight[24], per_minute[24];
-	const char *keys[] = {job, queued, users, turns, waiting, ready, inflight, rate};
+	char ttl[24], size[24], in_flight[24], per_minute[24], *head;
+	const char *keys[] = {key_job, queued, users, turns, waiting, ready, inflight, rate};
 	const char *args[MAX_ARGS];
 	redisReply *reply;
 	long long rc;
 
-	rq_key(job, "job", id);
+	rq_key(key_job, "job", id);
 	rq_language_key(q, queued, "queued", language);
 	rq_language_key(q, users, "users", language);
 	rq_language_key(q, turns, "turns", language);
@@ -267,9 +300,13 @@ long long rq_script_submit(struct redis_queue *q, struct sp_redis_link *link, co
 	snprintf(per_minute, sizeof(per_minute), "%u", c->user_jobs_per_minute);
 	args[0] = id, args[1] = ttl, args[2] = size, args[3] = in_flight, args[4] = per_minute;
 	args[5] = user ? "1" : "0", args[6] = prefix, args[7] = user_key;
-	for (size_t i = 0; i < count && 8 + i < MAX_ARGS; i++)
-		args[8 + i] = fields[i];
-	reply = eval(link, submit_lua, keys, 8, args, NULL, 8 + (int)count, err);
+	args[8] = head = queued_message_head(id, user, job->ref, job->owner);
+	for (size_t i = 0; i < count && 9 + i < MAX_ARGS; i++)
+		args[9 + i] = fields[i];
+	reply = head ? eval(link, submit_lua, keys, 8, args, NULL, 9 + (int)count, err) : NULL;
+	if (head == NULL)
+		sp_error_set(err, ENOMEM, "the queued event");
+	free(head);
 	if (reply == NULL)
 		return -1;
 	rc = reply->type == REDIS_REPLY_INTEGER ? reply->integer : -9;
@@ -580,4 +617,16 @@ ssize_t rq_script_stdin(struct redis_queue *q, struct sp_redis_link *link, const
 		return sp_error_set(err, EPIPE, "the program's input is closed");
 	}
 	return sp_error_set(err, EPROTO, "redis: the stdin script answered oddly");
+}
+
+int rq_script_ack(struct sp_redis_link *link, const struct rq_taken *taken, struct sp_error *err)
+{
+	const char *keys[] = {taken->stream};
+	const char *args[] = {taken->entry};
+	redisReply *r = eval(link, ack_lua, keys, 1, args, NULL, 1, err);
+
+	if (r == NULL)
+		return -1;
+	freeReplyObject(r);
+	return 0;
 }

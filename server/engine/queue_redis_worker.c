@@ -50,15 +50,8 @@ static long long deliveries_of(struct rq_slot *s, const struct rq_taken *t)
 static void ack(struct rq_slot *s, const struct rq_taken *t)
 {
 	struct sp_error err = {0};
-	redisReply *r =
-	    sp_redis_command(&s->link, &err, "XACK %s %s %s", t->stream, RQ_GROUP, t->entry);
 
-	if (r != NULL)
-		freeReplyObject(r);
-	r = r ? sp_redis_command(&s->link, &err, "XDEL %s %s", t->stream, t->entry) : NULL;
-	if (r != NULL)
-		freeReplyObject(r);
-	else
+	if (rq_script_ack(&s->link, t, &err) < 0)
 		log_warn("queue: acknowledge %s: %s", t->entry, err.message);
 }
 
@@ -370,7 +363,8 @@ static void take(struct rq_slot *s, const struct rq_taken *t, bool again)
 {
 	struct redis_queue *q = s->q;
 	struct rq_running run = {.language = s->language, .consumer = s->consumer};
-	long long deliveries = deliveries_of(s, t);
+	/* a new entry's first delivery; a claimed one's count is Redis' */
+	long long deliveries = again ? deliveries_of(s, t) : 1;
 
 	atomic_fetch_add(&q->deliveries, 1);
 	if (again)
