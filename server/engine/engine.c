@@ -139,6 +139,8 @@ static int start_redis_queue(struct sp_server *server, unsigned *capacity, struc
 		       .ctx = server},
 	    .watchers = {.deliver = deliver_to_hub, .watched = watched_in_hub, .ctx = server},
 	};
+	if (server->worker) /* no API: no one watches jobs here */
+		rc.watchers = (struct sp_queue_watchers){0};
 	if (sp_queue_url_parse(server->config.queue, &rc.url, err) < 0)
 		return -1;
 	return sp_queue_redis_start(&server->queue, &rc, err);

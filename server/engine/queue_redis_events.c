@@ -127,7 +127,10 @@ static void listen_on(struct redis_queue *q, struct sp_redis_link *link)
 
 	if (sp_redis_link_connect(link, &err) < 0)
 		return;
-	if (redisAppendCommand(link->ctx, "SUBSCRIBE %s %s", RQ_EVENTS, RQ_CANCEL) != REDIS_OK)
+	/* a node without watchers (a worker) needs the cancels only */
+	if ((q->c.watchers.deliver != NULL
+		 ? redisAppendCommand(link->ctx, "SUBSCRIBE %s %s", RQ_EVENTS, RQ_CANCEL)
+		 : redisAppendCommand(link->ctx, "SUBSCRIBE %s", RQ_CANCEL)) != REDIS_OK)
 		return;
 	for (int done = 0; !done;)
 		if (redisBufferWrite(link->ctx, &done) != REDIS_OK)
