@@ -79,6 +79,15 @@ class Server:
         self.proc = subprocess.Popen(cmd, stdout=self.log, stderr=subprocess.STDOUT,
                                      stdin=subprocess.DEVNULL)
         self.url = f"http://{host}:{self.port}"
+        try:
+            self.wait_ready()
+        except BaseException:
+            self.proc.kill()
+            self.proc.wait()
+            self.release_queue()
+            raise
+
+    def wait_ready(self):
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -90,6 +99,14 @@ class Server:
             except (OSError, urllib.error.HTTPError):
                 time.sleep(0.05)
         raise AssertionError(f"sandpool serve did not listen: {self.output()}")
+
+    def release_queue(self):
+        """The redis-server and the worker this server was given, stopped."""
+        if self.companion is not None:
+            self.companion.stop()
+        if self.redis is not None:
+            self.redis.stop()
+        self.companion = self.redis = None
 
     def output(self):
         self.log.flush()
@@ -121,10 +138,7 @@ class Server:
             raise AssertionError("sandpool serve did not stop on SIGTERM")
         self.log.close()
         subprocess.run(["rm", "-rf", self.dir])
-        if self.companion is not None:
-            self.companion.stop()
-        if self.redis is not None:
-            self.redis.stop()
+        self.release_queue()
         return code
 
 
