@@ -55,8 +55,9 @@ static void job_of(const redisReply *r, const char *id, struct sp_queue_job *job
 }
 
 /* A queued job past the queue timeout ends expired (once, whoever sees it
- * first: a waiter, a viewer, or the worker that takes it). */
-static void expire_if_due(struct redis_queue *q, struct sp_redis_link *link, const char *id,
+ * first: a waiter, a viewer, or the worker that takes it). Returns whether
+ * it was due. */
+static bool expire_if_due(struct redis_queue *q, struct sp_redis_link *link, const char *id,
 			  const redisReply *r)
 {
 	uint64_t limit = (uint64_t)q->c.config->queue_timeout_s * 1000;
@@ -68,7 +69,7 @@ static void expire_if_due(struct redis_queue *q, struct sp_redis_link *link, con
 	if (limit == 0 || field(r, F_RESULT) != NULL || field(r, F_STATE) == NULL ||
 	    strcmp(field(r, F_STATE), "queued") != 0 ||
 	    (uint64_t)(number(r, F_NOW) - number(r, F_CREATED)) <= limit)
-		return;
+		return false;
 	snprintf(message, sizeof(message), "not started within the queue timeout (%llu ms)",
 		 (unsigned long long)limit);
 	result = rq_unrun_result(q, field(r, F_LANG), SP_JOB_EXPIRED, message);
@@ -78,6 +79,7 @@ static void expire_if_due(struct redis_queue *q, struct sp_redis_link *link, con
 	if (result != NULL && rq_script_finish(q, link, &job, SP_JOB_EXPIRED, result, &err) < 0)
 		log_warn("expire job %s: %s", id, err.message);
 	json_decref(result);
+	return true;
 }
 
 static redisReply *look(struct redis_queue *q, const char *id, int owner, struct sp_error *err)
@@ -85,10 +87,7 @@ static redisReply *look(struct redis_queue *q, const char *id, int owner, struct
 	struct sp_redis_link *link = rq_link_take(q);
 	redisReply *r = rq_script_view(link, id, err);
 
-	if (r != NULL && field(r, F_RESULT) == NULL &&
-	    (uint64_t)(number(r, F_NOW) - number(r, F_CREATED)) >
-		(uint64_t)q->c.config->queue_timeout_s * 1000) {
-		expire_if_due(q, link, id, r);
+	if (r != NULL && expire_if_due(q, link, id, r)) {
 		freeReplyObject(r);
 		r = rq_script_view(link, id, err);
 	}
