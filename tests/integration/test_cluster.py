@@ -398,7 +398,40 @@ class Netns(unittest.TestCase):
         self.assertTrue(any("addr=10." in c for c in clients.splitlines()), clients)
 
 
-class WrongPassword(unittest.TestCase):
+class Limits(unittest.TestCase):
+    """Per-user limits hold across API nodes: they are counted in Redis."""
+
+    def test_user_in_flight_across_api_nodes(self):
+        redis = Redis()
+        config = {"pool_total": 0, "user_in_flight": 1, "tokens": [TOKEN]}
+        nodes = []
+        try:
+            nodes = [Server(config, ["--queue", redis.url]), Server(config, ["--queue", redis.url]),
+                     worker_node(redis)]
+            status, view, _ = nodes[0].request(
+                "POST", "/api/v1/jobs", {"language": "python", "userId": "ada",
+                                         "code": SLEEPER.format(s=2)}, headers=AUTH)
+            self.assertEqual(status, 202, view)
+            status, refused, headers = nodes[1].request(
+                "POST", "/api/v1/run", {"language": "python", "userId": "ada",
+                                        "code": "print(1)"}, headers=AUTH)
+            self.assertEqual((status, refused["error"]["code"]), (429, "user_limit"), refused)
+            status, other, _ = nodes[1].request(
+                "POST", "/api/v1/run", {"language": "python", "userId": "bob",
+                                        "code": "print(1)"}, headers=AUTH)
+            self.assertEqual((status, other["stdout"]), (200, "1\n"), other)
+            wait_state(_Authed(nodes[0]), view["id"], ("done",))
+            status, again, _ = nodes[1].request(
+                "POST", "/api/v1/run", {"language": "python", "userId": "ada",
+                                        "code": "print(2)"}, headers=AUTH)
+            self.assertEqual((status, again["stdout"]), (200, "2\n"), again)
+        finally:
+            for node in nodes:
+                node.stop()
+            redis.stop()
+
+
+class Auth(unittest.TestCase):
     def test_a_node_that_cannot_log_in_says_so(self):
         redis = Redis()
         try:
@@ -409,6 +442,22 @@ class WrongPassword(unittest.TestCase):
             self.assertIn("AUTH", proc.stderr)
             self.assertNotIn("wrong", proc.stderr.replace("WRONGPASS", ""))
         finally:
+            redis.stop()
+
+    def test_an_acl_user_with_only_sandpools_keys_works(self):
+        redis = Redis()
+        node = None
+        try:
+            redis.cli("ACL", "SETUSER", "judge", "on", ">judge-pass", "~sandpool:*",
+                      "&sandpool:*", "+@all", "-@dangerous")
+            url = f"redis://judge:judge-pass@127.0.0.1:{redis.port}"
+            node = Server({"pool_total": 0, "pool_sizes": {"python": 1}}, ["--queue", url])
+            status, r, _ = node.run(SEED)
+            self.assertEqual((status, r["stdout"]), (200, "Hello World!\n"), r)
+            self.assertIn("user=judge", redis.cli("CLIENT", "LIST"))
+        finally:
+            if node is not None:
+                node.stop()
             redis.stop()
 
 
