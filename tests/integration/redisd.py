@@ -19,12 +19,16 @@ def free_port():
 class Redis:
     """redis-server on loopback, with a password, nothing kept on disk."""
 
-    def __init__(self, port=None, bind=("127.0.0.1",)):
+    def __init__(self, port=None, bind=("127.0.0.1",), durable_in=None):
+        """DURABLE_IN: a folder where every write is on disk before it is
+        answered (appendonly, appendfsync always), for a restart to find."""
         self.port = port or free_port()
-        self.dir = tempfile.mkdtemp(prefix="sandpool-redis-")
+        self.dir = durable_in or tempfile.mkdtemp(prefix="sandpool-redis-")
+        self.durable = durable_in is not None
+        aof = ["yes", "--appendfsync", "always"] if self.durable else ["no"]
         self.proc = subprocess.Popen(
             ["redis-server", "--port", str(self.port), "--bind", *bind, "--save", "",
-             "--appendonly", "no", "--dir", self.dir, "--requirepass", PASSWORD],
+             "--appendonly", *aof, "--dir", self.dir, "--requirepass", PASSWORD],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
         deadline = time.monotonic() + 20
         while self.cli("PING") != "PONG":
@@ -43,7 +47,13 @@ class Redis:
                                PASSWORD, *args], capture_output=True, text=True)
         return proc.stdout.strip()
 
-    def stop(self):
+    def kill(self):
+        """SIGKILL: what was answered stays on disk when durable."""
+        self.proc.kill()
+        self.proc.wait(timeout=20)
+
+    def stop(self, keep=False):
         self.proc.terminate()
         self.proc.wait(timeout=20)
-        shutil.rmtree(self.dir, ignore_errors=True)
+        if not keep:
+            shutil.rmtree(self.dir, ignore_errors=True)

@@ -15,6 +15,7 @@ import os
 import shutil
 import signal
 import subprocess
+import tempfile
 import threading
 import time
 import unittest
@@ -396,6 +397,47 @@ class Netns(unittest.TestCase):
                        if "addr=10." in c}:
             self.assertTrue(subnet.endswith(".2"), subnet)
         self.assertTrue(any("addr=10." in c for c in clients.splitlines()), clients)
+
+
+class RedisKilledUnderLoad(unittest.TestCase):
+    """Redis killed (SIGKILL) in the middle of a load and started again on
+    its data: every client gets one answer, right or 503, none hangs; the
+    jobs whose worker could not write their result run again."""
+
+    def test_every_client_is_answered(self):
+        redis = Redis(durable_in=tempfile.mkdtemp(prefix="sandpool-redis-"))
+        nodes = []
+        try:
+            nodes = [api_node(redis), worker_node(redis), worker_node(redis)]
+            answers, threads = [], []
+            body = {"language": "python", "code": SLEEPER.format(s=1.5)}
+            for _ in range(8):
+                threads.append(threading.Thread(
+                    target=lambda: answers.append(self.post(nodes[0], body))))
+                threads[-1].start()
+            time.sleep(0.8)
+            redis.kill()
+            time.sleep(0.3)
+            redis = Redis(redis.port, durable_in=redis.dir)
+            for t in threads:
+                t.join(120)
+            self.assertEqual(len(answers), 8)
+            for status, r, _ in answers:
+                if status == 200:
+                    self.assertEqual(r["stdout"], "start\nend\n", r)
+                else:
+                    self.assertEqual((status, r["error"]["code"]), (503, "queue_unavailable"), r)
+            self.assertGreater(sum(1 for a in answers if a[0] == 200), 0, answers)
+            print(f"answers after a Redis kill: {sorted(a[0] for a in answers)}")
+            status, r, _ = self.post(nodes[0], SEED)
+            self.assertEqual((status, r["stdout"]), (200, "Hello World!\n"), r)
+        finally:
+            for node in nodes:
+                node.stop()
+            redis.stop()
+
+    def post(self, node, body):
+        return node.request("POST", "/api/v1/run", body, headers=AUTH)
 
 
 class Limits(unittest.TestCase):
