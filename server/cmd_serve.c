@@ -104,6 +104,33 @@ static int copy_path(char *dst, size_t size, const char *value, struct sp_error 
 	return 0;
 }
 
+/* The flags of `sandpool CMD` over the configuration C. *LISTEN says whether
+ * --listen was given. */
+static int apply_flags(struct sp_config *c, const char *cmd, int argc, char **argv, bool *listen)
+{
+	struct sp_error err = {0};
+	int opt;
+
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "+", serve_options, NULL)) != -1) {
+		int rc = 0;
+
+		if (opt == OPT_LISTEN)
+			rc = sp_config_set_listen(c, optarg, &err), *listen = true;
+		else if (opt == OPT_TOKEN)
+			rc = sp_config_add_token(c, optarg, &err);
+		else if (opt == OPT_QUEUE)
+			rc = sp_config_set_queue(c, optarg, &err);
+		else if (opt == OPT_STATE_DIR)
+			rc = copy_path(c->state_dir, sizeof(c->state_dir), optarg, &err);
+		else if (opt == OPT_LANGUAGES_DIR)
+			rc = copy_path(c->languages_dir, sizeof(c->languages_dir), optarg, &err);
+		if (rc < 0)
+			return fail_usage(cmd, &err);
+	}
+	return 0;
+}
+
 /* The configuration of `sandpool CMD`: defaults, then --config, then the
  * other flags. *LISTEN says whether --listen was given. */
 static int parse_serve_args(struct sp_config *c, const char *cmd, int argc, char **argv,
@@ -139,23 +166,8 @@ static int parse_serve_args(struct sp_config *c, const char *cmd, int argc, char
 	}
 	if (file != NULL && sp_config_load(c, file, &err) < 0)
 		return fail_usage(cmd, &err);
-	optind = 1;
-	while ((opt = getopt_long(argc, argv, "+", serve_options, NULL)) != -1) {
-		int rc = 0;
-
-		if (opt == OPT_LISTEN)
-			rc = sp_config_set_listen(c, optarg, &err), *listen = true;
-		else if (opt == OPT_TOKEN)
-			rc = sp_config_add_token(c, optarg, &err);
-		else if (opt == OPT_QUEUE)
-			rc = sp_config_set_queue(c, optarg, &err);
-		else if (opt == OPT_STATE_DIR)
-			rc = copy_path(c->state_dir, sizeof(c->state_dir), optarg, &err);
-		else if (opt == OPT_LANGUAGES_DIR)
-			rc = copy_path(c->languages_dir, sizeof(c->languages_dir), optarg, &err);
-		if (rc < 0)
-			return fail_usage(cmd, &err);
-	}
+	if (apply_flags(c, cmd, argc, argv, listen) < 0)
+		return -1;
 	if (strcmp(cmd, "worker") == 0 && c->queue[0] == '\0') {
 		fprintf(stderr, "sandpool worker: --queue URL is needed: the queue whose jobs it "
 				"runs (see sandpool worker --help)\n");

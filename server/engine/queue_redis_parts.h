@@ -183,6 +183,14 @@ void rq_workers_stop(struct redis_queue *q);
 /* The running job ID is to be killed (from the cancel channel). */
 void rq_cancel_running(struct redis_queue *q, const char *id);
 
+/* The relay of an interactive job's input (queue_redis_relay.c): job ID's
+ * input, as its client sends it from any API node, into the pipe's write
+ * end W. Returns the relay, or NULL (W closed) when no thread could be had. */
+struct rq_relay;
+struct rq_relay *rq_relay_start(const struct sp_queue_url *url, const char *id, int w);
+/* The job ended: its relay stops (on LINK, its input's key goes). */
+void rq_relay_stop(struct sp_redis_link *link, struct rq_relay *r, const char *id);
+
 /* The listener (queue_redis_events.c): every node's events to this node's
  * watchers and waiters, cancels to this node's running jobs. */
 int rq_listener_start(struct redis_queue *q, struct sp_error *err);

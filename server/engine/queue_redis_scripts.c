@@ -239,6 +239,28 @@ static void stream_prefix(const struct redis_queue *q, char key[RQ_KEY_MAX], siz
 	snprintf(key, RQ_KEY_MAX, RQ_PREFIX "q:%s:", q->c.languages->items[language].name);
 }
 
+/* The refusal RC of the submit script as ERR. */
+static long long submit_refusal(const struct redis_queue *q, long long rc, size_t language,
+				const char *user, struct sp_error *err)
+{
+	const struct sp_config *c = q->c.config;
+
+	switch (rc) {
+	case -1:
+		return sp_error_set(err, EEXIST, "a job with this id exists");
+	case -2:
+		return sp_error_set(err, EAGAIN, "the queue of %s is full (queue_size %u)",
+				    q->c.languages->items[language].name, c->queue_size);
+	case -3:
+		return sp_error_set(err, EDQUOT, "user %s has %u jobs queued or running",
+				    user ? user : "", c->user_in_flight);
+	case -4:
+		return sp_error_set(err, EBUSY, "user %s submits more than %u jobs a minute",
+				    user ? user : "", c->user_jobs_per_minute);
+	}
+	return sp_error_set(err, EPROTO, "redis: the submit script answered oddly");
+}
+
 /* The "queued" event of job ID up to its position, which the submit
  * script appends (and closes): {"user", "owner", "event": {"type", "id",
  * "ref"?, "position": */
@@ -311,22 +333,7 @@ long long rq_script_submit(struct redis_queue *q, struct sp_redis_link *link, co
 		return -1;
 	rc = reply->type == REDIS_REPLY_INTEGER ? reply->integer : -9;
 	freeReplyObject(reply);
-	switch (rc) {
-	case -1:
-		return sp_error_set(err, EEXIST, "a job with this id exists");
-	case -2:
-		return sp_error_set(err, EAGAIN, "the queue of %s is full (queue_size %u)",
-				    q->c.languages->items[language].name, c->queue_size);
-	case -3:
-		return sp_error_set(err, EDQUOT, "user %s has %u jobs queued or running",
-				    user ? user : "", c->user_in_flight);
-	case -4:
-		return sp_error_set(err, EBUSY, "user %s submits more than %u jobs a minute",
-				    user ? user : "", c->user_jobs_per_minute);
-	case -9:
-		return sp_error_set(err, EPROTO, "redis: the submit script answered oddly");
-	}
-	return rc;
+	return rc >= 0 ? rc : submit_refusal(q, rc, language, user, err);
 }
 
 /* A {stream, entry, job id} reply into TAKEN; 0, or -1 when it is not one. */

@@ -1,11 +1,11 @@
 /* The Redis backend's worker side: one thread per cell of each language
- * this node runs, each a consumer of the language's stream in the group
- * "workers". A thread takes a new entry, or else one whose worker went
- * silent past the lease (XAUTOCLAIM); runs the job; writes its result once;
- * acknowledges and deletes the entry. Running jobs renew their lease; a job
- * delivered too often is set aside. */
+ * this node runs, each a consumer in the group "workers" of its language's
+ * streams (one per user). A thread takes the next user's next job, or else
+ * one whose worker went silent past the lease (XAUTOCLAIM); runs it; writes
+ * its result once; acknowledges and deletes the entry. Running jobs renew
+ * their lease; a job delivered too often is set aside; this node says it is
+ * there. */
 #include <errno.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -89,115 +89,6 @@ void rq_cancel_running(struct redis_queue *q, const char *id)
 	pthread_mutex_unlock(&q->lock);
 }
 
-/* --- the input of an interactive job ----------------------------------------- */
-
-/* What a job's client sends it (sandpool:stdin:ID, from any API node) into
- * the write end of its stdin pipe, on a thread of its own. The worker and
- * the relay each hold a reference; the last one frees it. */
-struct relay {
-	struct sp_queue_url url;
-	char key[RQ_KEY_MAX];
-	int w;		  /* the pipe's write end, -1 once closed */
-	atomic_bool done; /* the job ended */
-	atomic_int refs;
-};
-
-static void relay_put(struct relay *r)
-{
-	if (atomic_fetch_sub(&r->refs, 1) == 1) {
-		if (r->w >= 0)
-			close(r->w);
-		free(r);
-	}
-}
-
-/* All of DATA into the pipe, as the program reads it; false when the
- * program will read no more. */
-static bool feed(struct relay *r, const char *data, size_t len)
-{
-	while (len > 0 && !atomic_load(&r->done)) {
-		struct pollfd p = {.fd = r->w, .events = POLLOUT};
-		ssize_t n;
-
-		if (poll(&p, 1, 100) <= 0)
-			continue;
-		n = write(r->w, data, len);
-		if (n < 0 && errno != EAGAIN)
-			return false;
-		if (n > 0)
-			data += n, len -= (size_t)n;
-	}
-	return true;
-}
-
-static void *relay_loop(void *arg)
-{
-	struct relay *r = arg;
-	struct sp_redis_link link;
-
-	sp_redis_link_init(&link, &r->url, RQ_TIMEOUT_MS + 1000);
-	while (!atomic_load(&r->done)) {
-		struct sp_error err = {0};
-		redisReply *got =
-		    r->w >= 0 ? sp_redis_command(&link, &err, "BLPOP %s 0.2", r->key) : NULL;
-		const redisReply *e;
-
-		if (got == NULL) {
-			usleep(100 * 1000);
-			continue;
-		}
-		e = got->type == REDIS_REPLY_ARRAY && got->elements == 2 ? got->element[1] : NULL;
-		if (e != NULL && e->type == REDIS_REPLY_STRING && e->len > 0 &&
-		    (e->str[0] == 'c' || !feed(r, e->str + 1, e->len - 1))) {
-			close(r->w);
-			r->w = -1;
-		}
-		freeReplyObject(got);
-	}
-	sp_redis_link_drop(&link);
-	relay_put(r);
-	return NULL;
-}
-
-/* Start relaying the input of job ID into W. Returns the relay, or NULL
- * (W closed) when no thread could be had. */
-static struct relay *relay_start(struct redis_queue *q, const char *id, int w)
-{
-	struct relay *r = calloc(1, sizeof(*r));
-	pthread_t thread;
-
-	if (r == NULL) {
-		close(w);
-		return NULL;
-	}
-	*r = (struct relay){.url = q->c.url, .w = w, .refs = 2};
-	rq_key(r->key, "stdin", id);
-	if (pthread_create(&thread, NULL, relay_loop, r) != 0) {
-		close(w);
-		free(r);
-		return NULL;
-	}
-	pthread_detach(thread);
-	return r;
-}
-
-/* The job ended: its relay stops and lets its pipe go. */
-static void relay_stop(struct redis_queue *q, struct sp_redis_link *link, struct relay *r,
-		       const char *id)
-{
-	char key[RQ_KEY_MAX];
-	struct sp_error err = {0};
-	redisReply *gone;
-
-	(void)q;
-	atomic_store(&r->done, true);
-	relay_put(r);
-	rq_key(key, "stdin", id);
-	gone = sp_redis_command(link, &err, "DEL %s", key);
-	if (gone != NULL)
-		freeReplyObject(gone);
-}
-
 /* --- one job --------------------------------------------------------------- */
 
 static const char *element(const redisReply *r, size_t i)
@@ -223,58 +114,77 @@ static void end_unrun(struct rq_slot *s, const struct sp_queue_job *job, enum sp
 	json_decref(result);
 }
 
-/* Run JOB from the body the start script gave (R), on this node. */
-static void run_job(struct rq_slot *s, struct sp_queue_job *job, const redisReply *r, int cancel_fd)
+/* JOB's request, parsed from the body the start script gave (R). Returns
+ * 0, or -1 when it cannot be read here (the job then ended). */
+static int read_job(struct rq_slot *s, const struct sp_queue_job *job, const redisReply *r,
+		    struct sp_request *req)
 {
 	struct redis_queue *q = s->q;
 	const char *body = element(r, 1), *mode = element(r, 2);
-	const char *interactive = element(r, 7);
 	struct sp_request_failure fail = {0};
-	struct relay *relay = NULL;
-	struct sp_request req;
-	struct sp_error err = {0};
 	char message[SP_ERROR_MESSAGE_MAX + 64];
-	json_t *result;
-	int w;
 
-	if (body == NULL ||
+	if (body != NULL &&
 	    sp_request_parse_as(body, strlen(body), q->c.languages, q->c.config,
 				mode && strcmp(mode, "judge") == 0 ? SP_REQUEST_JUDGE
 								   : SP_REQUEST_RUN,
-				&req, &fail) < 0) {
-		snprintf(message, sizeof(message), "this worker cannot read the job: %s",
-			 body ? fail.message : "it has no body");
-		end_unrun(s, job, SP_JOB_FINISHED, message);
+				req, &fail) == 0)
+		return 0;
+	snprintf(message, sizeof(message), "this worker cannot read the job: %s",
+		 body ? fail.message : "it has no body");
+	end_unrun(s, job, SP_JOB_FINISHED, message);
+	return -1;
+}
+
+/* An interactive job (R says) takes its input through a relay into a pipe
+ * that becomes REQ's stdin: *RELAY. Returns 0, or -1 when it cannot (the job
+ * then ended). */
+static int relay_input(struct rq_slot *s, const struct sp_queue_job *job, const redisReply *r,
+		       struct sp_request *req, struct rq_relay **relay)
+{
+	const char *interactive = element(r, 7);
+	int w;
+
+	*relay = NULL;
+	if (interactive == NULL || strcmp(interactive, "1") != 0)
+		return 0;
+	w = sp_request_interactive(req);
+	if (w >= 0 && (*relay = rq_relay_start(&s->q->c.url, job->id, w)) != NULL)
+		return 0;
+	end_unrun(s, job, SP_JOB_FINISHED,
+		  w < 0 && errno == EFBIG ? "the stdin of an interactive run is at most 64 KiB at "
+					    "its start; send the rest as input"
+					  : "this worker could not relay the job's input");
+	return -1;
+}
+
+/* Run JOB from what the start script gave (R), on this node. */
+static void run_job(struct rq_slot *s, struct sp_queue_job *job, const redisReply *r, int cancel_fd)
+{
+	struct redis_queue *q = s->q;
+	struct rq_relay *relay;
+	struct sp_request req;
+	struct sp_error err = {0};
+	json_t *result;
+
+	if (read_job(s, job, r, &req) < 0)
 		return;
-	}
-	if (interactive != NULL && strcmp(interactive, "1") == 0) {
-		w = sp_request_interactive(&req);
-		relay = w >= 0 ? relay_start(q, job->id, w) : NULL;
-		if (relay == NULL) {
-			sp_request_free(&req);
-			end_unrun(s, job, SP_JOB_FINISHED,
-				  w < 0 && errno == EFBIG
-				      ? "the stdin of an interactive run is at most 64 KiB at its "
-					"start; send the rest as input"
-				      : "this worker could not relay the job's input");
-			return;
-		}
+	if (relay_input(s, job, r, &req, &relay) < 0) {
+		sp_request_free(&req);
+		return;
 	}
 	result = q->c.worker.run(q->c.worker.ctx, job, &req, cancel_fd);
 	sp_request_free(&req);
 	if (relay != NULL)
-		relay_stop(q, &s->link, relay, job->id);
+		rq_relay_stop(&s->link, relay, job->id);
 	if (result == NULL) {
 		end_unrun(s, job, SP_JOB_FINISHED, "the job's result could not be made");
 		return;
 	}
 	json_object_set_new(result, "id", json_string(job->id));
 	/* killed by a stop: another worker runs it again */
-	if (atomic_load(&q->stopping)) {
-		json_decref(result);
-		return;
-	}
-	if (rq_script_finish(q, &s->link, job, SP_JOB_FINISHED, result, &err) < 0)
+	if (!atomic_load(&q->stopping) &&
+	    rq_script_finish(q, &s->link, job, SP_JOB_FINISHED, result, &err) < 0)
 		log_warn("queue: result of job %s: %s", job->id, err.message);
 	json_decref(result);
 }

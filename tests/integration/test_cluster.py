@@ -474,6 +474,16 @@ class Limits(unittest.TestCase):
 
 
 class Auth(unittest.TestCase):
+    def test_bad_command_lines(self):
+        bin_ = os.environ.get("SANDPOOL_BIN", "./sandpool")
+        for args, says in ((["worker"], "--queue URL is needed"),
+                           (["worker", "--queue", "http://h:1"], "want redis://"),
+                           (["serve", "--queue", "redis://h:0"], "port"),
+                           (["worker", "--queue", "redis://:p%zz@h"], "escape")):
+            proc = subprocess.run([bin_, *args], capture_output=True, text=True, timeout=60)
+            self.assertEqual(proc.returncode, 2, (args, proc.stderr))
+            self.assertIn(says, proc.stderr, args)
+
     def test_a_node_that_cannot_log_in_says_so(self):
         redis = Redis()
         try:
