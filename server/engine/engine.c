@@ -100,6 +100,23 @@ static json_t *describe_node(void *ctx)
 			 (json_int_t)atomic_load(&server->jobs_done));
 }
 
+/* What runs this node's jobs: the server's cells. */
+static struct sp_queue_worker worker_of(struct sp_server *server)
+{
+	return (struct sp_queue_worker){.run = sp_serve_job,
+					.measure = sp_serve_job_measure,
+					.unrun = sp_serve_job_unrun,
+					.describe = describe_node,
+					.ctx = server};
+}
+
+/* Who watches jobs on this node: the hub's WebSocket clients. */
+static struct sp_queue_watchers watchers_of(struct sp_server *server)
+{
+	return (struct sp_queue_watchers){
+	    .deliver = deliver_to_hub, .watched = watched_in_hub, .ctx = server};
+}
+
 /* This node's name: its host and process. */
 static void name_node(struct sp_server *server)
 {
@@ -132,12 +149,8 @@ static int start_redis_queue(struct sp_server *server, unsigned *capacity, struc
 	    .max_bytes = server->memory.requests,
 	    .share_bytes = server->memory.share,
 	    .share_by_token = server->config.token_count > 1,
-	    .worker = {.run = sp_serve_job,
-		       .measure = sp_serve_job_measure,
-		       .unrun = sp_serve_job_unrun,
-		       .describe = describe_node,
-		       .ctx = server},
-	    .watchers = {.deliver = deliver_to_hub, .watched = watched_in_hub, .ctx = server},
+	    .worker = worker_of(server),
+	    .watchers = watchers_of(server),
 	};
 	if (server->worker) /* no API: no one watches jobs here */
 		rc.watchers = (struct sp_queue_watchers){0};
@@ -163,12 +176,8 @@ static int start_local_queue(struct sp_server *server, const unsigned *capacity,
 	    .table.max_bytes = server->memory.requests,
 	    .table.share_bytes = server->memory.share,
 	    .table.share_by_token = server->config.token_count > 1,
-	    .worker = {.run = sp_serve_job,
-		       .measure = sp_serve_job_measure,
-		       .unrun = sp_serve_job_unrun,
-		       .describe = describe_node,
-		       .ctx = server},
-	    .watchers = {.deliver = deliver_to_hub, .watched = watched_in_hub, .ctx = server},
+	    .worker = worker_of(server),
+	    .watchers = watchers_of(server),
 	    .node = server->node,
 	};
 

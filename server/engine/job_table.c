@@ -552,7 +552,7 @@ static char *copy_or_null(const char *text)
 }
 
 static struct sp_job *job_new(struct sp_request *req, size_t language,
-			      const struct sp_job_meta *meta)
+			      const struct sp_queue_order *order)
 {
 	struct sp_job *job = calloc(1, sizeof(*job));
 
@@ -560,24 +560,24 @@ static struct sp_job *job_new(struct sp_request *req, size_t language,
 		return NULL;
 	job->req.stdin_fd = -1;
 	job->cancel_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	job->user = copy_or_null(meta->user);
-	job->ref = copy_or_null(meta->ref);
-	job->address = copy_or_null(meta->address);
-	if (meta->id != NULL)
-		snprintf(job->id, sizeof(job->id), "%s", meta->id);
-	if (job->cancel_fd < 0 || (meta->user && *meta->user && !job->user) ||
-	    (meta->ref && *meta->ref && !job->ref) ||
-	    (meta->address && *meta->address && !job->address) ||
-	    (meta->id == NULL && sp_queue_new_id(job->id) < 0)) {
+	job->user = copy_or_null(order->user);
+	job->ref = copy_or_null(order->ref);
+	job->address = copy_or_null(order->address);
+	if (order->id != NULL)
+		snprintf(job->id, sizeof(job->id), "%s", order->id);
+	if (job->cancel_fd < 0 || (order->user && *order->user && !job->user) ||
+	    (order->ref && *order->ref && !job->ref) ||
+	    (order->address && *order->address && !job->address) ||
+	    (order->id == NULL && sp_queue_new_id(job->id) < 0)) {
 		job_free(job);
 		return NULL;
 	}
-	job->owner = meta->owner;
+	job->owner = order->owner;
 	job->language = language;
-	job->cells = meta->cells < 1 ? 1 : meta->cells;
+	job->cells = order->cells < 1 ? 1 : order->cells;
 	job->info = req->language;
-	job->keep = meta->keep;
-	job->submitter_holds = meta->hold;
+	job->keep = order->keep;
+	job->submitter_holds = order->hold;
 	job->req = *req;
 	memset(req, 0, sizeof(*req));
 	req->stdin_fd = -1;
@@ -636,7 +636,7 @@ static int bytes_refusal(struct sp_job_table *jobs, const struct sp_bytes_holder
 
 /* A new job's holder: the one it will be. */
 static struct sp_bytes_holder meta_holder(const struct sp_job_table *jobs,
-					  const struct sp_job_meta *m)
+					  const struct sp_queue_order *m)
 {
 	return (struct sp_bytes_holder){.user = m->user,
 					.token = jobs->config.share_by_token ? m->owner : -1,
@@ -646,31 +646,31 @@ static struct sp_bytes_holder meta_holder(const struct sp_job_table *jobs,
 /* Under the lock: why a job of LANGUAGE for USER, holding HELD bytes and
  * taking RESERVE more while it runs, cannot be queued now (an errno with
  * ERR), or 0. Counts it against the user's quota when not. */
-static int refusal(struct sp_job_table *jobs, size_t language, const struct sp_job_meta *meta,
+static int refusal(struct sp_job_table *jobs, size_t language, const struct sp_queue_order *order,
 		   uint64_t held, uint64_t reserve, struct sp_error *err)
 {
 	uint64_t now = sp_clock_ms();
-	struct sp_bytes_holder h = meta_holder(jobs, meta);
+	struct sp_bytes_holder h = meta_holder(jobs, order);
 	int rc;
 
 	if (jobs->stopping)
 		return sp_error_set(err, ECANCELED, "the server is stopping"), ECANCELED;
 	if (jobs->langs[language].queue.queued >= jobs->config.queue_size)
 		return sp_error_set(err, EAGAIN, "the job queue is full"), EAGAIN;
-	if (meta->id != NULL && find_locked(jobs, meta->id) != NULL)
+	if (order->id != NULL && find_locked(jobs, order->id) != NULL)
 		return sp_error_set(err, EEXIST, "the job id is in use"), EEXIST;
 	if ((rc = bytes_refusal(jobs, &h, held, reserve, err)) != 0)
 		return rc;
-	switch (sp_user_quota_admit(&jobs->quotas, meta->user && *meta->user ? meta->user : NULL,
+	switch (sp_user_quota_admit(&jobs->quotas, order->user && *order->user ? order->user : NULL,
 				    now)) {
 	case SP_QUOTA_OK:
 		return 0;
 	case SP_QUOTA_IN_FLIGHT:
-		sp_error_set(err, EDQUOT, "user %s has %u jobs in flight already", meta->user,
+		sp_error_set(err, EDQUOT, "user %s has %u jobs in flight already", order->user,
 			     jobs->config.user_in_flight);
 		return EDQUOT;
 	case SP_QUOTA_RATE:
-		sp_error_set(err, EBUSY, "user %s is over %u jobs per minute", meta->user,
+		sp_error_set(err, EBUSY, "user %s is over %u jobs per minute", order->user,
 			     jobs->config.user_jobs_per_minute);
 		return EBUSY;
 	case SP_QUOTA_NO_MEMORY:
@@ -692,15 +692,15 @@ static void measure(const struct sp_job_table *jobs, const struct sp_request *re
 
 /* The cells a job of LANGUAGE with META takes while it runs. */
 static unsigned cells_of(const struct sp_job_table *jobs, size_t language,
-			 const struct sp_job_meta *meta)
+			 const struct sp_queue_order *order)
 {
-	unsigned cells = meta->cells < 1 ? 1 : meta->cells;
+	unsigned cells = order->cells < 1 ? 1 : order->cells;
 
 	return cells < jobs->langs[language].capacity ? cells : jobs->langs[language].capacity;
 }
 
 struct sp_job *sp_job_table_submit(struct sp_job_table *jobs, struct sp_request *req,
-				   size_t language, const struct sp_job_meta *meta,
+				   size_t language, const struct sp_queue_order *order,
 				   struct sp_error *err)
 {
 	struct sp_job *job;
@@ -711,20 +711,20 @@ struct sp_job *sp_job_table_submit(struct sp_job_table *jobs, struct sp_request 
 		sp_error_set(err, EINVAL, "no such language");
 		return NULL;
 	}
-	measure(jobs, req, cells_of(jobs, language, meta), &held, &reserve);
+	measure(jobs, req, cells_of(jobs, language, order), &held, &reserve);
 	pthread_mutex_lock(&jobs->lock);
 	expire(jobs, sp_clock_ms());
-	if (refusal(jobs, language, meta, held, reserve, err) != 0) {
+	if (refusal(jobs, language, order, held, reserve, err) != 0) {
 		pthread_mutex_unlock(&jobs->lock);
 		return NULL;
 	}
-	job = job_new(req, language, meta);
+	job = job_new(req, language, order);
 	if (job != NULL)
-		job->cells = cells_of(jobs, language, meta);
+		job->cells = cells_of(jobs, language, order);
 	if (job == NULL ||
 	    sp_lang_queue_push(&jobs->langs[language].queue, &job->link, job->user) < 0) {
-		sp_user_quota_release(&jobs->quotas, meta->user && *meta->user ? meta->user : NULL,
-				      sp_clock_ms());
+		sp_user_quota_release(
+		    &jobs->quotas, order->user && *order->user ? order->user : NULL, sp_clock_ms());
 		pthread_mutex_unlock(&jobs->lock);
 		if (job != NULL)
 			job_free(job);
@@ -742,7 +742,7 @@ struct sp_job *sp_job_table_submit(struct sp_job_table *jobs, struct sp_request 
 			  (int)jobs->langs[language].queue.queued - 1);
 	emit(jobs, job, event);
 	json_decref(event);
-	if (!meta->waits)
+	if (!order->waits)
 		pthread_cond_signal(&jobs->work);
 	pthread_mutex_unlock(&jobs->lock);
 	return job;

@@ -3,7 +3,7 @@
  *
  * Scheduling: each language may run at most `capacity` jobs at once (its
  * warm cells, or the cold concurrency); a job that takes several cells at
- * once (meta.cells) counts as many. Within a language, users take turns:
+ * once (order.cells) counts as many. Within a language, users take turns:
  * each user (userId; jobs without one share a turn) has a FIFO, and the next
  * job is the head of the next user's. A worker takes, among the languages
  * below their capacity, the oldest of those next jobs: a language whose cells
@@ -76,34 +76,22 @@ struct sp_job_table_config {
 	void *ctx;
 };
 
-/* What a submitted job carries besides its request. */
-struct sp_job_meta {
-	const char *id;	     /* NULL: a new one (sp_queue_new_id() makes one ahead) */
-	const char *user;    /* userId, or NULL */
-	const char *ref;     /* the client's tag, echoed in events, or NULL */
-	int owner;	     /* the API token that submitted it, -1 for none */
-	const char *address; /* the client's address, or NULL */
-	unsigned cells;	     /* of its language's capacity it takes while it runs (a
-			      * judge's tests at once); 0 is 1, at most the capacity */
-	bool keep;	     /* stays in the table after it ends (asynchronous jobs) */
-	bool hold;	     /* stays in the table after it ends until sp_job_table_release */
-	bool waits;	     /* the submitter calls sp_job_table_wait at once: no worker is woken,
-			      * the waiting thread runs the job when its turn comes */
-};
-
 int sp_job_table_start(struct sp_job_table **jobs, const struct sp_job_table_config *config,
 		       struct sp_error *err);
 
-/* Queue REQ (moved into the job: REQ is left empty) for LANGUAGE. A job
- * neither kept nor held leaves the table when it ends and only the returned
- * reference sees it. Returns a reference (sp_job_put() it), or NULL with ERR: EAGAIN when
- * the language's queue is full, EDQUOT when the user has user_in_flight jobs
- * in flight, EBUSY when the user is over user_jobs_per_minute (ERR's message
- * says when to try again), ENOSPC when its bytes do not fit in max_bytes,
- * ENOBUFS when they take a holder past share_bytes, E2BIG when the job could
- * never fit, EEXIST for an id in use, ECANCELED when the table is stopping. */
+/* Queue REQ (moved into the job: REQ is left empty) for LANGUAGE, as ORDER
+ * says (queue.h: with waits no worker is woken, the waiting thread runs the
+ * job when its turn comes; cells at most the language's capacity; its body
+ * and interactive are not read here). A job neither kept nor held leaves
+ * the table when it ends and only the returned reference sees it. Returns a
+ * reference (sp_job_put() it), or NULL with ERR: EAGAIN when the language's
+ * queue is full, EDQUOT when the user has user_in_flight jobs in flight,
+ * EBUSY when the user is over user_jobs_per_minute (ERR's message says when
+ * to try again), ENOSPC when its bytes do not fit in max_bytes, ENOBUFS
+ * when they take a holder past share_bytes, E2BIG when the job could never
+ * fit, EEXIST for an id in use, ECANCELED when the table is stopping. */
 struct sp_job *sp_job_table_submit(struct sp_job_table *jobs, struct sp_request *req,
-				   size_t language, const struct sp_job_meta *meta,
+				   size_t language, const struct sp_queue_order *order,
 				   struct sp_error *err);
 
 /* Hold N bytes for a request body that H is sending, before it is parsed.
@@ -118,7 +106,7 @@ void sp_job_table_unhold(struct sp_job_table *jobs, const struct sp_bytes_holder
 struct sp_job *sp_job_table_find(struct sp_job_table *jobs, const char *id);
 
 /* Wait until JOB has ended; when its turn comes while it waits (a job
- * submitted with meta.waits), run it in the calling thread. */
+ * submitted with order.waits), run it in the calling thread. */
 void sp_job_table_wait(struct sp_job_table *jobs, struct sp_job *job);
 
 /* Cancel JOB: a queued job ends at once, a running one is killed and ends
@@ -132,7 +120,7 @@ json_t *sp_job_table_describe(struct sp_job_table *jobs, struct sp_job *job);
 /* The result of an ended JOB (a new reference), and how it ended. */
 json_t *sp_job_table_result(struct sp_job_table *jobs, struct sp_job *job, enum sp_job_end *end);
 
-/* The job held by its submitter (meta.hold) with ID is let go: dropped from
+/* The job held by its submitter (order.hold) with ID is let go: dropped from
  * the table once it ended, unless kept. */
 void sp_job_table_release(struct sp_job_table *jobs, const char *id);
 

@@ -79,15 +79,6 @@ static int local_submit(void *self, struct sp_request *req, size_t language,
 			struct sp_error *err)
 {
 	struct local *l = self;
-	struct sp_job_meta meta = {.id = order->id,
-				   .user = order->user,
-				   .ref = order->ref,
-				   .owner = order->owner,
-				   .address = order->address,
-				   .cells = order->cells,
-				   .keep = order->keep,
-				   .hold = order->hold,
-				   .waits = order->waits};
 	struct feed *feed = order->interactive ? calloc(1, sizeof(*feed)) : NULL;
 	struct sp_job *job;
 
@@ -100,7 +91,7 @@ static int local_submit(void *self, struct sp_request *req, size_t language,
 						      "64 KiB at its start; send the rest as input"
 						    : "the input of an interactive run");
 	}
-	job = sp_job_table_submit(l->table, req, language, &meta, err);
+	job = sp_job_table_submit(l->table, req, language, order, err);
 	if (job == NULL) {
 		if (feed != NULL)
 			close(feed->w);
@@ -212,9 +203,11 @@ static int local_result(void *self, const char *id, int owner, json_t **result,
 	return 0;
 }
 
-static json_t *local_view(void *self, const char *id, int owner, struct sp_error *err)
+/* The view of job ID of OWNER, cancelled first when CANCEL says so; NULL
+ * with ERR when there is no such job. */
+static json_t *view_of(struct local *l, const char *id, int owner, bool cancel,
+		       struct sp_error *err)
 {
-	struct local *l = self;
 	struct sp_job *job = find_of(l, id, owner);
 	json_t *view;
 
@@ -222,25 +215,21 @@ static json_t *local_view(void *self, const char *id, int owner, struct sp_error
 		sp_error_set(err, ENOENT, "no such job");
 		return NULL;
 	}
+	if (cancel)
+		sp_job_table_cancel(l->table, job);
 	view = sp_job_table_describe(l->table, job);
 	sp_job_put(l->table, job);
 	return view;
 }
 
+static json_t *local_view(void *self, const char *id, int owner, struct sp_error *err)
+{
+	return view_of(self, id, owner, false, err);
+}
+
 static json_t *local_cancel(void *self, const char *id, int owner, struct sp_error *err)
 {
-	struct local *l = self;
-	struct sp_job *job = find_of(l, id, owner);
-	json_t *view;
-
-	if (job == NULL) {
-		sp_error_set(err, ENOENT, "no such job");
-		return NULL;
-	}
-	sp_job_table_cancel(l->table, job);
-	view = sp_job_table_describe(l->table, job);
-	sp_job_put(l->table, job);
-	return view;
+	return view_of(self, id, owner, true, err);
 }
 
 static bool local_ended(void *self, const char *id)

@@ -156,7 +156,7 @@ static void bench_stop(struct bench *b)
 static struct sp_job *submit_as(struct bench *b, size_t language, bool keep, const char *user)
 {
 	struct sp_request req = {.language = &languages[language], .stdin_fd = -1};
-	struct sp_job_meta meta = {.user = user, .owner = -1, .keep = keep};
+	struct sp_queue_order meta = {.user = user, .owner = -1, .keep = keep};
 	struct sp_error err = {0};
 	struct sp_job *job = sp_job_table_submit(b->jobs, &req, language, &meta, &err);
 
@@ -169,7 +169,7 @@ static struct sp_job *submit_as(struct bench *b, size_t language, bool keep, con
 static struct sp_job *submit_waiting(struct bench *b, size_t language)
 {
 	struct sp_request req = {.language = &languages[language], .stdin_fd = -1};
-	struct sp_job_meta meta = {.owner = -1, .waits = true};
+	struct sp_queue_order meta = {.owner = -1, .waits = true};
 	struct sp_error err = {0};
 	struct sp_job *job = sp_job_table_submit(b->jobs, &req, language, &meta, &err);
 
@@ -187,7 +187,7 @@ static struct sp_job *submit(struct bench *b, size_t language, bool keep)
 static void refused(struct bench *b, size_t language, const char *user, int errnum)
 {
 	struct sp_request req = {.language = &languages[language], .stdin_fd = -1};
-	struct sp_job_meta meta = {.user = user, .owner = -1};
+	struct sp_queue_order meta = {.user = user, .owner = -1};
 	struct sp_error err = {0};
 
 	assert_null(sp_job_table_submit(b->jobs, &req, language, &meta, &err));
@@ -393,7 +393,7 @@ static void test_language_not_blocked(void **state)
 static void test_jobs_of_several_cells(void **state)
 {
 	struct sp_request req = {.language = &languages[0], .stdin_fd = -1};
-	struct sp_job_meta meta = {.owner = -1, .cells = 2};
+	struct sp_queue_order meta = {.owner = -1, .cells = 2};
 	struct sp_error err = {0};
 	struct sp_job *wide, *narrow, *huge;
 	struct bench b;
@@ -629,7 +629,7 @@ static struct sp_job *submit_bytes(struct bench *b, const char *user, uint64_t h
 	struct sp_request req = {.language = &languages[0],
 				 .stdin_fd = -1,
 				 .limits = {.cpu_ms = held, .wall_ms = reserve}};
-	struct sp_job_meta meta = {.user = user, .owner = -1, .keep = true};
+	struct sp_queue_order meta = {.user = user, .owner = -1, .keep = true};
 	struct sp_error err = {0};
 	struct sp_job *job = sp_job_table_submit(b->jobs, &req, 0, &meta, &err);
 
@@ -775,7 +775,7 @@ static void test_events_and_ids(void **state)
 {
 	struct bench b;
 	struct sp_request req = {.language = &languages[1], .stdin_fd = -1};
-	struct sp_job_meta meta = {.ref = "tag", .owner = -1};
+	struct sp_queue_order meta = {.ref = "tag", .owner = -1};
 	struct sp_error err = {0};
 	struct sp_job *job;
 	char id[33];
