@@ -190,8 +190,10 @@ json_t *sp_queue_cancel(struct sp_queue *q, const char *id, int owner, struct sp
 /* Whether the job ID has ended, or is not known. */
 bool sp_queue_ended(struct sp_queue *q, const char *id);
 
-/* The submitter of the held job ID lets it go (order.hold): it is dropped
- * once ended, unless kept. */
+/* The submitter of the held job ID lets it go (order.hold): once ended, and
+ * unless kept, it may be dropped (the local backend drops it then; the
+ * Redis one keeps an ended job a few minutes for every node, then drops
+ * it). Its input (order.interactive) closes. */
 void sp_queue_release(struct sp_queue *q, const char *id);
 
 /* Input for the interactive job ID of OWNER (order.interactive): LEN bytes
