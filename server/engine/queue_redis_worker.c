@@ -97,27 +97,31 @@ static const char *element(const redisReply *r, size_t i)
 									    : NULL;
 }
 
-/* JOB ends unrun as END with MESSAGE. */
-static void end_unrun(struct rq_slot *s, const struct sp_queue_job *job, enum sp_job_end end,
+/* JOB ends unrun as END with MESSAGE. Returns whether it has a result in
+ * Redis now (this one or an earlier one). */
+static bool end_unrun(struct rq_slot *s, const struct sp_queue_job *job, enum sp_job_end end,
 		      const char *message)
 {
 	struct redis_queue *q = s->q;
 	json_t *result = rq_unrun_result(q, q->c.languages->items[s->language].name, end, message);
 	struct sp_error err = {0};
+	int rc = -1;
 
 	if (end != SP_JOB_FINISHED && q->c.worker.unrun != NULL)
 		q->c.worker.unrun(q->c.worker.ctx, s->language);
 	if (result != NULL)
 		json_object_set_new(result, "id", json_string(job->id));
-	if (result != NULL && rq_script_finish(q, &s->link, job, end, result, &err) < 0)
+	if (result != NULL && (rc = rq_script_finish(q, &s->link, job, end, result, &err)) < 0)
 		log_warn("queue: end job %s: %s", job->id, err.message);
 	json_decref(result);
+	return rc >= 0;
 }
 
 /* JOB's request, parsed from the body the start script gave (R). Returns
- * 0, or -1 when it cannot be read here (the job then ended). */
+ * 0, or -1 when it cannot be read here (the job then ends: *ENDED says
+ * whether its end is in Redis). */
 static int read_job(struct rq_slot *s, const struct sp_queue_job *job, const redisReply *r,
-		    struct sp_request *req)
+		    struct sp_request *req, bool *ended)
 {
 	struct redis_queue *q = s->q;
 	const char *body = element(r, 1), *mode = element(r, 2);
@@ -132,15 +136,15 @@ static int read_job(struct rq_slot *s, const struct sp_queue_job *job, const red
 		return 0;
 	snprintf(message, sizeof(message), "this worker cannot read the job: %s",
 		 body ? fail.message : "it has no body");
-	end_unrun(s, job, SP_JOB_FINISHED, message);
+	*ended = end_unrun(s, job, SP_JOB_FINISHED, message);
 	return -1;
 }
 
 /* An interactive job (R says) takes its input through a relay into a pipe
  * that becomes REQ's stdin: *RELAY. Returns 0, or -1 when it cannot (the job
- * then ended). */
+ * then ends: *ENDED as read_job's). */
 static int relay_input(struct rq_slot *s, const struct sp_queue_job *job, const redisReply *r,
-		       struct sp_request *req, struct rq_relay **relay)
+		       struct sp_request *req, struct rq_relay **relay, bool *ended)
 {
 	const char *interactive = element(r, 7);
 	int w;
@@ -151,42 +155,47 @@ static int relay_input(struct rq_slot *s, const struct sp_queue_job *job, const 
 	w = sp_request_interactive(req);
 	if (w >= 0 && (*relay = rq_relay_start(&s->q->c.url, job->id, w)) != NULL)
 		return 0;
-	end_unrun(s, job, SP_JOB_FINISHED,
-		  w < 0 && errno == EFBIG ? "the stdin of an interactive run is at most 64 KiB at "
-					    "its start; send the rest as input"
-					  : "this worker could not relay the job's input");
+	*ended = end_unrun(s, job, SP_JOB_FINISHED,
+			   w < 0 && errno == EFBIG
+			       ? "the stdin of an interactive run is at most 64 KiB at its start; "
+				 "send the rest as input"
+			       : "this worker could not relay the job's input");
 	return -1;
 }
 
-/* Run JOB from what the start script gave (R), on this node. */
-static void run_job(struct rq_slot *s, struct sp_queue_job *job, const redisReply *r, int cancel_fd)
+/* Run JOB from what the start script gave (R), on this node. Returns
+ * whether it has a result in Redis now: when not (Redis failed, or a stop
+ * killed it), its entry stays for another run. */
+static bool run_job(struct rq_slot *s, struct sp_queue_job *job, const redisReply *r, int cancel_fd)
 {
 	struct redis_queue *q = s->q;
 	struct rq_relay *relay;
 	struct sp_request req;
 	struct sp_error err = {0};
+	bool ended = false;
 	json_t *result;
 
-	if (read_job(s, job, r, &req) < 0)
-		return;
-	if (relay_input(s, job, r, &req, &relay) < 0) {
+	if (read_job(s, job, r, &req, &ended) < 0)
+		return ended;
+	if (relay_input(s, job, r, &req, &relay, &ended) < 0) {
 		sp_request_free(&req);
-		return;
+		return ended;
 	}
 	result = q->c.worker.run(q->c.worker.ctx, job, &req, cancel_fd);
 	sp_request_free(&req);
 	if (relay != NULL)
 		rq_relay_stop(&s->link, relay, job->id);
-	if (result == NULL) {
-		end_unrun(s, job, SP_JOB_FINISHED, "the job's result could not be made");
-		return;
-	}
+	if (result == NULL)
+		return end_unrun(s, job, SP_JOB_FINISHED, "the job's result could not be made");
 	json_object_set_new(result, "id", json_string(job->id));
 	/* killed by a stop: another worker runs it again */
-	if (!atomic_load(&q->stopping) &&
-	    rq_script_finish(q, &s->link, job, SP_JOB_FINISHED, result, &err) < 0)
-		log_warn("queue: result of job %s: %s", job->id, err.message);
+	if (!atomic_load(&q->stopping)) {
+		ended = rq_script_finish(q, &s->link, job, SP_JOB_FINISHED, result, &err) >= 0;
+		if (!ended)
+			log_warn("queue: result of job %s: %s", job->id, err.message);
+	}
 	json_decref(result);
+	return ended;
 }
 
 /* The job's fields from the start script (R) as plain data. */
@@ -204,8 +213,9 @@ static void job_from_start(struct rq_slot *s, const char *id, const redisReply *
 	snprintf(job->id, sizeof(job->id), "%s", id);
 }
 
-/* A job delivered too often: its workers died with it each time. */
-static void set_aside(struct rq_slot *s, const struct rq_taken *t, long long deliveries)
+/* A job delivered too often: its workers died with it each time. Returns
+ * whether its end is in Redis. */
+static bool set_aside(struct rq_slot *s, const struct rq_taken *t, long long deliveries)
 {
 	const char *id = t->id;
 	struct redis_queue *q = s->q;
@@ -214,6 +224,7 @@ static void set_aside(struct rq_slot *s, const struct rq_taken *t, long long del
 	struct sp_queue_job job = {.owner = -1, .language = s->language};
 	char message[256], count[24];
 	redisReply *r;
+	bool ended;
 
 	snprintf(count, sizeof(count), "%lld", deliveries);
 	r = sp_redis_command(&s->link, &err,
@@ -235,13 +246,16 @@ static void set_aside(struct rq_slot *s, const struct rq_taken *t, long long del
 		 "the job was taken %lld times by workers that stopped before its end; it is set "
 		 "aside",
 		 deliveries);
-	end_unrun(s, &job, SP_JOB_FINISHED, message);
+	ended = end_unrun(s, &job, SP_JOB_FINISHED, message);
 	if (view != NULL)
 		freeReplyObject(view);
+	return ended;
 }
 
-/* Start the job whose entry this slot claimed, by its start script. */
-static void start_job(struct rq_slot *s, const char *id, int cancel_fd)
+/* Start the job whose entry this slot claimed, by its start script. Returns
+ * whether the job is done with in Redis (it ended, or was done or gone
+ * already): then its entry may go. */
+static bool start_job(struct rq_slot *s, const char *id, int cancel_fd)
 {
 	struct redis_queue *q = s->q;
 	struct sp_error err = {0};
@@ -249,32 +263,37 @@ static void start_job(struct rq_slot *s, const char *id, int cancel_fd)
 					(uint64_t)q->c.config->queue_timeout_s * 1000, &err);
 	struct sp_queue_job job;
 	char message[128];
+	bool ended = true; /* "done", "gone" */
 
 	if (r == NULL) {
 		log_warn("queue: start job %s: %s", id, err.message);
-		return;
+		return false;
 	}
 	job_from_start(s, id, r, &job);
 	if (strcmp(r->element[0]->str, "run") == 0) {
-		run_job(s, &job, r, cancel_fd);
+		ended = run_job(s, &job, r, cancel_fd);
 	} else if (strcmp(r->element[0]->str, "cancelled") == 0) {
-		end_unrun(s, &job, SP_JOB_CANCELLED, "cancelled while queued");
+		ended = end_unrun(s, &job, SP_JOB_CANCELLED, "cancelled while queued");
 	} else if (strcmp(r->element[0]->str, "expired") == 0) {
 		snprintf(message, sizeof(message), "not started within the queue timeout (%u ms)",
 			 q->c.config->queue_timeout_s * 1000);
-		end_unrun(s, &job, SP_JOB_EXPIRED, message);
+		ended = end_unrun(s, &job, SP_JOB_EXPIRED, message);
 	}
 	freeReplyObject(r);
+	return ended;
 }
 
 /* The entry T, claimed by this slot: its job run (or ended, or set
- * aside), then the entry acknowledged and deleted. */
+ * aside), then, once its end is in Redis, the entry acknowledged and
+ * deleted. An entry whose end could not be written (Redis failed, a stop
+ * killed its run) stays: another worker takes it after the lease. */
 static void take(struct rq_slot *s, const struct rq_taken *t, bool again)
 {
 	struct redis_queue *q = s->q;
 	struct rq_running run = {.language = s->language, .consumer = s->consumer};
 	/* a new entry's first delivery; a claimed one's count is Redis' */
 	long long deliveries = again ? deliveries_of(s, t) : 1;
+	bool ended;
 
 	atomic_fetch_add(&q->deliveries, 1);
 	if (again)
@@ -288,14 +307,12 @@ static void take(struct rq_slot *s, const struct rq_taken *t, bool again)
 		return; /* another worker takes it after the lease */
 	}
 	running_add(q, &run);
-	if (deliveries > (long long)q->c.config->queue_max_deliveries)
-		set_aside(s, t, deliveries);
-	else
-		start_job(s, t->id, run.cancel_fd);
+	ended = deliveries > (long long)q->c.config->queue_max_deliveries
+		    ? set_aside(s, t, deliveries)
+		    : start_job(s, t->id, run.cancel_fd);
 	running_remove(q, &run);
 	close(run.cancel_fd);
-	/* a stop that killed the job leaves its entry to another worker */
-	if (!atomic_load(&q->stopping))
+	if (ended && !atomic_load(&q->stopping))
 		ack(s, t);
 }
 
