@@ -221,9 +221,10 @@ int sp_hub_watch_user(struct sp_hub *hub, struct sp_watcher *w, const char *user
 	return add(hub, w, user, true, owner);
 }
 
-void sp_hub_unwatch_job(struct sp_hub *hub, struct sp_watcher *w, const char *id)
+bool sp_hub_unwatch_job(struct sp_hub *hub, struct sp_watcher *w, const char *id)
 {
 	struct sp_dlink *l;
+	bool was = false;
 
 	pthread_mutex_lock(&hub->lock);
 	l = w->watches.head;
@@ -231,10 +232,13 @@ void sp_hub_unwatch_job(struct sp_hub *hub, struct sp_watcher *w, const char *id
 		struct watch *watch = sp_dlist_entry(l, struct watch, in_watcher);
 
 		l = l->next;
-		if (!watch->topic->user && strcmp(watch->topic->key, id) == 0)
+		if (!watch->topic->user && strcmp(watch->topic->key, id) == 0) {
 			drop_watch(hub, watch);
+			was = true;
+		}
 	}
 	pthread_mutex_unlock(&hub->lock);
+	return was;
 }
 
 void sp_hub_forget(struct sp_hub *hub, struct sp_watcher *w)

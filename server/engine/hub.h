@@ -40,8 +40,9 @@ void sp_hub_free(struct sp_hub *hub);
 int sp_hub_watch_job(struct sp_hub *hub, struct sp_watcher *w, const char *id, int owner);
 int sp_hub_watch_user(struct sp_hub *hub, struct sp_watcher *w, const char *user, int owner);
 
-/* W no longer watches the job ID. */
-void sp_hub_unwatch_job(struct sp_hub *hub, struct sp_watcher *w, const char *id);
+/* W no longer watches the job ID. Returns whether it did (a watch ends with
+ * the job's result: false when that was handed over already). */
+bool sp_hub_unwatch_job(struct sp_hub *hub, struct sp_watcher *w, const char *id);
 
 /* Drop every watch of W; when it returns, no delivery to W is under way. */
 void sp_hub_forget(struct sp_hub *hub, struct sp_watcher *w);

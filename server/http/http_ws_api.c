@@ -184,23 +184,31 @@ static void on_subscribe(struct sp_ws_client *c, json_t *msg)
 		tell(c, json_pack("{s:s, s:s}", "type", "subscribed", "userId", user));
 		return;
 	}
-	sp_hub_watch_job(c->server->hub, &c->watcher, id ? id : "", c->caller);
 	/* A job of someone else (another token) is as good as unknown. */
 	if (id == NULL ||
 	    sp_queue_result(c->server->queue, id, c->caller, &result, &end, &err) < 0) {
-		sp_hub_unwatch_job(c->server->hub, &c->watcher, id ? id : "");
 		if (id != NULL && err.errnum != ENOENT)
 			tell_error(c, sp_queue_refusal_code(err.errnum), err.message, msg);
 		else
 			tell_error(c, "not_found", "no such job (or no longer kept)", msg);
 		return;
 	}
+	/* "subscribed" first, then the job's events */
 	tell(c, json_pack("{s:s, s:s}", "type", "subscribed", "id", id));
-	/* Ended already: its result now (the watch ends with it). */
-	if (result != NULL) {
-		sp_hub_unwatch_job(c->server->hub, &c->watcher, id);
-		tell(c, json_pack("{s:s, s:s, s:o}", "type", "result", "id", id, "result", result));
+	if (result == NULL) {
+		/* Watched from now on. Its result may have come just before the
+		 * watch: looked up again, it is sent here unless the watch handed
+		 * it over (a watch ends with the result). */
+		sp_hub_watch_job(c->server->hub, &c->watcher, id, c->caller);
+		if (sp_queue_result(c->server->queue, id, c->caller, &result, &end, &err) < 0 ||
+		    result == NULL)
+			return;
+		if (!sp_hub_unwatch_job(c->server->hub, &c->watcher, id)) {
+			json_decref(result);
+			return;
+		}
 	}
+	tell(c, json_pack("{s:s, s:s, s:o}", "type", "result", "id", id, "result", result));
 }
 
 /* The bytes of a stdin message: DATA as text, or base64 with "encoding". */
