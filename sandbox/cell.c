@@ -159,15 +159,32 @@ static int make_step_stack(struct cell_state *st, struct sp_error *err)
 	return 0;
 }
 
+/* Close every descriptor the cell was cloned with but its socket and its
+ * standard ones (soon /dev/null): the spawner's socket, whatever its
+ * supervisor had open. */
+static int close_others(int sock, struct sp_error *err)
+{
+	if (sock > 3 && syscall(SYS_close_range, 3, sock - 1, 0) < 0)
+		return sp_error_set(err, errno, "close_range");
+	if (syscall(SYS_close_range, sock + 1, ~0U, 0) < 0)
+		return sp_error_set(err, errno, "close_range");
+	return 0;
+}
+
 /* Build the cell's sandbox, in order. */
 static int cell_build(struct cell_state *st, struct sp_error *err)
 {
 	const struct sp_cell_config *cfg = st->config;
 
-	/* getppid() is 0 in the new pid namespace: whether the parent died
-	 * before the death signal was armed shows as end of file on the socket. */
+	/* The death signal ends the cell if its parent (the spawner) dies while
+	 * it is built, until its ids change (sp_userns_in_child clears it);
+	 * from then on the cell ends when its socket closes. getppid() is 0 in
+	 * the new pid namespace: whether the parent died before the signal was
+	 * armed shows as end of file on the socket. */
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
 		return sp_error_set(err, errno, "parent death signal");
+	if (close_others(st->sock, err) < 0)
+		return -1;
 	if (wait_for_maps(st->sock, err) < 0)
 		return -1;
 	if (sp_userns_in_child(&cfg->idmap, err) < 0)

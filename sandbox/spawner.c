@@ -1,18 +1,22 @@
 #include "spawner.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
+#include <linux/close_range.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "channel.h"
 #include "sandbox/base/cleanup.h"
+#include "sandbox/base/log.h"
 
 #define SP_MSG_SPAWN 100 /* supervisor → spawner: a cell, please */
 #define SP_MSG_CELL  101 /* spawner → supervisor: its pid, its socket by SCM_RIGHTS */
@@ -115,6 +119,9 @@ __attribute__((noreturn)) static void spawner_main(int sock)
 	int sigfd;
 
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	/* the supervisor may have died before the death signal was armed */
+	if (getppid() == 1)
+		_exit(0);
 	prctl(PR_SET_NAME, "sandpool-spawn");
 	sigemptyset(&chld);
 	sigaddset(&chld, SIGCHLD);
@@ -139,12 +146,36 @@ __attribute__((noreturn)) static void spawner_main(int sock)
 	}
 }
 
+/* A spawner run anew (SPAWNER_ARG): its socket is descriptor 3. */
+#define RENEWED_SOCK 3
+
+void sp_spawner_main_if_asked(int argc, char **argv)
+{
+	sigset_t none;
+
+	if (argc != 2 || strcmp(argv[1], SP_SPAWNER_ARG) != 0)
+		return;
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	if (fcntl(RENEWED_SOCK, F_SETFD, FD_CLOEXEC) < 0)
+		_exit(1);
+	spawner_main(RENEWED_SOCK);
+}
+
 /* ---- in the supervisor --------------------------------------------------- */
+
+static void spawner_clear(struct sp_spawner *spawner)
+{
+	spawner->pid = -1;
+	spawner->sock = -1;
+	spawner->program = -1;
+}
 
 int sp_spawner_start(struct sp_spawner *spawner, struct sp_error *err)
 {
 	int sv[2];
 
+	spawner_clear(spawner);
 	if (sp_channel_pair(sv, err) < 0)
 		return -1;
 	spawner->pid = fork();
@@ -160,6 +191,77 @@ int sp_spawner_start(struct sp_spawner *spawner, struct sp_error *err)
 	close(sv[1]);
 	spawner->sock = sv[0];
 	return 0;
+}
+
+int sp_spawner_start_renewable(struct sp_spawner *spawner, struct sp_error *err)
+{
+	int program = open("/proc/self/exe", O_PATH | O_CLOEXEC);
+
+	if (program < 0)
+		return sp_error_set(err, errno, "open /proc/self/exe");
+	if (sp_spawner_start(spawner, err) < 0) {
+		close(program);
+		return -1;
+	}
+	spawner->program = program;
+	return 0;
+}
+
+/* In the child of a fork from a process that may have threads: only calls
+ * safe there. SOCK becomes descriptor 3, the program 4 (closed by its
+ * execve), every other descriptor is closed; then the program runs as a
+ * spawner. */
+__attribute__((noreturn)) static void renewed_child(int sock, int program, char *const argv[],
+						    char *const envp[])
+{
+	int s = fcntl(sock, F_DUPFD, 16), p = fcntl(program, F_DUPFD, 16);
+
+	if (s < 0 || p < 0 || dup2(s, RENEWED_SOCK) < 0 || dup2(p, RENEWED_SOCK + 1) < 0 ||
+	    fcntl(RENEWED_SOCK + 1, F_SETFD, FD_CLOEXEC) < 0 ||
+	    syscall(SYS_close_range, RENEWED_SOCK + 2, ~0U, 0) < 0)
+		_exit(127);
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	syscall(SYS_execveat, RENEWED_SOCK + 1, "", argv, envp, AT_EMPTY_PATH);
+	_exit(127);
+}
+
+/* The spawner is gone: reap it, and run its program anew as the spawner
+ * (a fork alone would copy a process whose threads may hold locks). */
+static int renew(struct sp_spawner *spawner, struct sp_error *err)
+{
+	extern char **environ;
+	char *argv[] = {"sandpool-spawn", SP_SPAWNER_ARG, NULL};
+	char **envp = environ;
+	int sv[2];
+
+	close(spawner->sock);
+	spawner->sock = -1;
+	while (waitpid(spawner->pid, NULL, 0) < 0 && errno == EINTR) {
+	}
+	spawner->pid = -1;
+	if (spawner->program < 0)
+		return sp_error_set(err, EPIPE, "the spawner died");
+	if (sp_channel_pair(sv, err) < 0)
+		return -1;
+	spawner->pid = fork();
+	if (spawner->pid == 0)
+		renewed_child(sv[1], spawner->program, argv, envp);
+	close(sv[1]);
+	if (spawner->pid < 0) {
+		close(sv[0]);
+		return sp_error_set(err, errno, "fork a new spawner");
+	}
+	spawner->sock = sv[0];
+	return 0;
+}
+
+/* Has the spawner hung up? It alone holds the other end of its socket (a
+ * cell closes it first thing), so it then has died or is dying. */
+static bool hung_up(const struct sp_spawner *spawner)
+{
+	struct pollfd pfd = {.fd = spawner->sock, .events = POLLIN};
+
+	return spawner->sock >= 0 && poll(&pfd, 1, 0) == 1 && (pfd.revents & POLLHUP);
 }
 
 static int take_cell(struct sp_spawner *spawner, struct sp_msg *msg, struct sp_cell *cell,
@@ -187,27 +289,49 @@ static int take_cell(struct sp_spawner *spawner, struct sp_msg *msg, struct sp_c
 	return 0;
 }
 
-int sp_spawner_cell(struct sp_spawner *spawner, const struct sp_cell_config *config,
-		    struct sp_cell *cell, struct sp_error *err)
+/* Send the request in MSG and take the cell made for it. */
+static int ask(struct sp_spawner *spawner, struct sp_msg *msg, const struct spawn_wire *wire,
+	       size_t length, struct sp_cell *cell, struct sp_error *err)
 {
-	/* On the heap: 60 KiB would not fit the stack of an HTTP thread. */
-	cleanup_free struct sp_msg *msg = sp_msg_new();
-	struct spawn_wire *wire;
-	size_t length = 0;
-
-	sp_cell_clear(cell, config);
-	if (msg == NULL)
-		return sp_error_set(err, ENOMEM, "spawn request");
-	wire = (void *)msg->payload.bytes;
-	if (pack_config(config, wire, &length, err) < 0)
-		return -1;
+	if (spawner->sock < 0)
+		return sp_error_set(err, EPIPE, "no spawner");
 	if (sp_channel_send(spawner->sock, SP_MSG_SPAWN, wire, length, NULL, 0, err) < 0)
 		return sp_error_wrap(err, "spawner");
 	return take_cell(spawner, msg, cell, err);
 }
 
+int sp_spawner_cell(struct sp_spawner *spawner, const struct sp_cell_config *config,
+		    struct sp_cell *cell, struct sp_error *err)
+{
+	/* On the heap: 60 KiB would not fit the stack of an HTTP thread. */
+	cleanup_free struct sp_msg *msg = sp_msg_new();
+	/* the request apart from the reply, which is read into MSG */
+	cleanup_free struct sp_msg *request = sp_msg_new();
+	struct spawn_wire *wire;
+	size_t length = 0;
+
+	sp_cell_clear(cell, config);
+	if (msg == NULL || request == NULL)
+		return sp_error_set(err, ENOMEM, "spawn request");
+	wire = (void *)request->payload.bytes;
+	if (pack_config(config, wire, &length, err) < 0)
+		return -1;
+	if (ask(spawner, msg, wire, length, cell, err) == 0)
+		return 0;
+	if (!hung_up(spawner))
+		return -1;
+	log_warn("the spawner (%d) died; starting a new one", (int)spawner->pid);
+	if (renew(spawner, err) < 0)
+		return sp_error_wrap(err, "spawner");
+	return ask(spawner, msg, wire, length, cell, err);
+}
+
 void sp_spawner_stop(struct sp_spawner *spawner)
 {
+	if (spawner->program >= 0) {
+		close(spawner->program);
+		spawner->program = -1;
+	}
 	if (spawner->sock >= 0) {
 		close(spawner->sock);
 		spawner->sock = -1;

@@ -244,7 +244,7 @@ static int start_server(const char *cmd, struct sp_server *server, struct sp_spa
 	char name[64];
 
 	snprintf(name, sizeof(name), "sandpool-%s-%d", cmd, (int)getpid());
-	if (sp_server_load(server, name, err) < 0 || sp_spawner_start(spawner, err) < 0)
+	if (sp_server_load(server, name, err) < 0 || sp_spawner_start_renewable(spawner, err) < 0)
 		return -1;
 	raise_open_files();
 	if (!server->worker) {
@@ -264,7 +264,7 @@ static int start_server(const char *cmd, struct sp_server *server, struct sp_spa
 static int run_server(const char *cmd, int argc, char **argv)
 {
 	struct sp_server server = {.worker = strcmp(cmd, "worker") == 0};
-	struct sp_spawner spawner = {.pid = -1, .sock = -1};
+	struct sp_spawner spawner = {.pid = -1, .sock = -1, .program = -1};
 	struct mg_context *ctx = NULL;
 	struct sp_error err = {0};
 	bool listen;

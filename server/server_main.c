@@ -5,9 +5,12 @@
 #include <string.h>
 
 #include "cmd_serve.h"
+#include "sandbox/spawner.h"
 
 int main(int argc, char **argv)
 {
+	/* a new spawner, run by the server when the one it had died */
+	sp_spawner_main_if_asked(argc, argv);
 	if (argc >= 2 && strcmp(argv[1], "serve") == 0)
 		return sp_cmd_serve(argc - 1, argv + 1);
 	if (argc >= 2 && strcmp(argv[1], "worker") == 0)

@@ -773,6 +773,40 @@ class Crash(unittest.TestCase):
         finally:
             self.assertEqual(server.stop(), 0)
 
+    def test_a_killed_spawner_is_started_anew(self):
+        """kill -9 of the spawner: the cells it made go on serving, and the
+        next cell the pool needs comes from a new spawner, not a hang. No
+        cell holds a descriptor it was not given (the spawner's socket)."""
+        server = Server({"pool_total": 0, "pool_sizes": {"bash": 1}})
+        try:
+            status, r, _ = server.run({"language": "bash", "code": "echo one"})
+            self.assertEqual((status, r["stdout"]), (200, "one\n"), r)
+            [spawner] = children(server.proc.pid)
+            [cell] = children(spawner)
+            try:
+                links = [os.readlink(f"/proc/{cell}/fd/{fd}")
+                         for fd in os.listdir(f"/proc/{cell}/fd")]
+            except PermissionError:  # rootless: a cell's ids are not ours
+                links = None
+            if links is not None:
+                self.assertEqual(len([ln for ln in links if ln.startswith("socket:")]), 1,
+                                 links)
+            os.kill(spawner, signal.SIGKILL)
+            # the warm cell still serves
+            status, r, _ = server.run({"language": "bash", "code": "echo two"})
+            self.assertEqual((status, r["stdout"]), (200, "two\n"), r)
+            # the cell killed too: the pool needs a new one
+            os.kill(cell, signal.SIGKILL)
+            for word in ("three", "four"):
+                status, r, _ = server.run({"language": "bash", "code": f"echo {word}"})
+                self.assertEqual((status, r["stdout"]), (200, f"{word}\n"), r)
+            kids = children(server.proc.pid)
+            self.assertEqual(len(kids), 1, kids)
+            self.assertNotEqual(kids[0], spawner)
+            self.assertIn("the spawner", server.output())
+        finally:
+            self.assertEqual(server.stop(), 0)
+
     def test_kill_9_leaves_nothing_running_and_a_restart_works(self):
         """kill -9 of a server in the middle of a job: its spawner, cells and
         job processes die with it; the next server removes the cgroups it

@@ -73,7 +73,7 @@ static inline int busybox_bench_start(struct busybox_bench *b, const char *name)
 	char cgroup[64];
 
 	b->config = (struct sp_cell_config){.hostname = "sandpool", .tmpfs_kb = 8192};
-	b->spawner = (struct sp_spawner){.pid = -1, .sock = -1};
+	b->spawner = (struct sp_spawner){.pid = -1, .sock = -1, .program = -1};
 	if (busybox_rootfs_make(name, b->dir, b->rootfs) < 0)
 		return -1;
 	snprintf(cgroup, sizeof(cgroup), "%s-test", name);

@@ -2,6 +2,7 @@
  * between, nothing of one job seen by the next. Runs over a rootfs of
  * busybox-static made in a temporary folder (with its mount points, and once
  * without them), as root or rootless. */
+#include <errno.h>
 #include <limits.h>
 #include <pthread.h>
 #include <setjmp.h>
@@ -208,7 +209,59 @@ static void test_dead_cell_is_noticed(void **state)
 	sp_step_result_free(&res);
 }
 
-int main(void)
+/* How many of PID's descriptors are sockets; -1 when they cannot be read
+ * (rootless: a cell's ids are not ours). */
+static int sockets_of(pid_t pid)
+{
+	char dir[64], path[128], link[128];
+	int n = 0;
+
+	snprintf(dir, sizeof(dir), "/proc/%d/fd", (int)pid);
+	for (int fd = 0; fd < 1024; fd++) {
+		ssize_t len;
+
+		snprintf(path, sizeof(path), "%s/%d", dir, fd);
+		len = readlink(path, link, sizeof(link) - 1);
+		if (len < 0 && errno == EACCES)
+			return -1;
+		if (len > 0 && strncmp(link, "socket:", 7) == 0)
+			n++;
+	}
+	return n;
+}
+
+/* A renewable spawner killed: the next cell comes from a new spawner (this
+ * program run anew, see main), and works; a cell holds its own socket only,
+ * so the dead spawner's hangs up. */
+static void test_dead_spawner_is_renewed(void **state)
+{
+	struct fixture *fx = *state;
+	struct sp_spawner spawner = {.pid = -1, .sock = -1, .program = -1};
+	struct sp_error err = {0};
+	struct sp_step_result res;
+	struct sp_cell cell;
+	pid_t first;
+	int sockets;
+
+	assert_int_equal(sp_spawner_start_renewable(&spawner, &err), 0);
+	first = spawner.pid;
+	assert_int_equal(sp_spawner_cell(&spawner, &fx->bench.config, &cell, &err), 0);
+	sockets = sockets_of(cell.pid);
+	if (sockets >= 0)
+		assert_int_equal(sockets, 1);
+	kill(first, SIGKILL);
+	sp_cell_destroy(&cell);
+	if (sp_spawner_cell(&spawner, &fx->bench.config, &cell, &err) < 0)
+		fail_msg("spawn after the spawner died: %s", err.message);
+	assert_int_not_equal(spawner.pid, first);
+	assert_int_equal(busybox_step(&cell, &fx->bench.cgroups, "echo again", &res), 0);
+	assert_string_equal(res.out.data, "again\n");
+	sp_step_result_free(&res);
+	sp_cell_destroy(&cell);
+	sp_spawner_stop(&spawner);
+}
+
+int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_jobs_reuse_one_cell, setup, teardown),
@@ -217,7 +270,11 @@ int main(void)
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_cancel_kills_the_step, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_dead_cell_is_noticed, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_dead_spawner_is_renewed, setup, teardown),
 	};
+
+	/* the spawner that test_dead_spawner_is_renewed starts anew */
+	sp_spawner_main_if_asked(argc, argv);
 
 	signal(SIGPIPE, SIG_IGN);
 	return cmocka_run_group_tests(tests, NULL, NULL);
