@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "sandbox/base/cleanup.h"
+#include "sandbox/base/hash.h"
 #include "sandbox/base/log.h"
 
 #define LAYER_READ_SIZE (128 * 1024)
@@ -215,13 +216,7 @@ int sp_remove_tree_at(int dirfd, const char *name, struct sp_error *err)
 
 static uint64_t hash_path(const char *s)
 {
-	uint64_t h = 14695981039346656037ULL;
-
-	for (; *s != '\0'; s++) {
-		h ^= (unsigned char)*s;
-		h *= 1099511628211ULL;
-	}
-	return h;
+	return sp_hash_string(s);
 }
 
 /* The slot holding PATH, or the empty slot where it would go. */

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "sandbox/base/cleanup.h"
+#include "sandbox/base/hash.h"
 #include "sandbox/base/log.h"
 #include "sandbox/base/read_all.h"
 
@@ -66,13 +67,8 @@ static void fill_header(struct entry_header *h, size_t policy_length, unsigned f
 /* FNV-1a of the policy text: only names the entry; the text is compared. */
 static uint64_t name_hash(const char *text, size_t length)
 {
-	uint64_t h = 1469598103934665603ull;
-
-	for (size_t i = 0; i < length; i++) {
-		h ^= (unsigned char)text[i];
-		h *= 1099511628211ull;
-	}
-	return h;
+	/* the start its files have been named with since the first cache */
+	return sp_hash_bytes(1469598103934665603ULL, text, length);
 }
 
 static void entry_path(char *buf, size_t size, const char *dir, const char *text, size_t length)

@@ -81,6 +81,15 @@ static bool watched_in_hub(void *ctx, const struct sp_queue_job *job)
 	return sp_hub_watched(server->hub, job->id, job->user, job->owner);
 }
 
+/* A topic of the hub gained its first watch or lost its last: the queue
+ * tells the processes that run jobs (queue.h). */
+static void topic_to_queue(void *ctx, const char *key, bool user, int owner, bool watched)
+{
+	struct sp_server *server = ctx;
+
+	sp_queue_topic(server->queue, key, user, owner, watched);
+}
+
 /* This node's cells, for the list of workers (queue.h). */
 static json_t *describe_node(void *ctx)
 {
@@ -205,6 +214,9 @@ static int start_jobs(struct sp_server *server, struct sp_error *err)
 	rc = server->config.queue[0] ? start_redis_queue(server, capacity, err)
 				     : start_local_queue(server, capacity, err);
 	free(capacity);
+	if (rc == 0)
+		sp_hub_observe(server->hub,
+			       &(struct sp_hub_topics){.changed = topic_to_queue, .ctx = server});
 	return rc;
 }
 
@@ -315,6 +327,8 @@ void sp_engine_stop(struct sp_server *server)
 {
 	if (server->pool != NULL)
 		sp_pool_stop(server->pool, (uint64_t)server->config.shutdown_grace_s * 1000);
+	if (server->hub != NULL)
+		sp_hub_observe(server->hub, &(struct sp_hub_topics){0});
 	sp_queue_free(server->queue);
 	server->queue = NULL;
 	sp_hub_free(server->hub);

@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sandbox/base/hash.h"
+
 #define FIRST_BUCKETS 256
 
 /* A job id or a userId, of one owner, and its watches. */
@@ -29,17 +31,30 @@ struct sp_hub {
 	size_t bucket_count; /* a power of two */
 	size_t topic_count;
 	uint64_t stamp; /* of the last event */
+	struct sp_hub_topics topics;
 };
 
 /* FNV-1a over the key, the kind and the owner. */
 static uint64_t hash_of(const char *key, bool user, int owner)
 {
-	uint64_t h = 0xcbf29ce484222325ull;
+	unsigned char kind = user ? 1 : 2;
+	uint32_t who = (uint32_t)owner;
 
-	for (const unsigned char *s = (const unsigned char *)key; *s != '\0'; s++)
-		h = (h ^ *s) * 0x100000001b3ull;
-	h = (h ^ (user ? 1u : 2u)) * 0x100000001b3ull;
-	return (h ^ (uint64_t)(unsigned)owner) * 0x100000001b3ull;
+	return sp_hash_bytes(sp_hash_bytes(sp_hash_string(key), &kind, 1), &who, sizeof(who));
+}
+
+void sp_hub_observe(struct sp_hub *hub, const struct sp_hub_topics *topics)
+{
+	pthread_mutex_lock(&hub->lock);
+	hub->topics = *topics;
+	pthread_mutex_unlock(&hub->lock);
+}
+
+/* Under the lock: T gained its first watch, or lost its last. */
+static void tell_topic(struct sp_hub *hub, const struct topic *t, bool watched)
+{
+	if (hub->topics.changed != NULL)
+		hub->topics.changed(hub->topics.ctx, t->key, t->user, t->owner, watched);
 }
 
 struct sp_hub *sp_hub_new(void)
@@ -149,6 +164,7 @@ static struct topic *find_or_add(struct sp_hub *hub, const char *key, bool user,
 	*slot = t;
 	hub->topic_count++;
 	grow(hub);
+	tell_topic(hub, t, true);
 	return t;
 }
 
@@ -161,6 +177,7 @@ static void drop_topic(struct sp_hub *hub, struct topic *t)
 		p = &(*p)->next;
 	*p = t->next;
 	hub->topic_count--;
+	tell_topic(hub, t, false);
 	free(t);
 }
 

@@ -32,8 +32,21 @@ struct sp_watcher {
 
 struct sp_hub;
 
+/* Told when a topic gains its first watch or loses its last: KEY (a job
+ * id, or a userId when USER) of OWNER is WATCHED now, or no longer. Called
+ * with the hub locked, in the order of the changes: it must not block and
+ * must not call the hub. */
+struct sp_hub_topics {
+	void (*changed)(void *ctx, const char *key, bool user, int owner, bool watched);
+	void *ctx;
+};
+
 struct sp_hub *sp_hub_new(void);
 void sp_hub_free(struct sp_hub *hub);
+
+/* Tell TOPICS of every topic's first and last watch from now on (before
+ * the first watch). */
+void sp_hub_observe(struct sp_hub *hub, const struct sp_hub_topics *topics);
 
 /* W watches the job ID, or every job of USER from now on, of the jobs whose
  * owner (the API token that submitted them) is OWNER. -1: no memory. */

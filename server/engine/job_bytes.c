@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sandbox/base/hash.h"
 #define BUCKETS 1024 /* a power of two */
 
 /* A holder's key is its kind's letter, then its name: "uALICE", "t3",
@@ -40,11 +41,7 @@ static int keys_of(const struct sp_bytes_holder *h, char keys[3][KEY_MAX], const
 
 static size_t bucket_of(const char *key)
 {
-	uint64_t h = 1469598103934665603ULL;
-
-	for (; *key; key++)
-		h = (h ^ (unsigned char)*key) * 1099511628211ULL;
-	return (size_t)h & (BUCKETS - 1);
+	return (size_t)sp_hash_string(key) & (BUCKETS - 1);
 }
 
 /* The entry of KEY, or NULL; *AT where it is linked (or would be). */

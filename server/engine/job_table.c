@@ -11,6 +11,7 @@
 
 #include "lang_queue.h"
 #include "sandbox/base/clock.h"
+#include "sandbox/base/hash.h"
 #include "sandbox/base/dlist.h"
 #include "sandbox/base/log.h"
 #include "server/job/json_footprint.h"
@@ -71,16 +72,10 @@ struct sp_job_table {
 	unsigned thread_count;
 };
 
-static struct timespec abs_time(uint64_t ms)
-{
-	return (struct timespec){.tv_sec = (time_t)(ms / 1000),
-				 .tv_nsec = (long)(ms % 1000) * 1000000};
-}
-
 /* Wait on COND until DEADLINE_MS (CLOCK_MONOTONIC), or without end for 0. */
 static void wait_until(pthread_cond_t *cond, pthread_mutex_t *lock, uint64_t deadline_ms)
 {
-	struct timespec ts = abs_time(deadline_ms);
+	struct timespec ts = sp_clock_timespec(deadline_ms);
 
 	if (deadline_ms == 0)
 		pthread_cond_wait(cond, lock);
@@ -92,11 +87,7 @@ static void wait_until(pthread_cond_t *cond, pthread_mutex_t *lock, uint64_t dea
 
 static size_t bucket_of(const struct sp_job_table *jobs, const char *id)
 {
-	uint64_t h = 1469598103934665603ULL;
-
-	for (; *id; id++)
-		h = (h ^ (unsigned char)*id) * 1099511628211ULL;
-	return (size_t)h & (jobs->bucket_count - 1);
+	return (size_t)sp_hash_string(id) & (jobs->bucket_count - 1);
 }
 
 static void table_add(struct sp_job_table *jobs, struct sp_job *job)

@@ -89,12 +89,10 @@ uint64_t sp_pool_now_ms(void)
 /* Wait on COND until DEADLINE_MS (CLOCK_MONOTONIC, 0 = none); ETIMEDOUT after it. */
 static int cond_wait_until(pthread_cond_t *cond, pthread_mutex_t *lock, uint64_t deadline_ms)
 {
-	struct timespec ts;
+	struct timespec ts = sp_clock_timespec(deadline_ms);
 
 	if (deadline_ms == 0)
 		return pthread_cond_wait(cond, lock);
-	ts.tv_sec = (time_t)(deadline_ms / 1000);
-	ts.tv_nsec = (long)(deadline_ms % 1000) * 1000000;
 	return pthread_cond_timedwait(cond, lock, &ts);
 }
 

@@ -93,6 +93,18 @@ void sp_queue_publish(struct sp_queue *q, const struct sp_queue_job *job, json_t
 	q->ops->publish(q->self, job, event);
 }
 
+void sp_queue_topic(struct sp_queue *q, const char *key, bool user, int owner, bool watched)
+{
+	if (q->ops->topic != NULL)
+		q->ops->topic(q->self, key, user, owner, watched);
+}
+
+void sp_queue_topics_sync(struct sp_queue *q)
+{
+	if (q->ops->topics_sync != NULL)
+		q->ops->topics_sync(q->self);
+}
+
 bool sp_queue_watched(struct sp_queue *q, const struct sp_queue_job *job)
 {
 	return q->ops->watched(q->self, job);

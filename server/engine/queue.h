@@ -63,6 +63,7 @@ struct sp_queue_order {
 	bool hold;	     /* stays, found by its id, until sp_queue_release() */
 	bool waits;	     /* the submitter calls sp_queue_wait at once */
 	bool interactive;    /* its stdin comes from sp_queue_stdin, the request's first */
+	bool watched;	     /* its submitter watches it from the start (its events) */
 	/* The request as the client sent it: BODY_LENGTH bytes at BODY, or from
 	 * the start of the file BODY_FD when BODY is NULL. */
 	const char *body;
@@ -133,6 +134,9 @@ struct sp_queue_ops {
 			       bool close, struct sp_error *err);
 	void (*publish)(void *self, const struct sp_queue_job *job, json_t *event);
 	bool (*watched)(void *self, const struct sp_queue_job *job);
+	void (*topic)(void *self, const char *key, bool user, int owner,
+		      bool watched);	 /* or NULL */
+	void (*topics_sync)(void *self); /* or NULL */
 	int (*hold)(void *self, const struct sp_bytes_holder *h, uint64_t n, struct sp_error *err);
 	void (*unhold)(void *self, const struct sp_bytes_holder *h, uint64_t n);
 	unsigned (*retry_after)(void *self, const char *user);
@@ -210,6 +214,17 @@ void sp_queue_publish(struct sp_queue *q, const struct sp_queue_job *job, json_t
 
 /* Whether anyone watches JOB now (its output need not be sent else). */
 bool sp_queue_watched(struct sp_queue *q, const struct sp_queue_job *job);
+
+/* The watchers of this process began (WATCHED) or ceased to watch KEY (a
+ * job id, or a userId when USER) of OWNER. Quick: it may be called with
+ * the watchers' registry locked. A backend whose jobs run in other
+ * processes tells them, so that they send the events of watched jobs only
+ * (sp_queue_watched). */
+void sp_queue_topic(struct sp_queue *q, const char *key, bool user, int owner, bool watched);
+
+/* Wait until the processes that run jobs know of every watch told so far
+ * (a second at most). */
+void sp_queue_topics_sync(struct sp_queue *q);
 
 /* Hold N bytes for a request body H is sending, before it is parsed.
  * Returns 0, or -1 with ERR as sp_queue_submit's (ENOSPC, ENOBUFS, E2BIG). */

@@ -12,7 +12,8 @@
 #include "sandbox/base/clock.h"
 #include "sandbox/base/log.h"
 
-#define WAIT_POLL_MS 1000 /* a waiter looks at its job this often without news */
+#define WAIT_POLL_MS   1000 /* a waiter looks at its job this often without news */
+#define WATCHED_FOR_MS 250  /* whether a running job is watched holds this long */
 
 /* --- a job as Redis says it -------------------------------------------- */
 
@@ -215,7 +216,7 @@ static int redis_submit(void *self, struct sp_request *req, size_t language,
 {
 	struct redis_queue *q = self;
 	char owner[24], cells[24], *body = NULL;
-	const char *fields[16];
+	const char *fields[24];
 	size_t n = 0;
 	struct sp_redis_link *link;
 	long long position;
@@ -244,6 +245,8 @@ static int redis_submit(void *self, struct sp_request *req, size_t language,
 	fields[n++] = "keep", fields[n++] = order->keep ? "1" : "0";
 	if (order->interactive)
 		fields[n++] = "interactive", fields[n++] = "1";
+	if (order->watched)
+		fields[n++] = "watched", fields[n++] = "1";
 	if (job.user != NULL)
 		fields[n++] = "user", fields[n++] = job.user;
 	if (job.ref != NULL)
@@ -264,15 +267,8 @@ static int redis_submit(void *self, struct sp_request *req, size_t language,
 /* Until W is woken, or MS have passed. */
 static void wait_woken(struct redis_queue *q, struct rq_waiter *w, uint64_t ms)
 {
-	struct timespec until;
+	struct timespec until = sp_clock_timespec(sp_clock_ms() + ms);
 
-	clock_gettime(CLOCK_MONOTONIC, &until);
-	until.tv_sec += (time_t)(ms / 1000);
-	until.tv_nsec += (long)(ms % 1000) * 1000000;
-	if (until.tv_nsec >= 1000000000) {
-		until.tv_sec++;
-		until.tv_nsec -= 1000000000;
-	}
 	pthread_mutex_lock(&q->lock);
 	while (!w->woken && !atomic_load(&q->stopping) &&
 	       pthread_cond_timedwait(&w->cond, &q->lock, &until) == 0) {
@@ -347,15 +343,56 @@ static void redis_wait(void *self, const char *id)
 	       !(unreachable_since && sp_clock_ms() - unreachable_since > patience))
 		wait_woken(q, &w, WAIT_POLL_MS);
 	waiter_remove(q, &w);
+	if (w.news != NULL) {
+		/* kept for the result read next, until released */
+		pthread_mutex_lock(&q->lock);
+		w.news->next = q->handed;
+		q->handed = w.news;
+		pthread_mutex_unlock(&q->lock);
+	}
+}
+
+static void news_free(struct rq_news_result *n)
+{
+	json_decref(n->result);
+	free(n);
+}
+
+/* The result of job ID its news handed to a waiter here, taken; NULL when
+ * none was. */
+static struct rq_news_result *handed_take(struct redis_queue *q, const char *id)
+{
+	struct rq_news_result *n = NULL;
+
+	pthread_mutex_lock(&q->lock);
+	for (struct rq_news_result **p = &q->handed; *p != NULL; p = &(*p)->next) {
+		if (strcmp((*p)->id, id) == 0) {
+			n = *p;
+			*p = n->next;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&q->lock);
+	return n;
 }
 
 static int redis_result(void *self, const char *id, int owner, json_t **result,
 			enum sp_job_end *end, struct sp_error *err)
 {
 	struct redis_queue *q = self;
-	redisReply *r = look(q, id, owner, err);
+	struct rq_news_result *news = handed_take(q, id);
+	redisReply *r;
 
 	*result = NULL;
+	if (news != NULL && (owner == INT32_MIN || news->owner == owner)) {
+		*result = json_incref(news->result);
+		*end = news->end;
+		news_free(news);
+		return 0;
+	}
+	if (news != NULL)
+		news_free(news);
+	r = look(q, id, owner, err);
 	if (r == NULL)
 		return -1;
 	if (field(r, F_RESULT) != NULL)
@@ -448,11 +485,14 @@ static ssize_t redis_stdin(void *self, const char *id, int owner, const void *da
 }
 
 /* An ended job stays in Redis for its time (RQ_UNKEPT_TTL_S, or the
- * retention when kept), whoever held it. */
+ * retention when kept), whoever held it; a result its news handed to this
+ * node and not read goes. */
 static void redis_release(void *self, const char *id)
 {
-	(void)self;
-	(void)id;
+	struct rq_news_result *news = handed_take(self, id);
+
+	if (news != NULL)
+		news_free(news);
 }
 
 static void redis_publish(void *self, const struct sp_queue_job *job, json_t *event)
@@ -467,12 +507,42 @@ static void redis_publish(void *self, const struct sp_queue_job *job, json_t *ev
 	rq_link_give(q, link);
 }
 
-/* Who watches a job may be on any node: its events always go out. */
+/* Whether a node watches JOB, running here: as its start script said, or
+ * as Redis says once that is older than WATCHED_FOR_MS. When Redis cannot
+ * say, it is (its events go out). */
 static bool redis_watched(void *self, const struct sp_queue_job *job)
 {
-	(void)self;
-	(void)job;
-	return true;
+	struct redis_queue *q = self;
+	uint64_t now = sp_clock_ms();
+	struct sp_error err = {0};
+	struct sp_redis_link *link;
+	struct rq_running *r;
+	int watched = -1;
+
+	pthread_mutex_lock(&q->lock);
+	r = rq_running_find(q, job->id);
+	if (r != NULL && r->watched_ms != 0 && now - r->watched_ms < WATCHED_FOR_MS)
+		watched = r->watched;
+	pthread_mutex_unlock(&q->lock);
+	if (watched >= 0)
+		return watched;
+	link = rq_link_take(q);
+	watched = rq_script_watched(link, job->id, &err);
+	rq_link_give(q, link);
+	if (watched < 0)
+		return true;
+	rq_running_watched(q, job->id, watched);
+	return watched;
+}
+
+static void redis_topic(void *self, const char *key, bool user, int owner, bool watched)
+{
+	rq_watches_topic(self, key, user, owner, watched);
+}
+
+static void redis_topics_sync(void *self)
+{
+	rq_watches_sync(self);
 }
 
 static int redis_hold(void *self, const struct sp_bytes_holder *h, uint64_t n, struct sp_error *err)
@@ -664,9 +734,16 @@ static void redis_free(void *self)
 	atomic_store(&q->stopping, true);
 	rq_workers_stop(q);
 	rq_listener_stop(q);
+	rq_watches_stop(q);
 	for (unsigned i = 0; i < RQ_LINKS; i++) {
 		sp_redis_link_drop(&q->links[i].link);
 		pthread_mutex_destroy(&q->links[i].lock);
+	}
+	while (q->handed != NULL) {
+		struct rq_news_result *n = q->handed;
+
+		q->handed = n->next;
+		news_free(n);
 	}
 	sp_job_bytes_free(&q->bytes);
 	free(q->next_reclaim);
@@ -685,6 +762,8 @@ static const struct sp_queue_ops redis_ops = {
     .stdin_write = redis_stdin,
     .publish = redis_publish,
     .watched = redis_watched,
+    .topic = redis_topic,
+    .topics_sync = redis_topics_sync,
     .hold = redis_hold,
     .unhold = redis_unhold,
     .retry_after = redis_retry_after,
@@ -740,6 +819,7 @@ int sp_queue_redis_start(struct sp_queue **queue, const struct sp_queue_redis_co
 		return sp_error_set(err, ENOMEM, "queue");
 	}
 	if (reach(q, err) < 0 || rq_listener_start(q, err) < 0 ||
+	    (config->watchers.deliver != NULL && rq_watches_start(q, err) < 0) ||
 	    (config->capacity != NULL && rq_workers_start(q, err) < 0)) {
 		redis_free(q);
 		free(handle);

@@ -25,6 +25,24 @@ void rq_wake(struct redis_queue *q, const char *id)
 	pthread_mutex_unlock(&q->lock);
 }
 
+void rq_hand_result(struct redis_queue *q, const char *id, int owner, enum sp_job_end end,
+		    json_t *result)
+{
+	pthread_mutex_lock(&q->lock);
+	for (struct rq_waiter *w = q->waiters; w != NULL; w = w->next) {
+		if (strcmp(w->id, id) != 0 || w->news != NULL)
+			continue;
+		w->news = calloc(1, sizeof(*w->news));
+		if (w->news == NULL)
+			break;
+		snprintf(w->news->id, sizeof(w->news->id), "%s", id);
+		w->news->owner = owner;
+		w->news->end = end;
+		w->news->result = json_incref(result);
+	}
+	pthread_mutex_unlock(&q->lock);
+}
+
 /* The next reply on the subscribed connection: 1 and *REPLY, 0 when none
  * came within TIMEOUT_MS, -1 when the connection failed. */
 static int next_reply(redisContext *ctx, redisReply **reply, int timeout_ms)
@@ -87,15 +105,22 @@ static void on_event(struct redis_queue *q, const char *text, size_t length)
 	};
 
 	bool result = type != NULL && strcmp(type, "result") == 0;
+	json_t *carried;
 
 	if (id != NULL && strlen(id) < sizeof(job.id) && json_is_object(event)) {
 		memcpy(job.id, id, strlen(id) + 1);
+		/* a small result comes with its news */
+		carried = json_object_get(event, "result");
+		if (result && carried != NULL)
+			rq_hand_result(q, id, job.owner,
+				       rq_end_of(json_string_value(json_object_get(msg, "end"))),
+				       carried);
 		if (result)
 			rq_wake(q, id);
 		if (q->c.watchers.deliver != NULL &&
 		    (!result || q->c.watchers.watched == NULL ||
 		     q->c.watchers.watched(q->c.watchers.ctx, &job)) &&
-		    (!result || add_result(q, id, event) == 0))
+		    (!result || carried != NULL || add_result(q, id, event) == 0))
 			q->c.watchers.deliver(q->c.watchers.ctx, &job, event);
 	}
 	json_decref(msg);

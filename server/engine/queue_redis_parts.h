@@ -33,13 +33,26 @@
 #define RQ_UNKEPT_TTL_S 300
 #define RQ_KEY_MAX	192
 
+/* A result small enough to travel in its news (RQ_NEWS_RESULT_MAX), handed
+ * to the node's waiter without a read of its key. */
+#define RQ_NEWS_RESULT_MAX 16384
+
+struct rq_news_result {
+	struct rq_news_result *next;
+	char id[SP_QUEUE_ID_SIZE];
+	int owner;
+	enum sp_job_end end;
+	json_t *result;
+};
+
 /* A thread waiting for a job's result on this node. */
 struct rq_waiter {
 	struct rq_waiter *next;
 	const char *id;
-	pthread_cond_t cond; /* signalled when woken */
-	bool woken;	     /* look again (under the backend's lock) */
-	bool ended;	     /* its result event came */
+	pthread_cond_t cond;	     /* signalled when woken */
+	bool woken;		     /* look again (under the backend's lock) */
+	bool ended;		     /* its result event came */
+	struct rq_news_result *news; /* the result it brought, when small */
 };
 
 /* A stream entry a worker took: of job ID. */
@@ -58,6 +71,8 @@ struct rq_running {
 	size_t language;
 	const char *consumer; /* the worker that claimed the entry */
 	int cancel_fd;
+	bool watched;	     /* as Redis said at WATCHED_MS */
+	uint64_t watched_ms; /* sp_clock_ms(); 0: never asked */
 };
 
 struct rq_slot; /* a worker thread (queue_redis_worker.c) */
@@ -71,6 +86,7 @@ struct redis_queue {
 	atomic_uint next_link;
 	pthread_mutex_t lock; /* over waiters, running, bytes */
 	struct rq_waiter *waiters;
+	struct rq_news_result *handed; /* to a waiter, until its result is read */
 	struct rq_running *running;
 	struct sp_job_bytes bytes; /* bodies being parsed on this node */
 	atomic_bool stopping;
@@ -84,6 +100,7 @@ struct redis_queue {
 	bool renewer_started;
 	atomic_ulong deliveries, redeliveries, dead;
 	atomic_uint_least64_t *next_reclaim; /* [languages]: ms, sp_clock_ms() */
+	struct rq_watches *watches;	     /* an API node's, or NULL */
 };
 
 /* Keys. */
@@ -145,9 +162,27 @@ ssize_t rq_script_stdin(struct redis_queue *q, struct sp_redis_link *link, const
 /* What a worker does with a job it took: "run" (and the job's fields:
  * body, mode, user, ref, owner, queued_ms in REPLY's elements 1..6), or
  * "done", "gone", "cancelled", "expired"; element 7 is "1" for an
- * interactive job. REPLY is the script's. */
+ * interactive job, element 8 "1" for a watched one (rq_script_watched).
+ * REPLY is the script's. */
 redisReply *rq_script_start(struct sp_redis_link *link, const char *id, const char *node,
 			    uint64_t queue_timeout_ms, struct sp_error *err);
+
+/* Whether the job ID is watched: by its submitter from the start
+ * (order.watched), or now by a node's watchers of its id or of its user
+ * (rq_script_topics). 1 or 0, or -1 with ERR. */
+int rq_script_watched(struct sp_redis_link *link, const char *id, struct sp_error *err);
+
+/* Node NODE's watchers watch the topics KEYS[i] (rq_topic_key) for
+ * LEASE_MS from now when SIGNS[i] is '+', or no longer when '-'; a topic's
+ * key lasts TTL_S after its last change. At most RQ_TOPICS_AT_ONCE keys.
+ * Returns 0, or -1 with ERR. */
+#define RQ_TOPICS_AT_ONCE 16
+int rq_script_topics(struct sp_redis_link *link, const char *node, uint64_t lease_ms,
+		     unsigned ttl_s, const char *const *keys, const char *signs, size_t count,
+		     struct sp_error *err);
+
+/* The key of a topic: KEY (a job id, or a userId when USER) of OWNER. */
+void rq_topic_key(char out[RQ_KEY_MAX], const char *key, bool user, int owner);
 
 /* The job ID as seen now, in Redis' clock. The reply's elements: state,
  * language, created, started, finished, owner, now, result, keep, user,
@@ -182,6 +217,10 @@ int rq_workers_start(struct redis_queue *q, struct sp_error *err);
 void rq_workers_stop(struct redis_queue *q);
 /* The running job ID is to be killed (from the cancel channel). */
 void rq_cancel_running(struct redis_queue *q, const char *id);
+/* Under the lock: the job ID running on this node, or NULL. */
+struct rq_running *rq_running_find(struct redis_queue *q, const char *id);
+/* Whether the job ID running here is WATCHED, as Redis said just now. */
+void rq_running_watched(struct redis_queue *q, const char *id, bool watched);
 
 /* The relay of an interactive job's input (queue_redis_relay.c): job ID's
  * input, as its client sends it from any API node, into the pipe's write
@@ -195,8 +234,21 @@ void rq_relay_stop(struct sp_redis_link *link, struct rq_relay *r, const char *i
  * watchers and waiters, cancels to this node's running jobs. */
 int rq_listener_start(struct redis_queue *q, struct sp_error *err);
 void rq_listener_stop(struct redis_queue *q);
+/* The watches of this node's watchers, told to the workers
+ * (queue_redis_watches.c): a thread writes each change as it comes, and
+ * every registered topic again now and then, before it would lapse. */
+int rq_watches_start(struct redis_queue *q, struct sp_error *err);
+void rq_watches_stop(struct redis_queue *q);
+void rq_watches_topic(struct redis_queue *q, const char *key, bool user, int owner, bool watched);
+void rq_watches_sync(struct redis_queue *q);
+
 /* The job ID ended: its waiters go (with ID NULL, every waiter looks
  * again: events may have been missed). */
 void rq_wake(struct redis_queue *q, const char *id);
+
+/* The news of job ID's end brought its RESULT (not taken): the node's
+ * waiters for it keep it (for OWNER, as END), to be read without Redis. */
+void rq_hand_result(struct redis_queue *q, const char *id, int owner, enum sp_job_end end,
+		    json_t *result);
 
 #endif

@@ -121,19 +121,48 @@ static const char finish_lua[] =
     "redis.call('PUBLISH', '" RQ_EVENTS "', ARGV[5]) "
     "return 1";
 
-/* KEYS: job, result. ARGV: node, queue timeout ms. */
+/* Whether the job of hash KEY, id ID, is watched: by its submitter from
+ * the start, or now by a node's watchers of its id or its user (a sorted
+ * set of nodes, each until its score in ms). Needs "now". */
+#define WATCHED_LUA                                                                                \
+	"local function alive(k) return redis.call('ZCOUNT', k, now, '+inf') > 0 end "             \
+	"local function watched(key, id) "                                                         \
+	"  local w = redis.call('HMGET', key, 'watched', 'owner', 'user') "                        \
+	"  if w[1] == '1' or alive('" RQ_PREFIX "watch:j:' .. id) then return '1' end "            \
+	"  if w[3] and alive('" RQ_PREFIX "watch:u:' .. (w[2] or '-1') .. ':' .. w[3]) "           \
+	"  then return '1' end "                                                                   \
+	"  return '0' "                                                                            \
+	"end "
+
+/* KEYS: job, result. ARGV: node, queue timeout ms, id. */
 static const char start_lua[] =
     "if redis.call('EXISTS', KEYS[2]) == 1 then return {'done'} end "
     "if redis.call('EXISTS', KEYS[1]) == 0 then return {'gone'} end "
     "if redis.call('HGET', KEYS[1], 'cancel') == '1' then return {'cancelled'} end " NOW_MS
-    "local created = tonumber(redis.call('HGET', KEYS[1], 'created')) "
+	WATCHED_LUA "local created = tonumber(redis.call('HGET', KEYS[1], 'created')) "
     "local limit = tonumber(ARGV[2]) "
     "if redis.call('HGET', KEYS[1], 'state') == 'queued' and limit > 0 "
     "   and now - created > limit then return {'expired'} end "
     "redis.call('HSET', KEYS[1], 'state', 'running', 'started', now, 'worker', ARGV[1]) "
     "local f = redis.call('HMGET', KEYS[1], 'body', 'mode', 'user', 'ref', 'owner', "
     "  'interactive') "
-    "return {'run', f[1], f[2], f[3], f[4], f[5], tostring(now - created), f[6]}";
+    "return {'run', f[1], f[2], f[3], f[4], f[5], tostring(now - created), f[6], "
+    "  watched(KEYS[1], ARGV[3])}";
+
+/* KEYS: job. ARGV: id. "1" when the job is watched (WATCHED_LUA). */
+static const char watched_lua[] = NOW_MS WATCHED_LUA "return watched(KEYS[1], ARGV[1])";
+
+/* A node's watchers of topics: KEYS the topics' sorted sets. ARGV: node,
+ * lease (ms), key ttl (s), then "+" or "-" for each key: the node added
+ * (until the lease ends, in Redis' clock) or taken out. */
+static const char topics_lua[] =
+    NOW_MS "for i, key in ipairs(KEYS) do "
+	   "  if ARGV[3 + i] == '+' then "
+	   "    redis.call('ZADD', key, now + tonumber(ARGV[2]), ARGV[1]) "
+	   "    redis.call('EXPIRE', key, ARGV[3]) "
+	   "  else redis.call('ZREM', key, ARGV[1]) end "
+	   "end "
+	   "return #KEYS";
 
 /* KEYS: job, result. */
 static const char view_lua[] =
@@ -445,9 +474,11 @@ enum sp_job_end rq_end_of(const char *name)
 	return SP_JOB_LOST;
 }
 
-/* The news of JOB's result for every node's listener, without the result
- * itself (which may be megabytes: the listener reads it from its key). */
-static char *result_message(const struct sp_queue_job *job)
+/* The news of JOB's END for every node's listener, with its RESULT when
+ * STORED (the result as its key holds it) is small; else without (it may
+ * be megabytes: the listener reads it from its key). */
+static char *result_message(const struct sp_queue_job *job, enum sp_job_end end, json_t *result,
+			    const char *stored)
 {
 	json_t *event = json_pack("{s:s, s:s}", "type", "result", "id", job->id);
 	json_t *msg;
@@ -455,7 +486,10 @@ static char *result_message(const struct sp_queue_job *job)
 
 	if (event != NULL && job->ref != NULL)
 		json_object_set_new(event, "ref", json_string(job->ref));
-	msg = json_pack("{s:s?, s:i, s:o}", "user", job->user, "owner", job->owner, "event", event);
+	if (event != NULL && stored != NULL && strlen(stored) <= RQ_NEWS_RESULT_MAX)
+		json_object_set(event, "result", result);
+	msg = json_pack("{s:s?, s:i, s:s, s:o}", "user", job->user, "owner", job->owner, "end",
+			rq_end_name(end), "event", event);
 	text = msg ? json_dumps(msg, JSON_COMPACT) : NULL;
 	json_decref(msg);
 	return text;
@@ -470,7 +504,7 @@ int rq_script_finish(struct redis_queue *q, struct sp_redis_link *link,
 	const char *keys[] = {key_job, key_result, inflight};
 	json_t *stored = json_pack("{s:s, s:O}", "end", rq_end_name(end), "result", result);
 	char *value = stored ? json_dumps(stored, JSON_COMPACT) : NULL;
-	char *msg = result_message(job);
+	char *msg = result_message(job, end, result, value);
 	const char *args[5];
 	redisReply *reply = NULL;
 	int rc = -1;
@@ -499,13 +533,13 @@ redisReply *rq_script_start(struct sp_redis_link *link, const char *id, const ch
 {
 	char key_job[RQ_KEY_MAX], key_result[RQ_KEY_MAX], timeout[24];
 	const char *keys[] = {key_job, key_result};
-	const char *args[] = {node, timeout};
+	const char *args[] = {node, timeout, id};
 	redisReply *reply;
 
 	rq_key(key_job, "job", id);
 	rq_key(key_result, "result", id);
 	snprintf(timeout, sizeof(timeout), "%llu", (unsigned long long)queue_timeout_ms);
-	reply = eval(link, start_lua, keys, 2, args, NULL, 2, err);
+	reply = eval(link, start_lua, keys, 2, args, NULL, 3, err);
 	if (reply != NULL && (reply->type != REDIS_REPLY_ARRAY || reply->elements < 1 ||
 			      reply->element[0]->type != REDIS_REPLY_STRING)) {
 		freeReplyObject(reply);
@@ -513,6 +547,61 @@ redisReply *rq_script_start(struct sp_redis_link *link, const char *id, const ch
 		return NULL;
 	}
 	return reply;
+}
+
+int rq_script_watched(struct sp_redis_link *link, const char *id, struct sp_error *err)
+{
+	char key_job[RQ_KEY_MAX];
+	const char *keys[] = {key_job};
+	const char *args[] = {id};
+	redisReply *reply;
+	int rc = -1;
+
+	rq_key(key_job, "job", id);
+	reply = eval(link, watched_lua, keys, 1, args, NULL, 1, err);
+	if (reply != NULL && reply->type == REDIS_REPLY_STRING)
+		rc = strcmp(reply->str, "1") == 0;
+	else if (reply != NULL)
+		sp_error_set(err, EPROTO, "redis: the watched script answered oddly");
+	if (reply != NULL)
+		freeReplyObject(reply);
+	return rc;
+}
+
+int rq_script_topics(struct sp_redis_link *link, const char *node, uint64_t lease_ms,
+		     unsigned ttl_s, const char *const *keys, const char *signs, size_t count,
+		     struct sp_error *err)
+{
+	const char *args[MAX_ARGS];
+	char until[24], ttl[24], sign[MAX_ARGS][2];
+	redisReply *reply;
+
+	if (count == 0)
+		return 0;
+	if (3 + 2 * count + 3 > MAX_ARGS)
+		return sp_error_set(err, E2BIG, "redis: too many topics at once");
+	snprintf(until, sizeof(until), "%llu", (unsigned long long)lease_ms);
+	snprintf(ttl, sizeof(ttl), "%u", ttl_s);
+	args[0] = node, args[1] = until, args[2] = ttl;
+	for (size_t i = 0; i < count; i++) {
+		sign[i][0] = signs[i];
+		sign[i][1] = '\0';
+		args[3 + i] = sign[i];
+	}
+	reply = eval(link, topics_lua, (const char **)keys, (int)count, args, NULL, 3 + (int)count,
+		     err);
+	if (reply == NULL)
+		return -1;
+	freeReplyObject(reply);
+	return 0;
+}
+
+void rq_topic_key(char out[RQ_KEY_MAX], const char *key, bool user, int owner)
+{
+	if (user)
+		snprintf(out, RQ_KEY_MAX, RQ_PREFIX "watch:u:%d:%s", owner, key);
+	else
+		snprintf(out, RQ_KEY_MAX, RQ_PREFIX "watch:j:%s", key);
 }
 
 redisReply *rq_script_view(struct sp_redis_link *link, const char *id, struct sp_error *err)

@@ -89,6 +89,26 @@ void rq_cancel_running(struct redis_queue *q, const char *id)
 	pthread_mutex_unlock(&q->lock);
 }
 
+struct rq_running *rq_running_find(struct redis_queue *q, const char *id)
+{
+	for (struct rq_running *r = q->running; r != NULL; r = r->next)
+		if (strcmp(r->id, id) == 0)
+			return r;
+	return NULL;
+}
+
+void rq_running_watched(struct redis_queue *q, const char *id, bool watched)
+{
+	struct rq_running *r;
+
+	pthread_mutex_lock(&q->lock);
+	if ((r = rq_running_find(q, id)) != NULL) {
+		r->watched = watched;
+		r->watched_ms = sp_clock_ms();
+	}
+	pthread_mutex_unlock(&q->lock);
+}
+
 /* --- one job --------------------------------------------------------------- */
 
 static const char *element(const redisReply *r, size_t i)
@@ -271,6 +291,8 @@ static bool start_job(struct rq_slot *s, const char *id, int cancel_fd)
 	}
 	job_from_start(s, id, r, &job);
 	if (strcmp(r->element[0]->str, "run") == 0) {
+		/* whether a node watches it, for its first events */
+		rq_running_watched(q, id, element(r, 8) && strcmp(element(r, 8), "1") == 0);
 		ended = run_job(s, &job, r, cancel_fd);
 	} else if (strcmp(r->element[0]->str, "cancelled") == 0) {
 		ended = end_unrun(s, &job, SP_JOB_CANCELLED, "cancelled while queued");

@@ -14,6 +14,7 @@
 
 #include "http_deadline.h"
 #include "http_linger.h"
+#include "sandbox/base/hash.h"
 #include "sandbox/base/log.h"
 #include "server/engine/server.h"
 
@@ -129,11 +130,7 @@ static struct sp_http_conns *conns_of(const struct mg_connection *conn)
 
 static size_t hash(const char *text)
 {
-	uint64_t h = 1469598103934665603ULL;
-
-	for (const char *s = text; *s; s++)
-		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-	return (size_t)h & (BUCKETS - 1);
+	return (size_t)sp_hash_string(text) & (BUCKETS - 1);
 }
 
 static struct address **slot_of(struct sp_http_conns *c, const char *name)

@@ -60,9 +60,7 @@ static void *watchdog(void *arg)
 
 	pthread_mutex_lock(&d->lock);
 	while (!d->stopping) {
-		uint64_t next = sp_clock_ms() + TICK_MS;
-		struct timespec ts = {.tv_sec = (time_t)(next / 1000),
-				      .tv_nsec = (long)(next % 1000) * 1000000};
+		struct timespec ts = sp_clock_timespec(sp_clock_ms() + TICK_MS);
 
 		pthread_cond_timedwait(&d->wake, &d->lock, &ts);
 		cut_late(d, sp_clock_ms());

@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sandbox/base/hash.h"
+
 /* A client address holding WebSockets. */
 struct address {
 	struct address *next;
@@ -102,11 +104,7 @@ static void address_key(const char *text, uint8_t key[16])
 
 static struct address **bucket(struct sp_ws_admit *a, const uint8_t key[16])
 {
-	uint64_t h = 0xcbf29ce484222325ull;
-
-	for (int i = 0; i < 16; i++)
-		h = (h ^ key[i]) * 0x100000001b3ull;
-	return &a->buckets[h & (a->bucket_count - 1)];
+	return &a->buckets[sp_hash_bytes(SP_HASH_START, key, 16) & (a->bucket_count - 1)];
 }
 
 /* Under the lock: KEY's entry, or NULL. */

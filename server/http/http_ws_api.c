@@ -116,6 +116,7 @@ static void queue_run(struct sp_ws_client *c, json_t *msg, const char *text, siz
 				       .address = c->address,
 				       .hold = true,
 				       .interactive = interactive,
+				       .watched = true,
 				       .body = text,
 				       .body_length = length};
 	struct sp_error err = {0};
@@ -181,6 +182,8 @@ static void on_subscribe(struct sp_ws_client *c, json_t *msg)
 			tell_error(c, "internal_error", "out of memory", msg);
 			return;
 		}
+		/* the user's jobs that start from now on are watched, wherever they run */
+		sp_queue_topics_sync(c->server->queue);
 		tell(c, json_pack("{s:s, s:s}", "type", "subscribed", "userId", user));
 		return;
 	}
@@ -200,6 +203,7 @@ static void on_subscribe(struct sp_ws_client *c, json_t *msg)
 		 * watch: looked up again, it is sent here unless the watch handed
 		 * it over (a watch ends with the result). */
 		sp_hub_watch_job(c->server->hub, &c->watcher, id, c->caller);
+		sp_queue_topics_sync(c->server->queue);
 		if (sp_queue_result(c->server->queue, id, c->caller, &result, &end, &err) < 0 ||
 		    result == NULL)
 			return;

@@ -5,6 +5,7 @@ import shutil
 import socket
 import subprocess
 import tempfile
+import threading
 import time
 
 PASSWORD = "s3cret pass:word@"
@@ -46,6 +47,26 @@ class Redis:
         proc = subprocess.run(["redis-cli", "-p", str(self.port), "--no-auth-warning", "-a",
                                PASSWORD, *args], capture_output=True, text=True)
         return proc.stdout.strip()
+
+    def listen(self, channel):
+        """Subscribe to CHANNEL now; returns a function that stops listening
+        and returns the messages heard meanwhile (their payloads)."""
+        proc = subprocess.Popen(["redis-cli", "-p", str(self.port), "--no-auth-warning", "-a",
+                                 PASSWORD, "SUBSCRIBE", channel],
+                                stdout=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True)
+        for _ in range(3):  # subscribe, the channel, 1: subscribed
+            proc.stdout.readline()
+        lines = []
+        reader = threading.Thread(target=lambda: lines.extend(proc.stdout), daemon=True)
+        reader.start()
+
+        def stop():
+            proc.terminate()
+            proc.wait(timeout=20)
+            reader.join(timeout=20)
+            got = [line.rstrip("\n") for line in lines]
+            return [got[i + 2] for i in range(0, len(got) - 2, 3) if got[i] == "message"]
+        return stop
 
     def kill(self):
         """SIGKILL: what was answered stays on disk when durable."""

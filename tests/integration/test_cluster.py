@@ -11,6 +11,7 @@ gets one answer. A job that takes its worker down on every delivery ends
 internal_error and is set aside. Redis down gives 503 at once; back up, the
 nodes find it again by themselves."""
 
+import json
 import os
 import shutil
 import signal
@@ -130,6 +131,13 @@ class Cluster(unittest.TestCase):
                                  {"language": "c", "code": "int main(){return 3;}"})
         self.assertEqual((status, r["status"], r["run"]["exit_code"]), (200, "runtime_error", 3),
                          r)
+        # a small result comes with the news of its end; one too large for
+        # it (16 KiB) is read from its key
+        for size in (100, 40000):
+            status, r, _ = self.post(self.api[1], "/api/v1/run",
+                                     {"language": "python", "code": f"print('x' * {size})"})
+            self.assertEqual((status, r["status"], r["stdout"]), (200, "ok", "x" * size + "\n"),
+                             r.get("status"))
         status, r, _ = self.post(self.api[0], "/api/v1/run", SEED, token="nope")
         self.assertEqual(status, 401, r)
         self.settled()
@@ -236,6 +244,48 @@ class Cluster(unittest.TestCase):
                 self.assertIn(late[-1]["code"], ("not_found", "stdin_closed"))
                 self.assertTrue(done.wait(60))
         run(go())
+
+    def test_output_crosses_nodes_only_when_watched(self):
+        """A worker sends a job's output to the API nodes only while a node
+        watches the job or its user: a run nobody watches sends its queued
+        and result news only; a user watched on one node gets its job's
+        output there. A node's watch goes from Redis with its client."""
+        code = "for i in range(3): print(i, flush=True)"
+        heard = self.redis.listen("sandpool:events")
+        try:
+            status, r, _ = self.post(self.api[0], "/api/v1/run",
+                                     {"language": "python", "code": code, "userId": "unseen"})
+            self.assertEqual((status, r["stdout"]), (200, "0\n1\n2\n"), r)
+            unwatched = r["id"]
+
+            async def go():
+                async with connect(self.api[1], extra_headers=AUTH) as ws:
+                    c = Client(ws)
+                    await c.send(type="subscribe", userId="grace")
+                    await c.until("subscribed")
+                    answers = []
+                    submit = threading.Thread(target=lambda: answers.append(self.post(
+                        self.api[0], "/api/v1/run",
+                        {"language": "python", "code": code, "userId": "grace"})))
+                    submit.start()
+                    seen = await c.until("result")
+                    submit.join(60)
+                    self.assertEqual("".join(e["data"] for e in seen if e["type"] == "stdout"),
+                                     "0\n1\n2\n")
+                    return answers[0][1]["id"]
+            watched = run(go())
+        finally:
+            events = [json.loads(m) for m in heard()]
+
+        def types(job):
+            return [m["event"]["type"] for m in events if m["event"].get("id") == job]
+        self.assertEqual(types(unwatched), ["queued", "result"], events)
+        self.assertIn("stdout", types(watched))
+        deadline = time.monotonic() + 10
+        while self.redis.cli("--scan", "--pattern", "sandpool:watch:*"):
+            self.assertLess(time.monotonic(), deadline,
+                            self.redis.cli("--scan", "--pattern", "sandpool:watch:*"))
+            time.sleep(0.1)
 
     def test_worker_killed_mid_job_answers_once(self):
         answers = []

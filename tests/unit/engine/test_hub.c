@@ -3,6 +3,7 @@
  * result; a watcher that goes takes its watches along; thousands of topics
  * and watchers. */
 #include <setjmp.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -143,12 +144,57 @@ static void test_many(void **state)
 	free(p);
 }
 
+/* What the hub told of its topics, as "+KEY" or "-KEY" (u: for a user),
+ * each with its owner. */
+struct told {
+	char log[512];
+};
+
+static void tell(void *ctx, const char *key, bool user, int owner, bool watched)
+{
+	struct told *t = ctx;
+	size_t n = strlen(t->log);
+
+	snprintf(t->log + n, sizeof(t->log) - n, "%c%s%s/%d ", watched ? '+' : '-',
+		 user ? "u:" : "", key, owner);
+}
+
+/* The queue hears of a topic's first watch and its last, once each and in
+ * order: by unwatching, by a job's result, by a watcher that goes. */
+static void test_topics_told_first_and_last(void **state)
+{
+	struct sp_hub *hub = sp_hub_new();
+	struct told told = {0};
+	struct probe a, b;
+
+	(void)state;
+	probe_init(&a);
+	probe_init(&b);
+	sp_hub_observe(hub, &(struct sp_hub_topics){.changed = tell, .ctx = &told});
+	sp_hub_watch_job(hub, &a.w, "j1", 0);
+	sp_hub_watch_job(hub, &b.w, "j1", 0);
+	sp_hub_watch_user(hub, &a.w, "ada", 3);
+	sp_hub_watch_job(hub, &b.w, "j2", 0);
+	assert_string_equal(told.log, "+j1/0 +u:ada/3 +j2/0 ");
+	told.log[0] = '\0';
+	assert_true(sp_hub_unwatch_job(hub, &a.w, "j1"));
+	assert_string_equal(told.log, "");
+	publish(hub, "j1", NULL, 0, "result");
+	assert_string_equal(told.log, "-j1/0 ");
+	told.log[0] = '\0';
+	sp_hub_forget(hub, &a.w);
+	sp_hub_forget(hub, &b.w);
+	assert_string_equal(told.log, "-u:ada/3 -j2/0 ");
+	sp_hub_free(hub);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_job_and_user_once_each),
 	    cmocka_unit_test(test_unwatch_one_job),
 	    cmocka_unit_test(test_many),
+	    cmocka_unit_test(test_topics_told_first_and_last),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
