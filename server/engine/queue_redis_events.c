@@ -161,8 +161,10 @@ static void listen_on(struct redis_queue *q, struct sp_redis_link *link)
 		if (redisBufferWrite(link->ctx, &done) != REDIS_OK)
 			return;
 	atomic_store(&q->listening, true);
-	/* events may have been missed while away: waiters look again */
+	/* events may have been missed while away: waiters look again; a Redis
+	 * that restarted forgot what this node's clients watch */
 	rq_wake(q, NULL);
+	rq_watches_renew_now(q);
 	while (!atomic_load(&q->stopping)) {
 		int rc = next_reply(link->ctx, &r, LISTEN_POLL_MS);
 

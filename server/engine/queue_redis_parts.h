@@ -241,6 +241,8 @@ int rq_watches_start(struct redis_queue *q, struct sp_error *err);
 void rq_watches_stop(struct redis_queue *q);
 void rq_watches_topic(struct redis_queue *q, const char *key, bool user, int owner, bool watched);
 void rq_watches_sync(struct redis_queue *q);
+/* Write every registered topic again now (Redis may have lost them). */
+void rq_watches_renew_now(struct redis_queue *q);
 
 /* The job ID ended: its waiters go (with ID NULL, every waiter looks
  * again: events may have been missed). */

@@ -52,10 +52,10 @@ struct rq_watches {
 	uint64_t told, written_count; /* changes told so far; written so far */
 	bool stopping;
 	pthread_t thread;
+	uint64_t next_renew_ms; /* sp_clock_ms(); 0: now */
 	/* the thread's alone: */
 	struct sp_redis_link link;
 	struct registered *buckets[TOPIC_BUCKETS];
-	uint64_t next_renew_ms;
 };
 
 static size_t bucket_of(const char *key)
@@ -125,8 +125,9 @@ static void add(struct rq_watches *w, struct batch *b, const char *key, char sig
 		flush(w, b);
 }
 
-/* The changes from FIRST on, in their order, into Redis; they are freed. */
-static void write_changes(struct rq_watches *w, struct change *first)
+/* The changes from FIRST on, in their order, into Redis; they are freed.
+ * False when Redis failed. */
+static bool write_changes(struct rq_watches *w, struct change *first)
 {
 	struct batch b = {0};
 	struct change *done = NULL;
@@ -140,12 +141,12 @@ static void write_changes(struct rq_watches *w, struct change *first)
 		done = c->next;
 		free(c);
 	}
-	if (b.failed)
-		w->next_renew_ms = sp_clock_ms() + TOPIC_RETRY_MS;
+	return !b.failed;
 }
 
-/* Every registered topic told again (with SIGN '+'), or taken out ('-'). */
-static void write_all(struct rq_watches *w, char sign)
+/* Every registered topic told again (with SIGN '+'), or taken out ('-').
+ * False when Redis failed. */
+static bool write_all(struct rq_watches *w, char sign)
 {
 	struct batch b = {0};
 
@@ -153,7 +154,7 @@ static void write_all(struct rq_watches *w, char sign)
 		for (struct registered *r = w->buckets[i]; r != NULL; r = r->next)
 			add(w, &b, r->key, sign);
 	flush(w, &b);
-	w->next_renew_ms = sp_clock_ms() + (b.failed ? TOPIC_RETRY_MS : TOPIC_RENEW_MS);
+	return !b.failed;
 }
 
 static void *watches_loop(void *arg)
@@ -163,6 +164,7 @@ static void *watches_loop(void *arg)
 	pthread_mutex_lock(&w->lock);
 	while (!w->stopping) {
 		uint64_t now = sp_clock_ms();
+		bool ok;
 
 		if (w->head != NULL) {
 			struct change *first = w->head;
@@ -171,14 +173,19 @@ static void *watches_loop(void *arg)
 			w->head = NULL;
 			w->tail = &w->head;
 			pthread_mutex_unlock(&w->lock);
-			write_changes(w, first);
+			ok = write_changes(w, first);
 			pthread_mutex_lock(&w->lock);
 			w->written_count = upto;
 			pthread_cond_broadcast(&w->written);
+			if (!ok) /* what failed goes with the next renewal */
+				w->next_renew_ms = sp_clock_ms() + TOPIC_RETRY_MS;
 		} else if (now >= w->next_renew_ms) {
+			w->next_renew_ms = now + TOPIC_RENEW_MS;
 			pthread_mutex_unlock(&w->lock);
-			write_all(w, '+');
+			ok = write_all(w, '+');
 			pthread_mutex_lock(&w->lock);
+			if (!ok)
+				w->next_renew_ms = sp_clock_ms() + TOPIC_RETRY_MS;
 		} else {
 			struct timespec until = sp_clock_timespec(w->next_renew_ms);
 
@@ -226,6 +233,18 @@ void rq_watches_sync(struct redis_queue *q)
 	while (w->written_count < target && !w->stopping &&
 	       pthread_cond_timedwait(&w->written, &w->lock, &until) == 0) {
 	}
+	pthread_mutex_unlock(&w->lock);
+}
+
+void rq_watches_renew_now(struct redis_queue *q)
+{
+	struct rq_watches *w = q->watches;
+
+	if (w == NULL)
+		return;
+	pthread_mutex_lock(&w->lock);
+	w->next_renew_ms = 0;
+	pthread_cond_signal(&w->changed);
 	pthread_mutex_unlock(&w->lock);
 }
 

@@ -11,6 +11,7 @@ gets one answer. A job that takes its worker down on every delivery ends
 internal_error and is set aside. Redis down gives 503 at once; back up, the
 nodes find it again by themselves."""
 
+import asyncio
 import json
 import os
 import shutil
@@ -338,6 +339,29 @@ class Cluster(unittest.TestCase):
         self.settled()
 
     def test_redis_down_then_back(self):
+        """Redis stopped: 503 at once. A new, empty Redis: the nodes find
+        it by themselves, and what a node's client watched is written
+        there again (its user's jobs stream to it)."""
+        async def go():
+            async with connect(self.api[1], extra_headers=AUTH) as ws:
+                c = Client(ws)
+                await c.send(type="subscribe", userId="phoenix")
+                await c.until("subscribed")
+                await asyncio.get_running_loop().run_in_executor(None, self._redis_again)
+                deadline = time.monotonic() + 5
+                while not self.redis.cli("--scan", "--pattern", "sandpool:watch:u:*:phoenix"):
+                    self.assertLess(time.monotonic(), deadline, "the watch was not written again")
+                    await asyncio.sleep(0.1)
+                submit = threading.Thread(target=lambda: self.post(
+                    self.api[0], "/api/v1/run",
+                    {"language": "python", "code": "print('risen')", "userId": "phoenix"}))
+                submit.start()
+                seen = await c.until("result")
+                submit.join(60)
+                self.assertIn("risen\n", [e.get("data") for e in seen if e["type"] == "stdout"])
+        run(go())
+
+    def _redis_again(self):
         self.redis.stop()
         try:
             start = time.monotonic()
