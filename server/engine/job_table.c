@@ -884,6 +884,19 @@ void sp_job_table_release(struct sp_job_table *jobs, const char *id)
 	pthread_mutex_unlock(&jobs->lock);
 }
 
+void sp_job_table_reserve_less(struct sp_job_table *jobs, const char *id, uint64_t reserve)
+{
+	struct sp_job *job;
+
+	pthread_mutex_lock(&jobs->lock);
+	job = find_locked(jobs, id);
+	if (job != NULL && job->state == SP_JOB_RUNNING && reserve < job->reserve) {
+		job->reserve = reserve;
+		set_hold(jobs, job, SP_BYTES_RUNNING, job->held + reserve);
+	}
+	pthread_mutex_unlock(&jobs->lock);
+}
+
 void sp_job_view(const struct sp_job *job, struct sp_queue_job *view)
 {
 	*view = (struct sp_queue_job){

@@ -124,6 +124,11 @@ json_t *sp_job_table_result(struct sp_job_table *jobs, struct sp_job *job, enum 
  * the table once it ended, unless kept. */
 void sp_job_table_release(struct sp_job_table *jobs, const char *id);
 
+/* The running job ID needs RESERVE bytes beyond its inputs from now on,
+ * when that is less than it was measured to need (a judge's programs, once
+ * built, are smaller than the most they could have been). */
+void sp_job_table_reserve_less(struct sp_job_table *jobs, const char *id, uint64_t reserve);
+
 /* JOB as plain data (its strings point into JOB: valid while it is held). */
 void sp_job_view(const struct sp_job *job, struct sp_queue_job *view);
 

@@ -131,6 +131,26 @@ static int helper_program(struct judging *j, const struct sp_request *req, const
 	return *out != NULL ? 0 : -1;
 }
 
+static uint64_t bytes_of(const struct sp_program *p)
+{
+	return p != NULL ? p->bytes : 0;
+}
+
+/* The programs are built: the job holds what they take, no longer the most
+ * they could have taken (judge_max_program_kb each). */
+static void reserve_what_was_built(struct judging *j)
+{
+	uint64_t most = bytes_of(j->run.program);
+
+	if (bytes_of(j->run.checker) > most)
+		most = bytes_of(j->run.checker);
+	if (bytes_of(j->run.interactor) > most)
+		most = bytes_of(j->run.interactor);
+	sp_queue_reserve_less(
+	    j->run.server->queue, j->job,
+	    sp_judge_reserve(j->req, sp_judge_cells(j->run.server, j->req), most));
+}
+
 static int build_programs(struct judging *j, int cancel_fd)
 {
 	const struct sp_judge *judge = j->req->judge;
@@ -143,6 +163,7 @@ static int build_programs(struct judging *j, int cancel_fd)
 	if (judge->interactor != NULL &&
 	    helper_program(j, judge->interactor, "interactor", cancel_fd, &j->run.interactor) < 0)
 		return -1;
+	reserve_what_was_built(j);
 	return 0;
 }
 

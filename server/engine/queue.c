@@ -93,6 +93,12 @@ void sp_queue_publish(struct sp_queue *q, const struct sp_queue_job *job, json_t
 	q->ops->publish(q->self, job, event);
 }
 
+void sp_queue_reserve_less(struct sp_queue *q, const struct sp_queue_job *job, uint64_t reserve)
+{
+	if (q->ops->reserve_less != NULL)
+		q->ops->reserve_less(q->self, job, reserve);
+}
+
 void sp_queue_topic(struct sp_queue *q, const char *key, bool user, int owner, bool watched)
 {
 	if (q->ops->topic != NULL)

@@ -134,6 +134,8 @@ struct sp_queue_ops {
 			       bool close, struct sp_error *err);
 	void (*publish)(void *self, const struct sp_queue_job *job, json_t *event);
 	bool (*watched)(void *self, const struct sp_queue_job *job);
+	void (*reserve_less)(void *self, const struct sp_queue_job *job,
+			     uint64_t reserve); /* or NULL */
 	void (*topic)(void *self, const char *key, bool user, int owner,
 		      bool watched);	 /* or NULL */
 	void (*topics_sync)(void *self); /* or NULL */
@@ -214,6 +216,11 @@ void sp_queue_publish(struct sp_queue *q, const struct sp_queue_job *job, json_t
 
 /* Whether anyone watches JOB now (its output need not be sent else). */
 bool sp_queue_watched(struct sp_queue *q, const struct sp_queue_job *job);
+
+/* The running JOB needs RESERVE bytes beyond its inputs from now on, less
+ * than the worker's measure said when it was queued (sp_queue_worker): the
+ * rest goes back to the server's memory for requests. */
+void sp_queue_reserve_less(struct sp_queue *q, const struct sp_queue_job *job, uint64_t reserve);
 
 /* The watchers of this process began (WATCHED) or ceased to watch KEY (a
  * job id, or a userId when USER) of OWNER. Quick: it may be called with

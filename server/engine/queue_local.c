@@ -262,6 +262,13 @@ static void local_publish(void *self, const struct sp_queue_job *job, json_t *ev
 	l->watchers.deliver(l->watchers.ctx, job, ev);
 }
 
+static void local_reserve_less(void *self, const struct sp_queue_job *job, uint64_t reserve)
+{
+	struct local *l = self;
+
+	sp_job_table_reserve_less(l->table, job->id, reserve);
+}
+
 static bool local_watched(void *self, const struct sp_queue_job *job)
 {
 	struct local *l = self;
@@ -349,6 +356,7 @@ static const struct sp_queue_ops local_ops = {
     .stdin_write = local_stdin,
     .publish = local_publish,
     .watched = local_watched,
+    .reserve_less = local_reserve_less,
     .hold = local_hold,
     .unhold = local_unhold,
     .retry_after = local_retry_after,

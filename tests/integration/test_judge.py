@@ -128,6 +128,32 @@ class Judge(unittest.TestCase):
     def verdicts(self, answer):
         return [t["verdict"] for t in answer["tests"]]
 
+    def test_a_built_program_holds_what_it_takes(self):
+        """A compiled judge request holds, for its compiled program, the
+        most one could take (judge_max_program_kb, twice) while it
+        compiles; once built, what it takes: the memory goes back to
+        other requests, of its client too, while its tests run."""
+        status, view, _ = self.server.request("POST", "/api/v1/jobs", {
+            "language": "c", "mode": "judge",
+            "code": "#include <unistd.h>\nint main(void) { sleep(3); return 0; }",
+            "tests": tests_of([("", "")]), "limits": {"wall_ms": 10000}})
+        self.assertEqual(status, 202, view)
+        seen = []
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            running = self.server.request("GET", "/healthz")[1]["memory"]["by"]["running"]
+            state = self.server.request("GET", f"/api/v1/jobs/{view['id']}")[1]["state"]
+            if state == "done":
+                break
+            if state == "running":
+                seen.append(running)
+            time.sleep(0.05)
+        self.assertTrue(seen, "the job was never seen running")
+        # a C hello is some KiB; twice judge_max_program_kb is 128 MiB
+        self.assertLess(seen[-1], 32 << 20, seen)
+        status, job, _ = self.server.request("GET", f"/api/v1/jobs/{view['id']}")
+        self.assertEqual(job["result"]["verdict"], "accepted", job)
+
     def echo(self, cases, checker):
         """Verdicts of the echo program on (output, expected) CASES."""
         answer = self.judge({"language": "python", "code": ECHO_PY, "checker": checker,

@@ -41,6 +41,7 @@ struct bench {
 	struct sp_queue_job seen; /* the latest job the worker took */
 	char seen_user[16], seen_ref[16];
 	atomic_bool watched; /* what the watchers answer */
+	uint64_t reserve;    /* what the worker measures a job to need more */
 	pthread_mutex_t lock;
 	char events[512]; /* "type:id-prefix:ref " of every event delivered */
 };
@@ -69,6 +70,15 @@ static json_t *run_gated(void *ctx, const struct sp_queue_job *job, const struct
 	}
 	return json_pack("{s:s, s:s}", "status", cancelled ? "cancelled" : "ok", "language",
 			 req->language->name);
+}
+
+static void measure_reserve(void *ctx, const struct sp_request *req, unsigned cells, uint64_t *held,
+			    uint64_t *reserve)
+{
+	(void)req;
+	(void)cells;
+	(void)held;
+	*reserve = ((struct bench *)ctx)->reserve;
 }
 
 static void count_unrun(void *ctx, size_t language)
@@ -125,7 +135,10 @@ static void bench_start(struct bench *b, unsigned queue_size)
 		      .queue_size = queue_size,
 		      .retention_ms = 60000,
 		      .retention_count = 100},
-	    .worker = {.run = run_gated, .unrun = count_unrun, .ctx = b},
+	    .worker = {.run = run_gated,
+		       .measure = measure_reserve,
+		       .unrun = count_unrun,
+		       .ctx = b},
 	    .watchers = {.deliver = record, .watched = answer_watched, .ctx = b},
 	};
 	assert_int_equal(sp_queue_local_start(&b->queue, &b->config, &err), 0);
@@ -208,6 +221,36 @@ static void test_held_until_released(void **state)
 	/* letting go of a job twice, or of one never known, does nothing */
 	sp_queue_release(b.queue, id);
 	sp_queue_release(b.queue, NO_ID);
+	bench_stop(&b);
+}
+
+/* A running job gives back what it turns out not to need of its reserve;
+ * asking for more than it holds changes nothing. */
+static void test_running_job_reserves_less(void **state)
+{
+	struct bench b;
+	char id[SP_QUEUE_ID_SIZE];
+	struct sp_queue_job job;
+	uint64_t before;
+
+	(void)state;
+	bench_start(&b, 10);
+	b.reserve = 8 << 20;
+	submit(&b, 0, (struct sp_queue_order){.owner = OWNER, .hold = true, .waits = true}, id);
+	wait_count(&b.started, 1);
+	before = bytes_running(&b);
+	assert_true(before >= 8 << 20);
+	pthread_mutex_lock(&b.lock);
+	job = b.seen;
+	pthread_mutex_unlock(&b.lock);
+	sp_queue_reserve_less(b.queue, &job, 1 << 20);
+	assert_int_equal(bytes_running(&b), before - (7 << 20));
+	sp_queue_reserve_less(b.queue, &job, 4 << 20);
+	assert_int_equal(bytes_running(&b), before - (7 << 20));
+	atomic_store(&b.open, true);
+	expect_end(&b, id, SP_JOB_FINISHED, "ok");
+	sp_queue_release(b.queue, id);
+	assert_int_equal(bytes_running(&b), 0);
 	bench_stop(&b);
 }
 
@@ -416,6 +459,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_held_until_released),
+	    cmocka_unit_test(test_running_job_reserves_less),
 	    cmocka_unit_test(test_released_before_its_end),
 	    cmocka_unit_test(test_kept_and_cancelled),
 	    cmocka_unit_test(test_other_owner_sees_nothing),
