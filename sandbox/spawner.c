@@ -7,6 +7,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
@@ -113,14 +114,15 @@ static void reap_cells(int sigfd)
 	}
 }
 
-__attribute__((noreturn)) static void spawner_main(int sock)
+/* The spawner, child of the supervisor SUPERVISOR, on SOCK. */
+__attribute__((noreturn)) static void spawner_main(int sock, pid_t supervisor)
 {
 	sigset_t chld;
 	int sigfd;
 
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	/* the supervisor may have died before the death signal was armed */
-	if (getppid() == 1)
+	if (getppid() != supervisor)
 		_exit(0);
 	prctl(PR_SET_NAME, "sandpool-spawn");
 	sigemptyset(&chld);
@@ -152,14 +154,19 @@ __attribute__((noreturn)) static void spawner_main(int sock)
 void sp_spawner_main_if_asked(int argc, char **argv)
 {
 	sigset_t none;
+	char *end;
+	long supervisor;
 
-	if (argc != 2 || strcmp(argv[1], SP_SPAWNER_ARG) != 0)
+	if (argc != 3 || strcmp(argv[1], SP_SPAWNER_ARG) != 0)
 		return;
+	supervisor = strtol(argv[2], &end, 10);
+	if (*end != '\0' || supervisor <= 0)
+		_exit(2);
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	if (fcntl(RENEWED_SOCK, F_SETFD, FD_CLOEXEC) < 0)
 		_exit(1);
-	spawner_main(RENEWED_SOCK);
+	spawner_main(RENEWED_SOCK, (pid_t)supervisor);
 }
 
 /* ---- in the supervisor --------------------------------------------------- */
@@ -175,6 +182,8 @@ int sp_spawner_start(struct sp_spawner *spawner, struct sp_error *err)
 {
 	int sv[2];
 
+	pid_t supervisor = getpid();
+
 	spawner_clear(spawner);
 	if (sp_channel_pair(sv, err) < 0)
 		return -1;
@@ -186,7 +195,7 @@ int sp_spawner_start(struct sp_spawner *spawner, struct sp_error *err)
 	}
 	if (spawner->pid == 0) {
 		close(sv[0]);
-		spawner_main(sv[1]);
+		spawner_main(sv[1], supervisor);
 	}
 	close(sv[1]);
 	spawner->sock = sv[0];
@@ -226,14 +235,19 @@ __attribute__((noreturn)) static void renewed_child(int sock, int program, char 
 }
 
 /* The spawner is gone: reap it, and run its program anew as the spawner
- * (a fork alone would copy a process whose threads may hold locks). */
+ * (a fork alone would copy a process whose threads may hold locks). Its
+ * death signal comes with the death of the thread that forked it (a
+ * server's threads last as long as the server; else the next cell asked
+ * for renews it again). */
 static int renew(struct sp_spawner *spawner, struct sp_error *err)
 {
 	extern char **environ;
-	char *argv[] = {"sandpool-spawn", SP_SPAWNER_ARG, NULL};
+	char supervisor[24];
+	char *argv[] = {"sandpool-spawn", SP_SPAWNER_ARG, supervisor, NULL};
 	char **envp = environ;
 	int sv[2];
 
+	snprintf(supervisor, sizeof(supervisor), "%d", (int)getpid());
 	close(spawner->sock);
 	spawner->sock = -1;
 	while (waitpid(spawner->pid, NULL, 0) < 0 && errno == EINTR) {

@@ -31,7 +31,8 @@ int sp_spawner_start(struct sp_spawner *spawner, struct sp_error *err);
 int sp_spawner_start_renewable(struct sp_spawner *spawner, struct sp_error *err);
 
 /* Run as the spawner, and never return, when ARGV asks for it (the program
- * run anew by a renewable spawner); else return at once. */
+ * run anew by a renewable spawner: SP_SPAWNER_ARG and the supervisor's
+ * pid); else return at once. */
 void sp_spawner_main_if_asked(int argc, char **argv);
 
 /* Have the spawner clone a cell for CONFIG (its strings and seccomp program

@@ -57,7 +57,8 @@ def proc_status(pid, key):
 class Server:
     """`sandpool serve` (or COMMAND: worker) with CONFIG, stopped by SIGTERM."""
 
-    def __init__(self, config=None, args=(), command="serve", netns=None, host="127.0.0.1"):
+    def __init__(self, config=None, args=(), command="serve", netns=None, host="127.0.0.1",
+                 wrap=()):
         self.port = free_port()
         self.redis = self.companion = None
         if QUEUE == "redis" and command == "serve" and "--queue" not in args:
@@ -73,6 +74,7 @@ class Server:
         cmd = [BIN, command, "--config", cfg, "--listen", f"{host}:{self.port}", *args]
         if netns is not None:  # in that network namespace, listening on HOST there
             cmd = ["ip", "netns", "exec", netns, *cmd]
+        cmd = [*wrap, *cmd]  # a command that runs the server (unshare, say)
         if STATE:
             cmd += ["--state-dir", STATE]
         self.log = open(os.path.join(self.dir, "log"), "w+")
@@ -806,6 +808,31 @@ class Crash(unittest.TestCase):
             self.assertIn("the spawner", server.output())
         finally:
             self.assertEqual(server.stop(), 0)
+
+    @unittest.skipUnless(os.geteuid() == 0 and shutil.which("unshare"),
+                         "a pid namespace of its own (a container's) needs root here")
+    def test_the_server_as_the_init_of_its_pid_namespace(self):
+        """In a container the server may be pid 1: its spawner's parent is
+        then pid 1 too, which is no sign that the server died."""
+        server = Server({"pool_total": 0, "pool_sizes": {"bash": 1}},
+                        wrap=("unshare", "--pid", "--fork", "--mount-proc",
+                              "--kill-child"))
+        try:
+            [init] = children(server.proc.pid)
+            with open(f"/proc/{init}/status") as f:
+                self.assertIn("NSpid:", next(ln for ln in f if ln.startswith("NSpid:")))
+            status, r, _ = server.run({"language": "bash", "code": "echo from pid 1"})
+            self.assertEqual((status, r["stdout"]), (200, "from pid 1\n"), r)
+            # a cell killed: the next comes from the spawner, still there
+            [spawner] = children(init)
+            os.kill(children(spawner)[0], signal.SIGKILL)
+            status, r, _ = server.run({"language": "bash", "code": "echo again"})
+            self.assertEqual((status, r["stdout"]), (200, "again\n"), r)
+        finally:
+            # unshare waits for its child and ignores SIGTERM itself
+            for pid in children(server.proc.pid):
+                os.kill(pid, signal.SIGTERM)
+            self.assertEqual(server.proc.wait(timeout=60), 0)
 
     def test_kill_9_leaves_nothing_running_and_a_restart_works(self):
         """kill -9 of a server in the middle of a job: its spawner, cells and
