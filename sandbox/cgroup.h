@@ -35,6 +35,13 @@ struct sp_cgroup_root {
 	char reason[256]; /* why the mode is what it is (for `sandpool check`) */
 };
 
+/* The name of the parent cgroup of a sandpool process doing WORD ("serve",
+ * "run"): "sandpool-WORD-PID-nsINODE", its pid and its pid namespace, so
+ * that a process of another pid namespace under the same cgroup never
+ * takes it for the leftover of a dead one (sp_cgroup_root_init sweeps
+ * those of its own namespace only). */
+void sp_cgroup_owner_name(char *buf, size_t size, const char *word);
+
 /* Detect the cgroup mode and create the parent cgroup NAME below this
  * process's own cgroup. A host where cgroups cannot be used (no permission,
  * no controllers) gives mode NONE and a reason, not an error. */

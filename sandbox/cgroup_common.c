@@ -300,18 +300,68 @@ int sp_cgroup_kill_until_empty(const char *dir, struct sp_error *err)
 
 /* ---- what a sandpool killed with SIGKILL left ---- */
 
-/* A cgroup a sandpool process made (sandpool-WORD-PID) whose process is
- * gone: what a kill -9 left behind. */
+/* The inode of this process's pid namespace; 0 when it cannot be read. */
+static unsigned long pid_namespace(void)
+{
+	struct stat st;
+
+	return stat("/proc/self/ns/pid", &st) == 0 ? (unsigned long)st.st_ino : 0;
+}
+
+void sp_cgroup_owner_name(char *buf, size_t size, const char *word)
+{
+	unsigned long ns = pid_namespace();
+
+	if (ns != 0)
+		snprintf(buf, size, "sandpool-%s-%d-ns%lu", word, (int)getpid(), ns);
+	else
+		snprintf(buf, size, "sandpool-%s-%d", word, (int)getpid());
+}
+
+/* The number that ends TEXT at END (TEXT < END), after a dash: its value,
+ * and *START where it begins (at the dash); -1 when there is none. */
+static long number_before(const char *text, const char *end, const char **start)
+{
+	const char *p = end;
+	long n = 0, scale = 1;
+
+	while (p > text && p[-1] >= '0' && p[-1] <= '9' && scale < 1000000000000L) {
+		p--;
+		n += (*p - '0') * scale;
+		scale *= 10;
+	}
+	if (p == end || p == text || p[-1] != '-')
+		return -1;
+	*start = p - 1;
+	return n;
+}
+
+/* A cgroup a sandpool process of this pid namespace made
+ * (sandpool-WORD-PID-nsINODE, or sandpool-WORD-PID from before there was a
+ * namespace in the name) whose process is gone: what a kill -9 left
+ * behind. One of another namespace is not ours to judge. */
 static bool stale_name(const char *name)
 {
-	const char *dash = strrchr(name, '-');
-	char *end;
+	const char *end = name + strlen(name), *ns_at = NULL, *pid_at;
 	long pid;
 
-	if (strncmp(name, "sandpool-", 9) != 0 || dash == NULL)
+	if (strncmp(name, "sandpool-", 9) != 0)
 		return false;
-	pid = strtol(dash + 1, &end, 10);
-	if (*end != '\0' || pid <= 0 || end == dash + 1)
+	/* "-nsINODE" at the end: this namespace's, or none of ours */
+	for (const char *p = end; p > name + 2; p--) {
+		if (p[-1] < '0' || p[-1] > '9') {
+			if (p != end && p - name >= 3 && strncmp(p - 3, "-ns", 3) == 0)
+				ns_at = p - 3;
+			break;
+		}
+	}
+	if (ns_at != NULL) {
+		if (strtoul(ns_at + 3, NULL, 10) != pid_namespace())
+			return false;
+		end = ns_at;
+	}
+	pid = number_before(name, end, &pid_at);
+	if (pid <= 0 || pid_at < name + 9)
 		return false;
 	return kill((pid_t)pid, 0) < 0 && errno == ESRCH;
 }

@@ -267,7 +267,7 @@ static int open_session(struct run_session *s, const struct run_plan *p,
 			    sp_cache_dir("seccomp", cache, sizeof(cache)) == 0 ? cache : NULL,
 			    &s->seccomp, err) < 0)
 		return -1;
-	snprintf(name, sizeof(name), "sandpool-run-%d", (int)getpid());
+	sp_cgroup_owner_name(name, sizeof(name), "run");
 	if (sp_cgroup_root_init(&s->cgroups, name, o->cgroup, err) < 0)
 		return -1;
 	s->cgroups_made = true;

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "sandbox/base/log.h"
+#include "sandbox/cgroup.h"
 #include "sandbox/spawner.h"
 #include "server/engine/engine.h"
 #include "server/engine/server.h"
@@ -243,7 +244,7 @@ static int start_server(const char *cmd, struct sp_server *server, struct sp_spa
 	struct sp_error no_web = {0};
 	char name[64];
 
-	snprintf(name, sizeof(name), "sandpool-%s-%d", cmd, (int)getpid());
+	sp_cgroup_owner_name(name, sizeof(name), cmd);
 	if (sp_server_load(server, name, err) < 0 || sp_spawner_start_renewable(spawner, err) < 0)
 		return -1;
 	raise_open_files();

@@ -24,6 +24,7 @@
 #include <cmocka.h>
 
 #include "sandbox/cgroup.h"
+#include "sandbox/cgroup_backend.h"
 
 #define MiB (1024ull * 1024)
 
@@ -437,6 +438,55 @@ static void test_bad_names(void **state)
 	assert_int_equal(sp_cgroup_root_init(&f->root, "", SP_CGROUP_AUTO, &err), -1);
 }
 
+/* A pid that was a process's and is no more. */
+static pid_t dead_pid(void)
+{
+	pid_t pid = fork();
+
+	if (pid == 0)
+		_exit(0);
+	waitpid(pid, NULL, 0);
+	return pid;
+}
+
+/* What a server killed with SIGKILL left is swept by the next one of the
+ * same pid namespace; what a live one or one of another namespace (its
+ * pids are not ours to look at) made stays. In a plain folder: the names
+ * are what is judged. */
+static void test_sweep_judges_names_of_this_namespace_only(void **state)
+{
+	char dir[] = "/tmp/sp-sweep-XXXXXX", path[PATH_MAX], mine[64];
+	pid_t dead = dead_pid();
+	struct stat st;
+	const char *names[] = {"dead-here", "dead-elsewhere", "dead-old", "alive", "not-ours"};
+	char made[5][96];
+	bool stays[] = {false, true, false, true, true};
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	assert_int_equal(stat("/proc/self/ns/pid", &st), 0);
+	snprintf(made[0], sizeof(made[0]), "sandpool-serve-%d-ns%lu", (int)dead,
+		 (unsigned long)st.st_ino);
+	snprintf(made[1], sizeof(made[1]), "sandpool-serve-%d-ns%lu", (int)dead,
+		 (unsigned long)st.st_ino + 1);
+	snprintf(made[2], sizeof(made[2]), "sandpool-run-%d", (int)dead);
+	sp_cgroup_owner_name(mine, sizeof(mine), "serve");
+	snprintf(made[3], sizeof(made[3]), "%s", mine);
+	snprintf(made[4], sizeof(made[4]), "sandpool-serve-x%d", (int)dead);
+	for (int i = 0; i < 5; i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, made[i]);
+		assert_int_equal(mkdir(path, 0755), 0);
+	}
+	sp_cgroup_sweep_stale(dir);
+	for (int i = 0; i < 5; i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, made[i]);
+		if ((stat(path, &st) == 0) != stays[i])
+			fail_msg("%s (%s): %s", names[i], made[i], stays[i] ? "swept" : "left");
+		rmdir(path);
+	}
+	rmdir(dir);
+}
+
 /* ---- v1, as root ---- */
 
 static void test_v1_root(void **state)
@@ -759,6 +809,7 @@ int main(void)
 	    T(test_resolve_v2),
 	    T(test_force_none),
 	    T(test_bad_names),
+	    T(test_sweep_judges_names_of_this_namespace_only),
 	    T(test_v1_root),
 	    T(test_v1_oom),
 	    T(test_v1_pids_kill_destroy),
