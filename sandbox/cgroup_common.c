@@ -318,21 +318,23 @@ void sp_cgroup_owner_name(char *buf, size_t size, const char *word)
 		snprintf(buf, size, "sandpool-%s-%d", word, (int)getpid());
 }
 
-/* The number that ends TEXT at END (TEXT < END), after a dash: its value,
- * and *START where it begins (at the dash); -1 when there is none. */
-static long number_before(const char *text, const char *end, const char **start)
+/* The number that ends TEXT at END, after PREFIX ("-", "-ns"): its value,
+ * and *AT where PREFIX begins; -1 when there is none. */
+static long long number_before(const char *text, const char *end, const char *prefix,
+			       const char **at)
 {
+	size_t len = strlen(prefix);
 	const char *p = end;
-	long n = 0, scale = 1;
+	long long n = 0, scale = 1;
 
-	while (p > text && p[-1] >= '0' && p[-1] <= '9' && scale < 1000000000000L) {
+	while (p > text && p[-1] >= '0' && p[-1] <= '9' && scale <= 100000000000000000LL) {
 		p--;
 		n += (*p - '0') * scale;
 		scale *= 10;
 	}
-	if (p == end || p == text || p[-1] != '-')
+	if (p == end || (size_t)(p - text) < len || strncmp(p - len, prefix, len) != 0)
 		return -1;
-	*start = p - 1;
+	*at = p - len;
 	return n;
 }
 
@@ -342,26 +344,19 @@ static long number_before(const char *text, const char *end, const char **start)
  * behind. One of another namespace is not ours to judge. */
 static bool stale_name(const char *name)
 {
-	const char *end = name + strlen(name), *ns_at = NULL, *pid_at;
-	long pid;
+	const char *end = name + strlen(name), *at;
+	long long ns, pid;
 
 	if (strncmp(name, "sandpool-", 9) != 0)
 		return false;
-	/* "-nsINODE" at the end: this namespace's, or none of ours */
-	for (const char *p = end; p > name + 2; p--) {
-		if (p[-1] < '0' || p[-1] > '9') {
-			if (p != end && p - name >= 3 && strncmp(p - 3, "-ns", 3) == 0)
-				ns_at = p - 3;
-			break;
-		}
-	}
-	if (ns_at != NULL) {
-		if (strtoul(ns_at + 3, NULL, 10) != pid_namespace())
+	ns = number_before(name, end, "-ns", &at);
+	if (ns >= 0) {
+		if ((unsigned long long)ns != pid_namespace())
 			return false;
-		end = ns_at;
+		end = at;
 	}
-	pid = number_before(name, end, &pid_at);
-	if (pid <= 0 || pid_at < name + 9)
+	pid = number_before(name, end, "-", &at);
+	if (pid <= 0 || pid > INT32_MAX || at < name + 9)
 		return false;
 	return kill((pid_t)pid, 0) < 0 && errno == ESRCH;
 }
