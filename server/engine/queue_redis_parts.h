@@ -181,6 +181,24 @@ int rq_script_topics(struct sp_redis_link *link, const char *node, uint64_t leas
 		     unsigned ttl_s, const char *const *keys, const char *signs, size_t count,
 		     struct sp_error *err);
 
+/* A judge job's tests shared with other workers (the next step of judge
+ * mode over several workers; not called yet). Open: the compiled PROGRAM
+ * (a box archive) and the count of TESTS stored once for JOB, HELPERS
+ * entries put in its user's stream for other workers to take part. Next:
+ * the index of a test to run, -1 when none is left, -2 when the rest run
+ * elsewhere, -3 with ERR. Put: a test's outcome (its "test" event's JSON),
+ * the first written only; FAILED stops the rest when the request says so.
+ * Read: the program (PROGRAM) or every outcome so far (index -> JSON). */
+int rq_script_share_open(struct redis_queue *q, struct sp_redis_link *link,
+			 const struct sp_queue_job *job, const void *program, size_t program_len,
+			 size_t tests, unsigned helpers, unsigned ttl_s, struct sp_error *err);
+long rq_script_share_next(struct sp_redis_link *link, const char *id, uint64_t claim_ms, bool stop,
+			  struct sp_error *err);
+int rq_script_share_put(struct sp_redis_link *link, const char *id, size_t index,
+			const char *outcome, bool failed, struct sp_error *err);
+redisReply *rq_script_share_read(struct sp_redis_link *link, const char *id, bool program,
+				 struct sp_error *err);
+
 /* The key of a topic: KEY (a job id, or a userId when USER) of OWNER. */
 void rq_topic_key(char out[RQ_KEY_MAX], const char *key, bool user, int owner);
 

@@ -149,6 +149,56 @@ static const char start_lua[] =
     "return {'run', f[1], f[2], f[3], f[4], f[5], tostring(now - created), f[6], "
     "  watched(KEYS[1], ARGV[3])}";
 
+/* A judge job's tests shared with other workers (queue_redis_share.c).
+ * KEYS: share, stream, ready, turns, waiting, users, queued. ARGV: program
+ * (a box archive), tests, ttl, helpers, user key, job id. Once per job: a
+ * job taken again keeps its share (and the outcomes stored in it). */
+static const char share_open_lua[] =
+    "if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end "
+    "redis.call('HSET', KEYS[1], 'program', ARGV[1], 'tests', ARGV[2], 'next', 0, "
+    "  'failed', 0) "
+    "redis.call('EXPIRE', KEYS[1], ARGV[3]) "
+    "for i = 1, tonumber(ARGV[4]) do "
+    "  redis.call('XADD', KEYS[2], '*', 'id', ARGV[6], 'part', '1') "
+    "  redis.call('INCR', KEYS[7]) "
+    "  redis.call('RPUSH', KEYS[3], '1') "
+    "end "
+    "redis.call('SADD', KEYS[6], ARGV[5]) "
+    "if redis.call('SADD', KEYS[5], ARGV[5]) == 1 then redis.call('RPUSH', KEYS[4], ARGV[5]) end "
+    "return 1";
+
+/* The next test of a share to run. KEYS: share, outcomes, claims. ARGV:
+ * claim ms, stop on a failure ("1"). Returns its index; -1 when none is
+ * left; -2 when the rest are claimed by others and not done yet. A test
+ * claimed past its claim without an outcome is claimed again. */
+static const char share_next_lua[] =
+    NOW_MS "local n = tonumber(redis.call('HGET', KEYS[1], 'tests') or '0') "
+	   "if ARGV[2] == '1' and redis.call('HGET', KEYS[1], 'failed') == '1' then return -1 end "
+	   "local i = redis.call('HINCRBY', KEYS[1], 'next', 1) - 1 "
+	   "if i < n then "
+	   "  redis.call('HSET', KEYS[3], i, now + tonumber(ARGV[1])) "
+	   "  redis.call('EXPIRE', KEYS[3], redis.call('TTL', KEYS[1])) "
+	   "  return i "
+	   "end "
+	   "local c = redis.call('HGETALL', KEYS[3]) "
+	   "for j = 1, #c, 2 do "
+	   "  if tonumber(c[j + 1]) < now and redis.call('HEXISTS', KEYS[2], c[j]) == 0 then "
+	   "    redis.call('HSET', KEYS[3], c[j], now + tonumber(ARGV[1])) "
+	   "    return tonumber(c[j]) "
+	   "  end "
+	   "end "
+	   "if redis.call('HLEN', KEYS[2]) >= n then return -1 end "
+	   "return -2";
+
+/* A test's outcome, the first one written only. KEYS: share, outcomes.
+ * ARGV: index, outcome (JSON), failed ("1"). Returns 1 when it was the
+ * first. */
+static const char share_put_lua[] =
+    "local first = redis.call('HSETNX', KEYS[2], ARGV[1], ARGV[2]) "
+    "if ARGV[3] == '1' then redis.call('HSET', KEYS[1], 'failed', 1) end "
+    "redis.call('EXPIRE', KEYS[2], redis.call('TTL', KEYS[1])) "
+    "return first";
+
 /* KEYS: job. ARGV: id. "1" when the job is watched (WATCHED_LUA). */
 static const char watched_lua[] = NOW_MS WATCHED_LUA "return watched(KEYS[1], ARGV[1])";
 
@@ -594,6 +644,96 @@ int rq_script_topics(struct sp_redis_link *link, const char *node, uint64_t leas
 		return -1;
 	freeReplyObject(reply);
 	return 0;
+}
+
+static void share_keys(const char *id, char share[RQ_KEY_MAX], char outcomes[RQ_KEY_MAX],
+		       char claims[RQ_KEY_MAX])
+{
+	rq_key(share, "share", id);
+	snprintf(outcomes, RQ_KEY_MAX, RQ_PREFIX "share:%s:out", id);
+	snprintf(claims, RQ_KEY_MAX, RQ_PREFIX "share:%s:claim", id);
+}
+
+int rq_script_share_open(struct redis_queue *q, struct sp_redis_link *link,
+			 const struct sp_queue_job *job, const void *program, size_t program_len,
+			 size_t tests, unsigned helpers, unsigned ttl_s, struct sp_error *err)
+{
+	char share[RQ_KEY_MAX], outcomes[RQ_KEY_MAX], claims[RQ_KEY_MAX], stream[RQ_KEY_MAX];
+	char ready[RQ_KEY_MAX], turns[RQ_KEY_MAX], waiting[RQ_KEY_MAX], users[RQ_KEY_MAX];
+	char queued[RQ_KEY_MAX], user_key[SP_REQUEST_MAX_USER_ID + 8], n[24], ttl[24], k[24];
+	const char *keys[] = {share, stream, ready, turns, waiting, users, queued};
+	const char *args[] = {program, n, ttl, k, user_key, job->id};
+	size_t lengths[6];
+	redisReply *r;
+
+	share_keys(job->id, share, outcomes, claims);
+	snprintf(user_key, sizeof(user_key), "%s%s", job->user ? "u:" : "-",
+		 job->user ? job->user : "");
+	stream_prefix(q, stream, job->language);
+	strncat(stream, user_key, RQ_KEY_MAX - strlen(stream) - 1);
+	rq_language_key(q, ready, "ready", job->language);
+	rq_language_key(q, turns, "turns", job->language);
+	rq_language_key(q, waiting, "waiting", job->language);
+	rq_language_key(q, users, "users", job->language);
+	rq_language_key(q, queued, "queued", job->language);
+	snprintf(n, sizeof(n), "%zu", tests);
+	snprintf(ttl, sizeof(ttl), "%u", ttl_s);
+	snprintf(k, sizeof(k), "%u", helpers);
+	for (size_t i = 0; i < 6; i++)
+		lengths[i] = i == 0 ? program_len : strlen(args[i]);
+	r = eval(link, share_open_lua, keys, 7, args, lengths, 6, err);
+	if (r == NULL)
+		return -1;
+	freeReplyObject(r);
+	return 0;
+}
+
+long rq_script_share_next(struct sp_redis_link *link, const char *id, uint64_t claim_ms, bool stop,
+			  struct sp_error *err)
+{
+	char share[RQ_KEY_MAX], outcomes[RQ_KEY_MAX], claims[RQ_KEY_MAX], claim[24];
+	const char *keys[] = {share, outcomes, claims};
+	const char *args[] = {claim, stop ? "1" : "0"};
+	redisReply *r;
+	long rc;
+
+	share_keys(id, share, outcomes, claims);
+	snprintf(claim, sizeof(claim), "%llu", (unsigned long long)claim_ms);
+	r = eval(link, share_next_lua, keys, 3, args, NULL, 2, err);
+	if (r == NULL)
+		return -3;
+	rc = r->type == REDIS_REPLY_INTEGER ? (long)r->integer : -3;
+	if (rc == -3)
+		sp_error_set(err, EPROTO, "redis: the share's next script answered oddly");
+	freeReplyObject(r);
+	return rc;
+}
+
+int rq_script_share_put(struct sp_redis_link *link, const char *id, size_t index,
+			const char *outcome, bool failed, struct sp_error *err)
+{
+	char share[RQ_KEY_MAX], outcomes[RQ_KEY_MAX], claims[RQ_KEY_MAX], i[24];
+	const char *keys[] = {share, outcomes};
+	const char *args[] = {i, outcome, failed ? "1" : "0"};
+	redisReply *r;
+
+	share_keys(id, share, outcomes, claims);
+	snprintf(i, sizeof(i), "%zu", index);
+	r = eval(link, share_put_lua, keys, 2, args, NULL, 3, err);
+	if (r == NULL)
+		return -1;
+	freeReplyObject(r);
+	return 0;
+}
+
+redisReply *rq_script_share_read(struct sp_redis_link *link, const char *id, bool program,
+				 struct sp_error *err)
+{
+	char share[RQ_KEY_MAX], outcomes[RQ_KEY_MAX], claims[RQ_KEY_MAX];
+
+	share_keys(id, share, outcomes, claims);
+	return program ? sp_redis_command(link, err, "HGET %s program", share)
+		       : sp_redis_command(link, err, "HGETALL %s", outcomes);
 }
 
 void rq_topic_key(char out[RQ_KEY_MAX], const char *key, bool user, int owner)
