@@ -7,14 +7,22 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include "judge_case.h"
+#include "judge_share.h"
 #include "program_cache.h"
 #include "queue.h"
 #include "sandbox/base/clock.h"
+#include "sandbox/base/log.h"
+#include "sandbox/box_archive.h"
 #include "server.h"
+#include "server/job/judge_summary.h"
 #include "server/job/result_json.h"
 #include "server/job/utf8.h"
+
+/* A wait for tests others run, before looking again (sp_queue_share_next). */
+#define SHARE_WAIT_MS 50
 
 /* A judge request while it runs. */
 struct judging {
@@ -22,8 +30,16 @@ struct judging {
 	const struct sp_request *req;
 	const struct sp_queue_job *job;
 	size_t language; /* its index among the served ones */
-	struct sp_test_outcome *outcomes;
-	atomic_size_t next;		  /* the next test to take */
+	/* Each test's outcome once known, as its "test" event gives it. */
+	json_t **results;
+	pthread_mutex_t results_lock; /* over RESULTS while tests run */
+	/* Tests taken from a share with other workers (sp_queue_share_next),
+	 * or else TODO's in turn. */
+	bool shared;
+	uint64_t claim_ms; /* a shared test's claim */
+	size_t *todo;
+	size_t todo_count;
+	atomic_size_t next;		  /* the next of TODO to take */
 	atomic_bool failed;		  /* a test failed: stop_on_first_failure skips the rest */
 	enum sp_status status;		  /* of the whole job */
 	enum sp_verdict verdict_if_unrun; /* the tests' verdict when they cannot run */
@@ -97,8 +113,8 @@ static void tell_unbuilt(struct judging *j, const char *what, const struct sp_st
 }
 
 /* A checker or interactor: from the cache, or built (and then kept). */
-static int helper_program(struct judging *j, const struct sp_request *req, const char *what,
-			  int cancel_fd, struct sp_program **out)
+static int checking_program(struct judging *j, const struct sp_request *req, const char *what,
+			    int cancel_fd, struct sp_program **out)
 {
 	struct sp_server *server = j->run.server;
 	struct sp_job_result compile = {0};
@@ -151,17 +167,23 @@ static void reserve_what_was_built(struct judging *j)
 	    sp_judge_reserve(j->req, sp_judge_cells(j->run.server, j->req), most));
 }
 
-static int build_programs(struct judging *j, int cancel_fd)
+/* The checker and the interactor, where the request has them. */
+static int build_checking(struct judging *j, int cancel_fd)
 {
 	const struct sp_judge *judge = j->req->judge;
 
-	if (build_submission(j, cancel_fd) < 0)
-		return -1;
 	if (judge->checker != NULL &&
-	    helper_program(j, judge->checker, "checker", cancel_fd, &j->run.checker) < 0)
+	    checking_program(j, judge->checker, "checker", cancel_fd, &j->run.checker) < 0)
 		return -1;
 	if (judge->interactor != NULL &&
-	    helper_program(j, judge->interactor, "interactor", cancel_fd, &j->run.interactor) < 0)
+	    checking_program(j, judge->interactor, "interactor", cancel_fd, &j->run.interactor) < 0)
+		return -1;
+	return 0;
+}
+
+static int build_programs(struct judging *j, int cancel_fd)
+{
+	if (build_submission(j, cancel_fd) < 0 || build_checking(j, cancel_fd) < 0)
 		return -1;
 	reserve_what_was_built(j);
 	return 0;
@@ -169,9 +191,8 @@ static int build_programs(struct judging *j, int cancel_fd)
 
 /* ---- the tests ------------------------------------------------------------------ */
 
-static json_t *test_json(const struct judging *j, size_t i)
+static json_t *test_json(const struct judging *j, size_t i, const struct sp_test_outcome *o)
 {
-	const struct sp_test_outcome *o = &j->outcomes[i];
 	json_t *t =
 	    json_pack("{s:I, s:s, s:s}", "index", (json_int_t)i, "name",
 		      j->req->judge->tests[i].name, "verdict", sp_verdict_to_string(o->verdict));
@@ -223,27 +244,79 @@ static void publish_stage(struct judging *j, const char *stage)
 			"started");
 }
 
-static void publish_test(struct judging *j, size_t i)
+/* RESULT (taken) is test I's outcome: a test whose claim lapsed may have
+ * run twice here. */
+static void keep_result(struct judging *j, size_t i, json_t *result)
 {
+	json_t *old;
+
+	pthread_mutex_lock(&j->results_lock);
+	old = j->results[i];
+	j->results[i] = result;
+	pthread_mutex_unlock(&j->results_lock);
+	json_decref(old);
+}
+
+/* Test I's outcome is RESULT (taken): kept, told to the share, sent to
+ * the job's watchers. */
+static void tell_test(struct judging *j, size_t i, json_t *result, bool failed)
+{
+	char *text;
+
+	if (result == NULL)
+		return;
+	if (j->shared && (text = json_dumps(result, JSON_COMPACT)) != NULL) {
+		sp_queue_share_put(j->run.server->queue, j->job, i, text, failed);
+		free(text);
+	}
 	if (watched(j))
-		publish(j, test_json(j, i), "test");
+		publish(j, json_copy(result), "test");
+	keep_result(j, i, result);
 }
 
 static void judge_one(struct judging *j, size_t i)
 {
-	struct sp_test_outcome *o = &j->outcomes[i];
+	struct sp_test_outcome o;
 
 	if ((j->req->judge->stop_on_first_failure && atomic_load(&j->failed)) ||
 	    sp_job_cancel_asked(j->run.cancel_fd)) {
-		memset(o, 0, sizeof(*o));
-		o->verdict = SP_VERDICT_SKIPPED;
+		memset(&o, 0, sizeof(o));
+		o.verdict = SP_VERDICT_SKIPPED;
 	} else {
-		sp_judge_case_run(&j->run, i, o);
+		sp_judge_case_run(&j->run, i, &o);
 	}
-	if (sp_verdict_failed(o->verdict))
+	if (sp_verdict_failed(o.verdict))
 		atomic_store(&j->failed, true);
-	sp_metrics_test(&j->run.server->metrics, j->language, o->verdict);
-	publish_test(j, i);
+	sp_metrics_test(&j->run.server->metrics, j->language, o.verdict);
+	tell_test(j, i, test_json(j, i, &o), sp_verdict_failed(o.verdict));
+	sp_test_outcome_free(&o);
+}
+
+/* The next test for this thread to run, in *I: from the share, waiting
+ * while the job's own worker has tests others run; else from TODO. */
+static bool next_test(struct judging *j, size_t *i)
+{
+	size_t k;
+	long got;
+
+	if (!j->shared) {
+		k = atomic_fetch_add(&j->next, 1);
+		*i = k < j->todo_count ? j->todo[k] : 0;
+		return k < j->todo_count;
+	}
+	while (!sp_job_cancel_asked(j->run.cancel_fd)) {
+		got = sp_queue_share_next(j->run.server->queue, j->job, j->claim_ms,
+					  j->req->judge->stop_on_first_failure);
+		if (got >= 0 && (size_t)got < j->req->judge->test_count) {
+			*i = (size_t)got;
+			return true;
+		}
+		/* a helper leaves the tests others hold to them */
+		if (got != -2 || j->job->part)
+			break;
+		usleep(SHARE_WAIT_MS * 1000);
+	}
+	return false;
 }
 
 static void *judge_tests(void *arg)
@@ -251,7 +324,7 @@ static void *judge_tests(void *arg)
 	struct judging *j = arg;
 	size_t i;
 
-	while ((i = atomic_fetch_add(&j->next, 1)) < j->req->judge->test_count)
+	while (next_test(j, &i))
 		judge_one(j, i);
 	return NULL;
 }
@@ -303,22 +376,25 @@ static void run_tests(struct judging *j)
 	free(threads);
 }
 
+/* Test I, which never ran, gets VERDICT and MESSAGE. */
+static void test_unrun(struct judging *j, size_t i, enum sp_verdict verdict, const char *message)
+{
+	struct sp_test_outcome o;
+
+	memset(&o, 0, sizeof(o));
+	o.verdict = verdict;
+	snprintf(o.message, sizeof(o.message), "%s", message);
+	keep_result(j, i, test_json(j, i, &o));
+}
+
 /* Tests that never ran: all of them get VERDICT, and why. */
 static void tests_unrun(struct judging *j, enum sp_verdict verdict)
 {
-	for (size_t i = 0; i < j->req->judge->test_count; i++) {
-		memset(&j->outcomes[i], 0, sizeof(j->outcomes[i]));
-		j->outcomes[i].verdict = verdict;
-		memcpy(j->outcomes[i].message, j->unrun_message, sizeof(j->unrun_message));
-	}
+	for (size_t i = 0; i < j->req->judge->test_count; i++)
+		test_unrun(j, i, verdict, j->unrun_message);
 }
 
 /* ---- the answer ----------------------------------------------------------------- */
-
-static uint64_t max_u64(uint64_t a, uint64_t b)
-{
-	return a > b ? a : b;
-}
 
 /* The verdict of the request: a sandbox failure or a cancel first; a
  * submission that did not compile is a compile_error; then the first
@@ -332,44 +408,9 @@ static const char *overall_verdict(const struct judging *j, long *first)
 		return "cancelled";
 	if (j->run.program == NULL)
 		return "compile_error";
-	for (size_t i = 0; i < j->req->judge->test_count; i++) {
-		if (sp_verdict_failed(j->outcomes[i].verdict)) {
-			*first = (long)i;
-			return sp_verdict_to_string(j->outcomes[i].verdict);
-		}
-	}
-	return "accepted";
-}
-
-static json_t *summary_json(const struct judging *j, const char *verdict, long first)
-{
-	size_t counts[SP_VERDICT_COUNT] = {0};
-	uint64_t cpu = 0, wall = 0, memory = 0;
-	json_t *by_verdict = json_object();
-
-	for (size_t i = 0; i < j->req->judge->test_count; i++) {
-		const struct sp_test_outcome *o = &j->outcomes[i];
-
-		counts[o->verdict]++;
-		cpu = max_u64(cpu, o->run.cpu_ms);
-		wall = max_u64(wall, o->run.wall_ms);
-		memory = max_u64(memory, o->run.memory_kb);
-	}
-	for (int v = 0; v < SP_VERDICT_COUNT; v++) {
-		if (counts[v] > 0)
-			json_object_set_new(by_verdict, sp_verdict_to_string(v),
-					    json_integer((json_int_t)counts[v]));
-	}
-	return json_pack("{s:s, s:o, s:I, s:I, s:I, s:I, s:o, s:I, s:I, s:I}", "verdict", verdict,
-			 "first_failure",
-			 first >= 0 ? json_string(j->req->judge->tests[first].name) : json_null(),
-			 "tests", (json_int_t)j->req->judge->test_count, "passed",
-			 (json_int_t)counts[SP_VERDICT_ACCEPTED], "failed",
-			 (json_int_t)(j->req->judge->test_count - counts[SP_VERDICT_ACCEPTED] -
-				      counts[SP_VERDICT_SKIPPED]),
-			 "skipped", (json_int_t)counts[SP_VERDICT_SKIPPED], "counts", by_verdict,
-			 "max_cpu_ms", (json_int_t)cpu, "max_wall_ms", (json_int_t)wall,
-			 "max_memory_kb", (json_int_t)memory);
+	*first = sp_judge_first_failure(j->results, j->req->judge->test_count);
+	return *first >= 0 ? sp_verdict_to_string(sp_judge_test_verdict(j->results[*first]))
+			   : "accepted";
 }
 
 static int finish_answer(struct judging *j)
@@ -381,7 +422,7 @@ static int finish_answer(struct judging *j)
 	if (tests == NULL)
 		return -1;
 	for (size_t i = 0; i < j->req->judge->test_count; i++) {
-		if (json_array_append_new(tests, test_json(j, i)) < 0) {
+		if (j->results[i] == NULL || json_array_append(tests, j->results[i]) < 0) {
 			json_decref(tests);
 			return -1;
 		}
@@ -390,13 +431,12 @@ static int finish_answer(struct judging *j)
 	json_object_set_new(j->answer, "status", json_string(sp_status_to_string(j->status)));
 	json_object_set_new(j->answer, "verdict", json_string(verdict));
 	json_object_set_new(j->answer, "tests", tests);
-	json_object_set_new(j->answer, "summary", summary_json(j, verdict, first));
+	json_object_set_new(j->answer, "summary",
+			    sp_judge_summary(j->req->judge, j->results, verdict, first));
 	if (j->error[0] != '\0')
 		json_object_set_new(j->answer, "error", json_string(j->error));
 	return 0;
 }
-
-/* ---- the request ---------------------------------------------------------------- */
 
 /* The tests' inputs and answers, where the tests read them. */
 static int map_data(struct judging *j)
@@ -415,50 +455,140 @@ static int map_data(struct judging *j)
 	return 0;
 }
 
+/* With a queue shared by several workers, the tests this worker's cells do
+ * not start at once are offered to others too. */
+static void share_tests(struct judging *j)
+{
+	struct sp_server *server = j->run.server;
+
+	j->shared = sp_judge_share_open(server, j->job, j->req, j->run.program,
+					parallel_tests(server, j->req));
+	if (j->shared)
+		j->claim_ms = sp_judge_claim_ms(server, j->req);
+}
+
+/* Tests with no outcome yet (their share was lost, or the queue could not
+ * be reached) run here, unless a failure stops them or the job is
+ * cancelled: then they are skipped. */
+static void run_missing(struct judging *j)
+{
+	const struct sp_judge *judge = j->req->judge;
+	bool stop = sp_job_cancel_asked(j->run.cancel_fd);
+
+	for (size_t i = 0; i < judge->test_count; i++)
+		if (j->results[i] != NULL &&
+		    sp_verdict_failed(sp_judge_test_verdict(j->results[i])))
+			stop = stop || judge->stop_on_first_failure;
+	j->todo_count = 0;
+	for (size_t i = 0; i < judge->test_count; i++) {
+		if (j->results[i] != NULL)
+			continue;
+		if (stop)
+			test_unrun(j, i, SP_VERDICT_SKIPPED, "");
+		else
+			j->todo[j->todo_count++] = i;
+	}
+	atomic_store(&j->next, 0);
+	if (j->todo_count > 0)
+		run_tests(j);
+}
+
+/* ---- the request ---------------------------------------------------------------- */
+
 static void judging_free(struct judging *j)
 {
 	if (j->data_map != NULL)
 		munmap(j->data_map, j->req->judge->data_size);
-	for (size_t i = 0; j->outcomes != NULL && i < j->req->judge->test_count; i++)
-		sp_test_outcome_free(&j->outcomes[i]);
-	free(j->outcomes);
+	for (size_t i = 0; j->results != NULL && i < j->req->judge->test_count; i++)
+		json_decref(j->results[i]);
+	free(j->results);
+	free(j->todo);
 	sp_program_put(j->run.program);
 	sp_program_put(j->run.checker);
 	sp_program_put(j->run.interactor);
+	json_decref(j->answer);
+	pthread_mutex_destroy(&j->results_lock);
+}
+
+static int judging_init(struct judging *j, struct sp_server *server, const struct sp_queue_job *job,
+			const struct sp_request *req, int cancel_fd)
+{
+	size_t n = req->judge->test_count;
+
+	*j =
+	    (struct judging){.run = {.server = server, .judge = req->judge, .cancel_fd = cancel_fd},
+			     .req = req,
+			     .job = job,
+			     .language = job->language,
+			     .status = SP_STATUS_OK,
+			     .verdict_if_unrun = SP_VERDICT_SKIPPED};
+	j->answer = json_pack("{s:s, s:s?}", "language", req->language->name, "version",
+			      req->language->version);
+	j->results = calloc(n, sizeof(*j->results));
+	j->todo = calloc(n, sizeof(*j->todo));
+	if (j->answer == NULL || j->results == NULL || j->todo == NULL || map_data(j) < 0)
+		return -1;
+	for (size_t i = 0; i < n; i++)
+		j->todo[i] = i;
+	j->todo_count = n;
+	return 0;
+}
+
+/* A helper's part of a judge job (sp_queue_job.part): the checker and the
+ * interactor built (or found), the program read from the share, and tests
+ * taken from it until none is left to take. */
+static json_t *help_judge(struct sp_server *server, const struct sp_queue_job *job,
+			  const struct sp_request *req, int cancel_fd)
+{
+	struct judging j;
+	size_t ran = 0;
+	json_t *answer = NULL;
+
+	if (judging_init(&j, server, job, req, cancel_fd) == 0 &&
+	    sp_judge_share_program(server, job, req, &j.run.program) == 0 &&
+	    build_checking(&j, cancel_fd) == 0) {
+		j.shared = true;
+		j.claim_ms = sp_judge_claim_ms(server, req);
+		run_tests(&j);
+		for (size_t i = 0; i < req->judge->test_count; i++)
+			ran += j.results[i] != NULL;
+		answer = json_pack("{s:b, s:I}", "part", true, "tests", (json_int_t)ran);
+	}
+	judging_free(&j);
+	return answer;
 }
 
 json_t *sp_serve_judge(struct sp_server *server, const struct sp_queue_job *job,
 		       const struct sp_request *req, int cancel_fd)
 {
-	struct judging j = {.run = {.server = server, .judge = req->judge, .cancel_fd = cancel_fd},
-			    .req = req,
-			    .job = job,
-			    .language = job->language,
-			    .status = SP_STATUS_OK,
-			    .verdict_if_unrun = SP_VERDICT_SKIPPED};
+	struct judging j;
 	uint64_t started_us = sp_clock_us();
-	json_t *answer;
+	json_t *answer = NULL;
 
-	j.answer = json_pack("{s:s, s:s?}", "language", req->language->name, "version",
-			     req->language->version);
-	j.outcomes = calloc(req->judge->test_count, sizeof(*j.outcomes));
-	if (j.answer == NULL || j.outcomes == NULL || map_data(&j) < 0) {
-		json_decref(j.answer);
+	if (job->part)
+		return help_judge(server, job, req, cancel_fd);
+	if (judging_init(&j, server, job, req, cancel_fd) < 0) {
 		judging_free(&j);
 		return NULL;
 	}
 	publish_stage(&j, "compile");
 	if (build_programs(&j, cancel_fd) == 0) {
 		publish_stage(&j, "tests");
+		share_tests(&j);
 		run_tests(&j);
+		if (j.shared)
+			sp_judge_share_collect(server, job, j.results, req->judge->test_count);
+		j.shared = false;
+		run_missing(&j);
 	} else {
 		tests_unrun(&j, j.verdict_if_unrun);
 	}
 	if (j.status == SP_STATUS_OK && sp_job_cancel_asked(cancel_fd))
 		j.status = SP_STATUS_CANCELLED;
-	answer = finish_answer(&j) == 0 ? j.answer : NULL;
-	if (answer == NULL)
-		json_decref(j.answer);
+	if (finish_answer(&j) == 0) {
+		answer = j.answer;
+		j.answer = NULL;
+	}
 	sp_metrics_job(&server->metrics, job->language, j.status, job->queued_ms * 1000,
 		       sp_clock_us() - started_us);
 	atomic_fetch_add(&server->jobs_done, 1);

@@ -229,6 +229,46 @@ fail:
 	return -1;
 }
 
+int sp_program_archive(const struct sp_program *program, int fd, struct sp_error *err)
+{
+	struct sp_box_writer w;
+	struct stat st;
+
+	if (sp_box_archive_begin(&w, fd, UINT64_MAX, err) < 0)
+		return -1;
+	for (size_t i = 0; i < program->file_count; i++) {
+		const struct sp_job_file *f = &program->files[i];
+
+		if (fstat(f->fd, &st) < 0)
+			return sp_error_set(err, errno, "program file %s", f->name);
+		if (sp_box_archive_add(&w, f->name, f->mode, f->fd, (uint64_t)st.st_size, err) < 0)
+			return -1;
+	}
+	return sp_box_archive_end(&w, err);
+}
+
+int sp_program_from_archive(const struct sp_request *req, int archive_fd,
+			    struct sp_program **program, struct sp_error *err)
+{
+	struct sp_program *p = program_new(req->language);
+	struct sp_box_file *files = NULL;
+	size_t count = 0;
+
+	*program = NULL;
+	if (p == NULL)
+		return sp_error_set(err, ENOMEM, "program");
+	p->limits = req->limits;
+	if (copy_argv(p, req->run_args, err) < 0 ||
+	    sp_box_archive_read(archive_fd, &files, &count, err) < 0 ||
+	    take_box_files(p, files, count, err) < 0) {
+		sp_program_put(p);
+		return -1;
+	}
+	p->bytes = bytes_of(p);
+	*program = p;
+	return 0;
+}
+
 void sp_program_spec(const struct sp_server *server, const struct sp_program *program,
 		     const struct sp_limits *limits, struct sp_job_spec *spec)
 {

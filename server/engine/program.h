@@ -41,6 +41,16 @@ int sp_program_build(struct sp_server *server, const struct sp_request *req, int
 void sp_program_spec(const struct sp_server *server, const struct sp_program *program,
 		     const struct sp_limits *limits, struct sp_job_spec *spec);
 
+/* PROGRAM's files as a box archive (box_archive.h) on the empty file FD,
+ * for another process to read back with sp_program_from_archive(). */
+int sp_program_archive(const struct sp_program *program, int fd, struct sp_error *err);
+
+/* REQ's program from the box archive ARCHIVE_FD that another process made
+ * of it (sp_program_archive): its files checked as a compile's are, its
+ * command and limits REQ's. Returns 0 with *PROGRAM, or -1 with ERR. */
+int sp_program_from_archive(const struct sp_request *req, int archive_fd,
+			    struct sp_program **program, struct sp_error *err);
+
 struct sp_program *sp_program_get(struct sp_program *program);
 
 /* Drop a reference; the last frees the program. NULL is fine. */

@@ -154,3 +154,43 @@ void sp_queue_free(struct sp_queue *q)
 	q->ops->free(q->self);
 	free(q);
 }
+
+int sp_queue_share_open(struct sp_queue *q, const struct sp_queue_job *job, const void *program,
+			size_t len, size_t tests, unsigned helpers, struct sp_error *err)
+{
+	if (q->ops->share_open == NULL)
+		return sp_error_set(err, ENOTSUP, "this queue runs every job in this process");
+	return q->ops->share_open(q->self, job, program, len, tests, helpers, err);
+}
+
+int sp_queue_share_program(struct sp_queue *q, const struct sp_queue_job *job, char **program,
+			   size_t *len, struct sp_error *err)
+{
+	if (q->ops->share_program == NULL)
+		return sp_error_set(err, ENOTSUP, "this queue runs every job in this process");
+	return q->ops->share_program(q->self, job, program, len, err);
+}
+
+long sp_queue_share_next(struct sp_queue *q, const struct sp_queue_job *job, uint64_t claim_ms,
+			 bool stop)
+{
+	return q->ops->share_next ? q->ops->share_next(q->self, job, claim_ms, stop) : -3;
+}
+
+void sp_queue_share_put(struct sp_queue *q, const struct sp_queue_job *job, size_t index,
+			const char *outcome, bool failed)
+{
+	if (q->ops->share_put != NULL)
+		q->ops->share_put(q->self, job, index, outcome, failed);
+}
+
+json_t *sp_queue_share_outcomes(struct sp_queue *q, const struct sp_queue_job *job)
+{
+	return q->ops->share_outcomes ? q->ops->share_outcomes(q->self, job) : NULL;
+}
+
+void sp_queue_share_close(struct sp_queue *q, const struct sp_queue_job *job)
+{
+	if (q->ops->share_close != NULL)
+		q->ops->share_close(q->self, job);
+}

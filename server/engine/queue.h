@@ -49,6 +49,10 @@ struct sp_queue_job {
 	size_t language;    /* the index of its language among the server's */
 	unsigned cells;	    /* of its language's cells it takes while it runs */
 	uint64_t queued_ms; /* from its submission to its start */
+	/* A helper's part of a judge job that another worker runs: the
+	 * worker runs some of its tests (sp_queue_share_next), no more; its
+	 * result is not the job's. */
+	bool part;
 };
 
 /* What a job is submitted with besides its request. */
@@ -139,6 +143,18 @@ struct sp_queue_ops {
 	void (*topic)(void *self, const char *key, bool user, int owner,
 		      bool watched);	 /* or NULL */
 	void (*topics_sync)(void *self); /* or NULL */
+	/* A judge job's tests shared with other workers; all NULL for a
+	 * backend whose jobs run in one process. */
+	int (*share_open)(void *self, const struct sp_queue_job *job, const void *program,
+			  size_t len, size_t tests, unsigned helpers, struct sp_error *err);
+	int (*share_program)(void *self, const struct sp_queue_job *job, char **program,
+			     size_t *len, struct sp_error *err);
+	long (*share_next)(void *self, const struct sp_queue_job *job, uint64_t claim_ms,
+			   bool stop);
+	void (*share_put)(void *self, const struct sp_queue_job *job, size_t index,
+			  const char *outcome, bool failed);
+	json_t *(*share_outcomes)(void *self, const struct sp_queue_job *job);
+	void (*share_close)(void *self, const struct sp_queue_job *job);
 	int (*hold)(void *self, const struct sp_bytes_holder *h, uint64_t n, struct sp_error *err);
 	void (*unhold)(void *self, const struct sp_bytes_holder *h, uint64_t n);
 	unsigned (*retry_after)(void *self, const char *user);
@@ -232,6 +248,44 @@ void sp_queue_topic(struct sp_queue *q, const char *key, bool user, int owner, b
 /* Wait until the processes that run jobs know of every watch told so far
  * (a second at most). */
 void sp_queue_topics_sync(struct sp_queue *q);
+
+/* A judge job's tests shared with the workers of other processes, so that
+ * they run on the cells of many nodes at once. The worker that runs judge
+ * JOB opens its share: PROGRAM (LEN bytes: the built submission as a box
+ * archive, or none for a language that runs its sources) and the count of
+ * TESTS, stored once, and up to HELPERS helper parts of JOB queued for
+ * other workers (sp_queue_job.part). Returns 0, or -1 with ERR: ENOTSUP
+ * when the backend runs every job in this process (nothing is shared then),
+ * ENOTCONN when the queue cannot be reached. A job taken again after its
+ * worker died finds its share as it was left. */
+int sp_queue_share_open(struct sp_queue *q, const struct sp_queue_job *job, const void *program,
+			size_t len, size_t tests, unsigned helpers, struct sp_error *err);
+
+/* A helper part's program, as the job's worker stored it: *PROGRAM (malloc'd,
+ * *LEN bytes; none for a language that runs its sources). Returns 0, or -1
+ * with ERR: ENOENT when the share is gone (the job ended). */
+int sp_queue_share_program(struct sp_queue *q, const struct sp_queue_job *job, char **program,
+			   size_t *len, struct sp_error *err);
+
+/* The index of the next test of the shared JOB for this caller to run, its
+ * claim lasting CLAIM_MS (past it, with no outcome, another takes the test
+ * again); -1 when none is left, or STOP is asked and a test failed; -2 when
+ * the rest are claimed by others and not done yet; -3 when the queue
+ * cannot be reached. */
+long sp_queue_share_next(struct sp_queue *q, const struct sp_queue_job *job, uint64_t claim_ms,
+			 bool stop);
+
+/* The outcome of test INDEX of the shared JOB (its "test" event's JSON
+ * text): the first one written stays. FAILED: the test failed. */
+void sp_queue_share_put(struct sp_queue *q, const struct sp_queue_job *job, size_t index,
+			const char *outcome, bool failed);
+
+/* Every outcome of the shared JOB stored so far: {"INDEX": {...}}, or NULL
+ * when the queue cannot be reached. */
+json_t *sp_queue_share_outcomes(struct sp_queue *q, const struct sp_queue_job *job);
+
+/* The share of JOB is done with: dropped, and its helpers stop. */
+void sp_queue_share_close(struct sp_queue *q, const struct sp_queue_job *job);
 
 /* Hold N bytes for a request body H is sending, before it is parsed.
  * Returns 0, or -1 with ERR as sp_queue_submit's (ENOSPC, ENOBUFS, E2BIG). */

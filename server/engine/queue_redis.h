@@ -49,7 +49,9 @@ struct sp_queue_redis_config {
 
 /* Connect to Redis (failing when it cannot be reached now), create the
  * streams' group, start the event listener and, with a capacity, the
- * workers. Returns 0, or -1 with ERR. */
+ * workers. *QUEUE is set before a worker starts (a job it takes at once
+ * reaches the queue through it), and NULL again on failure. Returns 0, or
+ * -1 with ERR. */
 int sp_queue_redis_start(struct sp_queue **queue, const struct sp_queue_redis_config *config,
 			 struct sp_error *err);
 

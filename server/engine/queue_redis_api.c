@@ -764,6 +764,12 @@ static const struct sp_queue_ops redis_ops = {
     .watched = redis_watched,
     .topic = redis_topic,
     .topics_sync = redis_topics_sync,
+    .share_open = rq_share_open,
+    .share_program = rq_share_program,
+    .share_next = rq_share_next,
+    .share_put = rq_share_put,
+    .share_outcomes = rq_share_outcomes,
+    .share_close = rq_share_close,
     .hold = redis_hold,
     .unhold = redis_unhold,
     .retry_after = redis_retry_after,
@@ -818,14 +824,17 @@ int sp_queue_redis_start(struct sp_queue **queue, const struct sp_queue_redis_co
 			redis_free(q);
 		return sp_error_set(err, ENOMEM, "queue");
 	}
+	/* in place before a worker starts: its first job may run at once, and
+	 * reaches the queue through *QUEUE */
+	*handle = (struct sp_queue){.ops = &redis_ops, .self = q};
+	*queue = handle;
 	if (reach(q, err) < 0 || rq_listener_start(q, err) < 0 ||
 	    (config->watchers.deliver != NULL && rq_watches_start(q, err) < 0) ||
 	    (config->capacity != NULL && rq_workers_start(q, err) < 0)) {
 		redis_free(q);
+		*queue = NULL;
 		free(handle);
 		return -1;
 	}
-	*handle = (struct sp_queue){.ops = &redis_ops, .self = q};
-	*queue = handle;
 	return 0;
 }

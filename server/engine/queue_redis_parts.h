@@ -60,6 +60,7 @@ struct rq_taken {
 	char stream[RQ_KEY_MAX];
 	char entry[64];
 	char id[SP_QUEUE_ID_SIZE];
+	bool part; /* a helper's entry: a share of judge job ID's tests */
 };
 
 /* A job running on this node. */
@@ -165,7 +166,7 @@ ssize_t rq_script_stdin(struct redis_queue *q, struct sp_redis_link *link, const
  * interactive job, element 8 "1" for a watched one (rq_script_watched).
  * REPLY is the script's. */
 redisReply *rq_script_start(struct sp_redis_link *link, const char *id, const char *node,
-			    uint64_t queue_timeout_ms, struct sp_error *err);
+			    uint64_t queue_timeout_ms, bool part, struct sp_error *err);
 
 /* Whether the job ID is watched: by its submitter from the start
  * (order.watched), or now by a node's watchers of its id or of its user
@@ -181,23 +182,39 @@ int rq_script_topics(struct sp_redis_link *link, const char *node, uint64_t leas
 		     unsigned ttl_s, const char *const *keys, const char *signs, size_t count,
 		     struct sp_error *err);
 
-/* A judge job's tests shared with other workers (the next step of judge
- * mode over several workers; not called yet). Open: the compiled PROGRAM
- * (a box archive) and the count of TESTS stored once for JOB, HELPERS
- * entries put in its user's stream for other workers to take part. Next:
- * the index of a test to run, -1 when none is left, -2 when the rest run
- * elsewhere, -3 with ERR. Put: a test's outcome (its "test" event's JSON),
- * the first written only; FAILED stops the rest when the request says so.
- * Read: the program (PROGRAM) or every outcome so far (index -> JSON). */
+/* A judge job's tests shared with other workers (queue_redis_share.c).
+ * Open: the compiled PROGRAM (a box archive, or empty) and the count of
+ * TESTS stored once for JOB, HELPERS entries put in its user's stream for
+ * other workers to take part (rq_taken.part). Next: the index of a test to
+ * run, -1 when none is left, -2 when the rest run elsewhere, -3 with ERR.
+ * Put: a test's outcome (its "test" event's JSON), the first written only;
+ * FAILED stops the rest when the request says so. Read: the program
+ * (PROGRAM) or every outcome so far (index -> JSON). */
 int rq_script_share_open(struct redis_queue *q, struct sp_redis_link *link,
 			 const struct sp_queue_job *job, const void *program, size_t program_len,
-			 size_t tests, unsigned helpers, unsigned ttl_s, struct sp_error *err);
+			 size_t tests, unsigned helpers, struct sp_error *err);
 long rq_script_share_next(struct sp_redis_link *link, const char *id, uint64_t claim_ms, bool stop,
 			  struct sp_error *err);
 int rq_script_share_put(struct sp_redis_link *link, const char *id, size_t index,
 			const char *outcome, bool failed, struct sp_error *err);
 redisReply *rq_script_share_read(struct sp_redis_link *link, const char *id, bool program,
 				 struct sp_error *err);
+/* The share of job ID dropped. */
+int rq_script_share_drop(struct sp_redis_link *link, const char *id, struct sp_error *err);
+
+/* How long a job's keys live: queued, run, and kept afterwards. */
+unsigned rq_job_ttl_s(const struct redis_queue *q);
+
+/* The queue operations of a shared judge job (queue.h's sp_queue_share_*). */
+int rq_share_open(void *self, const struct sp_queue_job *job, const void *program, size_t len,
+		  size_t tests, unsigned helpers, struct sp_error *err);
+int rq_share_program(void *self, const struct sp_queue_job *job, char **program, size_t *len,
+		     struct sp_error *err);
+long rq_share_next(void *self, const struct sp_queue_job *job, uint64_t claim_ms, bool stop);
+void rq_share_put(void *self, const struct sp_queue_job *job, size_t index, const char *outcome,
+		  bool failed);
+json_t *rq_share_outcomes(void *self, const struct sp_queue_job *job);
+void rq_share_close(void *self, const struct sp_queue_job *job);
 
 /* The key of a topic: KEY (a job id, or a userId when USER) of OWNER. */
 void rq_topic_key(char out[RQ_KEY_MAX], const char *key, bool user, int owner);

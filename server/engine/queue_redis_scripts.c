@@ -49,7 +49,8 @@ static const char submit_lua[] =
 
 /* The next job of a language, the users taking turns. KEYS: turns list,
  * waiting set, queued counter. ARGV: stream prefix, consumer. Returns
- * {stream, entry, job id}, or nil. */
+ * {stream, entry, job id, part}, or nil: part is "1" for a helper's entry
+ * (a share of a judge job's tests, queue_redis_share.c), else "". */
 static const char take_lua[] =
     "for i = 1, redis.call('LLEN', KEYS[1]) do "
     "  local user = redis.call('LPOP', KEYS[1]) "
@@ -64,7 +65,7 @@ static const char take_lua[] =
     "      redis.call('XPENDING', stream, '" RQ_GROUP "')[1] "
     "    if left > 0 then redis.call('RPUSH', KEYS[1], user) "
     "    else redis.call('SREM', KEYS[2], user) end "
-    "    return {stream, entry[1], entry[2][2]} "
+    "    return {stream, entry[1], entry[2][2], entry[2][4] or ''} "
     "  end "
     "  redis.call('SREM', KEYS[2], user) "
     "end "
@@ -76,7 +77,7 @@ static const char ack_lua[] = "redis.call('XACK', KEYS[1], '" RQ_GROUP "', ARGV[
 
 /* A job whose worker went silent past the lease. KEYS: users set, waiting
  * set. ARGV: stream prefix, consumer, lease ms. Streams left empty go.
- * Returns {stream, entry, job id}, or nil. */
+ * Returns {stream, entry, job id, part} (as take_lua's), or nil. */
 static const char reclaim_lua[] =
     "for _, user in ipairs(redis.call('SMEMBERS', KEYS[1])) do "
     "  local stream = ARGV[1] .. user "
@@ -86,7 +87,9 @@ static const char reclaim_lua[] =
     "  else "
     "    local ok, r = pcall(redis.call, 'XAUTOCLAIM', stream, '" RQ_GROUP "', ARGV[2], "
     "      ARGV[3], '0-0', 'COUNT', 1) "
-    "    if ok and r[2][1] then return {stream, r[2][1][1], r[2][1][2][2]} end "
+    "    if ok and r[2][1] then "
+    "      return {stream, r[2][1][1], r[2][1][2][2], r[2][1][2][4] or ''} "
+    "    end "
     "  end "
     "end "
     "return false";
@@ -134,16 +137,19 @@ static const char finish_lua[] =
 	"  return '0' "                                                                            \
 	"end "
 
-/* KEYS: job, result. ARGV: node, queue timeout ms, id. */
+/* KEYS: job, result. ARGV: node, queue timeout ms, id, part ("1": a
+ * helper's entry, which reads the job and leaves its state as it is). */
 static const char start_lua[] =
     "if redis.call('EXISTS', KEYS[2]) == 1 then return {'done'} end "
     "if redis.call('EXISTS', KEYS[1]) == 0 then return {'gone'} end "
     "if redis.call('HGET', KEYS[1], 'cancel') == '1' then return {'cancelled'} end " NOW_MS
 	WATCHED_LUA "local created = tonumber(redis.call('HGET', KEYS[1], 'created')) "
     "local limit = tonumber(ARGV[2]) "
-    "if redis.call('HGET', KEYS[1], 'state') == 'queued' and limit > 0 "
-    "   and now - created > limit then return {'expired'} end "
-    "redis.call('HSET', KEYS[1], 'state', 'running', 'started', now, 'worker', ARGV[1]) "
+    "if ARGV[4] ~= '1' then "
+    "  if redis.call('HGET', KEYS[1], 'state') == 'queued' and limit > 0 "
+    "     and now - created > limit then return {'expired'} end "
+    "  redis.call('HSET', KEYS[1], 'state', 'running', 'started', now, 'worker', ARGV[1]) "
+    "end "
     "local f = redis.call('HMGET', KEYS[1], 'body', 'mode', 'user', 'ref', 'owner', "
     "  'interactive') "
     "return {'run', f[1], f[2], f[3], f[4], f[5], tostring(now - created), f[6], "
@@ -169,24 +175,33 @@ static const char share_open_lua[] =
 
 /* The next test of a share to run. KEYS: share, outcomes, claims. ARGV:
  * claim ms, stop on a failure ("1"). Returns its index; -1 when none is
- * left; -2 when the rest are claimed by others and not done yet. A test
- * claimed past its claim without an outcome is claimed again. */
+ * left (or the share is gone); -2 when the rest are claimed by others and
+ * not done yet. A test claimed past its claim without an outcome is claimed
+ * again; after a failure that stops the rest, none is. */
 static const char share_next_lua[] =
-    NOW_MS "local n = tonumber(redis.call('HGET', KEYS[1], 'tests') or '0') "
-	   "if ARGV[2] == '1' and redis.call('HGET', KEYS[1], 'failed') == '1' then return -1 end "
+    NOW_MS "if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end "
+	   "local n = tonumber(redis.call('HGET', KEYS[1], 'tests')) "
+	   "local claim = now + tonumber(ARGV[1]) "
+	   "local function open_claims(lapsed) "
+	   "  local c = redis.call('HGETALL', KEYS[3]) "
+	   "  for j = 1, #c, 2 do "
+	   "    if (tonumber(c[j + 1]) < now) == lapsed "
+	   "       and redis.call('HEXISTS', KEYS[2], c[j]) == 0 then return c[j] end "
+	   "  end "
+	   "  return nil "
+	   "end "
+	   "if ARGV[2] == '1' and redis.call('HGET', KEYS[1], 'failed') == '1' then "
+	   "  if open_claims(false) then return -2 end "
+	   "  return -1 "
+	   "end "
 	   "local i = redis.call('HINCRBY', KEYS[1], 'next', 1) - 1 "
 	   "if i < n then "
-	   "  redis.call('HSET', KEYS[3], i, now + tonumber(ARGV[1])) "
+	   "  redis.call('HSET', KEYS[3], i, claim) "
 	   "  redis.call('EXPIRE', KEYS[3], redis.call('TTL', KEYS[1])) "
 	   "  return i "
 	   "end "
-	   "local c = redis.call('HGETALL', KEYS[3]) "
-	   "for j = 1, #c, 2 do "
-	   "  if tonumber(c[j + 1]) < now and redis.call('HEXISTS', KEYS[2], c[j]) == 0 then "
-	   "    redis.call('HSET', KEYS[3], c[j], now + tonumber(ARGV[1])) "
-	   "    return tonumber(c[j]) "
-	   "  end "
-	   "end "
+	   "local lapsed = open_claims(true) "
+	   "if lapsed then redis.call('HSET', KEYS[3], lapsed, claim) return tonumber(lapsed) end "
 	   "if redis.call('HLEN', KEYS[2]) >= n then return -1 end "
 	   "return -2";
 
@@ -194,6 +209,7 @@ static const char share_next_lua[] =
  * ARGV: index, outcome (JSON), failed ("1"). Returns 1 when it was the
  * first. */
 static const char share_put_lua[] =
+    "if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end "
     "local first = redis.call('HSETNX', KEYS[2], ARGV[1], ARGV[2]) "
     "if ARGV[3] == '1' then redis.call('HSET', KEYS[1], 'failed', 1) end "
     "redis.call('EXPIRE', KEYS[2], redis.call('TTL', KEYS[1])) "
@@ -367,6 +383,15 @@ static char *queued_message_head(const char *id, const char *user, const char *r
 	return text;
 }
 
+unsigned rq_job_ttl_s(const struct redis_queue *q)
+{
+	const struct sp_config *c = q->c.config;
+
+	/* queued, run, and kept afterwards */
+	return c->queue_timeout_s + (unsigned)(c->max_limits.wall_ms / 1000) * 4 +
+	       c->job_retention_s + RQ_UNKEPT_TTL_S;
+}
+
 long long rq_script_submit(struct redis_queue *q, struct sp_redis_link *link, const char *id,
 			   size_t language, const struct sp_queue_job *job, const char **fields,
 			   size_t count, struct sp_error *err)
@@ -392,10 +417,7 @@ long long rq_script_submit(struct redis_queue *q, struct sp_redis_link *link, co
 	rq_key(rate, "rate", user);
 	stream_prefix(q, prefix, language);
 	snprintf(user_key, sizeof(user_key), "%s%s", user ? "u:" : "-", user ? user : "");
-	/* queued, run, and kept afterwards */
-	snprintf(ttl, sizeof(ttl), "%u",
-		 c->queue_timeout_s + (unsigned)(c->max_limits.wall_ms / 1000) * 4 +
-		     c->job_retention_s + RQ_UNKEPT_TTL_S);
+	snprintf(ttl, sizeof(ttl), "%u", rq_job_ttl_s(q));
 	snprintf(size, sizeof(size), "%u", c->queue_size);
 	snprintf(in_flight, sizeof(in_flight), "%u", c->user_in_flight);
 	snprintf(per_minute, sizeof(per_minute), "%u", c->user_jobs_per_minute);
@@ -418,14 +440,15 @@ long long rq_script_submit(struct redis_queue *q, struct sp_redis_link *link, co
 /* A {stream, entry, job id} reply into TAKEN; 0, or -1 when it is not one. */
 static int taken_of(redisReply *r, struct rq_taken *taken)
 {
-	if (r->type != REDIS_REPLY_ARRAY || r->elements != 3)
+	if (r->type != REDIS_REPLY_ARRAY || r->elements != 4)
 		return -1;
-	for (size_t i = 0; i < 3; i++)
+	for (size_t i = 0; i < 4; i++)
 		if (r->element[i]->type != REDIS_REPLY_STRING)
 			return -1;
 	snprintf(taken->stream, sizeof(taken->stream), "%s", r->element[0]->str);
 	snprintf(taken->entry, sizeof(taken->entry), "%s", r->element[1]->str);
 	snprintf(taken->id, sizeof(taken->id), "%s", r->element[2]->str);
+	taken->part = strcmp(r->element[3]->str, "1") == 0;
 	return 0;
 }
 
@@ -579,17 +602,17 @@ int rq_script_finish(struct redis_queue *q, struct sp_redis_link *link,
 }
 
 redisReply *rq_script_start(struct sp_redis_link *link, const char *id, const char *node,
-			    uint64_t queue_timeout_ms, struct sp_error *err)
+			    uint64_t queue_timeout_ms, bool part, struct sp_error *err)
 {
 	char key_job[RQ_KEY_MAX], key_result[RQ_KEY_MAX], timeout[24];
 	const char *keys[] = {key_job, key_result};
-	const char *args[] = {node, timeout, id};
+	const char *args[] = {node, timeout, id, part ? "1" : "0"};
 	redisReply *reply;
 
 	rq_key(key_job, "job", id);
 	rq_key(key_result, "result", id);
 	snprintf(timeout, sizeof(timeout), "%llu", (unsigned long long)queue_timeout_ms);
-	reply = eval(link, start_lua, keys, 2, args, NULL, 3, err);
+	reply = eval(link, start_lua, keys, 2, args, NULL, 4, err);
 	if (reply != NULL && (reply->type != REDIS_REPLY_ARRAY || reply->elements < 1 ||
 			      reply->element[0]->type != REDIS_REPLY_STRING)) {
 		freeReplyObject(reply);
@@ -656,7 +679,7 @@ static void share_keys(const char *id, char share[RQ_KEY_MAX], char outcomes[RQ_
 
 int rq_script_share_open(struct redis_queue *q, struct sp_redis_link *link,
 			 const struct sp_queue_job *job, const void *program, size_t program_len,
-			 size_t tests, unsigned helpers, unsigned ttl_s, struct sp_error *err)
+			 size_t tests, unsigned helpers, struct sp_error *err)
 {
 	char share[RQ_KEY_MAX], outcomes[RQ_KEY_MAX], claims[RQ_KEY_MAX], stream[RQ_KEY_MAX];
 	char ready[RQ_KEY_MAX], turns[RQ_KEY_MAX], waiting[RQ_KEY_MAX], users[RQ_KEY_MAX];
@@ -677,7 +700,7 @@ int rq_script_share_open(struct redis_queue *q, struct sp_redis_link *link,
 	rq_language_key(q, users, "users", job->language);
 	rq_language_key(q, queued, "queued", job->language);
 	snprintf(n, sizeof(n), "%zu", tests);
-	snprintf(ttl, sizeof(ttl), "%u", ttl_s);
+	snprintf(ttl, sizeof(ttl), "%u", rq_job_ttl_s(q));
 	snprintf(k, sizeof(k), "%u", helpers);
 	for (size_t i = 0; i < 6; i++)
 		lengths[i] = i == 0 ? program_len : strlen(args[i]);
@@ -734,6 +757,19 @@ redisReply *rq_script_share_read(struct sp_redis_link *link, const char *id, boo
 	share_keys(id, share, outcomes, claims);
 	return program ? sp_redis_command(link, err, "HGET %s program", share)
 		       : sp_redis_command(link, err, "HGETALL %s", outcomes);
+}
+
+int rq_script_share_drop(struct sp_redis_link *link, const char *id, struct sp_error *err)
+{
+	char share[RQ_KEY_MAX], outcomes[RQ_KEY_MAX], claims[RQ_KEY_MAX];
+	redisReply *r;
+
+	share_keys(id, share, outcomes, claims);
+	r = sp_redis_command(link, err, "DEL %s %s %s", share, outcomes, claims);
+	if (r == NULL)
+		return -1;
+	freeReplyObject(r);
+	return 0;
 }
 
 void rq_topic_key(char out[RQ_KEY_MAX], const char *key, bool user, int owner)

@@ -57,12 +57,22 @@ static void ack(struct rq_slot *s, const struct rq_taken *t)
 
 /* --- running jobs --------------------------------------------------------- */
 
-static void running_add(struct redis_queue *q, struct rq_running *run)
+/* RUN is running on this node. A helper's part (PART) is not when its
+ * job runs here already (as the job, or another part): a node helps a judge
+ * job with its judge_pool_percent of cells once. Returns whether it was
+ * added. */
+static bool running_add(struct redis_queue *q, struct rq_running *run, bool part)
 {
+	bool add;
+
 	pthread_mutex_lock(&q->lock);
-	run->next = q->running;
-	q->running = run;
+	add = !part || rq_running_find(q, run->id) == NULL;
+	if (add) {
+		run->next = q->running;
+		q->running = run;
+	}
 	pthread_mutex_unlock(&q->lock);
+	return add;
 }
 
 static void running_remove(struct redis_queue *q, struct rq_running *run)
@@ -99,12 +109,13 @@ struct rq_running *rq_running_find(struct redis_queue *q, const char *id)
 
 void rq_running_watched(struct redis_queue *q, const char *id, bool watched)
 {
-	struct rq_running *r;
-
 	pthread_mutex_lock(&q->lock);
-	if ((r = rq_running_find(q, id)) != NULL) {
-		r->watched = watched;
-		r->watched_ms = sp_clock_ms();
+	/* a judge job and a helper of it may run on one node */
+	for (struct rq_running *r = q->running; r != NULL; r = r->next) {
+		if (strcmp(r->id, id) == 0) {
+			r->watched = watched;
+			r->watched_ms = sp_clock_ms();
+		}
 	}
 	pthread_mutex_unlock(&q->lock);
 }
@@ -181,6 +192,31 @@ static int relay_input(struct rq_slot *s, const struct sp_queue_job *job, const 
 				 "send the rest as input"
 			       : "this worker could not relay the job's input");
 	return -1;
+}
+
+/* A helper's part of the judge job JOB (R from the start script): some of
+ * its tests run here, their outcomes stored in its share; the job's end is
+ * its own worker's. Returns whether the entry may go: unless a stop killed
+ * the part (another worker takes it again). */
+static bool run_part(struct rq_slot *s, const struct sp_queue_job *job, const redisReply *r,
+		     int cancel_fd)
+{
+	struct redis_queue *q = s->q;
+	const char *body = element(r, 1);
+	struct sp_request_failure fail = {0};
+	struct sp_request req;
+	json_t *result;
+
+	if (body == NULL || sp_request_parse_as(body, strlen(body), q->c.languages, q->c.config,
+						SP_REQUEST_JUDGE, &req, &fail) < 0) {
+		log_warn("queue: a part of job %s: %s", job->id,
+			 body ? fail.message : "the job has no body");
+		return true;
+	}
+	result = q->c.worker.run(q->c.worker.ctx, job, &req, cancel_fd);
+	sp_request_free(&req);
+	json_decref(result);
+	return !atomic_load(&q->stopping);
 }
 
 /* Run JOB from what the start script gave (R), on this node. Returns
@@ -272,15 +308,17 @@ static bool set_aside(struct rq_slot *s, const struct rq_taken *t, long long del
 	return ended;
 }
 
-/* Start the job whose entry this slot claimed, by its start script. Returns
- * whether the job is done with in Redis (it ended, or was done or gone
- * already): then its entry may go. */
-static bool start_job(struct rq_slot *s, const char *id, int cancel_fd)
+/* Start the job whose entry T this slot claimed, by its start script.
+ * Returns whether the job is done with in Redis (it ended, or was done or
+ * gone already; for a helper's part, whether the part is done with): then
+ * its entry may go. */
+static bool start_job(struct rq_slot *s, const struct rq_taken *t, int cancel_fd)
 {
 	struct redis_queue *q = s->q;
+	const char *id = t->id;
 	struct sp_error err = {0};
-	redisReply *r = rq_script_start(&s->link, id, q->c.node,
-					(uint64_t)q->c.config->queue_timeout_s * 1000, &err);
+	redisReply *r = rq_script_start(
+	    &s->link, id, q->c.node, (uint64_t)q->c.config->queue_timeout_s * 1000, t->part, &err);
 	struct sp_queue_job job;
 	char message[128];
 	bool ended = true; /* "done", "gone" */
@@ -290,7 +328,14 @@ static bool start_job(struct rq_slot *s, const char *id, int cancel_fd)
 		return false;
 	}
 	job_from_start(s, id, r, &job);
-	if (strcmp(r->element[0]->str, "run") == 0) {
+	job.part = t->part;
+	if (t->part) {
+		/* a part of a job that ended, was cancelled or is gone: nothing */
+		if (strcmp(r->element[0]->str, "run") == 0) {
+			rq_running_watched(q, id, element(r, 8) && strcmp(element(r, 8), "1") == 0);
+			ended = run_part(s, &job, r, cancel_fd);
+		}
+	} else if (strcmp(r->element[0]->str, "run") == 0) {
 		/* whether a node watches it, for its first events */
 		rq_running_watched(q, id, element(r, 8) && strcmp(element(r, 8), "1") == 0);
 		ended = run_job(s, &job, r, cancel_fd);
@@ -317,9 +362,11 @@ static void take(struct rq_slot *s, const struct rq_taken *t, bool again)
 	long long deliveries = again ? deliveries_of(s, t) : 1;
 	bool ended;
 
-	atomic_fetch_add(&q->deliveries, 1);
-	if (again)
-		atomic_fetch_add(&q->redeliveries, 1);
+	if (!t->part) {
+		atomic_fetch_add(&q->deliveries, 1);
+		if (again)
+			atomic_fetch_add(&q->redeliveries, 1);
+	}
 	snprintf(run.id, sizeof(run.id), "%s", t->id);
 	snprintf(run.stream, sizeof(run.stream), "%s", t->stream);
 	snprintf(run.entry, sizeof(run.entry), "%s", t->entry);
@@ -328,10 +375,14 @@ static void take(struct rq_slot *s, const struct rq_taken *t, bool again)
 		log_warn("queue: job %s: eventfd: %s", t->id, strerror(errno));
 		return; /* another worker takes it after the lease */
 	}
-	running_add(q, &run);
-	ended = deliveries > (long long)q->c.config->queue_max_deliveries
-		    ? set_aside(s, t, deliveries)
-		    : start_job(s, t->id, run.cancel_fd);
+	if (!running_add(q, &run, t->part))
+		ended = true; /* the part is dropped */
+	else if (deliveries > (long long)q->c.config->queue_max_deliveries)
+		/* a part's tests are claimed one by one: the job's worker runs
+		 * what its helpers did not */
+		ended = t->part || set_aside(s, t, deliveries);
+	else
+		ended = start_job(s, t, run.cancel_fd);
 	running_remove(q, &run);
 	close(run.cancel_fd);
 	if (ended && !atomic_load(&q->stopping))

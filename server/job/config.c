@@ -58,6 +58,7 @@ void sp_config_defaults(struct sp_config *c)
 	c->queue_max_deliveries = 3;
 	c->judge_max_tests = 1000;
 	c->judge_pool_percent = 50;
+	c->judge_spread = 8;
 	c->judge_max_program_kb = 64 * 1024;
 	c->memory_max_mb = 1024;
 	c->memory_share_percent = 50;
@@ -104,6 +105,7 @@ static const struct number_key {
     {"shutdown_grace_s", offsetof(struct sp_config, shutdown_grace_s), 4, 0, 3600},
     {"judge_max_tests", offsetof(struct sp_config, judge_max_tests), 4, 1, 100000},
     {"judge_pool_percent", offsetof(struct sp_config, judge_pool_percent), 4, 1, 100},
+    {"judge_spread", offsetof(struct sp_config, judge_spread), 4, 0, 1024},
     {"judge_max_program_kb", offsetof(struct sp_config, judge_max_program_kb), 8, 1,
      4 * 1024 * 1024},
     {"memory_max_mb", offsetof(struct sp_config, memory_max_mb), 8, 64, 1024 * 1024},

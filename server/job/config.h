@@ -52,6 +52,7 @@ struct sp_config {
 	unsigned shutdown_grace_s;
 	unsigned judge_max_tests;      /* tests in one judge request */
 	unsigned judge_pool_percent;   /* of a language's warm cells, one judge request's at once */
+	unsigned judge_spread;	       /* helper parts a judge job queues for other workers */
 	uint64_t judge_max_program_kb; /* what a compile may leave in /box for the tests */
 	uint64_t memory_max_mb;	       /* the server's memory, all in (memory_plan.h) */
 	unsigned memory_share_percent; /* of what requests hold, one client's at most */

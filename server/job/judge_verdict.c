@@ -1,5 +1,7 @@
 #include "judge_verdict.h"
 
+#include <string.h>
+
 static const char *const names[SP_VERDICT_COUNT] = {
     [SP_VERDICT_ACCEPTED] = "accepted",
     [SP_VERDICT_WRONG_ANSWER] = "wrong_answer",
@@ -17,6 +19,14 @@ static const char *const names[SP_VERDICT_COUNT] = {
 const char *sp_verdict_to_string(enum sp_verdict verdict)
 {
 	return verdict < SP_VERDICT_COUNT ? names[verdict] : "internal_error";
+}
+
+enum sp_verdict sp_verdict_from_string(const char *name)
+{
+	for (int v = 0; name != NULL && v < SP_VERDICT_COUNT; v++)
+		if (strcmp(names[v], name) == 0)
+			return (enum sp_verdict)v;
+	return SP_VERDICT_INTERNAL_ERROR;
 }
 
 bool sp_verdict_failed(enum sp_verdict verdict)

@@ -24,6 +24,10 @@ enum sp_verdict {
 
 const char *sp_verdict_to_string(enum sp_verdict verdict);
 
+/* The verdict called NAME; SP_VERDICT_INTERNAL_ERROR for a name it does
+ * not know (or NULL). */
+enum sp_verdict sp_verdict_from_string(const char *name);
+
 /* A failure: neither accepted nor skipped. */
 bool sp_verdict_failed(enum sp_verdict verdict);
 

@@ -21,6 +21,7 @@ import tempfile
 import threading
 import time
 import unittest
+import urllib.request
 
 from redisd import PASSWORD, Redis
 from test_server import SEED, TOKEN, Server, wait_state
@@ -473,6 +474,181 @@ class Netns(unittest.TestCase):
         self.assertTrue(any("addr=10." in c for c in clients.splitlines()), clients)
 
 
+SUM_SLOWLY_C = r"""#include <stdio.h>
+#include <unistd.h>
+int main(void)
+{
+	long a, b, ms;
+	if (scanf("%ld %ld %ld", &a, &b, &ms) != 3)
+		return 3;
+	usleep(ms * 1000);
+	printf("%ld\n", a + b);
+	return 0;
+}
+"""
+
+SUM_CHECKER_PY = r"""import sys
+_, inp, out, ans = sys.argv
+a, b, _ = open(inp).read().split()
+got = open(out).read().split()
+if got == [str(int(a) + int(b))] and open(ans).read().split() == got:
+    sys.exit(0)
+print(f"{a} + {b} is not {got}", file=sys.stderr)
+sys.exit(1)
+"""
+
+
+def sum_tests(count, ms, wrong=()):
+    """COUNT tests of SUM_SLOWLY_C, each sleeping MS; those of WRONG expect
+    a wrong sum."""
+    return [{"name": f"t{i}", "stdin": f"{i} {i} {ms}\n",
+             "expected": f"{2 * i + (1 if i in wrong else 0)}\n"} for i in range(count)]
+
+
+class JudgeSpread(unittest.TestCase):
+    """A judge request's tests run on the cells of several workers at once:
+    the worker that takes it builds the program once and stores it in Redis
+    with its test count; helper parts queued in the user's stream let other
+    workers take tests one by one. A helper killed in the middle loses no
+    test: its claims lapse and the job's own worker runs them."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.redis = Redis()
+        cls.api = api_node(cls.redis)
+        cls.workers = [cls.worker(cls.redis), cls.worker(cls.redis)]
+
+    @staticmethod
+    def worker(redis):
+        return Server({"pool_total": 0, "pool_sizes": {"c": 2, "python": 1},
+                       "queue_lease_s": LEASE_S, "tokens": [TOKEN]},
+                      ["--queue", redis.url], command="worker")
+
+    @classmethod
+    def tearDownClass(cls):
+        for node in [cls.api] + cls.workers:
+            if node.proc.poll() is None:
+                node.stop()
+        cls.redis.stop()
+
+    def c_tests_by_worker(self):
+        """Tests of C each worker ran (not skipped), by its /metrics."""
+        counts = []
+        for w in self.workers:
+            req = urllib.request.Request(w.url + "/metrics", headers=AUTH)
+            with urllib.request.urlopen(req, timeout=30) as resp:
+                text = resp.read().decode()
+            counts.append(sum(int(line.rsplit(" ", 1)[1]) for line in text.splitlines()
+                              if line.startswith('sandpool_judge_tests_total{language="c"')
+                              and 'verdict="skipped"' not in line))
+        return counts
+
+    def judge(self, body):
+        status, answer, _ = self.api.request(
+            "POST", "/api/v1/run", {"language": "c", "mode": "judge", "code": SUM_SLOWLY_C,
+                                    "limits": {"wall_ms": 3000}, **body}, headers=AUTH)
+        self.assertEqual(status, 200, answer)
+        return answer
+
+    def no_share_left(self):
+        deadline = time.monotonic() + 10
+        while self.redis.cli("--scan", "--pattern", "sandpool:share:*"):
+            self.assertLess(time.monotonic(), deadline, "a share stayed in Redis")
+            time.sleep(0.1)
+
+    def test_tests_run_on_every_worker_and_answer_as_one(self):
+        before = self.c_tests_by_worker()
+        answer = self.judge({"tests": sum_tests(12, 300, wrong={7}),
+                             "checker": {"language": "python", "code": SUM_CHECKER_PY}})
+        ran = [a - b for a, b in zip(self.c_tests_by_worker(), before)]
+        self.assertEqual((answer["status"], answer["verdict"]), ("ok", "wrong_answer"), answer)
+        self.assertEqual(answer["summary"]["first_failure"], "t7")
+        self.assertEqual([t["index"] for t in answer["tests"]], list(range(12)))
+        self.assertEqual([t["verdict"] for t in answer["tests"]],
+                         ["wrong_answer" if i == 7 else "accepted" for i in range(12)])
+        self.assertEqual(answer["tests"][3]["stdout"], "6\n")
+        self.assertIn("7 + 7", answer["tests"][7]["message"])
+        self.assertEqual((answer["summary"]["passed"], answer["summary"]["failed"]), (11, 1))
+        self.assertGreaterEqual(answer["summary"]["max_wall_ms"], 300)
+        self.assertGreaterEqual(sum(ran), 12, ran)
+        self.assertTrue(all(n > 0 for n in ran), f"tests per worker: {ran}")
+        print(f"tests per worker: {ran}")
+        self.no_share_left()
+
+    def test_a_failure_stops_the_tests_of_every_worker(self):
+        answer = self.judge({"tests": sum_tests(16, 400, wrong={0}),
+                             "stop_on_first_failure": True})
+        verdicts = [t["verdict"] for t in answer["tests"]]
+        self.assertEqual((answer["verdict"], verdicts[0]), ("wrong_answer", "wrong_answer"))
+        self.assertIn("skipped", verdicts)
+        self.assertEqual(set(verdicts[1:]) - {"accepted", "skipped"}, set(), verdicts)
+        self.no_share_left()
+
+    def test_every_test_event_reaches_a_watcher(self):
+        async def go():
+            async with connect(self.api, extra_headers=AUTH) as ws:
+                c = Client(ws)
+                await c.send(type="subscribe", userId="grace")
+                await c.until("subscribed")
+                done = threading.Event()
+                threading.Thread(target=lambda: (self.judge(
+                    {"tests": sum_tests(8, 200), "userId": "grace"}), done.set())).start()
+                seen = await c.until("result")
+                tests = sorted(e["index"] for e in seen if e["type"] == "test")
+                self.assertEqual(tests, list(range(8)), seen)
+                self.assertEqual(seen[-1]["result"]["verdict"], "accepted")
+                self.assertTrue(done.wait(60))
+        run(go())
+
+    def test_a_helper_killed_midway_loses_no_test(self):
+        status, view, _ = self.api.request(
+            "POST", "/api/v1/jobs", {"language": "c", "mode": "judge", "code": SUM_SLOWLY_C,
+                                     "limits": {"wall_ms": 3000},
+                                     "tests": sum_tests(10, 1000)}, headers=AUTH)
+        self.assertEqual(status, 202, view)
+        deadline = time.monotonic() + 30
+        while not self.redis.cli("HGET", f"sandpool:share:{view['id']}", "tests"):
+            self.assertLess(time.monotonic(), deadline, "the judge shared no tests")
+            time.sleep(0.05)
+        coordinator = self.redis.cli("HGET", f"sandpool:job:{view['id']}", "worker")
+        helper = next(w for w in self.workers
+                      if not coordinator.endswith(f"-{w.proc.pid}"))
+        time.sleep(1.5)  # the helper holds a test or two now
+        helper.proc.kill()
+        helper.proc.wait()
+        helper.log.close()
+        self.workers.remove(helper)
+        self.workers.append(self.worker(self.redis))
+        status, job = wait_state(_Authed(self.api), view["id"], ("done",), timeout=120)
+        answer = job["result"]
+        self.assertEqual(answer["verdict"], "accepted", answer)
+        self.assertEqual([t["stdout"] for t in answer["tests"]],
+                         [f"{2 * i}\n" for i in range(10)])
+        self.no_share_left()
+
+    def test_cancel_reaches_the_helpers(self):
+        status, view, _ = self.api.request(
+            "POST", "/api/v1/jobs", {"language": "c", "mode": "judge", "code": SUM_SLOWLY_C,
+                                     "limits": {"wall_ms": 3000},
+                                     "tests": sum_tests(40, 1000)}, headers=AUTH)
+        self.assertEqual(status, 202, view)
+        deadline = time.monotonic() + 30
+        while not self.redis.cli("HGET", f"sandpool:share:{view['id']}", "tests"):
+            self.assertLess(time.monotonic(), deadline, "the judge shared no tests")
+            time.sleep(0.05)
+        time.sleep(1)
+        before = self.c_tests_by_worker()
+        status, _, _ = self.api.request("DELETE", f"/api/v1/jobs/{view['id']}", headers=AUTH)
+        self.assertEqual(status, 200)
+        status, job = wait_state(_Authed(self.api), view["id"], ("done",), timeout=60)
+        self.assertEqual(job["result"]["status"], "cancelled", job)
+        time.sleep(1.5)
+        ran = [a - b for a, b in zip(self.c_tests_by_worker(), before)]
+        # what ran when the cancel came ends, and no more is taken
+        self.assertLessEqual(sum(ran), 8, ran)
+        self.no_share_left()
+
+
 class RedisKilledUnderLoad(unittest.TestCase):
     """Redis killed (SIGKILL) in the middle of a load and started again on
     its data: every client gets one answer, right or 503, none hangs; the
@@ -512,6 +688,53 @@ class RedisKilledUnderLoad(unittest.TestCase):
 
     def post(self, node, body):
         return node.request("POST", "/api/v1/run", body, headers=AUTH)
+
+
+class WorkerStartsWithJobsWaiting(unittest.TestCase):
+    """A worker node that finds jobs waiting when it starts runs them: its
+    first job may start before the node has finished starting."""
+
+    def test_a_new_worker_takes_waiting_jobs_and_helper_parts(self):
+        redis = Redis()
+        nodes = []
+        try:
+            nodes = [api_node(redis), JudgeSpread.worker(redis)]
+            # the first worker's two C cells busy: a run, and the judge
+            status, busy, _ = nodes[0].request(
+                "POST", "/api/v1/jobs", {"language": "c", "code": SUM_SLOWLY_C,
+                                         "stdin": "1 1 3000"}, headers=AUTH)
+            self.assertEqual(status, 202, busy)
+            status, judge, _ = nodes[0].request(
+                "POST", "/api/v1/jobs", {"language": "c", "mode": "judge", "code": SUM_SLOWLY_C,
+                                         "tests": sum_tests(12, 300)}, headers=AUTH)
+            self.assertEqual(status, 202, judge)
+            ids = []
+            for i in range(4):
+                status, view, _ = nodes[0].request(
+                    "POST", "/api/v1/jobs",
+                    {"language": "python", "code": f"import time\ntime.sleep(0.3)\nprint({i})"},
+                    headers=AUTH)
+                self.assertEqual(status, 202, view)
+                ids.append(view["id"])
+            deadline = time.monotonic() + 30
+            while not redis.cli("HGET", f"sandpool:share:{judge['id']}", "tests"):
+                self.assertLess(time.monotonic(), deadline, "the judge shared no tests")
+                time.sleep(0.05)
+            nodes.append(JudgeSpread.worker(redis))  # helper parts wait for it
+            for i, job_id in enumerate(ids):
+                status, job = wait_state(_Authed(nodes[0]), job_id, ("done",))
+                self.assertEqual(job["result"]["stdout"], f"{i}\n", job)
+            status, job = wait_state(_Authed(nodes[0]), judge["id"], ("done",))
+            self.assertEqual(job["result"]["verdict"], "accepted", job)
+            status, job = wait_state(_Authed(nodes[0]), busy["id"], ("done",))
+            self.assertEqual(job["result"]["stdout"], "2\n", job)
+            for node in nodes[1:]:
+                self.assertIsNone(node.proc.poll(), node.output())
+        finally:
+            for node in nodes:
+                if node.proc.poll() is None:
+                    node.stop()
+            redis.stop()
 
 
 class Limits(unittest.TestCase):

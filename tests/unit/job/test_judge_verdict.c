@@ -34,6 +34,11 @@ static void test_names(void **state)
 	assert_false(sp_verdict_failed(SP_VERDICT_SKIPPED));
 	assert_true(sp_verdict_failed(SP_VERDICT_WRONG_ANSWER));
 	assert_true(sp_verdict_failed(SP_VERDICT_INTERNAL_ERROR));
+	/* read back from a test's JSON, as a judge over several workers does */
+	for (int v = 0; v < SP_VERDICT_COUNT; v++)
+		assert_int_equal(sp_verdict_from_string(sp_verdict_to_string(v)), v);
+	assert_int_equal(sp_verdict_from_string("accepted "), SP_VERDICT_INTERNAL_ERROR);
+	assert_int_equal(sp_verdict_from_string(NULL), SP_VERDICT_INTERNAL_ERROR);
 }
 
 static void test_run_status(void **state)
