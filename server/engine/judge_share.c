@@ -17,8 +17,11 @@ uint64_t sp_judge_claim_ms(const struct sp_server *server, const struct sp_reque
 	const struct sp_judge *judge = req->judge;
 	uint64_t ms = req->limits.wall_ms;
 
-	/* its run and its checker's or interactor's, twice over, and the
-	 * queue's lease */
+	/* the longest run of a test and its checker's or interactor's, twice
+	 * over, and the queue's lease */
+	for (size_t i = 0; i < judge->test_count; i++)
+		if (judge->tests[i].limits.wall_ms > ms)
+			ms = judge->tests[i].limits.wall_ms;
 	if (judge->interactor != NULL)
 		ms += judge->interactor->limits.wall_ms;
 	if (judge->checker != NULL)
