@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -72,11 +73,26 @@ int sp_redis_link_connect(struct sp_redis_link *link, struct sp_error *err)
 	return 0;
 }
 
-/* REPLY of a command: an error reply becomes ERR. */
+/* An error of a Redis that cannot serve for now, as when it is down: it
+ * loads its data after a restart, a script keeps it busy, its master is
+ * gone, or a key moves. */
+static bool not_ready(const char *error)
+{
+	static const char *const codes[] = {"LOADING ", "BUSY ", "MASTERDOWN ", "TRYAGAIN "};
+
+	for (size_t i = 0; i < sizeof(codes) / sizeof(codes[0]); i++)
+		if (strncmp(error, codes[i], strlen(codes[i])) == 0)
+			return true;
+	return false;
+}
+
+/* REPLY of a command: an error reply becomes ERR (ENOTCONN when Redis
+ * cannot serve for now). */
 static redisReply *checked(redisReply *reply, struct sp_error *err)
 {
 	if (reply != NULL && reply->type == REDIS_REPLY_ERROR) {
-		sp_error_set(err, EPROTO, "redis: %s", reply->str);
+		sp_error_set(err, not_ready(reply->str) ? ENOTCONN : EPROTO, "redis: %s",
+			     reply->str);
 		freeReplyObject(reply);
 		return NULL;
 	}

@@ -26,8 +26,10 @@ int sp_redis_link_connect(struct sp_redis_link *link, struct sp_error *err);
 /* Run the command FORMAT (hiredis' format: %s a string, %b bytes and a
  * length) and return its reply (freeReplyObject() it). A command that
  * fails on a broken connection is sent again once over a new one. Returns
- * NULL with ERR: ENOTCONN when Redis cannot be reached, EPROTO when it
- * answers with an error (ERR's message is Redis'). */
+ * NULL with ERR: ENOTCONN when Redis cannot be reached, or cannot serve
+ * for now (LOADING its data after a restart, BUSY with a script,
+ * MASTERDOWN, TRYAGAIN), EPROTO when it answers with another error (ERR's
+ * message is Redis'). */
 redisReply *sp_redis_command(struct sp_redis_link *link, struct sp_error *err, const char *format,
 			     ...);
 

@@ -20,19 +20,22 @@ def free_port():
 class Redis:
     """redis-server on loopback, with a password, nothing kept on disk."""
 
-    def __init__(self, port=None, bind=("127.0.0.1",), durable_in=None):
+    def __init__(self, port=None, bind=("127.0.0.1",), durable_in=None, ready=True):
         """DURABLE_IN: a folder where every write is on disk before it is
-        answered (appendonly, appendfsync always), for a restart to find."""
+        answered (appendonly, appendfsync always), for a restart to find.
+        READY: wait until it answers PING (else only until it listens: it
+        may still be loading its data)."""
         self.port = port or free_port()
         self.dir = durable_in or tempfile.mkdtemp(prefix="sandpool-redis-")
         self.durable = durable_in is not None
         aof = ["yes", "--appendfsync", "always"] if self.durable else ["no"]
         self.proc = subprocess.Popen(
             ["redis-server", "--port", str(self.port), "--bind", *bind, "--save", "",
-             "--appendonly", *aof, "--dir", self.dir, "--requirepass", PASSWORD],
+             "--appendonly", *aof, "--dir", self.dir, "--requirepass", PASSWORD,
+             "--enable-debug-command", "local"],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
         deadline = time.monotonic() + 20
-        while self.cli("PING") != "PONG":
+        while self.cli("PING") != "PONG" and (ready or not self.cli("PING")):
             if time.monotonic() > deadline or self.proc.poll() is not None:
                 raise AssertionError("redis-server did not start")
             time.sleep(0.05)

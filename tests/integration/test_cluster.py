@@ -690,6 +690,50 @@ class RedisKilledUnderLoad(unittest.TestCase):
         return node.request("POST", "/api/v1/run", body, headers=AUTH)
 
 
+class RedisLoading(unittest.TestCase):
+    """A Redis started again on its files answers LOADING until it has read
+    them: the API says 503 queue_unavailable with Retry-After meanwhile, as
+    for a Redis that is down, and runs jobs again once it has loaded."""
+
+    def test_a_loading_redis_is_unavailable_not_an_error(self):
+        redis = Redis(durable_in=tempfile.mkdtemp(prefix="sandpool-redis-"))
+        nodes = []
+        try:
+            # enough data to take a while to load
+            redis.cli("DEBUG", "POPULATE", "1500000", "filler:", "64")
+            redis.cli("BGREWRITEAOF")
+            while "aof_rewrite_in_progress:1" in redis.cli("INFO", "persistence") or \
+                    "aof_rewrite_scheduled:1" in redis.cli("INFO", "persistence"):
+                time.sleep(0.1)
+            nodes = [api_node(redis), worker_node(redis)]
+            redis.kill()
+            redis = Redis(redis.port, durable_in=redis.dir, ready=False)
+            seen = []
+            while redis.cli("PING").startswith("LOADING"):
+                status, r, headers = nodes[0].request(
+                    "POST", "/api/v1/run", {"language": "python", "code": "print(1)"},
+                    headers=AUTH)
+                seen.append(status)
+                if status != 200:
+                    self.assertEqual((status, r["error"]["code"]), (503, "queue_unavailable"),
+                                     r)
+                    self.assertTrue(headers["Retry-After"], headers)
+            self.assertIn(503, seen, "Redis loaded before a request came")
+            deadline = time.monotonic() + 60
+            while True:
+                status, r, _ = nodes[0].request(
+                    "POST", "/api/v1/run", {"language": "python", "code": "print(2)"},
+                    headers=AUTH)
+                if status == 200 or time.monotonic() > deadline:
+                    break
+                time.sleep(0.2)
+            self.assertEqual((status, r["stdout"]), (200, "2\n"), r)
+        finally:
+            for node in nodes:
+                node.stop()
+            redis.stop()
+
+
 class WorkerStartsWithJobsWaiting(unittest.TestCase):
     """A worker node that finds jobs waiting when it starts runs them: its
     first job may start before the node has finished starting."""
