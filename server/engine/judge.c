@@ -257,20 +257,22 @@ static void keep_result(struct judging *j, size_t i, json_t *result)
 	json_decref(old);
 }
 
-/* Test I's outcome is RESULT (taken): kept, told to the share, sent to
- * the job's watchers. */
+/* Test I's outcome is RESULT (taken): sent to the job's watchers, told to
+ * the share, kept. The event goes before the share hears of it: the job's
+ * own worker answers (its result event) only once every outcome is in the
+ * share, so a watcher gets every test event before the result. */
 static void tell_test(struct judging *j, size_t i, json_t *result, bool failed)
 {
 	char *text;
 
 	if (result == NULL)
 		return;
+	if (watched(j))
+		publish(j, json_copy(result), "test");
 	if (j->shared && (text = json_dumps(result, JSON_COMPACT)) != NULL) {
 		sp_queue_share_put(j->run.server->queue, j->job, i, text, failed);
 		free(text);
 	}
-	if (watched(j))
-		publish(j, json_copy(result), "test");
 	keep_result(j, i, result);
 }
 

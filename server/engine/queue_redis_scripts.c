@@ -437,7 +437,8 @@ long long rq_script_submit(struct redis_queue *q, struct sp_redis_link *link, co
 	return rc >= 0 ? rc : submit_refusal(q, rc, language, user, err);
 }
 
-/* A {stream, entry, job id} reply into TAKEN; 0, or -1 when it is not one. */
+/* A {stream, entry, job id, part} reply into TAKEN; 0, or -1 when it is
+ * not one. */
 static int taken_of(redisReply *r, struct rq_taken *taken)
 {
 	if (r->type != REDIS_REPLY_ARRAY || r->elements != 4)
