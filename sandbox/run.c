@@ -75,6 +75,28 @@ static void send_kill(struct monitor *m, enum sp_kill_reason reason)
 	sp_channel_send(m->cell->sock, SP_MSG_KILL, NULL, 0, NULL, 0, NULL);
 }
 
+/* KEEP more bytes of STREAM came after what came before. */
+static int add_turn(struct sp_step_result *res, int stream, size_t keep)
+{
+	struct sp_output_turn *grown;
+	size_t n = res->turn_count;
+
+	if (n > 0 && res->turns[n - 1].stream == stream) {
+		res->turns[n - 1].length += keep;
+		return 0;
+	}
+	/* a power of two: room for one more when full */
+	if ((n & (n - 1)) == 0) {
+		grown = realloc(res->turns, (n ? 2 * n : 1) * sizeof(*grown));
+		if (grown == NULL)
+			return -1;
+		res->turns = grown;
+	}
+	res->turns[n] = (struct sp_output_turn){.stream = stream, .length = keep};
+	res->turn_count = n + 1;
+	return 0;
+}
+
 /* Keep what fits under the output limit; count everything. */
 static int append_output(struct monitor *m, struct sp_output *o, const char *buf, size_t n)
 {
@@ -92,6 +114,8 @@ static int append_output(struct monitor *m, struct sp_output *o, const char *buf
 		memcpy(o->data + o->length, buf, keep);
 		o->length += keep;
 		o->data[o->length] = '\0';
+		if (add_turn(m->res, o == &m->res->out ? 1 : 2, keep) < 0)
+			return -1;
 		if (m->on_output != NULL)
 			m->on_output(m->output_ctx, o == &m->res->out ? 1 : 2, buf, keep);
 	}
@@ -486,10 +510,39 @@ int sp_run_step(struct sp_cell *cell, const struct sp_cgroup_root *cgroups,
 	return rc;
 }
 
+char *sp_step_output_interleaved(const struct sp_step_result *res, size_t *length)
+{
+	size_t at[3] = {0, 0, 0}, total = 0;
+	char *both = malloc(res->out.length + res->err.length + 1);
+
+	if (both == NULL)
+		return NULL;
+	for (size_t i = 0; i < res->turn_count; i++) {
+		int s = res->turns[i].stream == 1 ? 1 : 2;
+		const struct sp_output *o = s == 1 ? &res->out : &res->err;
+		/* what was cut off since (a preview) is not there */
+		size_t n = res->turns[i].length;
+
+		if (n > o->length - at[s])
+			n = o->length - at[s];
+		if (n == 0)
+			continue;
+		memcpy(both + total, o->data + at[s], n);
+		at[s] += n;
+		total += n;
+	}
+	both[total] = '\0';
+	*length = total;
+	return both;
+}
+
 void sp_step_result_free(struct sp_step_result *res)
 {
 	free(res->out.data);
 	free(res->err.data);
+	free(res->turns);
 	res->out.data = NULL;
 	res->err.data = NULL;
+	res->turns = NULL;
+	res->turn_count = 0;
 }

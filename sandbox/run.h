@@ -18,6 +18,14 @@ struct sp_output {
 	size_t length;
 };
 
+/* A stretch of the output kept, of one stream (1 stdout, 2 stderr): the
+ * stretches in turn are the order the step wrote in, as the supervisor read
+ * it (the two pipes read as they fill). */
+struct sp_output_turn {
+	int stream;
+	size_t length;
+};
+
 struct sp_step_request {
 	char *const *argv;
 	char *const *envp;
@@ -47,6 +55,8 @@ struct sp_step_result {
 	uint64_t memory_kb;
 	struct sp_output out;
 	struct sp_output err;
+	struct sp_output_turn *turns; /* OUT and ERR as they came, in turn */
+	size_t turn_count;
 	bool truncated;	       /* output beyond the limit was dropped */
 	struct sp_error error; /* what failed, for internal_error and exec failures */
 };
@@ -55,6 +65,10 @@ struct sp_step_result {
  * be destroyed (the result then says internal_error). */
 int sp_run_step(struct sp_cell *cell, const struct sp_cgroup_root *cgroups,
 		const struct sp_step_request *req, struct sp_step_result *res);
+
+/* RES's stdout and stderr as one, in the order they were written (its
+ * turns), NUL-terminated, *LENGTH bytes; NULL when out of memory. */
+char *sp_step_output_interleaved(const struct sp_step_result *res, size_t *length);
 
 void sp_step_result_free(struct sp_step_result *res);
 

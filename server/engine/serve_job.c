@@ -114,6 +114,10 @@ json_t *sp_serve_job(void *ctx, const struct sp_queue_job *job, const struct sp_
 		       sp_clock_us() - use.leased_us);
 	observe_overhead(server, use.leased_us, &res);
 	out = sp_job_result_to_json(&res, req->language);
+	if (out != NULL && req->interleave && sp_job_result_add_output(out, &res) < 0) {
+		json_decref(out);
+		out = NULL;
+	}
 	sp_job_result_free(&res);
 	atomic_fetch_add(&server->jobs_done, 1);
 	return out;

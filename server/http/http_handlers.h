@@ -39,6 +39,16 @@ void sp_http_ws_metrics(FILE *f, struct sp_server *server);
 int sp_http_ws_caller(const struct mg_connection *conn, const struct sp_config *config);
 
 struct sp_error;
+struct sp_request;
+struct sp_queue_order;
+
+int sp_http_piston(struct mg_connection *conn, void *data); /* /api/v2/... (Piston v2) */
+
+/* The order of the job REQ becomes, submitted by CONN and held by it until
+ * it lets it go; KEEP: kept for GET (POST /api/v1/jobs), else waited for.
+ * Its body is left for the caller to give. */
+void sp_http_order_of(struct mg_connection *conn, struct sp_server *server,
+		      const struct sp_request *req, bool keep, struct sp_queue_order *order);
 
 /* Answer a refused submission (ERR from sp_queue_submit) of USER (or NULL):
  * 429 with Retry-After, 503 or 500. Returns the status. */

@@ -169,24 +169,32 @@ int sp_http_refused(struct mg_connection *conn, struct sp_server *server, const 
 /* Queue REQ as the job ID, held by this request until it lets it go
  * (sp_queue_release). Returns 0, or the status it answered with (429 when
  * the queue is full or the user over a limit, 503 while draining). */
+void sp_http_order_of(struct mg_connection *conn, struct sp_server *server,
+		      const struct sp_request *req, bool keep, struct sp_queue_order *order)
+{
+	*order = (struct sp_queue_order){.user = req->user_id,
+					 .cells = sp_judge_cells(server, req),
+					 .owner = sp_http_caller(conn, &server->config),
+					 .address = mg_get_request_info(conn)->remote_addr,
+					 .keep = keep,
+					 .hold = true,
+					 .waits = !keep,
+					 .body_fd = -1};
+}
+
 static int submit(struct mg_connection *conn, struct sp_server *server, struct sp_request *req,
 		  struct sp_http_body *body, bool keep, char id[SP_QUEUE_ID_SIZE])
 {
 	size_t language = sp_server_language_index(server, req->language);
-	struct sp_queue_order order = {.user = req->user_id,
-				       .cells = sp_judge_cells(server, req),
-				       .owner = sp_http_caller(conn, &server->config),
-				       .address = mg_get_request_info(conn)->remote_addr,
-				       .keep = keep,
-				       .hold = true,
-				       .waits = !keep,
-				       .body = body->data,
-				       .body_fd = body->fd,
-				       .body_length = body->length};
+	struct sp_queue_order order;
 	struct sp_error err = {0};
 	char user[SP_REQUEST_MAX_USER_ID + 1];
 	int rc;
 
+	sp_http_order_of(conn, server, req, keep, &order);
+	order.body = body->data;
+	order.body_fd = body->fd;
+	order.body_length = body->length;
 	snprintf(user, sizeof(user), "%s", req->user_id ? req->user_id : "");
 	rc = sp_queue_submit(server->queue, req, language, &order, id, &err);
 	sp_request_free(req);

@@ -207,6 +207,30 @@ json_t *sp_job_result_to_json(const struct sp_job_result *res, const struct sp_l
 	return obj;
 }
 
+/* "output" in STEP (RES's step S, as JSON). */
+static int add_output(json_t *step, const struct sp_step_result *s)
+{
+	struct sp_output both;
+	int rc;
+
+	if (!json_is_object(step))
+		return 0;
+	both.data = sp_step_output_interleaved(s, &both.length);
+	if (both.data == NULL)
+		return -1;
+	rc = sp_json_set_output(step, "output", &both);
+	free(both.data);
+	return rc;
+}
+
+int sp_job_result_add_output(json_t *answer, const struct sp_job_result *res)
+{
+	if (add_output(json_object_get(answer, "compile"), &res->compile) < 0 ||
+	    add_output(json_object_get(answer, "run"), &res->run) < 0)
+		return -1;
+	return 0;
+}
+
 void sp_job_result_free(struct sp_job_result *res)
 {
 	sp_step_result_free(&res->compile);

@@ -68,6 +68,11 @@ bool sp_job_cancel_asked(int cancel_fd);
  * "stdout", "stderr", "error"}. */
 json_t *sp_job_result_to_json(const struct sp_job_result *res, const struct sp_language *language);
 
+/* "output" in the "compile" and "run" of ANSWER (RES as JSON): each step's
+ * stdout and stderr in the order they were written (a request's
+ * "interleave"). Returns -1 when out of memory. */
+int sp_job_result_add_output(json_t *answer, const struct sp_job_result *res);
+
 void sp_job_result_free(struct sp_job_result *res);
 
 /* "KEY=VALUE" lists merged in order, a later KEY replacing an earlier one.

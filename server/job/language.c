@@ -169,6 +169,25 @@ static int parse_commands(json_t *doc, const char *file, struct sp_language *lan
 	return lang->run == NULL ? -1 : 0;
 }
 
+/* "piston": {"language"?, "runtime"?}, how Piston's API names it. */
+static int parse_piston(json_t *doc, const char *file, struct sp_language *lang,
+			struct sp_error *err)
+{
+	json_t *piston = json_object_get(doc, "piston");
+
+	if (piston == NULL)
+		return 0;
+	if (!json_is_object(piston))
+		return sp_error_set(err, EINVAL, "%s: \"piston\" must be an object", file);
+	lang->piston_language = get_string(piston, "language", false, file, err);
+	if (lang->piston_language == NULL && json_object_get(piston, "language") != NULL)
+		return -1;
+	lang->piston_runtime = get_string(piston, "runtime", false, file, err);
+	if (lang->piston_runtime == NULL && json_object_get(piston, "runtime") != NULL)
+		return -1;
+	return 0;
+}
+
 static int parse_limits(json_t *doc, const char *file, struct sp_language *lang,
 			struct sp_error *err)
 {
@@ -227,7 +246,8 @@ int sp_language_parse(json_t *doc, const char *file, struct sp_language *lang, s
 	    json_object_get(doc, "policy") ? get_string(doc, "policy", true, file, err) : "default";
 	if (lang->policy == NULL || !name_valid(lang->policy))
 		return sp_error_set(err, EINVAL, "%s: \"policy\" must be a policy name", file);
-	if (parse_aliases(doc, file, lang, err) < 0 || parse_commands(doc, file, lang, err) < 0)
+	if (parse_aliases(doc, file, lang, err) < 0 || parse_commands(doc, file, lang, err) < 0 ||
+	    parse_piston(doc, file, lang, err) < 0)
 		return -1;
 	lang->env = get_env(doc, file, err);
 	if (lang->env == NULL)

@@ -30,6 +30,11 @@ struct sp_language {
 	const char **env;     /* "KEY=VALUE", NULL-terminated */
 	struct sp_limits limits;
 	struct sp_limits compile_limits;
+	/* As Piston's API names it ("piston": {"language", "runtime"}): its
+	 * language name (NULL: NAME) and the runtime that provides it (NULL:
+	 * none). */
+	const char *piston_language;
+	const char *piston_runtime;
 };
 
 /* The limits of a step when neither a language nor a request sets them. */

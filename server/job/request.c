@@ -144,6 +144,17 @@ static int parse_judge(struct parse *p, json_t *doc, const struct sp_language_se
 	return sp_judge_parse(doc, p->req, languages, p->config, p->total, p->fail);
 }
 
+/* "interleave": true asks for "output" in each step's answer. */
+static int parse_interleave(struct parse *p, json_t *doc)
+{
+	json_t *v = json_object_get(doc, "interleave");
+
+	if (v != NULL && !json_is_boolean(v))
+		return sp_parse_bad_field(p, "interleave must be a boolean");
+	p->req->interleave = json_is_true(v);
+	return 0;
+}
+
 static int parse_body(struct parse *p, struct body_reader *body,
 		      const struct sp_language_set *languages)
 {
@@ -162,6 +173,8 @@ static int parse_body(struct parse *p, struct body_reader *body,
 		return -1;
 	if (req->mode == SP_REQUEST_JUDGE)
 		return parse_judge(p, doc, languages);
+	if (parse_interleave(p, doc) < 0)
+		return -1;
 	return sp_parse_stdin(p, doc);
 }
 

@@ -21,6 +21,8 @@
  *                   (the job's first file) and then under its own name.
  *                   Exactly one of code and files.
  *   stdin           optional string, "stdin_encoding": "utf8"|"base64".
+ *   interleave      optional bool: each step's answer has "output" too,
+ *                   its stdout and stderr in the order they were written.
  *   args            optional array of strings appended to the run command,
  *                   as they are (no shell sees them).
  *   userId          optional string, no control characters; "" is none.

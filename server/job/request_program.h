@@ -60,6 +60,7 @@ struct sp_request {
 	struct sp_limits limits, compile_limits;
 	char *user_id;	    /* or NULL */
 	char *version;	    /* as asked, or NULL */
+	bool interleave;    /* the answer has "output": stdout and stderr in turn */
 	uint64_t ram_bytes; /* of its inputs in memfds */
 };
 

@@ -10,6 +10,7 @@ Environment (set by tools/run-tests):
                       Redis backend
 """
 
+import base64
 import json
 import os
 import shutil
@@ -192,6 +193,25 @@ class Api(unittest.TestCase):
         status, health, _ = self.server.request("GET", "/healthz")
         self.assertEqual((health["queue"]["backend"], health["queue"]["reachable"]),
                          (QUEUE or "local", True))
+
+    def test_interleave_gives_both_streams_in_the_order_written(self):
+        code = ("import sys, time\nfor i in range(3):\n    print('out', i, flush=True)\n"
+                "    time.sleep(0.05)\n    sys.stderr.buffer.write(b'\\xff%d\\n' % i)\n"
+                "    sys.stderr.flush()\n    time.sleep(0.05)\n")
+        status, r, _ = self.server.run({"language": "python", "code": code, "interleave": True})
+        self.assertEqual(status, 200, r)
+        # not UTF-8: base64, as stdout and stderr are
+        self.assertEqual((r["run"]["output_encoding"], r["run"]["stderr_encoding"]),
+                         ("base64", "base64"), r)
+        self.assertEqual(base64.b64decode(r["run"]["output"]),
+                         b"out 0\n\xff0\nout 1\n\xff1\nout 2\n\xff2\n")
+        status, r, _ = self.server.run({"language": "c", "code": "int main(void) { return 0; }",
+                                        "interleave": True})
+        self.assertEqual((r["compile"]["output"], r["run"]["output"]), ("", ""), r)
+        status, r, _ = self.server.run(SEED)
+        self.assertNotIn("output", r["run"])
+        status, r, _ = self.server.run({**SEED, "interleave": 1})
+        self.assertEqual((status, r["error"]["message"]), (400, "interleave must be a boolean"))
 
     def test_seed_body(self):
         status, r, _ = self.server.run(SEED)
