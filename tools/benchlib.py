@@ -1,7 +1,11 @@
 """What the benchmark tools share: a free port, percentiles, memory of a
-process tree."""
+process tree, wrk posting a job."""
 
+import json
+import os
+import re
 import socket
+import subprocess
 
 
 def free_port():
@@ -47,3 +51,50 @@ def descendants(pid):
         todo += kids
     return found
 
+
+WRK_SCRIPT = r"""
+wrk.method = "POST"
+wrk.body = [[%s]]
+wrk.headers["Content-Type"] = "application/json"
+local threads = {}
+function setup(thread) table.insert(threads, thread) end
+function init(args) bad = 0 end
+function response(status, headers, body)
+  if status ~= 200 or not string.find(body, '"stdout":"%s', 1, true) then bad = bad + 1 end
+end
+function done(summary, latency, requests)
+  local n = 0
+  for _, t in ipairs(threads) do n = n + t:get("bad") end
+  io.write(string.format("bad_answers %%d\n", n))
+end
+"""
+UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}
+
+
+def wrk_post(url, body, stdout, connections, duration, tmp):
+    """wrk POSTing BODY (JSON) to URL over CONNECTIONS for DURATION s, each
+    answer checked (200, and STDOUT in its "stdout"); TMP holds its script.
+    {"rate", "p50", "p99" (ms)}; RuntimeError on a wrong answer."""
+    script = os.path.join(tmp, f"wrk-{connections}.lua")
+    with open(script, "w") as f:
+        f.write(WRK_SCRIPT % (json.dumps(body), stdout.replace("\n", "\\\\n")))
+    cmd = ["wrk", "-t", str(min(connections, 2)), "-c", str(connections), "-d",
+           f"{duration}s", "--latency", "--timeout", "60s", "-s", script, url]
+    out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
+    found = {}
+    for line in out.splitlines():
+        m = re.match(r"\s*(50|99)(?:\.0+)?%\s+([\d.]+)(us|ms|s|m)\s*$", line)
+        if m:
+            found[f"p{m.group(1)}"] = float(m.group(2)) * UNITS[m.group(3)]
+        m = re.match(r"Requests/sec:\s+([\d.]+)", line)
+        if m:
+            found["rate"] = float(m.group(1))
+        m = re.match(r"bad_answers (\d+)", line)
+        if m:
+            found["bad"] = int(m.group(1))
+        m = re.match(r"\s*Non-2xx or 3xx responses: (\d+)", line)
+        if m:
+            found["non2xx"] = int(m.group(1))
+    if found.get("bad", 1) or found.get("non2xx", 0) or "rate" not in found:
+        raise RuntimeError(f"wrong answers:\n{out}")
+    return found
