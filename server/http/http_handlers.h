@@ -50,6 +50,12 @@ int sp_http_piston(struct mg_connection *conn, void *data); /* /api/v2/... (Pist
 void sp_http_order_of(struct mg_connection *conn, struct sp_server *server,
 		      const struct sp_request *req, bool keep, struct sp_queue_order *order);
 
+/* The status of a refused submission (ERR from sp_queue_submit) of USER
+ * (or NULL): 429 or 503 with HEADERS (Retry-After, SIZE bytes at most),
+ * 413 or 500; counted among the refusals. */
+int sp_http_refusal(struct sp_server *server, const char *user, const struct sp_error *err,
+		    char *headers, size_t size);
+
 /* Answer a refused submission (ERR from sp_queue_submit) of USER (or NULL):
  * 429 with Retry-After, 503 or 500. Returns the status. */
 int sp_http_refused(struct mg_connection *conn, struct sp_server *server, const char *user,

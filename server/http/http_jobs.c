@@ -136,39 +136,42 @@ static int read_request(struct mg_connection *conn, struct sp_server *server,
 	return 0;
 }
 
-int sp_http_refused(struct mg_connection *conn, struct sp_server *server, const char *user,
-		    const struct sp_error *err)
+int sp_http_refusal(struct sp_server *server, const char *user, const struct sp_error *err,
+		    char *headers, size_t size)
 {
-	char retry[64];
-
 	sp_http_conns_refused(server->conns, sp_queue_refusal_code(err->errnum));
+	headers[0] = '\0';
 	switch (err->errnum) {
 	case EAGAIN:
 	case EDQUOT:
 	case ENOSPC:
 	case ENOBUFS:
-		return sp_reply_error(conn, 429, sp_queue_refusal_code(err->errnum), err->message,
-				      "Retry-After: 1\r\n");
-	case E2BIG:
-		return sp_reply_error(conn, 413, sp_queue_refusal_code(err->errnum), err->message,
-				      "");
-	case EBUSY:
-		snprintf(retry, sizeof(retry), "Retry-After: %u\r\n",
-			 sp_queue_retry_after(server->queue, user));
-		return sp_reply_error(conn, 429, "rate_limited", err->message, retry);
-	case ECANCELED:
-		return sp_reply_error(conn, 503, "draining", err->message, "");
 	case ENOTCONN:
-		return sp_reply_error(conn, 503, "queue_unavailable", err->message,
-				      "Retry-After: 1\r\n");
+		snprintf(headers, size, "Retry-After: 1\r\n");
+		return err->errnum == ENOTCONN ? 503 : 429;
+	case EBUSY:
+		snprintf(headers, size, "Retry-After: %u\r\n",
+			 sp_queue_retry_after(server->queue, user));
+		return 429;
+	case E2BIG:
+		return 413;
+	case ECANCELED:
+		return 503;
 	default:
-		return sp_reply_error(conn, 500, "internal_error", err->message, "");
+		return 500;
 	}
 }
 
-/* Queue REQ as the job ID, held by this request until it lets it go
- * (sp_queue_release). Returns 0, or the status it answered with (429 when
- * the queue is full or the user over a limit, 503 while draining). */
+int sp_http_refused(struct mg_connection *conn, struct sp_server *server, const char *user,
+		    const struct sp_error *err)
+{
+	char headers[64];
+	int status = sp_http_refusal(server, user, err, headers, sizeof(headers));
+
+	return sp_reply_error(conn, status, sp_queue_refusal_code(err->errnum), err->message,
+			      headers);
+}
+
 void sp_http_order_of(struct mg_connection *conn, struct sp_server *server,
 		      const struct sp_request *req, bool keep, struct sp_queue_order *order)
 {

@@ -37,31 +37,12 @@ static int refuse(struct mg_connection *conn, const struct sp_server *server, in
 
 /* A job refused by the queue (ERR): the status /api/v1 gives, in Piston's
  * words. */
-static int refused(struct mg_connection *conn, struct sp_server *server, const char *user,
-		   const struct sp_error *err)
+static int refused(struct mg_connection *conn, struct sp_server *server, const struct sp_error *err)
 {
-	char retry[64];
+	char headers[64];
+	int status = sp_http_refusal(server, NULL, err, headers, sizeof(headers));
 
-	sp_http_conns_refused(server->conns, sp_queue_refusal_code(err->errnum));
-	switch (err->errnum) {
-	case EAGAIN:
-	case EDQUOT:
-	case ENOSPC:
-	case ENOBUFS:
-		return message(conn, 429, err->message, "Retry-After: 1\r\n");
-	case EBUSY:
-		snprintf(retry, sizeof(retry), "Retry-After: %u\r\n",
-			 sp_queue_retry_after(server->queue, user));
-		return message(conn, 429, err->message, retry);
-	case E2BIG:
-		return message(conn, 413, err->message, "");
-	case ECANCELED:
-		return message(conn, 503, err->message, "");
-	case ENOTCONN:
-		return message(conn, 503, err->message, "Retry-After: 1\r\n");
-	default:
-		return message(conn, 500, err->message, "");
-	}
+	return message(conn, status, err->message, headers);
 }
 
 /* A body that could not be read whole. */
@@ -81,7 +62,7 @@ static int unread(struct mg_connection *conn, struct sp_server *server,
 		rc = message(conn, 408, "the body did not come in time", "Connection: close\r\n");
 		break;
 	case SP_BODY_NO_ROOM:
-		rc = refused(conn, server, NULL, err);
+		rc = refused(conn, server, err);
 		break;
 	default:
 		rc = message(conn, 500, err->message, "");
@@ -207,7 +188,7 @@ static int execute(struct mg_connection *conn, struct sp_server *server)
 	sp_request_free(&req);
 	free(text);
 	if (rc < 0)
-		return refused(conn, server, NULL, &err);
+		return refused(conn, server, &err);
 	rc = answer(conn, server, id, language);
 	sp_queue_release(server->queue, id);
 	return rc;

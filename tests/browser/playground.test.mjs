@@ -7,60 +7,20 @@
 //
 //   node tests/browser/playground.test.mjs
 //   env: SANDPOOL_BIN (./sandpool), SANDPOOL_STATE_DIR, CHROMIUM (/usr/bin/chromium)
-import { spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
-import { tmpdir } from "node:os";
+import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { chromium } from "playwright-core";
+import { startServer as startSandpool, stopServer } from "../node-lib/sandpool.mjs";
 
-const BIN = process.env.SANDPOOL_BIN || "./sandpool";
 const CHROMIUM = process.env.CHROMIUM || "/usr/bin/chromium";
 const ARTEFACTS = process.env.SANDPOOL_ARTEFACTS || "results";
 const WAIT = 60000;
 
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.listen(0, "127.0.0.1", () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-    s.on("error", reject);
-  });
-}
-
-async function startServer() {
-  const port = await freePort();
-  const dir = mkdtempSync(join(tmpdir(), "sandpool-browser-"));
-  const config = join(dir, "config.json");
-  // A page that runs nothing for 3 s is closed by the server, and reconnects
-  // when it has something to run: every check below runs either way.
-  writeFileSync(config, JSON.stringify({ pool_total: 0, pool_sizes: { python: 1, c: 1 },
-    ws_idle_timeout_s: 3 }));
-  const args = ["serve", "--config", config, "--listen", `127.0.0.1:${port}`];
-  if (process.env.SANDPOOL_STATE_DIR) args.push("--state-dir", process.env.SANDPOOL_STATE_DIR);
-  const proc = spawn(BIN, args, { stdio: ["ignore", "inherit", "inherit"] });
-  const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + WAIT;
-  while (Date.now() < deadline) {
-    if (proc.exitCode !== null) throw new Error(`sandpool serve exited ${proc.exitCode}`);
-    try {
-      const r = await fetch(url + "/healthz");
-      if (r.ok) return { proc, url };
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  proc.kill("SIGKILL");
-  throw new Error("sandpool serve did not start");
-}
-
-async function stopServer(proc) {
-  const exited = new Promise((resolve) => proc.on("exit", (code) => resolve(code)));
-  proc.kill("SIGTERM");
-  return exited;
+// A page that runs nothing for 3 s is closed by the server, and reconnects
+// when it has something to run: every check below runs either way.
+function startServer() {
+  return startSandpool({ pool_total: 0, pool_sizes: { python: 1, c: 1 }, ws_idle_timeout_s: 3 },
+    "sandpool-browser-");
 }
 
 const results = [];

@@ -36,22 +36,13 @@ static struct sp_config plain_config, small_config;
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	const char *dir = getenv("FUZZ_LANGUAGES");
-	char path[4096];
-	struct sp_error err = {0};
-
 	(void)argc;
 	(void)argv;
-	if (dir == NULL)
-		dir = snprintf(path, sizeof(path), "%s/languages", SP_SOURCE_DIR) > 0 ? path : ".";
-	if (sp_language_set_load(&languages, dir, &err) < 0 || languages.count == 0)
-		fuzz_die("languages from %s: %s", dir, err.message);
+	fuzz_load_languages(&languages);
 	sp_config_defaults(&plain_config);
 	sp_config_defaults(&small_config);
 	small_config.clamp_limits = true;
 	small_config.max_body = 1024;
-	if (getenv("FUZZ_VERBOSE") == NULL)
-		sp_log_set_level(SP_LOG_ERROR);
 	return 0;
 }
 

@@ -20,6 +20,7 @@
 
 #include "rootfs/layer.h"
 #include "sandbox/base/log.h"
+#include "server/job/language.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerInitialize(int *argc, char ***argv);
@@ -30,6 +31,22 @@ int LLVMFuzzerInitialize(int *argc, char ***argv);
 		fputc('\n', stderr);                                                               \
 		abort();                                                                           \
 	} while (0)
+
+/* The languages of $FUZZ_LANGUAGES, else of the repository's languages/,
+ * into LANGUAGES; logs quiet unless $FUZZ_VERBOSE. */
+static inline void fuzz_load_languages(struct sp_language_set *languages)
+{
+	const char *dir = getenv("FUZZ_LANGUAGES");
+	char path[4096];
+	struct sp_error err = {0};
+
+	if (dir == NULL)
+		dir = snprintf(path, sizeof(path), "%s/languages", SP_SOURCE_DIR) > 0 ? path : ".";
+	if (sp_language_set_load(languages, dir, &err) < 0 || languages->count == 0)
+		fuzz_die("languages from %s: %s", dir, err.message);
+	if (getenv("FUZZ_VERBOSE") == NULL)
+		sp_log_set_level(SP_LOG_ERROR);
+}
 
 /* The scratch directory of this process: BASE/canary must stay empty, and
  * BASE must hold nothing but canary and the harness's own NAMES. */

@@ -498,6 +498,15 @@ sys.exit(1)
 """
 
 
+def wait_shared(redis, job_id, timeout=30):
+    """Until the judge job JOB_ID has shared its tests in REDIS."""
+    deadline = time.monotonic() + timeout
+    while not redis.cli("HGET", f"sandpool:share:{job_id}", "tests"):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"the judge {job_id} shared no tests")
+        time.sleep(0.05)
+
+
 def sum_tests(count, ms, wrong=()):
     """COUNT tests of SUM_SLOWLY_C, each sleeping MS; those of WRONG expect
     a wrong sum."""
@@ -606,10 +615,7 @@ class JudgeSpread(unittest.TestCase):
                                      "limits": {"wall_ms": 3000},
                                      "tests": sum_tests(10, 1000)}, headers=AUTH)
         self.assertEqual(status, 202, view)
-        deadline = time.monotonic() + 30
-        while not self.redis.cli("HGET", f"sandpool:share:{view['id']}", "tests"):
-            self.assertLess(time.monotonic(), deadline, "the judge shared no tests")
-            time.sleep(0.05)
+        wait_shared(self.redis, view["id"])
         coordinator = self.redis.cli("HGET", f"sandpool:job:{view['id']}", "worker")
         helper = next(w for w in self.workers
                       if not coordinator.endswith(f"-{w.proc.pid}"))
@@ -632,10 +638,7 @@ class JudgeSpread(unittest.TestCase):
                                      "limits": {"wall_ms": 3000},
                                      "tests": sum_tests(40, 1000)}, headers=AUTH)
         self.assertEqual(status, 202, view)
-        deadline = time.monotonic() + 30
-        while not self.redis.cli("HGET", f"sandpool:share:{view['id']}", "tests"):
-            self.assertLess(time.monotonic(), deadline, "the judge shared no tests")
-            time.sleep(0.05)
+        wait_shared(self.redis, view["id"])
         time.sleep(1)
         before = self.c_tests_by_worker()
         status, _, _ = self.api.request("DELETE", f"/api/v1/jobs/{view['id']}", headers=AUTH)
@@ -760,10 +763,7 @@ class WorkerStartsWithJobsWaiting(unittest.TestCase):
                     headers=AUTH)
                 self.assertEqual(status, 202, view)
                 ids.append(view["id"])
-            deadline = time.monotonic() + 30
-            while not redis.cli("HGET", f"sandpool:share:{judge['id']}", "tests"):
-                self.assertLess(time.monotonic(), deadline, "the judge shared no tests")
-                time.sleep(0.05)
+            wait_shared(redis, judge["id"])
             nodes.append(JudgeSpread.worker(redis))  # helper parts wait for it
             for i, job_id in enumerate(ids):
                 status, job = wait_state(_Authed(nodes[0]), job_id, ("done",))

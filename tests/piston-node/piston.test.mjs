@@ -9,60 +9,15 @@
 //   node tests/piston-node/piston.test.mjs
 //   env: SANDPOOL_BIN (./sandpool), SANDPOOL_STATE_DIR, SANDPOOL_SAMPLES (the
 //   language samples: tests/languages)
-import { spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
-import { tmpdir } from "node:os";
+import { readFileSync, readdirSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import piston from "piston-client";
+import { startServer, stopServer } from "../node-lib/sandpool.mjs";
 
-const BIN = process.env.SANDPOOL_BIN || "./sandpool";
 const SAMPLES =
   process.env.SANDPOOL_SAMPLES || join(dirname(fileURLToPath(import.meta.url)), "..", "languages");
-const WAIT = 60000;
 const TOKEN = "piston-test-token-0123456789";
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.listen(0, "127.0.0.1", () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-    s.on("error", reject);
-  });
-}
-
-async function startServer(config) {
-  const port = await freePort();
-  const dir = mkdtempSync(join(tmpdir(), "sandpool-piston-"));
-  const file = join(dir, "config.json");
-  writeFileSync(file, JSON.stringify(config));
-  const args = ["serve", "--config", file, "--listen", `127.0.0.1:${port}`];
-  if (process.env.SANDPOOL_STATE_DIR) args.push("--state-dir", process.env.SANDPOOL_STATE_DIR);
-  const proc = spawn(BIN, args, { stdio: ["ignore", "inherit", "inherit"] });
-  const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + WAIT;
-  while (Date.now() < deadline) {
-    if (proc.exitCode !== null) throw new Error(`sandpool serve exited ${proc.exitCode}`);
-    try {
-      const r = await fetch(url + "/healthz");
-      if (r.ok) return { proc, url };
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  proc.kill("SIGKILL");
-  throw new Error("sandpool serve did not start");
-}
-
-function stopServer(proc) {
-  const exited = new Promise((resolve) => proc.on("exit", (code) => resolve(code)));
-  proc.kill("SIGTERM");
-  return exited;
-}
 
 function assert(cond, what) {
   if (!cond) throw new Error(`assertion failed: ${what}`);
@@ -230,7 +185,8 @@ test("an output past the limit: sandpool's limit, and a status that says so", as
 });
 
 test("with tokens, the client's requests need one", async () => {
-  const guarded = await startServer({ pool_total: 2, pool_sizes: { python: 1 }, tokens: [TOKEN] });
+  const guarded = await startServer({ pool_total: 2, pool_sizes: { python: 1 }, tokens: [TOKEN] },
+    "sandpool-piston-");
   try {
     const none = await post(guarded.url + "/api/v2/execute",
       { language: "python", version: "*", files: [{ content: "print(1)" }] });
@@ -248,7 +204,7 @@ test("with tokens, the client's requests need one", async () => {
 });
 
 async function main() {
-  server = await startServer({ pool_total: 8 });
+  server = await startServer({ pool_total: 8 }, "sandpool-piston-");
   client = piston({ server: server.url });
   let passed = 0;
   let failed = 0;

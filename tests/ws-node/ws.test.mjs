@@ -8,56 +8,17 @@
 //
 //   node tests/ws-node/ws.test.mjs
 //   env: SANDPOOL_BIN (./sandpool), SANDPOOL_STATE_DIR
-import { spawn } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import WebSocket from "ws";
+import { startServer as startSandpool, stopServer } from "../node-lib/sandpool.mjs";
 
-const BIN = process.env.SANDPOOL_BIN || "./sandpool";
 const WAIT = 60000;
 const STALL_S = 4;
 
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.listen(0, "127.0.0.1", () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-    s.on("error", reject);
-  });
-}
-
+// `sandpool serve` with CONFIG: its process, its WebSocket URL and its HTTP
+// one.
 async function startServer(config) {
-  const port = await freePort();
-  const dir = mkdtempSync(join(tmpdir(), "sandpool-ws-"));
-  const file = join(dir, "config.json");
-  writeFileSync(file, JSON.stringify(config));
-  const args = ["serve", "--config", file, "--listen", `127.0.0.1:${port}`];
-  if (process.env.SANDPOOL_STATE_DIR) args.push("--state-dir", process.env.SANDPOOL_STATE_DIR);
-  const proc = spawn(BIN, args, { stdio: ["ignore", "inherit", "inherit"] });
-  const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + WAIT;
-  while (Date.now() < deadline) {
-    if (proc.exitCode !== null) throw new Error(`sandpool serve exited ${proc.exitCode}`);
-    try {
-      const r = await fetch(url + "/healthz");
-      if (r.ok) return { proc, ws: `ws://127.0.0.1:${port}/api/v1/ws`, http: url };
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  proc.kill("SIGKILL");
-  throw new Error("sandpool serve did not start");
-}
-
-function stopServer(proc) {
-  const exited = new Promise((resolve) => proc.on("exit", (code) => resolve(code)));
-  proc.kill("SIGTERM");
-  return exited;
+  const { proc, port, url } = await startSandpool(config, "sandpool-ws-");
+  return { proc, ws: `ws://127.0.0.1:${port}/api/v1/ws`, http: url };
 }
 
 function assert(cond, what) {
