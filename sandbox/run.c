@@ -85,6 +85,8 @@ static int add_turn(struct sp_step_result *res, int stream, size_t keep)
 		res->turns[n - 1].length += keep;
 		return 0;
 	}
+	if (n == SP_OUTPUT_TURNS_MAX)
+		return 0; /* the order is no longer kept */
 	/* a power of two: room for one more when full */
 	if ((n & (n - 1)) == 0) {
 		grown = realloc(res->turns, (n ? 2 * n : 1) * sizeof(*grown));
@@ -530,6 +532,15 @@ char *sp_step_output_interleaved(const struct sp_step_result *res, size_t *lengt
 		memcpy(both + total, o->data + at[s], n);
 		at[s] += n;
 		total += n;
+	}
+	/* past the last turn kept */
+	for (int s = 1; s <= 2; s++) {
+		const struct sp_output *o = s == 1 ? &res->out : &res->err;
+
+		if (o->length > at[s]) {
+			memcpy(both + total, o->data + at[s], o->length - at[s]);
+			total += o->length - at[s];
+		}
 	}
 	both[total] = '\0';
 	*length = total;

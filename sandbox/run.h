@@ -20,11 +20,16 @@ struct sp_output {
 
 /* A stretch of the output kept, of one stream (1 stdout, 2 stderr): the
  * stretches in turn are the order the step wrote in, as the supervisor read
- * it (the two pipes read as they fill). */
+ * it (the two pipes read as they fill). A step keeps at most
+ * SP_OUTPUT_TURNS_MAX of them (64 KiB: a program that writes a byte at a
+ * time on each stream in turn must not make them cost more than its
+ * output); past that, the order is no longer kept. */
 struct sp_output_turn {
 	int stream;
 	size_t length;
 };
+
+#define SP_OUTPUT_TURNS_MAX 4096
 
 struct sp_step_request {
 	char *const *argv;
@@ -67,7 +72,8 @@ int sp_run_step(struct sp_cell *cell, const struct sp_cgroup_root *cgroups,
 		const struct sp_step_request *req, struct sp_step_result *res);
 
 /* RES's stdout and stderr as one, in the order they were written (its
- * turns), NUL-terminated, *LENGTH bytes; NULL when out of memory. */
+ * turns; what came after the last turn kept, stdout's and then stderr's),
+ * NUL-terminated, *LENGTH bytes; NULL when out of memory. */
 char *sp_step_output_interleaved(const struct sp_step_result *res, size_t *length);
 
 void sp_step_result_free(struct sp_step_result *res);

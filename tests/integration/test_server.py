@@ -208,6 +208,12 @@ class Api(unittest.TestCase):
         status, r, _ = self.server.run({"language": "c", "code": "int main(void) { return 0; }",
                                         "interleave": True})
         self.assertEqual((r["compile"]["output"], r["run"]["output"]), ("", ""), r)
+        # more turns than a step keeps (4096): nothing is lost past them
+        code = "import os\nfor i in range(6000):\n    os.write(1, b'a')\n    os.write(2, b'b')\n"
+        status, r, _ = self.server.run({"language": "python", "code": code, "interleave": True})
+        self.assertEqual(status, 200, r)
+        self.assertEqual((r["run"]["output"].count("a"), r["run"]["output"].count("b"),
+                          len(r["run"]["output"])), (6000, 6000, 12000))
         status, r, _ = self.server.run(SEED)
         self.assertNotIn("output", r["run"])
         status, r, _ = self.server.run({**SEED, "interleave": 1})
