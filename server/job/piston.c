@@ -82,9 +82,14 @@ static const struct sp_language *runtime_of(const struct sp_language_set *langua
 	return best;
 }
 
+/* MESSAGE made of FMT with the client's strings A and B: cut between two
+ * characters when too long, so that it stays UTF-8. */
 static int refuse(char *message, const char *fmt, const char *a, const char *b)
 {
-	snprintf(message, SP_PISTON_MESSAGE_MAX, fmt, a, b);
+	char text[2 * SP_PISTON_MESSAGE_MAX];
+
+	snprintf(text, sizeof(text), fmt, a, b);
+	sp_utf8_message(message, SP_PISTON_MESSAGE_MAX, text, strlen(text));
 	return -1;
 }
 
