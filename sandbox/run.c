@@ -108,6 +108,7 @@ static int append_output(struct monitor *m, struct sp_output *o, const char *buf
 
 	m->output_total += n;
 	if (keep > 0) {
+		int stream = o == &m->res->out ? 1 : 2;
 		char *grown = realloc(o->data, o->length + keep + 1);
 
 		if (grown == NULL)
@@ -116,10 +117,10 @@ static int append_output(struct monitor *m, struct sp_output *o, const char *buf
 		memcpy(o->data + o->length, buf, keep);
 		o->length += keep;
 		o->data[o->length] = '\0';
-		if (add_turn(m->res, o == &m->res->out ? 1 : 2, keep) < 0)
+		if (add_turn(m->res, stream, keep) < 0)
 			return -1;
 		if (m->on_output != NULL)
-			m->on_output(m->output_ctx, o == &m->res->out ? 1 : 2, buf, keep);
+			m->on_output(m->output_ctx, stream, buf, keep);
 	}
 	if (m->output_total > limit) {
 		m->res->truncated = true;

@@ -14,8 +14,6 @@
 #include "program_cache.h"
 #include "queue.h"
 #include "sandbox/base/clock.h"
-#include "sandbox/base/log.h"
-#include "sandbox/box_archive.h"
 #include "server.h"
 #include "server/job/judge_summary.h"
 #include "server/job/result_json.h"

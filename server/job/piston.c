@@ -93,11 +93,18 @@ static int refuse(char *message, const char *fmt, const char *a, const char *b)
 	return -1;
 }
 
-static bool is_utf8_file(const json_t *file)
+/* The index of the first utf8 file of FILES (the one Piston runs), -1 when
+ * none is. */
+static long first_utf8(const json_t *files)
 {
-	const char *encoding = json_string_value(json_object_get(file, "encoding"));
+	for (size_t i = 0; i < json_array_size(files); i++) {
+		const char *encoding =
+		    json_string_value(json_object_get(json_array_get(files, i), "encoding"));
 
-	return encoding == NULL || strcmp(encoding, "utf8") == 0;
+		if (encoding == NULL || strcmp(encoding, "utf8") == 0)
+			return (long)i;
+	}
+	return -1;
 }
 
 /* Hex TEXT as base64, NULL when it is not hex (or out of memory). */
@@ -159,18 +166,12 @@ static json_t *file_of(const json_t *file, size_t i, bool entry, char *message)
 	return out;
 }
 
-/* Piston's files as sandpool's: the first utf8 file (the one Piston runs)
- * first, as the entry. */
-static json_t *files_of(json_t *files, char *message)
+/* Piston's files as sandpool's: file ENTRY (the first utf8 one, which
+ * Piston runs) first, as the entry. */
+static json_t *files_of(json_t *files, size_t entry, char *message)
 {
-	json_t *out = json_array(), *file;
-	size_t entry = 0, i;
+	json_t *out = json_array();
 
-	json_array_foreach(files, i, file) if (is_utf8_file(file))
-	{
-		entry = i;
-		break;
-	}
 	for (size_t k = 0; out != NULL && k < json_array_size(files); k++) {
 		size_t at = k == 0 ? entry : (k <= entry ? k - 1 : k);
 		json_t *f = file_of(json_array_get(files, at), at, k == 0, message);
@@ -290,6 +291,7 @@ json_t *sp_piston_request(json_t *doc, const struct sp_language_set *languages,
 	json_t *req = NULL, *files, *limits = json_object(), *compile = json_object(), *input;
 	const char *name, *version;
 	json_t *args = json_object_get(doc, "args");
+	long entry;
 
 	message[0] = '\0';
 	if (!json_is_object(doc)) {
@@ -305,18 +307,9 @@ json_t *sp_piston_request(json_t *doc, const struct sp_language_set *languages,
 		goto out;
 	}
 	files = json_object_get(doc, "files");
-	if (json_array_size(files) == 0 || !json_array_size(files)) {
+	if ((entry = first_utf8(files)) < 0) {
 		refuse(message, "files must include at least one utf8 encoded file", "", "");
 		goto out;
-	}
-	for (size_t i = 0; i < json_array_size(files); i++) {
-		if (is_utf8_file(json_array_get(files, i)))
-			break;
-		if (i + 1 == json_array_size(files)) {
-			refuse(message, "files must include at least one utf8 encoded file", "",
-			       "");
-			goto out;
-		}
 	}
 	if (limits == NULL || compile == NULL ||
 	    limits_of(doc, "run", config, limits, message) < 0 ||
@@ -325,8 +318,8 @@ json_t *sp_piston_request(json_t *doc, const struct sp_language_set *languages,
 	if ((input = stdin_of(doc, message)) == NULL)
 		goto out;
 	req = json_pack("{s:s, s:o, s:o, s:b, s:O, s:O}", "language", (*language)->name, "files",
-			files_of(files, message), "stdin", input, "interleave", true, "limits",
-			limits, "compile_limits", compile);
+			files_of(files, (size_t)entry, message), "stdin", input, "interleave", true,
+			"limits", limits, "compile_limits", compile);
 	if (req != NULL && args != NULL && !json_is_null(args))
 		json_object_set(req, "args", args);
 out:
