@@ -188,6 +188,24 @@ static int parse_piston(json_t *doc, const char *file, struct sp_language *lang,
 	return 0;
 }
 
+/* "judge0": {"id": 1 to 100000, "name"}, how Judge0's API knows it. */
+static int parse_judge0(json_t *doc, const char *file, struct sp_language *lang,
+			struct sp_error *err)
+{
+	json_t *judge0 = json_object_get(doc, "judge0"), *id;
+
+	if (judge0 == NULL)
+		return 0;
+	id = json_object_get(judge0, "id");
+	if (!json_is_object(judge0) || !json_is_integer(id) || json_integer_value(id) < 1 ||
+	    json_integer_value(id) > 100000)
+		return sp_error_set(err, EINVAL,
+				    "%s: \"judge0\" must be {\"id\": 1 to 100000, \"name\"}", file);
+	lang->judge0_id = (int)json_integer_value(id);
+	lang->judge0_name = get_string(judge0, "name", true, file, err);
+	return lang->judge0_name == NULL ? -1 : 0;
+}
+
 static int parse_limits(json_t *doc, const char *file, struct sp_language *lang,
 			struct sp_error *err)
 {
@@ -247,7 +265,7 @@ int sp_language_parse(json_t *doc, const char *file, struct sp_language *lang, s
 	if (lang->policy == NULL || !name_valid(lang->policy))
 		return sp_error_set(err, EINVAL, "%s: \"policy\" must be a policy name", file);
 	if (parse_aliases(doc, file, lang, err) < 0 || parse_commands(doc, file, lang, err) < 0 ||
-	    parse_piston(doc, file, lang, err) < 0)
+	    parse_piston(doc, file, lang, err) < 0 || parse_judge0(doc, file, lang, err) < 0)
 		return -1;
 	lang->env = get_env(doc, file, err);
 	if (lang->env == NULL)

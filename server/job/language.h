@@ -35,6 +35,10 @@ struct sp_language {
 	 * none). */
 	const char *piston_language;
 	const char *piston_runtime;
+	/* As Judge0 CE's API knows it ("judge0": {"id", "name"}): its language
+	 * id (0: none) and the name it lists ("Python (3.11.2)"). */
+	int judge0_id;
+	const char *judge0_name;
 };
 
 /* The limits of a step when neither a language nor a request sets them. */

@@ -1,0 +1,123 @@
+#include "judge0.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const status_names[] = {
+    NULL,
+    "In Queue",
+    "Processing",
+    "Accepted",
+    "Wrong Answer",
+    "Time Limit Exceeded",
+    "Compilation Error",
+    "Runtime Error (SIGSEGV)",
+    "Runtime Error (SIGXFSZ)",
+    "Runtime Error (SIGFPE)",
+    "Runtime Error (SIGABRT)",
+    "Runtime Error (NZEC)",
+    "Runtime Error (Other)",
+    "Internal Error",
+    "Exec Format Error",
+};
+
+#define STATUS_COUNT ((int)(sizeof(status_names) / sizeof(status_names[0])))
+
+const char *sp_judge0_status_name(int id)
+{
+	return id >= 1 && id < STATUS_COUNT ? status_names[id] : NULL;
+}
+
+json_t *sp_judge0_statuses(void)
+{
+	json_t *list = json_array();
+
+	for (int id = 1; list != NULL && id < STATUS_COUNT; id++)
+		json_array_append_new(
+		    list, json_pack("{s:i, s:s}", "id", id, "description", status_names[id]));
+	return list;
+}
+
+json_t *sp_judge0_about(void)
+{
+	return json_pack("{s:s, s:n, s:n, s:s}", "version", SP_JUDGE0_VERSION, "homepage",
+			 "source_code", "maintainer", "sandpool");
+}
+
+const struct sp_language *sp_judge0_find(const struct sp_language_set *languages, long long id)
+{
+	for (size_t i = 0; i < languages->count; i++)
+		if (languages->items[i].judge0_id != 0 && languages->items[i].judge0_id == id)
+			return &languages->items[i];
+	return NULL;
+}
+
+static int by_name(const void *a, const void *b)
+{
+	const struct sp_language *x = *(const struct sp_language *const *)a;
+	const struct sp_language *y = *(const struct sp_language *const *)b;
+
+	return strcmp(x->judge0_name, y->judge0_name);
+}
+
+json_t *sp_judge0_languages(const struct sp_language_set *languages, bool all)
+{
+	const struct sp_language **sorted = calloc(languages->count + 1, sizeof(*sorted));
+	json_t *list = json_array();
+	size_t n = 0;
+
+	for (size_t i = 0; sorted != NULL && i < languages->count; i++)
+		if (languages->items[i].judge0_id != 0)
+			sorted[n++] = &languages->items[i];
+	if (sorted == NULL || list == NULL) {
+		free(sorted);
+		json_decref(list);
+		return NULL;
+	}
+	qsort(sorted, n, sizeof(*sorted), by_name);
+	for (size_t i = 0; i < n; i++) {
+		json_t *item = json_pack("{s:i, s:s}", "id", sorted[i]->judge0_id, "name",
+					 sorted[i]->judge0_name);
+
+		if (item != NULL && all)
+			json_object_set_new(item, "is_archived", json_false());
+		json_array_append_new(list, item);
+	}
+	free(sorted);
+	return list;
+}
+
+/* ARGV as one command line, or null. */
+static json_t *command_of(const char **argv)
+{
+	size_t length = 1;
+	char *text;
+	json_t *out;
+
+	if (argv == NULL)
+		return json_null();
+	for (size_t i = 0; argv[i] != NULL; i++)
+		length += strlen(argv[i]) + 1;
+	if ((text = calloc(1, length)) == NULL)
+		return NULL;
+	for (size_t i = 0; argv[i] != NULL; i++) {
+		if (i > 0)
+			strcat(text, " ");
+		strcat(text, argv[i]);
+	}
+	out = json_string(text);
+	free(text);
+	return out;
+}
+
+json_t *sp_judge0_language(const struct sp_language_set *languages, long long id)
+{
+	const struct sp_language *lang = sp_judge0_find(languages, id);
+
+	if (lang == NULL)
+		return NULL;
+	return json_pack("{s:i, s:s, s:b, s:s, s:o, s:o}", "id", lang->judge0_id, "name",
+			 lang->judge0_name, "is_archived", false, "source_file", lang->source,
+			 "compile_cmd", command_of(lang->compile), "run_cmd",
+			 command_of(lang->run));
+}
