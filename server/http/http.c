@@ -191,6 +191,11 @@ struct mg_context *sp_http_start(struct sp_server *server, struct sp_error *err)
 	mg_set_request_handler(ctx, "/api/v1/jobs$", sp_http_jobs, server);
 	mg_set_request_handler(ctx, "/api/v1/jobs/**$", sp_http_job, server);
 	mg_set_request_handler(ctx, "/api/v2/**$", sp_http_piston, server);
+	mg_set_request_handler(ctx, "/languages$", sp_http_judge0, server);
+	mg_set_request_handler(ctx, "/languages/**$", sp_http_judge0, server);
+	mg_set_request_handler(ctx, "/statuses$", sp_http_judge0, server);
+	mg_set_request_handler(ctx, "/about$", sp_http_judge0, server);
+	mg_set_request_handler(ctx, "/version$", sp_http_judge0, server);
 	mg_set_request_handler(ctx, "/app.js$", sp_http_page, server);
 	mg_set_request_handler(ctx, "/style.css$", sp_http_page, server);
 	mg_set_websocket_handler(ctx, "/api/v1/ws$", sp_http_ws_connect, sp_http_ws_ready,

@@ -43,6 +43,7 @@ struct sp_request;
 struct sp_queue_order;
 
 int sp_http_piston(struct mg_connection *conn, void *data); /* /api/v2/... (Piston v2) */
+int sp_http_judge0(struct mg_connection *conn, void *data); /* Judge0 CE's paths */
 
 /* The order of the job REQ becomes, submitted by CONN and held by it until
  * it lets it go; KEEP: kept for GET (POST /api/v1/jobs), else waited for.
