@@ -38,6 +38,82 @@ json_t *sp_judge0_statuses(void)
 	return list;
 }
 
+/* Ruby's rstrip: whitespace and NUL. */
+static bool strippable(char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r' ||
+	       c == '\0';
+}
+
+/* TEXT as Judge0 compares it, into OUT (LEN bytes at most): each line
+ * stripped on the right, then the whole. Returns its length. */
+static size_t normalized(const char *text, size_t len, char *out)
+{
+	size_t n = 0, start = 0;
+
+	while (start <= len) {
+		const char *nl = memchr(text + start, '\n', len - start);
+		size_t end = nl ? (size_t)(nl - text) : len, line = end;
+
+		while (line > start && strippable(text[line - 1]))
+			line--;
+		memcpy(out + n, text + start, line - start);
+		n += line - start;
+		if (nl == NULL)
+			break;
+		out[n++] = '\n';
+		start = end + 1;
+	}
+	while (n > 0 && strippable(out[n - 1]))
+		n--;
+	return n;
+}
+
+bool sp_judge0_same_output(const char *a, size_t a_len, const char *b, size_t b_len)
+{
+	char *x = malloc(a_len + 1), *y = malloc(b_len + 1);
+	bool same = false;
+	size_t nx, ny;
+
+	if (x != NULL && y != NULL) {
+		nx = normalized(a ? a : "", a ? a_len : 0, x);
+		ny = normalized(b ? b : "", b ? b_len : 0, y);
+		same = nx == ny && memcmp(x, y, nx) == 0;
+	}
+	free(x);
+	free(y);
+	return same;
+}
+
+int sp_judge0_status_of(const json_t *run, const char *stdout_text, size_t stdout_len,
+			const char *expected, size_t expected_len)
+{
+	const char *status = json_string_value(json_object_get(run, "status"));
+	json_int_t signal = json_integer_value(json_object_get(run, "signal"));
+
+	if (status == NULL || strcmp(status, "internal_error") == 0 ||
+	    strcmp(status, "cancelled") == 0)
+		return 13;
+	if (strcmp(status, "time_limit") == 0)
+		return 5;
+	if (strcmp(status, "output_limit") == 0)
+		return 8;
+	if (strcmp(status, "memory_limit") == 0 || strcmp(status, "syscall_blocked") == 0)
+		return 12;
+	if (signal > 0)
+		return signal == 11   ? 7
+		       : signal == 25 ? 8
+		       : signal == 8  ? 9
+		       : signal == 6  ? 10
+				      : 12;
+	if (strcmp(status, "ok") != 0)
+		return 11;
+	if (expected == NULL ||
+	    sp_judge0_same_output(stdout_text, stdout_len, expected, expected_len))
+		return 3;
+	return 4;
+}
+
 json_t *sp_judge0_about(void)
 {
 	return json_pack("{s:s, s:n, s:n, s:s}", "version", SP_JUDGE0_VERSION, "homepage",

@@ -29,6 +29,20 @@ json_t *sp_judge0_statuses(void);
 /* The description of status ID (1 to 14), or NULL. */
 const char *sp_judge0_status_name(int id);
 
+/* Judge0's comparison of a program's output A with the expected B: equal
+ * once each line and then the whole are stripped of trailing whitespace
+ * (and NULs) on the right. */
+bool sp_judge0_same_output(const char *a, size_t a_len, const char *b, size_t b_len);
+
+/* Judge0's status id of RUN (a run step's answer: "status", "signal",
+ * "exit_code"), its output STDOUT checked against EXPECTED (NULL: none)
+ * when it ran clean. Where Judge0 has no status of its own: a memory limit
+ * is 12, Runtime Error (Other), as the SIGKILL a Judge0 run dies of past its
+ * memory; an output limit is 8 (SIGXFSZ), as Judge0's output past its file
+ * size; a blocked system call 12. */
+int sp_judge0_status_of(const json_t *run, const char *stdout_text, size_t stdout_len,
+			const char *expected, size_t expected_len);
+
 /* {"version", "homepage", "source_code", "maintainer"}. */
 json_t *sp_judge0_about(void);
 

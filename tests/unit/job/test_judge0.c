@@ -109,9 +109,61 @@ static void test_the_repository_languages_have_judge0_ids(void **state)
 	sp_language_set_free(&set);
 }
 
+static bool same(const char *a, const char *b)
+{
+	return sp_judge0_same_output(a, strlen(a), b, strlen(b));
+}
+
+static void test_output_compared_as_judge0_does(void **state)
+{
+	(void)state;
+	assert_true(same("42\n", "42"));
+	assert_true(same("1 2  \n3\t\n\n\n", "1 2\n3"));
+	assert_true(same("", "\n \n"));
+	assert_true(same("a\r\nb\r\n", "a\nb"));
+	assert_false(same("1  2", "1 2"));    /* inside a line, spaces count */
+	assert_false(same("\n42", "42"));     /* a leading blank line counts */
+	assert_false(same("1\n\n2", "1\n2")); /* and a blank line between */
+	assert_false(same("42", "43"));
+}
+
+static json_t *step(const char *status, int signal)
+{
+	return json_pack("{s:s, s:o}", "status", status, "signal",
+			 signal ? json_integer(signal) : json_null());
+}
+
+static void test_statuses_of_a_run(void **state)
+{
+	struct {
+		const char *status;
+		int signal, want;
+	} cases[] = {
+	    {"time_limit", 9, 5},	 {"runtime_error", 11, 7}, {"runtime_error", 25, 8},
+	    {"runtime_error", 8, 9},	 {"runtime_error", 6, 10}, {"runtime_error", 0, 11},
+	    {"runtime_error", 15, 12},	 {"memory_limit", 9, 12},  {"output_limit", 9, 8},
+	    {"syscall_blocked", 31, 12}, {"internal_error", 0, 13}};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		json_t *run = step(cases[i].status, cases[i].signal);
+
+		assert_int_equal(sp_judge0_status_of(run, "", 0, NULL, 0), cases[i].want);
+		json_decref(run);
+	}
+	json_t *ok = step("ok", 0);
+
+	assert_int_equal(sp_judge0_status_of(ok, "42\n", 3, NULL, 0), 3);
+	assert_int_equal(sp_judge0_status_of(ok, "42\n", 3, "42", 2), 3);
+	assert_int_equal(sp_judge0_status_of(ok, "42\n", 3, "41", 2), 4);
+	json_decref(ok);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_output_compared_as_judge0_does),
+	    cmocka_unit_test(test_statuses_of_a_run),
 	    cmocka_unit_test(test_languages_by_name),
 	    cmocka_unit_test(test_statuses_and_about),
 	    cmocka_unit_test(test_the_repository_languages_have_judge0_ids),
