@@ -114,6 +114,64 @@ int sp_judge0_status_of(const json_t *run, const char *stdout_text, size_t stdou
 	return 4;
 }
 
+/* One word of TEXT from *AT (blanks before it skipped) into WORD (as
+ * long as TEXT at least); false when none is left. */
+static bool next_word(const char *text, size_t *at, char *word)
+{
+	const char *p = text + *at;
+	size_t n = 0;
+	char quote = 0;
+
+	while (*p == ' ' || *p == '\t' || *p == '\n')
+		p++;
+	if (*p == '\0')
+		return false;
+	for (; *p != '\0'; p++) {
+		if (strchr("$&;<>|`", *p) != NULL)
+			continue;
+		if (quote == '\'') {
+			if (*p == '\'')
+				quote = 0;
+			else
+				word[n++] = *p;
+		} else if (quote == '"') {
+			if (*p == '"')
+				quote = 0;
+			else if (*p == '\\' && (p[1] == '"' || p[1] == '\\'))
+				word[n++] = *++p;
+			else
+				word[n++] = *p;
+		} else if (*p == ' ' || *p == '\t' || *p == '\n') {
+			break;
+		} else if (*p == '\'' || *p == '"') {
+			quote = *p;
+		} else if (*p == '\\' && p[1] != '\0') {
+			word[n++] = *++p;
+		} else {
+			word[n++] = *p;
+		}
+	}
+	word[n] = '\0';
+	*at = (size_t)(p - text);
+	return true;
+}
+
+json_t *sp_judge0_arguments(const char *text)
+{
+	char *word = malloc(strlen(text) + 1);
+	json_t *words = json_array();
+	size_t at = 0;
+
+	while (word != NULL && words != NULL && next_word(text, &at, word))
+		json_array_append_new(words, json_string(word));
+	if (word == NULL) {
+		json_decref(words);
+		words = NULL;
+	}
+	free(word);
+	return words;
+}
+
 json_t *sp_judge0_about(void)
 {
 	return json_pack("{s:s, s:n, s:n, s:s}", "version", SP_JUDGE0_VERSION, "homepage",

@@ -43,6 +43,14 @@ bool sp_judge0_same_output(const char *a, size_t a_len, const char *b, size_t b_
 int sp_judge0_status_of(const json_t *run, const char *stdout_text, size_t stdout_len,
 			const char *expected, size_t expected_len);
 
+/* Judge0's command_line_arguments TEXT as the words its run script's
+ * shell makes of them: $ & ; < > | and ` dropped first (as Judge0 drops
+ * them), then words split at blanks, 'single' and "double" quotes and
+ * backslashes read as bash reads them (no glob is expanded; a quote left
+ * open runs to the end). Returns a JSON array of strings, NULL when out of
+ * memory. */
+json_t *sp_judge0_arguments(const char *text);
+
 /* {"version", "homepage", "source_code", "maintainer"}. */
 json_t *sp_judge0_about(void);
 

@@ -159,9 +159,33 @@ static void test_statuses_of_a_run(void **state)
 	json_decref(ok);
 }
 
+static void args_are(const char *text, const char *want)
+{
+	json_t *words = sp_judge0_arguments(text);
+	char *got = json_dumps(words, JSON_COMPACT);
+
+	assert_string_equal(got, want);
+	free(got);
+	json_decref(words);
+}
+
+static void test_arguments_as_bash_splits_them(void **state)
+{
+	(void)state;
+	args_are("", "[]");
+	args_are("  a   b\tc ", "[\"a\",\"b\",\"c\"]");
+	args_are("'a b' \"c d\" e\\ f", "[\"a b\",\"c d\",\"e f\"]");
+	args_are("\"say \\\"hi\\\"\" 'it''s'", "[\"say \\\"hi\\\"\",\"its\"]");
+	args_are("x$HOME;rm -rf /|cat `id` >out", "[\"xHOMErm\",\"-rf\",\"/cat\",\"id\",\"out\"]");
+	args_are("''", "[\"\"]");
+	args_are("'open", "[\"open\"]");
+	args_are("ü \"é\"", "[\"ü\",\"é\"]");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_arguments_as_bash_splits_them),
 	    cmocka_unit_test(test_output_compared_as_judge0_does),
 	    cmocka_unit_test(test_statuses_of_a_run),
 	    cmocka_unit_test(test_languages_by_name),
