@@ -26,14 +26,15 @@ override LDFLAGS += -Wl,-z,relro,-z,now,-z,noexecstack
 
 # sandpool is a static PIE: no dynamic loading at start, and fewer mappings
 # to copy when a cell forks a step (about 5 ms of every cold run here). Only
-# the tar reader and the gzip and zstd filters of libarchive are used: its
-# other formats' libraries (xml2, acl, lz4...) are never linked in.
+# the tar and zip readers and the gzip and zstd filters of libarchive are
+# used: the zip reader's methods need lzma and bzip2, and its other formats'
+# libraries (xml2, acl, lz4...) are never linked in.
 # sandpool-server, which `sandpool serve` runs, also needs hiredis (the
 # Redis queue) and civetweb, which Debian ships only as a shared library: it
 # links every library statically but civetweb and libc. STATIC=0 links everything dynamically.
 STATIC ?= 1
 STATIC_LIBS := $(shell $(PKG_CONFIG) --static --libs libseccomp libcap jansson nettle) \
-	-larchive -lzstd -lz
+	-larchive -lnettle -llzma -lbz2 -lzstd -lz
 ifeq ($(STATIC),1)
 SANDPOOL_LDFLAGS := -static-pie
 SANDPOOL_LIBS := $(STATIC_LIBS)

@@ -255,7 +255,7 @@ int sp_parse_language(struct parse *p, json_t *doc, const struct sp_language_set
 /* ---- files --------------------------------------------------------------- */
 
 /* Why NAME (LEN bytes) is not a file name, or NULL when it is one. */
-static const char *name_problem(const char *name, size_t len)
+const char *sp_request_name_problem(const char *name, size_t len)
 {
 	char part[256];
 	size_t parts = 0;
@@ -355,7 +355,7 @@ static int file_name(struct parse *p, json_t *file, size_t i, const char **name)
 		return sp_parse_bad_field(p, "%s is required", field);
 	if (*name == NULL)
 		return 0; /* files[0]: named after its entry, once its content is known */
-	problem = name_problem(*name, len);
+	problem = sp_request_name_problem(*name, len);
 	if (problem != NULL)
 		return sp_parse_bad_field(p, "%s %s", field, problem);
 	return check_unique(p, field, *name);

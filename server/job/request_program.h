@@ -74,6 +74,12 @@ struct sp_request {
 uint64_t sp_request_output_reserve(const struct sp_limits *limits,
 				   const struct sp_limits *compile_limits);
 
+/* Why NAME (LEN bytes) is not the name of a request's file (request.h: its
+ * rules), as the end of a sentence ("must be a relative path", "has a . or
+ * .. component"), or NULL when it is one. Names of other origins (an
+ * archive's entries) are held to the same rules with it. */
+const char *sp_request_name_problem(const char *name, size_t len);
+
 /* A program inside a request (a judge's checker or interactor): OBJ has
  * language, version, code or files, args, limits and compile_limits, like a
  * request's body. WHERE ("checker") comes first in messages. *TOTAL counts
