@@ -427,7 +427,8 @@ static int run_monitored(struct monitor *m, const struct sp_step_request *req, s
 		fcntl(m->in_src, F_SETFD, FD_CLOEXEC);
 	else
 		close_fd(&m->in_pipe);
-	rc = start_step(m, req, pipes[0][0], pipes[1][1], pipes[2][1], err);
+	rc = start_step(m, req, pipes[0][0], pipes[1][1],
+			req->stderr_to_stdout ? pipes[1][1] : pipes[2][1], err);
 	close(pipes[0][0]);
 	close(pipes[1][1]);
 	close(pipes[2][1]);

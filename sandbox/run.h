@@ -48,6 +48,9 @@ struct sp_step_request {
 	 * stdout, 2 for stderr. NULL: output is only collected. */
 	void (*on_output)(void *ctx, int stream, const char *data, size_t length);
 	void *output_ctx;
+	/* fd 2 is fd 1's pipe, as with 2>&1: one stream, stdout, in the order
+	 * written; stderr stays empty. */
+	bool stderr_to_stdout;
 };
 
 struct sp_step_result {

@@ -83,6 +83,22 @@ static void on_output(void *ctx, int stream, const char *data, size_t length)
 	free(b64);
 }
 
+/* OUT with the request's "echo" given back. */
+static json_t *with_echo(json_t *out, const struct sp_request *req)
+{
+	json_t *echo;
+
+	if (out == NULL || req->echo == NULL)
+		return out;
+	echo = json_loads(req->echo, 0, NULL);
+	if (echo == NULL) {
+		json_decref(out);
+		return NULL;
+	}
+	json_object_set_new(out, "echo", echo);
+	return out;
+}
+
 json_t *sp_serve_job(void *ctx, const struct sp_queue_job *job, const struct sp_request *req,
 		     int cancel_fd)
 {
@@ -107,7 +123,7 @@ json_t *sp_serve_job(void *ctx, const struct sp_queue_job *job, const struct sp_
 	if (sp_run_on_cell(server, &use, &spec, &res, &err) < 0) {
 		sp_metrics_job(&server->metrics, language, SP_STATUS_INTERNAL_ERROR,
 			       (queued_ms + sp_pool_now_ms() - asked) * 1000, 0);
-		return lease_failed(req->language, &err);
+		return with_echo(lease_failed(req->language, &err), req);
 	}
 	sp_metrics_job(&server->metrics, language, res.status,
 		       queued_ms * 1000 + (use.leased_us - asked * 1000),
@@ -120,7 +136,7 @@ json_t *sp_serve_job(void *ctx, const struct sp_queue_job *job, const struct sp_
 	}
 	sp_job_result_free(&res);
 	atomic_fetch_add(&server->jobs_done, 1);
-	return out;
+	return with_echo(out, req);
 }
 
 void sp_serve_job_measure(void *ctx, const struct sp_request *req, unsigned cells, uint64_t *held,

@@ -23,6 +23,7 @@ struct sp_hub;
 struct sp_program_cache;
 struct sp_ws_loop;
 struct sp_http_conns;
+struct sp_http_callbacks;
 struct sp_ws_admit;
 struct sp_ws_upgrades;
 struct sp_web;
@@ -45,14 +46,15 @@ struct sp_server {
 	struct sp_served_language *served; /* one per entry of languages */
 	struct sp_cgroup_root cgroups;
 	struct sp_pool *pool;
-	struct sp_queue *queue;		   /* the jobs (queue.h) */
-	struct sp_hub *hub;		   /* WebSocket watchers of jobs */
-	struct sp_ws_loop *ws;		   /* the WebSocket connections */
-	struct sp_http_conns *conns;	   /* HTTP connections per address, token */
-	struct sp_ws_admit *ws_admit;	   /* the WebSockets' caps */
-	struct sp_ws_upgrades *ws_pending; /* WebSockets civetweb still has */
-	struct sp_program_cache *programs; /* judges' checkers and interactors */
-	struct sp_web *web;		   /* the playground's files, or NULL */
+	struct sp_queue *queue;		     /* the jobs (queue.h) */
+	struct sp_hub *hub;		     /* WebSocket watchers of jobs */
+	struct sp_ws_loop *ws;		     /* the WebSocket connections */
+	struct sp_http_conns *conns;	     /* HTTP connections per address, token */
+	struct sp_http_callbacks *callbacks; /* Judge0 callbacks waiting to be sent */
+	struct sp_ws_admit *ws_admit;	     /* the WebSockets' caps */
+	struct sp_ws_upgrades *ws_pending;   /* WebSockets civetweb still has */
+	struct sp_program_cache *programs;   /* judges' checkers and interactors */
+	struct sp_web *web;		     /* the playground's files, or NULL */
 	struct sp_metrics metrics;
 	struct sp_memory_plan memory; /* memory_max_mb, split */
 	bool worker;		      /* `sandpool worker`: runs the queue's jobs, no API */

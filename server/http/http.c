@@ -6,11 +6,14 @@
 #include <string.h>
 
 #include "http_body.h"
+#include "http_callbacks.h"
 #include "http_conns.h"
 #include "http_handlers.h"
 #include "http_reply.h"
 #include "http_ws_loop.h"
 #include "sandbox/base/log.h"
+
+#define CALLBACKS_MAX 4096
 
 /* Everything no other route took: the page at "/", else 404. (civetweb
  * matches this prefix route before a "/$" one.) */
@@ -127,6 +130,39 @@ static struct mg_context *register_status(struct mg_context *ctx, struct sp_serv
 	return ctx;
 }
 
+/* Judge0 callbacks pending at most: one per job that may be queued or
+ * running, within reason (each waits in a thread). */
+static size_t callbacks_max(const struct sp_server *server)
+{
+	size_t n =
+	    (size_t)server->config.queue_size * server->languages.count + server->config.pool_total;
+
+	return n < CALLBACKS_MAX ? n : CALLBACKS_MAX;
+}
+
+/* What the HTTP side holds beside civetweb, once civetweb is gone; the
+ * callbacks pending are waited for (the jobs have ended by then). */
+static void free_parts(struct sp_server *server)
+{
+	sp_http_callbacks_free(server->callbacks);
+	server->callbacks = NULL;
+	sp_http_conns_free(server->conns);
+	server->conns = NULL;
+}
+
+/* Judge0 CE's paths. */
+static void register_judge0(struct mg_context *ctx, struct sp_server *server)
+{
+	static const char *const paths[] = {
+	    "/submissions$", "/submissions/**$", "/languages$",	   "/languages/**$",
+	    "/statuses$",    "/about$",		 "/version$",	   "/config_info$",
+	    "/system_info$", "/workers$",	 "/authenticate$", "/authorize$",
+	};
+
+	for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++)
+		mg_set_request_handler(ctx, paths[i], sp_http_judge0, server);
+}
+
 struct mg_context *sp_http_start(struct sp_server *server, struct sp_error *err)
 {
 	struct mg_callbacks callbacks = {.begin_request = gate_request,
@@ -167,20 +203,20 @@ struct mg_context *sp_http_start(struct sp_server *server, struct sp_error *err)
 	snprintf(threads, sizeof(threads), "%u", server->config.threads);
 	snprintf(timeout, sizeof(timeout), "%u000", server->config.request_timeout_s);
 	server->conns = sp_http_conns_new(&server->config);
-	if (server->conns == NULL) {
+	server->callbacks = sp_http_callbacks_new(callbacks_max(server));
+	if (server->conns == NULL || server->callbacks == NULL) {
+		free_parts(server);
 		sp_error_set(err, ENOMEM, "connections");
 		return NULL;
 	}
 	if (sp_http_ws_start(server, err) < 0) {
-		sp_http_conns_free(server->conns);
-		server->conns = NULL;
+		free_parts(server);
 		return NULL;
 	}
 	ctx = mg_start(&callbacks, server, options);
 	if (ctx == NULL) {
 		sp_http_ws_stop(server);
-		sp_http_conns_free(server->conns);
-		server->conns = NULL;
+		free_parts(server);
 		sp_error_set(err, EADDRINUSE, "cannot listen on %s", ports);
 		return NULL;
 	}
@@ -190,12 +226,10 @@ struct mg_context *sp_http_start(struct sp_server *server, struct sp_error *err)
 	mg_set_request_handler(ctx, "/api/v1/judge$", sp_http_judge, server);
 	mg_set_request_handler(ctx, "/api/v1/jobs$", sp_http_jobs, server);
 	mg_set_request_handler(ctx, "/api/v1/jobs/**$", sp_http_job, server);
-	mg_set_request_handler(ctx, "/api/v2/**$", sp_http_piston, server);
-	mg_set_request_handler(ctx, "/languages$", sp_http_judge0, server);
-	mg_set_request_handler(ctx, "/languages/**$", sp_http_judge0, server);
-	mg_set_request_handler(ctx, "/statuses$", sp_http_judge0, server);
-	mg_set_request_handler(ctx, "/about$", sp_http_judge0, server);
-	mg_set_request_handler(ctx, "/version$", sp_http_judge0, server);
+	if (server->config.piston_api)
+		mg_set_request_handler(ctx, "/api/v2/**$", sp_http_piston, server);
+	if (server->config.judge0_api)
+		register_judge0(ctx, server);
 	mg_set_request_handler(ctx, "/app.js$", sp_http_page, server);
 	mg_set_request_handler(ctx, "/style.css$", sp_http_page, server);
 	mg_set_websocket_handler(ctx, "/api/v1/ws$", sp_http_ws_connect, sp_http_ws_ready,
@@ -213,6 +247,5 @@ void sp_http_stop(struct mg_context *ctx)
 	mg_stop(ctx);
 	/* After civetweb: no connection is handed over any more. */
 	sp_http_ws_stop(server);
-	sp_http_conns_free(server->conns);
-	server->conns = NULL;
+	free_parts(server);
 }

@@ -10,6 +10,7 @@
 
 #include "http_conns.h"
 #include "http_deadline.h"
+#include "http_handlers.h"
 #include "http_reply.h"
 #include "sandbox/base/read_all.h"
 #include "server/engine/queue.h"
@@ -228,4 +229,47 @@ void sp_http_body_free(struct sp_server *server, struct sp_http_body *body)
 		close(body->fd);
 	body->data = NULL;
 	body->fd = -1;
+}
+
+void sp_http_body_failure(struct sp_server *server, enum sp_http_body_status status,
+			  const struct sp_error *err, struct sp_http_body_failure *out)
+{
+	*out = (struct sp_http_body_failure){.status = 500, .code = "internal_error"};
+	snprintf(out->message, sizeof(out->message), "%s", err->message);
+	switch (status) {
+	case SP_BODY_TOO_LARGE:
+	case SP_BODY_TOO_MANY:
+		*out = (struct sp_http_body_failure){
+		    .status = 413, .code = "body_too_large", .discard = true};
+		if (status == SP_BODY_TOO_LARGE)
+			snprintf(out->message, sizeof(out->message),
+				 "the request body is too large");
+		else
+			snprintf(out->message, sizeof(out->message),
+				 "the body holds more than %llu JSON values",
+				 (unsigned long long)sp_request_max_values(&server->config));
+		break;
+	case SP_BODY_SLOW:
+		*out = (struct sp_http_body_failure){.status = 408, .code = "request_timeout"};
+		snprintf(out->message, sizeof(out->message),
+			 "the body came slower than %u KiB/s after request_timeout_s "
+			 "(body_min_rate_kb)",
+			 server->config.body_min_rate_kb);
+		break;
+	case SP_BODY_SHORT:
+		*out = (struct sp_http_body_failure){.status = 408, .code = "request_timeout"};
+		snprintf(out->message, sizeof(out->message),
+			 "the body stopped short of its Content-Length: it must arrive "
+			 "without a pause of request_timeout_s");
+		break;
+	case SP_BODY_NO_ROOM:
+		out->status =
+		    sp_http_refusal(server, NULL, err, out->headers, sizeof(out->headers));
+		out->code = sp_queue_refusal_code(err->errnum);
+		return;
+	default:
+		return;
+	}
+	sp_http_conns_refused(server->conns, out->code);
+	snprintf(out->headers, sizeof(out->headers), "Connection: close\r\n");
 }

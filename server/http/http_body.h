@@ -59,6 +59,22 @@ bool sp_http_body_discard(struct mg_connection *conn, uint64_t max);
  * text stays until freed (a queue that ships jobs sends it). */
 void sp_http_body_parsed(struct sp_server *server, struct sp_http_body *body);
 
+/* Why a body was not read (STATUS, not SP_BODY_READ; ERR as
+ * sp_http_body_read gave it), for each API to answer in its own shape;
+ * counted among the refusals. After the answer, the caller discards what is
+ * left of the body when OUT says so, and ends the connection
+ * (sp_http_close). */
+struct sp_http_body_failure {
+	int status;				 /* 413, 408, 429, 503, 500 */
+	const char *code;			 /* sandpool's error code: "body_too_large"... */
+	char message[SP_ERROR_MESSAGE_MAX + 64]; /* what to tell the client */
+	char headers[64];			 /* Retry-After, Connection: close */
+	bool discard;				 /* what is left of the body is read and dropped */
+};
+
+void sp_http_body_failure(struct sp_server *server, enum sp_http_body_status status,
+			  const struct sp_error *err, struct sp_http_body_failure *out);
+
 /* Let go of the body and of what it holds. */
 void sp_http_body_free(struct sp_server *server, struct sp_http_body *body);
 

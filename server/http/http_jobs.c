@@ -60,48 +60,13 @@ static int admit(struct mg_connection *conn, const struct sp_server *server)
 static int unread(struct mg_connection *conn, struct sp_server *server,
 		  enum sp_http_body_status status, const struct sp_error *err)
 {
-	char text[128];
+	struct sp_http_body_failure f;
 	int rc;
 
-	switch (status) {
-	case SP_BODY_TOO_LARGE:
-		sp_http_conns_refused(server->conns, "body_too_large");
-		/* Answered at once; the client may go on sending up to the limit
-		 * again (to read the answer once it has sent all), then the
-		 * connection ends. */
-		rc = sp_reply_error(conn, 413, "body_too_large", "the request body is too large",
-				    "Connection: close\r\n");
+	sp_http_body_failure(server, status, err, &f);
+	rc = sp_reply_error(conn, f.status, f.code, f.message, f.headers);
+	if (f.discard)
 		sp_http_body_discard(conn, server->config.max_body);
-		break;
-	case SP_BODY_TOO_MANY:
-		sp_http_conns_refused(server->conns, "body_too_large");
-		snprintf(text, sizeof(text), "the body holds more than %llu JSON values",
-			 (unsigned long long)sp_request_max_values(&server->config));
-		rc = sp_reply_error(conn, 413, "body_too_large", text, "Connection: close\r\n");
-		sp_http_body_discard(conn, server->config.max_body);
-		break;
-	case SP_BODY_SLOW:
-		sp_http_conns_refused(server->conns, "request_timeout");
-		snprintf(text, sizeof(text),
-			 "the body came slower than %u KiB/s after request_timeout_s "
-			 "(body_min_rate_kb)",
-			 server->config.body_min_rate_kb);
-		rc = sp_reply_error(conn, 408, "request_timeout", text, "Connection: close\r\n");
-		break;
-	case SP_BODY_SHORT:
-		sp_http_conns_refused(server->conns, "request_timeout");
-		rc = sp_reply_error(conn, 408, "request_timeout",
-				    "the body stopped short of its Content-Length: it must arrive "
-				    "without a pause of request_timeout_s",
-				    "Connection: close\r\n");
-		break;
-	case SP_BODY_NO_ROOM:
-		rc = sp_http_refused(conn, server, NULL, err);
-		break;
-	default:
-		rc = sp_reply_error(conn, 500, "internal_error", err->message, "");
-		break;
-	}
 	sp_http_close(conn);
 	return rc;
 }
@@ -134,42 +99,6 @@ static int read_request(struct mg_connection *conn, struct sp_server *server,
 	}
 	sp_http_body_parsed(server, body);
 	return 0;
-}
-
-int sp_http_refusal(struct sp_server *server, const char *user, const struct sp_error *err,
-		    char *headers, size_t size)
-{
-	sp_http_conns_refused(server->conns, sp_queue_refusal_code(err->errnum));
-	headers[0] = '\0';
-	switch (err->errnum) {
-	case EAGAIN:
-	case EDQUOT:
-	case ENOSPC:
-	case ENOBUFS:
-	case ENOTCONN:
-		snprintf(headers, size, "Retry-After: 1\r\n");
-		return err->errnum == ENOTCONN ? 503 : 429;
-	case EBUSY:
-		snprintf(headers, size, "Retry-After: %u\r\n",
-			 sp_queue_retry_after(server->queue, user));
-		return 429;
-	case E2BIG:
-		return 413;
-	case ECANCELED:
-		return 503;
-	default:
-		return 500;
-	}
-}
-
-int sp_http_refused(struct mg_connection *conn, struct sp_server *server, const char *user,
-		    const struct sp_error *err)
-{
-	char headers[64];
-	int status = sp_http_refusal(server, user, err, headers, sizeof(headers));
-
-	return sp_reply_error(conn, status, sp_queue_refusal_code(err->errnum), err->message,
-			      headers);
 }
 
 void sp_http_order_of(struct mg_connection *conn, struct sp_server *server,

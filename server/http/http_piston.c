@@ -49,25 +49,13 @@ static int refused(struct mg_connection *conn, struct sp_server *server, const s
 static int unread(struct mg_connection *conn, struct sp_server *server,
 		  enum sp_http_body_status status, const struct sp_error *err)
 {
+	struct sp_http_body_failure f;
 	int rc;
 
-	switch (status) {
-	case SP_BODY_TOO_LARGE:
-	case SP_BODY_TOO_MANY:
-		rc = message(conn, 413, "the request body is too large", "Connection: close\r\n");
+	sp_http_body_failure(server, status, err, &f);
+	rc = message(conn, f.status, f.message, f.headers);
+	if (f.discard)
 		sp_http_body_discard(conn, server->config.max_body);
-		break;
-	case SP_BODY_SLOW:
-	case SP_BODY_SHORT:
-		rc = message(conn, 408, "the body did not come in time", "Connection: close\r\n");
-		break;
-	case SP_BODY_NO_ROOM:
-		rc = refused(conn, server, err);
-		break;
-	default:
-		rc = message(conn, 500, err->message, "");
-		break;
-	}
 	sp_http_close(conn);
 	return rc;
 }

@@ -59,6 +59,9 @@ void sp_config_defaults(struct sp_config *c)
 	c->judge_max_tests = 1000;
 	c->judge_pool_percent = 50;
 	c->judge_spread = 8;
+	c->piston_api = true;
+	c->judge0_api = true;
+	c->judge0_callbacks = true;
 	c->judge_max_program_kb = 64 * 1024;
 	c->memory_max_mb = 1024;
 	c->memory_share_percent = 50;
@@ -116,6 +119,27 @@ static const struct number_key {
     {"queue_lease_s", offsetof(struct sp_config, queue_lease_s), 4, 1, 3600},
     {"queue_max_deliveries", offsetof(struct sp_config, queue_max_deliveries), 4, 1, 100},
 };
+
+/* The keys that are true or false. */
+static const struct bool_key {
+	const char *name;
+	size_t offset;
+} bool_keys[] = {
+    {"clamp_limits", offsetof(struct sp_config, clamp_limits)},
+    {"piston_api", offsetof(struct sp_config, piston_api)},
+    {"judge0_api", offsetof(struct sp_config, judge0_api)},
+    {"judge0_callbacks", offsetof(struct sp_config, judge0_callbacks)},
+};
+
+static int set_bool(struct sp_config *c, const struct bool_key *k, json_t *v, const char *where,
+		    struct sp_error *err)
+{
+	if (!json_is_boolean(v))
+		return sp_error_set(err, EINVAL, "%s: \"%s\" must be true or false", where,
+				    k->name);
+	*(bool *)((char *)c + k->offset) = json_is_true(v);
+	return 0;
+}
 
 static int set_number(struct sp_config *c, const struct number_key *k, json_t *v, const char *where,
 		      struct sp_error *err)
@@ -240,13 +264,6 @@ static int set_other(struct sp_config *c, const char *key, json_t *v, const char
 		return set_default_limits(&c->default_limits, key, v, where, err);
 	if (strcmp(key, "default_compile_limits") == 0)
 		return set_default_limits(&c->default_compile_limits, key, v, where, err);
-	if (strcmp(key, "clamp_limits") == 0) {
-		if (!json_is_boolean(v))
-			return sp_error_set(err, EINVAL,
-					    "%s: \"clamp_limits\" must be true or false", where);
-		c->clamp_limits = json_is_true(v);
-		return 0;
-	}
 	return sp_error_set(err, EINVAL, "%s: unknown key \"%s\"", where, key);
 }
 
@@ -265,6 +282,13 @@ int sp_config_apply(struct sp_config *c, json_t *doc, const char *where, struct 
 			if (strcmp(key, number_keys[i].name) != 0)
 				continue;
 			if (set_number(c, &number_keys[i], v, where, err) < 0)
+				return -1;
+			done = true;
+		}
+		for (size_t i = 0; i < SP_ARRAY_SIZE(bool_keys) && !done; i++) {
+			if (strcmp(key, bool_keys[i].name) != 0)
+				continue;
+			if (set_bool(c, &bool_keys[i], v, where, err) < 0)
 				return -1;
 			done = true;
 		}

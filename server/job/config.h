@@ -47,6 +47,9 @@ struct sp_config {
 	json_t *default_limits;
 	json_t *default_compile_limits;
 	bool clamp_limits;
+	bool piston_api;	      /* Piston v2's API at /api/v2 */
+	bool judge0_api;	      /* Judge0 CE's API at /submissions, /languages... */
+	bool judge0_callbacks;	      /* a Judge0 submission's callback_url is called */
 	unsigned job_retention_s;     /* finished jobs kept this long... */
 	unsigned job_retention_count; /* ...and at most this many */
 	unsigned shutdown_grace_s;

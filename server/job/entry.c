@@ -81,25 +81,51 @@ static char *expand(const char *arg, const struct sp_entry *entry)
 	return out;
 }
 
-char **sp_entry_command(const char *const *argv, const struct sp_entry *entry,
-			const char *const *extra, size_t n)
+/* ARGV expanded, with the N strings of EXTRA put in at AT (past the end:
+ * last). */
+static char **command_with(const char *const *argv, const struct sp_entry *entry,
+			   const char *const *extra, size_t n, size_t at)
 {
 	size_t count = 0;
 	char **out;
 
 	while (argv[count] != NULL)
 		count++;
+	if (at > count)
+		at = count;
 	out = calloc(count + n + 1, sizeof(*out));
 	if (out == NULL)
 		return NULL;
 	for (size_t i = 0; i < count + n; i++) {
-		out[i] = i < count ? expand(argv[i], entry) : strdup(extra[i - count]);
+		if (i < at)
+			out[i] = expand(argv[i], entry);
+		else if (i < at + n)
+			out[i] = strdup(extra[i - at]);
+		else
+			out[i] = expand(argv[i - n], entry);
 		if (out[i] == NULL) {
 			sp_argv_free(out);
 			return NULL;
 		}
 	}
 	return out;
+}
+
+char **sp_entry_command(const char *const *argv, const struct sp_entry *entry,
+			const char *const *extra, size_t n)
+{
+	return command_with(argv, entry, extra, n, (size_t)-1);
+}
+
+char **sp_entry_compile_command(const char *const *argv, const struct sp_entry *entry,
+				const char *const *extra, size_t n)
+{
+	size_t at = 0;
+
+	while (argv[at] != NULL && strcmp(argv[at], "{source}") != 0 &&
+	       strcmp(argv[at], entry->source) != 0)
+		at++;
+	return command_with(argv, entry, extra, n, at);
 }
 
 void sp_argv_free(char **argv)

@@ -31,6 +31,14 @@ void sp_entry_of(const struct sp_language *lang, const char *text, size_t len,
 char **sp_entry_command(const char *const *argv, const struct sp_entry *entry,
 			const char *const *extra, size_t n);
 
+/* A compile command: ARGV expanded as sp_entry_command's, with the N
+ * strings of EXTRA (the client's compile options) before the argument that
+ * names the entry's source, so that they come after the language's own
+ * options (the last of two wins, for most compilers) and before the file (a
+ * go build reads its flags there); at the end when no argument names it. */
+char **sp_entry_compile_command(const char *const *argv, const struct sp_entry *entry,
+				const char *const *extra, size_t n);
+
 void sp_argv_free(char **argv);
 
 #endif

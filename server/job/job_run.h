@@ -40,6 +40,8 @@ struct sp_job_spec {
 	int cancel_fd; /* readable: stop the job (cancelled); 0 or -1 for none */
 	const struct sp_job_observer *observer; /* or NULL */
 	bool compile_only;			/* stop after the compile step */
+	unsigned runs;	       /* the run step runs so many times (0 is 1): sp_job_run */
+	bool stderr_to_stdout; /* the run step's fd 2 is its fd 1 (run.h) */
 };
 
 struct sp_job_result {
@@ -48,10 +50,14 @@ struct sp_job_result {
 	bool ran;      /* the run step ran */
 	struct sp_step_result compile;
 	struct sp_step_result run;
+	unsigned run_count;    /* of SPEC's runs, how many ran */
 	struct sp_error error; /* a failure of the job outside its steps */
 };
 
-/* Run SPEC in CELL. Returns 0 when the cell may be used again, -1 when it
+/* Run SPEC in CELL: its compile, then its run (SPEC's runs times, one
+ * after the other while each is ok; the result is the last one's, its cpu
+ * time and memory the average of those that ran, and its run_count how
+ * many ran). Returns 0 when the cell may be used again, -1 when it
  * must be destroyed; the result tells what happened either way. */
 int sp_job_run(struct sp_cell *cell, const struct sp_cgroup_root *cgroups,
 	       const struct sp_job_spec *spec, struct sp_job_result *res);

@@ -144,15 +144,44 @@ static int parse_judge(struct parse *p, json_t *doc, const struct sp_language_se
 	return sp_judge_parse(doc, p->req, languages, p->config, p->total, p->fail);
 }
 
-/* "interleave": true asks for "output" in each step's answer. */
-static int parse_interleave(struct parse *p, json_t *doc)
+/* A boolean member KEY of DOC into *OUT (false when missing). */
+static int parse_flag(struct parse *p, json_t *doc, const char *key, bool *out)
 {
-	json_t *v = json_object_get(doc, "interleave");
+	json_t *v = json_object_get(doc, key);
 
 	if (v != NULL && !json_is_boolean(v))
-		return sp_parse_bad_field(p, "interleave must be a boolean");
-	p->req->interleave = json_is_true(v);
+		return sp_parse_bad_field(p, "%s must be a boolean", key);
+	*out = json_is_true(v);
 	return 0;
+}
+
+/* "runs": the run step runs so many times, its time and memory averaged. */
+static int parse_runs(struct parse *p, json_t *doc)
+{
+	json_t *v = json_object_get(doc, "runs");
+
+	p->req->runs = 1;
+	if (v == NULL)
+		return 0;
+	if (!json_is_integer(v) || json_integer_value(v) < 1 ||
+	    json_integer_value(v) > SP_REQUEST_MAX_RUNS)
+		return sp_parse_bad_field(p, "runs must be a whole number from 1 to %d",
+					  SP_REQUEST_MAX_RUNS);
+	p->req->runs = (unsigned)json_integer_value(v);
+	return 0;
+}
+
+/* "echo": an object given back as it is in the answer. */
+static int parse_echo(struct parse *p, json_t *doc)
+{
+	json_t *v = json_object_get(doc, "echo");
+
+	if (v == NULL)
+		return 0;
+	if (!json_is_object(v))
+		return sp_parse_bad_field(p, "echo must be an object");
+	p->req->echo = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+	return p->req->echo ? 0 : sp_parse_internal(p, "echo");
 }
 
 static int parse_body(struct parse *p, struct body_reader *body,
@@ -173,7 +202,9 @@ static int parse_body(struct parse *p, struct body_reader *body,
 		return -1;
 	if (req->mode == SP_REQUEST_JUDGE)
 		return parse_judge(p, doc, languages);
-	if (parse_interleave(p, doc) < 0)
+	if (parse_flag(p, doc, "interleave", &req->interleave) < 0 ||
+	    parse_flag(p, doc, "stderr_to_stdout", &req->stderr_to_stdout) < 0 ||
+	    parse_runs(p, doc) < 0 || parse_echo(p, doc) < 0)
 		return -1;
 	return sp_parse_stdin(p, doc);
 }
@@ -228,7 +259,7 @@ int sp_request_parse(const char *body, size_t length, const struct sp_language_s
 
 uint64_t sp_request_memory(const struct sp_request *req)
 {
-	uint64_t n = sp_request_program_memory(req);
+	uint64_t n = sp_request_program_memory(req) + (req->echo ? strlen(req->echo) + 1 : 0);
 	const struct sp_judge *judge = req->judge;
 
 	if (judge == NULL)
@@ -266,5 +297,7 @@ void sp_request_free(struct sp_request *req)
 {
 	sp_judge_free(req->judge);
 	req->judge = NULL;
+	free(req->echo);
+	req->echo = NULL;
 	sp_request_program_free(req);
 }

@@ -25,6 +25,19 @@
  *                   its stdout and stderr in the order they were written.
  *   args            optional array of strings appended to the run command,
  *                   as they are (no shell sees them).
+ *   compile_args    optional array of strings put in the compile command
+ *                   (entry.h: before the source's name), for a compiled
+ *                   language only.
+ *   stderr_to_stdout optional bool: the run's stderr is its stdout, as with
+ *                   2>&1 (one stream, in the exact order written; "stderr"
+ *                   stays empty).
+ *   runs            optional 1 to SP_REQUEST_MAX_RUNS: the run step runs so
+ *                   many times in the same cell, one after the other,
+ *                   stopping at the first that is not ok; the answer is the
+ *                   last run's, with its cpu time and memory the average of
+ *                   the runs and "runs" the count that ran.
+ *   echo            optional object, given back as it is as the answer's
+ *                   "echo" (an API over this one keeps its own fields there).
  *   userId          optional string, no control characters; "" is none.
  *   limits          optional objects over the language's limits and
  *   compile_limits  compile_limits. A value the request gives above the

@@ -536,38 +536,51 @@ int sp_parse_stdin(struct parse *p, json_t *doc)
 	return p->req->stdin_fd < 0 ? -1 : 0;
 }
 
-static int check_arg(struct parse *p, json_t *arg, size_t i)
+static int check_arg(struct parse *p, const char *key, json_t *arg, size_t i)
 {
 	if (!json_is_string(arg))
-		return sp_parse_bad_field(p, "args[%zu] must be a string", i);
+		return sp_parse_bad_field(p, "%s[%zu] must be a string", key, i);
 	if (strlen(json_string_value(arg)) != json_string_length(arg))
-		return sp_parse_bad_field(p, "args[%zu] must not contain a NUL byte", i);
+		return sp_parse_bad_field(p, "%s[%zu] must not contain a NUL byte", key, i);
 	if (json_string_length(arg) > SP_REQUEST_MAX_ARG)
-		return sp_parse_bad_field(p, "args[%zu] is longer than %d bytes", i,
+		return sp_parse_bad_field(p, "%s[%zu] is longer than %d bytes", key, i,
 					  SP_REQUEST_MAX_ARG);
 	return 0;
 }
 
-static int parse_args(struct parse *p, json_t *doc)
+/* KEY ("args", "compile_args"): an array of strings, each checked. */
+static int parse_arg_list(struct parse *p, json_t *doc, const char *key)
 {
-	json_t *args = json_object_get(doc, "args"), *arg;
+	json_t *args = json_object_get(doc, key), *arg;
 	size_t i;
 
 	if (args != NULL && !json_is_array(args))
-		return sp_parse_bad_field(p, "args must be an array");
+		return sp_parse_bad_field(p, "%s must be an array", key);
 	if (json_array_size(args) > SP_REQUEST_MAX_ARGS)
-		return sp_parse_bad_field(p, "args must have at most %d entries",
+		return sp_parse_bad_field(p, "%s must have at most %d entries", key,
 					  SP_REQUEST_MAX_ARGS);
 	json_array_foreach(args, i, arg)
 	{
-		if (check_arg(p, arg, i) < 0)
+		if (check_arg(p, key, arg, i) < 0)
 			return -1;
 	}
 	return 0;
 }
 
+static int parse_args(struct parse *p, json_t *doc)
+{
+	if (parse_arg_list(p, doc, "args") < 0 || parse_arg_list(p, doc, "compile_args") < 0)
+		return -1;
+	if (json_array_size(json_object_get(doc, "compile_args")) > 0 &&
+	    p->req->language->compile == NULL)
+		return sp_parse_bad_field(p, "compile_args: %s is not compiled",
+					  p->req->language->name);
+	return 0;
+}
+
 /* The compile and run commands of this program: the language's, for its
- * entry, and "args" (checked) after the run command. */
+ * entry, with "args" (checked) after the run command and "compile_args"
+ * after the compile command. */
 static int make_commands(struct parse *p, json_t *doc)
 {
 	const struct sp_language *lang = p->req->language;
@@ -582,7 +595,10 @@ static int make_commands(struct parse *p, json_t *doc)
 		return sp_parse_internal(p, "run command");
 	if (lang->compile == NULL)
 		return 0;
-	p->req->compile_args = sp_entry_command(lang->compile, &p->req->entry, NULL, 0);
+	args = json_object_get(doc, "compile_args");
+	json_array_foreach(args, i, arg) extra[i] = json_string_value(arg);
+	p->req->compile_args =
+	    sp_entry_compile_command(lang->compile, &p->req->entry, extra, json_array_size(args));
 	return p->req->compile_args ? 0 : sp_parse_internal(p, "compile command");
 }
 
@@ -768,6 +784,8 @@ void sp_request_job_spec(const struct sp_request *req, char *const *envp, struct
 	    .file_count = req->file_count,
 	    .stdin_fd = req->stdin_fd,
 	    .cancel_fd = -1,
+	    .runs = req->runs,
+	    .stderr_to_stdout = req->stderr_to_stdout,
 	};
 }
 

@@ -26,6 +26,7 @@
 #define SP_REQUEST_MAX_ARGS	  256
 #define SP_REQUEST_MAX_ARG	  4096
 #define SP_REQUEST_MAX_USER_ID	  128
+#define SP_REQUEST_MAX_RUNS	  20
 /* Input bytes a request keeps in memfds; the rest go into files. */
 #define SP_REQUEST_RAM_INPUTS (1024 * 1024)
 /* JSON values in a body: so many, and so many more per judge test allowed. */
@@ -58,10 +59,13 @@ struct sp_request {
 				* NULL when it has none; owned, NULL-terminated */
 	char **run_args;       /* the run command for this entry + "args"; the same */
 	struct sp_limits limits, compile_limits;
-	char *user_id;	    /* or NULL */
-	char *version;	    /* as asked, or NULL */
-	bool interleave;    /* the answer has "output": stdout and stderr in turn */
-	uint64_t ram_bytes; /* of its inputs in memfds */
+	char *user_id;	       /* or NULL */
+	char *version;	       /* as asked, or NULL */
+	bool interleave;       /* the answer has "output": stdout and stderr in turn */
+	unsigned runs;	       /* the run step runs so many times (1 to SP_REQUEST_MAX_RUNS) */
+	bool stderr_to_stdout; /* the run's stderr is its stdout (2>&1) */
+	char *echo;	       /* "echo": its JSON text, given back in the answer; or NULL */
+	uint64_t ram_bytes;    /* of its inputs in memfds */
 };
 
 /* What a step's output may take in the server, for each byte its limit
