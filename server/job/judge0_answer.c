@@ -77,7 +77,7 @@ uint64_t sp_judge0_default_fields(void)
  * names dropped at the end only; kept elsewhere, and invalid). */
 int sp_judge0_fields(const char *text, uint64_t *mask, char *invalid, size_t size)
 {
-	size_t used = 0, len = text ? strlen(text) : 0;
+	size_t used = 0, names = 0, len = text ? strlen(text) : 0;
 	bool all = false;
 
 	*mask = 0;
@@ -93,12 +93,12 @@ int sp_judge0_fields(const char *text, uint64_t *mask, char *invalid, size_t siz
 			all = true;
 		else if (i >= 0)
 			*mask |= 1ull << i;
-		else if (used + n + 3 < size)
+		else if (++names > 0 && used + n + 3 < size)
 			used += (size_t)snprintf(invalid + used, size - used, "%s%.*s",
-						 used ? ", " : "", (int)n, text + at);
+						 names > 1 ? ", " : "", (int)n, text + at);
 		at += n + 1;
 	}
-	if (invalid[0] != '\0')
+	if (names > 0)
 		return -1;
 	if (all)
 		*mask = (1ull << COLUMN_COUNT) - 1;
