@@ -219,6 +219,60 @@ class Api(unittest.TestCase):
         status, r, _ = self.server.run({**SEED, "interleave": 1})
         self.assertEqual((status, r["error"]["message"]), (400, "interleave must be a boolean"))
 
+    def test_stderr_to_stdout_is_one_stream_in_exact_order(self):
+        # no pause between the writes: only one pipe keeps their order
+        code = ("import os\nfor i in range(200):\n    os.write(1, b'o%d ' % i)\n"
+                "    os.write(2, b'e%d ' % i)\n")
+        status, r, _ = self.server.run({"language": "python", "code": code,
+                                        "stderr_to_stdout": True})
+        self.assertEqual(status, 200, r)
+        self.assertEqual(r["run"]["stdout"], "".join(f"o{i} e{i} " for i in range(200)))
+        self.assertEqual(r["run"]["stderr"], "")
+        status, r, _ = self.server.run({**SEED, "stderr_to_stdout": "yes"})
+        self.assertEqual((status, r["error"]["message"]),
+                         (400, "stderr_to_stdout must be a boolean"))
+
+    def test_compile_args_go_before_the_source(self):
+        c = "#include <stdio.h>\nint main(void) { printf(\"%d\\n\", X); return 0; }\n"
+        status, r, _ = self.server.run({"language": "c", "code": c,
+                                        "compile_args": ["-DX=42", "-Wall"]})
+        self.assertEqual((status, r["status"], r["stdout"]), (200, "ok", "42\n"), r)
+        # the last -O wins: the client's comes after the language's own
+        status, r, _ = self.server.run({"language": "c", "code": c,
+                                        "compile_args": ["-DX=__OPTIMIZE__", "-O0"]})
+        self.assertEqual(r["compile"]["status"], "compile_error", r)
+        status, r, _ = self.server.run({"language": "python", "code": "print(1)",
+                                        "compile_args": ["-O"]})
+        self.assertEqual((status, r["error"]["message"]),
+                         (400, "compile_args: python is not compiled"))
+        status, r, _ = self.server.run({"language": "c", "code": c, "compile_args": "-O"})
+        self.assertEqual((status, r["error"]["message"]), (400, "compile_args must be an array"))
+
+    def test_runs_repeat_the_run_and_stop_at_a_failure(self):
+        code = ("import os\nn = len(os.listdir('/tmp'))\nopen(f'/tmp/{n}', 'w').close()\n"
+                "print(n, input())\nraise SystemExit(n == 2)\n")
+        status, r, _ = self.server.run({"language": "python", "code": code, "stdin": "in\n",
+                                        "runs": 5})
+        self.assertEqual(status, 200, r)
+        # each run reads its stdin from the start; the third fails and ends it
+        self.assertEqual((r["run"]["runs"], r["run"]["stdout"], r["status"]),
+                         (3, "2 in\n", "runtime_error"), r)
+        status, r, _ = self.server.run({**SEED, "runs": 2})
+        self.assertEqual((r["status"], r["run"]["runs"]), ("ok", 2), r)
+        status, r, _ = self.server.run(SEED)
+        self.assertNotIn("runs", r["run"])
+        for bad in (0, 21, "2", 1.5):
+            status, r, _ = self.server.run({**SEED, "runs": bad})
+            self.assertEqual((status, r["error"]["message"]),
+                             (400, "runs must be a whole number from 1 to 20"), bad)
+
+    def test_echo_comes_back_with_the_answer(self):
+        echo = {"mine": [1, "two", {"3": None}], "text": "h\u00e9"}
+        status, r, _ = self.server.run({**SEED, "echo": echo})
+        self.assertEqual((status, r["echo"]), (200, echo), r)
+        status, r, _ = self.server.run({**SEED, "echo": [1]})
+        self.assertEqual((status, r["error"]["message"]), (400, "echo must be an object"))
+
     def test_seed_body(self):
         status, r, _ = self.server.run(SEED)
         self.assertEqual(status, 200, r)
