@@ -60,7 +60,7 @@ local threads = {}
 function setup(thread) table.insert(threads, thread) end
 function init(args) bad = 0 end
 function response(status, headers, body)
-  if status ~= 200 or not string.find(body, '"stdout":"%s', 1, true) then bad = bad + 1 end
+  if status ~= %d or not string.find(body, '"stdout":"%s', 1, true) then bad = bad + 1 end
 end
 function done(summary, latency, requests)
   local n = 0
@@ -71,13 +71,13 @@ end
 UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}
 
 
-def wrk_post(url, body, stdout, connections, duration, tmp):
+def wrk_post(url, body, stdout, connections, duration, tmp, status=200):
     """wrk POSTing BODY (JSON) to URL over CONNECTIONS for DURATION s, each
-    answer checked (200, and STDOUT in its "stdout"); TMP holds its script.
+    answer checked (STATUS, and STDOUT in its "stdout"); TMP holds its script.
     {"rate", "p50", "p99" (ms)}; RuntimeError on a wrong answer."""
     script = os.path.join(tmp, f"wrk-{connections}.lua")
     with open(script, "w") as f:
-        f.write(WRK_SCRIPT % (json.dumps(body), stdout.replace("\n", "\\\\n")))
+        f.write(WRK_SCRIPT % (json.dumps(body), status, stdout.replace("\n", "\\\\n")))
     cmd = ["wrk", "-t", str(min(connections, 2)), "-c", str(connections), "-d",
            f"{duration}s", "--latency", "--timeout", "60s", "-s", script, url]
     out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout

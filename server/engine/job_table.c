@@ -855,6 +855,8 @@ json_t *sp_job_table_describe(struct sp_job_table *jobs, struct sp_job *job)
 					      job->started_ms)));
 	if (obj != NULL && job->state == SP_JOB_DONE && job->result != NULL)
 		json_object_set(obj, "result", job->result);
+	else if (obj != NULL && job->state != SP_JOB_DONE && job->req.echo != NULL)
+		json_object_set_new(obj, "echo", json_loads(job->req.echo, 0, NULL));
 	pthread_mutex_unlock(&jobs->lock);
 	return obj;
 }

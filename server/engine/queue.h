@@ -200,8 +200,9 @@ void sp_queue_wait(struct sp_queue *q, const char *id);
 int sp_queue_result(struct sp_queue *q, const char *id, int owner, json_t **result,
 		    enum sp_job_end *end, struct sp_error *err);
 
-/* {"id", "state", "language", "queued_ms", "run_ms"?, "result"?}: the job
- * ID of OWNER as it is now, or NULL with ERR (as sp_queue_result's). */
+/* {"id", "state", "language", "queued_ms", "run_ms"?, "result"?, "echo"?}:
+ * the job ID of OWNER as it is now (its request's "echo" until it ends, then
+ * its result's), or NULL with ERR (as sp_queue_result's). */
 json_t *sp_queue_view(struct sp_queue *q, const char *id, int owner, struct sp_error *err);
 
 /* Cancel the job ID of OWNER: a queued job ends at once, a running one is

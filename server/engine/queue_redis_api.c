@@ -29,7 +29,8 @@ enum {
 	F_RESULT,
 	F_KEEP,
 	F_USER,
-	F_REF
+	F_REF,
+	F_ECHO
 };
 
 static const char *field(const redisReply *r, int i)
@@ -112,7 +113,8 @@ static json_t *stored_result(const redisReply *r, enum sp_job_end *end)
 	return result;
 }
 
-/* {"id", "state", "language", "queued_ms", "run_ms"?, "result"?} of view R. */
+/* {"id", "state", "language", "queued_ms", "run_ms"?, "result"?, "echo"?}
+ * of view R. */
 static json_t *describe(const char *id, const redisReply *r)
 {
 	const char *state = field(r, F_STATE) ? field(r, F_STATE) : "queued";
@@ -134,6 +136,8 @@ static json_t *describe(const char *id, const redisReply *r)
 		    json_integer((json_int_t)((done && finished ? finished : now) - started)));
 	if (obj != NULL && done)
 		json_object_set_new(obj, "result", stored_result(r, &end));
+	else if (obj != NULL && r->elements > F_ECHO && field(r, F_ECHO) != NULL)
+		json_object_set_new(obj, "echo", json_loads(field(r, F_ECHO), 0, NULL));
 	return obj;
 }
 
@@ -251,6 +255,8 @@ static int redis_submit(void *self, struct sp_request *req, size_t language,
 		fields[n++] = "user", fields[n++] = job.user;
 	if (job.ref != NULL)
 		fields[n++] = "ref", fields[n++] = job.ref;
+	if (req->echo != NULL)
+		fields[n++] = "echo", fields[n++] = req->echo;
 	link = rq_link_take(q);
 	position = rq_script_submit(q, link, job.id, language, &job, fields, n, err);
 	rq_link_give(q, link);

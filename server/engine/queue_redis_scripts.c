@@ -234,9 +234,9 @@ static const char topics_lua[] =
 static const char view_lua[] =
     "if redis.call('EXISTS', KEYS[1]) == 0 then return false end "
     "local f = redis.call('HMGET', KEYS[1], 'state', 'lang', 'created', 'started', "
-    "  'finished', 'owner', 'keep', 'user', 'ref') " NOW_MS
+    "  'finished', 'owner', 'keep', 'user', 'ref', 'echo') " NOW_MS
     "return {f[1], f[2], f[3], f[4], f[5], f[6], tostring(now), "
-    "  redis.call('GET', KEYS[2]), f[7], f[8], f[9]}";
+    "  redis.call('GET', KEYS[2]), f[7], f[8], f[9], f[10]}";
 
 /* KEYS: job, result. ARGV: owner, id. */
 static const char cancel_lua[] =

@@ -504,9 +504,12 @@ json_t *sp_judge0_submission(const char *token, const json_t *view,
 			     bool *not_utf8)
 {
 	const json_t *result = json_object_get(view, "result");
+	/* the inputs: the result's, or the request's while it runs */
+	const json_t *echo = json_object_get(result, "echo") ? json_object_get(result, "echo")
+							     : json_object_get(view, "echo");
 	struct answer a = {.view = view,
 			   .result = result,
-			   .echo = json_object_get(result, "echo"),
+			   .echo = echo,
 			   .token = token,
 			   .base64 = base64,
 			   .status = sp_judge0_view_status(view)};

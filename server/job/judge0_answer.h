@@ -1,6 +1,7 @@
 /* A Judge0 CE submission as its API shows it (GET /submissions/TOKEN,
  * 1.13.1), made from a sandpool job's view and the submission's fields the
- * job keeps in its "echo" (judge0_request.h).
+ * job keeps in its "echo" (judge0_request.h): its result's once it ended,
+ * its request's before.
  *
  * Fields come in Judge0's column order; texts are null when empty, in
  * base64 as Ruby's encode64 writes it when asked; "time" and "wall_time"

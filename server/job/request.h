@@ -37,7 +37,8 @@
  *                   last run's, with its cpu time and memory the average of
  *                   the runs and "runs" the count that ran.
  *   echo            optional object, given back as it is as the answer's
- *                   "echo" (an API over this one keeps its own fields there).
+ *                   "echo", and in the job's view until it ends (an API
+ *                   over this one keeps its own fields there).
  *   userId          optional string, no control characters; "" is none.
  *   limits          optional objects over the language's limits and
  *   compile_limits  compile_limits. A value the request gives above the

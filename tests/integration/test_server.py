@@ -272,6 +272,16 @@ class Api(unittest.TestCase):
         self.assertEqual((status, r["echo"]), (200, echo), r)
         status, r, _ = self.server.run({**SEED, "echo": [1]})
         self.assertEqual((status, r["error"]["message"]), (400, "echo must be an object"))
+        # a job's view has it before it ends too, then its result has it
+        status, job, _ = self.server.request("POST", "/api/v1/jobs", {
+            "language": "python", "code": "import time\ntime.sleep(1)", "echo": echo})
+        self.assertEqual((status, job.get("echo")), (202, echo), job)
+        deadline = time.monotonic() + 30
+        while job["state"] != "done" and time.monotonic() < deadline:
+            time.sleep(0.1)
+            status, job, _ = self.server.request("GET", f"/api/v1/jobs/{job['id']}")
+        self.assertEqual((job["state"], job["result"]["echo"]), ("done", echo), job)
+        self.assertNotIn("echo", job)
 
     def test_seed_body(self):
         status, r, _ = self.server.run(SEED)
