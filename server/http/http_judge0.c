@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/sysinfo.h>
 #include <sys/utsname.h>
 #include <time.h>
@@ -148,8 +149,19 @@ static json_t *load_body(const struct sp_http_body *body, json_error_t *jerr)
 	return json_loadfd(body->fd, JSON_REJECT_DUPLICATES, jerr);
 }
 
-/* The body as JSON into *DOC. Returns 0, or the status it answered. */
-static int read_body(struct mg_connection *conn, struct sp_server *server, json_t **doc)
+/* Whether CONN's body is a form (and does not look like JSON: curl -d
+ * sends JSON as a form unless told otherwise). */
+static bool is_form(struct mg_connection *conn, const struct sp_http_body *body)
+{
+	const char *type = mg_get_header(conn, "Content-Type");
+
+	return type != NULL && strncasecmp(type, "application/x-www-form-urlencoded", 33) == 0 &&
+	       body->data != NULL && body->length > 0 && body->data[0] != '{';
+}
+
+/* The body as JSON into *DOC: a JSON body, or a form's fields (FORM: it may
+ * be one). Returns 0, or the status it answered. */
+static int read_body(struct mg_connection *conn, struct sp_server *server, bool form, json_t **doc)
 {
 	struct sp_http_body body;
 	struct sp_error err = {0};
@@ -169,6 +181,11 @@ static int read_body(struct mg_connection *conn, struct sp_server *server, json_
 			sp_http_body_discard(conn, server->config.max_body);
 		sp_http_close(conn);
 		return rc;
+	}
+	if (form && is_form(conn, &body)) {
+		*doc = sp_judge0_form(body.data, body.length);
+		sp_http_body_free(server, &body);
+		return *doc ? 0 : error(conn, 400, "the form is not UTF-8", "");
 	}
 	*doc = load_body(&body, &jerr);
 	sp_http_body_free(server, &body);
@@ -368,7 +385,7 @@ static int create(struct mg_connection *conn, struct sp_server *server)
 
 	if (query_of(conn, &q) < 0)
 		return invalid_fields(conn, server, &q);
-	if ((rc = read_body(conn, server, &doc)) != 0)
+	if ((rc = read_body(conn, server, true, &doc)) != 0)
 		return rc;
 	rc = submit(conn, server, doc, q.base64, id, &out);
 	json_decref(doc);
@@ -398,7 +415,7 @@ static int batch_create(struct mg_connection *conn, struct sp_server *server)
 	size_t i;
 	int rc;
 
-	if ((rc = read_body(conn, server, &doc)) != 0)
+	if ((rc = read_body(conn, server, false, &doc)) != 0)
 		return rc;
 	list = json_object_get(doc, "submissions");
 	if (json_array_size(list) == 0 || json_array_size(list) > BATCH_MAX) {

@@ -276,6 +276,108 @@ static bool blank(const char *text, size_t len)
 	return true;
 }
 
+/* --- a form ----------------------------------------------------------- */
+
+/* The fields a submission may have (the controller's permitted params). */
+static const char *const submission_fields[] = {
+    "source_code",
+    "language_id",
+    "compiler_options",
+    "command_line_arguments",
+    "number_of_runs",
+    "stdin",
+    "expected_output",
+    "cpu_time_limit",
+    "cpu_extra_time",
+    "wall_time_limit",
+    "memory_limit",
+    "stack_limit",
+    "max_processes_and_or_threads",
+    "enable_per_process_and_thread_time_limit",
+    "enable_per_process_and_thread_memory_limit",
+    "max_file_size",
+    "redirect_stderr_to_stdout",
+    "callback_url",
+    "additional_files",
+    "enable_network",
+};
+
+static int hex_value(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* TEXT (LEN bytes) URL-decoded into OUT (LEN bytes at least): its length.
+ * A '%' not followed by two hex digits stays as it is. */
+static size_t url_decode(const char *text, size_t len, char *out)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < len; i++) {
+		if (text[i] == '+') {
+			out[n++] = ' ';
+		} else if (text[i] == '%' && i + 2 < len && hex_value(text[i + 1]) >= 0 &&
+			   hex_value(text[i + 2]) >= 0) {
+			out[n++] = (char)(hex_value(text[i + 1]) * 16 + hex_value(text[i + 2]));
+			i += 2;
+		} else {
+			out[n++] = text[i];
+		}
+	}
+	return n;
+}
+
+static bool known_field(const char *name, size_t len)
+{
+	for (size_t i = 0; i < sizeof(submission_fields) / sizeof(submission_fields[0]); i++)
+		if (strlen(submission_fields[i]) == len &&
+		    memcmp(submission_fields[i], name, len) == 0)
+			return true;
+	return false;
+}
+
+json_t *sp_judge0_form(const char *data, size_t len)
+{
+	json_t *form = json_object();
+	char *buf = malloc(len + 1);
+	size_t at = 0;
+
+	while (form != NULL && buf != NULL && at < len) {
+		const char *amp = memchr(data + at, '&', len - at);
+		size_t end = amp ? (size_t)(amp - data) : len;
+		const char *eq = memchr(data + at, '=', end - at);
+		size_t name_end = eq ? (size_t)(eq - data) : end;
+		size_t name_len = url_decode(data + at, name_end - at, buf), value_len;
+		json_t *value;
+
+		buf[name_len] = '\0';
+		if (known_field(buf, name_len) && strlen(buf) == name_len) {
+			char name[64];
+
+			snprintf(name, sizeof(name), "%s", buf);
+			value_len = eq ? url_decode(eq + 1, end - name_end - 1, buf) : 0;
+			value = json_stringn(buf, value_len);
+			if (value == NULL || json_object_set_new(form, name, value) < 0) {
+				json_decref(form);
+				form = NULL;
+			}
+		}
+		at = end + 1;
+	}
+	free(buf);
+	if (buf == NULL) {
+		json_decref(form);
+		return NULL;
+	}
+	return form;
+}
+
 /* --- the request --------------------------------------------------------- */
 
 /* The bytes of FIELD (base64 decoded when BASE64) as strict base64 for

@@ -39,6 +39,13 @@ void sp_judge0_bounds_of(const struct sp_config *config, struct sp_judge0_bounds
 /* GET /config_info: Judge0's keys with this server's values. */
 json_t *sp_judge0_config_info(const struct sp_config *config);
 
+/* A submission sent as a form (application/x-www-form-urlencoded, as Rails
+ * takes it too): DATA (LEN bytes) as the JSON object of its fields, each a
+ * string (Rails casts them as a JSON body's); names Judge0 does not know
+ * are left out, the last of a name twice is kept. NULL when a value is not
+ * UTF-8 once decoded, or out of memory. */
+json_t *sp_judge0_form(const char *data, size_t len);
+
 /* The request of SUBMISSION (a JSON object; its source_code, stdin and
  * expected_output in base64 when BASE64), made at NOW_MS (ms since the
  * epoch). NULL with *ERRORS set to Judge0's field errors ({"field":

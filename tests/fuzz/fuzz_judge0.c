@@ -1,7 +1,8 @@
 /* libFuzzer: arbitrary bytes as the body of Judge0's POST /submissions,
  * through sp_judge0_request() with the repository's languages (base64 on
- * and off), and as a job's view through sp_judge0_submission() with every
- * field; the bytes also go through Judge0's lenient base64 and its fields.
+ * and off), as a form through sp_judge0_form() and the same, and as a job's view through
+ * sp_judge0_submission() with every field; the bytes also go through Judge0's lenient base64 and
+ * its fields.
  *
  * Checked for every input, besides what ASan and UBSan see: a refused body
  * has field errors ({"field": ["message"]}, each message a string); an
@@ -130,8 +131,12 @@ static void check_base64(const uint8_t *data, size_t size)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	json_t *doc = json_loadb((const char *)data, size, JSON_REJECT_DUPLICATES, NULL);
+	json_t *form = sp_judge0_form((const char *)data, size);
 
 	check_base64(data, size);
+	if (form != NULL)
+		check_submission(form, false);
+	json_decref(form);
 	if (doc == NULL)
 		return 0;
 	check_submission(doc, false);

@@ -89,6 +89,28 @@ static void test_fields_as_judge0_reads_them(void **state)
 	assert_string_equal(invalid, "bad");
 }
 
+static void test_a_form_as_rails_reads_it(void **state)
+{
+	const char *body = "source_code=print%28input%28%29%29&language_id=71&stdin=a+b%26c"
+			   "&x=1&stdin=last&expected_output&bad=%zz";
+	json_t *form = sp_judge0_form(body, strlen(body));
+
+	(void)state;
+	assert_non_null(form);
+	assert_int_equal(json_object_size(form), 4);
+	assert_string_equal(json_string_value(json_object_get(form, "source_code")),
+			    "print(input())");
+	assert_string_equal(json_string_value(json_object_get(form, "language_id")), "71");
+	assert_string_equal(json_string_value(json_object_get(form, "stdin")), "last");
+	assert_string_equal(json_string_value(json_object_get(form, "expected_output")), "");
+	json_decref(form);
+	form = sp_judge0_form("stdin=%ff", 9);
+	assert_null(form);
+	form = sp_judge0_form("stdin=%4", 8);
+	assert_string_equal(json_string_value(json_object_get(form, "stdin")), "%4");
+	json_decref(form);
+}
+
 static void test_tokens_are_job_ids(void **state)
 {
 	char token[SP_JUDGE0_TOKEN_SIZE], id[33];
@@ -382,6 +404,7 @@ int main(void)
 	    cmocka_unit_test(test_base64_as_ruby_reads_and_writes_it),
 	    cmocka_unit_test(test_fields_as_judge0_reads_them),
 	    cmocka_unit_test(test_tokens_are_job_ids),
+	    cmocka_unit_test(test_a_form_as_rails_reads_it),
 	    cmocka_unit_test_setup_teardown(test_a_submission_with_judge0_defaults, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_a_submission_in_base64, setup, teardown),
