@@ -176,7 +176,9 @@ static void on_init(struct sp_ws_piston *p, json_t *msg)
 	if (sp_queue_submit(server->queue, &req, sp_server_language_index(server, req.language),
 			    &order, p->id, &err) < 0) {
 		sp_hub_unwatch_job(server->hub, &p->watcher, p->id);
-		fail(p, err.message);
+		fail(p, err.errnum == EFBIG ? "stdin in an init is at most 64 KiB: send the rest "
+					      "in data messages"
+					    : err.message);
 	} else {
 		p->has_job = true;
 	}
