@@ -186,12 +186,14 @@ static void on_init(struct sp_ws_piston *p, json_t *msg)
 	free(text);
 }
 
-/* Input for the program. Piston keeps it open until the job ends. */
+/* Input for the program. Piston keeps it open until the job ends; here
+ * "eof": true (a member Piston ignores) closes it after DATA. */
 static void on_data(struct sp_ws_piston *p, json_t *msg)
 {
 	const json_t *data = json_object_get(msg, "data");
+	bool eof = json_is_true(json_object_get(msg, "eof"));
 	struct sp_error err = {0};
-	ssize_t n;
+	ssize_t n = 0;
 
 	if (!p->initialized) {
 		close_with(p, SP_PISTON_NOT_INITIALIZED, "Not yet initialized");
@@ -206,15 +208,18 @@ static void on_data(struct sp_ws_piston *p, json_t *msg)
 		fail(p, "data must be a string");
 		return;
 	}
-	if (!p->has_job || json_string_length(data) == 0)
+	if (!p->has_job)
 		return;
-	n = sp_queue_stdin(p->server->queue, p->id, p->caller, json_string_value(data),
-			   json_string_length(data), false, &err);
-	/* n < 0: the program's input is closed, it has ended (the exit follows) */
+	if (json_string_length(data) > 0)
+		n = sp_queue_stdin(p->server->queue, p->id, p->caller, json_string_value(data),
+				   json_string_length(data), false, &err);
+	/* n < 0: the program's input is closed, or it has ended (its exit follows) */
 	if (n >= 0 && (size_t)n < json_string_length(data))
 		tell(p, json_pack("{s:s, s:s}", "type", "error", "message",
 				  "stdin is full: the program has not read what came before; "
 				  "the rest of this data was dropped"));
+	if (eof)
+		sp_queue_stdin(p->server->queue, p->id, p->caller, NULL, 0, true, &err);
 }
 
 /* A signal: every one that ends a process by default kills the job (its

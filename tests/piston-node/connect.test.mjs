@@ -116,6 +116,17 @@ test("stdin: the init's first, then data messages (a program that echoes a line)
   equal([exit.code, exit.signal], [0, null], "the exit");
 });
 
+test("\"eof\": true (sandpool's own member) closes stdin: a program reads to its end", async () => {
+  const c = await open(url);
+  send(c, init({ language: "python", files: [{ content: "import sys\nprint(len(sys.stdin.read()))" }],
+    stdin: "ab" }));
+  await heard(c, "stage");
+  send(c, { type: "data", stream: "stdin", data: "cd" });
+  send(c, { type: "data", stream: "stdin", data: "e", eof: true });
+  equal(await closed(c), { code: 4999, reason: "Job Completed" }, "the close");
+  equal(said(c, "stdout"), "5\n", "it read to the end of its input");
+});
+
 test("a signal that does not end a process (SIGWINCH) is taken and does nothing", async () => {
   const c = await open(url);
   send(c, init({ language: "python", files: [{ content: "print(input()[::-1])" }] }));
