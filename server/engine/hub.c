@@ -295,6 +295,10 @@ static bool deliver_topic(struct topic *t, uint64_t stamp, json_t *event, struct
 		if (w->stamp == stamp)
 			continue;
 		w->stamp = stamp;
+		if (w->deliver_event != NULL) {
+			w->deliver_event(w, event);
+			continue;
+		}
 		if (*text == NULL)
 			*text = sp_hub_text_new(event);
 		if (*text == NULL)

@@ -24,6 +24,9 @@ struct sp_watcher {
 	 * Called with the hub locked: it must not block and must not call the
 	 * hub. */
 	void (*deliver)(struct sp_watcher *w, struct sp_hub_text *text);
+	/* Or, when set, the EVENT itself (borrowed), for a watcher that says
+	 * it in words of its own (Piston's); the same rules. */
+	void (*deliver_event)(struct sp_watcher *w, const json_t *event);
 	/* The hub's (zero before the first watch). */
 	struct sp_dlist watches; /* under the hub's lock */
 	uint64_t stamp;		 /* the last event handed over, under the lock */

@@ -43,6 +43,26 @@ static int refuse_token(struct mg_connection *conn, struct sp_server *server)
 	return 429;
 }
 
+static bool piston_connect(const char *uri)
+{
+	return strcmp(uri, "/api/v2/connect") == 0 || strcmp(uri, "/api/v2/piston/connect") == 0;
+}
+
+/* Piston's WebSocket, as its other routes answer: {"message"}. */
+static int gate_piston_connect(struct mg_connection *conn, struct sp_server *server)
+{
+	if (sp_http_ws_caller(conn, &server->config) == SP_CALLER_UNKNOWN)
+		return sp_reply(conn, 401,
+				json_pack("{s:s}", "message",
+					  "a token is needed (Authorization: Bearer TOKEN, or "
+					  "?token=)"),
+				"WWW-Authenticate: Bearer\r\n");
+	if (atomic_load(&server->draining))
+		return sp_reply(conn, 503,
+				json_pack("{s:s}", "message", "the server is shutting down"), "");
+	return 0;
+}
+
 /* Before civetweb routes a request. Until every handler is registered it
  * would answer with its own HTML pages: a JSON 503 instead. A body declared
  * larger than max_body gets its 413 here, whatever the route. A WebSocket
@@ -69,6 +89,8 @@ static int gate_request(struct mg_connection *conn)
 		sp_http_close(conn);
 		return status;
 	}
+	if (piston_connect(ri->local_uri))
+		return gate_piston_connect(conn, server);
 	if (strcmp(ri->local_uri, "/api/v1/ws") != 0)
 		return 0;
 	if (sp_http_ws_caller(conn, &server->config) == SP_CALLER_UNKNOWN)
@@ -234,6 +256,10 @@ struct mg_context *sp_http_start(struct sp_server *server, struct sp_error *err)
 	mg_set_request_handler(ctx, "/style.css$", sp_http_page, server);
 	mg_set_websocket_handler(ctx, "/api/v1/ws$", sp_http_ws_connect, sp_http_ws_ready,
 				 sp_http_ws_data, sp_http_ws_close, server);
+	mg_set_websocket_handler(ctx, "/api/v2/connect$", sp_http_piston_connect, sp_http_ws_ready,
+				 sp_http_ws_data, sp_http_ws_close, server);
+	mg_set_websocket_handler(ctx, "/api/v2/piston/connect$", sp_http_piston_connect,
+				 sp_http_ws_ready, sp_http_ws_data, sp_http_ws_close, server);
 	return register_status(ctx, server);
 }
 

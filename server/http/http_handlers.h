@@ -44,6 +44,9 @@ struct sp_queue_order;
 
 int sp_http_piston(struct mg_connection *conn, void *data); /* /api/v2/... (Piston v2) */
 int sp_http_judge0(struct mg_connection *conn, void *data); /* Judge0 CE's paths */
+/* GET /api/v2/connect: Piston's WebSocket (http_ws_piston.h); the rest of
+ * the upgrade is /api/v1/ws's. */
+int sp_http_piston_connect(const struct mg_connection *conn, void *data);
 
 /* The order of the job REQ becomes, submitted by CONN and held by it until
  * it lets it go; KEEP: kept for GET (POST /api/v1/jobs), else waited for.

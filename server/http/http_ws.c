@@ -17,6 +17,7 @@
 #include "http_ws_api.h"
 #include "http_ws_frame.h"
 #include "http_ws_loop.h"
+#include "http_ws_piston.h"
 #include "http_ws_takeover.h"
 #include "http_ws_upgrades.h"
 #include "sandbox/base/log.h"
@@ -29,7 +30,8 @@
 /* A connection while civetweb still has it (the upgrades under way:
  * http_ws_upgrades.h). */
 struct upgrade {
-	struct sp_ws_client *client;
+	void *client; /* served by HANDLERS */
+	const struct sp_ws_handlers *handlers;
 	int fd;		/* taken from civetweb, or -1 */
 	uint8_t *early; /* frames civetweb read before it let go */
 	size_t early_len;
@@ -105,15 +107,21 @@ static bool key_ok(const char *key)
 	return bytes != NULL && len == 16;
 }
 
-/* A client of its own for a connection that has its place. */
+/* A client of its own for a connection that has its place: of /api/v1/ws,
+ * or of Piston's /api/v2/connect. */
 static int admit(const struct mg_connection *conn, struct sp_server *server, int caller,
-		 struct sp_ws_place *place)
+		 struct sp_ws_place *place, bool piston)
 {
 	struct upgrade *u = calloc(1, sizeof(*u));
+	const char *address = mg_get_request_info(conn)->remote_addr;
 
-	if (u != NULL)
-		u->client =
-		    sp_ws_client_new(server, caller, mg_get_request_info(conn)->remote_addr, place);
+	if (u != NULL && piston) {
+		u->client = sp_ws_piston_new(server, caller, address, place);
+		u->handlers = &sp_ws_piston_handlers;
+	} else if (u != NULL) {
+		u->client = sp_ws_client_new(server, caller, address, place);
+		u->handlers = &sp_ws_client_handlers;
+	}
 	if (u == NULL || u->client == NULL) {
 		free(u);
 		sp_ws_admit_give_back(server->ws_admit, place);
@@ -121,16 +129,15 @@ static int admit(const struct mg_connection *conn, struct sp_server *server, int
 	}
 	u->fd = -1;
 	if (sp_ws_upgrades_add(server->ws_pending, conn, u) < 0) {
-		sp_ws_client_free(u->client); /* gives the place back */
+		u->handlers->closed(u->client); /* gives the place back */
 		free(u);
 		return refuse(conn, 503, "internal_error", "out of memory", RETRY_AFTER);
 	}
 	return 0;
 }
 
-int sp_http_ws_connect(const struct mg_connection *conn, void *data)
+static int connect_as(const struct mg_connection *conn, struct sp_server *server, bool piston)
 {
-	struct sp_server *server = data;
 	int caller = sp_http_ws_caller(conn, &server->config);
 	struct sp_ws_place place;
 	enum sp_ws_refusal why;
@@ -149,7 +156,17 @@ int sp_http_ws_connect(const struct mg_connection *conn, void *data)
 			       &place);
 	if (why != SP_WS_ADMITTED)
 		return refuse_place(conn, server->ws_admit, why);
-	return admit(conn, server, caller, &place);
+	return admit(conn, server, caller, &place, piston);
+}
+
+int sp_http_ws_connect(const struct mg_connection *conn, void *data)
+{
+	return connect_as(conn, data, false);
+}
+
+int sp_http_piston_connect(const struct mg_connection *conn, void *data)
+{
+	return connect_as(conn, data, true);
 }
 
 void sp_http_ws_ready(struct mg_connection *conn, void *data)
@@ -208,11 +225,11 @@ void sp_http_ws_close(const struct mg_connection *conn, void *data)
 
 	if (u == NULL)
 		return;
-	if (u->fd < 0 || sp_ws_loop_add(server->ws, u->fd, u->early, u->early_len,
-					&sp_ws_client_handlers, u->client, &err) < 0) {
+	if (u->fd < 0 || sp_ws_loop_add(server->ws, u->fd, u->early, u->early_len, u->handlers,
+					u->client, &err) < 0) {
 		if (u->fd >= 0)
 			log_warn("websocket: %s", err.message);
-		sp_ws_client_free(u->client);
+		u->handlers->closed(u->client);
 	}
 	free(u->early);
 	free(u);

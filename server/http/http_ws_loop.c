@@ -62,6 +62,8 @@ struct sp_ws_conn {
 	bool overflowed;     /* an event was refused for the backlog */
 	bool ready;	     /* on loop->ready */
 	bool fresh;	     /* not yet in the epoll set */
+	unsigned end_code;   /* sp_ws_conn_end asked for this close, or 0 */
+	char end_reason[SP_WS_CONTROL_MAX];
 	/* The loop's thread only. */
 	struct frame *cur; /* being written, OFF bytes of it already */
 	size_t off;
@@ -75,11 +77,13 @@ struct sp_ws_conn {
 	bool idle;	      /* nothing to write */
 	bool out_armed;	      /* EPOLLOUT asked for */
 	bool close_queued, close_sent, peer_closed, told_slow;
-	bool wait_peer;	      /* after our close, wait for theirs */
-	bool draining;	      /* both closes done, our end shut: reading to the peer's end */
-	bool dead;	      /* gone: freed once the loop is done with this round */
-	bool given_up;	      /* no answer to a ping: gone at close_by_ms whatever */
-	uint64_t close_by_ms; /* give up on the closing handshake then */
+	bool wait_peer;		    /* after our close, wait for theirs */
+	bool draining;		    /* both closes done, our end shut: reading to the peer's end */
+	bool dead;		    /* gone: freed once the loop is done with this round */
+	bool given_up;		    /* no answer to a ping: gone at close_by_ms whatever */
+	uint64_t close_by_ms;	    /* give up on the closing handshake then */
+	struct sp_dlink timer_link; /* on loop->timed while TIMER_MS is set */
+	uint64_t timer_ms;	    /* call the timer handler then, or 0 */
 };
 
 struct sp_ws_loop {
@@ -92,6 +96,7 @@ struct sp_ws_loop {
 	bool stopping;	       /* under lock */
 	struct sp_dlist conns; /* the loop's thread only */
 	struct sp_dlist dead;  /* gone, to free after this round of events */
+	struct sp_dlist timed; /* with a timer set (the loop's thread) */
 	uint64_t stop_by_ms;
 	atomic_ulong pings, dead_peers, idle_closed; /* struct sp_ws_loop_stats */
 	uint8_t buf[READ_BUF];
@@ -225,12 +230,22 @@ static bool mark_ready(struct sp_ws_conn *c)
 	return was_empty;
 }
 
-/* Take the events queued from other threads. */
+static void last_words(struct sp_ws_conn *c, const char *final, unsigned code, const char *reason);
+
+/* Take the events queued from other threads, and the close asked after
+ * them (sp_ws_conn_end). */
 static void take_events(struct sp_ws_conn *c)
 {
+	char reason[SP_WS_CONTROL_MAX];
+	unsigned code;
+
 	pthread_mutex_lock(&c->loop->lock);
 	append(&c->mine, &c->events);
+	code = c->end_code;
+	memcpy(reason, c->end_reason, sizeof(reason));
 	pthread_mutex_unlock(&c->loop->lock);
+	if (code != 0)
+		last_words(c, NULL, code, reason);
 }
 
 static void add_backlog(struct sp_ws_conn *c, size_t bytes)
@@ -338,6 +353,9 @@ static void gone(struct sp_ws_conn *c)
 	drop_all(&c->control);
 	frame_free(c->cur);
 	c->cur = NULL;
+	if (c->timer_ms != 0)
+		sp_dlist_remove(&loop->timed, &c->timer_link);
+	c->timer_ms = 0;
 	sp_dlist_remove(&loop->conns, &c->link);
 	sp_dlist_push(&loop->dead, &c->link);
 	sp_ws_reader_free(&c->reader);
@@ -570,6 +588,8 @@ static bool start_conn(struct sp_ws_conn *c)
 		gone(c);
 		return false;
 	}
+	if (c->h->opened != NULL)
+		c->h->opened(c->user, c);
 	if (c->early_len > 0)
 		feed(c, c->early, c->early_len);
 	free(c->early);
@@ -731,6 +751,32 @@ static void tick(struct sp_ws_loop *loop, uint64_t now)
 	}
 }
 
+/* The timers that have come, and how long until the next one (TICK_MS at
+ * most). */
+static int run_timers(struct sp_ws_loop *loop, uint64_t now)
+{
+	uint64_t next = now + TICK_MS;
+
+	for (struct sp_dlink *l = loop->timed.head; l != NULL;) {
+		struct sp_ws_conn *c = sp_dlist_entry(l, struct sp_ws_conn, timer_link);
+
+		l = l->next;
+		if (c->timer_ms > now) {
+			next = c->timer_ms < next ? c->timer_ms : next;
+			continue;
+		}
+		sp_dlist_remove(&loop->timed, &c->timer_link);
+		c->timer_ms = 0;
+		if (c->dead)
+			continue;
+		c->h->timer(c->user, c);
+		if (!c->dead && !flush(c))
+			gone(c);
+	}
+	bury(loop);
+	return (int)(next - now);
+}
+
 static bool stop_asked(struct sp_ws_loop *loop)
 {
 	bool stopping;
@@ -759,9 +805,10 @@ static void *loop_main(void *arg)
 	struct sp_ws_loop *loop = arg;
 	struct epoll_event events[64];
 	uint64_t last_tick = sp_clock_ms();
+	int wait_ms = TICK_MS;
 
 	for (;;) {
-		int n = epoll_wait(loop->epfd, events, 64, TICK_MS);
+		int n = epoll_wait(loop->epfd, events, 64, wait_ms);
 		uint64_t now;
 
 		for (int i = 0; i < n; i++) {
@@ -777,6 +824,7 @@ static void *loop_main(void *arg)
 			last_tick = now;
 			tick(loop, now);
 		}
+		wait_ms = run_timers(loop, now);
 		if (loop->stop_by_ms == 0 && stop_asked(loop)) {
 			loop->stop_by_ms = now + STOP_WAIT_MS;
 			serve_ready(loop);
@@ -930,4 +978,34 @@ bool sp_ws_conn_send(struct sp_ws_conn *c, struct sp_hub_text *text)
 void sp_ws_conn_close(struct sp_ws_conn *c, unsigned code, const char *reason)
 {
 	last_words(c, NULL, code, reason);
+}
+
+void sp_ws_conn_end(struct sp_ws_conn *c, unsigned code, const char *reason)
+{
+	struct sp_ws_loop *loop = c->loop;
+	bool wake_it = false;
+
+	pthread_mutex_lock(&loop->lock);
+	if (!c->refusing && c->end_code == 0) {
+		c->refusing = true;
+		c->end_code = code;
+		snprintf(c->end_reason, sizeof(c->end_reason), "%s", reason ? reason : "");
+		wake_it = mark_ready(c);
+	}
+	pthread_mutex_unlock(&loop->lock);
+	if (wake_it)
+		wake(loop);
+}
+
+void sp_ws_conn_timer(struct sp_ws_conn *c, unsigned ms)
+{
+	struct sp_ws_loop *loop = c->loop;
+
+	if (c->timer_ms != 0)
+		sp_dlist_remove(&loop->timed, &c->timer_link);
+	c->timer_ms = 0;
+	if (ms == 0 || c->dead || c->h->timer == NULL)
+		return;
+	c->timer_ms = sp_clock_ms() + ms;
+	sp_dlist_push(&loop->timed, &c->timer_link);
 }

@@ -68,6 +68,11 @@ struct sp_ws_handlers {
 	/* Does the owner watch anything (a subscription, a job of its own)?
 	 * One that does is never idle. Asked once a second. */
 	bool (*watching)(void *user);
+	/* Optional: the loop serves CONN from now on (before its first
+	 * message). */
+	void (*opened)(void *user, struct sp_ws_conn *conn);
+	/* Optional: the time set by sp_ws_conn_timer has come. */
+	void (*timer)(void *user, struct sp_ws_conn *conn);
 };
 
 int sp_ws_loop_start(struct sp_ws_loop **loop, const struct sp_ws_limits *limits,
@@ -96,7 +101,19 @@ int sp_ws_loop_add(struct sp_ws_loop *loop, int fd, const uint8_t *early, size_t
  * slow_reader and closed). */
 bool sp_ws_conn_send(struct sp_ws_conn *conn, struct sp_hub_text *text);
 
-/* Close CONN with CODE and REASON after what is queued for it. */
+/* Close CONN with CODE and REASON after what is queued for it. On the
+ * loop's thread. */
 void sp_ws_conn_close(struct sp_ws_conn *conn, unsigned code, const char *reason);
+
+/* The same from any thread, until CONN's closed handler starts: events
+ * sent after this call are dropped; the loop closes CONN after those sent
+ * before it. REASON is cut to what a close frame holds. */
+void sp_ws_conn_end(struct sp_ws_conn *conn, unsigned code, const char *reason);
+
+/* Call CONN's timer handler MS milliseconds from now (0: never; a new time
+ * replaces the one set before). On the loop's thread. For the few
+ * connections that need one at a time (a time to say hello in): the loop
+ * walks them on each wake. */
+void sp_ws_conn_timer(struct sp_ws_conn *conn, unsigned ms);
 
 #endif

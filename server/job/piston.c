@@ -328,6 +328,33 @@ out:
 	return req;
 }
 
+/* Piston's connect API writes no stdin of its init; sandpool writes the
+ * init's stdin first, as it is (more may follow: no newline added). */
+json_t *sp_piston_connect_request(json_t *doc, const struct sp_language_set *languages,
+				  const struct sp_config *config,
+				  const struct sp_language **language, char *message)
+{
+	json_t *req = sp_piston_request(doc, languages, config, language, message);
+	json_t *input = json_object_get(doc, "stdin");
+
+	if (req == NULL)
+		return NULL;
+	json_object_del(req, "interleave");
+	if (json_object_set_new(req, "stdin",
+				json_is_string(input) ? json_incref(input) : json_string("")) < 0) {
+		json_decref(req);
+		message[0] = '\0';
+		return NULL;
+	}
+	return req;
+}
+
+json_t *sp_piston_runtime(const struct sp_language *language)
+{
+	return json_pack("{s:s, s:s, s:s}", "type", "runtime", "language", piston_name(language),
+			 "version", language->version ? language->version : "0.0.0");
+}
+
 /* ---- the answer -------------------------------------------------------------- */
 
 static const char *const signal_names[] = {
@@ -335,6 +362,51 @@ static const char *const signal_names[] = {
     "SIGFPE",	 "SIGKILL", "SIGUSR1",	 "SIGSEGV", "SIGUSR2",	"SIGPIPE", "SIGALRM", "SIGTERM",
     "SIGSTKFLT", "SIGCHLD", "SIGCONT",	 "SIGSTOP", "SIGTSTP",	"SIGTTIN", "SIGTTOU", "SIGURG",
     "SIGXCPU",	 "SIGXFSZ", "SIGVTALRM", "SIGPROF", "SIGWINCH", "SIGIO",   "SIGPWR",  "SIGSYS"};
+
+/* Piston's name of signal N (its globals.SIGNALS, 1-64 but 32 and 33) into
+ * NAME; false when it has none. */
+static bool piston_signal_name(int n, char name[16])
+{
+	if (n > 0 && (size_t)n < sizeof(signal_names) / sizeof(signal_names[0]))
+		snprintf(name, 16, "%s", signal_names[n]);
+	else if (n == 34 || n == 64)
+		snprintf(name, 16, n == 34 ? "SIGRTMIN" : "SIGRTMAX");
+	else if (n > 34 && n < 50)
+		snprintf(name, 16, "SIGRTMIN+%d", n - 34);
+	else if (n >= 50 && n < 64)
+		snprintf(name, 16, "SIGRTMAX-%d", 64 - n);
+	else
+		return false;
+	return true;
+}
+
+int sp_piston_signal(const json_t *name)
+{
+	const char *text = json_string_value(name);
+	char known[16];
+
+	for (int n = 1; text != NULL && n <= 64; n++)
+		if (piston_signal_name(n, known) && strcmp(known, text) == 0)
+			return n;
+	return 0;
+}
+
+bool sp_piston_signal_ends(int n)
+{
+	switch (n) {
+	case 17: /* SIGCHLD */
+	case 18: /* SIGCONT */
+	case 19: /* SIGSTOP */
+	case 20: /* SIGTSTP */
+	case 21: /* SIGTTIN */
+	case 22: /* SIGTTOU */
+	case 23: /* SIGURG */
+	case 28: /* SIGWINCH */
+		return false;
+	default:
+		return n > 0 && n <= 64;
+	}
+}
 
 static json_t *signal_name(json_int_t n)
 {
@@ -371,19 +443,16 @@ static json_t *lossy(const unsigned char *data, size_t length)
 	return out;
 }
 
-/* A stream of STEP (KEY, and KEY_encoding when base64) as text. */
-static json_t *text_of(const json_t *step, const char *key)
+/* The string V as text: as it is, or decoded from BASE64 (lossy). */
+static json_t *text_from(const json_t *v, bool base64)
 {
-	char encoding_key[64];
-	const json_t *v = json_object_get(step, key);
 	unsigned char *bytes;
 	size_t length;
 	json_t *out;
 
-	snprintf(encoding_key, sizeof(encoding_key), "%s_encoding", key);
 	if (!json_is_string(v))
 		return json_string("");
-	if (json_object_get(step, encoding_key) == NULL)
+	if (!base64)
 		return json_incref((json_t *)v);
 	bytes = sp_base64_decode(json_string_value(v), json_string_length(v), &length);
 	if (bytes == NULL)
@@ -391,6 +460,15 @@ static json_t *text_of(const json_t *step, const char *key)
 	out = lossy(bytes, length);
 	free(bytes);
 	return out;
+}
+
+/* A stream of STEP (KEY, and KEY_encoding when base64) as text. */
+static json_t *text_of(const json_t *step, const char *key)
+{
+	char encoding_key[64];
+
+	snprintf(encoding_key, sizeof(encoding_key), "%s_encoding", key);
+	return text_from(json_object_get(step, key), json_object_get(step, encoding_key) != NULL);
 }
 
 /* Piston's status and message (isolate's words) for a sandpool step. */
@@ -434,6 +512,22 @@ static void status_of(const json_t *step, const char **status, char *message, si
 	}
 }
 
+json_t *sp_piston_data(const json_t *event)
+{
+	const char *type = json_string_value(json_object_get(event, "type"));
+	const json_t *data = json_object_get(event, "data");
+	const char *encoding = json_string_value(json_object_get(event, "encoding"));
+	json_t *text = json_is_string(data)
+			   ? text_from(data, encoding != NULL && strcmp(encoding, "base64") == 0)
+			   : NULL;
+
+	if (text == NULL || type == NULL) {
+		json_decref(text);
+		return NULL;
+	}
+	return json_pack("{s:s, s:s, s:o}", "type", "data", "stream", type, "data", text);
+}
+
 static json_t *stage_of(const json_t *step)
 {
 	char message[SP_PISTON_MESSAGE_MAX];
@@ -453,6 +547,29 @@ static json_t *stage_of(const json_t *step)
 	    json_integer_value(json_object_get(step, "cpu_ms")), "wall_time",
 	    json_integer_value(json_object_get(step, "wall_ms")), "memory",
 	    json_integer_value(json_object_get(step, "memory_kb")) * 1024);
+}
+
+json_t *sp_piston_exit(const json_t *step, const char *stage, int killed_by)
+{
+	char message[SP_PISTON_MESSAGE_MAX], name[16];
+	const char *status;
+	json_int_t signal;
+	const json_t *code = json_object_get(step, "exit_code");
+	const char *s = json_string_value(json_object_get(step, "status"));
+
+	status_of(step, &status, message, sizeof(message), &signal);
+	if (status != NULL && (strcmp(status, "TO") == 0 || strcmp(status, "OL") == 0))
+		signal = 9;
+	if (s != NULL && strcmp(s, "cancelled") == 0 && piston_signal_name(killed_by, name)) {
+		status = "SG";
+		signal = 9;
+		snprintf(message, sizeof(message), "Killed on the client's %s", name);
+	}
+	return json_pack(
+	    "{s:s, s:s, s:o, s:o, s:o, s:o}", "type", "exit", "stage", stage, "code",
+	    json_is_integer(code) && signal == 0 ? json_incref((json_t *)code) : json_null(),
+	    "signal", signal_name(signal), "status", status ? json_string(status) : json_null(),
+	    "message", message[0] ? json_string(message) : json_null());
 }
 
 json_t *sp_piston_answer(const json_t *answer, const struct sp_language *language)

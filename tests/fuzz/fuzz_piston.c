@@ -1,13 +1,18 @@
 /* libFuzzer: arbitrary bytes as the body of Piston's POST /api/v2/execute,
- * through sp_piston_request() with the repository's languages, and as an
- * answer through sp_piston_answer(); the "version" of each body also goes
- * through sp_semver_satisfies() against every language's version.
+ * through sp_piston_request() with the repository's languages, and as the
+ * init of its WebSocket through sp_piston_connect_request(); as an answer
+ * through sp_piston_answer(), as a step through sp_piston_exit(), as an
+ * output event through sp_piston_data() and its "signal" through
+ * sp_piston_signal(); the "version" of each body also goes through
+ * sp_semver_satisfies() against every language's version.
  *
  * Checked for every input, besides what ASan and UBSan see: a refusal has a
  * message in valid UTF-8, NUL-terminated within SP_PISTON_MESSAGE_MAX; an
  * accepted body becomes a run request that sandpool's parser either takes
- * (with "interleave" on, the language found) or refuses with a 4xx, never a
- * 500; a semver answer is -1, 0 or 1; an answer is an object with "run". */
+ * (with "interleave" on for execute and off for an init, the language
+ * found) or refuses with a 4xx, never a 500; a semver answer is -1, 0 or 1;
+ * an answer is an object with "run"; an exit is an object, a signal a
+ * number from 0 to 64. */
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -49,7 +54,7 @@ static void check_message(const char *message)
 	}
 }
 
-static void check_request(json_t *req, const struct sp_language *language)
+static void check_request(json_t *req, const struct sp_language *language, bool interleave)
 {
 	char *text = json_dumps(req, JSON_COMPACT);
 	struct sp_request parsed;
@@ -59,7 +64,7 @@ static void check_request(json_t *req, const struct sp_language *language)
 		return;
 	if (sp_request_parse_as(text, strlen(text), &languages, &config, SP_REQUEST_RUN, &parsed,
 				&fail) == 0) {
-		if (!parsed.interleave || parsed.language != language)
+		if (parsed.interleave != interleave || parsed.language != language)
 			fuzz_die("the run request lost its interleave or its language: %s", text);
 	} else if (fail.http_status >= 500) {
 		fuzz_die("sandpool refused a translated body with %d: %s", fail.http_status,
@@ -94,6 +99,21 @@ static void check_answer(json_t *doc)
 	json_decref(piston);
 }
 
+/* The input as what the WebSocket's messages are made of. */
+static void check_connect(json_t *doc)
+{
+	int signo = sp_piston_signal(json_object_get(doc, "signal"));
+	json_t *exit = sp_piston_exit(doc, "run", signo);
+
+	if (signo < 0 || signo > 64)
+		fuzz_die("a signal of %d", signo);
+	if (exit != NULL && !json_is_object(exit))
+		fuzz_die("an exit that is not an object");
+	(void)sp_piston_signal_ends(signo);
+	json_decref(exit);
+	json_decref(sp_piston_data(doc));
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	json_t *doc = json_loadb((const char *)data, size, JSON_REJECT_DUPLICATES, NULL), *req;
@@ -106,10 +126,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (req == NULL)
 		check_message(message);
 	else
-		check_request(req, language);
+		check_request(req, language, true);
+	json_decref(req);
+	req = sp_piston_connect_request(doc, &languages, &config, &language, message);
+	if (req == NULL)
+		check_message(message);
+	else
+		check_request(req, language, false);
 	if (json_is_object(doc)) {
 		check_semver(doc);
 		check_answer(doc);
+		check_connect(doc);
 	}
 	json_decref(req);
 	json_decref(doc);

@@ -188,6 +188,51 @@ static void test_topics_told_first_and_last(void **state)
 	sp_hub_free(hub);
 }
 
+/* A watcher that says events in words of its own gets the event itself,
+ * and no text is made for it; the others still get the shared text. */
+struct translator {
+	struct sp_watcher w; /* first */
+	char types[64];
+	unsigned texts;
+};
+
+static void translated(struct sp_watcher *w, const json_t *event)
+{
+	struct translator *t = (struct translator *)w;
+	size_t n = strlen(t->types);
+
+	snprintf(t->types + n, sizeof(t->types) - n, "%s ",
+		 json_string_value(json_object_get(event, "type")));
+}
+
+static void no_text(struct sp_watcher *w, struct sp_hub_text *text)
+{
+	(void)text;
+	((struct translator *)w)->texts++;
+}
+
+static void test_event_to_a_translator(void **state)
+{
+	struct sp_hub *hub = sp_hub_new();
+	struct translator t = {.w = {.deliver = no_text, .deliver_event = translated}};
+	struct probe p;
+
+	(void)state;
+	probe_init(&p);
+	sp_hub_watch_job(hub, &t.w, "j1", 0);
+	sp_hub_watch_job(hub, &p.w, "j1", 0);
+	publish(hub, "j1", NULL, 0, "started");
+	publish(hub, "j1", NULL, 0, "stdout");
+	publish(hub, "j1", NULL, 0, "result");
+	publish(hub, "j1", NULL, 0, "stdout"); /* the watch ended with the result */
+	assert_string_equal(t.types, "started stdout result ");
+	assert_int_equal(t.texts, 0);
+	assert_int_equal(p.heard, 3);
+	sp_hub_forget(hub, &t.w);
+	sp_hub_forget(hub, &p.w);
+	sp_hub_free(hub);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -195,6 +240,7 @@ int main(void)
 	    cmocka_unit_test(test_unwatch_one_job),
 	    cmocka_unit_test(test_many),
 	    cmocka_unit_test(test_topics_told_first_and_last),
+	    cmocka_unit_test(test_event_to_a_translator),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
