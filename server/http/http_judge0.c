@@ -33,6 +33,9 @@
 #define NOT_UTF8                                                                                   \
 	"some attributes for this submission cannot be converted to UTF-8, use "                   \
 	"base64_encoded=true query parameter"
+#define NOT_UTF8_BATCH                                                                             \
+	"some attributes for one or more submissions cannot be converted to UTF-8, use "           \
+	"base64_encoded=true query parameter"
 
 /* The value of NAME in CONN's header or query into OUT; false when none. */
 static bool given(struct mg_connection *conn, const char *name, char *out, size_t size)
@@ -143,10 +146,11 @@ static int invalid_fields(struct mg_connection *conn, const struct sp_server *se
 static json_t *load_body(const struct sp_http_body *body, json_error_t *jerr)
 {
 	if (body->data != NULL)
-		return json_loadb(body->data, body->length, JSON_REJECT_DUPLICATES, jerr);
+		return json_loadb(body->data, body->length,
+				  JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, jerr);
 	if (lseek(body->fd, 0, SEEK_SET) < 0)
 		return NULL;
-	return json_loadfd(body->fd, JSON_REJECT_DUPLICATES, jerr);
+	return json_loadfd(body->fd, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, jerr);
 }
 
 /* Whether CONN's body is a form (and does not look like JSON: curl -d
@@ -412,19 +416,19 @@ static int batch_create(struct mg_connection *conn, struct sp_server *server)
 	char id[SP_QUEUE_ID_SIZE], token[SP_JUDGE0_TOKEN_SIZE];
 	bool base64 = flag(conn, "base64_encoded"), any = false;
 	struct outcome out;
-	size_t i;
+	size_t i, count;
 	int rc;
 
 	if ((rc = read_body(conn, server, false, &doc)) != 0)
 		return rc;
 	list = json_object_get(doc, "submissions");
-	if (json_array_size(list) == 0 || json_array_size(list) > BATCH_MAX) {
+	count = json_array_size(list);
+	if (count == 0 || count > BATCH_MAX) {
 		json_decref(doc);
 		return error(conn, 400,
-			     json_array_size(list) == 0
-				 ? "there should be at least one submission in a batch"
-				 : "number of submissions in a batch should be less than or "
-				   "equal to 20",
+			     count == 0 ? "there should be at least one submission in a batch"
+					: "number of submissions in a batch should be less than or "
+					  "equal to 20",
 			     "");
 	}
 	answers = json_array();
@@ -478,6 +482,10 @@ static int batch_show(struct mg_connection *conn, struct sp_server *server)
 		rc = sp_judge0_id_of(t, id)
 			 ? submission_of(conn, server, id, q.fields, q.base64, &answer)
 			 : 404;
+		if (rc == 400) {
+			json_decref(list);
+			return error(conn, 400, NOT_UTF8_BATCH, "");
+		}
 		if (rc != 0 && rc != 404) {
 			json_decref(list);
 			return answer_error(conn, rc);

@@ -97,7 +97,7 @@ json_t *sp_judge0_config_info(const struct sp_config *config)
 	    "enable_additional_files", true, "max_queue_size", (int)config->queue_size);
 	if (info == NULL)
 		return NULL;
-	json_object_update(
+	json_object_update_new(
 	    info,
 	    json_pack("{s:f, s:f, s:f, s:f, s:f, s:f, s:I, s:I, s:I, s:I, s:I, s:I}",
 		      "cpu_time_limit", b.cpu_time_limit, "max_cpu_time_limit",
@@ -109,10 +109,10 @@ json_t *sp_judge0_config_info(const struct sp_config *config)
 		      "max_stack_limit", (json_int_t)b.max_stack_limit,
 		      "max_processes_and_or_threads", (json_int_t)b.max_processes,
 		      "max_max_processes_and_or_threads", (json_int_t)b.max_max_processes));
-	json_object_update(
+	json_object_update_new(
 	    info,
 	    json_pack(
-		"{s:b, s:b, s:b, s:b, s:I, s:I, s:I, s:I, s:b, s:I, s:b, s:I, s:b, s:b}",
+		"{s:b, s:b, s:b, s:b, s:I, s:I, s:I, s:I, s:b, s:I, s:b, s:I, s:f, s:b, s:b, s:b}",
 		"enable_per_process_and_thread_time_limit", false,
 		"allow_enable_per_process_and_thread_time_limit", false,
 		"enable_per_process_and_thread_memory_limit", false,
@@ -122,7 +122,8 @@ json_t *sp_judge0_config_info(const struct sp_config *config)
 		(json_int_t)b.max_number_of_runs, "redirect_stderr_to_stdout", false,
 		"max_extract_size", (json_int_t)b.max_extract_size, "enable_batched_submissions",
 		true, "max_submission_batch_size", (json_int_t)MAX_SUBMISSION_BATCH_SIZE,
-		"enable_network", false, "allow_enable_network", false));
+		"submission_cache_duration", 1.0, "use_docs_as_homepage", false,
+		"allow_enable_network", false, "enable_network", false));
 	return info;
 }
 
@@ -218,7 +219,8 @@ static double number(struct reader *r, const char *field, bool decimal, double d
 	if (!decimal)
 		v = whole(v);
 	if (min_open ? v <= min : v < min) {
-		bound_text(min, decimal, bound, sizeof(bound));
+		/* submission.rb writes its lower bounds as integers */
+		bound_text(min, false, bound, sizeof(bound));
 		add_error(r, field,
 			  min_open ? "must be greater than %s"
 				   : "must be greater than or equal to %s",
@@ -486,7 +488,20 @@ struct limits {
 	long long memory, stack, processes, file_size, runs;
 };
 
-static void limits_of(struct reader *r, const struct sp_judge0_bounds *b, struct limits *l)
+/* The default memory limit for LANG: Judge0's, or its language file's where
+ * that is more (a JVM reserves more than 128000 KB where the limit is set by
+ * process limits, with no memory cgroup), within the bound. */
+static double default_memory(const struct sp_judge0_bounds *b, const struct sp_language *lang)
+{
+	double own = lang ? (double)lang->judge0_memory_limit : 0;
+
+	if (own <= (double)b->memory_limit)
+		return (double)b->memory_limit;
+	return smaller(own, (double)b->max_memory_limit);
+}
+
+static void limits_of(struct reader *r, const struct sp_judge0_bounds *b,
+		      const struct sp_language *lang, struct limits *l)
 {
 	l->runs = (long long)number(r, "number_of_runs", false, (double)b->number_of_runs, 0, true,
 				    (double)b->max_number_of_runs);
@@ -496,7 +511,7 @@ static void limits_of(struct reader *r, const struct sp_judge0_bounds *b, struct
 	    number(r, "cpu_extra_time", true, b->cpu_extra_time, 0, false, b->max_cpu_extra_time);
 	l->wall = number(r, "wall_time_limit", true, b->wall_time_limit, MIN_WALL_TIME_LIMIT, false,
 			 b->max_wall_time_limit);
-	l->memory = (long long)number(r, "memory_limit", false, (double)b->memory_limit,
+	l->memory = (long long)number(r, "memory_limit", false, default_memory(b, lang),
 				      MIN_MEMORY_LIMIT, false, (double)b->max_memory_limit);
 	l->stack = (long long)number(r, "stack_limit", false, (double)b->stack_limit, 0, false,
 				     (double)b->max_stack_limit);
@@ -625,7 +640,7 @@ static json_t *build(struct reader *r, bool base64, const struct sp_language_set
 		r->failed = true;
 		return NULL;
 	}
-	limits_of(r, &b, &l);
+	limits_of(r, &b, lang, &l);
 	refused_options(r);
 	redirect = boolean(r, "redirect_stderr_to_stdout", false);
 	callback = callback_of(r, config);
@@ -663,12 +678,13 @@ json_t *sp_judge0_request(json_t *submission, bool base64, const struct sp_langu
 	*errors = NULL;
 	if (r.errors == NULL)
 		return NULL;
-	if (!json_is_object(submission)) {
-		add_error(&r, "submission", "must be a JSON object");
-		*errors = r.errors;
-		return NULL;
-	}
+	/* Rails keeps a body that is not an object aside (params[:_json]): the
+	 * submission has no field then. */
+	if (!json_is_object(submission))
+		r.sub = json_object();
 	request = build(&r, base64, languages, config, now_ms);
+	if (r.sub != submission)
+		json_decref(r.sub);
 	if (request != NULL)
 		json_decref(r.errors);
 	else if (r.failed)

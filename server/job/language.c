@@ -188,19 +188,26 @@ static int parse_piston(json_t *doc, const char *file, struct sp_language *lang,
 	return 0;
 }
 
-/* "judge0": {"id": 1 to 100000, "name"}, how Judge0's API knows it. */
+/* "judge0": {"id": 1 to 100000, "name", "memory_limit"?: 2048 to 512000},
+ * how Judge0's API knows it. */
 static int parse_judge0(json_t *doc, const char *file, struct sp_language *lang,
 			struct sp_error *err)
 {
-	json_t *judge0 = json_object_get(doc, "judge0"), *id;
+	json_t *judge0 = json_object_get(doc, "judge0"), *id, *memory;
 
 	if (judge0 == NULL)
 		return 0;
 	id = json_object_get(judge0, "id");
+	memory = json_object_get(judge0, "memory_limit");
 	if (!json_is_object(judge0) || !json_is_integer(id) || json_integer_value(id) < 1 ||
-	    json_integer_value(id) > 100000)
+	    json_integer_value(id) > 100000 ||
+	    (memory != NULL && (!json_is_integer(memory) || json_integer_value(memory) < 2048 ||
+				json_integer_value(memory) > 512000)))
 		return sp_error_set(err, EINVAL,
-				    "%s: \"judge0\" must be {\"id\": 1 to 100000, \"name\"}", file);
+				    "%s: \"judge0\" must be {\"id\": 1 to 100000, \"name\", "
+				    "\"memory_limit\"?: 2048 to 512000}",
+				    file);
+	lang->judge0_memory_limit = (unsigned)json_integer_value(memory);
 	lang->judge0_id = (int)json_integer_value(id);
 	lang->judge0_name = get_string(judge0, "name", true, file, err);
 	return lang->judge0_name == NULL ? -1 : 0;

@@ -35,10 +35,13 @@ struct sp_language {
 	 * none). */
 	const char *piston_language;
 	const char *piston_runtime;
-	/* As Judge0 CE's API knows it ("judge0": {"id", "name"}): its language
-	 * id (0: none) and the name it lists ("Python (3.11.2)"). */
+	/* As Judge0 CE's API knows it ("judge0": {"id", "name",
+	 * "memory_limit"?}): its language id (0: none), the name it lists
+	 * ("Python (3.11.2)"), and the default memory_limit (KB) of its
+	 * submissions where Judge0's is too little for it (0: Judge0's). */
 	int judge0_id;
 	const char *judge0_name;
+	unsigned judge0_memory_limit;
 };
 
 /* The limits of a step when neither a language nor a request sets them. */

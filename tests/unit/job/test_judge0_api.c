@@ -240,7 +240,7 @@ static void test_field_errors_as_rails_words_them(void **state)
 	has_error(errors, "memory_limit", "must be greater than or equal to 2048");
 	has_error(errors, "cpu_time_limit", "must be less than or equal to 15.0");
 	has_error(errors, "cpu_extra_time", "is not a number");
-	has_error(errors, "wall_time_limit", "must be greater than or equal to 1.0");
+	has_error(errors, "wall_time_limit", "must be greater than or equal to 1");
 	has_error(errors, "number_of_runs", "must be greater than 0");
 	has_error(errors, "max_processes_and_or_threads", "must be less than or equal to 120");
 	has_error(errors, "enable_network", "enabling network is not allowed");
