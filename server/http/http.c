@@ -172,6 +172,16 @@ static void free_parts(struct sp_server *server)
 	server->conns = NULL;
 }
 
+/* Piston v2's paths: its HTTP API and its WebSocket. */
+static void register_piston(struct mg_context *ctx, struct sp_server *server)
+{
+	mg_set_request_handler(ctx, "/api/v2/**$", sp_http_piston, server);
+	mg_set_websocket_handler(ctx, "/api/v2/connect$", sp_http_piston_connect, sp_http_ws_ready,
+				 sp_http_ws_data, sp_http_ws_close, server);
+	mg_set_websocket_handler(ctx, "/api/v2/piston/connect$", sp_http_piston_connect,
+				 sp_http_ws_ready, sp_http_ws_data, sp_http_ws_close, server);
+}
+
 /* Judge0 CE's paths. */
 static void register_judge0(struct mg_context *ctx, struct sp_server *server)
 {
@@ -249,17 +259,13 @@ struct mg_context *sp_http_start(struct sp_server *server, struct sp_error *err)
 	mg_set_request_handler(ctx, "/api/v1/jobs$", sp_http_jobs, server);
 	mg_set_request_handler(ctx, "/api/v1/jobs/**$", sp_http_job, server);
 	if (server->config.piston_api)
-		mg_set_request_handler(ctx, "/api/v2/**$", sp_http_piston, server);
+		register_piston(ctx, server);
 	if (server->config.judge0_api)
 		register_judge0(ctx, server);
 	mg_set_request_handler(ctx, "/app.js$", sp_http_page, server);
 	mg_set_request_handler(ctx, "/style.css$", sp_http_page, server);
 	mg_set_websocket_handler(ctx, "/api/v1/ws$", sp_http_ws_connect, sp_http_ws_ready,
 				 sp_http_ws_data, sp_http_ws_close, server);
-	mg_set_websocket_handler(ctx, "/api/v2/connect$", sp_http_piston_connect, sp_http_ws_ready,
-				 sp_http_ws_data, sp_http_ws_close, server);
-	mg_set_websocket_handler(ctx, "/api/v2/piston/connect$", sp_http_piston_connect,
-				 sp_http_ws_ready, sp_http_ws_data, sp_http_ws_close, server);
 	return register_status(ctx, server);
 }
 

@@ -182,6 +182,39 @@ class Client:
         return answer
 
 
+class Off(Client, unittest.TestCase):
+    """judge0_api and piston_api turn each API off: its paths are not
+    there, and /api/v1 is as it was."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.server = Server({"pool_total": 1, "pool_sizes": {"python": 1},
+                             "judge0_api": False, "piston_api": False})
+
+    @classmethod
+    def tearDownClass(cls):
+        code = cls.server.stop()
+        assert code == 0, f"sandpool serve exited {code}"
+
+    def test_each_api_off(self):
+        for method, path, body in (("GET", "/languages", None), ("GET", "/config_info", None),
+                                   ("POST", "/submissions?wait=true",
+                                    {"source_code": "print(1)", "language_id": 71}),
+                                   ("GET", "/api/v2/runtimes", None),
+                                   ("POST", "/api/v2/execute",
+                                    {"language": "python", "version": "*",
+                                     "files": [{"content": "print(1)"}]})):
+            self.assertEqual(self.call(method, path, body)[0], 404, path)
+        # the WebSocket of Piston is not there either: its upgrade is refused
+        code, _, _ = self.call("GET", "/api/v2/connect",
+                               headers={"Connection": "Upgrade", "Upgrade": "websocket",
+                                        "Sec-WebSocket-Version": "13",
+                                        "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ=="})
+        self.assertEqual(code, 404)
+        code, answer, _ = self.call("POST", "/api/v1/run",
+                                    {"language": "python", "code": "print(1)"})
+        self.assertEqual((code, answer.get("stdout")), (200, "1\n"), answer)
+
 
 class Info(unittest.TestCase):
     @classmethod
