@@ -32,7 +32,7 @@ char *sp_base64_encode(const unsigned char *data, size_t length)
 	return out;
 }
 
-static int b64_value(unsigned char c)
+int sp_base64_digit(unsigned char c)
 {
 	if (c >= 'A' && c <= 'Z')
 		return c - 'A';
@@ -53,7 +53,7 @@ static int b64_quad(const char *q, bool last, unsigned char *out)
 	int v[4], n = 4;
 
 	for (int i = 0; i < 4; i++) {
-		v[i] = b64_value((unsigned char)q[i]);
+		v[i] = sp_base64_digit((unsigned char)q[i]);
 		if (v[i] < 0 && !(last && i >= 2 && q[i] == '=' && (i == 3 || q[3] == '=')))
 			return -1;
 		if (v[i] < 0 && n == 4)

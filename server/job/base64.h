@@ -8,6 +8,9 @@
 /* A new NUL-terminated string, or NULL when out of memory. */
 char *sp_base64_encode(const unsigned char *data, size_t length);
 
+/* The value of C in base64's alphabet (0 to 63), or -1. */
+int sp_base64_digit(unsigned char c);
+
 /* The bytes of TEXT (LENGTH characters, padded), in a new buffer of
  * *OUT_LENGTH bytes; NULL for text that is not base64 (errno 0) or when out of
  * memory (ENOMEM). */

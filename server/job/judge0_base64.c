@@ -31,22 +31,6 @@ char *sp_judge0_base64_encode(const unsigned char *data, size_t length)
 	return out;
 }
 
-/* The value of C in the alphabet, or -1. */
-static int sextet(unsigned char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+')
-		return 62;
-	if (c == '/')
-		return 63;
-	return -1;
-}
-
 unsigned char *sp_judge0_base64_decode(const char *text, size_t length, size_t *out_length)
 {
 	unsigned char *out = malloc(length / 4 * 3 + 4);
@@ -56,7 +40,7 @@ unsigned char *sp_judge0_base64_decode(const char *text, size_t length, size_t *
 	if (out == NULL)
 		return NULL;
 	for (size_t i = 0; i < length; i++) {
-		int v = sextet((unsigned char)text[i]);
+		int v = sp_base64_digit((unsigned char)text[i]);
 
 		if (v < 0 && text[i] == '=' && have >= 2)
 			break;

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "base64.h"
+#include "hex.h"
 #include "judge0.h"
 #include "judge0_base64.h"
 #include "judge0_files.h"
@@ -304,17 +305,6 @@ static const char *const submission_fields[] = {
     "enable_network",
 };
 
-static int hex_value(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* TEXT (LEN bytes) URL-decoded into OUT (LEN bytes at least): its length.
  * A '%' not followed by two hex digits stays as it is. */
 static size_t url_decode(const char *text, size_t len, char *out)
@@ -324,9 +314,10 @@ static size_t url_decode(const char *text, size_t len, char *out)
 	for (size_t i = 0; i < len; i++) {
 		if (text[i] == '+') {
 			out[n++] = ' ';
-		} else if (text[i] == '%' && i + 2 < len && hex_value(text[i + 1]) >= 0 &&
-			   hex_value(text[i + 2]) >= 0) {
-			out[n++] = (char)(hex_value(text[i + 1]) * 16 + hex_value(text[i + 2]));
+		} else if (text[i] == '%' && i + 2 < len && sp_hex_digit(text[i + 1]) >= 0 &&
+			   sp_hex_digit(text[i + 2]) >= 0) {
+			out[n++] =
+			    (char)(sp_hex_digit(text[i + 1]) * 16 + sp_hex_digit(text[i + 2]));
 			i += 2;
 		} else {
 			out[n++] = text[i];

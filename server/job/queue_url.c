@@ -5,18 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define SCHEME "redis://"
+#include "hex.h"
 
-static int hex_value(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
+#define SCHEME "redis://"
 
 /* TEXT[0..LEN) percent-decoded into OUT. Returns 0, -1 when it does not fit
  * or holds a bad escape. */
@@ -28,8 +19,8 @@ static int decode(const char *text, size_t len, char *out, size_t size)
 		char c = text[i];
 
 		if (c == '%') {
-			int hi = i + 2 < len ? hex_value(text[i + 1]) : -1;
-			int lo = i + 2 < len ? hex_value(text[i + 2]) : -1;
+			int hi = i + 2 < len ? sp_hex_digit(text[i + 1]) : -1;
+			int lo = i + 2 < len ? sp_hex_digit(text[i + 2]) : -1;
 
 			if (hi < 0 || lo < 0)
 				return -1;
