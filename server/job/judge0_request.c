@@ -405,17 +405,19 @@ static const struct sp_language *language_of(struct reader *r,
 {
 	double v = 0;
 	int got = number_of(value(r, "language_id"), &v);
+	/* an integer column: Rails truncates (a double past 2^53 is whole) */
+	double t = v < 1e15 && v > -1e15 ? whole(v) : v;
 	const struct sp_language *lang;
 
-	*id = (long long)v;
+	*id = (long long)whole(v);
 	if (got == 0) {
 		add_error(r, "language_id", "can't be blank");
 		add_error(r, "language_id", "language with id  doesn't exist");
 		return NULL;
 	}
-	if (got < 0 || v != whole(v) || (lang = sp_judge0_find(languages, *id)) == NULL) {
+	if (got < 0 || t != (double)*id || (lang = sp_judge0_find(languages, *id)) == NULL) {
 		if (got > 0)
-			add_error(r, "language_id", "language with id %lld doesn't exist", *id);
+			add_error(r, "language_id", "language with id %.0f doesn't exist", t);
 		else
 			add_error(r, "language_id", "language with id %s doesn't exist",
 				  json_is_string(value(r, "language_id"))

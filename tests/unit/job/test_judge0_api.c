@@ -258,6 +258,20 @@ static void test_field_errors_as_rails_words_them(void **state)
 	    request_of(*state, "{\"source_code\": \"x\", \"language_id\": 4}", false, &errors);
 	has_error(errors, "language_id", "language with id 4 doesn't exist");
 	json_decref(errors);
+	/* Rails truncates an integer column's value; a huge one stays itself */
+	request =
+	    request_of(*state, "{\"source_code\": \"x\", \"language_id\": 71.9}", false, &errors);
+	assert_non_null(request);
+	json_decref(request);
+	request = request_of(*state,
+			     "{\"source_code\": \"x\", \"language_id\": \"5e20\", "
+			     "\"memory_limit\": 1e300, \"cpu_time_limit\": -1e300}",
+			     false, &errors);
+	assert_null(request);
+	has_error(errors, "language_id", "language with id 500000000000000000000 doesn't exist");
+	has_error(errors, "memory_limit", "must be less than or equal to 512000");
+	has_error(errors, "cpu_time_limit", "must be greater than or equal to 0");
+	json_decref(errors);
 }
 
 static json_t *view_of(const char *result)
