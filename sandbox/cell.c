@@ -177,10 +177,10 @@ static int cell_build(struct cell_state *st, struct sp_error *err)
 	const struct sp_cell_config *cfg = st->config;
 
 	/* The death signal ends the cell if its parent (the spawner) dies while
-	 * it is built, until its ids change (sp_userns_in_child clears it);
-	 * from then on the cell ends when its socket closes. getppid() is 0 in
-	 * the new pid namespace: whether the parent died before the signal was
-	 * armed shows as end of file on the socket. */
+	 * it is built, until its ids are set; from then on the cell ends when
+	 * its socket closes. getppid() is 0 in the new pid namespace: whether
+	 * the parent died before the signal was armed shows as end of file on
+	 * the socket. */
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
 		return sp_error_set(err, errno, "parent death signal");
 	if (close_others(st->sock, err) < 0)
@@ -189,6 +189,11 @@ static int cell_build(struct cell_state *st, struct sp_error *err)
 		return -1;
 	if (sp_userns_in_child(&cfg->idmap, err) < 0)
 		return -1;
+	/* Disarmed by hand: a change of ids clears it only when the ids the
+	 * kernel sees change, which rootless (0 inside is the user outside)
+	 * they do not, and a cell then died with a killed spawner. */
+	if (prctl(PR_SET_PDEATHSIG, 0) < 0)
+		return sp_error_set(err, errno, "parent death signal");
 	if (stdio_to_null(err) < 0)
 		return -1;
 	if (sethostname(cfg->hostname, strlen(cfg->hostname)) < 0)

@@ -884,7 +884,12 @@ class Crash(unittest.TestCase):
                 self.assertEqual(len([ln for ln in links if ln.startswith("socket:")]), 1,
                                  links)
             os.kill(spawner, signal.SIGKILL)
-            # the warm cell still serves
+            # the warm cell lives on (its parent's death is no signal to it
+            # once it is built, rootless too), and still serves
+            time.sleep(0.3)
+            with open(f"/proc/{cell}/stat") as f:
+                self.assertNotEqual(f.read().rsplit(")", 1)[1].split()[0], "Z",
+                                    "the cell died with its spawner")
             status, r, _ = server.run({"language": "bash", "code": "echo two"})
             self.assertEqual((status, r["stdout"]), (200, "two\n"), r)
             # the cell killed too: the pool needs a new one
