@@ -674,6 +674,11 @@ __attribute__((noreturn)) static void cell_serve(struct cell_state *st)
 		case SP_MSG_RUN:
 			handle_run(st, &msg, fds, nfds);
 			continue;
+		case SP_MSG_KILL:
+			/* sent as the step ended on its own: nothing is left to kill,
+			 * and a kill has no answer */
+			close_all(fds, nfds);
+			continue;
 		case SP_MSG_WRITE_FILE:
 			rc = handle_write_file(st, &msg, nfds == 1 ? fds[0] : -1, &err);
 			break;

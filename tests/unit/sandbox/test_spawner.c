@@ -22,6 +22,7 @@
 #include "tests/unit/busybox_rootfs.h"
 
 #include "sandbox/cell.h"
+#include "sandbox/channel.h"
 #include "sandbox/cgroup.h"
 #include "sandbox/run.h"
 #include "sandbox/seccomp.h"
@@ -197,6 +198,23 @@ static void test_cancel_kills_the_step(void **state)
 	sp_step_result_free(&res);
 }
 
+/* A kill the supervisor sent as the step ended on its own reaches the cell
+ * after the step: it is stale, and the cell's reset and next job go on (a
+ * thread bomb's cell was replaced so, now and then, under load). */
+static void test_a_kill_after_the_step_is_harmless(void **state)
+{
+	struct fixture *fx = *state;
+	struct sp_step_result res;
+
+	assert_int_equal(step(fx, "echo one", &res), 0);
+	sp_step_result_free(&res);
+	assert_int_equal(sp_channel_send(fx->cell.sock, SP_MSG_KILL, NULL, 0, NULL, 0, NULL), 0);
+	assert_int_equal(sp_cell_reset(&fx->cell, &(struct sp_error){0}), 0);
+	assert_int_equal(step(fx, "echo two", &res), 0);
+	assert_string_equal(res.out.data, "two\n");
+	sp_step_result_free(&res);
+}
+
 /* A cell whose init was killed is found dead at the next job, not hung on. */
 static void test_dead_cell_is_noticed(void **state)
 {
@@ -269,6 +287,8 @@ int main(int argc, char **argv)
 	    cmocka_unit_test_setup_teardown(test_tree_without_mount_points, setup_plain_tree,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_cancel_kills_the_step, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_a_kill_after_the_step_is_harmless, setup,
+					    teardown),
 	    cmocka_unit_test_setup_teardown(test_dead_cell_is_noticed, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_dead_spawner_is_renewed, setup, teardown),
 	};
