@@ -156,19 +156,6 @@ static size_t take_payload(struct sp_ws_reader *r, const uint8_t *in, size_t len
 	return n;
 }
 
-static bool valid_utf8(const uint8_t *p, size_t n)
-{
-	while (n > 0) {
-		size_t k = sp_utf8_char_len(p, n);
-
-		if (k == 0)
-			return false;
-		p += k;
-		n -= k;
-	}
-	return true;
-}
-
 /* A whole close frame: its code and reason, or a protocol error. */
 static void end_close(struct sp_ws_reader *r, struct sp_ws_in *out)
 {
@@ -188,7 +175,7 @@ static void end_close(struct sp_ws_reader *r, struct sp_ws_in *out)
 		    .kind = SP_WS_IN_ERROR, .code = SP_WS_PROTOCOL_ERROR, .why = r->why};
 		return;
 	}
-	if (!valid_utf8(r->control + 2, n - 2)) {
+	if (!sp_utf8_valid(r->control + 2, n - 2)) {
 		r->failed = true;
 		r->why = "a close reason that is not UTF-8";
 		*out = (struct sp_ws_in){

@@ -82,20 +82,6 @@ static int out_of_memory(struct reader *r)
 
 /* ---- names and kinds ------------------------------------------------------ */
 
-static bool valid_utf8(const char *s)
-{
-	size_t len = strlen(s);
-
-	for (size_t i = 0; i < len;) {
-		size_t n = sp_utf8_char_len((const unsigned char *)s + i, len - i);
-
-		if (n == 0)
-			return false;
-		i += n;
-	}
-	return true;
-}
-
 /* RAW without its leading "./"s and, for a directory, one trailing '/' (a
  * directory "." or "./" becomes ""), in a new string; NULL when out of
  * memory. */
@@ -150,7 +136,7 @@ static int entry_name(struct reader *r, struct archive_entry *ae, bool dir, char
 					    r->format);
 		return entry_fail(r, EPERM, raw, "has a name that is not valid UTF-8");
 	}
-	if (!valid_utf8(raw))
+	if (!sp_utf8_valid(raw, strlen(raw)))
 		return entry_fail(r, EPERM, raw, "has a name that is not valid UTF-8");
 	*name = normalize(raw, dir);
 	if (*name == NULL)

@@ -33,6 +33,21 @@ size_t sp_utf8_char_len(const unsigned char *p, size_t n)
 	return len;
 }
 
+bool sp_utf8_valid(const void *p, size_t n)
+{
+	const unsigned char *s = p;
+
+	while (n > 0) {
+		size_t k = sp_utf8_char_len(s, n);
+
+		if (k == 0)
+			return false;
+		s += k;
+		n -= k;
+	}
+	return true;
+}
+
 void sp_utf8_message(char *dst, size_t size, const char *text, size_t len)
 {
 	const unsigned char *s = (const unsigned char *)text;

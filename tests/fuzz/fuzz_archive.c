@@ -34,18 +34,6 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	return 0;
 }
 
-static bool utf8_ok(const char *s, size_t len)
-{
-	for (size_t i = 0; i < len;) {
-		size_t n = sp_utf8_char_len((const unsigned char *)s + i, len - i);
-
-		if (n == 0)
-			return false;
-		i += n;
-	}
-	return true;
-}
-
 /* Whether B is A or a path under A. */
 static bool covers(const char *a, const char *b)
 {
@@ -66,7 +54,7 @@ static void check_list(const struct sp_archive_files *list)
 		const struct sp_archive_file *f = &list->files[i];
 		size_t len = strlen(f->name);
 
-		if (sp_request_name_problem(f->name, len) != NULL || !utf8_ok(f->name, len))
+		if (sp_request_name_problem(f->name, len) != NULL || !sp_utf8_valid(f->name, len))
 			fuzz_die("a bad name taken: '%s'", f->name);
 		if (f->data == NULL || f->length > limits.max_file_bytes)
 			fuzz_die("'%s': no data, or %zu bytes", f->name, f->length);
@@ -90,7 +78,7 @@ static void check_error(const struct sp_archive_files *list, const struct sp_err
 	if (err->errnum != EFBIG && err->errnum != EPERM && err->errnum != EBADMSG &&
 	    err->errnum != ENOMEM)
 		fuzz_die("refused with errno %d: %s", err->errnum, err->message);
-	if (len == 0 || len >= 256 || !utf8_ok(err->message, len))
+	if (len == 0 || len >= 256 || !sp_utf8_valid(err->message, len))
 		fuzz_die("refused with a message empty, long or not UTF-8: %s", err->message);
 }
 

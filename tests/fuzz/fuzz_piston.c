@@ -45,13 +45,8 @@ static void check_message(const char *message)
 
 	if (n == SP_PISTON_MESSAGE_MAX)
 		fuzz_die("a message without its NUL");
-	for (size_t i = 0; i < n;) {
-		size_t k = sp_utf8_char_len((const unsigned char *)message + i, n - i);
-
-		if (k == 0)
-			fuzz_die("a message that is not UTF-8: %s", message);
-		i += k;
-	}
+	if (!sp_utf8_valid(message, n))
+		fuzz_die("a message that is not UTF-8: %s", message);
 }
 
 static void check_request(json_t *req, const struct sp_language *language, bool interleave)

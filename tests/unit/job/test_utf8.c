@@ -44,6 +44,16 @@ static void test_invalid(void **state)
 	assert_int_equal(LEN("\xe2\x28\xa1"), 0); /* not a continuation */
 }
 
+static void test_whole_texts(void **state)
+{
+	(void)state;
+	assert_true(sp_utf8_valid("", 0));
+	assert_true(sp_utf8_valid("h\xc3\xa9\0\xe2\x98\x83", 7));
+	assert_false(sp_utf8_valid("ok\xff", 3));
+	assert_false(sp_utf8_valid("\xe2\x98", 2)); /* cut short */
+	assert_true(sp_utf8_valid("\xe2\x98", 0));
+}
+
 static void test_message(void **state)
 {
 	char dst[8];
@@ -66,6 +76,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_valid),
 	    cmocka_unit_test(test_invalid),
+	    cmocka_unit_test(test_whole_texts),
 	    cmocka_unit_test(test_message),
 	};
 
