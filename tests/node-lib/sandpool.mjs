@@ -55,3 +55,32 @@ export function stopServer(proc) {
   proc.kill("SIGTERM");
   return exited;
 }
+
+// Run TESTS ([{name, fn}]) one after the other against the server START
+// returns ({proc, ...}, from startServer): a line per test, ok or FAIL, then
+// the counts; the server is stopped and the process exits 1 on any failure.
+export async function runTests(tests, start) {
+  let server = null;
+  let passed = 0;
+  let failed = 0;
+  try {
+    server = await start();
+    for (const t of tests) {
+      try {
+        await t.fn();
+        passed++;
+        console.log(`ok: ${t.name}`);
+      } catch (e) {
+        failed++;
+        console.log(`FAIL: ${t.name}: ${e.message}`);
+      }
+    }
+  } catch (e) {
+    console.log(`FAIL: ${e.stack}`);
+    if (server) server.proc.kill("SIGKILL");
+    process.exit(1);
+  }
+  await stopServer(server.proc);
+  console.log(`${passed} passed, ${failed} failed`);
+  process.exit(failed ? 1 : 0);
+}

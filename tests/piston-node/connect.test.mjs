@@ -10,7 +10,7 @@
 //   node tests/piston-node/connect.test.mjs
 //   env: SANDPOOL_BIN (./sandpool), SANDPOOL_STATE_DIR
 import WebSocket from "ws";
-import { startServer, stopServer } from "../node-lib/sandpool.mjs";
+import { startServer, stopServer, runTests } from "../node-lib/sandpool.mjs";
 
 const WAIT = 60000;
 const TOKEN = "piston-connect-token-0123456789";
@@ -307,31 +307,8 @@ test("with tokens: none is refused before the upgrade; a header or ?token= is le
   }
 });
 
-async function main() {
+runTests(tests, async () => {
   server = await startServer({ pool_total: 8, ws_max_frame: MAX_FRAME }, "sandpool-connect-");
   url = `ws://127.0.0.1:${server.port}/api/v2/connect`;
-  let passed = 0;
-  let failed = 0;
-  try {
-    for (const t of tests) {
-      try {
-        await t.fn();
-        passed++;
-        console.log(`ok: ${t.name}`);
-      } catch (e) {
-        failed++;
-        console.log(`FAIL: ${t.name}: ${e.message}`);
-      }
-    }
-  } finally {
-    await stopServer(server.proc);
-  }
-  console.log(`${passed} passed, ${failed} failed`);
-  process.exit(failed ? 1 : 0);
-}
-
-main().catch((e) => {
-  console.log(`FAIL: ${e.stack}`);
-  if (server) server.proc.kill("SIGKILL");
-  process.exit(1);
+  return server;
 });

@@ -13,7 +13,7 @@ import { readFileSync, readdirSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import piston from "piston-client";
-import { startServer, stopServer } from "../node-lib/sandpool.mjs";
+import { startServer, stopServer, runTests } from "../node-lib/sandpool.mjs";
 
 const SAMPLES =
   process.env.SANDPOOL_SAMPLES || join(dirname(fileURLToPath(import.meta.url)), "..", "languages");
@@ -203,31 +203,8 @@ test("with tokens, the client's requests need one", async () => {
   }
 });
 
-async function main() {
+runTests(tests, async () => {
   server = await startServer({ pool_total: 8 }, "sandpool-piston-");
   client = piston({ server: server.url });
-  let passed = 0;
-  let failed = 0;
-  try {
-    for (const t of tests) {
-      try {
-        await t.fn();
-        passed++;
-        console.log(`ok: ${t.name}`);
-      } catch (e) {
-        failed++;
-        console.log(`FAIL: ${t.name}: ${e.message}`);
-      }
-    }
-  } finally {
-    await stopServer(server.proc);
-  }
-  console.log(`${passed} passed, ${failed} failed`);
-  process.exit(failed ? 1 : 0);
-}
-
-main().catch((e) => {
-  console.log(`FAIL: ${e.stack}`);
-  if (server) server.proc.kill("SIGKILL");
-  process.exit(1);
+  return server;
 });
