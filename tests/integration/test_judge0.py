@@ -28,6 +28,7 @@ import urllib.error
 import urllib.request
 import zipfile
 
+import samples
 from test_server import Server
 
 TOKEN = "judge0-token-0123456789abcdef"
@@ -256,6 +257,10 @@ class Info(unittest.TestCase):
                             (62, "Java (OpenJDK "), (63, "JavaScript (Node.js "), (60, "Go ("),
                             (73, "Rust ("), (46, "Bash (")):
             self.assertTrue(ids[id_].startswith(prefix), ids)
+        # every language served that has a Judge0 id, by its file's name for it
+        for name, doc in samples.language_files().items():
+            if "judge0" in doc and samples.unavailable(name) is None:
+                self.assertEqual(ids.get(doc["judge0"]["id"]), doc["judge0"]["name"], name)
         self.assertEqual([lang["name"] for lang in languages],
                          sorted(lang["name"] for lang in languages))
         self.assertEqual(set(languages[0]), {"id", "name"})
