@@ -1,0 +1,4 @@
+:- initialization(main, main).
+
+main :-
+    write('Hello, World!'), nl.

@@ -1,0 +1,1 @@
+ARGV.each { |arg| print "#{arg.bytesize}:#{arg}\n" }

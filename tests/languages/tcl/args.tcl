@@ -1,0 +1,3 @@
+foreach arg $argv {
+    puts "[string length [encoding convertto utf-8 $arg]]:$arg"
+}

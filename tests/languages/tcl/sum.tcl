@@ -1,0 +1,2 @@
+scan [gets stdin] "%d %d" a b
+puts [expr {$a + $b}]
