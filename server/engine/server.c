@@ -44,19 +44,27 @@ static int language_env(struct sp_served_language *s, struct sp_error *err)
 	return s->env ? 0 : sp_error_set(err, ENOMEM, "environment");
 }
 
-/* Find the language's image and compile its policy. */
-static int serve_language(struct sp_served_language *s, const char *state_dir, struct sp_error *err)
+/* Find the language's image and compile its policy; WHY says, for a
+ * client, what stopped it. */
+static int serve_language(struct sp_served_language *s, const char *state_dir, char *why,
+			  size_t size, struct sp_error *err)
 {
+	const char *image = s->language->image;
 	char policy[PATH_MAX], cache[PATH_MAX];
 
-	if (sp_store_image_rootfs(state_dir, s->language->image, s->rootfs, sizeof(s->rootfs),
-				  err) < 0 ||
-	    sp_mount_check_rootfs(s->rootfs, err) < 0)
+	if (sp_store_image_rootfs(state_dir, image, s->rootfs, sizeof(s->rootfs), err) < 0 ||
+	    sp_mount_check_rootfs(s->rootfs, err) < 0 ||
+	    (s->image = sp_store_image_config(state_dir, image, err)) == NULL) {
+		if (err->errnum == ENOENT)
+			snprintf(why, size, "its image %s is not in the server's image store",
+				 image);
+		else
+			snprintf(why, size, "its image %s cannot be used", image);
 		return -1;
-	s->image = sp_store_image_config(state_dir, s->language->image, err);
-	if (s->image == NULL || language_env(s, err) < 0)
-		return -1;
-	if (sp_policy_path(s->language->policy, policy, sizeof(policy), err) < 0)
+	}
+	snprintf(why, size, "its policy %s cannot be loaded", s->language->policy);
+	if (language_env(s, err) < 0 ||
+	    sp_policy_path(s->language->policy, policy, sizeof(policy), err) < 0)
 		return -1;
 	return sp_seccomp_load(policy,
 			       sp_cache_dir("seccomp", cache, sizeof(cache)) == 0 ? cache : NULL,
@@ -72,12 +80,13 @@ static void served_free(struct sp_served_language *s)
 	memset(s, 0, sizeof(*s));
 }
 
-/* Keep the languages whose image is there; say which are left out. */
+/* Keep the languages whose image is there; set the others apart as absent,
+ * saying on stderr why. */
 static int load_languages(struct sp_server *server, struct sp_error *err)
 {
 	struct sp_language_set *set = &server->languages;
 	char dir[PATH_MAX], state[PATH_MAX];
-	size_t kept = 0;
+	size_t read, kept = 0;
 
 	if (server->config.languages_dir[0] != '\0')
 		snprintf(dir, sizeof(dir), "%s", server->config.languages_dir);
@@ -101,20 +110,27 @@ static int load_languages(struct sp_server *server, struct sp_error *err)
 	server->served = calloc(set->count, sizeof(*server->served));
 	if (server->served == NULL)
 		return sp_error_set(err, ENOMEM, "languages");
-	for (size_t i = 0; i < set->count; i++) {
+	read = set->count;
+	for (size_t i = 0; i < read; i++) {
 		struct sp_served_language *s = &server->served[kept];
-		struct sp_error why = {0};
+		struct sp_error cause = {0};
+		char why[256];
 
 		set->items[kept] = set->items[i];
 		s->language = &set->items[kept];
-		if (serve_language(s, state, &why) == 0) {
+		if (serve_language(s, state, why, sizeof(why), &cause) == 0) {
 			kept++;
 			continue;
 		}
 		fprintf(stderr, "sandpool serve: language %s left out: %s\n", set->items[kept].name,
-			why.message);
+			cause.message);
 		served_free(s);
-		sp_language_free(&set->items[kept]);
+		if (sp_language_set_absent(set, &set->items[kept], why, err) < 0) {
+			while (++i < read)
+				sp_language_free(&set->items[i]);
+			set->count = kept;
+			return -1;
+		}
 	}
 	set->count = kept;
 	if (kept == 0)

@@ -11,25 +11,79 @@
 #include "server/engine/queue.h"
 #include "server/engine/pool.h"
 
+/* A language as GET /api/v1/languages lists it; WHY is NULL when it runs
+ * here, else why it cannot. */
+static json_t *language_entry(const struct sp_language *l, const char *why)
+{
+	json_t *aliases = json_array();
+	json_t *entry;
+
+	for (size_t j = 0; l->aliases[j] != NULL; j++)
+		json_array_append_new(aliases, json_string(l->aliases[j]));
+	entry = json_pack("{s:s, s:s?, s:o, s:b, s:s, s:b}", "name", l->name, "version", l->version,
+			  "aliases", aliases, "compiled", l->compile != NULL, "source", l->source,
+			  "available", why == NULL);
+	if (entry != NULL && why != NULL)
+		json_object_set_new(entry, "reason", json_string(why));
+	return entry;
+}
+
+static int by_name(const void *a, const void *b)
+{
+	return strcmp(json_string_value(json_object_get(*(json_t *const *)a, "name")),
+		      json_string_value(json_object_get(*(json_t *const *)b, "name")));
+}
+
+/* Every language of SET, those that cannot run here too, by name; NULL
+ * when out of memory. */
+static json_t *language_list(const struct sp_language_set *set)
+{
+	size_t n = set->count + set->absent_count, made = 0;
+	json_t **entries = calloc(n + 1, sizeof(*entries));
+	json_t *list = entries ? json_array() : NULL;
+
+	for (size_t i = 0; list != NULL && i < n; i++, made++) {
+		entries[i] = i < set->count ? language_entry(&set->items[i], NULL)
+					    : language_entry(&set->absent[i - set->count].language,
+							     set->absent[i - set->count].why);
+		if (entries[i] == NULL)
+			break;
+	}
+	if (list != NULL && made == n) {
+		qsort(entries, n, sizeof(*entries), by_name);
+		for (size_t i = 0; i < n; i++)
+			json_array_append_new(list, entries[i]);
+	} else {
+		for (size_t i = 0; i < made; i++)
+			json_decref(entries[i]);
+		json_decref(list);
+		list = NULL;
+	}
+	free(entries);
+	return list;
+}
+
 int sp_http_languages(struct mg_connection *conn, void *data)
 {
 	struct sp_server *server = data;
-	json_t *list = json_array();
+	json_t *list;
 
 	if (!sp_http_authorized(conn, &server->config))
 		return sp_reply_unauthorized(conn);
-	for (size_t i = 0; i < server->languages.count; i++) {
-		const struct sp_language *l = &server->languages.items[i];
-		json_t *aliases = json_array();
-
-		for (size_t j = 0; l->aliases[j] != NULL; j++)
-			json_array_append_new(aliases, json_string(l->aliases[j]));
-		json_array_append_new(list, json_pack("{s:s, s:s?, s:o, s:b, s:s}", "name", l->name,
-						      "version", l->version, "aliases", aliases,
-						      "compiled", l->compile != NULL, "source",
-						      l->source));
-	}
+	if ((list = language_list(&server->languages)) == NULL)
+		return sp_reply_error(conn, 500, "internal_error", "out of memory", "");
 	return sp_reply(conn, 200, list, "");
+}
+
+/* The languages this node cannot run, with why. */
+static json_t *unavailable_languages(const struct sp_language_set *set)
+{
+	json_t *out = json_object();
+
+	for (size_t i = 0; out != NULL && i < set->absent_count; i++)
+		json_object_set_new(out, set->absent[i].language.name,
+				    json_string(set->absent[i].why));
+	return out;
 }
 
 static json_t *pool_state(struct sp_server *server)
@@ -115,6 +169,9 @@ int sp_http_health(struct mg_connection *conn, void *data)
 			cg->counts_cpu, "kill_by_cgroup", cg->has_kill, "pool", pool_state(server),
 			"queue", queue_state(server, &js), "jobs_done",
 			(json_int_t)atomic_load(&server->jobs_done));
+	json_object_set_new(obj, "languages",
+			    json_pack("{s:i, s:o}", "available", (int)server->languages.count,
+				      "unavailable", unavailable_languages(&server->languages)));
 	json_object_set_new(obj, "memory", memory_state(server, &js));
 	json_object_set_new(obj, "http", sp_http_conns_json(server->conns));
 	json_object_set_new(obj, "websockets", sp_http_ws_health(server));

@@ -186,6 +186,18 @@ const struct sp_language *sp_judge0_find(const struct sp_language_set *languages
 	return NULL;
 }
 
+const struct sp_language *sp_judge0_find_archived(const struct sp_language_set *languages,
+						  long long id)
+{
+	for (size_t i = 0; i < languages->absent_count; i++) {
+		const struct sp_language *lang = &languages->absent[i].language;
+
+		if (lang->judge0_id != 0 && lang->judge0_id == id)
+			return lang;
+	}
+	return NULL;
+}
+
 static int by_name(const void *a, const void *b)
 {
 	const struct sp_language *x = *(const struct sp_language *const *)a;
@@ -194,29 +206,41 @@ static int by_name(const void *a, const void *b)
 	return strcmp(x->judge0_name, y->judge0_name);
 }
 
+/* Judge0's list entry of LANG: archived when it cannot run here. */
+static json_t *list_entry(const struct sp_language *lang, bool all, bool archived)
+{
+	json_t *item = json_pack("{s:i, s:s}", "id", lang->judge0_id, "name", lang->judge0_name);
+
+	if (item != NULL && all)
+		json_object_set_new(item, "is_archived", json_boolean(archived));
+	return item;
+}
+
 json_t *sp_judge0_languages(const struct sp_language_set *languages, bool all)
 {
-	const struct sp_language **sorted = calloc(languages->count + 1, sizeof(*sorted));
+	size_t total = languages->count + (all ? languages->absent_count : 0);
+	const struct sp_language **sorted = calloc(total + 1, sizeof(*sorted));
 	json_t *list = json_array();
 	size_t n = 0;
 
-	for (size_t i = 0; sorted != NULL && i < languages->count; i++)
-		if (languages->items[i].judge0_id != 0)
-			sorted[n++] = &languages->items[i];
+	for (size_t i = 0; sorted != NULL && i < total; i++) {
+		const struct sp_language *lang =
+		    i < languages->count ? &languages->items[i]
+					 : &languages->absent[i - languages->count].language;
+
+		if (lang->judge0_id != 0)
+			sorted[n++] = lang;
+	}
 	if (sorted == NULL || list == NULL) {
 		free(sorted);
 		json_decref(list);
 		return NULL;
 	}
 	qsort(sorted, n, sizeof(*sorted), by_name);
-	for (size_t i = 0; i < n; i++) {
-		json_t *item = json_pack("{s:i, s:s}", "id", sorted[i]->judge0_id, "name",
-					 sorted[i]->judge0_name);
-
-		if (item != NULL && all)
-			json_object_set_new(item, "is_archived", json_false());
-		json_array_append_new(list, item);
-	}
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(
+		    list, list_entry(sorted[i], all,
+				     sp_judge0_find(languages, sorted[i]->judge0_id) != sorted[i]));
 	free(sorted);
 	return list;
 }
@@ -247,11 +271,12 @@ static json_t *command_of(const char **argv)
 json_t *sp_judge0_language(const struct sp_language_set *languages, long long id)
 {
 	const struct sp_language *lang = sp_judge0_find(languages, id);
+	bool archived = lang == NULL;
 
-	if (lang == NULL)
+	if (lang == NULL && (lang = sp_judge0_find_archived(languages, id)) == NULL)
 		return NULL;
 	return json_pack("{s:i, s:s, s:b, s:s, s:o, s:o}", "id", lang->judge0_id, "name",
-			 lang->judge0_name, "is_archived", false, "source_file", lang->source,
+			 lang->judge0_name, "is_archived", archived, "source_file", lang->source,
 			 "compile_cmd", command_of(lang->compile), "run_cmd",
 			 command_of(lang->run));
 }

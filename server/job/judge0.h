@@ -13,15 +13,22 @@
 #define SP_JUDGE0_VERSION "1.13.1"
 
 /* [{"id", "name"}] of LANGUAGES that have a Judge0 id, by name, as GET
- * /languages lists them; with ALL (GET /languages/all), "is_archived" too. */
+ * /languages lists them; with ALL (GET /languages/all), "is_archived" too,
+ * and the languages that cannot run here, archived. */
 json_t *sp_judge0_languages(const struct sp_language_set *languages, bool all);
 
 /* {"id", "name", "is_archived", "source_file", "compile_cmd", "run_cmd"} of
- * the language of Judge0 id ID, or NULL when none has it. */
+ * the language of Judge0 id ID (archived when it cannot run here), or NULL
+ * when none has it. */
 json_t *sp_judge0_language(const struct sp_language_set *languages, long long id);
 
 /* The language of Judge0 id ID, or NULL. */
 const struct sp_language *sp_judge0_find(const struct sp_language_set *languages, long long id);
+
+/* The language of Judge0 id ID that is known but cannot run here (its image
+ * is not in the store): what Judge0 calls archived. NULL when none. */
+const struct sp_language *sp_judge0_find_archived(const struct sp_language_set *languages,
+						  long long id);
 
 /* [{"id", "description"}]: Judge0's statuses 1 to 14. */
 json_t *sp_judge0_statuses(void);

@@ -416,7 +416,11 @@ static const struct sp_language *language_of(struct reader *r,
 		return NULL;
 	}
 	if (got < 0 || t != (double)*id || (lang = sp_judge0_find(languages, *id)) == NULL) {
-		if (got > 0)
+		if (got > 0 && t == (double)*id && sp_judge0_find_archived(languages, *id) != NULL)
+			add_error(r, "language_id",
+				  "language with id %lld is archived and cannot be used anymore",
+				  *id);
+		else if (got > 0)
 			add_error(r, "language_id", "language with id %.0f doesn't exist", t);
 		else
 			add_error(r, "language_id", "language with id %s doesn't exist",

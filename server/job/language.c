@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -378,17 +379,50 @@ int sp_language_set_load(struct sp_language_set *set, const char *dir, struct sp
 	return rc;
 }
 
+static bool named(const struct sp_language *lang, const char *name)
+{
+	if (strcmp(lang->name, name) == 0)
+		return true;
+	for (size_t j = 0; lang->aliases[j] != NULL; j++) {
+		if (strcmp(lang->aliases[j], name) == 0)
+			return true;
+	}
+	return false;
+}
+
 const struct sp_language *sp_language_find(const struct sp_language_set *set, const char *name)
 {
 	for (size_t i = 0; i < set->count; i++) {
-		const struct sp_language *lang = &set->items[i];
+		if (named(&set->items[i], name))
+			return &set->items[i];
+	}
+	return NULL;
+}
 
-		if (strcmp(lang->name, name) == 0)
-			return lang;
-		for (size_t j = 0; lang->aliases[j] != NULL; j++) {
-			if (strcmp(lang->aliases[j], name) == 0)
-				return lang;
-		}
+int sp_language_set_absent(struct sp_language_set *set, struct sp_language *lang, const char *why,
+			   struct sp_error *err)
+{
+	struct sp_absent_language *grown;
+
+	grown = realloc(set->absent, (set->absent_count + 1) * sizeof(*grown));
+	if (grown == NULL) {
+		sp_language_free(lang);
+		return sp_error_set(err, ENOMEM, "languages");
+	}
+	set->absent = grown;
+	grown += set->absent_count++;
+	grown->language = *lang;
+	snprintf(grown->why, sizeof(grown->why), "%s", why);
+	memset(lang, 0, sizeof(*lang));
+	return 0;
+}
+
+const struct sp_absent_language *sp_language_find_absent(const struct sp_language_set *set,
+							 const char *name)
+{
+	for (size_t i = 0; i < set->absent_count; i++) {
+		if (named(&set->absent[i].language, name))
+			return &set->absent[i];
 	}
 	return NULL;
 }
@@ -397,6 +431,9 @@ void sp_language_set_free(struct sp_language_set *set)
 {
 	for (size_t i = 0; i < set->count; i++)
 		sp_language_free(&set->items[i]);
+	for (size_t i = 0; i < set->absent_count; i++)
+		sp_language_free(&set->absent[i].language);
 	free(set->items);
+	free(set->absent);
 	memset(set, 0, sizeof(*set));
 }

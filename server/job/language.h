@@ -48,9 +48,19 @@ struct sp_language {
 extern const struct sp_limits sp_default_run_limits;
 extern const struct sp_limits sp_default_compile_limits;
 
+/* A language whose file was read but that cannot run here (its image is
+ * not in the store, its policy does not load): listed as unavailable, and
+ * refused with WHY. */
+struct sp_absent_language {
+	struct sp_language language;
+	char why[256];
+};
+
 struct sp_language_set {
 	struct sp_language *items;
 	size_t count;
+	struct sp_absent_language *absent; /* none but in a server's set */
+	size_t absent_count;
 };
 
 /* Parse one language document; FILE names it in errors. */
@@ -63,6 +73,15 @@ int sp_language_set_load(struct sp_language_set *set, const char *dir, struct sp
 
 /* By name or alias, or NULL. */
 const struct sp_language *sp_language_find(const struct sp_language_set *set, const char *name);
+
+/* Move LANG (read, then found unable to run) to SET's absent languages,
+ * with WHY; LANG is left empty. */
+int sp_language_set_absent(struct sp_language_set *set, struct sp_language *lang, const char *why,
+			   struct sp_error *err);
+
+/* An absent language by name or alias, or NULL. */
+const struct sp_absent_language *sp_language_find_absent(const struct sp_language_set *set,
+							 const char *name);
 
 void sp_language_free(struct sp_language *lang);
 void sp_language_set_free(struct sp_language_set *set);

@@ -231,6 +231,7 @@ int sp_parse_language(struct parse *p, json_t *doc, const struct sp_language_set
 	const char *name, *version;
 	size_t len, vlen;
 	const struct sp_language *lang;
+	const struct sp_absent_language *absent;
 
 	if (sp_parse_string(p, doc, "language", "language", false, &name, &len) < 0 ||
 	    sp_parse_string(p, doc, "version", "version", false, &version, &vlen) < 0)
@@ -238,6 +239,10 @@ int sp_parse_language(struct parse *p, json_t *doc, const struct sp_language_set
 	if (name == NULL)
 		return sp_parse_bad_field(p, "language is required");
 	lang = sp_language_find(languages, name);
+	if (lang == NULL && (absent = sp_language_find_absent(languages, name)) != NULL)
+		return sp_parse_fail(p, SP_REQ_LANGUAGE_UNAVAILABLE,
+				     "%s is not available on this server: %s",
+				     absent->language.name, absent->why);
 	if (lang == NULL)
 		return sp_parse_fail(p, SP_REQ_UNKNOWN_LANGUAGE, "unknown language \"%.*s\"",
 				     (int)sp_utf8_prefix(name, len, QUOTE_MAX), name);

@@ -415,13 +415,15 @@ class Api(unittest.TestCase):
         status, langs, _ = self.server.request("GET", "/api/v1/languages")
         self.assertEqual(status, 200)
         by_name = {l["name"]: l for l in langs}
-        # every language whose image is in the store, none other
-        self.assertEqual(set(by_name), samples.available())
+        # every language file, by name; available when its image is in the store
+        self.assertEqual(list(by_name), sorted(samples.language_files()))
         for name, served in by_name.items():
             doc = samples.language_files()[name]
             self.assertEqual(served["compiled"], bool(doc.get("compile")), name)
             self.assertEqual((served["version"], served["aliases"]),
                              (doc["version"], doc.get("aliases", [])), name)
+            self.assertEqual(served["available"], name in samples.available(), name)
+            self.assertEqual("reason" in served, not served["available"], name)
 
     def test_metrics(self):
         status, r, _ = self.server.run(SEED)
@@ -1043,6 +1045,79 @@ class Tokens(unittest.TestCase):
                 server.stop()
         finally:
             shutil.rmtree(folder)
+
+
+class Unavailable(unittest.TestCase):
+    """A language whose image is not in the store is listed as unavailable,
+    with why, and a request for it gets a clear error; the others run."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.folder = tempfile.mkdtemp(prefix="sandpool-langs-")
+        shutil.copy(os.path.join(samples.languages_dir(), "bash.json"), cls.folder)
+        with open(os.path.join(samples.languages_dir(), "bash.json")) as f:
+            ghost = json.load(f)
+        ghost.update(name="ghost", aliases=["spook"], image="no-such-image", version="1.0",
+                     judge0={"id": 1999, "name": "Ghost (1.0)"})
+        ghost.pop("piston", None)
+        with open(os.path.join(cls.folder, "ghost.json"), "w") as f:
+            json.dump(ghost, f)
+        subprocess.run(["chmod", "-R", "a+rX", cls.folder], check=True)
+        cls.server = Server({"pool_total": 1}, args=["--languages-dir", cls.folder])
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.server.stop()
+        shutil.rmtree(cls.folder)
+
+    def test_listed_with_why(self):
+        status, langs, _ = self.server.request("GET", "/api/v1/languages")
+        self.assertEqual(status, 200)
+        self.assertEqual([(lang["name"], lang["available"]) for lang in langs],
+                         [("bash", True), ("ghost", False)])
+        self.assertNotIn("reason", langs[0])
+        self.assertEqual((langs[1]["version"], langs[1]["aliases"]), ("1.0", ["spook"]))
+        self.assertIn("image no-such-image is not in the server's image store",
+                      langs[1]["reason"])
+        status, health, _ = self.server.request("GET", "/healthz")
+        self.assertEqual((status, health["status"]), (200, "ok"))
+        self.assertEqual(health["languages"]["available"], 1)
+        self.assertEqual(list(health["languages"]["unavailable"]), ["ghost"])
+        self.assertIn("left out", self.server.output())
+
+    def test_used_by_name_or_alias(self):
+        for name in ("ghost", "spook"):
+            for path, body in (("/api/v1/run", {"language": name, "code": "echo x"}),
+                               ("/api/v1/jobs", {"language": name, "code": "echo x"}),
+                               ("/api/v1/judge", {"language": name, "code": "echo x",
+                                                  "tests": [{"stdin": ""}]})):
+                with self.subTest(name=name, path=path):
+                    status, r, _ = self.server.request("POST", path, body)
+                    self.assertEqual((status, r["error"]["code"]),
+                                     (400, "language_unavailable"), r)
+                    self.assertIn("ghost is not available on this server: its image "
+                                  "no-such-image is not in", r["error"]["message"])
+        status, r, _ = self.server.run({"language": "bash", "code": "echo still here"})
+        self.assertEqual((status, r["stdout"]), (200, "still here\n"), r)
+
+    def test_judge0_calls_it_archived(self):
+        status, langs, _ = self.server.request("GET", "/languages")
+        self.assertNotIn(1999, [lang["id"] for lang in langs])
+        status, langs, _ = self.server.request("GET", "/languages/all")
+        self.assertIn({"id": 1999, "name": "Ghost (1.0)", "is_archived": True}, langs)
+        status, lang, _ = self.server.request("GET", "/languages/1999")
+        self.assertEqual((status, lang["is_archived"]), (200, True))
+        status, r, _ = self.server.request("POST", "/submissions?wait=true",
+                                           {"language_id": 1999, "source_code": "echo x"})
+        self.assertEqual((status, r), (422, {"language_id": [
+            "language with id 1999 is archived and cannot be used anymore"]}))
+
+    def test_piston_does_not_list_it(self):
+        status, runtimes, _ = self.server.request("GET", "/api/v2/runtimes")
+        self.assertEqual([rt["language"] for rt in runtimes], ["bash"])
+        status, r, _ = self.server.request("POST", "/api/v2/execute", {
+            "language": "ghost", "version": "*", "files": [{"content": "echo x"}]})
+        self.assertEqual((status, r["message"]), (400, "ghost-* runtime is unknown"))
 
 
 if __name__ == "__main__":

@@ -35,14 +35,19 @@ static void load(struct sp_language_set *set)
 {
 	json_t *docs[] = {lang("python", 71, "Python (3.11.2)", NULL),
 			  lang("c", 50, "C (GCC 12.2.0)", "gcc"), lang("odd", 0, NULL, NULL)};
+	json_t *gone = lang("zed", 99, "Zed (1.0)", NULL);
+	struct sp_language absent;
 	struct sp_error err = {0};
 
-	set->count = 3;
-	set->items = calloc(3, sizeof(*set->items));
+	*set = (struct sp_language_set){.count = 3, .items = calloc(3, sizeof(*set->items))};
 	for (size_t i = 0; i < 3; i++) {
 		assert_int_equal(sp_language_parse(docs[i], "x.json", &set->items[i], &err), 0);
 		json_decref(docs[i]);
 	}
+	/* known, but its image is not there: what Judge0 calls archived */
+	assert_int_equal(sp_language_parse(gone, "zed.json", &absent, &err), 0);
+	json_decref(gone);
+	assert_int_equal(sp_language_set_absent(set, &absent, "no image", &err), 0);
 }
 
 static void test_languages_by_name(void **state)
@@ -59,7 +64,15 @@ static void test_languages_by_name(void **state)
 			    "Python (3.11.2)");
 	assert_null(json_object_get(json_array_get(list, 0), "is_archived"));
 	all = sp_judge0_languages(&set, true);
+	assert_int_equal(json_array_size(all), 3);
 	assert_true(json_is_false(json_object_get(json_array_get(all, 1), "is_archived")));
+	assert_int_equal(json_integer_value(json_object_get(json_array_get(all, 2), "id")), 99);
+	assert_true(json_is_true(json_object_get(json_array_get(all, 2), "is_archived")));
+	assert_null(sp_judge0_find(&set, 99));
+	assert_non_null(sp_judge0_find_archived(&set, 99));
+	one = sp_judge0_language(&set, 99);
+	assert_true(json_is_true(json_object_get(one, "is_archived")));
+	json_decref(one);
 	one = sp_judge0_language(&set, 50);
 	assert_string_equal(json_string_value(json_object_get(one, "compile_cmd")), "gcc {source}");
 	assert_string_equal(json_string_value(json_object_get(one, "run_cmd")), "./run {main}");

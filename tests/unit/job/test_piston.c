@@ -22,8 +22,7 @@ static void load(struct sp_language_set *set)
 				"run", "python3", "main.py");
 	struct sp_error err = {0};
 
-	set->count = 1;
-	set->items = calloc(1, sizeof(*set->items));
+	*set = (struct sp_language_set){.count = 1, .items = calloc(1, sizeof(*set->items))};
 	assert_int_equal(sp_language_parse(doc, "python.json", &set->items[0], &err), 0);
 	json_decref(doc);
 }
