@@ -11,6 +11,7 @@ Environment (set by tools/run-tests):
 """
 
 import base64
+import concurrent.futures
 import json
 import os
 import shutil
@@ -169,6 +170,23 @@ def sample_file(language, name):
         return f.read()
 
 
+def run_samples(server, cases, extra, workers=3):
+    """Run sample KIND of LANGUAGE for each (LANGUAGE, KIND) of CASES through
+    SERVER, a few at once (the languages are many, their compilers slow), the
+    request's other fields from EXTRA(LANGUAGE, KIND). For each case: (why
+    it cannot run, or None; the status; the answer), in the order of CASES."""
+    def one(case):
+        why = samples.unavailable(case[0]) or samples.skipped(*case)
+        if why:
+            return why, None, None
+        status, r, _ = server.run({"language": case[0], "code": sample(*case),
+                                   **extra(*case)})
+        return None, status, r
+
+    with concurrent.futures.ThreadPoolExecutor(workers) as pool:
+        return list(pool.map(one, cases))
+
+
 class Api(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
@@ -296,29 +314,24 @@ class Api(unittest.TestCase):
         self.assertIsNone(r["compile"])
 
     def test_every_language(self):
-        for language in LANGUAGES:
-            for kind in ("hello", "sum"):
-                with self.subTest(language=language, sample=kind):
-                    why = samples.unavailable(language) or samples.skipped(language, kind)
-                    if why:
-                        self.skipTest(why)
-                    stdin = sample_file(language, "sum.in") if kind == "sum" else ""
-                    status, r, _ = self.server.run({"language": language,
-                                                    "code": sample(language, kind),
-                                                    "stdin": stdin})
-                    self.assertEqual(status, 200, r)
-                    self.assertEqual(r["status"], "ok", json.dumps(r)[:2000])
-                    self.assertEqual(r["stdout"], sample_file(language, kind + ".out"))
-
-    def test_args_reach_every_languages_program_verbatim(self):
-        for language in LANGUAGES:
-            with self.subTest(language=language):
-                why = samples.unavailable(language) or samples.skipped(language, "args")
+        cases = [(language, kind) for language in LANGUAGES for kind in ("hello", "sum")]
+        results = run_samples(self.server, cases, lambda language, kind: {
+            "stdin": sample_file(language, "sum.in") if kind == "sum" else ""})
+        for (language, kind), (why, status, r) in zip(cases, results):
+            with self.subTest(language=language, sample=kind):
                 if why:
                     self.skipTest(why)
-                status, r, _ = self.server.run({"language": language,
-                                                "code": sample(language, "args"),
-                                                "args": ARGS})
+                self.assertEqual(status, 200, r)
+                self.assertEqual(r["status"], "ok", json.dumps(r)[:2000])
+                self.assertEqual(r["stdout"], sample_file(language, kind + ".out"))
+
+    def test_args_reach_every_languages_program_verbatim(self):
+        cases = [(language, "args") for language in LANGUAGES]
+        results = run_samples(self.server, cases, lambda language, kind: {"args": ARGS})
+        for (language, _), (why, status, r) in zip(cases, results):
+            with self.subTest(language=language):
+                if why:
+                    self.skipTest(why)
                 self.assertEqual(status, 200, r)
                 self.assertEqual(r["status"], "ok", json.dumps(r)[:2000])
                 self.assertEqual(r["stdout"], args_echo(ARGS), json.dumps(r)[:2000])
