@@ -20,7 +20,10 @@ import base64
 import http.server
 import io
 import json
+import os
 import re
+import subprocess
+import tempfile
 import threading
 import time
 import unittest
@@ -440,6 +443,43 @@ class Submit(Client, unittest.TestCase):
         # wait=false: the token, then the same 400 when polled.
         token = self.submit(body, query="")["token"]
         self.until_done(token, query="base64_encoded=true")
+
+
+class Executables(Client, unittest.TestCase):
+    """Plain Text (43) prints the source; Executable (44) runs the bytes
+    sent, in base64, as a program: a binary built on this host, given its
+    arguments and stdin."""
+
+    def setUp(self):
+        for language in ("plaintext", "executable"):
+            if samples.unavailable(language):
+                self.skipTest(samples.unavailable(language))
+
+    def test_plain_text_is_printed_as_it_is(self):
+        text = "  two lines,\n\tnot a program; $(id) `id`\n"
+        answer = self.waited({"source_code": text, "language_id": 43})
+        self.assertEqual((answer["status_id"], answer["stdout"]), (3, text), answer)
+
+    def test_a_binary_runs_with_its_arguments_and_input(self):
+        source = ('#include <stdio.h>\nint main(int argc, char **argv) {\n'
+                  '  int a, b;\n  if (scanf("%d %d", &a, &b) != 2) return 3;\n'
+                  '  printf("%s %s %d\\n", argv[1], argv[2], a + b);\n  return 0;\n}\n')
+        with tempfile.TemporaryDirectory() as d:
+            with open(os.path.join(d, "sum.c"), "w") as f:
+                f.write(source)
+            subprocess.run(["gcc", "-O2", "-static", "-o", os.path.join(d, "sum"),
+                            os.path.join(d, "sum.c")], check=True, timeout=120)
+            with open(os.path.join(d, "sum"), "rb") as f:
+                binary = f.read()
+        self.assertEqual(binary[:4], b"\x7fELF")
+        answer = self.waited({"source_code": base64.b64encode(binary).decode(),
+                              "language_id": 44, "stdin": base64.b64encode(b"17 25\n").decode(),
+                              "command_line_arguments": "x 'y z'"}, base64_encoded=True)
+        self.assertEqual((answer["status_id"], base64.b64decode(answer["stdout"] or "")),
+                         (3, b"x y z 42\n"), answer)
+        answer = self.waited({"source_code": base64.b64encode(b"\x7fELF garbage").decode(),
+                              "language_id": 44}, base64_encoded=True)
+        self.assertNotEqual(answer["status_id"], 3, answer)
 
 
 class Statuses(Client, unittest.TestCase):
