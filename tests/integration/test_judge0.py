@@ -457,7 +457,8 @@ class Executables(Client, unittest.TestCase):
 
     def test_plain_text_is_printed_as_it_is(self):
         text = "  two lines,\n\tnot a program; $(id) `id`\n"
-        answer = self.waited({"source_code": text, "language_id": 43})
+        answer = self.waited({"source_code": text, "language_id": 43,
+                              "command_line_arguments": "a b"})
         self.assertEqual((answer["status_id"], answer["stdout"]), (3, text), answer)
 
     def test_a_binary_runs_with_its_arguments_and_input(self):
