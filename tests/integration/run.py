@@ -2,6 +2,7 @@
 
 import os
 import sys
+import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -12,10 +13,39 @@ def whole_test(test):
     return test.test_case if isinstance(test, unittest.case._SubTest) else test
 
 
+class TimedResult(unittest.TextTestResult):
+    """A result that keeps how long each test took, and each class's set-up
+    (the time between one class's last test and the next class's first)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.times = {}
+        self.last_stop = time.monotonic()
+
+    def startTest(self, test):
+        self.started = time.monotonic()
+        super().startTest(test)
+
+    def stopTest(self, test):
+        super().stopTest(test)
+        now = time.monotonic()
+        # a class's setUpClass runs before its first test: counted with it
+        self.times[test.id()] = now - min(self.started, self.last_stop)
+        self.last_stop = now
+
+
+def slowest(result, count=12):
+    """The COUNT slowest tests, one line each (where a pass's time goes)."""
+    ranked = sorted(result.times.items(), key=lambda kv: -kv[1])[:count]
+    return "\n".join(f"  {seconds:7.1f} s  {name}" for name, seconds in ranked)
+
+
 def main():
     label = os.environ.get("SANDPOOL_TEST_LABEL", "integration")
     suite = unittest.defaultTestLoader.loadTestsFromNames(sys.argv[1:] or ["test_run"])
-    result = unittest.TextTestRunner(verbosity=2, stream=sys.stdout).run(suite)
+    runner = unittest.TextTestRunner(verbosity=2, stream=sys.stdout, resultclass=TimedResult)
+    result = runner.run(suite)
+    print(f"the slowest tests (with their class's set-up):\n{slowest(result)}")
     failures = [test for test, _ in result.failures + result.errors]
     failed = len(failures) + len(result.unexpectedSuccesses)
     # a test counts once: passed, failed (one of its cases or more) or
