@@ -344,6 +344,20 @@ class Api(unittest.TestCase):
         status, view = wait_state(self.server, job["id"], ("done",))
         self.assertEqual(view["result"]["stdout"], args_echo(ARGS), view)
 
+    def test_java_starts_threads_under_its_default_limits(self):
+        # rootless, without a memory cgroup, the JVM's first heap (1/64 of
+        # the host's memory) and its threads' stacks are counted against the
+        # process's data limit: with no -Xms, not one more thread started
+        code = ("public class Main {\n  public static void main(String[] a) throws Exception {\n"
+                "    Thread[] t = new Thread[8];\n    int[] done = new int[8];\n"
+                "    for (int i = 0; i < 8; i++) { final int k = i;\n"
+                "      t[i] = new Thread(() -> done[k] = k + 1); t[i].start(); }\n"
+                "    int sum = 0;\n    for (int i = 0; i < 8; i++) { t[i].join(); sum += done[i]; }\n"
+                "    System.out.println(sum);\n  }\n}\n")
+        status, r, _ = self.server.run({"language": "java", "code": code})
+        self.assertEqual((status, r["status"], r["stdout"]), (200, "ok", "36\n"),
+                         json.dumps(r)[:2000])
+
     def test_java_runs_whatever_its_public_class_is_called(self):
         hello = ("public class HelloWorld {\n    public static void main(String[] args) {\n"
                  "        System.out.println(\"Hello, \" + String.join(\"+\", args));\n"
