@@ -4,12 +4,19 @@
 # Prints TAP-style "ok - NAME" / "not ok - NAME" lines, "# ..." notes, and
 # ends with "N passed, M failed"; exits 1 when any test failed.
 #
-# The root part runs sandpool in the root cgroup. The rootless part (tests
-# 2 and 5 again) runs it as uid 1000 over a delegated subtree laid out as
+# The root part runs sandpool in the root cgroup. The rootless part (hello,
+# the cpu limit, the tree without mount points and the languages again)
+# runs it as uid 1000 over a delegated subtree laid out as
 # systemd lays out user@1000.service: /sys/fs/cgroup/user1000 is chowned to
 # the user with the controllers enabled for its children, the user's shell
 # sits in user1000/shell, and each sandpool run is started in a scope of its
 # own, user1000/run-N, the way `systemd-run --user --scope` starts a command.
+#
+# Languages (when tools/vm-cgroup2 put a store disk in): each one's hello
+# world through `sandpool run --language` over its real image, under the
+# language's default limits (times scaled for an emulated CPU): status ok,
+# stdout exactly hello.out, and memory.max of the program's cgroup, read
+# while it runs, the language's memory limit.
 #
 # Internal: `cgroup2-tests.sh --rootless-part` is that part, started by
 # this script through su; it adds its counts to the file $SP_VM_COUNTS.
@@ -398,6 +405,7 @@ rootless_part() {
 	t_end
 
 	RUNNER=sp_run_in_scope test_plain_tree
+	RUNNER=sp_run_in_scope test_languages
 
 	echo "$passed $failed" >>"$SP_VM_COUNTS"
 }
@@ -468,6 +476,101 @@ test_plain_tree() {
 
 empty_dir() { [ -z "$(ls -A "$1")" ]; }
 
+# ---- languages ----------------------------------------------------------
+
+# tools/vm-cgroup2 lists the languages to run in /sandpool-vm/languages
+# ("LANG SAMPLE MEMORY_KB": the hello sample's file name in
+# /sandpool-vm/samples/LANG, beside hello.out, and the memory the
+# language's run gets by default), their images on the store disk mounted
+# on /var/lib/sandpool, and extra `sandpool run` flags (a hand check that
+# too little memory fails) in /sandpool-vm/language-flags.
+LANG_LIST=/sandpool-vm/languages
+SAMPLES=/sandpool-vm/samples
+STORE=/var/lib/sandpool
+LANG_FLAGS=$(cat /sandpool-vm/language-flags 2>/dev/null)
+TIME_SCALE=$(cat /sandpool-vm/time-scale 2>/dev/null || echo 1)
+# Seconds before a hung `sandpool run --language` is killed: past the
+# (scaled) wall limits of any language's compile and run.
+LANG_RUN_TIMEOUT=$((TIME_SCALE * 60))
+[ "$LANG_RUN_TIMEOUT" -ge 300 ] || LANG_RUN_TIMEOUT=300
+
+# watch_cgroups FILE: until killed, appends "MEMORY_MAX COMM" for each
+# process of a cgroup whose memory.max is not "max" (sandpool's cgroups
+# are at most four levels down, rootless ones under user1000/run-N).
+watch_cgroups() {
+	while :; do
+		for f in $CG/*/memory.max $CG/*/*/memory.max $CG/*/*/*/memory.max $CG/*/*/*/*/memory.max; do
+			read -r max 2>/dev/null <"$f" || continue
+			[ "$max" = max ] && continue
+			while read -r pid; do
+				read -r comm 2>/dev/null <"/proc/$pid/comm" && echo "$max $comm"
+			done 2>/dev/null <"${f%/memory.max}/cgroup.procs"
+		done
+		sleep 0.2
+	done >>"$1"
+}
+
+# The memory limit was in force: a process of the program (not sandpool's
+# own cell init or a step before its execve) sat in a cgroup whose
+# memory.max was $1 bytes.
+mem_limit_seen() {
+	awk -v m="$1" '$1 == m && $2 !~ /^sandpool/ { found = 1 } END { exit !found }' "$TMPD/cg.seen"
+}
+
+# FILE's text as a JSON string's content, as sandpool prints stdout.
+json_text() {
+	sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/	/\\t/g' "$1" | awk '{ printf "%s\\n", $0 }'
+}
+
+# A step's figures from the answer: step_figures compile|run.
+step_figures() {
+	part=${RUN_JSON#*\"$1\":}
+	[ "$part" = "$RUN_JSON" ] && return
+	part=${part%%\"run\":*}
+	echo "$1: status $(json_str status "$part"), cpu_ms $(json_val cpu_ms "$part")," \
+		"wall_ms $(json_val wall_ms "$part"), memory_kb $(json_val memory_kb "$part")"
+}
+
+# One language's hello world with `sandpool run --language` under the
+# language's default limits: status ok, stdout exactly hello.out, cgroup
+# v2, and the language's memory limit on the program's cgroup during the
+# run (read from memory.max, not taken from sandpool's word).
+test_language() {
+	lang=$1 sample=$2 mem_kb=$3
+	times=""
+	[ "$TIME_SCALE" = 1 ] || times=", times x$TIME_SCALE"
+	t_begin "language $lang: hello world under its default limits (memory.max $((mem_kb / 1024)) MiB$times)"
+	: >"$TMPD/cg.seen"
+	watch_cgroups "$TMPD/cg.seen" &
+	watcher=$!
+	saved_timeout=$RUN_TIMEOUT
+	RUN_TIMEOUT=$LANG_RUN_TIMEOUT
+	# shellcheck disable=SC2086 # LANG_FLAGS is a list of flags
+	${RUNNER:-sp_run} --language "$lang" --source "$SAMPLES/$lang/$sample" --state-dir "$STORE" $LANG_FLAGS
+	RUN_TIMEOUT=$saved_timeout
+	kill "$watcher" 2>/dev/null
+	wait "$watcher" 2>/dev/null
+	t_need "sandpool exit 0" eq "$RUN_RC" 0
+	t_need "status ok" eq "$(json_str status "${RUN_JSON%%\"compile\":*}")" ok
+	t_need "stdout as hello.out" eq "$OUT" "$(json_text "$SAMPLES/$lang/hello.out")"
+	t_need '"cgroup": "v2"' eq "$CGMODE" v2
+	t_need "memory.max $((mem_kb * 1024)) on the program's cgroup during the run" \
+		mem_limit_seen $((mem_kb * 1024))
+	t_need "memory_kb <= $mem_kb" le "$MEM" "$mem_kb"
+	[ -n "$LANG_FLAGS" ] && t_note "extra flags: $LANG_FLAGS"
+	t_note "$(step_figures compile)"
+	t_note "$(step_figures run)"
+	t_note "run took ${RUN_MS} ms; memory.max and processes seen: $(sort -u "$TMPD/cg.seen" | tr '\n' ',' | sed 's/,$//; s/,/, /g')"
+	t_end
+}
+
+test_languages() {
+	[ -s "$LANG_LIST" ] || return 0
+	while read -r lang sample mem_kb; do
+		test_language "$lang" "$sample" "$mem_kb"
+	done <"$LANG_LIST"
+}
+
 # ---- main ---------------------------------------------------------------
 
 if [ "${1:-}" = "--rootless-part" ]; then
@@ -492,6 +595,7 @@ test_cpu
 test_int80
 test_kill
 test_plain_tree
+test_languages
 run_rootless
 
 echo "$passed passed, $failed failed"
