@@ -125,8 +125,8 @@ def field_cases():
         ({"language": "bash"}, 400, "bad_request", "code or files is required"),
         (dict(BASH, files=[{"content": "x"}]), 400, "bad_request",
          "give either code or files, not both"),
-        ({"language": "cobol", "code": "x"}, 400, "unknown_language",
-         'unknown language "cobol"'),
+        ({"language": "no-such-language", "code": "x"}, 400, "unknown_language",
+         'unknown language "no-such-language"'),
         ({"language": "", "code": "x"}, 400, "unknown_language", 'unknown language ""'),
         (dict(BASH, version="0.1"), 400, "unknown_language", None),
         ({"language": "bash\u0000", "code": "x"}, 400, "bad_request",
@@ -294,7 +294,7 @@ class Body(unittest.TestCase, Healthy):
         self.assert_healthy(self.server)
 
     def test_unknown_members_are_ignored(self):
-        body = dict(BASH, bogus={"deep": [1, [2, {"x": None}]]}, Language="cobol",
+        body = dict(BASH, bogus={"deep": [1, [2, {"x": None}]]}, Language="no-such-language",
                     limits={"cpu_ms": 2000, "gpu": -1, "cpu_MS": "x"})
         status, r, _ = self.server.run(body)
         self.assertEqual((status, r["status"], r["stdout"]), (200, "ok", "hi\n"), r)

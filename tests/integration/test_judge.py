@@ -537,7 +537,7 @@ int main() {
                 self.assertIn(words, answer["error"]["message"])
         code, answer, _ = self.server.request(
             "POST", "/api/v1/judge", {**base, "tests": one,
-                                      "checker": {"language": "cobol", "code": ""}})
+                                      "checker": {"language": "no-such-language", "code": ""}})
         self.assertEqual((code, answer["error"]["code"]), (400, "unknown_language"))
         self.assertIn("checker: ", answer["error"]["message"])
         code, answer, _ = self.server.request("GET", "/api/v1/judge")

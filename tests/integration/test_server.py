@@ -482,7 +482,7 @@ class Api(unittest.TestCase):
     def test_errors(self):
         cases = [
             (dict(raw=b"{not json"), 400, "bad_json"),
-            (dict(body={"language": "cobol", "code": "x"}), 400, "unknown_language"),
+            (dict(body={"language": "no-such-language", "code": "x"}), 400, "unknown_language"),
             (dict(body={"language": "python", "code": 7}), 400, "bad_request"),
             (dict(body={"code": "x"}), 400, "bad_request"),
             (dict(body={"language": "python", "code": "x", "limits": {"cpu_ms": 99999}}),
@@ -563,7 +563,7 @@ class Jobs(unittest.TestCase):
         status, r, headers = self.server.request("GET", "/api/v1/jobs")
         self.assertEqual((status, headers["Allow"]), (405, "POST"), r)
         status, r, _ = self.server.request("POST", "/api/v1/jobs",
-                                           {"language": "cobol", "code": "x"})
+                                           {"language": "no-such-language", "code": "x"})
         self.assertEqual((status, r["error"]["code"]), (400, "unknown_language"))
 
     def test_cancel_running_then_the_cell_serves_again(self):
