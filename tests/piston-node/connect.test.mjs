@@ -309,7 +309,10 @@ test("with tokens: none is refused before the upgrade; a header or ?token= is le
 });
 
 runTests(tests, async () => {
-  server = await startServer({ pool_total: 8, ws_max_frame: MAX_FRAME }, "sandpool-connect-");
+  // python warm whatever the languages (pool_total alone would go to the
+  // first ones by name)
+  server = await startServer({ pool_total: 8, pool_sizes: { python: 1 }, ws_max_frame: MAX_FRAME },
+    "sandpool-connect-");
   url = `ws://127.0.0.1:${server.port}/api/v2/connect`;
   return server;
 });
