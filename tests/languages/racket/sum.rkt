@@ -1,0 +1,4 @@
+#lang racket
+(define a (read))
+(define b (read))
+(displayln (+ a b))
