@@ -170,9 +170,9 @@ def sample_file(language, name):
         return f.read()
 
 
-def run_samples(server, cases, extra, workers=3):
+def run_samples(server, cases, extra, workers=2):
     """Run sample KIND of LANGUAGE for each (LANGUAGE, KIND) of CASES through
-    SERVER, a few at once (the languages are many, their compilers slow), the
+    SERVER, two at once (the languages are many, their compilers slow), the
     request's other fields from EXTRA(LANGUAGE, KIND). For each case: (why
     it cannot run, or None; the status; the answer), in the order of CASES."""
     def one(case):
