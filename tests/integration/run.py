@@ -40,12 +40,23 @@ def slowest(result, count=12):
     return "\n".join(f"  {seconds:7.1f} s  {name}" for name, seconds in ranked)
 
 
+def by_module(result):
+    """Each module's time, longest first, on one line."""
+    totals = {}
+    for name, seconds in result.times.items():
+        module = name.split(".")[0]
+        totals[module] = totals.get(module, 0.0) + seconds
+    ranked = sorted(totals.items(), key=lambda kv: -kv[1])
+    return ", ".join(f"{module} {seconds:.0f} s" for module, seconds in ranked)
+
+
 def main():
     label = os.environ.get("SANDPOOL_TEST_LABEL", "integration")
     suite = unittest.defaultTestLoader.loadTestsFromNames(sys.argv[1:] or ["test_run"])
     runner = unittest.TextTestRunner(verbosity=2, stream=sys.stdout, resultclass=TimedResult)
     result = runner.run(suite)
     print(f"the slowest tests (with their class's set-up):\n{slowest(result)}")
+    print(f"by module: {by_module(result)}")
     failures = [test for test, _ in result.failures + result.errors]
     failed = len(failures) + len(result.unexpectedSuccesses)
     # a test counts once: passed, failed (one of its cases or more) or
