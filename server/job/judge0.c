@@ -198,50 +198,56 @@ const struct sp_language *sp_judge0_find_archived(const struct sp_language_set *
 	return NULL;
 }
 
+/* One entry of Judge0's list: a language, and whether it is archived (its
+ * image is missing here). */
+struct list_item {
+	const struct sp_language *language;
+	bool archived;
+};
+
 static int by_name(const void *a, const void *b)
 {
-	const struct sp_language *x = *(const struct sp_language *const *)a;
-	const struct sp_language *y = *(const struct sp_language *const *)b;
+	const struct list_item *x = a;
+	const struct list_item *y = b;
 
-	return strcmp(x->judge0_name, y->judge0_name);
+	return strcmp(x->language->judge0_name, y->language->judge0_name);
 }
 
-/* Judge0's list entry of LANG: archived when it cannot run here. */
-static json_t *list_entry(const struct sp_language *lang, bool all, bool archived)
+static json_t *list_entry(const struct list_item *item, bool all)
 {
-	json_t *item = json_pack("{s:i, s:s}", "id", lang->judge0_id, "name", lang->judge0_name);
+	json_t *entry = json_pack("{s:i, s:s}", "id", item->language->judge0_id, "name",
+				  item->language->judge0_name);
 
-	if (item != NULL && all)
-		json_object_set_new(item, "is_archived", json_boolean(archived));
-	return item;
+	if (entry != NULL && all)
+		json_object_set_new(entry, "is_archived", json_boolean(item->archived));
+	return entry;
 }
 
 json_t *sp_judge0_languages(const struct sp_language_set *languages, bool all)
 {
 	size_t total = languages->count + (all ? languages->absent_count : 0);
-	const struct sp_language **sorted = calloc(total + 1, sizeof(*sorted));
+	struct list_item *items = calloc(total + 1, sizeof(*items));
 	json_t *list = json_array();
 	size_t n = 0;
 
-	for (size_t i = 0; sorted != NULL && i < total; i++) {
+	for (size_t i = 0; items != NULL && i < total; i++) {
+		bool archived = i >= languages->count;
 		const struct sp_language *lang =
-		    i < languages->count ? &languages->items[i]
-					 : &languages->absent[i - languages->count].language;
+		    archived ? &languages->absent[i - languages->count].language
+			     : &languages->items[i];
 
 		if (lang->judge0_id != 0)
-			sorted[n++] = lang;
+			items[n++] = (struct list_item){lang, archived};
 	}
-	if (sorted == NULL || list == NULL) {
-		free(sorted);
+	if (items == NULL || list == NULL) {
+		free(items);
 		json_decref(list);
 		return NULL;
 	}
-	qsort(sorted, n, sizeof(*sorted), by_name);
+	qsort(items, n, sizeof(*items), by_name);
 	for (size_t i = 0; i < n; i++)
-		json_array_append_new(
-		    list, list_entry(sorted[i], all,
-				     sp_judge0_find(languages, sorted[i]->judge0_id) != sorted[i]));
-	free(sorted);
+		json_array_append_new(list, list_entry(&items[i], all));
+	free(items);
 	return list;
 }
 

@@ -12,11 +12,12 @@
 # sits in user1000/shell, and each sandpool run is started in a scope of its
 # own, user1000/run-N, the way `systemd-run --user --scope` starts a command.
 #
-# Languages (when tools/vm-cgroup2 put a store disk in): each one's hello
-# world through `sandpool run --language` over its real image, under the
+# Languages (when tools/vm-cgroup2 put a store disk in): each one's sum
+# sample through `sandpool run --language` over its real image, under the
 # language's default limits (times scaled for an emulated CPU): status ok,
-# stdout exactly hello.out, and memory.max of the program's cgroup, read
-# while it runs, the language's memory limit.
+# stdout exactly sum.out, and memory.max of the program's cgroup, read
+# while it runs (it waits there for its input), the language's memory
+# limit.
 #
 # Internal: `cgroup2-tests.sh --rootless-part` is that part, started by
 # this script through su; it adds its counts to the file $SP_VM_COUNTS.
@@ -479,8 +480,8 @@ empty_dir() { [ -z "$(ls -A "$1")" ]; }
 # ---- languages ----------------------------------------------------------
 
 # tools/vm-cgroup2 lists the languages to run in /sandpool-vm/languages
-# ("LANG SAMPLE MEMORY_KB": the hello sample's file name in
-# /sandpool-vm/samples/LANG, beside hello.out, and the memory the
+# ("LANG SAMPLE MEMORY_KB": the sum sample's file name in
+# /sandpool-vm/samples/LANG, beside sum.in and sum.out, and the memory the
 # language's run gets by default), their images on the store disk mounted
 # on /var/lib/sandpool, and extra `sandpool run` flags (a hand check that
 # too little memory fails) in /sandpool-vm/language-flags.
@@ -489,6 +490,10 @@ SAMPLES=/sandpool-vm/samples
 STORE=/var/lib/sandpool
 LANG_FLAGS=$(cat /sandpool-vm/language-flags 2>/dev/null)
 TIME_SCALE=$(cat /sandpool-vm/time-scale 2>/dev/null || echo 1)
+# Seconds a language's program may take to start before its input is
+# written all the same (feed_once_running; the check then fails).
+LANG_INPUT_WAIT=120
+
 # Seconds before a hung `sandpool run --language` is killed: past the
 # (scaled) wall limits of any language's compile and run.
 LANG_RUN_TIMEOUT=$((TIME_SCALE * 60))
@@ -531,28 +536,47 @@ step_figures() {
 		"wall_ms $(json_val wall_ms "$part"), memory_kb $(json_val memory_kb "$part")"
 }
 
-# One language's hello world with `sandpool run --language` under the
-# language's default limits: status ok, stdout exactly hello.out, cgroup
-# v2, and the language's memory limit on the program's cgroup during the
-# run (read from memory.max, not taken from sandpool's word).
+# Writes INPUT once a process of the program sits in a cgroup whose
+# memory.max is MEMORY_MAX bytes (its stdin is a FIFO: until then it waits
+# there, however quick its runtime), or after LANG_INPUT_WAIT seconds.
+feed_once_running() { # INPUT MEMORY_MAX
+	ticks=0
+	while ! mem_limit_seen "$2" && [ "$ticks" -lt $((LANG_INPUT_WAIT * 5)) ]; do
+		sleep 0.2
+		ticks=$((ticks + 1))
+	done
+	cat "$1"
+}
+
+# One language's sum sample (two numbers on stdin, their sum on stdout)
+# with `sandpool run --language` under the language's default limits:
+# status ok, stdout exactly sum.out, cgroup v2, and the language's memory
+# limit on the program's cgroup during the run (read from memory.max, not
+# taken from sandpool's word). The numbers come once the program waits for
+# them in its cgroup, so that the watcher sees it there.
 test_language() {
 	lang=$1 sample=$2 mem_kb=$3
 	times=""
 	[ "$TIME_SCALE" = 1 ] || times=", times x$TIME_SCALE"
-	t_begin "language $lang: hello world under its default limits (memory.max $((mem_kb / 1024)) MiB$times)"
+	t_begin "language $lang: a program under its default limits (memory.max $((mem_kb / 1024)) MiB$times)"
 	: >"$TMPD/cg.seen"
 	watch_cgroups "$TMPD/cg.seen" &
 	watcher=$!
+	rm -f "$TMPD/stdin"
+	mkfifo "$TMPD/stdin"
+	feed_once_running "$SAMPLES/$lang/${sample%.*}.in" $((mem_kb * 1024)) >"$TMPD/stdin" &
+	feeder=$!
 	saved_timeout=$RUN_TIMEOUT
 	RUN_TIMEOUT=$LANG_RUN_TIMEOUT
 	# shellcheck disable=SC2086 # LANG_FLAGS is a list of flags
-	${RUNNER:-sp_run} --language "$lang" --source "$SAMPLES/$lang/$sample" --state-dir "$STORE" $LANG_FLAGS
+	${RUNNER:-sp_run} --language "$lang" --source "$SAMPLES/$lang/$sample" --stdin "$TMPD/stdin" \
+		--state-dir "$STORE" $LANG_FLAGS
 	RUN_TIMEOUT=$saved_timeout
-	kill "$watcher" 2>/dev/null
-	wait "$watcher" 2>/dev/null
+	kill "$watcher" "$feeder" 2>/dev/null
+	wait "$watcher" "$feeder" 2>/dev/null
 	t_need "sandpool exit 0" eq "$RUN_RC" 0
 	t_need "status ok" eq "$(json_str status "${RUN_JSON%%\"compile\":*}")" ok
-	t_need "stdout as hello.out" eq "$OUT" "$(json_text "$SAMPLES/$lang/hello.out")"
+	t_need "stdout as ${sample%.*}.out" eq "$OUT" "$(json_text "$SAMPLES/$lang/${sample%.*}.out")"
 	t_need '"cgroup": "v2"' eq "$CGMODE" v2
 	t_need "memory.max $((mem_kb * 1024)) on the program's cgroup during the run" \
 		mem_limit_seen $((mem_kb * 1024))
