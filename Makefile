@@ -10,7 +10,7 @@ CC ?= cc
 # build directory).
 OUT ?= .
 PKG_CONFIG ?= pkg-config
-PKGS := libseccomp libcap jansson libarchive nettle
+PKGS := libseccomp libcap jansson libarchive nettle yaml-0.1
 
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS))
 PKG_LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS))
@@ -33,7 +33,7 @@ override LDFLAGS += -Wl,-z,relro,-z,now,-z,noexecstack
 # Redis queue) and civetweb, which Debian ships only as a shared library: it
 # links every library statically but civetweb and libc. STATIC=0 links everything dynamically.
 STATIC ?= 1
-STATIC_LIBS := $(shell $(PKG_CONFIG) --static --libs libseccomp libcap jansson nettle) \
+STATIC_LIBS := $(shell $(PKG_CONFIG) --static --libs libseccomp libcap jansson nettle yaml-0.1) \
 	-larchive -lnettle -llzma -lbz2 -lzstd -lz
 ifeq ($(STATIC),1)
 SANDPOOL_LDFLAGS := -static-pie

@@ -153,6 +153,7 @@ static int start_redis_queue(struct sp_server *server, unsigned *capacity, struc
 	struct sp_queue_redis_config rc = {
 	    .config = &server->config,
 	    .languages = &server->languages,
+	    .problems = &server->problems,
 	    .capacity = shared_capacity(server, capacity),
 	    .node = server->node,
 	    .max_bytes = server->memory.requests,

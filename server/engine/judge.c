@@ -16,6 +16,7 @@
 #include "sandbox/base/clock.h"
 #include "server.h"
 #include "server/job/judge_summary.h"
+#include "server/job/problem_grade.h"
 #include "server/job/result_json.h"
 #include "server/job/utf8.h"
 
@@ -45,6 +46,9 @@ struct judging {
 	char error[SP_ERROR_MESSAGE_MAX + 128];
 	json_t *answer;
 	void *data_map; /* the tests' data, mapped; NULL when there is none */
+	/* A problem's tests no outcome still to come brings into its grading
+	 * (problem_grade.h): skipped. Under RESULTS_LOCK. */
+	bool *unneeded;
 };
 
 /* ---- the programs -------------------------------------------------------------- */
@@ -165,6 +169,24 @@ static void reserve_what_was_built(struct judging *j)
 	    sp_judge_reserve(j->req, sp_judge_cells(j->run.server, j->req), most));
 }
 
+/* A stored problem's checker or interactor (WHAT), built when it was
+ * stored. */
+static int built_program(struct judging *j, const struct sp_judge_built *built, const char *what,
+			 struct sp_program **out)
+{
+	struct sp_error err = {0};
+
+	json_object_set_new(j->answer, what,
+			    json_pack("{s:s, s:b, s:n}", "language", built->language->name,
+				      "stored", true, "compile"));
+	if (sp_program_from_box(built->language, built->argv, &built->limits, built->box_fd, out,
+				&err) == 0)
+		return 0;
+	j->status = SP_STATUS_INTERNAL_ERROR;
+	sp_error_describe(&err, j->error, sizeof(j->error));
+	return -1;
+}
+
 /* The checker and the interactor, where the request has them. */
 static int build_checking(struct judging *j, int cancel_fd)
 {
@@ -173,8 +195,14 @@ static int build_checking(struct judging *j, int cancel_fd)
 	if (judge->checker != NULL &&
 	    checking_program(j, judge->checker, "checker", cancel_fd, &j->run.checker) < 0)
 		return -1;
+	if (judge->checker_built.box_fd >= 0 &&
+	    built_program(j, &judge->checker_built, "checker", &j->run.checker) < 0)
+		return -1;
 	if (judge->interactor != NULL &&
 	    checking_program(j, judge->interactor, "interactor", cancel_fd, &j->run.interactor) < 0)
+		return -1;
+	if (judge->interactor_built.box_fd >= 0 &&
+	    built_program(j, &judge->interactor_built, "interactor", &j->run.interactor) < 0)
 		return -1;
 	return 0;
 }
@@ -188,6 +216,31 @@ static int build_programs(struct judging *j, int cancel_fd)
 }
 
 /* ---- the tests ------------------------------------------------------------------ */
+
+/* What a problem's test says besides: its group, the limits it ran under,
+ * and what its checker gave besides the verdict. */
+static void add_problem_parts(const struct judging *j, size_t i, const struct sp_test_outcome *o,
+			      json_t *t)
+{
+	const struct sp_judge *judge = j->req->judge;
+	const struct sp_limits *l = &judge->tests[i].limits;
+
+	if (o->has_score)
+		json_object_set_new(t, "score", json_real(o->score));
+	if (o->has_multiplier)
+		json_object_set_new(t, "score_multiplier", json_real(o->multiplier));
+	if (o->team_message[0] != '\0')
+		json_object_set_new(t, "team_message", json_string(o->team_message));
+	if (judge->problem == NULL)
+		return;
+	json_object_set_new(
+	    t, "group", json_string(judge->problem->groups[judge->problem->tests[i].group].name));
+	json_object_set_new(t, "limits",
+			    json_pack("{s:I, s:I, s:I, s:I}", "cpu_ms", (json_int_t)l->cpu_ms,
+				      "wall_ms", (json_int_t)l->wall_ms, "memory_kb",
+				      (json_int_t)l->memory_kb, "output_kb",
+				      (json_int_t)l->output_kb));
+}
 
 static json_t *test_json(const struct judging *j, size_t i, const struct sp_test_outcome *o)
 {
@@ -215,6 +268,7 @@ static json_t *test_json(const struct judging *j, size_t i, const struct sp_test
 			      "cpu_ms", (json_int_t)o->interactor.cpu_ms, "wall_ms",
 			      (json_int_t)o->interactor.wall_ms));
 	json_object_set_new(t, "message", json_string(o->message));
+	add_problem_parts(j, i, o, t);
 	return t;
 }
 
@@ -251,8 +305,27 @@ static void keep_result(struct judging *j, size_t i, json_t *result)
 	pthread_mutex_lock(&j->results_lock);
 	old = j->results[i];
 	j->results[i] = result;
+	/* a problem's rejected test may leave others out of its grading */
+	if (j->unneeded != NULL && result != NULL &&
+	    sp_verdict_failed(sp_judge_test_verdict(result)))
+		sp_problem_skippable(j->req->judge->problem, j->results, j->unneeded);
 	pthread_mutex_unlock(&j->results_lock);
 	json_decref(old);
+}
+
+/* Whether test I is one the request no longer needs. */
+static bool unneeded(struct judging *j, size_t i)
+{
+	bool skip;
+
+	if (j->req->judge->stop_on_first_failure && atomic_load(&j->failed))
+		return true;
+	if (j->unneeded == NULL)
+		return false;
+	pthread_mutex_lock(&j->results_lock);
+	skip = j->unneeded[i];
+	pthread_mutex_unlock(&j->results_lock);
+	return skip;
 }
 
 /* Test I's outcome is RESULT (taken): sent to the job's watchers, told to
@@ -278,8 +351,7 @@ static void judge_one(struct judging *j, size_t i)
 {
 	struct sp_test_outcome o;
 
-	if ((j->req->judge->stop_on_first_failure && atomic_load(&j->failed)) ||
-	    sp_job_cancel_asked(j->run.cancel_fd)) {
+	if (unneeded(j, i) || sp_job_cancel_asked(j->run.cancel_fd)) {
 		memset(&o, 0, sizeof(o));
 		o.verdict = SP_VERDICT_SKIPPED;
 	} else {
@@ -329,6 +401,14 @@ static void *judge_tests(void *arg)
 	return NULL;
 }
 
+/* The language of JUDGE's interactor, given or built; NULL without one. */
+static const struct sp_language *interactor_language(const struct sp_judge *judge)
+{
+	if (judge->interactor != NULL)
+		return judge->interactor->language;
+	return judge->interactor_built.language;
+}
+
 /* How many tests of REQ run at once: a share of its language's cells (two
  * cells a test with an interactor of the same language), at least one. An
  * interactor or checker that finds no idle cell gets a cell of its own
@@ -340,7 +420,7 @@ static size_t parallel_tests(const struct sp_server *server, const struct sp_req
 	size_t n =
 	    (size_t)server->served[language].capacity * server->config.judge_pool_percent / 100;
 
-	if (judge->interactor != NULL && judge->interactor->language == req->language)
+	if (interactor_language(judge) == req->language)
 		n /= 2;
 	if (n < 1)
 		n = 1;
@@ -355,7 +435,7 @@ unsigned sp_judge_cells(const struct sp_server *server, const struct sp_request 
 	if (req->mode != SP_REQUEST_JUDGE || judge == NULL)
 		return 1;
 	n = parallel_tests(server, req);
-	if (judge->interactor != NULL && judge->interactor->language == req->language)
+	if (interactor_language(judge) == req->language)
 		n *= 2; /* the interactors' cells too (the job table keeps to capacity) */
 	return (unsigned)n;
 }
@@ -413,6 +493,27 @@ static const char *overall_verdict(const struct judging *j, long *first)
 			   : "accepted";
 }
 
+/* A problem's answer: the problem, its groups, its score, and its verdict
+ * as its format grades (when the tests could run). */
+static void add_grading(struct judging *j, const char *verdict)
+{
+	const struct sp_problem *p = j->req->judge->problem;
+	json_t *graded = sp_problem_grade_json(p, j->results);
+
+	json_object_set_new(j->answer, "problem",
+			    json_pack("{s:s, s:s?, s:s}", "id", p->id, "name", p->name, "type",
+				      p->scoring ? "scoring" : "pass-fail"));
+	if (graded == NULL)
+		return;
+	json_object_set(j->answer, "groups", json_object_get(graded, "groups"));
+	if (json_object_get(graded, "score") != NULL)
+		json_object_set(j->answer, "score", json_object_get(graded, "score"));
+	if (j->status == SP_STATUS_OK && j->run.program != NULL &&
+	    strcmp(verdict, "cancelled") != 0)
+		json_object_set(j->answer, "verdict", json_object_get(graded, "verdict"));
+	json_decref(graded);
+}
+
 static int finish_answer(struct judging *j)
 {
 	json_t *tests = json_array();
@@ -433,6 +534,8 @@ static int finish_answer(struct judging *j)
 	json_object_set_new(j->answer, "tests", tests);
 	json_object_set_new(j->answer, "summary",
 			    sp_judge_summary(j->req->judge, j->results, verdict, first));
+	if (j->req->judge->problem != NULL)
+		add_grading(j, verdict);
 	if (j->error[0] != '\0')
 		json_object_set_new(j->answer, "error", json_string(j->error));
 	return 0;
@@ -503,6 +606,7 @@ static void judging_free(struct judging *j)
 		json_decref(j->results[i]);
 	free(j->results);
 	free(j->todo);
+	free(j->unneeded);
 	sp_program_put(j->run.program);
 	sp_program_put(j->run.checker);
 	sp_program_put(j->run.interactor);
@@ -526,7 +630,10 @@ static int judging_init(struct judging *j, struct sp_server *server, const struc
 			      req->language->version);
 	j->results = calloc(n, sizeof(*j->results));
 	j->todo = calloc(n, sizeof(*j->todo));
-	if (j->answer == NULL || j->results == NULL || j->todo == NULL || map_data(j) < 0)
+	if (req->judge->problem != NULL)
+		j->unneeded = calloc(n + 1, sizeof(*j->unneeded));
+	if (j->answer == NULL || j->results == NULL || j->todo == NULL || map_data(j) < 0 ||
+	    (req->judge->problem != NULL && j->unneeded == NULL))
 		return -1;
 	for (size_t i = 0; i < n; i++)
 		j->todo[i] = i;

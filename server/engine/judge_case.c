@@ -1,6 +1,7 @@
 #include "judge_case.h"
 
 #include <errno.h>
+#include <math.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +20,14 @@
 #define INPUT_FILE  "judge/input"
 #define OUTPUT_FILE "judge/output"
 #define ANSWER_FILE "judge/answer"
+/* A Kattis validator's feedback directory: the folder of the test's files,
+ * and what it may write there. */
+#define FEEDBACK_DIR	"judge/"
+#define JUDGE_MESSAGE	"judge/judgemessage.txt"
+#define TEAM_MESSAGE	"judge/teammessage.txt"
+#define SCORE_FILE	"judge/score.txt"
+#define MULTIPLIER_FILE "judge/score_multiplier.txt"
+#define FEEDBACK_MAX	(64 * 1024)
 /* How long an interactive test waits for its program's cell. */
 #define LEASE_WAIT_MS 30000
 /* Room in each pipe between a program and its interactor. */
@@ -160,16 +169,33 @@ static void run_program(const struct sp_judge_run *r, const struct sp_judge_test
 static void check_builtin(const struct sp_judge_run *r, const struct sp_judge_test *t,
 			  struct sp_test_outcome *o)
 {
+	const char *out = o->run.out.data ? o->run.out.data : "";
 	struct sp_check_result check;
 
-	sp_check(r->judge->checker_kind, r->judge->epsilon, o->run.out.data ? o->run.out.data : "",
-		 o->run.out.length, r->data + t->answer.offset, t->answer.length, &check);
+	if (r->judge->default_validator && t->default_flags != NULL)
+		sp_default_validate(t->default_flags, out, o->run.out.length,
+				    r->data + t->answer.offset, t->answer.length, &check);
+	else
+		sp_check(r->judge->checker_kind, r->judge->epsilon, out, o->run.out.length,
+			 r->data + t->answer.offset, t->answer.length, &check);
 	o->verdict = sp_verdict_of_check(check.outcome);
 	set_message(o->message, check.message, strlen(check.message));
 }
 
-/* The checker program's verdict on O's output; its stderr is the message. */
-static void decide_by_checker(struct sp_test_outcome *o, struct sp_job_result *res)
+/* The verdict of a checker or an interactor that ended as C, as its
+ * CONVENTION reads it; testlib's points into O. */
+static enum sp_verdict word_of(enum sp_judge_convention convention, const struct sp_step_result *c,
+			       struct sp_test_outcome *o)
+{
+	if (convention == SP_CONVENTION_KATTIS)
+		return sp_verdict_of_validator(c);
+	return sp_verdict_of_checker(c, &o->score, &o->has_score);
+}
+
+/* The checker program's verdict on O's output; its stderr is the message,
+ * unless a Kattis validator's judgemessage.txt took its place. */
+static void decide_by_checker(struct sp_test_outcome *o, struct sp_job_result *res,
+			      enum sp_judge_convention convention)
 {
 	const struct sp_step_result *c = &res->run;
 
@@ -177,13 +203,106 @@ static void decide_by_checker(struct sp_test_outcome *o, struct sp_job_result *r
 		sandbox_failed(o, sp_job_result_error(res));
 		return;
 	}
-	o->verdict = sp_verdict_of_checker(c);
-	if (c->err.length > 0)
+	o->verdict = word_of(convention, c, o);
+	if (o->message[0] != '\0')
+		; /* the validator's own message */
+	else if (c->err.length > 0)
 		set_message(o->message, c->err.data, c->err.length);
 	else if (o->verdict == SP_VERDICT_CHECKER_ERROR)
 		snprintf(o->message, sizeof(o->message), "the checker ended with %s (exit %d%s)",
 			 sp_status_to_string(c->status), c->exit_code,
 			 c->signal ? ", killed by a signal" : "");
+}
+
+/* ---- a Kattis validator's feedback ----------------------------------------------- */
+
+/* The file NAME of CELL's /box (at most FEEDBACK_MAX bytes) into BUF (SIZE,
+ * NUL-terminated); 0 when it is there, -1 when not (or not readable). */
+static int read_box_text(struct sp_cell *cell, const char *name, char *buf, size_t size)
+{
+	struct sp_error err = {0};
+	int fd = -1;
+	ssize_t n;
+
+	buf[0] = '\0';
+	if (sp_cell_read_file(cell, name, FEEDBACK_MAX, &fd, &err) < 0)
+		return -1;
+	n = pread(fd, buf, size - 1, 0);
+	close(fd);
+	if (n < 0)
+		return -1;
+	buf[n] = '\0';
+	return 0;
+}
+
+/* A number alone in TEXT (whitespace around it), or -1. */
+static int number_in(const char *text, double *out)
+{
+	char *end = NULL;
+
+	*out = strtod(text, &end);
+	if (end == text)
+		return -1;
+	while (*end == ' ' || *end == '\n' || *end == '\r' || *end == '\t')
+		end++;
+	return *end == '\0' && isfinite(*out) ? 0 : -1;
+}
+
+/* What a Kattis validator left in its feedback directory, on CELL, into O:
+ * judgemessage.txt as the message, teammessage.txt, score.txt and
+ * score_multiplier.txt. A score that is not a number is the checker's
+ * error. */
+static void read_feedback(struct sp_cell *cell, struct sp_test_outcome *o)
+{
+	char text[SP_JUDGE_MESSAGE_MAX];
+
+	if (read_box_text(cell, JUDGE_MESSAGE, text, sizeof(text)) == 0 && text[0] != '\0')
+		set_message(o->message, text, strlen(text));
+	if (read_box_text(cell, TEAM_MESSAGE, text, sizeof(text)) == 0)
+		sp_utf8_message(o->team_message, sizeof(o->team_message), text, strlen(text));
+	if (read_box_text(cell, SCORE_FILE, text, sizeof(text)) == 0)
+		o->has_score = number_in(text, &o->score) == 0 || (o->score = NAN, true);
+	if (read_box_text(cell, MULTIPLIER_FILE, text, sizeof(text)) == 0)
+		o->has_multiplier =
+		    number_in(text, &o->multiplier) == 0 || (o->multiplier = NAN, true);
+}
+
+/* After a Kattis validator ran as a checker: its feedback. */
+static int feedback_after(void *ctx, struct sp_cell *cell, struct sp_job_result *res)
+{
+	(void)res;
+	read_feedback(cell, ctx);
+	return 0;
+}
+
+/* A score file whose content is no number: the validator failed. */
+static void check_scores(struct sp_test_outcome *o)
+{
+	if ((o->has_score && isnan(o->score)) || (o->has_multiplier && isnan(o->multiplier))) {
+		o->verdict = SP_VERDICT_CHECKER_ERROR;
+		snprintf(o->message, sizeof(o->message),
+			 "the validator's score.txt or score_multiplier.txt is not a number");
+		o->has_score = o->has_multiplier = false;
+	}
+}
+
+/* A Kattis validator's command: input, answer, the feedback directory, then
+ * the test's flags. Borrowed strings. */
+static char **kattis_argv(const struct sp_program *program, const struct sp_judge_test *t)
+{
+	const char **extra = calloc(t->flag_count + 4, sizeof(*extra));
+	char **argv;
+
+	if (extra == NULL)
+		return NULL;
+	extra[0] = INPUT_FILE;
+	extra[1] = ANSWER_FILE;
+	extra[2] = FEEDBACK_DIR;
+	for (size_t i = 0; i < t->flag_count; i++)
+		extra[3 + i] = t->flags[i];
+	argv = argv_with(program, extra);
+	free(extra);
+	return argv;
 }
 
 /* The checker program on OUTPUT (what the program wrote, or what an
@@ -195,13 +314,18 @@ static void check_program(const struct sp_judge_run *r, const struct sp_judge_te
 			  int output, struct sp_test_outcome *o)
 {
 	static const char *const paths[] = {INPUT_FILE, OUTPUT_FILE, ANSWER_FILE, NULL};
+	bool kattis = r->judge->checker_convention == SP_CONVENTION_KATTIS;
 	struct sp_error err = {0};
 	int answer = test_bytes(r, &t->answer, &err); /* empty when it has none */
+	/* a Kattis validator reads the output on its stdin, not from a file */
 	struct sp_job_file extra[3] = {
-	    {INPUT_FILE, input, 0644}, {OUTPUT_FILE, output, 0644}, {ANSWER_FILE, answer, 0644}};
-	struct sp_job_file *files = files_with(r->checker, extra, 3);
-	char **argv = argv_with(r->checker, paths);
-	struct sp_cell_use use = {.language = r->checker->language->name, .spare = true};
+	    {INPUT_FILE, input, 0644}, {ANSWER_FILE, answer, 0644}, {OUTPUT_FILE, output, 0644}};
+	size_t nfiles = kattis ? 2 : 3;
+	struct sp_job_file *files = files_with(r->checker, extra, nfiles);
+	char **argv = kattis ? kattis_argv(r->checker, t) : argv_with(r->checker, paths);
+	struct sp_cell_after after = {.fn = feedback_after, .ctx = o};
+	struct sp_cell_use use = {
+	    .language = r->checker->language->name, .spare = true, .after = kattis ? &after : NULL};
 	struct sp_job_result res;
 	struct sp_job_spec spec;
 
@@ -213,12 +337,15 @@ static void check_program(const struct sp_judge_run *r, const struct sp_judge_te
 		sp_program_spec(r->server, r->checker, &r->checker->limits, &spec);
 		spec.argv = argv;
 		spec.files = files;
-		spec.file_count = r->checker->file_count + 3;
+		spec.file_count = r->checker->file_count + nfiles;
+		spec.stdin_fd = kattis ? output : -1;
 		spec.cancel_fd = r->cancel_fd;
+		o->message[0] = '\0';
 		if (sp_run_on_cell(r->server, &use, &spec, &res, &err) < 0) {
 			sandbox_failed(o, &err);
 		} else {
-			decide_by_checker(o, &res);
+			decide_by_checker(o, &res, r->judge->checker_convention);
+			check_scores(o);
 			sp_job_result_free(&res);
 		}
 	}
@@ -330,12 +457,16 @@ static int interaction_pipes(int to_program[2], int to_interactor[2], struct sp_
 	return 0;
 }
 
+/* The test's verdict: the program's, then the interactor's word as its
+ * CONVENTION reads its end (with ERR, its stderr: testlib's points). */
 static void interaction_verdict(struct sp_test_outcome *o, struct side *program,
-				struct side *interactor)
+				struct side *interactor, enum sp_judge_convention convention,
+				const struct sp_output *err)
 {
 	struct sp_step_result *i = &interactor->res.run;
 	bool broken = interactor->res.status == SP_STATUS_INTERNAL_ERROR;
 	struct sp_error why = *sp_job_result_error(&interactor->res);
+	enum sp_verdict word;
 
 	o->interacted = interactor->res.ran;
 	o->interactor = *i; /* its figures: its output is not shown */
@@ -349,7 +480,10 @@ static void interaction_verdict(struct sp_test_outcome *o, struct side *program,
 		sandbox_failed(o, &why);
 		return;
 	}
-	o->verdict = sp_verdict_of_interaction(&o->run, &o->interactor);
+	o->interactor.err = *err;
+	word = word_of(convention, &o->interactor, o);
+	memset(&o->interactor.err, 0, sizeof(o->interactor.err));
+	o->verdict = sp_verdict_of_interaction(&o->run, word);
 }
 
 /* The interactor's stderr as the message, or what was lost between them. */
@@ -369,7 +503,8 @@ static void interaction_message(struct sp_test_outcome *o, const struct side *pr
 		set_message(o->message, err->data, err->length);
 }
 
-static void interact(struct side *program, struct side *interactor, struct sp_test_outcome *o)
+static void interact(struct side *program, struct side *interactor, struct sp_test_outcome *o,
+		     enum sp_judge_convention convention)
 {
 	pthread_t thread;
 	struct sp_output err = {0};
@@ -386,7 +521,7 @@ static void interact(struct side *program, struct side *interactor, struct sp_te
 	pthread_join(thread, NULL);
 	err = interactor->res.run.err;
 	interactor->res.run.err.data = NULL;
-	interaction_verdict(o, program, interactor);
+	interaction_verdict(o, program, interactor, convention, &err);
 	interaction_message(o, program, interactor, &err);
 	free(err.data);
 }
@@ -406,9 +541,12 @@ static int interactor_spec(const struct sp_judge_run *r, const struct sp_judge_t
 	    (struct sp_job_file){ANSWER_FILE, n == 2 ? test_bytes(r, &t->answer, &err) : -1, 0644};
 	if (extra[0].fd < 0 || (n == 2 && extra[1].fd < 0))
 		return -1;
-	*argv =
-	    argv_with(r->interactor,
-		      n == 2 ? with_answer : (const char *const[]){INPUT_FILE, OUTPUT_FILE, NULL});
+	if (r->judge->interactor_convention == SP_CONVENTION_KATTIS)
+		*argv = kattis_argv(r->interactor, t);
+	else
+		*argv = argv_with(r->interactor,
+				  n == 2 ? with_answer
+					 : (const char *const[]){INPUT_FILE, OUTPUT_FILE, NULL});
 	*files = files_with(r->interactor, extra, n);
 	if (*argv == NULL || *files == NULL)
 		return -1;
@@ -485,7 +623,11 @@ static void run_interactive(const struct sp_judge_run *r, const struct sp_judge_
 		sandbox_failed(o, &err);
 	} else {
 		connect_sides(r, &program, &interactor, to_program, to_interactor);
-		interact(&program, &interactor, o);
+		interact(&program, &interactor, o, r->judge->interactor_convention);
+		if (r->judge->interactor_convention == SP_CONVENTION_KATTIS && interactor.rc == 0) {
+			read_feedback(interactor.lease.cell, o);
+			check_scores(o);
+		}
 		if (r->checker != NULL && o->verdict == SP_VERDICT_ACCEPTED && interactor.rc == 0)
 			log = interaction_log(&interactor, o);
 		sp_pool_release(r->server->pool, &program.lease, program.rc == 0);

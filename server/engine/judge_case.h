@@ -40,6 +40,12 @@ struct sp_test_outcome {
 	bool interacted;
 	struct sp_step_result interactor; /* figures only */
 	char message[SP_JUDGE_MESSAGE_MAX];
+	/* What the checker said besides its verdict: testlib's points or a
+	 * Kattis validator's score.txt (SCORE), its score_multiplier.txt
+	 * (MULTIPLIER), its teammessage.txt. */
+	bool has_score, has_multiplier;
+	double score, multiplier;
+	char team_message[SP_JUDGE_MESSAGE_MAX];
 };
 
 /* Run test INDEX of RUN into OUT (cleared first). Thread-safe. */

@@ -269,6 +269,32 @@ int sp_program_from_archive(const struct sp_request *req, int archive_fd,
 	return 0;
 }
 
+int sp_program_from_box(const struct sp_language *language, char *const *argv,
+			const struct sp_limits *limits, int box_fd, struct sp_program **program,
+			struct sp_error *err)
+{
+	struct sp_program *p = program_new(language);
+	struct sp_box_file *files = NULL;
+	size_t count = 0;
+
+	*program = NULL;
+	if (p == NULL)
+		return sp_error_set(err, ENOMEM, "program");
+	p->limits = *limits;
+	if (lseek(box_fd, 0, SEEK_SET) < 0) {
+		sp_program_put(p);
+		return sp_error_set(err, errno, "rewind the program's files");
+	}
+	if (copy_argv(p, argv, err) < 0 || sp_box_archive_read(box_fd, &files, &count, err) < 0 ||
+	    take_box_files(p, files, count, err) < 0) {
+		sp_program_put(p);
+		return -1;
+	}
+	p->bytes = bytes_of(p);
+	*program = p;
+	return 0;
+}
+
 void sp_program_spec(const struct sp_server *server, const struct sp_program *program,
 		     const struct sp_limits *limits, struct sp_job_spec *spec)
 {

@@ -51,6 +51,13 @@ int sp_program_archive(const struct sp_program *program, int fd, struct sp_error
 int sp_program_from_archive(const struct sp_request *req, int archive_fd,
 			    struct sp_program **program, struct sp_error *err);
 
+/* A program of LANGUAGE built before (a stored problem's), its files in the
+ * box archive BOX_FD (read from its start), run as ARGV with LIMITS.
+ * Returns 0 with *PROGRAM, or -1 with ERR. */
+int sp_program_from_box(const struct sp_language *language, char *const *argv,
+			const struct sp_limits *limits, int box_fd, struct sp_program **program,
+			struct sp_error *err);
+
 struct sp_program *sp_program_get(struct sp_program *program);
 
 /* Drop a reference; the last frees the program. NULL is fine. */

@@ -15,6 +15,7 @@
 #include "queue_redis_parts.h"
 #include "sandbox/base/clock.h"
 #include "sandbox/base/log.h"
+#include "server/job/judge_problem.h"
 #include "server/job/request_stdin.h"
 
 #define RETRY_MS   500	/* after Redis failed a worker's read */
@@ -163,8 +164,12 @@ static int read_job(struct rq_slot *s, const struct sp_queue_job *job, const red
 	    sp_request_parse_as(body, strlen(body), q->c.languages, q->c.config,
 				mode && strcmp(mode, "judge") == 0 ? SP_REQUEST_JUDGE
 								   : SP_REQUEST_RUN,
-				req, &fail) == 0)
-		return 0;
+				req, &fail) == 0) {
+		if (sp_judge_attach_problem(req, q->c.problems, q->c.languages, q->c.config,
+					    &fail) == 0)
+			return 0;
+		sp_request_free(req);
+	}
 	snprintf(message, sizeof(message), "this worker cannot read the job: %s",
 		 body ? fail.message : "it has no body");
 	*ended = end_unrun(s, job, SP_JOB_FINISHED, message);
@@ -211,6 +216,11 @@ static bool run_part(struct rq_slot *s, const struct sp_queue_job *job, const re
 						SP_REQUEST_JUDGE, &req, &fail) < 0) {
 		log_warn("queue: a part of job %s: %s", job->id,
 			 body ? fail.message : "the job has no body");
+		return true;
+	}
+	if (sp_judge_attach_problem(&req, q->c.problems, q->c.languages, q->c.config, &fail) < 0) {
+		log_warn("queue: a part of job %s: %s", job->id, fail.message);
+		sp_request_free(&req);
 		return true;
 	}
 	result = q->c.worker.run(q->c.worker.ctx, job, &req, cancel_fd);

@@ -139,12 +139,27 @@ static int load_languages(struct sp_server *server, struct sp_error *err)
 	return 0;
 }
 
+/* The store of problems in the state directory. */
+static int open_problems(struct sp_server *server, struct sp_error *err)
+{
+	char state[PATH_MAX];
+	const char *dir = server->config.state_dir;
+
+	pthread_mutex_init(&server->upload_lock, NULL);
+	if (sp_state_dir(dir[0] ? dir : NULL, state, sizeof(state), err) < 0 ||
+	    sp_problem_store_open(&server->problems, state, err) < 0)
+		return sp_error_wrap(err, "problems");
+	return 0;
+}
+
 int sp_server_load(struct sp_server *server, const char *name, struct sp_error *err)
 {
 	if (load_languages(server, err) < 0)
 		return -1;
 	if (sp_metrics_init(&server->metrics, server->languages.count) < 0)
 		return sp_error_set(err, ENOMEM, "metrics");
+	if (open_problems(server, err) < 0)
+		return -1;
 	return sp_cgroup_root_init(&server->cgroups, name, SP_CGROUP_AUTO, err);
 }
 

@@ -7,6 +7,7 @@
 
 #include <jansson.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 
@@ -16,6 +17,7 @@
 #include "server/job/config.h"
 #include "server/job/language.h"
 #include "server/job/memory_plan.h"
+#include "server/job/problem_store.h"
 
 struct sp_pool;
 struct sp_queue;
@@ -54,6 +56,8 @@ struct sp_server {
 	struct sp_ws_admit *ws_admit;	     /* the WebSockets' caps */
 	struct sp_ws_upgrades *ws_pending;   /* WebSockets civetweb still has */
 	struct sp_program_cache *programs;   /* judges' checkers and interactors */
+	struct sp_problem_store problems;    /* stored problems (problems.h) */
+	pthread_mutex_t upload_lock;	     /* one problem upload at a time */
 	struct sp_web *web;		     /* the playground's files, or NULL */
 	struct sp_metrics metrics;
 	struct sp_memory_plan memory; /* memory_max_mb, split */

@@ -258,6 +258,8 @@ struct mg_context *sp_http_start(struct sp_server *server, struct sp_error *err)
 	mg_set_request_handler(ctx, "/api/v1/judge$", sp_http_judge, server);
 	mg_set_request_handler(ctx, "/api/v1/jobs$", sp_http_jobs, server);
 	mg_set_request_handler(ctx, "/api/v1/jobs/**$", sp_http_job, server);
+	mg_set_request_handler(ctx, "/api/v1/problems$", sp_http_problems, server);
+	mg_set_request_handler(ctx, "/api/v1/problems/**$", sp_http_problem, server);
 	if (server->config.piston_api)
 		register_piston(ctx, server);
 	if (server->config.judge0_api)

@@ -16,6 +16,8 @@ int sp_http_judge(struct mg_connection *conn, void *data);     /* POST /api/v1/j
 int sp_http_jobs(struct mg_connection *conn, void *data);      /* POST /api/v1/jobs */
 int sp_http_job(struct mg_connection *conn, void *data);       /* GET|DELETE /api/v1/jobs/ID */
 int sp_http_languages(struct mg_connection *conn, void *data); /* GET /api/v1/languages */
+int sp_http_problems(struct mg_connection *conn, void *data);  /* GET|POST /api/v1/problems */
+int sp_http_problem(struct mg_connection *conn, void *data);   /* GET|DELETE /api/v1/problems/ID */
 int sp_http_workers(struct mg_connection *conn, void *data);   /* GET /api/v1/workers */
 int sp_http_health(struct mg_connection *conn, void *data);    /* GET /healthz */
 int sp_http_metrics(struct mg_connection *conn, void *data);   /* GET /metrics */

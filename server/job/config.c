@@ -63,6 +63,8 @@ void sp_config_defaults(struct sp_config *c)
 	c->judge0_api = true;
 	c->judge0_callbacks = true;
 	c->judge_max_program_kb = 64 * 1024;
+	c->problem_max_mb = 256;
+	c->problem_max_files = 20000;
 	c->memory_max_mb = 1024;
 	c->memory_share_percent = 50;
 	/* A classroom behind one address: page loads come in bursts, each
@@ -112,6 +114,8 @@ static const struct number_key {
     {"judge_max_program_kb", offsetof(struct sp_config, judge_max_program_kb), 8, 1,
      4 * 1024 * 1024},
     {"memory_max_mb", offsetof(struct sp_config, memory_max_mb), 8, 64, 1024 * 1024},
+    {"problem_max_mb", offsetof(struct sp_config, problem_max_mb), 8, 1, 64 * 1024},
+    {"problem_max_files", offsetof(struct sp_config, problem_max_files), 4, 1, 1000000},
     {"memory_share_percent", offsetof(struct sp_config, memory_share_percent), 4, 1, 100},
     {"http_address_percent", offsetof(struct sp_config, http_address_percent), 4, 1, 100},
     {"http_token_percent", offsetof(struct sp_config, http_token_percent), 4, 1, 100},
@@ -231,6 +235,36 @@ static int set_pool_sizes(struct sp_config *c, json_t *v, const char *where, str
 	return 0;
 }
 
+static int set_time_multipliers(struct sp_config *c, json_t *v, const char *where,
+				struct sp_error *err)
+{
+	const char *name;
+	json_t *factor;
+
+	if (!json_is_object(v))
+		return sp_error_set(err, EINVAL, "%s: \"judge_time_multipliers\" must be an object",
+				    where);
+	json_object_foreach(v, name, factor)
+	{
+		if (!json_is_number(factor) || !(json_number_value(factor) >= 0.1) ||
+		    json_number_value(factor) > 100)
+			return sp_error_set(
+			    err, EINVAL,
+			    "%s: \"judge_time_multipliers.%s\" must be a number from 0.1 to 100",
+			    where, name);
+	}
+	json_decref(c->judge_time_multipliers);
+	c->judge_time_multipliers = json_incref(v);
+	return 0;
+}
+
+double sp_config_time_multiplier(const struct sp_config *c, const char *language)
+{
+	json_t *v = json_object_get(c->judge_time_multipliers, language);
+
+	return json_is_number(v) ? json_number_value(v) : 1.0;
+}
+
 static int set_other(struct sp_config *c, const char *key, json_t *v, const char *where,
 		     struct sp_error *err)
 {
@@ -256,6 +290,8 @@ static int set_other(struct sp_config *c, const char *key, json_t *v, const char
 		return set_path(c->languages_dir, sizeof(c->languages_dir), key, v, where, err);
 	if (strcmp(key, "pool_sizes") == 0)
 		return set_pool_sizes(c, v, where, err);
+	if (strcmp(key, "judge_time_multipliers") == 0)
+		return set_time_multipliers(c, v, where, err);
 	if (strcmp(key, "max_limits") == 0)
 		return sp_limits_from_json(v, "max_limits", &c->max_limits, err) < 0
 			   ? sp_error_wrap(err, "%s", where)
@@ -445,6 +481,8 @@ void sp_config_free(struct sp_config *c)
 	c->token_count = 0;
 	json_decref(c->pool_sizes);
 	c->pool_sizes = NULL;
+	json_decref(c->judge_time_multipliers);
+	c->judge_time_multipliers = NULL;
 	json_decref(c->default_limits);
 	c->default_limits = NULL;
 	json_decref(c->default_compile_limits);

@@ -57,6 +57,11 @@ struct sp_config {
 	unsigned judge_pool_percent;   /* of a language's warm cells, one judge request's at once */
 	unsigned judge_spread;	       /* helper parts a judge job queues for other workers */
 	uint64_t judge_max_program_kb; /* what a compile may leave in /box for the tests */
+	/* {"java": 2}: a stored problem's time limit times this for a
+	 * language's submissions; NULL, or a language not in it: 1 */
+	json_t *judge_time_multipliers;
+	uint64_t problem_max_mb;       /* a problem package's files, unpacked, in all */
+	unsigned problem_max_files;    /* files in a problem package */
 	uint64_t memory_max_mb;	       /* the server's memory, all in (memory_plan.h) */
 	unsigned memory_share_percent; /* of what requests hold, one client's at most */
 	unsigned http_address_percent; /* of the threads, one client address's at most */
@@ -79,6 +84,9 @@ int sp_config_load(struct sp_config *config, const char *file, struct sp_error *
 
 /* Apply JSON (a parsed config document) over CONFIG; WHERE names it. */
 int sp_config_apply(struct sp_config *config, json_t *doc, const char *where, struct sp_error *err);
+
+/* The judge_time_multipliers factor of LANGUAGE (1 when none is set). */
+double sp_config_time_multiplier(const struct sp_config *config, const char *language);
 
 /* "ADDR:PORT", "[V6]:PORT" or ":PORT" into the listen fields. */
 int sp_config_set_listen(struct sp_config *config, const char *text, struct sp_error *err);

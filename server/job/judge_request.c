@@ -264,23 +264,66 @@ static int parse_stop(struct judge_parse *jp, json_t *doc)
 	return 0;
 }
 
+/* "problem": a stored problem's id in place of the request's own tests,
+ * checker and interactor; the limits the request gives, kept apart.
+ * Returns 1 when the request names a problem, 0 when it does not, -1. */
+static int parse_problem(struct judge_parse *jp, json_t *doc)
+{
+	static const char *const own[] = {"tests", "checker", "interactor"};
+	static const struct sp_limits none;
+	json_t *v = json_object_get(doc, "problem");
+	const char *id = json_string_value(v);
+
+	if (v == NULL)
+		return 0;
+	if (!json_is_string(v))
+		return bad(jp, "problem must be a string: the id of a stored problem");
+	for (size_t i = 0; i < sizeof(own) / sizeof(own[0]); i++)
+		if (json_object_get(doc, own[i]) != NULL)
+			return bad(jp, "%s: a problem brings its own; leave %s out, or problem",
+				   own[i], own[i]);
+	if (!sp_problem_id_valid(id))
+		return sp_request_fail(jp->fail, SP_REQ_UNKNOWN_PROBLEM,
+				       "no problem \"%.40s\": a problem's id is 32 hex digits", id);
+	memcpy(jp->judge->problem_id, id, SP_PROBLEM_ID_SIZE);
+	if (sp_request_limits(doc, "limits", "limits", &none, jp->config, &jp->judge->asked,
+			      jp->fail) < 0)
+		return -1;
+	return 1;
+}
+
 int sp_judge_parse(json_t *doc, struct sp_request *req, const struct sp_language_set *languages,
 		   const struct sp_config *config, uint64_t *total, struct sp_request_failure *fail)
 {
 	struct judge_parse jp = {.config = config, .req = req, .total = total, .fail = fail};
+	int rc;
 
 	req->judge = calloc(1, sizeof(*req->judge));
 	if (req->judge == NULL)
 		return sp_request_fail(fail, SP_REQ_INTERNAL, "out of memory");
 	jp.judge = req->judge;
+	req->judge->checker_built.box_fd = req->judge->interactor_built.box_fd = -1;
 	req->judge->data_fd = memfd_create("sandpool-tests", MFD_CLOEXEC | MFD_ALLOW_SEALING);
 	if (req->judge->data_fd < 0)
 		return sp_request_fail(fail, SP_REQ_INTERNAL, "memfd_create: %s", strerror(errno));
+	rc = parse_problem(&jp, doc);
+	if (rc != 0)
+		return rc < 0 ? -1 : parse_stop(&jp, doc);
 	/* the programs first: they decide whether tests need an answer */
 	if (parse_checker(&jp, doc, languages) < 0 || parse_interactor(&jp, doc, languages) < 0 ||
 	    parse_stop(&jp, doc) < 0)
 		return -1;
 	return parse_tests(&jp, doc);
+}
+
+bool sp_judge_has_checker(const struct sp_judge *judge)
+{
+	return judge->checker != NULL || judge->checker_built.box_fd >= 0;
+}
+
+bool sp_judge_has_interactor(const struct sp_judge *judge)
+{
+	return judge->interactor != NULL || judge->interactor_built.box_fd >= 0;
 }
 
 /* What a test's result keeps: its output's first KiB each of stdout and
@@ -290,6 +333,17 @@ int sp_judge_parse(json_t *doc, struct sp_request *req, const struct sp_language
 static uint64_t max_u64(uint64_t a, uint64_t b)
 {
 	return a > b ? a : b;
+}
+
+/* A program built before the request (a problem's): its files, once, and
+ * *PER_TEST what one run of it takes. */
+static uint64_t built_reserve(const struct sp_judge_built *built, uint64_t program_bytes,
+			      uint64_t *per_test)
+{
+	if (built->box_fd < 0)
+		return 0;
+	*per_test += sp_request_output_reserve(&built->limits, NULL);
+	return 2 * program_bytes;
 }
 
 /* A program of the request (a checker, an interactor, or NULL): its compile
@@ -314,6 +368,8 @@ uint64_t sp_judge_reserve(const struct sp_request *req, unsigned cells, uint64_t
 		once += sp_request_output_reserve(&req->compile_limits, NULL);
 	once += program_reserve(judge->checker, program_bytes, &per_test);
 	once += program_reserve(judge->interactor, program_bytes, &per_test);
+	once += built_reserve(&judge->checker_built, program_bytes, &per_test);
+	once += built_reserve(&judge->interactor_built, program_bytes, &per_test);
 	for (size_t i = 0; i < judge->test_count; i++) {
 		output_kb = max_u64(output_kb, judge->tests[i].limits.output_kb);
 		bytes =
@@ -349,5 +405,12 @@ void sp_judge_free(struct sp_judge *judge)
 		close(judge->data_fd);
 	free_program(judge->checker);
 	free_program(judge->interactor);
+	if (judge->checker_built.box_fd >= 0)
+		close(judge->checker_built.box_fd);
+	if (judge->interactor_built.box_fd >= 0)
+		close(judge->interactor_built.box_fd);
+	if (judge->problem != NULL)
+		sp_problem_free(judge->problem);
+	free(judge->problem);
 	free(judge);
 }

@@ -23,6 +23,11 @@
  *                         built-in checker does not follow an interactor).
  *   stop_on_first_failure optional boolean: tests after the first that
  *                         fails are skipped.
+ *   problem               in place of tests, checker and interactor: the id
+ *                         of a stored problem (problem_store.h), whose tests
+ *                         and checking the request takes when it is attached
+ *                         (judge_problem.h). The request's limits lie over
+ *                         the problem's, which lie over the language's.
  */
 #ifndef SANDPOOL_JUDGE_REQUEST_H
 #define SANDPOOL_JUDGE_REQUEST_H
@@ -33,7 +38,9 @@
 
 #include "checker.h"
 #include "config.h"
+#include "default_validator.h"
 #include "language.h"
+#include "problem.h"
 #include "request_program.h"
 #include "sandbox/limits.h"
 
@@ -51,6 +58,27 @@ struct sp_judge_test {
 	struct sp_judge_bytes answer; /* when has_answer */
 	bool has_answer;
 	struct sp_limits limits;
+	/* A problem's test: its validator's flags (its group's), borrowed from
+	 * the problem; none for a request's own test. */
+	char *const *flags;
+	size_t flag_count;
+	const struct sp_default_validator_flags *default_flags;
+};
+
+/* How a checker or an interactor program is called, and what its exit
+ * status says. */
+enum sp_judge_convention {
+	SP_CONVENTION_TESTLIB, /* checker input output answer; interactor input output [answer] */
+	SP_CONVENTION_KATTIS,  /* validator input answer feedback/ [flags]: 42 accepted, 43 not */
+};
+
+/* A program compiled before the request came (a stored problem's): what
+ * runs it. */
+struct sp_judge_built {
+	const struct sp_language *language; /* NULL: none */
+	char **argv;			    /* borrowed from the problem */
+	struct sp_limits limits;
+	int box_fd; /* its files, a box archive; -1 with no program */
 };
 
 struct sp_judge {
@@ -66,7 +94,22 @@ struct sp_judge {
 	struct sp_request *checker;    /* a checker program, or NULL */
 	struct sp_request *interactor; /* or NULL */
 	bool stop_on_first_failure;
+	/* A stored problem's judge: its id as asked, the limits the request
+	 * itself gave (0: not given), and once attached the problem, whose
+	 * programs come built. */
+	char problem_id[SP_PROBLEM_ID_SIZE]; /* "" for a request's own tests */
+	struct sp_limits asked;
+	struct sp_problem *problem;
+	bool default_validator; /* Kattis's, with each test's flags */
+	enum sp_judge_convention checker_convention, interactor_convention;
+	struct sp_judge_built checker_built, interactor_built;
 };
+
+/* Whether JUDGE has a checker program, given or built. */
+bool sp_judge_has_checker(const struct sp_judge *judge);
+
+/* Whether JUDGE has an interactor, given or built. */
+bool sp_judge_has_interactor(const struct sp_judge *judge);
 
 /* The judge members of DOC into REQ->judge, for REQ's language and limits
  * (parsed already). *TOTAL counts bytes against max_body. Returns 0, or -1

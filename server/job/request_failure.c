@@ -15,6 +15,7 @@ static const struct {
     [SP_REQ_BAD_FIELD] = {400, "bad_request"},
     [SP_REQ_UNKNOWN_LANGUAGE] = {400, "unknown_language"},
     [SP_REQ_LANGUAGE_UNAVAILABLE] = {400, "language_unavailable"},
+    [SP_REQ_UNKNOWN_PROBLEM] = {404, "unknown_problem"},
     [SP_REQ_TOO_LARGE] = {413, "body_too_large"},
     [SP_REQ_INTERNAL] = {500, "internal_error"},
 };

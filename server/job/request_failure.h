@@ -11,6 +11,7 @@ enum sp_request_error {
 	SP_REQ_BAD_FIELD,	     /* 400 "bad_request" */
 	SP_REQ_UNKNOWN_LANGUAGE,     /* 400 "unknown_language" */
 	SP_REQ_LANGUAGE_UNAVAILABLE, /* 400 "language_unavailable": known, not here */
+	SP_REQ_UNKNOWN_PROBLEM,	     /* 404 "unknown_problem": no stored problem of that id */
 	SP_REQ_TOO_LARGE,	     /* 413 "body_too_large" */
 	SP_REQ_INTERNAL,	     /* 500 "internal_error": out of memory, memfd failed */
 };
