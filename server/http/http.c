@@ -80,8 +80,10 @@ static int gate_request(struct mg_connection *conn)
 	if ((status = refuse_token(conn, server)) != 0)
 		return status;
 	/* Whatever the route: civetweb would read all of a body no handler
-	 * reads. Up to max_body is read, so that the client gets the answer. */
-	if (ri->content_length > 0 && (uint64_t)ri->content_length > server->config.max_body) {
+	 * reads. Up to max_body is read, so that the client gets the answer. A
+	 * problem package has a bound of its own, which its handler keeps. */
+	if (ri->content_length > 0 && (uint64_t)ri->content_length > server->config.max_body &&
+	    strcmp(ri->local_uri, "/api/v1/problems") != 0) {
 		status = sp_reply_error(conn, 413, "body_too_large",
 					"the request body is too large", "Connection: close\r\n");
 		sp_http_conns_refused(server->conns, "body_too_large");

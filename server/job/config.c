@@ -63,7 +63,7 @@ void sp_config_defaults(struct sp_config *c)
 	c->judge0_api = true;
 	c->judge0_callbacks = true;
 	c->judge_max_program_kb = 64 * 1024;
-	c->problem_max_mb = 256;
+	c->problem_max_mb = 128;
 	c->problem_max_files = 20000;
 	c->memory_max_mb = 1024;
 	c->memory_share_percent = 50;

@@ -567,6 +567,14 @@ static int walk_items(struct kattis *k, const char *dir, long group, const struc
 
 		if (!allowed_name(names[i]) || skipped_folder(k, dir, names[i]))
 			continue;
+		if (n > 6 && strcmp(names[i] + n - 6, ".files") == 0 &&
+		    sp_build_is_dir(k->b, dir, names[i])) {
+			rc = sp_build_fail(k->b,
+					   "%s/%s: input files of a test (.files) are not "
+					   "supported",
+					   dir, names[i]);
+			break;
+		}
 		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
 		if (sp_build_is_dir(k->b, dir, names[i]))
 			rc = walk(k, path, group, *s);
