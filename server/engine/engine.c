@@ -17,6 +17,7 @@
 
 #include "hub.h"
 #include "pool.h"
+#include "problem_access.h"
 #include "program_cache.h"
 #include "queue_local.h"
 #include "queue_redis.h"
@@ -115,6 +116,7 @@ static struct sp_queue_worker worker_of(struct sp_server *server)
 	return (struct sp_queue_worker){.run = sp_serve_job,
 					.measure = sp_serve_job_measure,
 					.unrun = sp_serve_job_unrun,
+					.prepare = sp_problems_prepare,
 					.describe = describe_node,
 					.ctx = server};
 }
@@ -153,7 +155,6 @@ static int start_redis_queue(struct sp_server *server, unsigned *capacity, struc
 	struct sp_queue_redis_config rc = {
 	    .config = &server->config,
 	    .languages = &server->languages,
-	    .problems = &server->problems,
 	    .capacity = shared_capacity(server, capacity),
 	    .node = server->node,
 	    .max_bytes = server->memory.requests,

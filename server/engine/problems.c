@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "problem_access.h"
 #include "program.h"
 #include "sandbox/base/log.h"
 #include "server.h"
@@ -202,7 +203,7 @@ static bool answer_stored(struct upload *u, const char *id, int status)
 	struct sp_problem stored;
 	struct sp_error err = {0};
 
-	if (sp_problem_store_load(&u->server->problems, id, &stored, &err) < 0)
+	if (sp_problem_find(u->server, id, &stored, &err) < 0)
 		return false;
 	u->out->status = status;
 	u->out->answer = sp_problem_view(&stored);
@@ -232,9 +233,24 @@ static void store(struct upload *u)
 	if (build_programs(u) < 0)
 		return;
 	rc = sp_problem_draft_commit(&u->server->problems, &u->draft, &u->package.problem, &err);
-	if (rc < 0)
+	if (rc < 0) {
 		failed_with(u, &err);
-	else if (!answer_stored(u, u->package.problem.id, rc == 0 ? 201 : 200))
+		return;
+	}
+	if (sp_problem_publish(u->server, u->package.problem.id, &err) < 0) {
+		/* not on every node: not stored at all */
+		struct sp_error ignored = {0};
+
+		if (rc == 0)
+			sp_problem_store_remove(&u->server->problems, u->package.problem.id,
+						&ignored);
+		fail(u, 503, "queue_unavailable",
+		     "the problem could not be shared with the "
+		     "queue's other nodes: %s",
+		     err.message);
+		return;
+	}
+	if (!answer_stored(u, u->package.problem.id, rc == 0 ? 201 : 200))
 		fail(u, 500, "internal_error", "the problem was stored but cannot be read back");
 	if (rc == 0)
 		log_info("problem %s stored: %zu tests, %llu bytes of data", u->package.problem.id,

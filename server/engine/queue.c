@@ -194,3 +194,51 @@ void sp_queue_share_close(struct sp_queue *q, const struct sp_queue_job *job)
 	if (q->ops->share_close != NULL)
 		q->ops->share_close(q->self, job);
 }
+
+bool sp_queue_shares_problems(const struct sp_queue *q)
+{
+	return q->ops->problem_put != NULL;
+}
+
+int sp_queue_problem_put(struct sp_queue *q, const char *id, const struct sp_queue_blob *blobs,
+			 size_t count, struct sp_error *err)
+{
+	return q->ops->problem_put ? q->ops->problem_put(q->self, id, blobs, count, err) : 0;
+}
+
+int sp_queue_problem_get(struct sp_queue *q, const char *id, struct sp_queue_blob **blobs,
+			 size_t *count, struct sp_error *err)
+{
+	*blobs = NULL;
+	*count = 0;
+	if (q->ops->problem_get == NULL)
+		return sp_error_set(err, ENOENT, "no shared problem %s", id);
+	return q->ops->problem_get(q->self, id, blobs, count, err);
+}
+
+int sp_queue_problem_has(struct sp_queue *q, const char *id, struct sp_error *err)
+{
+	return q->ops->problem_has ? q->ops->problem_has(q->self, id, err) : 0;
+}
+
+int sp_queue_problem_drop(struct sp_queue *q, const char *id, struct sp_error *err)
+{
+	return q->ops->problem_drop ? q->ops->problem_drop(q->self, id, err) : 0;
+}
+
+int sp_queue_problem_ids(struct sp_queue *q, json_t **ids, struct sp_error *err)
+{
+	*ids = NULL;
+	if (q->ops->problem_ids == NULL)
+		return sp_error_set(err, ENOTSUP, "this queue shares no problem");
+	return q->ops->problem_ids(q->self, ids, err);
+}
+
+void sp_queue_blobs_free(struct sp_queue_blob *blobs, size_t count)
+{
+	for (size_t i = 0; blobs != NULL && i < count; i++) {
+		free(blobs[i].name);
+		free(blobs[i].data);
+	}
+	free(blobs);
+}

@@ -106,6 +106,11 @@ struct sp_queue_worker {
 	/* A job of LANGUAGE ended without running. Quick: it may be called
 	 * with the backend locked. */
 	void (*unrun)(void *ctx, size_t language);
+	/* Make REQ, parsed again by a backend that ships jobs to other
+	 * processes, whole before it is measured and run: a judge request's
+	 * stored problem attached (brought here first when this node does not
+	 * have it). Returns 0, or -1 with FAIL: the job cannot run here. */
+	int (*prepare)(void *ctx, struct sp_request *req, struct sp_request_failure *fail);
 	/* This node's cells: {"languages": {NAME: {"cells", "idle", "busy"}},
 	 * "jobs_done"}. */
 	json_t *(*describe)(void *ctx);
@@ -120,6 +125,14 @@ struct sp_queue_watchers {
 	/* Whether anyone watches JOB (its id or its user) now. */
 	bool (*watched)(void *ctx, const struct sp_queue_job *job);
 	void *ctx;
+};
+
+/* A file of a stored problem as it crosses the queue: its name
+ * ("problem.json", "data"...) and bytes. */
+struct sp_queue_blob {
+	char *name;
+	char *data;
+	size_t length;
 };
 
 /* A backend. Each operation is as its sp_queue_ function below says. */
@@ -155,6 +168,15 @@ struct sp_queue_ops {
 			  const char *outcome, bool failed);
 	json_t *(*share_outcomes)(void *self, const struct sp_queue_job *job);
 	void (*share_close)(void *self, const struct sp_queue_job *job);
+	/* Stored problems shared with the other nodes; all NULL for a backend
+	 * whose nodes are this process. */
+	int (*problem_put)(void *self, const char *id, const struct sp_queue_blob *blobs,
+			   size_t count, struct sp_error *err);
+	int (*problem_get)(void *self, const char *id, struct sp_queue_blob **blobs, size_t *count,
+			   struct sp_error *err);
+	int (*problem_drop)(void *self, const char *id, struct sp_error *err);
+	int (*problem_has)(void *self, const char *id, struct sp_error *err);
+	int (*problem_ids)(void *self, json_t **ids, struct sp_error *err);
 	int (*hold)(void *self, const struct sp_bytes_holder *h, uint64_t n, struct sp_error *err);
 	void (*unhold)(void *self, const struct sp_bytes_holder *h, uint64_t n);
 	unsigned (*retry_after)(void *self, const char *user);
@@ -290,6 +312,35 @@ void sp_queue_share_close(struct sp_queue *q, const struct sp_queue_job *job);
 
 /* Hold N bytes for a request body H is sending, before it is parsed.
  * Returns 0, or -1 with ERR as sp_queue_submit's (ENOSPC, ENOBUFS, E2BIG). */
+/* Whether the queue shares stored problems with other nodes: a backend
+ * whose nodes are other processes, perhaps on other machines, which do not
+ * see this node's state directory. */
+bool sp_queue_shares_problems(const struct sp_queue *q);
+
+/* Problem ID's files (COUNT BLOBS) shared with every node of the queue, in
+ * whole or not at all. Returns 0, or -1 with ERR. */
+int sp_queue_problem_put(struct sp_queue *q, const char *id, const struct sp_queue_blob *blobs,
+			 size_t count, struct sp_error *err);
+
+/* Problem ID's shared files into *BLOBS (*COUNT; sp_queue_blobs_free()
+ * them). Returns 0, or -1 with ERR: ENOENT when the queue shares no such
+ * problem (or shares none). */
+int sp_queue_problem_get(struct sp_queue *q, const char *id, struct sp_queue_blob **blobs,
+			 size_t *count, struct sp_error *err);
+
+/* Whether problem ID is shared: 1, 0, or -1 with ERR when the queue
+ * cannot tell now. A queue that shares no problem: 0. */
+int sp_queue_problem_has(struct sp_queue *q, const char *id, struct sp_error *err);
+
+/* Problem ID no longer shared. Returns 0 (also when it was not), or -1. */
+int sp_queue_problem_drop(struct sp_queue *q, const char *id, struct sp_error *err);
+
+/* The ids of the shared problems, into *IDS (a JSON array). Returns 0, or
+ * -1 with ERR (ENOTSUP: the queue shares none). */
+int sp_queue_problem_ids(struct sp_queue *q, json_t **ids, struct sp_error *err);
+
+void sp_queue_blobs_free(struct sp_queue_blob *blobs, size_t count);
+
 int sp_queue_hold(struct sp_queue *q, const struct sp_bytes_holder *h, uint64_t n,
 		  struct sp_error *err);
 

@@ -31,14 +31,12 @@
 #include "sandbox/base/error.h"
 #include "server/job/config.h"
 #include "server/job/language.h"
-#include "server/job/problem_store.h"
 #include "server/job/queue_url.h"
 
 struct sp_queue_redis_config {
 	struct sp_queue_url url;
 	const struct sp_config *config;		 /* limits, timeouts, retention */
 	const struct sp_language_set *languages; /* jobs name theirs by index */
-	const struct sp_problem_store *problems; /* a judge's problem is attached from it */
 	/* [languages]: jobs of each this node runs at once; NULL when it runs
 	 * none (an API node without cells). */
 	const unsigned *capacity;

@@ -206,6 +206,15 @@ int rq_script_share_drop(struct sp_redis_link *link, const char *id, struct sp_e
 unsigned rq_job_ttl_s(const struct redis_queue *q);
 
 /* The queue operations of a shared judge job (queue.h's sp_queue_share_*). */
+/* queue_redis_problems.c: stored problems shared (queue.h's problem_*). */
+int rq_problem_put(void *self, const char *id, const struct sp_queue_blob *blobs, size_t count,
+		   struct sp_error *err);
+int rq_problem_get(void *self, const char *id, struct sp_queue_blob **blobs, size_t *count,
+		   struct sp_error *err);
+int rq_problem_drop(void *self, const char *id, struct sp_error *err);
+int rq_problem_has(void *self, const char *id, struct sp_error *err);
+int rq_problem_ids(void *self, json_t **ids, struct sp_error *err);
+
 int rq_share_open(void *self, const struct sp_queue_job *job, const void *program, size_t len,
 		  size_t tests, unsigned helpers, struct sp_error *err);
 int rq_share_program(void *self, const struct sp_queue_job *job, char **program, size_t *len,

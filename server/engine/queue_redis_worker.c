@@ -15,7 +15,6 @@
 #include "queue_redis_parts.h"
 #include "sandbox/base/clock.h"
 #include "sandbox/base/log.h"
-#include "server/job/judge_problem.h"
 #include "server/job/request_stdin.h"
 
 #define RETRY_MS   500	/* after Redis failed a worker's read */
@@ -165,8 +164,8 @@ static int read_job(struct rq_slot *s, const struct sp_queue_job *job, const red
 				mode && strcmp(mode, "judge") == 0 ? SP_REQUEST_JUDGE
 								   : SP_REQUEST_RUN,
 				req, &fail) == 0) {
-		if (sp_judge_attach_problem(req, q->c.problems, q->c.languages, q->c.config,
-					    &fail) == 0)
+		if (q->c.worker.prepare == NULL ||
+		    q->c.worker.prepare(q->c.worker.ctx, req, &fail) == 0)
 			return 0;
 		sp_request_free(req);
 	}
@@ -218,7 +217,7 @@ static bool run_part(struct rq_slot *s, const struct sp_queue_job *job, const re
 			 body ? fail.message : "the job has no body");
 		return true;
 	}
-	if (sp_judge_attach_problem(&req, q->c.problems, q->c.languages, q->c.config, &fail) < 0) {
+	if (q->c.worker.prepare != NULL && q->c.worker.prepare(q->c.worker.ctx, &req, &fail) < 0) {
 		log_warn("queue: a part of job %s: %s", job->id, fail.message);
 		sp_request_free(&req);
 		return true;

@@ -139,15 +139,21 @@ static int load_languages(struct sp_server *server, struct sp_error *err)
 	return 0;
 }
 
-/* The store of problems in the state directory. */
+/* The store of problems: problems_dir, else the state directory's
+ * problems/. */
 static int open_problems(struct sp_server *server, struct sp_error *err)
 {
-	char state[PATH_MAX];
-	const char *dir = server->config.state_dir;
+	char state[PATH_MAX], dir[PATH_MAX + 16];
+	const char *given = server->config.state_dir;
 
 	pthread_mutex_init(&server->upload_lock, NULL);
-	if (sp_state_dir(dir[0] ? dir : NULL, state, sizeof(state), err) < 0 ||
-	    sp_problem_store_open(&server->problems, state, err) < 0)
+	if (server->config.problems_dir[0] != '\0')
+		snprintf(dir, sizeof(dir), "%s", server->config.problems_dir);
+	else if (sp_state_dir(given[0] ? given : NULL, state, sizeof(state), err) < 0)
+		return sp_error_wrap(err, "problems");
+	else
+		snprintf(dir, sizeof(dir), "%s/problems", state);
+	if (sp_problem_store_open(&server->problems, dir, err) < 0)
 		return sp_error_wrap(err, "problems");
 	return 0;
 }

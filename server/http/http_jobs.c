@@ -11,8 +11,8 @@
 #include "http_handlers.h"
 #include "http_reply.h"
 #include "server/engine/judge.h"
+#include "server/engine/problem_access.h"
 #include "server/engine/queue.h"
-#include "server/job/judge_problem.h"
 #include "server/job/request.h"
 
 #define JOBS_PATH "/api/v1/jobs/"
@@ -94,8 +94,7 @@ static int read_request(struct mg_connection *conn, struct sp_server *server,
 		rc = sp_request_parse_fd(body->fd, body->length, &server->languages,
 					 &server->config, mode, req, &fail);
 	if (rc == 0)
-		rc = sp_judge_attach_problem(req, &server->problems, &server->languages,
-					     &server->config, &fail);
+		rc = sp_problems_attach(server, req, &fail);
 	if (rc < 0) {
 		sp_http_body_free(server, body);
 		sp_request_free(req);

@@ -11,6 +11,7 @@
 
 #include "http_handlers.h"
 #include "http_reply.h"
+#include "server/engine/problem_access.h"
 #include "server/engine/problems.h"
 #include "server/job/problem_store.h"
 #include "sandbox/base/read_all.h"
@@ -142,26 +143,18 @@ static int upload(struct mg_connection *conn, struct sp_server *server)
 static int list(struct mg_connection *conn, struct sp_server *server)
 {
 	struct sp_error err = {0};
-	json_t *ids = NULL, *views = json_array(), *id;
-	size_t i;
+	json_t *all = sp_problems_list(server, &err);
 
-	if (views == NULL || sp_problem_store_ids(&server->problems, &ids, &err) < 0) {
-		json_decref(views);
+	if (all == NULL)
 		return sp_reply_error(conn, 500, "internal_error", err.message, "");
-	}
-	json_array_foreach(ids, i, id)
-	{
-		struct sp_problem p;
+	return sp_reply(conn, 200, all, "");
+}
 
-		/* one removed meanwhile is left out */
-		if (sp_problem_store_load(&server->problems, json_string_value(id), &p, &err) ==
-		    0) {
-			json_array_append_new(views, sp_problem_view(&p));
-			sp_problem_free(&p);
-		}
-	}
-	json_decref(ids);
-	return sp_reply(conn, 200, json_pack("{s:o}", "problems", views), "");
+static int not_found_or_failed(struct mg_connection *conn, const struct sp_error *err)
+{
+	if (err->errnum == ENOENT)
+		return sp_reply_error(conn, 404, "not_found", "no such problem", "");
+	return sp_reply_error(conn, 500, "internal_error", err->message, "");
 }
 
 static int show(struct mg_connection *conn, struct sp_server *server, const char *id)
@@ -170,10 +163,8 @@ static int show(struct mg_connection *conn, struct sp_server *server, const char
 	struct sp_problem p;
 	json_t *view;
 
-	if (sp_problem_store_load(&server->problems, id, &p, &err) < 0)
-		return err.errnum == ENOENT
-			   ? sp_reply_error(conn, 404, "not_found", "no such problem", "")
-			   : sp_reply_error(conn, 500, "internal_error", err.message, "");
+	if (sp_problem_find(server, id, &p, &err) < 0)
+		return not_found_or_failed(conn, &err);
 	view = sp_problem_view(&p);
 	sp_problem_free(&p);
 	return sp_reply(conn, 200, view, "");
@@ -183,10 +174,8 @@ static int remove_one(struct mg_connection *conn, struct sp_server *server, cons
 {
 	struct sp_error err = {0};
 
-	if (sp_problem_store_remove(&server->problems, id, &err) < 0)
-		return err.errnum == ENOENT
-			   ? sp_reply_error(conn, 404, "not_found", "no such problem", "")
-			   : sp_reply_error(conn, 500, "internal_error", err.message, "");
+	if (sp_problems_remove(server, id, &err) < 0)
+		return not_found_or_failed(conn, &err);
 	return sp_reply(conn, 200, json_pack("{s:s, s:b}", "id", id, "deleted", true), "");
 }
 

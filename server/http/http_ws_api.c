@@ -7,8 +7,8 @@
 
 #include "server/engine/hub.h"
 #include "server/engine/judge.h"
+#include "server/engine/problem_access.h"
 #include "server/engine/queue.h"
-#include "server/job/judge_problem.h"
 #include "server/job/base64.h"
 #include "server/job/json_depth.h"
 #include "server/job/request.h"
@@ -158,8 +158,7 @@ static void on_run(struct sp_ws_client *c, json_t *msg, const char *text, size_t
 		tell_error(c, fail.code, fail.message, msg);
 		return;
 	}
-	if (sp_judge_attach_problem(&req, &c->server->problems, &c->server->languages,
-				    &c->server->config, &fail) < 0) {
+	if (sp_problems_attach(c->server, &req, &fail) < 0) {
 		tell_error(c, fail.code, fail.message, msg);
 		sp_request_free(&req);
 		return;

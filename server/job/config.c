@@ -288,6 +288,8 @@ static int set_other(struct sp_config *c, const char *key, json_t *v, const char
 		return set_path(c->state_dir, sizeof(c->state_dir), key, v, where, err);
 	if (strcmp(key, "languages_dir") == 0)
 		return set_path(c->languages_dir, sizeof(c->languages_dir), key, v, where, err);
+	if (strcmp(key, "problems_dir") == 0)
+		return set_path(c->problems_dir, sizeof(c->problems_dir), key, v, where, err);
 	if (strcmp(key, "pool_sizes") == 0)
 		return set_pool_sizes(c, v, where, err);
 	if (strcmp(key, "judge_time_multipliers") == 0)

@@ -37,6 +37,7 @@ struct sp_config {
 	unsigned token_count;
 	char state_dir[PATH_MAX];     /* "" = the default state directory */
 	char languages_dir[PATH_MAX]; /* "" = the languages found beside sandpool */
+	char problems_dir[PATH_MAX];  /* "" = the state directory's problems/ */
 	unsigned pool_total;	      /* warm cells in all, spread over the languages */
 	json_t *pool_sizes;	      /* {"python": 10, "java": 0}: per language, 0 = cold */
 	unsigned max_jobs_per_cell;

@@ -38,7 +38,7 @@ static pid_t draft_owner(const char *name)
 	return *end == '-' && pid > 0 ? (pid_t)pid : 0;
 }
 
-/* Drafts in tmp/ whose writer is gone. */
+/* Drafts in .tmp/ whose writer is gone. */
 static void sweep_drafts(const char *tmp)
 {
 	DIR *d = opendir(tmp);
@@ -50,21 +50,21 @@ static void sweep_drafts(const char *tmp)
 
 		if (owner <= 0 || kill(owner, 0) == 0 || errno != ESRCH)
 			continue;
-		log_info("removing tmp/%s, a problem left half-written by process %d", e->d_name,
-			 (int)owner);
+		log_info("removing %s/%s, a problem left half-written by process %d", tmp,
+			 e->d_name, (int)owner);
 		if (sp_remove_tree_at(dirfd(d), e->d_name, &err) < 0)
-			log_warn("tmp/%s: %s", e->d_name, err.message);
+			log_warn("%s/%s: %s", tmp, e->d_name, err.message);
 	}
 	if (d != NULL)
 		closedir(d);
 }
 
-int sp_problem_store_open(struct sp_problem_store *store, const char *state, struct sp_error *err)
+int sp_problem_store_open(struct sp_problem_store *store, const char *dir, struct sp_error *err)
 {
-	if (snprintf(store->problems, sizeof(store->problems), "%s/problems", state) >=
+	if (snprintf(store->problems, sizeof(store->problems), "%s", dir) >=
 		(int)sizeof(store->problems) ||
-	    snprintf(store->tmp, sizeof(store->tmp), "%s/tmp", state) >= (int)sizeof(store->tmp))
-		return sp_error_set(err, ENAMETOOLONG, "state directory");
+	    snprintf(store->tmp, sizeof(store->tmp), "%s/.tmp", dir) >= (int)sizeof(store->tmp))
+		return sp_error_set(err, ENAMETOOLONG, "problems directory");
 	if (make_dir(store->problems, 0755, err) < 0 || make_dir(store->tmp, 0755, err) < 0)
 		return -1;
 	sweep_drafts(store->tmp);

@@ -1,16 +1,17 @@
-/* Problems kept in the state directory:
+/* Problems kept in a folder (the state directory's problems/, or the
+ * configuration's problems_dir):
  *
- *   STATE/problems/ID/problem.json    the problem (problem.h)
- *   STATE/problems/ID/data            its tests' inputs and answers
- *   STATE/problems/ID/validator.box   its compiled programs (box archives),
- *   STATE/problems/ID/interactor.box  where it has them
- *   STATE/tmp/problem-XXXXXX/          a problem being written
+ *   DIR/ID/problem.json    the problem (problem.h)
+ *   DIR/ID/data            its tests' inputs and answers
+ *   DIR/ID/validator.box   its compiled programs (box archives),
+ *   DIR/ID/interactor.box  where it has them
+ *   DIR/.tmp/problem-PID-XXXXXX/  a problem being written, or going
  *
- * A problem appears under problems/ by one rename of a folder whose files
- * were written and synced, whole, or not at all; it goes by one rename out
- * of problems/ before its files are removed. A folder left in tmp/ by a
- * server that stopped half-way is removed when the store opens. Thread-safe:
- * the store holds only its paths. */
+ * A problem appears in DIR by one rename of a folder whose files were
+ * written and synced, whole, or not at all; it goes by one rename out of
+ * DIR before its files are removed. A folder left in .tmp/ by a server that
+ * stopped half-way is removed when the store opens. Thread-safe: the store
+ * holds only its paths. */
 #ifndef SANDPOOL_PROBLEM_STORE_H
 #define SANDPOOL_PROBLEM_STORE_H
 
@@ -22,19 +23,19 @@
 #include "sandbox/base/error.h"
 
 struct sp_problem_store {
-	char problems[PATH_MAX]; /* STATE/problems */
-	char tmp[PATH_MAX];	 /* STATE/tmp */
+	char problems[PATH_MAX]; /* DIR */
+	char tmp[PATH_MAX];	 /* DIR/.tmp */
 };
 
-/* A problem being written: its folder in tmp/, open. */
+/* A problem being written: its folder in .tmp/, open. */
 struct sp_problem_draft {
 	char path[PATH_MAX];
 	int dirfd;
 };
 
-/* The store of the state directory STATE (made where missing); leftovers
- * of unfinished writes removed. Returns 0, or -1 with ERR. */
-int sp_problem_store_open(struct sp_problem_store *store, const char *state, struct sp_error *err);
+/* The store in DIR (made where missing, its parent must be there);
+ * leftovers of unfinished writes removed. Returns 0, or -1 with ERR. */
+int sp_problem_store_open(struct sp_problem_store *store, const char *dir, struct sp_error *err);
 
 /* A new, empty draft. Returns 0, or -1 with ERR. */
 int sp_problem_draft_begin(const struct sp_problem_store *store, struct sp_problem_draft *draft,

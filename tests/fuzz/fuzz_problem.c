@@ -167,7 +167,8 @@ static size_t next_part(const uint8_t *data, size_t size, size_t *at, const uint
 }
 
 static void validate(const struct sp_default_validator_flags *flags, const uint8_t *out,
-		     size_t out_len, const uint8_t *ans, size_t ans_len, struct sp_check_result *res)
+		     size_t out_len, const uint8_t *ans, size_t ans_len,
+		     struct sp_check_result *res)
 {
 	/* exact copies, so that nothing past them is there to be read */
 	char *o = malloc(out_len ? out_len : 1), *a = malloc(ans_len ? ans_len : 1);
@@ -253,18 +254,27 @@ static bool covers(const char *a, const char *b)
 static void add_file(struct sp_archive_files *list, const char *name, size_t len,
 		     const uint8_t *content, size_t length)
 {
-	struct sp_archive_file *f;
+	struct sp_archive_file *f = &list->files[list->count];
+	char *copy;
 
-	if (list->count >= MAX_FILES || sp_request_name_problem(name, len) != NULL ||
-	    !sp_utf8_valid(name, len))
+	if (list->count >= MAX_FILES || len > SP_REQUEST_MAX_NAME)
 		return;
-	for (size_t i = 0; i < list->count; i++)
-		if (covers(list->files[i].name, name) || covers(name, list->files[i].name))
+	copy = strndup(name, len);
+	if (copy == NULL)
+		fuzz_die("out of memory");
+	if (sp_request_name_problem(copy, len) != NULL || !sp_utf8_valid(copy, len)) {
+		free(copy);
+		return;
+	}
+	for (size_t i = 0; i < list->count; i++) {
+		if (covers(list->files[i].name, copy) || covers(copy, list->files[i].name)) {
+			free(copy);
 			return;
-	f = &list->files[list->count];
-	f->name = strndup(name, len);
+		}
+	}
+	f->name = copy;
 	f->data = malloc(length ? length : 1);
-	if (f->name == NULL || f->data == NULL)
+	if (f->data == NULL)
 		fuzz_die("out of memory");
 	memcpy(f->data, content, length);
 	f->length = length;
@@ -312,7 +322,8 @@ static const struct sp_archive_file *file_at(const struct sp_archive_files *list
 					     const char *path)
 {
 	for (size_t i = 0; i < list->count; i++)
-		if (strlen(list->files[i].name) >= skip && strcmp(list->files[i].name + skip, path) == 0)
+		if (strlen(list->files[i].name) >= skip &&
+		    strcmp(list->files[i].name + skip, path) == 0)
 			return &list->files[i];
 	return NULL;
 }
@@ -351,9 +362,9 @@ static void check_bytes(const char *test, const char *what, const uint8_t *data,
 }
 
 /* Test T's input and answer files in LIST (the package's top SKIP bytes in). */
-static void test_files(const struct sp_problem *p, const struct sp_archive_files *list,
-		       size_t skip, const struct sp_problem_test *t,
-		       const struct sp_archive_file **in, const struct sp_archive_file **ans)
+static void test_files(const struct sp_problem *p, const struct sp_archive_files *list, size_t skip,
+		       const struct sp_problem_test *t, const struct sp_archive_file **in,
+		       const struct sp_archive_file **ans)
 {
 	char path[SP_REQUEST_MAX_NAME + 16];
 	const char *base = p->format == SP_PROBLEM_KATTIS ? "data/" : "";
@@ -369,8 +380,8 @@ static void test_files(const struct sp_problem *p, const struct sp_archive_files
 	if (*in == NULL)
 		fuzz_die("test %s: no file %s%s.in in the package (its top folder misread?)",
 			 t->name, base, t->name);
-	if (*ans == NULL && (p->format == SP_PROBLEM_KATTIS ||
-			     p->interaction != SP_PROBLEM_TESTLIB_INTERACTOR))
+	if (*ans == NULL &&
+	    (p->format == SP_PROBLEM_KATTIS || p->interaction != SP_PROBLEM_TESTLIB_INTERACTOR))
 		fuzz_die("test %s: taken without its answer file", t->name);
 }
 
@@ -469,10 +480,10 @@ static void check_problem(const struct sp_package *pk, const struct sp_archive_f
 			const struct sp_problem_item *it = &grp->items[i];
 			size_t k = it->is_group ? p->test_count + it->index : it->index;
 
-			if (it->is_group ? it->index >= p->group_count ||
-					       p->groups[it->index].parent != (long)g
-					 : it->index >= p->test_count ||
-					       p->tests[it->index].group != g)
+			if (it->is_group
+				? it->index >= p->group_count ||
+				      p->groups[it->index].parent != (long)g
+				: it->index >= p->test_count || p->tests[it->index].group != g)
 				fuzz_die("group %s: item %zu out of place", grp->name, i);
 			if (seen[k]++ > 0)
 				fuzz_die("group %s: item %zu twice", grp->name, i);
@@ -544,8 +555,8 @@ static bool same_program(const struct sp_problem_program *a, const struct sp_pro
 }
 
 /* What of group A differs from B, or NULL. */
-static const char *group_differs(const struct sp_problem_group *a,
-				 const struct sp_problem_group *b, bool default_validator)
+static const char *group_differs(const struct sp_problem_group *a, const struct sp_problem_group *b,
+				 bool default_validator)
 {
 	if (!same_string(a->name, b->name) || a->parent != b->parent)
 		return "name or parent";
@@ -792,6 +803,11 @@ static void package_steps(const struct sp_archive_files *list)
 	char *record;
 	int rc = read_package(list, data_fds[0], &pk, &err, &record);
 
+	if (getenv("FUZZ_VERBOSE") != NULL)
+		fprintf(stderr, "fuzz: %zu files: %s\n", list->count,
+			rc < 0		 ? err.message
+			: record != NULL ? record
+					 : "taken, no record");
 	if (rc == 0)
 		check_problem(&pk, list, skip, data_fds[0]);
 	if (list->count > 1)

@@ -17,7 +17,9 @@ import gzip
 import io
 import json
 import os
+import shutil
 import tarfile
+import tempfile
 import time
 import unittest
 import urllib.request
@@ -25,6 +27,7 @@ import zipfile
 
 import websockets
 
+from redisd import Redis
 from test_server import STATE, Server
 
 # ---- packages ------------------------------------------------------------------
@@ -610,6 +613,73 @@ class ProblemsStay(unittest.TestCase):
             self.assertEqual(answer["verdict"], "accepted")
         finally:
             self.assertEqual(server.stop(), 0)
+
+
+class ProblemsAcrossNodes(unittest.TestCase):
+    """Many machines on one queue (Redis): each node with a store of its own
+    (problems_dir), as on machines that share no disk. A problem uploaded
+    to one API node is seen on the other, judged by a worker that never
+    had it, and, removed on one node, gone from every one."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.redis = Redis()
+        cls.dirs = [tempfile.mkdtemp(prefix="sandpool-problems-") for _ in range(3)]
+        for d in cls.dirs:
+            os.chmod(d, 0o755)
+        queue = ["--queue", cls.redis.url]
+        cls.api = [Server({"pool_total": 0, "problems_dir": f"{d}/store"}, queue)
+                   for d in cls.dirs[:2]]
+        cls.worker = Server({"pool_total": 0, "pool_sizes": {"python": 2},
+                             "problems_dir": f"{cls.dirs[2]}/store"}, queue, "worker")
+
+    @classmethod
+    def tearDownClass(cls):
+        for node in cls.api + [cls.worker]:
+            node.stop()
+        cls.redis.stop()
+        for d in cls.dirs:
+            shutil.rmtree(d, ignore_errors=True)
+
+    def stored(self, node, problem):
+        return os.path.isdir(os.path.join(self.dirs[node], "store", problem))
+
+    def test_shared_by_every_node(self):
+        files = kattis(outputs("data/secret", {"1": ("score 3\n", ""), "2": ("score 4\n", "")}),
+                       "type: scoring\nvalidation: custom score\n",
+                       testdata={"data": "on_reject: continue\n"},
+                       extra={"output_validators/s/s.py": SCORE_VALIDATOR_PY})
+        code, up, _ = self.api[0].request("POST", "/api/v1/problems", raw=zip_of(files))
+        self.assertEqual(code, 201, up)
+        pid = up["id"]
+        self.assertEqual(self.redis.cli("SISMEMBER", "sandpool:problems", pid), "1")
+        self.assertTrue(self.stored(0, pid))
+        self.assertFalse(self.stored(1, pid) or self.stored(2, pid))
+        # the other API node brings it when asked, and lists it
+        code, shown, _ = self.api[1].request("GET", f"/api/v1/problems/{pid}")
+        self.assertEqual((code, shown["tests"]), (200, 2))
+        self.assertTrue(self.stored(1, pid))
+        listed = self.api[1].request("GET", "/api/v1/problems")[1]["problems"]
+        self.assertIn(pid, [p["id"] for p in listed])
+        # the worker, which never had it, judges it
+        code, answer, _ = self.api[1].request("POST", "/api/v1/judge", {
+            "language": "python", "code": SAY_PY, "problem": pid})
+        self.assertEqual(code, 200, answer)
+        self.assertEqual(answer["score"], 7, answer)
+        self.assertTrue(self.stored(2, pid))
+        # the same package again, on the other node: stored once
+        code, again, _ = self.api[1].request("POST", "/api/v1/problems", raw=tar_of(files))
+        self.assertEqual((code, again["id"]), (200, pid))
+        # removed on one node: gone from every node
+        code, _, _ = self.api[0].request("DELETE", f"/api/v1/problems/{pid}")
+        self.assertEqual(code, 200)
+        self.assertEqual(self.redis.cli("EXISTS", f"sandpool:problem:{pid}"), "0")
+        code, _, _ = self.api[1].request("GET", f"/api/v1/problems/{pid}")
+        self.assertEqual(code, 404)
+        self.assertFalse(self.stored(1, pid))
+        code, answer, _ = self.api[1].request("POST", "/api/v1/judge", {
+            "language": "python", "code": SAY_PY, "problem": pid})
+        self.assertEqual((code, answer["error"]["code"]), (404, "unknown_problem"))
 
 
 def problem_dirs():
