@@ -153,8 +153,10 @@ static int open_problems(struct sp_server *server, struct sp_error *err)
 		return sp_error_wrap(err, "problems");
 	else
 		snprintf(dir, sizeof(dir), "%s/problems", state);
+	/* a store that cannot be made does not stop the server: uploads then
+	 * fail with the reason */
 	if (sp_problem_store_open(&server->problems, dir, err) < 0)
-		return sp_error_wrap(err, "problems");
+		log_warn("problems cannot be stored in %s: %s", dir, err->message);
 	return 0;
 }
 

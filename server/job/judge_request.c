@@ -377,12 +377,14 @@ uint64_t sp_judge_reserve(const struct sp_request *req, unsigned cells, uint64_t
 	}
 	/* the output read, and a copy for a checker program */
 	per_test += output_kb * 1024 * (SP_OUTPUT_FACTOR + 1) + bytes;
-	/* the interactor's judge/output, read for the checker (judge_test.c) */
-	if (judge->interactor != NULL && judge->checker != NULL)
-		per_test +=
-		    (judge->interactor->limits.file_kb ? judge->interactor->limits.file_kb
-						       : judge->interactor->limits.tmpfs_kb) *
-		    1024;
+	/* the interactor's judge/output, read for the checker (judge_case.c) */
+	if (sp_judge_has_interactor(judge) && sp_judge_has_checker(judge)) {
+		const struct sp_limits *l = judge->interactor != NULL
+						? &judge->interactor->limits
+						: &judge->interactor_built.limits;
+
+		per_test += (l->file_kb ? l->file_kb : l->tmpfs_kb) * 1024;
+	}
 	return once + (cells ? cells : 1) * per_test + judge->test_count * TEST_RESULT_BYTES;
 }
 

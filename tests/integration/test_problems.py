@@ -28,7 +28,7 @@ import zipfile
 import websockets
 
 from redisd import Redis
-from test_server import STATE, Server
+from test_server import Server
 
 # ---- packages ------------------------------------------------------------------
 
@@ -202,17 +202,28 @@ def outputs(prefix, wanted):
     return files
 
 
+def problems_dir():
+    """A store of problems of the test's own, writable by the servers'
+    user whoever runs them (the state directory's may be root's)."""
+    path = tempfile.mkdtemp(prefix="sandpool-problems-")
+    os.chmod(path, 0o755)
+    return path
+
+
 class Problems(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
+        cls.dir = problems_dir()
         cls.server = Server({"pool_total": 0,
                              "pool_sizes": {"cpp": 2, "python": 3},
                              "judge_time_multipliers": {"python": 2},
-                             "problem_max_mb": 2, "problem_max_files": 200})
+                             "problem_max_mb": 2, "problem_max_files": 200,
+                             "problems_dir": f"{cls.dir}/store"})
 
     @classmethod
     def tearDownClass(cls):
         code = cls.server.stop()
+        shutil.rmtree(cls.dir, ignore_errors=True)
         assert code == 0, f"sandpool serve exited {code}"
 
     # -- helpers --
@@ -595,16 +606,20 @@ class ProblemsStay(unittest.TestCase):
     """A stored problem is there for the next server of the same state
     directory."""
 
-    @unittest.skipUnless(STATE, "needs the state directory of the run")
     def test_survives_a_restart(self):
         files = kattis(sums("data/secret", {"1": (4, 5)}), "name: Stays\n")
-        server = Server({"pool_total": 0, "pool_sizes": {"python": 1}})
+        path = problems_dir()
+        self.addCleanup(shutil.rmtree, path, True)
+        config = {"pool_total": 0, "pool_sizes": {"python": 1}, "problems_dir": f"{path}/store"}
+        server = Server(config)
         try:
             code, up, _ = server.request("POST", "/api/v1/problems", raw=zip_of(files))
-            self.assertIn(code, (200, 201), up)
+            self.assertEqual(code, 201, up)
         finally:
             self.assertEqual(server.stop(), 0)
-        server = Server({"pool_total": 0, "pool_sizes": {"python": 1}})
+        self.assertEqual(sorted(os.listdir(f"{path}/store/{up['id']}")),
+                         ["data", "problem.json"])
+        server = Server(config)
         try:
             code, shown, _ = server.request("GET", f"/api/v1/problems/{up['id']}")
             self.assertEqual((code, shown["name"]), (200, "Stays"))
@@ -682,13 +697,13 @@ class ProblemsAcrossNodes(unittest.TestCase):
         self.assertEqual((code, answer["error"]["code"]), (404, "unknown_problem"))
 
 
-def problem_dirs():
-    """What the state directory's problems/ and tmp/ hold."""
+def store_entries(store):
+    """What a store of problems holds: its problems and its drafts."""
     found = set()
-    for sub in ("problems", "tmp"):
-        path = os.path.join(STATE, sub)
+    for sub in ("", ".tmp"):
+        path = os.path.join(store, sub)
         if os.path.isdir(path):
-            found |= {f"{sub}/{n}" for n in os.listdir(path)}
+            found |= {f"{sub}/{n}" for n in os.listdir(path) if n != ".tmp"}
     return found
 
 
@@ -699,21 +714,25 @@ class HostileArchives(unittest.TestCase):
 
     @classmethod
     def setUpClass(cls):
+        cls.dir = problems_dir()
+        cls.store = f"{cls.dir}/store"
         cls.server = Server({"pool_total": 0, "pool_sizes": {"python": 1},
-                             "problem_max_mb": 1, "problem_max_files": 50})
+                             "problem_max_mb": 1, "problem_max_files": 50,
+                             "problems_dir": cls.store})
 
     @classmethod
     def tearDownClass(cls):
-        assert cls.server.stop() == 0
+        code = cls.server.stop()
+        shutil.rmtree(cls.dir, ignore_errors=True)
+        assert code == 0, f"sandpool serve exited {code}"
 
     def refused(self, data, status, code, words):
-        before = problem_dirs() if STATE else set()
         got, answer, _ = self.server.request("POST", "/api/v1/problems", raw=data)
         self.assertEqual(got, status, answer)
         self.assertEqual(answer["error"]["code"], code, answer)
         self.assertIn(words, answer["error"]["message"])
-        if STATE:
-            self.assertEqual(problem_dirs() - before, set())
+        # nothing stored, nothing half-written left
+        self.assertEqual(store_entries(self.store), set())
         self.assertEqual(self.server.request("GET", "/healthz")[0], 200)
 
     def tar_entry(self, info, data=b""):

@@ -220,6 +220,13 @@ static void test_input_of(void **state)
 	assert_false(in.has_multiplier);
 	json_decref(t);
 
+	t = json_pack("{s:s, s:i}", "verdict", "accepted", "score_multiplier", 1);
+	in = sp_grade_input_of(t);
+	assert_false(in.has_score);
+	assert_true(in.has_multiplier);
+	assert_score(in.multiplier, 1);
+	json_decref(t);
+
 	t = json_pack("{s:s}", "verdict", "nonsense");
 	in = sp_grade_input_of(t);
 	assert_true(in.known);
@@ -1244,6 +1251,17 @@ static void test_grade_json_scores(void **state)
 	/* pass-fail, with a checker's score */
 	p.scoring = false;
 	assert_json(sp_problem_grade_json(&p, res), want);
+	/* pass-fail, with a multiplier alone */
+	json_decref(res[2]);
+	res[2] = result(AC);
+	{
+		json_t *got = sp_problem_grade_json(&p, res);
+
+		assert_non_null(got);
+		assert_string_equal(json_string_value(json_object_get(got, "verdict")), "accepted");
+		assert_score(json_real_value(json_object_get(got, "score")), 5);
+		json_decref(got);
+	}
 	/* scoring, a group not reached */
 	p.scoring = true;
 	json_decref(res[1]);
