@@ -397,37 +397,44 @@ static int tests_from(json_t *arr, struct sp_problem *p, struct sp_error *err)
 	return 0;
 }
 
-/* Each group's items in range, each test an item of its own group only,
- * each group but the root an item of its parent, which comes before it. */
+/* Each group's items in range, each test an item of its own group, once,
+ * each group but the root an item of its parent, which comes before it,
+ * once: a tree whose items cover every test and group once. */
 static int check_tree(const struct sp_problem *p, struct sp_error *err)
 {
-	size_t seen_tests = 0, seen_groups = 1;
+	bool *test_seen = calloc(p->test_count + 1, sizeof(*test_seen));
+	bool *group_seen = calloc(p->group_count + 1, sizeof(*group_seen));
+	int rc = test_seen != NULL && group_seen != NULL ? 0 : sp_error_set(err, ENOMEM, "problem");
 
-	if (p->groups[0].parent != -1)
-		return bad(err, "root group");
-	for (size_t g = 0; g < p->group_count; g++) {
+	if (rc == 0 && p->groups[0].parent != -1)
+		rc = bad(err, "root group");
+	for (size_t g = 0; rc == 0 && g < p->group_count; g++) {
 		const struct sp_problem_group *grp = &p->groups[g];
 
 		if (g > 0 && (grp->parent < 0 || (size_t)grp->parent >= g))
-			return bad(err, "group parent");
-		for (size_t i = 0; i < grp->item_count; i++) {
+			rc = bad(err, "group parent");
+		for (size_t i = 0; rc == 0 && i < grp->item_count; i++) {
 			const struct sp_problem_item *it = &grp->items[i];
+			size_t count = it->is_group ? p->group_count : p->test_count;
+			bool *seen = it->is_group ? group_seen : test_seen;
 
-			if (it->is_group &&
-			    (it->index >= p->group_count || p->groups[it->index].parent != (long)g))
-				return bad(err, "group item");
-			if (!it->is_group &&
-			    (it->index >= p->test_count || p->tests[it->index].group != g))
-				return bad(err, "test item");
-			if (it->is_group)
-				seen_groups++;
+			if (it->index >= count || seen[it->index] ||
+			    (it->is_group ? p->groups[it->index].parent != (long)g
+					  : p->tests[it->index].group != g))
+				rc = bad(err, it->is_group ? "group item" : "test item");
 			else
-				seen_tests++;
+				seen[it->index] = true;
 		}
 	}
-	if (seen_tests != p->test_count || seen_groups != p->group_count)
-		return bad(err, "tree of groups");
-	return 0;
+	for (size_t i = 0; rc == 0 && i < p->test_count; i++)
+		if (!test_seen[i])
+			rc = bad(err, "tree of groups");
+	for (size_t g = 1; rc == 0 && g < p->group_count; g++)
+		if (!group_seen[g])
+			rc = bad(err, "tree of groups");
+	free(test_seen);
+	free(group_seen);
+	return rc;
 }
 
 static int check_spans(const struct sp_problem *p, struct sp_error *err)

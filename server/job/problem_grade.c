@@ -128,10 +128,11 @@ static struct item grade_group(struct grading *g, size_t index, int depth)
 		if (items[n++].kind != AC && group->on_reject_break)
 			break;
 	}
-	if (group->ignore_sample && n > 0) /* the last item alone: secret */
+	/* a judge error anywhere is the group's (problemtools looks for one
+	 * before its grader ignores the sample) */
+	out = aggregate_verdict(group, items, n);
+	if (group->ignore_sample && n > 0 && out.kind != JE) /* the last item alone: secret */
 		out = aggregate_verdict(group, &items[n - 1], 1);
-	else
-		out = aggregate_verdict(group, items, n);
 	out.score = group->ignore_sample && n > 0 ? items[n - 1].score
 						  : aggregate_score(group->score_mode, items, n);
 	g->groups[index] = (struct sp_grade_result){
@@ -179,23 +180,87 @@ static struct sp_grade_input *inputs_of(const struct sp_problem *p, json_t *cons
 	return in;
 }
 
+/* Whether GROUP's verdict is certainly a rejection, whatever the tests
+ * not known yet (IN) turn out to be; GROUPS' results below it already in
+ * CERTAIN. A test is certainly rejected when it is known and not
+ * accepted. A group by worst_error or first_error is rejected when any of
+ * its items is (an earlier break leaves a rejection among the items it
+ * took); with accept_if_any_accepted only when its first item is (on a
+ * break: then it takes no other) or, without breaks, every one is; with
+ * always_accept only when its first item is a judge error. */
+static bool certainly_rejected(const struct sp_problem *p, const struct sp_grade_input *in,
+			       const bool *certain, const bool *certain_je, size_t index, bool *je)
+{
+	const struct sp_problem_group *g = &p->groups[index];
+	size_t rejected = 0;
+	bool first = false, first_je = false;
+
+	*je = false;
+	for (size_t i = 0; i < g->item_count; i++) {
+		const struct sp_problem_item *it = &g->items[i];
+		bool r = it->is_group ? certain[it->index]
+				      : in[it->index].known && kind_of(in[it->index].verdict) != AC;
+		bool j = it->is_group ? certain_je[it->index]
+				      : in[it->index].known && kind_of(in[it->index].verdict) == JE;
+
+		rejected += r;
+		if (i == 0) {
+			first = r;
+			first_je = j;
+		}
+	}
+	if (g->verdict_mode == SP_GRADE_ALWAYS_ACCEPT) {
+		*je = first_je;
+		return first_je;
+	}
+	*je = first_je;
+	if (g->accept_if_any_accepted)
+		return g->item_count > 0 &&
+		       (g->on_reject_break ? first : rejected == g->item_count);
+	return rejected > 0;
+}
+
+/* Tests under GROUP no outcome can bring into the grading into SKIP: those
+ * after an item of a breaking group that is certainly rejected. */
+static void mark_skips(const struct sp_problem *p, const struct sp_grade_input *in,
+		       const bool *certain, size_t index, bool skipped, bool *skip, int depth)
+{
+	const struct sp_problem_group *g = &p->groups[index];
+	bool after = false;
+
+	for (size_t i = 0; i < g->item_count && depth < 64; i++) {
+		const struct sp_problem_item *it = &g->items[i];
+		bool r;
+
+		if (it->is_group)
+			mark_skips(p, in, certain, it->index, skipped || after, skip, depth + 1);
+		else
+			skip[it->index] = skipped || after;
+		r = it->is_group ? certain[it->index]
+				 : in[it->index].known && kind_of(in[it->index].verdict) != AC;
+		after |= r && g->on_reject_break;
+	}
+}
+
 int sp_problem_skippable(const struct sp_problem *p, json_t *const *results, bool *skip)
 {
 	struct sp_grade_input *in = inputs_of(p, results);
-	struct sp_grade_result *groups = calloc(p->group_count + 1, sizeof(*groups));
+	bool *certain = calloc(p->group_count + 1, sizeof(*certain));
+	bool *certain_je = calloc(p->group_count + 1, sizeof(*certain_je));
 	int rc = -1;
 
 	memset(skip, 0, p->test_count * sizeof(*skip));
-	if (in != NULL && groups != NULL) {
-		/* with every test still to come taken as accepted, those the
-		 * grading does not take it never will */
-		sp_problem_grade(p, in, groups, skip);
-		for (size_t i = 0; i < p->test_count; i++)
-			skip[i] = !skip[i];
+	if (in != NULL && certain != NULL && certain_je != NULL && p->group_count > 0) {
+		/* a group's parent comes before it: from the last group up */
+		for (size_t g = p->group_count; g-- > 0;)
+			certain[g] =
+			    certainly_rejected(p, in, certain, certain_je, g, &certain_je[g]);
+		mark_skips(p, in, certain, 0, false, skip, 0);
 		rc = 0;
 	}
 	free(in);
-	free(groups);
+	free(certain);
+	free(certain_je);
 	return rc;
 }
 

@@ -52,9 +52,12 @@ struct sp_grade_input sp_grade_input_of(const json_t *test);
 void sp_problem_grade(const struct sp_problem *problem, const struct sp_grade_input *tests,
 		      struct sp_grade_result *groups, bool *reached);
 
-/* Which tests of PROBLEM no outcome still to come can bring into the
- * grading, given RESULTS (test_count, NULL where not known): *SKIP[i] is
- * true for them. Returns -1 when out of memory (nothing skipped). */
+/* Which tests of PROBLEM the grading can take no more, whatever the
+ * outcomes still to come, given RESULTS (test_count, NULL where not known):
+ * *SKIP[i] is true for those after an item of a breaking group that is
+ * certainly rejected (an item's rejection is certain when no outcome to
+ * come can make it accepted: problem_grade.c says when). Returns -1 when
+ * out of memory (nothing skipped). */
 int sp_problem_skippable(const struct sp_problem *problem, json_t *const *results, bool *skip);
 
 /* {"verdict", "score"?, "groups": [{"name", "verdict", "score"?, "tests",

@@ -647,7 +647,9 @@ static int apply_newer_scoring(struct kattis *k, json_t *doc, const char *dir, s
 		s->group.on_reject_break = false;
 		s->group.accept_score = tests > 0 ? max_score / (double)tests : 0;
 	} else if (strcmp(aggregation, "min") == 0 || strcmp(aggregation, "pass-fail") == 0) {
+		/* one rejection is 0: the rest need not run */
 		s->group.score_mode = SP_GRADE_MIN;
+		s->group.on_reject_break = true;
 		s->group.accept_score = max_score;
 	} else {
 		return sp_build_fail(k->b, "%s: score_aggregation must be pass-fail, sum or min",
@@ -817,8 +819,11 @@ static int root_settings(struct kattis *k, struct settings *s)
 	s->group.accept_score = 1;
 	s->group.range_min = -INFINITY;
 	s->group.range_max = INFINITY;
-	if (k->version == NEWER && k->b->package->problem.scoring)
-		s->group.ignore_sample = true; /* the score is secret's */
+	if (k->version == NEWER && k->b->package->problem.scoring) {
+		/* the score is secret's: a failed sample holds it back not */
+		s->group.ignore_sample = true;
+		s->group.on_reject_break = false;
+	}
 	return k->version == LEGACY ? apply_legacy_grading(k, s) : 0;
 }
 

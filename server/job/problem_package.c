@@ -2,6 +2,7 @@
 #include "problem_package.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <nettle/sha2.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +18,7 @@
  * is not at the top: its length with the '/', else 0. */
 static size_t top_folder(const struct sp_archive_files *files)
 {
+	bool has_yaml = false;
 	const char *first;
 	size_t n;
 
@@ -31,9 +33,11 @@ static size_t top_folder(const struct sp_archive_files *files)
 
 		if (strncmp(name, first, n + 1) != 0)
 			return 0;
-		if (strcmp(name + n + 1, "problem.yaml") == 0)
-			return n + 1;
+		has_yaml |= strcmp(name + n + 1, "problem.yaml") == 0;
 	}
+	/* a package of data/ alone is at the top: data/ is its test data */
+	if (n == 4 && strncmp(first, "data", 4) == 0 && !has_yaml)
+		return 0;
 	return n + 1;
 }
 

@@ -3,7 +3,8 @@
  * written into the data file, its programs found.
  *
  * The package may sit in one top folder of the archive ("hello/...") or at
- * its top. Formats:
+ * its top (a package whose every file is in data/, without a
+ * data/problem.yaml, is at the top: data/ is its test data). Formats:
  *
  * ICPC/Kattis (a problem.yaml, or a data/ folder, at the package's top):
  *   - problem_format_version "legacy" (or none, or "legacy-icpc"): the

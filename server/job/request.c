@@ -264,7 +264,13 @@ uint64_t sp_request_memory(const struct sp_request *req)
 
 	if (judge == NULL)
 		return n;
-	n += sizeof(*judge) + judge->data_size;
+	/* a stored problem's data is its store's file, not memory: its
+	 * description is */
+	n += sizeof(*judge) + (judge->problem == NULL ? judge->data_size : 0);
+	if (judge->problem != NULL)
+		n += sizeof(*judge->problem) +
+		     judge->problem->test_count * sizeof(*judge->problem->tests) +
+		     judge->problem->group_count * (sizeof(*judge->problem->groups) + 256);
 	for (size_t i = 0; i < judge->test_count; i++)
 		n += sizeof(judge->tests[i]) + strlen(judge->tests[i].name) + 1 + SP_REQUEST_BLOCK;
 	if (judge->checker != NULL)

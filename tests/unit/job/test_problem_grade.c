@@ -717,12 +717,11 @@ static void test_ignore_sample(void **state)
 	sp_problem_free(&p);
 }
 
-/* BUG (reported): a judge error in the sample at a root with ignore_sample.
- * problemtools looks for a JE among all of a group's sub-results before it
- * runs the grader (_aggregate_group_result: judge_error = next(r for r in
+/* A judge error in the sample at a root with ignore_sample: problemtools
+ * looks for a JE among all of a group's sub-results before it runs the
+ * grader (_aggregate_group_result: judge_error = next(r for r in
  * child_results if r.verdict == 'JE')), so the root is JE whatever the
- * grader's ignore_sample would drop; here the sample is dropped first and
- * the root is accepted. */
+ * grader's ignore_sample would drop. */
 static void test_ignore_sample_judge_error(void **state)
 {
 	struct sp_problem p = {0};
@@ -739,7 +738,7 @@ static void test_ignore_sample_judge_error(void **state)
 	test(&p, secret, "secret/1");
 	grade(&p, (struct sp_grade_input[]){V(CE), V(AC)}, &r);
 	assert_verdict(r.groups[sample].verdict, CE);
-	assert_verdict(r.groups[root].verdict, CE); /* fails: accepted */
+	assert_verdict(r.groups[root].verdict, CE);
 	sp_problem_free(&p);
 }
 
@@ -937,15 +936,15 @@ static void test_skippable_accepting_groups(void **state)
 	sp_problem_free(&p);
 }
 
-/* BUG (reported): sp_problem_skippable takes every test not known yet as
- * accepted and skips what that grading does not reach. That is sound only
- * while a group's acceptance can only fall as its tests fail; a group that
- * breaks and always accepts (or accepts if any item is accepted) is not
- * like that: a test not known yet that fails stops the group before a known
- * judge error, and the group is then accepted. Here: root (break) [g
- * (always_accept, break) [a, b], t], b a checker_error, a not known yet:
- * t is skipped, yet with a = wrong_answer, g takes a alone, is accepted
- * (always_accept), the root goes on and grades t. */
+/* Taking every test not known yet as accepted and skipping what that
+ * grading does not reach would be sound only while a group's acceptance can
+ * only fall as its tests fail; a group that breaks and always accepts (or
+ * accepts if any item is accepted) is not like that: a test not known yet
+ * that fails stops the group before a known judge error, and the group is
+ * then accepted. Here: root (break) [g (always_accept, break) [a, b], t], b
+ * a checker_error, a not known yet: t must not be skipped, for with a =
+ * wrong_answer, g takes a alone, is accepted (always_accept), the root goes
+ * on and grades t. */
 static void test_skippable_always_accept_before_judge_error(void **state)
 {
 	struct sp_problem p = {0};
@@ -966,14 +965,14 @@ static void test_skippable_always_accept_before_judge_error(void **state)
 		assert_group(&r, g, AC, 0);
 		assert_reached(&p, &r, "101");
 	}
-	assert_skippable(&p, "?J?", "000"); /* fails: "001" */
+	assert_skippable(&p, "?J?", "000");
 	sp_problem_free(&p);
 }
 
-/* BUG (reported), the same with accept_if_any_accepted: root (break) [g
+/* The same with accept_if_any_accepted: root (break) [g
  * (accept_if_any_accepted, break) [a, b, c], t], a accepted, c a
- * checker_error, b not known yet: t is skipped, yet with b = wrong_answer g
- * takes a and b, is accepted (a was), and the root grades t. */
+ * checker_error, b not known yet: t must not be skipped, for with b =
+ * wrong_answer g takes a and b, is accepted (a was), and the root grades t. */
 static void test_skippable_accept_if_any_before_judge_error(void **state)
 {
 	struct sp_problem p = {0};
@@ -994,7 +993,7 @@ static void test_skippable_accept_if_any_before_judge_error(void **state)
 		assert_group(&r, g, AC, 1);
 		assert_reached(&p, &r, "1101");
 	}
-	assert_skippable(&p, "A?J?", "0000"); /* fails: "0001" */
+	assert_skippable(&p, "A?J?", "0000");
 	sp_problem_free(&p);
 }
 
@@ -1118,8 +1117,8 @@ static void test_skippable_sound(void **state)
 	sp_problem_free(&p);
 }
 
-/* BUG (reported): the same over groups that always accept or accept if any
- * item is accepted (see the two cases above). */
+/* The same over groups that always accept or accept if any item is
+ * accepted (see the two cases above). */
 static void test_skippable_sound_with_accepting_groups(void **state)
 {
 	struct sp_problem p = {0};

@@ -313,11 +313,10 @@ static void test_top_folder(void **state)
 	pkg_free(&b);
 }
 
-/* BUG (reported): "ICPC/Kattis (a problem.yaml, or a data/ folder, at the
- * package's top)". A package of data/ alone (no problem.yaml) is taken for
- * one in a top folder "data/", stripped of it, and read as a plain package
- * (group "tests", the tokens checker, its testdata.yaml not read); the same
- * files in a top folder ("p/data/...") are read as Kattis, with another id. */
+/* "ICPC/Kattis (a problem.yaml, or a data/ folder, at the package's top)":
+ * a package of data/ alone (no problem.yaml) is not one in a top folder
+ * "data/" to be stripped and read as plain: it is Kattis, as the same files
+ * in a top folder ("p/data/...") are, with the same id. */
 static void test_data_folder_alone(void **state)
 {
 	static const struct entry list[] = {
@@ -334,18 +333,75 @@ static void test_data_folder_alone(void **state)
 	assert_groups(pa, "data data/secret");
 	assert_false(pa->groups[0].on_reject_break);
 	pb = must_read(state, &b, list, "");
-	assert_int_equal(pb->format, SP_PROBLEM_KATTIS); /* fails: plain */
+	assert_int_equal(pb->format, SP_PROBLEM_KATTIS);
 	assert_string_equal(pb->id, pa->id);
 	assert_groups(pb, "data data/secret");
 	pkg_free(&a);
 	pkg_free(&b);
 }
 
+/* "ICPC/Kattis (a problem.yaml, or a data/ folder, at the package's top)":
+ * without problem.yaml, the legacy format's defaults. */
+static void test_kattis_without_problem_yaml(void **state)
+{
+	static const struct entry list[] = {
+	    {".timelimit", "1\n"},
+	    {"data/secret/1.in", "1\n"},
+	    {"data/secret/1.ans", "1\n"},
+	    {NULL, NULL},
+	};
+	struct pkg k;
+	const struct sp_problem *p = must_read(state, &k, list, "");
+
+	assert_int_equal(p->format, SP_PROBLEM_KATTIS);
+	assert_string_equal(p->format_version, "legacy");
+	assert_int_equal(p->checking, SP_PROBLEM_DEFAULT_VALIDATOR);
+	assert_int_equal(p->time_ms, 1000);
+	assert_groups(p, "data data/secret");
+	pkg_free(&k);
+}
+
+/* The top folder is the one "every file is in"; the id does not depend on
+ * how the files were packed. An archive whose first file is
+ * FOLDER/problem.yaml and that has a file outside FOLDER has no top
+ * folder: no name is cut (a name shorter than the folder's would have been
+ * read past its end), and the same files in another order are the same
+ * package, with the same id. */
+static void test_top_folder_with_a_file_outside(void **state)
+{
+	static const struct entry first[] = {
+	    {"hello/problem.yaml", "name: Hello\n"},
+	    {"hello/data/secret/1.in", "1\n"},
+	    {"hello/data/secret/1.ans", "1\n"},
+	    {"notes.txt", "x\n"},
+	    {NULL, NULL},
+	};
+	static const struct entry last[] = {
+	    {"notes.txt", "x\n"},
+	    {"hello/data/secret/1.in", "1\n"},
+	    {"hello/data/secret/1.ans", "1\n"},
+	    {"hello/problem.yaml", "name: Hello\n"},
+	    {NULL, NULL},
+	};
+	struct sp_archive_files a = {0}, b = {0};
+	char ida[SP_PROBLEM_ID_SIZE], idb[SP_PROBLEM_ID_SIZE];
+
+	(void)state;
+	files_of(&a, first, "");
+	files_of(&b, last, "");
+	sp_package_id(&a, ida);
+	sp_package_id(&b, idb);
+	assert_string_equal(ida, idb); /* fails */
+	sp_archive_files_free(&a);
+	sp_archive_files_free(&b);
+}
+
 /* "Test cases and groups will be used in lexicographical order": problemtools
  * takes sorted(os.listdir()), the file names, and so does the reader
  * (problem_package.h: "in lexicographic order of their file names"): "1",
  * "10", the folder "15", "2"; a folder "a-b" before the test "a" ('-' <
- * '.'); sample before secret. Tests are judged in the tree's order. */
+ * '.'), a folder "b" before the test "b-c" (a prefix first); sample before
+ * secret. Tests are judged in the tree's order. */
 static void test_kattis_order(void **state)
 {
 	static const struct entry list[] = {
@@ -360,6 +416,10 @@ static void test_kattis_order(void **state)
 	    {"data/secret/15/a.ans", "a15a\n"},
 	    {"data/secret/15/a-b/z.in", "iz\n"},
 	    {"data/secret/15/a-b/z.ans", "az\n"},
+	    {"data/secret/15/b-c.in", "ibc\n"},
+	    {"data/secret/15/b-c.ans", "abc\n"},
+	    {"data/secret/15/b/y.in", "iy\n"},
+	    {"data/secret/15/b/y.ans", "ay\n"},
 	    {"data/sample/b.in", "ib\n"},
 	    {"data/sample/b.ans", "ab\n"},
 	    {"data/sample/a.in", "ia\n"},
@@ -371,13 +431,15 @@ static void test_kattis_order(void **state)
 
 	assert_string_equal(p->format_version, "legacy");
 	assert_null(p->name);
-	assert_groups(p, "data data/sample data/secret data/secret/15 data/secret/15/a-b");
+	assert_groups(p, "data data/sample data/secret data/secret/15 data/secret/15/a-b "
+			 "data/secret/15/b");
 	assert_items(p, "data", "g:data/sample g:data/secret");
 	assert_items(p, "data/sample", "t:sample/a t:sample/b");
 	assert_items(p, "data/secret", "t:secret/1 t:secret/10 g:data/secret/15 t:secret/2");
-	assert_items(p, "data/secret/15", "g:data/secret/15/a-b t:secret/15/a");
+	assert_items(p, "data/secret/15",
+		     "g:data/secret/15/a-b t:secret/15/a g:data/secret/15/b t:secret/15/b-c");
 	assert_tests(p, "sample/a sample/b secret/1 secret/10 secret/15/a-b/z secret/15/a "
-			"secret/2");
+			"secret/15/b/y secret/15/b-c secret/2");
 	assert_test(&k, "secret/10", "data/secret", "i10\n", "a10\n");
 	assert_test(&k, "secret/15/a-b/z", "data/secret/15/a-b", "iz\n", "az\n");
 	assert_int_equal(p->groups[find_group(p, "data/secret/15/a-b")].parent,
@@ -764,12 +826,10 @@ static void test_2023_07_scoring(void **state)
 	pkg_free(&k);
 }
 
-/* BUG (reported): in the newer format a scoring problem's score is
- * secret's ("The submission score is the score of secret"), and a group is
- * not run after a failed sample only when its require_pass says so (which
- * is refused here). The root group keeps the legacy default on_reject:
- * break, so a failed sample stops the grading before secret: the score is
- * the sample's. */
+/* In the newer format a scoring problem's score is secret's ("The
+ * submission score is the score of secret"), and a group is held back
+ * after a failed sample only when its require_pass says so (which is
+ * refused here): a failed sample does not stop the grading before secret. */
 static void test_2023_07_failed_sample(void **state)
 {
 	struct pkg k;
@@ -1053,6 +1113,20 @@ static void test_package_id(void **state)
 	assert_string_equal(ida, idb);
 	sp_archive_files_free(&a);
 	sp_archive_files_free(&b);
+
+	/* lengths count: {a: "Qb\0\0R"} and {a: "Q", b: "R"} are one stream of
+	 * names, executable bits and bytes without them */
+	{
+		static const uint8_t one[] = {'Q', 'b', 0, 0, 'R'};
+		struct sp_archive_file f1[1] = {{(char *)"a", (uint8_t *)one, 5, false}};
+		struct sp_archive_file f2[2] = {{(char *)"a", (uint8_t *)"Q", 1, false},
+						{(char *)"b", (uint8_t *)"R", 1, false}};
+		struct sp_archive_files x = {f1, 1}, y = {f2, 2};
+
+		sp_package_id(&x, ida);
+		sp_package_id(&y, idb);
+		assert_string_not_equal(ida, idb);
+	}
 }
 
 /* ---- JSON ---------------------------------------------------------------------- */
@@ -1441,6 +1515,13 @@ static void test_json_refused(void **state)
 	doc = full_doc();
 	json_object_set_new(test_of(doc, 2), "group", json_integer(2));
 	assert_refused_doc(doc);
+	/* a group listed by a group that is not its parent: data/secret/g by
+	 * data */
+	doc = full_doc();
+	json_array_remove(json_object_get(group_of(doc, 2), "items"), 1);
+	json_array_append_new(json_object_get(group_of(doc, 0), "items"),
+			      json_pack("[s, i]", "group", 3));
+	assert_refused_doc(doc);
 	/* the root with a parent */
 	doc = full_doc();
 	json_object_set_new(group_of(doc, 0), "parent", json_integer(0));
@@ -1485,10 +1566,10 @@ static void test_json_refused(void **state)
 	assert_refused_doc(doc);
 }
 
-/* BUG (reported): "the groups a tree whose items cover every test once"
- * (problem.h). A test listed twice by its group and another test listed by
- * none is taken (the count of test items is right): here data/secret lists
- * test 1 twice and test 3 (secret/2) never. */
+/* "the groups a tree whose items cover every test once" (problem.h): a
+ * test listed twice by its group and another listed by none is refused,
+ * though the count of test items is right: here data/secret lists test 1
+ * twice and test 3 (secret/2) never. */
 static void test_json_refused_test_twice(void **state)
 {
 	json_t *doc = full_doc();
@@ -1496,11 +1577,11 @@ static void test_json_refused_test_twice(void **state)
 	(void)state;
 	json_array_set_new(json_object_get(group_of(doc, 2), "items"), 2,
 			   json_pack("[s, i]", "test", 1));
-	assert_refused_doc(doc); /* fails: taken */
+	assert_refused_doc(doc);
 }
 
-/* BUG (reported): the same with groups: data lists data/sample twice and
- * data/secret (and so its tests) never. */
+/* The same with groups: data lists data/sample twice and data/secret (and
+ * so its tests) never. */
 static void test_json_refused_group_twice(void **state)
 {
 	json_t *doc = full_doc();
@@ -1508,7 +1589,7 @@ static void test_json_refused_group_twice(void **state)
 	(void)state;
 	json_array_set_new(json_object_get(group_of(doc, 0), "items"), 1,
 			   json_pack("[s, i]", "group", 1));
-	assert_refused_doc(doc); /* fails: taken */
+	assert_refused_doc(doc);
 }
 
 static int setup(void **state)
@@ -1538,6 +1619,8 @@ int main(void)
 	    cmocka_unit_test(test_kattis_minimal),
 	    cmocka_unit_test(test_top_folder),
 	    cmocka_unit_test(test_data_folder_alone),
+	    cmocka_unit_test(test_kattis_without_problem_yaml),
+	    cmocka_unit_test(test_top_folder_with_a_file_outside),
 	    cmocka_unit_test(test_kattis_order),
 	    cmocka_unit_test(test_testdata_inheritance),
 	    cmocka_unit_test(test_validator_flags),
