@@ -798,6 +798,22 @@ class HostileArchives(unittest.TestCase):
         data = zip_of(kattis(sums("data/secret", {"1": (1, 2)})))
         self.refused(data[:len(data) // 2], 400, "bad_package", "")
 
+    def test_top_folder_and_a_file_outside(self):
+        """FOLDER/problem.yaml first and a file outside FOLDER: there is no
+        top folder to cut from the names (cutting it read past the end of
+        the short one): a plain package of one test, the same whatever the
+        order of its files."""
+        files = {"hello/problem.yaml": "name: x\n", **sums("hello/data/secret", {"1": (1, 2)}),
+                 "a": "x"}
+        code, up, _ = self.server.request("POST", "/api/v1/problems", raw=zip_of(files))
+        self.assertEqual((code, up["format"], up["tests"]), (201, "plain", 1), up)
+        again = dict(reversed(list(files.items())))
+        code, same, _ = self.server.request("POST", "/api/v1/problems", raw=zip_of(again))
+        self.assertEqual((code, same["id"]), (200, up["id"]))
+        code, _, _ = self.server.request("DELETE", f"/api/v1/problems/{up['id']}")
+        self.assertEqual(code, 200)
+        self.assertEqual(store_entries(self.store), set())
+
     def test_empty_body(self):
         self.refused(b"", 400, "bad_package", "empty")
 
