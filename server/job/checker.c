@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "message.h"
 #include "utf8.h"
 
 /* Bytes of one side shown in a message, escapes included. */
@@ -119,110 +120,14 @@ static size_t content_end(const char *s, size_t len)
 
 /* ---- messages ---- */
 
-/* A message being written: only whole characters or escapes are added, so
- * that it stays valid UTF-8 however it is cut short. */
-struct msg {
-	char *buf;
-	size_t len;
-};
-
-static void msg_add(struct msg *m, const char *s, size_t n)
-{
-	if (n >= SP_CHECK_MESSAGE_MAX - m->len)
-		return;
-	memcpy(m->buf + m->len, s, n);
-	m->len += n;
-	m->buf[m->len] = '\0';
-}
-
-/* FORMAT and its arguments are ASCII. */
-__attribute__((format(printf, 2, 3))) static void msg_printf(struct msg *m, const char *format, ...)
-{
-	char text[SP_CHECK_MESSAGE_MAX];
-	va_list ap;
-	int n;
-
-	va_start(ap, format);
-	n = vsnprintf(text, sizeof(text), format, ap);
-	va_end(ap);
-	if (n < 0)
-		return;
-	/* Cut to what is left (an ASCII cut is still UTF-8). */
-	if ((size_t)n >= SP_CHECK_MESSAGE_MAX - m->len)
-		n = (int)(SP_CHECK_MESSAGE_MAX - m->len - 1);
-	msg_add(m, text, (size_t)n);
-}
-
-/* The length of the UTF-8 character at P (N bytes left) that can be shown as
- * it is, or 0: not valid UTF-8, or a control character (C0, DEL, or C1:
- * U+0080..U+009F, encoded 0xc2 0x80..0x9f). */
-static size_t utf8_printable_len(const unsigned char *p, size_t n)
-{
-	size_t len = sp_utf8_char_len(p, n);
-
-	if (len == 1)
-		return p[0] >= 0x20 && p[0] != 0x7f;
-	if (len == 2 && p[0] == 0xc2 && p[1] < 0xa0)
-		return 0;
-	return len;
-}
-
-/* The escape for byte C, shown as \n, \r, \t, \\ or \xNN; its length. */
-static size_t escape_byte(unsigned char c, char esc[5])
-{
-	switch (c) {
-	case '\n':
-		return (size_t)snprintf(esc, 5, "\\n");
-	case '\r':
-		return (size_t)snprintf(esc, 5, "\\r");
-	case '\t':
-		return (size_t)snprintf(esc, 5, "\\t");
-	case '\\':
-		return (size_t)snprintf(esc, 5, "\\\\");
-	}
-	return (size_t)snprintf(esc, 5, "\\x%02x", c);
-}
-
-/* S between quotes, at most QUOTE_MAX bytes of it as shown, then "..." when
- * it was cut. Control characters, bytes that are not UTF-8 and '\\' are
- * escaped; an escape or a character is never cut. */
-static void msg_quote(struct msg *m, struct span s)
-{
-	const unsigned char *p = (const unsigned char *)s.p;
-	size_t shown = 0, i = 0;
-
-	msg_add(m, "'", 1);
-	while (i < s.len) {
-		char esc[5];
-		const char *unit = (const char *)p + i;
-		size_t unit_len, len = utf8_printable_len(p + i, s.len - i);
-
-		if (len > 0 && p[i] != '\\') {
-			unit_len = len;
-		} else {
-			len = 1;
-			unit_len = escape_byte(p[i], esc);
-			unit = esc;
-		}
-		if (shown + unit_len > QUOTE_MAX)
-			break;
-		msg_add(m, unit, unit_len);
-		shown += unit_len;
-		i += len;
-	}
-	msg_add(m, "'", 1);
-	if (i < s.len)
-		msg_add(m, "...", 3);
-}
-
 /* A quoted line or token, or "end of output" for a side that has none. */
-static void msg_side(struct msg *m, const char *label, bool present, struct span s)
+static void msg_side(struct sp_message *m, const char *label, bool present, struct span s)
 {
-	msg_printf(m, "%s ", label);
+	sp_message_printf(m, "%s ", label);
 	if (present)
-		msg_quote(m, s);
+		sp_message_quote(m, s.p, s.len, '\'', QUOTE_MAX);
 	else
-		msg_printf(m, "end of output");
+		sp_message_printf(m, "end of output");
 }
 
 /* ---- tokens ---- */
@@ -337,7 +242,7 @@ static const char *plural(size_t n)
 static void check_tokens(bool numeric, double epsilon, const char *out, size_t out_len,
 			 const char *ans, size_t ans_len, struct sp_check_result *res)
 {
-	struct msg m = {res->message, 0};
+	struct sp_message m = sp_message_in(res->message, SP_CHECK_MESSAGE_MAX);
 	struct token_diff d;
 
 	compare_tokens(out, out_len, ans, ans_len, numeric, epsilon, &d);
@@ -346,17 +251,17 @@ static void check_tokens(bool numeric, double epsilon, const char *out, size_t o
 		res->outcome = SP_CHECK_ACCEPTED;
 		return;
 	case TOKENS_DIFFER:
-		msg_printf(&m, "token %zu differs: ", d.index);
+		sp_message_printf(&m, "token %zu differs: ", d.index);
 		msg_side(&m, "expected", true, d.expected);
 		msg_side(&m, ", found", true, d.found);
 		break;
 	case TOKENS_MISSING:
-		msg_printf(&m, "expected %zu token%s, found %zu", d.expected_count,
-			   plural(d.expected_count), d.found_count);
+		sp_message_printf(&m, "expected %zu token%s, found %zu", d.expected_count,
+				  plural(d.expected_count), d.found_count);
 		break;
 	case TOKENS_EXTRA:
-		msg_printf(&m, "extra output after %zu token%s: ", d.index, plural(d.index));
-		msg_quote(&m, d.found);
+		sp_message_printf(&m, "extra output after %zu token%s: ", d.index, plural(d.index));
+		sp_message_quote(&m, d.found.p, d.found.len, '\'', QUOTE_MAX);
 		break;
 	}
 	res->outcome = SP_CHECK_WRONG_ANSWER;
@@ -367,11 +272,11 @@ static void check_tokens(bool numeric, double epsilon, const char *out, size_t o
 /* An output that is not the answer: a presentation error when only the
  * whitespace differs (said first in the message M), else a wrong answer. */
 static void not_accepted(const char *out, size_t out_len, const char *ans, size_t ans_len,
-			 struct sp_check_result *res, struct msg *m)
+			 struct sp_check_result *res, struct sp_message *m)
 {
 	if (same_tokens(out, out_len, ans, ans_len)) {
 		res->outcome = SP_CHECK_PRESENTATION_ERROR;
-		msg_printf(m, "differs only in whitespace: ");
+		sp_message_printf(m, "differs only in whitespace: ");
 	} else {
 		res->outcome = SP_CHECK_WRONG_ANSWER;
 	}
@@ -398,7 +303,7 @@ static void check_exact(const char *out, size_t out_len, const char *ans, size_t
 			struct sp_check_result *res)
 {
 	enum { BLOCK = 4096 };
-	struct msg m = {res->message, 0};
+	struct sp_message m = sp_message_in(res->message, SP_CHECK_MESSAGE_MAX);
 	size_t common = out_len < ans_len ? out_len : ans_len;
 	size_t off = 0, start;
 
@@ -417,7 +322,8 @@ static void check_exact(const char *out, size_t out_len, const char *ans, size_t
 	while (start > 0 && off - start < 3 &&
 	       (is_continuation(ans, ans_len, start) || is_continuation(out, out_len, start)))
 		start--;
-	msg_printf(&m, "byte %zu (line %zu) differs: ", off + 1, count_newlines(ans, start) + 1);
+	sp_message_printf(&m, "byte %zu (line %zu) differs: ", off + 1,
+			  count_newlines(ans, start) + 1);
 	msg_side(&m, "expected", start < ans_len, (struct span){ans + start, ans_len - start});
 	msg_side(&m, ", found", start < out_len, (struct span){out + start, out_len - start});
 }
@@ -427,7 +333,7 @@ static void check_lines(const char *out, size_t out_len, const char *ans, size_t
 {
 	struct walk o = {out, content_end(out, out_len), 0};
 	struct walk a = {ans, content_end(ans, ans_len), 0};
-	struct msg m = {res->message, 0};
+	struct sp_message m = sp_message_in(res->message, SP_CHECK_MESSAGE_MAX);
 	struct span expected = {0}, found = {0};
 	bool has_expected, has_found;
 	size_t line = 0;
@@ -444,7 +350,7 @@ static void check_lines(const char *out, size_t out_len, const char *ans, size_t
 			break;
 	}
 	not_accepted(out, out_len, ans, ans_len, res, &m);
-	msg_printf(&m, "line %zu differs: ", line);
+	sp_message_printf(&m, "line %zu differs: ", line);
 	msg_side(&m, "expected", has_expected, expected);
 	msg_side(&m, ", found", has_found, found);
 }

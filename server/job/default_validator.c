@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "message.h"
 #include "utf8.h"
 
 /* Bytes of one side shown in a message, escapes included (as checker.c). */
@@ -27,102 +28,10 @@ struct span {
 	size_t len;
 };
 
-/* ---- messages (as checker.c writes them) ---- */
-
-/* A message being written into SIZE bytes: only whole characters or escapes
- * are added, so that it stays valid UTF-8 however it is cut short. */
-struct msg {
-	char *buf;
-	size_t size;
-	size_t len;
-};
-
-static void msg_add(struct msg *m, const char *s, size_t n)
+/* S between the quotes Q in M, at most QUOTE_MAX bytes of it as shown. */
+static void quote(struct sp_message *m, struct span s, char q)
 {
-	if (n >= m->size - m->len)
-		return;
-	memcpy(m->buf + m->len, s, n);
-	m->len += n;
-	m->buf[m->len] = '\0';
-}
-
-/* FORMAT and its arguments are ASCII. */
-__attribute__((format(printf, 2, 3))) static void msg_printf(struct msg *m, const char *format, ...)
-{
-	char text[SP_CHECK_MESSAGE_MAX];
-	va_list ap;
-	int n;
-
-	va_start(ap, format);
-	n = vsnprintf(text, sizeof(text), format, ap);
-	va_end(ap);
-	if (n < 0)
-		return;
-	if ((size_t)n >= sizeof(text))
-		n = (int)sizeof(text) - 1;
-	if ((size_t)n >= m->size - m->len)
-		n = (int)(m->size - m->len - 1);
-	msg_add(m, text, (size_t)n);
-}
-
-/* The escape for byte C, shown as \n, \r, \t, \\ or \xNN; its length. */
-static size_t escape_byte(unsigned char c, char esc[5])
-{
-	switch (c) {
-	case '\n':
-		return (size_t)snprintf(esc, 5, "\\n");
-	case '\r':
-		return (size_t)snprintf(esc, 5, "\\r");
-	case '\t':
-		return (size_t)snprintf(esc, 5, "\\t");
-	case '\\':
-		return (size_t)snprintf(esc, 5, "\\\\");
-	}
-	return (size_t)snprintf(esc, 5, "\\x%02x", c);
-}
-
-/* The length of the character at P (N bytes left) when it is shown as it is:
- * valid UTF-8 and not a control character (C0, DEL, C1) or '\\'; else 0. */
-static size_t shown_len(const unsigned char *p, size_t n)
-{
-	size_t len = sp_utf8_char_len(p, n);
-
-	if (len == 1)
-		return p[0] >= 0x20 && p[0] != 0x7f && p[0] != '\\';
-	if (len == 2 && p[0] == 0xc2 && p[1] < 0xa0)
-		return 0;
-	return len;
-}
-
-/* S between quotes Q, at most QUOTE_MAX bytes of it as shown, then "..." when
- * it was cut; an escape or a character is never cut. */
-static void msg_quote(struct msg *m, struct span s, char q)
-{
-	const unsigned char *p = (const unsigned char *)s.p;
-	size_t shown = 0, i = 0;
-
-	msg_add(m, &q, 1);
-	while (i < s.len) {
-		char esc[5];
-		const char *unit = s.p + i;
-		size_t unit_len, len = shown_len(p + i, s.len - i);
-
-		if (len > 0) {
-			unit_len = len;
-		} else {
-			len = 1;
-			unit_len = escape_byte(p[i], esc);
-			unit = esc;
-		}
-		if (shown + unit_len > QUOTE_MAX)
-			break;
-		msg_add(m, unit, unit_len);
-		shown += unit_len;
-		i += len;
-	}
-	msg_add(m, &q, 1);
-	if (i < s.len)
-		msg_add(m, "...", 3);
+	sp_message_quote(m, s.p, s.len, q, QUOTE_MAX);
 }
 
 /* ---- numbers ---- */
@@ -295,7 +204,7 @@ static bool next_token(struct side *s, struct span *tok)
 struct run {
 	const struct sp_default_validator_flags *flags;
 	struct side out, ans;
-	struct msg m;
+	struct sp_message m;
 };
 
 static unsigned char fold(char c, bool case_sensitive)
@@ -319,18 +228,18 @@ static size_t common_prefix(struct span a, struct span b, bool case_sensitive)
 /* Starts the message: where both sides are. */
 static void msg_where(struct run *r)
 {
-	msg_printf(&r->m, "output line %zu, answer line %zu: ", r->out.line, r->ans.line);
+	sp_message_printf(&r->m, "output line %zu, answer line %zu: ", r->out.line, r->ans.line);
 }
 
 /* What S has at its cursor: a whitespace byte, a token or the end. */
-static void msg_next(struct msg *m, const struct side *s)
+static void msg_next(struct sp_message *m, const struct side *s)
 {
 	if (s->pos == s->len)
-		msg_printf(m, "end of output");
+		sp_message_printf(m, "end of output");
 	else if (at_space(s))
-		msg_quote(m, (struct span){s->p + s->pos, 1}, '\'');
+		quote(m, (struct span){s->p + s->pos, 1}, '\'');
 	else
-		msg_quote(m, token_at(s), '\'');
+		quote(m, token_at(s), '\'');
 }
 
 /* space_change_sensitive: the whitespace of both up to their next token,
@@ -346,9 +255,9 @@ static bool same_space(struct run *r)
 	if (!at_space(ans) && !at_space(out))
 		return true;
 	msg_where(r);
-	msg_printf(&r->m, "whitespace differs: expected ");
+	sp_message_printf(&r->m, "whitespace differs: expected ");
 	msg_next(&r->m, ans);
-	msg_printf(&r->m, ", found ");
+	sp_message_printf(&r->m, ", found ");
 	msg_next(&r->m, out);
 	return false;
 }
@@ -356,10 +265,10 @@ static bool same_space(struct run *r)
 static void msg_tokens(struct run *r, struct span expected, struct span found)
 {
 	msg_where(r);
-	msg_printf(&r->m, "expected ");
-	msg_quote(&r->m, expected, '\'');
-	msg_printf(&r->m, ", found ");
-	msg_quote(&r->m, found, '\'');
+	sp_message_printf(&r->m, "expected ");
+	quote(&r->m, expected, '\'');
+	sp_message_printf(&r->m, ", found ");
+	quote(&r->m, found, '\'');
 }
 
 /* Answer token EXPECTED, the number A, against output token FOUND; false with
@@ -371,7 +280,7 @@ static bool numbers_match(struct run *r, double a, struct span expected, struct 
 
 	if (!parse_number(found, &t)) {
 		msg_tokens(r, expected, found);
-		msg_printf(&r->m, ", which is not a finite number");
+		sp_message_printf(&r->m, ", which is not a finite number");
 		return false;
 	}
 	diff = fabs(a - t);
@@ -379,9 +288,9 @@ static bool numbers_match(struct run *r, double a, struct span expected, struct 
 	    (f->has_float_rel && diff <= f->float_rel * fabs(a)))
 		return true;
 	msg_tokens(r, expected, found);
-	msg_printf(&r->m, ": off by %g", diff);
+	sp_message_printf(&r->m, ": off by %g", diff);
 	if (a != 0)
-		msg_printf(&r->m, " (relative %g)", diff / fabs(a));
+		sp_message_printf(&r->m, " (relative %g)", diff / fabs(a));
 	return false;
 }
 
@@ -399,7 +308,7 @@ static bool tokens_match(struct run *r, struct span expected, struct span found)
 	msg_tokens(r, expected, found);
 	/* Long tokens that start alike would look alike: say where they part. */
 	if (same >= QUOTE_MAX / 2)
-		msg_printf(&r->m, " (they differ from byte %zu)", same + 1);
+		sp_message_printf(&r->m, " (they differ from byte %zu)", same + 1);
 	return false;
 }
 
@@ -407,12 +316,12 @@ static bool tokens_match(struct run *r, struct span expected, struct span found)
 static void output_ended(struct run *r, struct span expected, size_t count)
 {
 	msg_where(r);
-	msg_printf(&r->m, "expected ");
-	msg_quote(&r->m, expected, '\'');
-	msg_printf(&r->m, ", found end of output");
+	sp_message_printf(&r->m, "expected ");
+	quote(&r->m, expected, '\'');
+	sp_message_printf(&r->m, ", found end of output");
 	if (count == 0)
-		msg_printf(&r->m, r->out.len > 0 ? " (the output is only whitespace)"
-						 : " (the output is empty)");
+		sp_message_printf(&r->m, r->out.len > 0 ? " (the output is only whitespace)"
+							: " (the output is empty)");
 }
 
 /* Accepted or not, with the message. */
@@ -440,8 +349,8 @@ static bool validate(struct run *r)
 	/* The output's whitespace is behind its cursor now, in both modes. */
 	if (next_token(&r->out, &found)) {
 		msg_where(r);
-		msg_printf(&r->m, "expected end of output, found ");
-		msg_quote(&r->m, found, '\'');
+		sp_message_printf(&r->m, "expected end of output, found ");
+		quote(&r->m, found, '\'');
 		return false;
 	}
 	return true;
@@ -457,7 +366,7 @@ void sp_default_validate(const struct sp_default_validator_flags *flags, const c
 	    .flags = flags != NULL ? flags : &none,
 	    .out = {out_len > 0 ? output : "", out_len, 0, 1},
 	    .ans = {ans_len > 0 ? answer : "", ans_len, 0, 1},
-	    .m = {res->message, sizeof(res->message), 0},
+	    .m = {.buf = res->message, .size = sizeof(res->message)},
 	};
 
 	res->message[0] = '\0';
@@ -477,19 +386,20 @@ static const struct tolerance_flag {
 
 /* Parses the word after a tolerance flag, *I on the flag. */
 static int parse_tolerance(const struct tolerance_flag *t, const char *const *args, size_t count,
-			   size_t *i, struct sp_default_validator_flags *flags, struct msg *why)
+			   size_t *i, struct sp_default_validator_flags *flags,
+			   struct sp_message *why)
 {
 	const char *word;
 	double value;
 
 	if (*i + 1 == count || args[*i + 1] == NULL) {
-		msg_printf(why, "%s needs a number", t->name);
+		sp_message_printf(why, "%s needs a number", t->name);
 		return -1;
 	}
 	word = args[++*i];
 	if (!parse_number((struct span){word, strlen(word)}, &value) || value < 0) {
-		msg_printf(why, "%s needs a finite number >= 0, not ", t->name);
-		msg_quote(why, (struct span){word, strlen(word)}, '"');
+		sp_message_printf(why, "%s needs a finite number >= 0, not ", t->name);
+		quote(why, (struct span){word, strlen(word)}, '"');
 		return -1;
 	}
 	if (t->abs) {
@@ -504,7 +414,7 @@ static int parse_tolerance(const struct tolerance_flag *t, const char *const *ar
 }
 
 static int parse_flag(const char *const *args, size_t count, size_t *i,
-		      struct sp_default_validator_flags *flags, struct msg *why)
+		      struct sp_default_validator_flags *flags, struct sp_message *why)
 {
 	const char *word = args[*i] != NULL ? args[*i] : "";
 
@@ -520,8 +430,8 @@ static int parse_flag(const char *const *args, size_t count, size_t *i,
 		if (strcmp(word, tolerance_flags[k].name) == 0)
 			return parse_tolerance(&tolerance_flags[k], args, count, i, flags, why);
 	}
-	msg_printf(why, "unknown flag ");
-	msg_quote(why, (struct span){word, strlen(word)}, '"');
+	sp_message_printf(why, "unknown flag ");
+	quote(why, (struct span){word, strlen(word)}, '"');
 	return -1;
 }
 
@@ -530,10 +440,10 @@ int sp_default_validator_flags_parse(const char *const *args, size_t count,
 				     size_t why_size)
 {
 	char scratch[1];
-	struct msg m = {why_size > 0 ? why : scratch, why_size > 0 ? why_size : sizeof(scratch), 0};
+	struct sp_message m =
+	    sp_message_in(why_size > 0 ? why : scratch, why_size > 0 ? why_size : sizeof(scratch));
 
 	memset(flags, 0, sizeof(*flags));
-	m.buf[0] = '\0';
 	for (size_t i = 0; i < count; i++) {
 		if (parse_flag(args, count, &i, flags, &m) < 0) {
 			memset(flags, 0, sizeof(*flags));

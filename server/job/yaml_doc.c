@@ -12,6 +12,7 @@
 #include <yaml.h>
 
 #include "sandbox/base/cleanup.h"
+#include "message.h"
 #include "utf8.h"
 
 _Static_assert(sizeof(json_int_t) == sizeof(int64_t), "json_int_t is 64 bits");
@@ -76,74 +77,17 @@ static size_t mark_line(yaml_mark_t mark)
 	return mark.line + 1;
 }
 
-/* How byte C is shown when it cannot be as it is: \n, \r, \t, \\ or \xNN;
- * the length of ESC. */
-static size_t escape_byte(unsigned char c, char esc[5])
-{
-	switch (c) {
-	case '\n':
-		return (size_t)snprintf(esc, 5, "\\n");
-	case '\r':
-		return (size_t)snprintf(esc, 5, "\\r");
-	case '\t':
-		return (size_t)snprintf(esc, 5, "\\t");
-	case '\\':
-		return (size_t)snprintf(esc, 5, "\\\\");
-	}
-	return (size_t)snprintf(esc, 5, "\\x%02x", c);
-}
-
-/* The length of the character at P (N bytes left) when it can be shown as it
- * is, else 0: not UTF-8, a control character (C0, DEL, C1) or '\\'. */
-static size_t plain_char_len(const unsigned char *p, size_t n)
-{
-	size_t len = sp_utf8_char_len(p, n);
-
-	if (len == 1)
-		return p[0] >= 0x20 && p[0] != 0x7f && p[0] != '\\';
-	if (len == 2 && p[0] == 0xc2 && p[1] < 0xa0)
-		return 0;
-	return len;
-}
-
-/* TEXT (LEN bytes, any bytes) into BUF, between quotes when QUOTED: at most
- * SHOWN_MAX bytes of it as shown, then "..." when it was cut. Control
- * characters, bytes that are not UTF-8 and '\\' are escaped, and neither an
- * escape nor a character is cut, so that BUF is one line of valid UTF-8. */
+/* TEXT (LEN bytes, any bytes) into BUF, between quotes when QUOTED, as
+ * message.h quotes it: at most SHOWN_MAX bytes of it as shown, then "..."
+ * when it was cut, one line of valid UTF-8. Returns BUF. */
 static const char *show(char buf[SHOWN_SIZE], const char *text, size_t len, bool quoted)
 {
-	const unsigned char *p = (const unsigned char *)text;
-	size_t out = 0, i = 0;
+	struct sp_message m = sp_message_in(buf, SHOWN_SIZE);
 
-	if (quoted)
-		buf[out++] = '\'';
-	while (i < len) {
-		char esc[5];
-		const char *unit = text + i;
-		size_t unit_len, n = plain_char_len(p + i, len - i);
-
-		if (n > 0) {
-			unit_len = n;
-		} else {
-			n = 1;
-			unit_len = escape_byte(p[i], esc);
-			unit = esc;
-		}
-		if (out + unit_len > SHOWN_MAX + (quoted ? 1 : 0))
-			break;
-		memcpy(buf + out, unit, unit_len);
-		out += unit_len;
-		i += n;
-	}
-	if (quoted)
-		buf[out++] = '\'';
-	if (i < len)
-		out += (size_t)snprintf(buf + out, SHOWN_SIZE - out, "...");
-	buf[out] = '\0';
+	sp_message_quote(&m, text, len, quoted ? '\'' : 0, SHOWN_MAX);
 	return buf;
 }
 
-/* A tag as it is written: "!!int" for "tag:yaml.org,2002:int". */
 static const char *show_tag(char buf[SHOWN_SIZE], const yaml_char_t *tag)
 {
 	const char *t = (const char *)tag;
