@@ -7,10 +7,7 @@
 #include <string.h>
 
 #include "problem_kattis.h"
-#include "yaml_doc.h"
-
-/* A problem.yaml or testdata.yaml larger than this is refused. */
-#define YAML_MAX (1024 * 1024)
+#include "problem_settings.h"
 
 enum version { LEGACY, NEWER };
 
@@ -31,108 +28,6 @@ struct kattis {
 	bool interactive;
 	bool custom;
 };
-
-/* ---- YAML --------------------------------------------------------------------- */
-
-/* PATH read as YAML into *DOC ({} when the file is missing or empty). */
-static int read_yaml(struct sp_problem_build *b, const char *path, json_t **doc)
-{
-	const struct sp_archive_file *f = sp_build_file(b, path);
-
-	*doc = NULL;
-	if (f == NULL) {
-		*doc = json_object();
-		return *doc != NULL ? 0 : sp_error_set(b->err, ENOMEM, "problem");
-	}
-	if (f->length > YAML_MAX)
-		return sp_build_fail(b, "%s: larger than %d bytes", path, YAML_MAX);
-	if (sp_yaml_parse((const char *)f->data, f->length, path, doc, b->err) < 0)
-		return -1;
-	if (json_is_null(*doc)) {
-		json_decref(*doc);
-		*doc = json_object();
-	}
-	if (*doc == NULL)
-		return sp_error_set(b->err, ENOMEM, "problem");
-	if (!json_is_object(*doc)) {
-		json_decref(*doc);
-		*doc = NULL;
-		return sp_build_fail(b, "%s: not a mapping of keys", path);
-	}
-	return 0;
-}
-
-/* Each key of DOC must be one of KEYS. */
-static int known_keys(struct sp_problem_build *b, json_t *doc, const char *where,
-		      const char *const *keys)
-{
-	const char *key;
-	json_t *v;
-
-	json_object_foreach(doc, key, v)
-	{
-		size_t i = 0;
-
-		while (keys[i] != NULL && strcmp(keys[i], key) != 0)
-			i++;
-		if (keys[i] == NULL)
-			return sp_build_fail(b, "%s: unknown key \"%.100s\"", where, key);
-	}
-	return 0;
-}
-
-/* A number of DOC's KEY (a YAML number, or a string that is one), into
- * *OUT; left as it is when the key is missing. */
-static int get_number(struct sp_problem_build *b, json_t *doc, const char *key, const char *where,
-		      double *out)
-{
-	json_t *v = json_object_get(doc, key);
-	char *end = NULL;
-	double d;
-
-	if (v == NULL || json_is_null(v))
-		return 0;
-	if (json_is_number(v)) {
-		*out = json_number_value(v);
-		return 0;
-	}
-	if (json_is_string(v)) {
-		d = strtod(json_string_value(v), &end);
-		if (end != json_string_value(v) && *end == '\0') {
-			*out = d;
-			return 0;
-		}
-	}
-	return sp_build_fail(b, "%s: %s must be a number", where, key);
-}
-
-/* A string of DOC's KEY, or NULL when missing. -1 when it is not one. */
-static int get_text(struct sp_problem_build *b, json_t *doc, const char *key, const char *where,
-		    const char **out)
-{
-	json_t *v = json_object_get(doc, key);
-
-	*out = NULL;
-	if (v == NULL || json_is_null(v))
-		return 0;
-	if (!json_is_string(v))
-		return sp_build_fail(b, "%s: %s must be a string", where, key);
-	*out = json_string_value(v);
-	return 0;
-}
-
-/* A size in MiB into KiB. */
-static int get_mib(struct sp_problem_build *b, json_t *limits, const char *key, uint64_t *kb)
-{
-	double mib = 0;
-
-	if (get_number(b, limits, key, "problem.yaml limits", &mib) < 0)
-		return -1;
-	if (!(mib >= 0 && mib <= 1024 * 1024))
-		return sp_build_fail(b, "problem.yaml limits: %s must be 0 to 1048576 (MiB)", key);
-	*kb = (uint64_t)(mib * 1024);
-	return 0;
-}
 
 /* ---- problem.yaml ------------------------------------------------------------- */
 
@@ -196,7 +91,8 @@ static int read_version(struct kattis *k)
 {
 	const char *v = NULL;
 
-	if (get_text(k->b, k->problem_yaml, "problem_format_version", "problem.yaml", &v) < 0)
+	if (sp_settings_text(k->b, k->problem_yaml, "problem_format_version", "problem.yaml", &v) <
+	    0)
 		return -1;
 	k->version = LEGACY;
 	if (v == NULL || strcmp(v, "legacy") == 0 || strcmp(v, "legacy-icpc") == 0)
@@ -267,10 +163,11 @@ static int read_legacy_type(struct kattis *k)
 	const char *type = NULL, *validation = NULL;
 	char words[256];
 
-	if (get_text(k->b, k->problem_yaml, "type", "problem.yaml", &type) < 0 ||
-	    get_text(k->b, k->problem_yaml, "validation", "problem.yaml", &validation) < 0 ||
-	    get_text(k->b, k->problem_yaml, "validator_flags", "problem.yaml",
-		     &k->validator_flags) < 0)
+	if (sp_settings_text(k->b, k->problem_yaml, "type", "problem.yaml", &type) < 0 ||
+	    sp_settings_text(k->b, k->problem_yaml, "validation", "problem.yaml", &validation) <
+		0 ||
+	    sp_settings_text(k->b, k->problem_yaml, "validator_flags", "problem.yaml",
+			     &k->validator_flags) < 0)
 		return -1;
 	if (type != NULL && strcmp(type, "scoring") == 0)
 		k->b->package->problem.scoring = true;
@@ -296,11 +193,11 @@ static int read_limits(struct kattis *k)
 		return 0;
 	if (!json_is_object(limits))
 		return sp_build_fail(k->b, "problem.yaml: limits must be a mapping");
-	if (known_keys(k->b, limits, "problem.yaml limits",
-		       k->version == LEGACY ? legacy_limits : newer_limits) < 0 ||
-	    get_mib(k->b, limits, "memory", &p->memory_kb) < 0 ||
-	    get_mib(k->b, limits, "output", &p->output_kb) < 0 ||
-	    get_number(k->b, limits, "time_limit", "problem.yaml limits", &seconds) < 0)
+	if (sp_settings_known(k->b, limits, "problem.yaml limits",
+			      k->version == LEGACY ? legacy_limits : newer_limits) < 0 ||
+	    sp_settings_mib(k->b, limits, "memory", &p->memory_kb) < 0 ||
+	    sp_settings_mib(k->b, limits, "output", &p->output_kb) < 0 ||
+	    sp_settings_number(k->b, limits, "time_limit", "problem.yaml limits", &seconds) < 0)
 		return -1;
 	if (!(seconds >= 0 && seconds <= 3600))
 		return sp_build_fail(k->b, "problem.yaml limits: time_limit must be 0 to 3600 "
@@ -331,115 +228,6 @@ static int read_timelimit_file(struct kattis *k)
 	return 0;
 }
 
-/* ---- testdata.yaml (legacy) ---------------------------------------------------- */
-
-static const char *const testdata_keys[] = {"on_reject",
-					    "grading",
-					    "grader_flags",
-					    "input_validator_flags",
-					    "output_validator_flags",
-					    "accept_score",
-					    "reject_score",
-					    "range",
-					    NULL};
-
-/* The default grader's flags: modes and flags it knows; others it skips. */
-static void read_grader_flags(struct sp_problem_group *g, const char *words)
-{
-	static const char *const verdicts[] = {"worst_error", "first_error", "always_accept",
-					       "no_errors"};
-	static const char *const scores[] = {"sum", "avg", "min", "max"};
-	char word[64];
-
-	for (const char *p = words; p != NULL && *p != '\0';) {
-		size_t n;
-
-		p += strspn(p, " \t\r\n");
-		n = strcspn(p, " \t\r\n");
-		snprintf(word, sizeof(word), "%.*s", (int)(n < 63 ? n : 63), p);
-		p += n;
-		for (int i = 0; i < 4; i++) {
-			if (strcmp(word, verdicts[i]) == 0)
-				g->verdict_mode =
-				    i == 3 ? SP_GRADE_WORST_ERROR : (enum sp_grade_verdict)i;
-			if (strcmp(word, scores[i]) == 0)
-				g->score_mode = (enum sp_grade_score)i;
-		}
-		if (strcmp(word, "ignore_sample") == 0)
-			g->ignore_sample = true;
-		if (strcmp(word, "accept_if_any_accepted") == 0)
-			g->accept_if_any_accepted = true;
-	}
-}
-
-/* "A B": two numbers, inf and -inf and +inf among them. */
-static int read_range(struct sp_problem_build *b, const char *text, const char *where,
-		      struct sp_problem_group *g)
-{
-	char *end = NULL;
-	double lo = strtod(text, &end), hi;
-	const char *rest = end;
-
-	if (end == text)
-		return sp_build_fail(b, "%s: range must be two numbers", where);
-	hi = strtod(rest, &end);
-	while (end != NULL && (*end == ' ' || *end == '\t'))
-		end++;
-	if (end == rest || *end != '\0' || isnan(lo) || isnan(hi) || lo > hi)
-		return sp_build_fail(b, "%s: range must be two numbers, the first no larger",
-				     where);
-	g->range_min = lo;
-	g->range_max = hi;
-	return 0;
-}
-
-static int read_on_reject(struct sp_problem_build *b, json_t *doc, const char *where,
-			  struct sp_problem_group *g)
-{
-	const char *v = NULL;
-
-	if (get_text(b, doc, "on_reject", where, &v) < 0)
-		return -1;
-	if (v == NULL)
-		return 0;
-	if (strcmp(v, "break") != 0 && strcmp(v, "continue") != 0)
-		return sp_build_fail(b, "%s: on_reject must be break or continue", where);
-	g->on_reject_break = strcmp(v, "break") == 0;
-	return 0;
-}
-
-/* DOC (a testdata.yaml named WHERE) over S. */
-static int apply_testdata(struct sp_problem_build *b, json_t *doc, const char *where,
-			  struct settings *s)
-{
-	const char *grading = NULL, *flags = NULL, *range = NULL;
-
-	if (known_keys(b, doc, where, testdata_keys) < 0 ||
-	    read_on_reject(b, doc, where, &s->group) < 0 ||
-	    get_text(b, doc, "grading", where, &grading) < 0 ||
-	    get_text(b, doc, "grader_flags", where, &flags) < 0 ||
-	    get_number(b, doc, "accept_score", where, &s->group.accept_score) < 0 ||
-	    get_number(b, doc, "reject_score", where, &s->group.reject_score) < 0 ||
-	    get_text(b, doc, "range", where, &range) < 0)
-		return -1;
-	if (grading != NULL && strcmp(grading, "default") != 0)
-		return sp_build_fail(b,
-				     "%s: grading \"%.40s\": only the default grader is "
-				     "supported",
-				     where, grading);
-	if (flags != NULL) {
-		/* each group's grader flags are its own: modes are not summed */
-		s->group.verdict_mode = SP_GRADE_WORST_ERROR;
-		s->group.score_mode = SP_GRADE_SUM;
-		s->group.ignore_sample = s->group.accept_if_any_accepted = false;
-		read_grader_flags(&s->group, flags);
-	}
-	if (json_object_get(doc, "output_validator_flags") != NULL &&
-	    get_text(b, doc, "output_validator_flags", where, &s->flags) < 0)
-		return -1;
-	return range != NULL ? read_range(b, range, where, &s->group) : 0;
-}
-
 /* The legacy grading keys of problem.yaml, which every group inherits. */
 static int apply_legacy_grading(struct kattis *k, struct settings *s)
 {
@@ -450,19 +238,21 @@ static int apply_legacy_grading(struct kattis *k, struct settings *s)
 		return 0;
 	if (!json_is_object(grading))
 		return sp_build_fail(k->b, "problem.yaml: grading must be a mapping");
-	if (known_keys(k->b, grading, "problem.yaml grading",
-		       (const char *const[]){"objective", "show_test_data_groups", "accept_score",
-					     "reject_score", "range", "on_reject", NULL}) < 0 ||
-	    get_number(k->b, grading, "accept_score", "problem.yaml grading",
-		       &s->group.accept_score) < 0 ||
-	    get_number(k->b, grading, "reject_score", "problem.yaml grading",
-		       &s->group.reject_score) < 0 ||
-	    get_text(k->b, grading, "on_reject", "problem.yaml grading", &on_reject) < 0 ||
-	    get_text(k->b, grading, "range", "problem.yaml grading", &range) < 0)
+	if (sp_settings_known(k->b, grading, "problem.yaml grading",
+			      (const char *const[]){"objective", "show_test_data_groups",
+						    "accept_score", "reject_score", "range",
+						    "on_reject", NULL}) < 0 ||
+	    sp_settings_number(k->b, grading, "accept_score", "problem.yaml grading",
+			       &s->group.accept_score) < 0 ||
+	    sp_settings_number(k->b, grading, "reject_score", "problem.yaml grading",
+			       &s->group.reject_score) < 0 ||
+	    sp_settings_text(k->b, grading, "on_reject", "problem.yaml grading", &on_reject) < 0 ||
+	    sp_settings_text(k->b, grading, "range", "problem.yaml grading", &range) < 0)
 		return -1;
 	if (on_reject != NULL)
 		s->group.on_reject_break = strcmp(on_reject, "grade") != 0;
-	return range != NULL ? read_range(k->b, range, "problem.yaml grading", &s->group) : 0;
+	return range != NULL ? sp_settings_range(k->b, range, "problem.yaml grading", &s->group)
+			     : 0;
 }
 
 /* ---- the tree of tests -------------------------------------------------------- */
@@ -632,8 +422,8 @@ static int apply_newer_scoring(struct kattis *k, json_t *doc, const char *dir, s
 	double max_score = strcmp(dir, "data/secret") == 0 ? 100 : NAN;
 	size_t tests = count_tests(k, dir);
 
-	if (get_text(k->b, doc, "score_aggregation", dir, &aggregation) < 0 ||
-	    get_number(k->b, doc, "max_score", dir, &max_score) < 0)
+	if (sp_settings_text(k->b, doc, "score_aggregation", dir, &aggregation) < 0 ||
+	    sp_settings_number(k->b, doc, "max_score", dir, &max_score) < 0)
 		return -1;
 	if (aggregation == NULL)
 		aggregation = strcmp(dir, "data/secret") == 0 ? "sum" : "pass-fail";
@@ -665,7 +455,7 @@ static int apply_test_group(struct kattis *k, json_t *doc, const char *dir, stru
 	json_t *args = json_object_get(doc, "args");
 	json_t *ov = json_object_get(doc, "output_validator_args");
 
-	if (known_keys(k->b, doc, dir, test_group_keys) < 0)
+	if (sp_settings_known(k->b, doc, dir, test_group_keys) < 0)
 		return -1;
 	if (json_object_get(doc, "require_pass") != NULL ||
 	    json_object_get(doc, "static_validation_score") != NULL)
@@ -713,9 +503,9 @@ static int check_test_yaml(struct kattis *k, const char *dir)
 		    l < 5 || strcmp(p + l - 5, ".yaml") != 0 ||
 		    strcmp(p + d + 1, "test_group.yaml") == 0)
 			continue;
-		if (read_yaml(k->b, p, &doc) < 0)
+		if (sp_settings_read(k->b, p, &doc) < 0)
 			return -1;
-		rc = known_keys(
+		rc = sp_settings_known(
 		    k->b, doc, p,
 		    (const char *const[]){"args", "input_validator_args", "output_validator_args",
 					  "input_visualizer_args", "output_visualizer_args",
@@ -742,10 +532,10 @@ static int own_settings(struct kattis *k, const char *dir, struct settings *s, j
 
 	snprintf(path, sizeof(path), "%s/%s", dir,
 		 k->version == LEGACY ? "testdata.yaml" : "test_group.yaml");
-	if (read_yaml(k->b, path, doc) < 0)
+	if (sp_settings_read(k->b, path, doc) < 0)
 		return -1;
 	if (k->version == LEGACY)
-		return apply_testdata(k->b, *doc, path, s);
+		return sp_settings_testdata(k->b, *doc, path, &s->group, &s->flags);
 	if (check_test_yaml(k, dir) < 0)
 		return -1;
 	return newer_group(k, dir, s) && strcmp(dir, "data") != 0
@@ -829,9 +619,9 @@ static int root_settings(struct kattis *k, struct settings *s)
 
 static int read_problem_yaml(struct kattis *k)
 {
-	if (read_yaml(k->b, "problem.yaml", &k->problem_yaml) < 0 || read_version(k) < 0 ||
-	    known_keys(k->b, k->problem_yaml, "problem.yaml",
-		       k->version == LEGACY ? legacy_keys : newer_keys) < 0 ||
+	if (sp_settings_read(k->b, "problem.yaml", &k->problem_yaml) < 0 || read_version(k) < 0 ||
+	    sp_settings_known(k->b, k->problem_yaml, "problem.yaml",
+			      k->version == LEGACY ? legacy_keys : newer_keys) < 0 ||
 	    read_name(k) < 0 ||
 	    (k->version == LEGACY ? read_legacy_type(k) : read_newer_type(k)) < 0 ||
 	    read_limits(k) < 0 || read_timelimit_file(k) < 0)
