@@ -71,6 +71,15 @@ static const struct sp_archive_limits limits = {
 static struct sp_language_set languages;
 static int data_fds[3] = {-1, -1, -1};
 
+/* A program's source names are borrowed: one that points into a stack frame
+ * gone is seen where it is read, not only when that frame's bytes have
+ * changed. (ASAN_OPTIONS can still turn it off.) */
+const char *__asan_default_options(void);
+const char *__asan_default_options(void)
+{
+	return "detect_stack_use_after_return=1";
+}
+
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	(void)argc;
@@ -300,9 +309,11 @@ static void split_files(const uint8_t *data, size_t size, struct sp_archive_file
 }
 
 /* The length of the one top folder every file of LIST is in, with its '/',
- * else 0. */
+ * else 0; a list of data/ alone, without a data/problem.yaml, is at the top
+ * (problem_package.h). */
 static size_t shared_top(const struct sp_archive_files *list)
 {
+	bool has_yaml = false;
 	size_t n;
 
 	if (list->count == 0)
@@ -310,9 +321,13 @@ static size_t shared_top(const struct sp_archive_files *list)
 	n = strcspn(list->files[0].name, "/");
 	if (list->files[0].name[n] != '/')
 		return 0;
-	for (size_t i = 1; i < list->count; i++)
+	for (size_t i = 0; i < list->count; i++) {
 		if (strncmp(list->files[i].name, list->files[0].name, n + 1) != 0)
 			return 0;
+		has_yaml |= strcmp(list->files[i].name + n + 1, "problem.yaml") == 0;
+	}
+	if (n == 4 && strncmp(list->files[0].name, "data", 4) == 0 && !has_yaml)
+		return 0;
 	return n + 1;
 }
 
