@@ -32,12 +32,28 @@ void sp_build_sort(struct sp_problem_build *b)
 	qsort(b->entries, b->entry_count, sizeof(*b->entries), compare_entries);
 }
 
+/* The entry of PATH in the package's list, or NULL. */
+static const struct sp_build_entry *find_entry(const struct sp_problem_build *b, const char *path)
+{
+	struct sp_build_entry key = {.path = path};
+
+	return bsearch(&key, b->entries, b->entry_count, sizeof(key), compare_entries);
+}
+
+/* PATH as the package's list holds it (a string that lives as long as the
+ * list), or NULL when it is no file of the package. */
+static const char *entry_path(const struct sp_problem_build *b, const char *path)
+{
+	const struct sp_build_entry *e = find_entry(b, path);
+
+	return e != NULL ? e->path : NULL;
+}
+
 const struct sp_archive_file *sp_build_file(const struct sp_problem_build *b, const char *path)
 {
-	struct sp_build_entry key = {.path = path}, *found;
+	const struct sp_build_entry *e = find_entry(b, path);
 
-	found = bsearch(&key, b->entries, b->entry_count, sizeof(key), compare_entries);
-	return found != NULL ? found->file : NULL;
+	return e != NULL ? e->file : NULL;
 }
 
 /* The first entry whose path is PREFIX or comes after it. */
@@ -335,18 +351,26 @@ bool sp_build_is_header(const char *name)
 			       strcmp(ext, "hh") == 0 || strcmp(ext, "hxx") == 0);
 }
 
+/* Whether DIR's child NAME is a source file a served language runs: a
+ * file (not a folder named like one), not a header. */
+static bool source_named(const struct sp_problem_build *b, const char *dir, const char *name)
+{
+	return !sp_build_is_header(name) && sp_build_language_of(b, name) != NULL &&
+	       !sp_build_is_dir(b, dir, name);
+}
+
 /* Of a folder's files, the entry: the one source a served language runs; or
  * of several, the one named like the folder, or validate, validator,
  * checker, interactor or main. */
-static long pick_entry(const struct sp_problem_build *b, char **names, size_t count,
-		       const char *folder)
+static long pick_entry(const struct sp_problem_build *b, const char *dir, char **names,
+		       size_t count, const char *folder)
 {
 	static const char *const usual[] = {"validate",	  "validator", "checker", "check",
 					    "interactor", "main",      NULL};
 	long found = -1, sources = 0;
 
 	for (size_t i = 0; i < count; i++) {
-		if (sp_build_is_header(names[i]) || sp_build_language_of(b, names[i]) == NULL)
+		if (!source_named(b, dir, names[i]))
 			continue;
 		sources++;
 		found = (long)i;
@@ -356,7 +380,7 @@ static long pick_entry(const struct sp_problem_build *b, char **names, size_t co
 	for (size_t i = 0; i < count; i++) {
 		size_t stem = strcspn(names[i], ".");
 
-		if (sp_build_is_header(names[i]) || sp_build_language_of(b, names[i]) == NULL)
+		if (!source_named(b, dir, names[i]))
 			continue;
 		if (strlen(folder) == stem && strncmp(names[i], folder, stem) == 0)
 			return (long)i;
@@ -412,7 +436,7 @@ static int folder_sources(struct sp_problem_build *b, const char *path, const ch
 	for (long i = 0; i < count; i++)
 		if (strcmp(names[i], "build") == 0 || strcmp(names[i], "run") == 0)
 			rc = sp_build_fail(b, "%s: build and run scripts are not supported", path);
-	pick = rc == 0 ? pick_entry(b, names, (size_t)count, folder) : -3;
+	pick = rc == 0 ? pick_entry(b, path, names, (size_t)count, folder) : -3;
 	if (pick == -1)
 		rc = sp_build_fail(b, "%s: no source file of a language this server runs", path);
 	else if (pick == -2)
@@ -442,17 +466,20 @@ int sp_build_program(struct sp_problem_build *b, const char *path, const char *w
 		     const char *const *extra, struct sp_problem_program *program,
 		     struct sp_package_program *sources)
 {
-	const struct sp_archive_file *file = sp_build_file(b, path);
+	const char *stored = entry_path(b, path); /* PATH as the package's list has it */
 	const struct sp_language *language;
 	const char *entry = NULL;
 
-	if (file != NULL) {
-		entry = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
-		if (add_source(b, sources, entry, file) < 0)
+	if (stored != NULL) {
+		/* its name kept from the package's list, which outlives PATH */
+		entry = strrchr(stored, '/') ? strrchr(stored, '/') + 1 : stored;
+		if (add_source(b, sources, entry, sp_build_file(b, path)) < 0)
 			return -1;
 	} else if (folder_sources(b, path, what, sources, &entry) < 0) {
 		return -1;
 	}
+	if (entry == NULL)
+		return sp_build_fail(b, "%s: no source file of a language this server runs", path);
 	language = sp_build_language_of(b, entry);
 	if (language == NULL)
 		return sp_build_fail(b, "%s: no language this server runs takes %s", path, entry);

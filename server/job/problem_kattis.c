@@ -331,7 +331,10 @@ static int add_test(struct kattis *k, const char *dir, const char *stem, long gr
 	if (input == NULL || answer == NULL)
 		return 0; /* not a test: an .ans alone */
 	/* named from data/, without the extension */
-	snprintf(in, sizeof(in), "%s/%s", dir + strlen("data/"), stem);
+	if (strcmp(dir, "data") == 0)
+		snprintf(in, sizeof(in), "%s", stem);
+	else
+		snprintf(in, sizeof(in), "%s/%s", dir + strlen("data/"), stem);
 	return sp_build_test(k->b, (size_t)group, in, input, answer);
 }
 

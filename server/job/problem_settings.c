@@ -76,14 +76,16 @@ int sp_settings_number(struct sp_problem_build *b, json_t *doc, const char *key,
 		*out = json_number_value(v);
 		return 0;
 	}
+	/* "inf" and "nan" (the YAML reader's .inf and .nan) are numbers of no
+	 * use here: a score or a limit is finite */
 	if (json_is_string(v)) {
 		d = strtod(json_string_value(v), &end);
-		if (end != json_string_value(v) && *end == '\0') {
+		if (end != json_string_value(v) && *end == '\0' && isfinite(d)) {
 			*out = d;
 			return 0;
 		}
 	}
-	return sp_build_fail(b, "%s: %s must be a number", where, key);
+	return sp_build_fail(b, "%s: %s must be a finite number", where, key);
 }
 
 /* A string of DOC's KEY, or NULL when missing. -1 when it is not one. */
@@ -167,8 +169,12 @@ int sp_settings_range(struct sp_problem_build *b, const char *text, const char *
 	hi = strtod(rest, &end);
 	while (end != NULL && (*end == ' ' || *end == '\t'))
 		end++;
-	if (end == rest || *end != '\0' || isnan(lo) || isnan(hi) || lo > hi)
-		return sp_build_fail(b, "%s: range must be two numbers, the first no larger",
+	/* a range that holds a number: not above +inf, nor below -inf */
+	if (end == rest || *end != '\0' || isnan(lo) || isnan(hi) || lo > hi || lo == INFINITY ||
+	    hi == -INFINITY)
+		return sp_build_fail(b,
+				     "%s: range must be two numbers, the first no larger, "
+				     "holding some number",
 				     where);
 	g->range_min = lo;
 	g->range_max = hi;

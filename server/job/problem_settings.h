@@ -20,8 +20,8 @@ int sp_settings_read(struct sp_problem_build *b, const char *path, json_t **doc)
 int sp_settings_known(struct sp_problem_build *b, json_t *doc, const char *where,
 		      const char *const *keys);
 
-/* DOC's KEY, a YAML number or a string that is one, into *OUT; left as it
- * is when missing. */
+/* DOC's KEY, a finite YAML number or a string that is one, into *OUT;
+ * left as it is when missing. */
 int sp_settings_number(struct sp_problem_build *b, json_t *doc, const char *key, const char *where,
 		       double *out);
 
@@ -33,7 +33,8 @@ int sp_settings_text(struct sp_problem_build *b, json_t *doc, const char *key, c
 int sp_settings_mib(struct sp_problem_build *b, json_t *limits, const char *key, uint64_t *kb);
 
 /* TEXT, "A B" (two numbers, "inf", "-inf" and "+inf" among them, the
- * first no larger), as G's score range. */
+ * first no larger, a range that holds a number: not "inf inf"), as G's
+ * score range. */
 int sp_settings_range(struct sp_problem_build *b, const char *text, const char *where,
 		      struct sp_problem_group *g);
 

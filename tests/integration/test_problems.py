@@ -369,6 +369,14 @@ class Problems(unittest.TestCase):
         answer = self.upload(zip_of(files), 400)
         self.assertIn("sideways", answer["error"]["message"])
 
+    def test_tests_right_in_data(self):
+        """Tests directly in data/ are the root group's, named from data/."""
+        files = kattis(sums("data", {"1": (1, 2)}))
+        up = self.upload(zip_of(files))
+        answer = self.judge(up["id"], APLUSB_PY)
+        self.assertEqual([(t["name"], t["group"], t["verdict"]) for t in answer["tests"]],
+                         [("1", "data", "accepted")])
+
     def test_on_reject_break_skips_the_rest(self):
         """A wrong answer in sample (on_reject: break, the default) ends
         the judging: secret is never graded, its tests skipped."""
@@ -813,6 +821,18 @@ class HostileArchives(unittest.TestCase):
         code, _, _ = self.server.request("DELETE", f"/api/v1/problems/{up['id']}")
         self.assertEqual(code, 200)
         self.assertEqual(store_entries(self.store), set())
+
+    def test_validator_folder_of_folders(self):
+        """A validator folder whose only "source" is a folder named like one
+        (it crashed the server): refused, the server alive."""
+        files = kattis(sums("data/secret", {"1": (1, 2)}), "validation: custom\n",
+                       extra={"output_validators/v/c.py/x": "print(1)\n"})
+        self.refused(zip_of(files), 400, "bad_package", "no source file")
+
+    def test_infinite_score(self):
+        files = kattis(sums("data/secret", {"1": (1, 2)}), "type: scoring\n",
+                       testdata={"data/secret": "accept_score: .inf\n"})
+        self.refused(zip_of(files), 400, "bad_package", "accept_score")
 
     def test_empty_body(self):
         self.refused(b"", 400, "bad_package", "empty")

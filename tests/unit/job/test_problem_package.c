@@ -1384,6 +1384,110 @@ static void full_problem(struct sp_problem *p)
 	p->package_files = 7;
 }
 
+/* A test right in data/ (found by fuzz_problem): named from data/, "1",
+ * not from bytes past the end of the folder's name. */
+static void test_test_in_data(void **state)
+{
+	static const struct entry list[] = {{"problem.yaml", "name: x\n"},
+					    {"data/1.in", "1\n"},
+					    {"data/1.ans", "1\n"},
+					    {NULL, NULL}};
+	struct pkg k;
+	const struct sp_problem *p = must_read(state, &k, list, "");
+
+	assert_int_equal(p->test_count, 1);
+	assert_string_equal(p->tests[0].name, "1");
+	assert_string_equal(p->groups[p->tests[0].group].name, "data");
+	pkg_free(&k);
+}
+
+/* A validator folder whose only "source" is a folder named like one (found
+ * by fuzz_problem: a NULL entry's extension was read): refused, saying
+ * there is no source file. */
+static void test_validator_folder_without_source(void **state)
+{
+	static const struct entry list[] = {{"problem.yaml", "validation: custom\n"},
+					    {"output_validators/v/c.py/x", "print(1)\n"},
+					    {"data/secret/1.in", "1\n"},
+					    {"data/secret/1.ans", "1\n"},
+					    {NULL, NULL}};
+
+	must_refuse(state, list, 1000, "no source file");
+}
+
+/* Scribbles over the stack a caller's locals were on. */
+static __attribute__((noinline)) void scribble(void)
+{
+	volatile char junk[8192];
+
+	memset((char *)junk, 'Z', sizeof(junk));
+}
+
+/* A legacy validator of one file (found by fuzz_problem): its source's
+ * name outlives the reading, not a pointer into a folder's path on the
+ * stack of the function that found it. */
+static void test_validator_of_one_file(void **state)
+{
+	static const struct entry list[] = {{"problem.yaml", "validation: custom\n"},
+					    {"output_validators/check.py", "print(1)\n"},
+					    {"data/secret/1.in", "1\n"},
+					    {"data/secret/1.ans", "1\n"},
+					    {NULL, NULL}};
+	struct pkg k;
+	const struct sp_problem *p = must_read(state, &k, list, "");
+
+	scribble();
+	assert_int_equal(k.package.validator.count, 1);
+	assert_string_equal(k.package.validator.sources[0].name, "check.py");
+	assert_string_equal(p->validator.files[0], "check.py");
+	pkg_free(&k);
+}
+
+/* Scores that are not finite numbers (found by fuzz_problem: the store
+ * could not write such a problem, after its compile): refused by name. */
+static void test_scores_not_finite(void **state)
+{
+	static const struct entry accept[] = {{"problem.yaml", "type: scoring\n"},
+					      {"data/secret/testdata.yaml", "accept_score: .inf\n"},
+					      {"data/secret/1.in", "1\n"},
+					      {"data/secret/1.ans", "1\n"},
+					      {NULL, NULL}};
+	static const struct entry reject[] = {{"problem.yaml", "type: scoring\n"},
+					      {"data/testdata.yaml", "reject_score: nan\n"},
+					      {"data/secret/1.in", "1\n"},
+					      {"data/secret/1.ans", "1\n"},
+					      {NULL, NULL}};
+	static const struct entry max[] = {
+	    {"problem.yaml", "problem_format_version: 2023-07\ntype: scoring\n"},
+	    {"data/secret/test_group.yaml", "max_score: 1e+309\n"},
+	    {"data/secret/1.in", "1\n"},
+	    {"data/secret/1.ans", "1\n"},
+	    {NULL, NULL}};
+
+	must_refuse(state, accept, 1000, "accept_score");
+	must_refuse(state, reject, 1000, "reject_score");
+	must_refuse(state, max, 1000, "max_score");
+}
+
+/* A score range that holds no number (found by fuzz_problem: "inf inf"
+ * came back from JSON as -inf +inf): refused. */
+static void test_empty_ranges(void **state)
+{
+	static const struct entry high[] = {{"problem.yaml", "type: scoring\n"},
+					    {"data/testdata.yaml", "range: inf inf\n"},
+					    {"data/secret/1.in", "1\n"},
+					    {"data/secret/1.ans", "1\n"},
+					    {NULL, NULL}};
+	static const struct entry low[] = {{"problem.yaml", "type: scoring\n"},
+					   {"data/testdata.yaml", "range: -inf -inf\n"},
+					   {"data/secret/1.in", "1\n"},
+					   {"data/secret/1.ans", "1\n"},
+					   {NULL, NULL}};
+
+	must_refuse(state, high, 1000, "range");
+	must_refuse(state, low, 1000, "range");
+}
+
 /* sp_problem_to_json, as text and back through sp_problem_from_json: the
  * same problem, field by field, and the same JSON again. */
 static void test_json_round_trip(void **state)
@@ -1637,6 +1741,11 @@ int main(void)
 	    cmocka_unit_test(test_max_tests),
 	    cmocka_unit_test(test_data_file),
 	    cmocka_unit_test(test_package_id),
+	    cmocka_unit_test(test_test_in_data),
+	    cmocka_unit_test(test_validator_folder_without_source),
+	    cmocka_unit_test(test_validator_of_one_file),
+	    cmocka_unit_test(test_scores_not_finite),
+	    cmocka_unit_test(test_empty_ranges),
 	    cmocka_unit_test(test_json_round_trip),
 	    cmocka_unit_test(test_json_refused),
 	    cmocka_unit_test(test_json_refused_test_twice),
