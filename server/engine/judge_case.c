@@ -275,15 +275,36 @@ static int feedback_after(void *ctx, struct sp_cell *cell, struct sp_job_result 
 	return 0;
 }
 
-/* A score file whose content is no number: the validator failed. */
-static void check_scores(struct sp_test_outcome *o)
+/* Why a Kattis validator's score files are wrong, or NULL (as
+ * problemtools has it): one that is no number; a score for an output it
+ * rejected; a score where the problem takes none from its validator; none
+ * where a legacy problem's validation says "score". */
+static const char *score_fault(const struct sp_judge *judge, const struct sp_test_outcome *o)
 {
-	if ((o->has_score && isnan(o->score)) || (o->has_multiplier && isnan(o->multiplier))) {
-		o->verdict = SP_VERDICT_CHECKER_ERROR;
-		snprintf(o->message, sizeof(o->message),
-			 "the validator's score.txt or score_multiplier.txt is not a number");
-		o->has_score = o->has_multiplier = false;
-	}
+	const struct sp_problem *p = judge->problem;
+	bool given = o->has_score || o->has_multiplier;
+
+	if ((o->has_score && isnan(o->score)) || (o->has_multiplier && isnan(o->multiplier)))
+		return "the validator's score.txt or score_multiplier.txt is not a number";
+	if (given && o->verdict == SP_VERDICT_WRONG_ANSWER)
+		return "the validator wrote a score for an output it rejected";
+	if (given && p != NULL && !p->validator_scores && !p->scoring)
+		return "the validator wrote a score, and the problem takes none from it";
+	if (!given && p != NULL && p->validator_scores && o->verdict == SP_VERDICT_ACCEPTED)
+		return "the problem's validation says score, and the validator wrote no score.txt";
+	return NULL;
+}
+
+/* A Kattis validator whose score files are wrong failed. */
+static void check_scores(const struct sp_judge *judge, struct sp_test_outcome *o)
+{
+	const char *fault = score_fault(judge, o);
+
+	if (fault == NULL)
+		return;
+	o->verdict = SP_VERDICT_CHECKER_ERROR;
+	snprintf(o->message, sizeof(o->message), "%s", fault);
+	o->has_score = o->has_multiplier = false;
 }
 
 /* A Kattis validator's command: input, answer, the feedback directory, then
@@ -345,7 +366,8 @@ static void check_program(const struct sp_judge_run *r, const struct sp_judge_te
 			sandbox_failed(o, &err);
 		} else {
 			decide_by_checker(o, &res, r->judge->checker_convention);
-			check_scores(o);
+			if (kattis)
+				check_scores(r->judge, o);
 			sp_job_result_free(&res);
 		}
 	}
@@ -626,7 +648,7 @@ static void run_interactive(const struct sp_judge_run *r, const struct sp_judge_
 		interact(&program, &interactor, o, r->judge->interactor_convention);
 		if (r->judge->interactor_convention == SP_CONVENTION_KATTIS && interactor.rc == 0) {
 			read_feedback(interactor.lease.cell, o);
-			check_scores(o);
+			check_scores(r->judge, o);
 		}
 		if (r->checker != NULL && o->verdict == SP_VERDICT_ACCEPTED && interactor.rc == 0)
 			log = interaction_log(&interactor, o);

@@ -545,6 +545,35 @@ class Problems(unittest.TestCase):
         self.assertEqual(answer["score"], 19.5)
         self.assertEqual(answer["verdict"], "wrong_answer")
 
+    def test_validator_scores_where_they_are_wrong(self):
+        """As problemtools judges them: a score for a rejected output, a
+        score where the problem takes none, and none where its validation
+        says score are the validator's failure."""
+        validator = (
+            "import sys\n"
+            "words = sys.stdin.read().split()\n"
+            "if words[0] in ('s', 'ws'):\n"
+            "    open(sys.argv[3] + 'score.txt', 'w').write(words[1])\n"
+            "sys.exit(43 if words[0] == 'ws' else 42)\n")
+        tests = outputs("data/secret", {"1": ("s 5\n", ""), "2": ("ws 3\n", ""),
+                                        "3": ("an\n", "")})
+        scoring = self.upload(zip_of(kattis(
+            tests, "type: scoring\nvalidation: custom score\n",
+            testdata={"data": "on_reject: continue\n"},
+            extra={"output_validators/v/v.py": validator})))
+        answer = self.judge(scoring["id"], SAY_PY)
+        self.assertEqual(self.verdicts(answer), {
+            "secret/1": "accepted", "secret/2": "checker_error", "secret/3": "checker_error"})
+        self.assertIn("rejected", answer["tests"][1]["message"])
+        self.assertIn("no score.txt", answer["tests"][2]["message"])
+        passfail = self.upload(zip_of(kattis(
+            tests, "validation: custom\n", testdata={"data": "on_reject: continue\n"},
+            extra={"output_validators/v/v.py": validator})))
+        answer = self.judge(passfail["id"], SAY_PY)
+        self.assertEqual(self.verdicts(answer), {
+            "secret/1": "checker_error", "secret/2": "checker_error", "secret/3": "accepted"})
+        self.assertIn("takes none", answer["tests"][0]["message"])
+
     # -- the newer format, time limits --
 
     def test_2023_07_package(self):
