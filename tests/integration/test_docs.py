@@ -21,8 +21,10 @@ Environment (set by tools/run-tests):
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
+import tempfile
 import unittest
 import urllib.request
 
@@ -161,7 +163,11 @@ class Docs(unittest.TestCase):
 
     @classmethod
     def setUpClass(cls):
-        cls.server = Server({"pool_total": 8})
+        # problems stored by the examples: in a folder of this run's user (the
+        # state directory may be another's, read-only to it)
+        cls.problems = tempfile.mkdtemp(prefix="sandpool-docs-problems-")
+        os.chmod(cls.problems, 0o755)
+        cls.server = Server({"pool_total": 8, "problems_dir": f"{cls.problems}/store"})
         with urllib.request.urlopen(cls.server.url + "/api/v1/languages", timeout=30) as r:
             served = json.loads(r.read())
         cls.languages = {name for lang in served
@@ -170,6 +176,7 @@ class Docs(unittest.TestCase):
     @classmethod
     def tearDownClass(cls):
         code = cls.server.stop()
+        shutil.rmtree(cls.problems, ignore_errors=True)
         assert code == 0, f"sandpool serve exited {code}"
 
     def test_examples_are_found(self):
