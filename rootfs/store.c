@@ -329,11 +329,9 @@ static pid_t temp_owner(const char *name)
 	return *end == '-' && pid > 0 ? (pid_t)pid : 0;
 }
 
-/* Remove what imports and removals killed halfway left in tmp/: folders
- * whose maker is gone. */
-static void sweep_temps(int tmpfd)
+void sp_store_sweep(int dirfd, const char *where)
 {
-	int fd = openat(tmpfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
 	struct dirent *e;
 
@@ -344,11 +342,15 @@ static void sweep_temps(int tmpfd)
 	}
 	while ((e = readdir(d)) != NULL) {
 		pid_t owner = temp_owner(e->d_name);
+		struct sp_error err = {0};
+		char text[SP_ERROR_MESSAGE_MAX + 64];
 
-		if (owner > 0 && kill(owner, 0) < 0 && errno == ESRCH) {
-			log_info("removing tmp/%s, left by process %d", e->d_name, (int)owner);
-			remove_temp(tmpfd, e->d_name);
-		}
+		if (owner <= 0 || kill(owner, 0) == 0 || errno != ESRCH)
+			continue;
+		log_info("removing %s/%s, left by process %d", where, e->d_name, (int)owner);
+		if (sp_remove_tree_at(dirfd, e->d_name, &err) < 0)
+			log_warn("leftover %s/%s: %s", where, e->d_name,
+				 sp_error_describe(&err, text, sizeof(text)));
 	}
 	closedir(d);
 }
@@ -396,7 +398,7 @@ struct import {
 
 static int make_work(struct import *im, struct sp_error *err)
 {
-	sweep_temps(im->store.tmpfd);
+	sp_store_sweep(im->store.tmpfd, "tmp");
 	if (make_temp(im->state_dir, "import", im->temp, sizeof(im->temp), err) < 0)
 		return -1;
 	im->workfd =

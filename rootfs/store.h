@@ -25,6 +25,12 @@ bool sp_image_name_valid(const char *name);
  * root, else $XDG_DATA_HOME/sandpool or ~/.local/share/sandpool. */
 int sp_state_dir(const char *override, char *buf, size_t size, struct sp_error *err);
 
+/* Remove the folders in DIRFD (named WHERE in the log) that a process
+ * killed halfway left: those named PREFIX-PID-XXXXXX whose process PID is
+ * gone. The store's tmp/ when an import starts; a store of problems' drafts
+ * too. */
+void sp_store_sweep(int dirfd, const char *where);
+
 /* The rootfs of image NAME. Fails with ENOENT when there is no such image. */
 int sp_store_image_rootfs(const char *state_dir, const char *name, char *buf, size_t size,
 			  struct sp_error *err);

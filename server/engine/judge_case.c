@@ -248,6 +248,19 @@ static int number_in(const char *text, double *out)
 	return *end == '\0' && isfinite(*out) ? 0 : -1;
 }
 
+/* The number in the file NAME of CELL's /box into *VALUE, NaN when the file
+ * holds no number alone. Returns whether the file is there. */
+static bool read_box_number(struct sp_cell *cell, const char *name, double *value)
+{
+	char text[SP_JUDGE_MESSAGE_MAX];
+
+	if (read_box_text(cell, name, text, sizeof(text)) < 0)
+		return false;
+	if (number_in(text, value) < 0)
+		*value = NAN;
+	return true;
+}
+
 /* What a Kattis validator left in its feedback directory, on CELL, into O:
  * judgemessage.txt as the message, teammessage.txt, score.txt and
  * score_multiplier.txt. A score that is not a number is the checker's
@@ -260,11 +273,8 @@ static void read_feedback(struct sp_cell *cell, struct sp_test_outcome *o)
 		set_message(o->message, text, strlen(text));
 	if (read_box_text(cell, TEAM_MESSAGE, text, sizeof(text)) == 0)
 		sp_utf8_message(o->team_message, sizeof(o->team_message), text, strlen(text));
-	if (read_box_text(cell, SCORE_FILE, text, sizeof(text)) == 0)
-		o->has_score = number_in(text, &o->score) == 0 || (o->score = NAN, true);
-	if (read_box_text(cell, MULTIPLIER_FILE, text, sizeof(text)) == 0)
-		o->has_multiplier =
-		    number_in(text, &o->multiplier) == 0 || (o->multiplier = NAN, true);
+	o->has_score = read_box_number(cell, SCORE_FILE, &o->score);
+	o->has_multiplier = read_box_number(cell, MULTIPLIER_FILE, &o->multiplier);
 }
 
 /* After a Kattis validator ran as a checker: its feedback. */

@@ -142,7 +142,6 @@ static int fetch(struct sp_server *server, const char *id, struct sp_error *err)
  * 0, or -1 with ERR (ENOENT: there is none). */
 static int make_current(struct sp_server *server, const char *id, struct sp_error *err)
 {
-	struct sp_problem here;
 	int has;
 
 	if (!shared(server))
@@ -157,10 +156,8 @@ static int make_current(struct sp_server *server, const char *id, struct sp_erro
 		sp_problem_store_remove(&server->problems, id, err);
 		return sp_error_set(err, ENOENT, "no problem %s", id);
 	}
-	if (sp_problem_store_load(&server->problems, id, &here, err) == 0) {
-		sp_problem_free(&here);
+	if (sp_problem_store_has(&server->problems, id))
 		return 0;
-	}
 	return fetch(server, id, err);
 }
 
@@ -197,8 +194,8 @@ int sp_problems_prepare(void *ctx, struct sp_request *req, struct sp_request_fai
 	return sp_problems_attach(ctx, req, fail);
 }
 
-/* The ids of every problem: the queue's when it shares them, else this
- * store's. */
+/* The ids of every problem, in no order: the queue's when it shares them,
+ * else this store's. */
 static int all_ids(struct sp_server *server, json_t **ids, struct sp_error *err)
 {
 	if (shared(server) && sp_queue_problem_ids(server->queue, ids, err) == 0)

@@ -209,11 +209,9 @@ static bool certainly_rejected(const struct sp_problem *p, const struct sp_grade
 			first_je = j;
 		}
 	}
-	if (g->verdict_mode == SP_GRADE_ALWAYS_ACCEPT) {
-		*je = first_je;
-		return first_je;
-	}
 	*je = first_je;
+	if (g->verdict_mode == SP_GRADE_ALWAYS_ACCEPT)
+		return first_je;
 	if (g->accept_if_any_accepted)
 		return g->item_count > 0 &&
 		       (g->on_reject_break ? first : rejected == g->item_count);

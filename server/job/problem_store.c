@@ -4,7 +4,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +11,7 @@
 #include <unistd.h>
 
 #include "rootfs/layer.h"
+#include "rootfs/store.h"
 #include "sandbox/base/log.h"
 #include "sandbox/base/read_all.h"
 
@@ -26,37 +26,15 @@ static int make_dir(const char *path, mode_t mode, struct sp_error *err)
 	return 0;
 }
 
-/* The pid in a draft's name (problem-PID-XXXXXX), or 0. */
-static pid_t draft_owner(const char *name)
-{
-	char *end;
-	long pid;
-
-	if (strncmp(name, DRAFT_PREFIX, strlen(DRAFT_PREFIX)) != 0)
-		return 0;
-	pid = strtol(name + strlen(DRAFT_PREFIX), &end, 10);
-	return *end == '-' && pid > 0 ? (pid_t)pid : 0;
-}
-
 /* Drafts in .tmp/ whose writer is gone. */
 static void sweep_drafts(const char *tmp)
 {
-	DIR *d = opendir(tmp);
-	struct dirent *e;
+	int fd = open(tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 
-	while (d != NULL && (e = readdir(d)) != NULL) {
-		pid_t owner = draft_owner(e->d_name);
-		struct sp_error err = {0};
-
-		if (owner <= 0 || kill(owner, 0) == 0 || errno != ESRCH)
-			continue;
-		log_info("removing %s/%s, a problem left half-written by process %d", tmp,
-			 e->d_name, (int)owner);
-		if (sp_remove_tree_at(dirfd(d), e->d_name, &err) < 0)
-			log_warn("%s/%s: %s", tmp, e->d_name, err.message);
+	if (fd >= 0) {
+		sp_store_sweep(fd, tmp);
+		close(fd);
 	}
-	if (d != NULL)
-		closedir(d);
 }
 
 int sp_problem_store_open(struct sp_problem_store *store, const char *dir, struct sp_error *err)
@@ -206,6 +184,17 @@ static int no_problem(const char *id, struct sp_error *err)
 	return sp_error_set(err, ENOENT, "no problem %.64s", id);
 }
 
+bool sp_problem_store_has(const struct sp_problem_store *store, const char *id)
+{
+	char path[PATH_MAX];
+	struct stat st;
+
+	return sp_problem_id_valid(id) &&
+	       snprintf(path, sizeof(path), "%s/%s/problem.json", store->problems, id) <
+		   (int)sizeof(path) &&
+	       stat(path, &st) == 0;
+}
+
 int sp_problem_store_open_file(const struct sp_problem_store *store, const char *id,
 			       const char *name, struct sp_error *err)
 {
@@ -255,29 +244,6 @@ int sp_problem_store_load(const struct sp_problem_store *store, const char *id,
 	return rc;
 }
 
-static int compare_json_strings(const void *a, const void *b)
-{
-	return strcmp(json_string_value(*(json_t *const *)a),
-		      json_string_value(*(json_t *const *)b));
-}
-
-/* LIST's strings in order. */
-static void sort_strings(json_t *list)
-{
-	size_t n = json_array_size(list);
-	json_t **items = calloc(n + 1, sizeof(*items));
-
-	if (items == NULL)
-		return;
-	for (size_t i = 0; i < n; i++)
-		items[i] = json_incref(json_array_get(list, i));
-	qsort(items, n, sizeof(*items), compare_json_strings);
-	json_array_clear(list);
-	for (size_t i = 0; i < n; i++)
-		json_array_append_new(list, items[i]);
-	free(items);
-}
-
 int sp_problem_store_ids(const struct sp_problem_store *store, json_t **ids, struct sp_error *err)
 {
 	DIR *d = opendir(store->problems);
@@ -295,7 +261,6 @@ int sp_problem_store_ids(const struct sp_problem_store *store, json_t **ids, str
 		if (sp_problem_id_valid(e->d_name))
 			json_array_append_new(list, json_string(e->d_name));
 	closedir(d);
-	sort_strings(list);
 	*ids = list;
 	return 0;
 }

@@ -17,6 +17,7 @@
 
 #include <jansson.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "problem.h"
@@ -62,14 +63,17 @@ void sp_problem_draft_drop(struct sp_problem_draft *draft);
 int sp_problem_store_load(const struct sp_problem_store *store, const char *id,
 			  struct sp_problem *problem, struct sp_error *err);
 
+/* Whether problem ID is in the store (its problem.json is there). */
+bool sp_problem_store_has(const struct sp_problem_store *store, const char *id);
+
 /* The file NAME ("data", "validator.box") of problem ID, open to read.
  * Returns its descriptor, or -1 with ERR (ENOENT: no such problem or
  * file). */
 int sp_problem_store_open_file(const struct sp_problem_store *store, const char *id,
 			       const char *name, struct sp_error *err);
 
-/* The ids of every stored problem, sorted, into *IDS (a JSON array of
- * strings). Returns 0, or -1 with ERR. */
+/* The ids of every stored problem, in no order, into *IDS (a JSON array
+ * of strings). Returns 0, or -1 with ERR. */
 int sp_problem_store_ids(const struct sp_problem_store *store, json_t **ids, struct sp_error *err);
 
 /* Remove problem ID: gone from problems/ at once; a judge that opened its
