@@ -72,10 +72,6 @@ struct cell_state {
 	struct step_shared *shared;
 	struct sp_msg *prepare_buffer; /* what a prepared step receives its job into */
 	struct sp_prepared_step prepared;
-	/* a prepared runtime's command (pointing into prepare_msg), to check a
-	 * job against */
-	struct sp_msg *prepare_msg;
-	struct sp_step_context *prepare_command;
 	struct sp_mount_config mounts;
 };
 
@@ -84,7 +80,7 @@ struct running_step {
 	pid_t pid;
 	bool main_done;
 	uint64_t go_us; /* when it was started, or its job handed over */
-	uint64_t *exec_us;
+	const uint64_t *exec_us;
 	struct sp_step_exit exit;
 };
 
@@ -171,10 +167,8 @@ static int make_step_shared(struct cell_state *st, struct sp_error *err)
 		return sp_error_set(err, errno, "map the memory shared with steps");
 	st->shared = map;
 	st->prepare_buffer = sp_msg_new();
-	st->prepare_msg = sp_msg_new();
-	st->prepare_command = calloc(1, sizeof(*st->prepare_command));
-	if (st->prepare_buffer == NULL || st->prepare_msg == NULL || st->prepare_command == NULL)
-		return sp_error_set(err, ENOMEM, "the prepared step's buffers");
+	if (st->prepare_buffer == NULL)
+		return sp_error_set(err, ENOMEM, "the prepared step's buffer");
 	return 0;
 }
 
@@ -594,87 +588,20 @@ static int spawn_step(struct cell_state *st, struct sp_step_context *ctx, struct
 	return 0;
 }
 
-/* A step started in the cell's prepared step's place takes its stdio. */
-static int spawn_instead(struct cell_state *st, struct sp_step_context *ctx,
-			 struct running_step *step, struct sp_error *err)
-{
-	int rc;
-
-	memcpy(ctx->stdio, st->prepared.stdio, sizeof(ctx->stdio));
-	rc = spawn_step(st, ctx, step, err);
-	sp_prepared_step_discard(&st->prepared);
-	return rc;
-}
-
-/* The job's arguments after the prepared runtime's command, each
- * NUL-terminated, in BUF (room: SIZE). Returns their length. */
-static size_t runtime_arguments(const struct cell_state *st, const struct sp_step_context *ctx,
-				char *buf, size_t size)
-{
-	size_t skip = 0, used = 0;
-
-	while (st->prepare_command->argv[skip] != NULL)
-		skip++;
-	for (size_t i = skip; ctx->argv[i] != NULL; i++) {
-		size_t len = strlen(ctx->argv[i]) + 1;
-
-		if (len > size - used)
-			break; /* cannot be: the job's own wire held them */
-		memcpy(buf + used, ctx->argv[i], len);
-		used += len;
-	}
-	return used;
-}
-
-/* Hand the job to the prepared runtime, when it fits the job. */
-static int go_runtime(struct cell_state *st, struct sp_step_context *ctx, struct running_step *step,
-		      struct sp_error *err)
-{
-	const struct sp_step_context *cmd = st->prepare_command;
-	size_t length;
-
-	if (!sp_prepared_runtime_fits(cmd->argv, cmd->envp, &cmd->limits, ctx->argv, ctx->envp,
-				      &ctx->limits, ctx->cgroup_memory, ctx->cgroup_pids)) {
-		sp_prepared_step_discard(&st->prepared);
-		return sp_error_set(err, ESRCH, "the job does not fit the prepared runtime");
-	}
-	length = runtime_arguments(st, ctx, (char *)st->prepare_buffer->payload.bytes,
-				   sizeof(st->prepare_buffer->payload.bytes));
-	step->pid = sp_prepared_step_go(&st->prepared, st->prepare_buffer->payload.bytes, length);
-	if (step->pid < 0) {
-		sp_prepared_step_discard(&st->prepared);
-		return sp_error_set(err, ESRCH, "the prepared runtime ended before its job");
-	}
-	/* its time counts from the hand-over */
-	__atomic_store_n(step->exec_us, sp_clock_us(), __ATOMIC_RELEASE);
-	step->exit.runtime_prepared = true;
-	return 0;
-}
-
-/* The job's step. With its descriptors (NFDS 3, in CTX): one cloned now,
- * any prepared step discarded. Without: the prepared step, handed the job's
- * command (MSG), or one cloned in its place with its stdio when it is gone;
- * a prepared runtime that does not fit or is gone is an error (ESRCH). */
+/* The job's step: the prepared one when the cell has it (the job's command
+ * and descriptors handed over, from the message MSG), else one cloned now. */
 static int start_step(struct cell_state *st, struct sp_step_context *ctx, const struct sp_msg *msg,
-		      size_t nfds, struct running_step *step, struct sp_error *err)
+		      struct running_step *step, struct sp_error *err)
 {
 	memset(st->shared, 0, sizeof(*st->shared));
 	ctx->report = &st->shared->report;
 	ctx->exec_us = &st->shared->exec_us;
 	step->exec_us = &st->shared->exec_us;
 	step->go_us = sp_clock_us();
-	if (nfds == 3) {
-		sp_prepared_step_discard(&st->prepared);
-		return spawn_step(st, ctx, step, err);
-	}
-	if (st->prepared.pid < 0)
-		return sp_error_set(err, ESRCH, "no step is prepared");
-	if (st->prepared.runtime)
-		return go_runtime(st, ctx, step, err);
-	step->pid = sp_prepared_step_go(&st->prepared, msg->payload.bytes, msg->length);
+	step->pid = sp_prepared_step_go(&st->prepared, msg->payload.bytes, msg->length, ctx->stdio);
 	if (step->pid > 0)
 		return 0;
-	return spawn_instead(st, ctx, step, err);
+	return spawn_step(st, ctx, step, err);
 }
 
 /* What the step's process reported: how it failed, before its job ran. */
@@ -685,71 +612,23 @@ static void take_report(struct cell_state *st, struct running_step *step)
 	step->exit.error.message[sizeof(step->exit.error.message) - 1] = '\0';
 }
 
-/* What a prepare asks for (SP_MSG_PREPARE): a step, or a runtime with its
- * loader (path, environment) and command. */
-struct prepare_wire {
-	uint32_t runtime;
-	uint32_t loader_env_length; /* KEY=VALUE strings, NUL-terminated, back to back */
-	uint32_t loader_envc;
-	char loader_path[SP_BOX_PATH_MAX + 1];
-	char strings[]; /* the loader's environment, then the command's sp_step_wire */
-};
-
-/* The runtime's command (into the cell's prepare_command, kept for the
- * check of its job) and its loader's environment (into ENV). */
-static int unpack_runtime(struct cell_state *st, char **env, size_t room, struct sp_error *err)
+/* A step prepared for the cell's next job, built from the cell's settings;
+ * no answer: a cell that cannot prepare one starts its steps the usual way. */
+static void prepare_step(struct cell_state *st)
 {
-	struct prepare_wire *w = (void *)st->prepare_msg->payload.bytes;
-	size_t length = st->prepare_msg->length;
-	char *cursor = w->strings, *end;
+	struct sp_step_context ctx = {
+	    .uid = st->config->idmap.job_uid,
+	    .gid = st->config->idmap.job_gid,
+	    .cgroup_memory = st->config->cgroup_memory,
+	    .cgroup_pids = st->config->cgroup_pids,
+	    .seccomp = st->config->seccomp,
+	    .report = &st->shared->report,
+	    .exec_us = &st->shared->exec_us,
+	};
+	struct sp_error err = {0};
 
-	if (length < sizeof(*w) || w->loader_env_length > length - sizeof(*w) ||
-	    w->loader_envc >= room || memchr(w->loader_path, '\0', sizeof(w->loader_path)) == NULL)
-		return sp_error_set(err, EBADMSG, "malformed prepare");
-	end = w->strings + w->loader_env_length;
-	for (uint32_t i = 0; i < w->loader_envc; i++) {
-		size_t len = strnlen(cursor, (size_t)(end - cursor));
-
-		if (cursor + len == end)
-			return sp_error_set(err, EBADMSG, "malformed prepare environment");
-		env[i] = cursor;
-		cursor += len + 1;
-	}
-	env[w->loader_envc] = NULL;
-	return sp_step_unpack((void *)end, length - sizeof(*w) - w->loader_env_length,
-			      st->prepare_command, err);
-}
-
-/* Prepare the cell's next step (a runtime, when the message asks for one
- * and brings its loader in FDS): built from the cell's settings. ENDS gets
- * the supervisor's ends of its stdio. */
-static int prepare_step(struct cell_state *st, const struct sp_msg *msg, int *fds, size_t nfds,
-			int ends[3], struct sp_error *err)
-{
-	struct sp_step_context *ctx = st->prepare_command;
-	const struct prepare_wire *w = (const void *)msg->payload.bytes;
-	char *env[64];
-	struct sp_prepared_loader loader = {.fd = nfds == 1 ? fds[0] : -1, .env = env};
-	bool runtime = msg->length >= sizeof(*w) && w->runtime;
-
-	if (st->prepared.refused)
-		return sp_error_set(err, EPERM, "this cell prepares no step");
-	sp_prepared_step_discard(&st->prepared);
-	if (runtime) {
-		memcpy(st->prepare_msg, msg, sizeof(msg->type) + sizeof(msg->length) + msg->length);
-		if (loader.fd < 0 || unpack_runtime(st, env, 64, err) < 0)
-			return -1;
-		loader.path = w->loader_path;
-	}
-	ctx->uid = st->config->idmap.job_uid;
-	ctx->gid = st->config->idmap.job_gid;
-	ctx->cgroup_memory = st->config->cgroup_memory;
-	ctx->cgroup_pids = st->config->cgroup_pids;
-	ctx->seccomp = st->config->seccomp;
-	ctx->report = &st->shared->report;
-	ctx->exec_us = &st->shared->exec_us;
-	return sp_prepared_step_start(&st->prepared, ctx, runtime ? &loader : NULL,
-				      st->prepare_buffer, ends, err);
+	if (!st->prepared.refused)
+		sp_prepared_step_start(&st->prepared, &ctx, st->prepare_buffer, &err);
 }
 
 /* How long to wait for the step: until its wall limit, counted from its
@@ -823,14 +702,13 @@ static void handle_run(struct cell_state *st, struct sp_msg *msg, int *fds, size
 	struct sp_error err = {0};
 	int rc;
 
-	if (nfds != 3 && nfds != 0)
-		rc = sp_error_set(&err, EBADMSG, "run takes three descriptors or none");
+	if (nfds != 3)
+		rc = sp_error_set(&err, EBADMSG, "run needs three descriptors");
 	else
 		rc = sp_step_unpack((void *)msg->payload.bytes, msg->length, &ctx, &err);
 	if (rc == 0) {
-		if (nfds == 3)
-			memcpy(ctx.stdio, fds, sizeof(ctx.stdio));
-		rc = start_step(st, &ctx, msg, nfds, &step, &err);
+		memcpy(ctx.stdio, fds, sizeof(ctx.stdio));
+		rc = start_step(st, &ctx, msg, &step, &err);
 	}
 	close_all(fds, nfds);
 	if (rc < 0) {
@@ -842,18 +720,6 @@ static void handle_run(struct cell_state *st, struct sp_msg *msg, int *fds, size
 	if (sp_channel_send(st->sock, SP_MSG_EXITED, &step.exit, sizeof(step.exit), NULL, 0, &err) <
 	    0)
 		_exit(1);
-}
-
-/* ERR when RC < 0, else OK with the supervisor's ends of the prepared
- * step's stdio (then closed here). */
-static void reply_prepared(struct cell_state *st, int rc, const struct sp_error *err, int ends[3])
-{
-	if (rc < 0) {
-		sp_channel_send_error(st->sock, err);
-		return;
-	}
-	sp_channel_send(st->sock, SP_MSG_OK, NULL, 0, ends, 3, NULL);
-	close_all(ends, 3);
 }
 
 /* ERR when RC < 0, else OK with FD when FD >= 0. */
@@ -873,7 +739,6 @@ __attribute__((noreturn)) static void cell_serve(struct cell_state *st)
 		int fds[SP_CHANNEL_FDS_MAX];
 		size_t nfds = SP_CHANNEL_FDS_MAX;
 		int answer = -1;
-		int ends[3];
 		int rc;
 
 		if (sp_channel_recv(st->sock, &msg, fds, &nfds, &err) < 0)
@@ -896,9 +761,9 @@ __attribute__((noreturn)) static void cell_serve(struct cell_state *st)
 			rc = sp_mount_reset_in_child(&st->mounts, &err);
 			break;
 		case SP_MSG_PREPARE:
-			reply_prepared(st, prepare_step(st, &msg, fds, nfds, ends, &err), &err,
-				       ends);
+			/* no answer */
 			close_all(fds, nfds);
+			prepare_step(st);
 			continue;
 		case SP_MSG_PACK_BOX:
 			rc = answer = handle_pack_box(st, &msg, nfds, &err);
@@ -922,7 +787,7 @@ __attribute__((noreturn)) static void cell_main(const struct sp_cell_config *con
 	    .config = config,
 	    .sock = sock,
 	    .sigfd = -1,
-	    .prepared = {.pid = -1, .control = -1, .stdio = {-1, -1, -1}},
+	    .prepared = {.pid = -1, .sock = -1},
 	    .mounts = {.rootfs = config->rootfs,
 		       .box_uid = config->idmap.job_uid,
 		       .box_gid = config->idmap.job_gid,
@@ -960,8 +825,6 @@ void sp_cell_clear(struct sp_cell *cell, const struct sp_cell_config *config)
 	memset(cell, 0, sizeof(*cell));
 	cell->pid = -1;
 	cell->sock = -1;
-	for (int i = 0; i < 3; i++)
-		cell->prepared_stdio[i] = -1;
 	sp_cgroup_cell_clear(&cell->cgroup);
 	cell->config = *config;
 }
@@ -999,7 +862,6 @@ fail:
 
 void sp_cell_destroy(struct sp_cell *cell)
 {
-	sp_cell_prepared_drop(cell);
 	if (cell->sock >= 0) {
 		close(cell->sock);
 		cell->sock = -1;
@@ -1113,114 +975,13 @@ int sp_cell_read_file(struct sp_cell *cell, const char *name, uint64_t max_bytes
 	return 0;
 }
 
-/* The prepare message for RUNTIME in MSG. */
-static int pack_prepare(struct sp_msg *msg, const struct sp_cell_runtime *runtime,
-			struct sp_error *err)
+int sp_cell_prepare(struct sp_cell *cell, struct sp_error *err)
 {
-	struct prepare_wire *w = (void *)msg->payload.bytes;
-	size_t room = sizeof(msg->payload.bytes) - sizeof(*w), used = 0;
-	ssize_t n;
-
-	memset(w, 0, sizeof(*w));
-	msg->length = sizeof(*w);
-	if (runtime == NULL)
-		return 0;
-	w->runtime = 1;
-	if (snprintf(w->loader_path, sizeof(w->loader_path), "%s", runtime->loader_path) >=
-	    (int)sizeof(w->loader_path))
-		return sp_error_set(err, ENAMETOOLONG, "loader path");
-	for (size_t i = 0; runtime->loader_env[i] != NULL; i++, w->loader_envc++) {
-		size_t len = strlen(runtime->loader_env[i]) + 1;
-
-		if (len > room - used || w->loader_envc >= 63)
-			return sp_error_set(err, E2BIG, "the loader's environment is too long");
-		memcpy(w->strings + used, runtime->loader_env[i], len);
-		used += len;
-	}
-	w->loader_env_length = (uint32_t)used;
-	n = sp_step_pack((void *)(w->strings + used), room - used, runtime->argv, runtime->envp,
-			 &runtime->limits, err);
-	if (n < 0)
-		return -1;
-	msg->length = (uint32_t)(sizeof(*w) + used + (size_t)n);
-	return 0;
-}
-
-int sp_cell_prepare_begin(struct sp_cell *cell, const struct sp_cell_runtime *runtime,
-			  struct sp_error *err)
-{
-	struct sp_msg *msg = sp_msg_new();
-	int rc;
-
-	if (msg == NULL)
-		return sp_error_set(err, ENOMEM, "prepare");
-	sp_cell_prepared_drop(cell);
-	rc = pack_prepare(msg, runtime, err);
-	if (rc == 0)
-		rc = sp_channel_send(cell->sock, SP_MSG_PREPARE, msg->payload.bytes, msg->length,
-				     runtime ? &runtime->loader_fd : NULL, runtime ? 1 : 0, err);
-	free(msg);
-	if (rc == 0) {
-		cell->prepare_pending = true;
-		cell->prepare_asked = runtime;
-	}
-	return rc;
-}
-
-int sp_cell_prepare_end(struct sp_cell *cell, struct sp_error *err)
-{
-	int fds[SP_CHANNEL_FDS_MAX];
-	size_t nfds = SP_CHANNEL_FDS_MAX;
-	struct sp_msg msg;
-
-	if (!cell->prepare_pending)
-		return 0;
-	cell->prepare_pending = false;
-	if (sp_channel_recv(cell->sock, &msg, fds, &nfds, err) < 0)
-		return sp_error_wrap(err, "prepare");
-	if (msg.type == SP_MSG_OK && nfds == 3) {
-		for (int i = 0; i < 3; i++)
-			cell->prepared_stdio[i] = fds[i];
-		cell->prepared_runtime = cell->prepare_asked;
-		return 0;
-	}
-	close_all(fds, nfds);
-	if (msg.type != SP_MSG_ERROR)
-		return sp_error_set(err, EPROTO, "cell sent %u to a prepare", msg.type);
-	return 0; /* nothing prepared */
-}
-
-int sp_cell_prepare(struct sp_cell *cell, const struct sp_cell_runtime *runtime,
-		    struct sp_error *err)
-{
-	if (sp_cell_prepare_begin(cell, runtime, err) < 0)
-		return -1;
-	return sp_cell_prepare_end(cell, err);
-}
-
-bool sp_cell_prepared_fits(const struct sp_cell *cell, char *const *argv, char *const *envp,
-			   const struct sp_limits *limits)
-{
-	const struct sp_cell_runtime *r = cell->prepared_runtime;
-
-	if (cell->prepared_stdio[0] < 0)
-		return false;
-	return r == NULL ||
-	       sp_prepared_runtime_fits(r->argv, r->envp, &r->limits, argv, envp, limits,
-					cell->config.cgroup_memory, cell->config.cgroup_pids);
-}
-
-void sp_cell_prepared_drop(struct sp_cell *cell)
-{
-	close_all(cell->prepared_stdio, 3);
-	for (int i = 0; i < 3; i++)
-		cell->prepared_stdio[i] = -1;
-	cell->prepared_runtime = NULL;
+	return sp_channel_send(cell->sock, SP_MSG_PREPARE, NULL, 0, NULL, 0, err);
 }
 
 int sp_cell_reset_begin(struct sp_cell *cell, struct sp_error *err)
 {
-	sp_cell_prepared_drop(cell); /* the cell kills it */
 	return sp_channel_send(cell->sock, SP_MSG_RESET, NULL, 0, NULL, 0, err);
 }
 

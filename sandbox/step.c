@@ -172,11 +172,6 @@ __attribute__((noreturn)) static void exec_job(const struct sp_step_context *ctx
 	fail(ctx, SP_STEP_EXEC_FAILED, &err);
 }
 
-void sp_step_exec_command_in_child(const struct sp_step_context *ctx)
-{
-	exec_job(ctx);
-}
-
 void sp_step_fail_in_child(const struct sp_step_context *ctx, const struct sp_error *error)
 {
 	fail(ctx, SP_STEP_SETUP_FAILED, error);
@@ -214,46 +209,35 @@ void sp_step_exec_in_child(const struct sp_step_context *ctx)
 	exec_job(ctx);
 }
 
-int sp_step_session_in_child(struct sp_error *err)
-{
-	return enter_session(err);
-}
-
-int sp_step_drop_in_child(const struct sp_step_context *ctx, struct sp_error *err)
-{
-	return sp_caps_drop_in_child(ctx->uid, ctx->gid, err);
-}
-
-/* The one call sp_step_start_in_child makes after the filter, made once,
- * harmlessly: a policy that refuses it fails here, before any job. */
-static int probe_prlimit(struct sp_error *err)
+/* What sp_step_start_in_child calls once the filter is loaded, each called
+ * once, harmlessly, with descriptors 0 and 1 both /dev/null: a policy that
+ * refuses one fails here, before any job is handed over, and not in a job. */
+static int probe_start_calls(struct sp_error *err)
 {
 	struct rlimit limit;
 
 	if (getrlimit(RLIMIT_CORE, &limit) < 0 || setrlimit(RLIMIT_CORE, &limit) < 0)
 		return sp_error_set(err, errno, "the policy refuses prlimit64");
+	if (dup2(0, 1) < 0)
+		return sp_error_set(err, errno, "the policy refuses dup2");
+	if (syscall(SYS_close_range, ~0U, ~0U, 0) < 0)
+		return sp_error_set(err, errno, "the policy refuses close_range");
 	return 0;
 }
 
-int sp_step_seal_in_child(const struct sp_step_context *ctx, struct sp_error *err)
+int sp_step_enter_in_child(const struct sp_step_context *ctx, struct sp_error *err)
 {
-	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
-		return sp_error_set(err, errno, "PR_SET_NO_NEW_PRIVS");
-	if (sp_seccomp_apply_in_child(ctx->seccomp, err) < 0)
+	if (enter_session(err) < 0 || lock_down(ctx, err) < 0)
 		return -1;
-	return probe_prlimit(err);
-}
-
-int sp_step_limit_in_child(const struct sp_step_context *ctx, struct sp_error *err)
-{
-	return sp_rlimit_in_child(&ctx->limits, ctx->cgroup_memory, ctx->cgroup_pids, err);
+	return probe_start_calls(err);
 }
 
 void sp_step_start_in_child(const struct sp_step_context *ctx)
 {
 	struct sp_error err = {0};
 
-	if (sp_step_limit_in_child(ctx, &err) < 0)
+	if (setup_stdio(ctx, &err) < 0 ||
+	    sp_rlimit_in_child(&ctx->limits, ctx->cgroup_memory, ctx->cgroup_pids, &err) < 0)
 		fail(ctx, SP_STEP_SETUP_FAILED, &err);
 	exec_job(ctx);
 }

@@ -36,8 +36,7 @@ struct sp_step_exit {
 	uint64_t maxrss_kb;  /* largest resident set of any process */
 	uint64_t wall_us;    /* from the execve call to the end of the first process */
 	struct sp_error error;
-	bool wall_expired;     /* the cell killed it at its wall limit */
-	bool runtime_prepared; /* a runtime prepared before the job ran it */
+	bool wall_expired; /* the cell killed it at its wall limit */
 };
 
 /* Everything the step process needs; lives in the cell. */
@@ -72,29 +71,19 @@ ssize_t sp_step_pack(struct sp_step_wire *wire, size_t size, char *const *argv, 
  * the step and exec. Never returns; a failure is written to *ctx->report. */
 __attribute__((noreturn)) void sp_step_exec_in_child(const struct sp_step_context *ctx);
 
-/* The same in parts, for a step prepared before its job comes (a process
- * of its own, forked by the cell, its descriptors already the job's): */
+/* The same in two halves, for a step prepared before its job comes (a
+ * process of its own, forked by the cell). First, with no job yet, the whole
+ * sandbox of the step but its descriptors and rlimits: signals, session, a
+ * fresh IPC namespace, the job's ids without capabilities, no_new_privs and
+ * the seccomp filter; then each call the second half makes once the filter
+ * is loaded, once, harmlessly (so that a policy refusing one of them fails
+ * here, not in a job). Returns -1 with ERR when a part failed. */
+int sp_step_enter_in_child(const struct sp_step_context *ctx, struct sp_error *err);
 
-/* Signals unblocked, a session of its own, a fresh IPC namespace. */
-int sp_step_session_in_child(struct sp_error *err);
-
-/* The job's ids, without capabilities. */
-int sp_step_drop_in_child(const struct sp_step_context *ctx, struct sp_error *err);
-
-/* no_new_privs and the seccomp filter; then the one call the step makes
- * after it but execve (prlimit64), once, harmlessly, so that a policy that
- * refuses it fails here and not in a job. */
-int sp_step_seal_in_child(const struct sp_step_context *ctx, struct sp_error *err);
-
-/* The rlimits of CTX's limits (lowered, which needs no capability). */
-int sp_step_limit_in_child(const struct sp_step_context *ctx, struct sp_error *err);
-
-/* The job's rlimits, and execve of its command. Never returns; a failure is
- * written to *ctx->report. */
+/* Then, with the job (its argv, envp, limits and stdio in CTX): the job's
+ * descriptors, its rlimits (lowered, which needs no capability), execve.
+ * Never returns; a failure is written to *ctx->report. */
 __attribute__((noreturn)) void sp_step_start_in_child(const struct sp_step_context *ctx);
-
-/* Execve of CTX's command as it is (its rlimits set). Never returns. */
-__attribute__((noreturn)) void sp_step_exec_command_in_child(const struct sp_step_context *ctx);
 
 /* End the step before its execve with ERROR as a failure of its sandbox. */
 __attribute__((noreturn)) void sp_step_fail_in_child(const struct sp_step_context *ctx,

@@ -33,8 +33,6 @@ struct pool_lang {
 	struct sp_cell_config config;
 	unsigned size, max_jobs;
 	bool prepare_steps;
-	struct sp_limits prepare_limits;
-	const struct sp_cell_runtime *runtime;
 	pthread_cond_t cond; /* its waiters: a cell became idle, or it failed */
 	bool cond_ready;
 	struct sp_dlist idle, leased;
@@ -145,21 +143,15 @@ static struct sp_pool_slot *slot_spawn(struct sp_pool *pool, struct pool_lang *l
 	return slot;
 }
 
-/* A warm cell prepares the step of its next job (its runtime too, when the
- * language has one) while it waits for it, under the limits of that step:
- * the last job's may have been too tight to prepare under. The answer is
- * read with the reset's (slot_reset_done); a cell that cannot take the
- * request fails there and is replaced. */
+/* A warm cell prepares the step of its next job while it waits for it. A
+ * cell that cannot send the request will fail its next command (and be
+ * replaced) anyway: nothing to do here. */
 static void slot_prepare(struct sp_pool_slot *slot)
 {
-	struct pool_lang *lang = slot->lang;
 	struct sp_error err = {0};
 
-	if (!lang->prepare_steps || lang->size == 0 || slot->spare)
-		return;
-	if (sp_cgroup_cell_set_limits(&slot->cell.cgroup, &lang->prepare_limits, &err) < 0)
-		return;
-	sp_cell_prepare_begin(&slot->cell, lang->runtime, &err);
+	if (slot->lang->prepare_steps && slot->lang->size > 0 && !slot->spare)
+		sp_cell_prepare(&slot->cell, &err);
 }
 
 static void slot_destroy(struct sp_pool_slot *slot)
@@ -175,10 +167,9 @@ static bool slot_reset_done(struct sp_pool_slot *slot)
 	char buf[SP_ERROR_MESSAGE_MAX + 64];
 
 	if (!slot->reset_pending)
-		return sp_cell_prepare_end(&slot->cell, &err) == 0;
+		return true;
 	slot->reset_pending = false;
-	if (sp_cell_reset_end(&slot->cell, &err) == 0 &&
-	    sp_cell_prepare_end(&slot->cell, &err) == 0)
+	if (sp_cell_reset_end(&slot->cell, &err) == 0)
 		return true;
 	log_warn("%s: reset of cell %d failed, replacing it: %s", slot->lang->name, (int)slot->pid,
 		 sp_error_describe(&err, buf, sizeof(buf)));
@@ -261,8 +252,6 @@ static int lang_init(struct pool_lang *lang, const struct sp_pool_language *conf
 	lang->size = conf->size;
 	lang->max_jobs = conf->max_jobs_per_cell;
 	lang->prepare_steps = conf->prepare_steps;
-	lang->prepare_limits = conf->prepare_limits;
-	lang->runtime = conf->runtime;
 	rc = cond_init_monotonic(&lang->cond);
 	if (rc != 0)
 		return sp_error_set(err, rc, "language %s: condition variable", conf->name);
@@ -345,8 +334,6 @@ static void refill_one(struct sp_pool *pool, struct pool_lang *lang)
 	lang->starting++;
 	pthread_mutex_unlock(&pool->lock);
 	slot = slot_spawn(pool, lang, &err);
-	if (slot != NULL)
-		slot_prepare(slot);
 	pthread_mutex_lock(&pool->lock);
 	lang->starting--;
 	if (slot == NULL) {
@@ -355,6 +342,7 @@ static void refill_one(struct sp_pool *pool, struct pool_lang *lang)
 	}
 	lang->failures = 0;
 	lang->retry_at_ms = 0;
+	slot_prepare(slot);
 	list_push(&lang->idle, slot);
 	pthread_cond_signal(&lang->cond);
 }

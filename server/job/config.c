@@ -40,7 +40,6 @@ void sp_config_defaults(struct sp_config *c)
 	c->pool_total = 45;
 	c->max_jobs_per_cell = 1000;
 	c->prepare_steps = true;
-	c->prepare_runtimes = true;
 	c->max_body = 64 * 1024 * 1024;
 	c->max_limits = (struct sp_limits){
 	    .cpu_ms = 60000,
@@ -133,7 +132,6 @@ static const struct bool_key {
 } bool_keys[] = {
     {"clamp_limits", offsetof(struct sp_config, clamp_limits)},
     {"prepare_steps", offsetof(struct sp_config, prepare_steps)},
-    {"prepare_runtimes", offsetof(struct sp_config, prepare_runtimes)},
     {"piston_api", offsetof(struct sp_config, piston_api)},
     {"judge0_api", offsetof(struct sp_config, judge0_api)},
     {"judge0_callbacks", offsetof(struct sp_config, judge0_callbacks)},

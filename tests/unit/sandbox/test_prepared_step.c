@@ -144,11 +144,21 @@ static int setup(void **state)
 	return setup_with(state, NULL);
 }
 
-/* The default policy but prlimit64, by which a prepared step sets its
- * job's rlimits once its filter is loaded. */
-static int setup_no_prlimit(void **state)
+/* The default policy but recvmsg, which the prepared step's job comes by. */
+static int setup_no_recvmsg(void **state)
 {
-	static const char *const edits[] = {"\"prlimit64\", ", "", NULL};
+	static const char *const edits[] = {"\"recvmsg\",", "", NULL};
+
+	return setup_with(state, edits);
+}
+
+/* The default policy with close_range killing the process. */
+static int setup_close_range_kills(void **state)
+{
+	static const char *const edits[] = {
+	    "\"close_range\", ", "", "\"syscalls\": [",
+	    "\"syscalls\": [{\"names\": [\"close_range\"], \"action\": \"SCMP_ACT_KILL_PROCESS\"},",
+	    NULL};
 
 	return setup_with(state, edits);
 }
@@ -189,7 +199,7 @@ static void prepare(struct fixture *fx)
 {
 	struct sp_error err = {0};
 
-	if (sp_cell_prepare(&fx->cell, NULL, &err) < 0)
+	if (sp_cell_prepare(&fx->cell, &err) < 0)
 		fail_msg("prepare: %s", err.message);
 }
 
@@ -574,7 +584,12 @@ static void assert_fresh_steps_run(struct fixture *fx)
 	}
 }
 
-static void test_policy_without_prlimit_runs_fresh_steps(void **state)
+static void test_policy_without_recvmsg_runs_fresh_steps(void **state)
+{
+	assert_fresh_steps_run(*state);
+}
+
+static void test_policy_killing_close_range_runs_fresh_steps(void **state)
 {
 	assert_fresh_steps_run(*state);
 }
@@ -617,8 +632,10 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_writing_past_file_kb_is_sigxfsz, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_wall_time_counts_from_execve, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_exec_failure_as_fresh, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_policy_without_prlimit_runs_fresh_steps,
-					    setup_no_prlimit, teardown),
+	    cmocka_unit_test_setup_teardown(test_policy_without_recvmsg_runs_fresh_steps,
+					    setup_no_recvmsg, teardown),
+	    cmocka_unit_test_setup_teardown(test_policy_killing_close_range_runs_fresh_steps,
+					    setup_close_range_kills, teardown),
 	    cmocka_unit_test_setup_teardown(test_killed_while_waiting, setup, teardown),
 	};
 
