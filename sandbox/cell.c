@@ -24,7 +24,6 @@
 #include "channel.h"
 #include "mount.h"
 #include "netns.h"
-#include "prepared_step.h"
 #include "proctitle.h"
 #include "sandbox/base/asan.h"
 #include "sandbox/base/cleanup.h"
@@ -56,22 +55,12 @@ struct read_file_wire {
 	char name[SP_BOX_PATH_MAX + 1];
 };
 
-/* What a step writes for the cell: in a mapping they share, since a
- * prepared step is a process of its own. */
-struct step_shared {
-	struct sp_step_exit report; /* its failure, when it failed before its job ran */
-	uint64_t exec_us;	    /* when it called execve; 0 before */
-};
-
 /* The cell's own state while it runs. */
 struct cell_state {
 	const struct sp_cell_config *config;
 	int sock;
 	int sigfd;
 	char *step_stack; /* STEP_STACK_SIZE bytes above a guard page */
-	struct step_shared *shared;
-	struct sp_msg *prepare_buffer; /* what a prepared step receives its job into */
-	struct sp_prepared_step prepared;
 	struct sp_mount_config mounts;
 };
 
@@ -79,8 +68,7 @@ struct cell_state {
 struct running_step {
 	pid_t pid;
 	bool main_done;
-	uint64_t go_us; /* when it was started, or its job handed over */
-	const uint64_t *exec_us;
+	uint64_t start_us; /* when the step called execve */
 	struct sp_step_exit exit;
 };
 
@@ -157,21 +145,6 @@ static int wait_for_maps(int sock, struct sp_error *err)
 	return 0;
 }
 
-/* The memory shared with every step, and the buffer of a prepared one. */
-static int make_step_shared(struct cell_state *st, struct sp_error *err)
-{
-	void *map = mmap(NULL, sizeof(*st->shared), PROT_READ | PROT_WRITE,
-			 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-
-	if (map == MAP_FAILED)
-		return sp_error_set(err, errno, "map the memory shared with steps");
-	st->shared = map;
-	st->prepare_buffer = sp_msg_new();
-	if (st->prepare_buffer == NULL)
-		return sp_error_set(err, ENOMEM, "the prepared step's buffer");
-	return 0;
-}
-
 static int make_step_stack(struct cell_state *st, struct sp_error *err)
 {
 	size_t page = (size_t)sysconf(_SC_PAGESIZE);
@@ -232,7 +205,7 @@ static int cell_build(struct cell_state *st, struct sp_error *err)
 	/* keeps its own capabilities; every step inherits these limits */
 	if (sp_caps_limit(err) < 0)
 		return -1;
-	if (make_step_stack(st, err) < 0 || make_step_shared(st, err) < 0)
+	if (make_step_stack(st, err) < 0)
 		return -1;
 	/* after the last use of the configuration, which may point into argv */
 	if (sp_proctitle_set("sandpool-cell", err) < 0)
@@ -522,15 +495,6 @@ static void add_rusage(struct sp_step_exit *exit, const struct rusage *ru)
 		exit->maxrss_kb = (uint64_t)ru->ru_maxrss;
 }
 
-/* When the step called execve, or (not yet) when it was started: the wall
- * limit counts from the execve, and is never early. */
-static uint64_t step_start_us(const struct running_step *step)
-{
-	uint64_t exec_us = __atomic_load_n(step->exec_us, __ATOMIC_ACQUIRE);
-
-	return exec_us != 0 ? exec_us : step->go_us;
-}
-
 /* Reap whatever has ended; note the step's first process. */
 static void reap(struct running_step *step, bool block)
 {
@@ -542,7 +506,7 @@ static void reap(struct running_step *step, bool block)
 		add_rusage(&step->exit, &ru);
 		if (pid == step->pid) {
 			step->exit.wait_status = status;
-			step->exit.wall_us = sp_clock_us() - step_start_us(step);
+			step->exit.wall_us = sp_clock_us() - step->start_us;
 			step->main_done = true;
 		}
 	}
@@ -578,6 +542,9 @@ static int step_main(void *arg)
 static int spawn_step(struct cell_state *st, struct sp_step_context *ctx, struct running_step *step,
 		      struct sp_error *err)
 {
+	ctx->report = &step->exit;
+	ctx->exec_us = &step->start_us;
+	step->start_us = 0;
 	/* The last step's frames never returned (it called execve or _exit):
 	 * AddressSanitizer would still see their redzones on this stack. */
 	sp_asan_unpoison(st->step_stack, STEP_STACK_SIZE);
@@ -585,57 +552,17 @@ static int spawn_step(struct cell_state *st, struct sp_step_context *ctx, struct
 			  CLONE_VM | CLONE_VFORK | SIGCHLD, ctx);
 	if (step->pid < 0)
 		return sp_error_set(err, errno, "clone the step");
-	return 0;
-}
-
-/* The job's step: the prepared one when the cell has it (the job's command
- * and descriptors handed over, from the message MSG), else one cloned now. */
-static int start_step(struct cell_state *st, struct sp_step_context *ctx, const struct sp_msg *msg,
-		      struct running_step *step, struct sp_error *err)
-{
-	memset(st->shared, 0, sizeof(*st->shared));
-	ctx->report = &st->shared->report;
-	ctx->exec_us = &st->shared->exec_us;
-	step->exec_us = &st->shared->exec_us;
-	step->go_us = sp_clock_us();
-	step->pid = sp_prepared_step_go(&st->prepared, msg->payload.bytes, msg->length, ctx->stdio);
-	if (step->pid > 0)
-		return 0;
-	return spawn_step(st, ctx, step, err);
-}
-
-/* What the step's process reported: how it failed, before its job ran. */
-static void take_report(struct cell_state *st, struct running_step *step)
-{
-	step->exit.failure = st->shared->report.failure;
-	step->exit.error = st->shared->report.error;
+	if (step->start_us == 0) /* it failed before its execve */
+		step->start_us = sp_clock_us();
 	step->exit.error.message[sizeof(step->exit.error.message) - 1] = '\0';
-}
-
-/* A step prepared for the cell's next job, built from the cell's settings;
- * no answer: a cell that cannot prepare one starts its steps the usual way. */
-static void prepare_step(struct cell_state *st)
-{
-	struct sp_step_context ctx = {
-	    .uid = st->config->idmap.job_uid,
-	    .gid = st->config->idmap.job_gid,
-	    .cgroup_memory = st->config->cgroup_memory,
-	    .cgroup_pids = st->config->cgroup_pids,
-	    .seccomp = st->config->seccomp,
-	    .report = &st->shared->report,
-	    .exec_us = &st->shared->exec_us,
-	};
-	struct sp_error err = {0};
-
-	if (!st->prepared.refused)
-		sp_prepared_step_start(&st->prepared, &ctx, st->prepare_buffer, &err);
+	return 0;
 }
 
 /* How long to wait for the step: until its wall limit, counted from its
  * execve (-1: no limit). Never early, so a killed step ran its full limit. */
 static int wall_timeout(const struct running_step *step, uint64_t wall_ms, struct timespec *ts)
 {
-	uint64_t deadline = step_start_us(step) + wall_ms * 1000;
+	uint64_t deadline = step->start_us + wall_ms * 1000;
 	uint64_t now = sp_clock_us();
 	uint64_t left = deadline > now ? deadline - now : 0;
 
@@ -700,6 +627,7 @@ static void handle_run(struct cell_state *st, struct sp_msg *msg, int *fds, size
 	};
 	struct running_step step = {.pid = -1};
 	struct sp_error err = {0};
+
 	int rc;
 
 	if (nfds != 3)
@@ -708,7 +636,7 @@ static void handle_run(struct cell_state *st, struct sp_msg *msg, int *fds, size
 		rc = sp_step_unpack((void *)msg->payload.bytes, msg->length, &ctx, &err);
 	if (rc == 0) {
 		memcpy(ctx.stdio, fds, sizeof(ctx.stdio));
-		rc = start_step(st, &ctx, msg, &step, &err);
+		rc = spawn_step(st, &ctx, &step, &err);
 	}
 	close_all(fds, nfds);
 	if (rc < 0) {
@@ -716,7 +644,6 @@ static void handle_run(struct cell_state *st, struct sp_msg *msg, int *fds, size
 		return;
 	}
 	supervise_step(st, &step, ctx.limits.wall_ms);
-	take_report(st, &step);
 	if (sp_channel_send(st->sock, SP_MSG_EXITED, &step.exit, sizeof(step.exit), NULL, 0, &err) <
 	    0)
 		_exit(1);
@@ -756,15 +683,8 @@ __attribute__((noreturn)) static void cell_serve(struct cell_state *st)
 			rc = handle_write_file(st, &msg, nfds == 1 ? fds[0] : -1, &err);
 			break;
 		case SP_MSG_RESET:
-			/* made before this reset: it must not serve the next job */
-			sp_prepared_step_discard(&st->prepared);
 			rc = sp_mount_reset_in_child(&st->mounts, &err);
 			break;
-		case SP_MSG_PREPARE:
-			/* no answer */
-			close_all(fds, nfds);
-			prepare_step(st);
-			continue;
 		case SP_MSG_PACK_BOX:
 			rc = answer = handle_pack_box(st, &msg, nfds, &err);
 			break;
@@ -787,7 +707,6 @@ __attribute__((noreturn)) static void cell_main(const struct sp_cell_config *con
 	    .config = config,
 	    .sock = sock,
 	    .sigfd = -1,
-	    .prepared = {.pid = -1, .sock = -1},
 	    .mounts = {.rootfs = config->rootfs,
 		       .box_uid = config->idmap.job_uid,
 		       .box_gid = config->idmap.job_gid,
@@ -973,11 +892,6 @@ int sp_cell_read_file(struct sp_cell *cell, const char *name, uint64_t max_bytes
 	}
 	*fd_out = fd;
 	return 0;
-}
-
-int sp_cell_prepare(struct sp_cell *cell, struct sp_error *err)
-{
-	return sp_channel_send(cell->sock, SP_MSG_PREPARE, NULL, 0, NULL, 0, err);
 }
 
 int sp_cell_reset_begin(struct sp_cell *cell, struct sp_error *err)

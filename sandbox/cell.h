@@ -83,12 +83,6 @@ int sp_cell_reset(struct sp_cell *cell, struct sp_error *err);
 int sp_cell_reset_begin(struct sp_cell *cell, struct sp_error *err);
 int sp_cell_reset_end(struct sp_cell *cell, struct sp_error *err);
 
-/* Ask the cell to prepare its next step now (prepared_step.h): its
- * sandbox built before the job comes, so that the job's step is only its
- * execve. No answer: a cell that cannot starts its steps the usual way. A
- * reset discards a prepared step; ask again after it. */
-int sp_cell_prepare(struct sp_cell *cell, struct sp_error *err);
-
 /* Wait for the answer to the last command: OK, or ERROR copied into err. */
 int sp_cell_wait_ok(struct sp_cell *cell, struct sp_error *err);
 

@@ -51,11 +51,9 @@ struct sp_step_context {
 	bool cgroup_memory; /* the cgroup limits memory: no RLIMIT_AS */
 	bool cgroup_pids;   /* the cgroup limits pids: no RLIMIT_NPROC */
 	const struct sp_seccomp_program *seccomp;
-	int stdio[3]; /* the job's stdin, stdout, stderr */
-	/* In memory the cell shares with the step (its own, for a step cloned
-	 * with CLONE_VM; a shared mapping, for a prepared step): */
-	struct sp_step_exit *report; /* a failure, if any */
-	uint64_t *exec_us;	     /* when execve was called */
+	int stdio[3];		     /* the job's stdin, stdout, stderr */
+	struct sp_step_exit *report; /* in the cell's memory: a failure, if any */
+	uint64_t *exec_us;	     /* in the cell's memory: when execve was called */
 };
 
 /* Unpack a wire step into CTX (pointers into WIRE). */
@@ -70,23 +68,5 @@ ssize_t sp_step_pack(struct sp_step_wire *wire, size_t size, char *const *argv, 
  * cell's memory, and the cell waits, until its execve): build the sandbox of
  * the step and exec. Never returns; a failure is written to *ctx->report. */
 __attribute__((noreturn)) void sp_step_exec_in_child(const struct sp_step_context *ctx);
-
-/* The same in two halves, for a step prepared before its job comes (a
- * process of its own, forked by the cell). First, with no job yet, the whole
- * sandbox of the step but its descriptors and rlimits: signals, session, a
- * fresh IPC namespace, the job's ids without capabilities, no_new_privs and
- * the seccomp filter; then each call the second half makes once the filter
- * is loaded, once, harmlessly (so that a policy refusing one of them fails
- * here, not in a job). Returns -1 with ERR when a part failed. */
-int sp_step_enter_in_child(const struct sp_step_context *ctx, struct sp_error *err);
-
-/* Then, with the job (its argv, envp, limits and stdio in CTX): the job's
- * descriptors, its rlimits (lowered, which needs no capability), execve.
- * Never returns; a failure is written to *ctx->report. */
-__attribute__((noreturn)) void sp_step_start_in_child(const struct sp_step_context *ctx);
-
-/* End the step before its execve with ERROR as a failure of its sandbox. */
-__attribute__((noreturn)) void sp_step_fail_in_child(const struct sp_step_context *ctx,
-						     const struct sp_error *error);
 
 #endif

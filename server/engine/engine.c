@@ -292,7 +292,6 @@ static int start_pool(struct sp_server *server, struct sp_spawner *spawner, stru
 		langs[i].name = l->name;
 		langs[i].size = server->served[i].pool_size;
 		langs[i].max_jobs_per_cell = server->config.max_jobs_per_cell;
-		langs[i].prepare_steps = server->config.prepare_steps;
 		langs[i].cell_config = (struct sp_cell_config){
 		    .rootfs = server->served[i].rootfs,
 		    .hostname = "sandpool",

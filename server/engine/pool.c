@@ -32,7 +32,6 @@ struct pool_lang {
 	char *name, *rootfs, *hostname;
 	struct sp_cell_config config;
 	unsigned size, max_jobs;
-	bool prepare_steps;
 	pthread_cond_t cond; /* its waiters: a cell became idle, or it failed */
 	bool cond_ready;
 	struct sp_dlist idle, leased;
@@ -143,17 +142,6 @@ static struct sp_pool_slot *slot_spawn(struct sp_pool *pool, struct pool_lang *l
 	return slot;
 }
 
-/* A warm cell prepares the step of its next job while it waits for it. A
- * cell that cannot send the request will fail its next command (and be
- * replaced) anyway: nothing to do here. */
-static void slot_prepare(struct sp_pool_slot *slot)
-{
-	struct sp_error err = {0};
-
-	if (slot->lang->prepare_steps && slot->lang->size > 0 && !slot->spare)
-		sp_cell_prepare(&slot->cell, &err);
-}
-
 static void slot_destroy(struct sp_pool_slot *slot)
 {
 	sp_cell_destroy(&slot->cell);
@@ -208,7 +196,6 @@ static bool slot_keep(struct sp_pool_slot *slot, bool good, bool stopping)
 		return false;
 	}
 	slot->reset_pending = true;
-	slot_prepare(slot);
 	return true;
 }
 
@@ -251,7 +238,6 @@ static int lang_init(struct pool_lang *lang, const struct sp_pool_language *conf
 	lang->config.hostname = lang->hostname;
 	lang->size = conf->size;
 	lang->max_jobs = conf->max_jobs_per_cell;
-	lang->prepare_steps = conf->prepare_steps;
 	rc = cond_init_monotonic(&lang->cond);
 	if (rc != 0)
 		return sp_error_set(err, rc, "language %s: condition variable", conf->name);
@@ -280,7 +266,6 @@ static int lang_fill(struct sp_pool *pool, struct pool_lang *lang, struct sp_err
 
 		if (slot == NULL)
 			return -1;
-		slot_prepare(slot);
 		list_push(&lang->idle, slot);
 	}
 	return 0;
@@ -342,7 +327,6 @@ static void refill_one(struct sp_pool *pool, struct pool_lang *lang)
 	}
 	lang->failures = 0;
 	lang->retry_at_ms = 0;
-	slot_prepare(slot);
 	list_push(&lang->idle, slot);
 	pthread_cond_signal(&lang->cond);
 }

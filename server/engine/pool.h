@@ -28,7 +28,6 @@ struct sp_pool_language {
 	struct sp_cell_config cell_config;
 	unsigned size;		    /* warm cells kept; 0 = cold: a fresh cell per job */
 	unsigned max_jobs_per_cell; /* a cell is retired after this many jobs; 0 = never */
-	bool prepare_steps;	    /* a warm cell prepares its next step (sp_cell_prepare) */
 };
 
 struct sp_lease {
