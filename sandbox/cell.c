@@ -24,6 +24,7 @@
 #include "channel.h"
 #include "mount.h"
 #include "netns.h"
+#include "prepared_step.h"
 #include "proctitle.h"
 #include "sandbox/base/asan.h"
 #include "sandbox/base/cleanup.h"
@@ -55,12 +56,26 @@ struct read_file_wire {
 	char name[SP_BOX_PATH_MAX + 1];
 };
 
+/* What a step writes for the cell: in a mapping they share, since a
+ * prepared step is a process of its own. */
+struct step_shared {
+	struct sp_step_exit report; /* its failure, when it failed before its job ran */
+	uint64_t exec_us;	    /* when it called execve; 0 before */
+};
+
 /* The cell's own state while it runs. */
 struct cell_state {
 	const struct sp_cell_config *config;
 	int sock;
 	int sigfd;
 	char *step_stack; /* STEP_STACK_SIZE bytes above a guard page */
+	struct step_shared *shared;
+	struct sp_msg *prepare_buffer; /* what a prepared step receives its job into */
+	struct sp_prepared_step prepared;
+	/* a prepared runtime's command (pointing into prepare_msg), to check a
+	 * job against */
+	struct sp_msg *prepare_msg;
+	struct sp_step_context *prepare_command;
 	struct sp_mount_config mounts;
 };
 
@@ -68,7 +83,8 @@ struct cell_state {
 struct running_step {
 	pid_t pid;
 	bool main_done;
-	uint64_t start_us; /* when the step called execve */
+	uint64_t go_us; /* when it was started, or its job handed over */
+	uint64_t *exec_us;
 	struct sp_step_exit exit;
 };
 
@@ -145,6 +161,23 @@ static int wait_for_maps(int sock, struct sp_error *err)
 	return 0;
 }
 
+/* The memory shared with every step, and the buffer of a prepared one. */
+static int make_step_shared(struct cell_state *st, struct sp_error *err)
+{
+	void *map = mmap(NULL, sizeof(*st->shared), PROT_READ | PROT_WRITE,
+			 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+
+	if (map == MAP_FAILED)
+		return sp_error_set(err, errno, "map the memory shared with steps");
+	st->shared = map;
+	st->prepare_buffer = sp_msg_new();
+	st->prepare_msg = sp_msg_new();
+	st->prepare_command = calloc(1, sizeof(*st->prepare_command));
+	if (st->prepare_buffer == NULL || st->prepare_msg == NULL || st->prepare_command == NULL)
+		return sp_error_set(err, ENOMEM, "the prepared step's buffers");
+	return 0;
+}
+
 static int make_step_stack(struct cell_state *st, struct sp_error *err)
 {
 	size_t page = (size_t)sysconf(_SC_PAGESIZE);
@@ -205,7 +238,7 @@ static int cell_build(struct cell_state *st, struct sp_error *err)
 	/* keeps its own capabilities; every step inherits these limits */
 	if (sp_caps_limit(err) < 0)
 		return -1;
-	if (make_step_stack(st, err) < 0)
+	if (make_step_stack(st, err) < 0 || make_step_shared(st, err) < 0)
 		return -1;
 	/* after the last use of the configuration, which may point into argv */
 	if (sp_proctitle_set("sandpool-cell", err) < 0)
@@ -495,6 +528,15 @@ static void add_rusage(struct sp_step_exit *exit, const struct rusage *ru)
 		exit->maxrss_kb = (uint64_t)ru->ru_maxrss;
 }
 
+/* When the step called execve, or (not yet) when it was started: the wall
+ * limit counts from the execve, and is never early. */
+static uint64_t step_start_us(const struct running_step *step)
+{
+	uint64_t exec_us = __atomic_load_n(step->exec_us, __ATOMIC_ACQUIRE);
+
+	return exec_us != 0 ? exec_us : step->go_us;
+}
+
 /* Reap whatever has ended; note the step's first process. */
 static void reap(struct running_step *step, bool block)
 {
@@ -506,7 +548,7 @@ static void reap(struct running_step *step, bool block)
 		add_rusage(&step->exit, &ru);
 		if (pid == step->pid) {
 			step->exit.wait_status = status;
-			step->exit.wall_us = sp_clock_us() - step->start_us;
+			step->exit.wall_us = sp_clock_us() - step_start_us(step);
 			step->main_done = true;
 		}
 	}
@@ -542,9 +584,6 @@ static int step_main(void *arg)
 static int spawn_step(struct cell_state *st, struct sp_step_context *ctx, struct running_step *step,
 		      struct sp_error *err)
 {
-	ctx->report = &step->exit;
-	ctx->exec_us = &step->start_us;
-	step->start_us = 0;
 	/* The last step's frames never returned (it called execve or _exit):
 	 * AddressSanitizer would still see their redzones on this stack. */
 	sp_asan_unpoison(st->step_stack, STEP_STACK_SIZE);
@@ -552,17 +591,172 @@ static int spawn_step(struct cell_state *st, struct sp_step_context *ctx, struct
 			  CLONE_VM | CLONE_VFORK | SIGCHLD, ctx);
 	if (step->pid < 0)
 		return sp_error_set(err, errno, "clone the step");
-	if (step->start_us == 0) /* it failed before its execve */
-		step->start_us = sp_clock_us();
-	step->exit.error.message[sizeof(step->exit.error.message) - 1] = '\0';
 	return 0;
+}
+
+/* A step started in the cell's prepared step's place takes its stdio. */
+static int spawn_instead(struct cell_state *st, struct sp_step_context *ctx,
+			 struct running_step *step, struct sp_error *err)
+{
+	int rc;
+
+	memcpy(ctx->stdio, st->prepared.stdio, sizeof(ctx->stdio));
+	rc = spawn_step(st, ctx, step, err);
+	sp_prepared_step_discard(&st->prepared);
+	return rc;
+}
+
+/* The job's arguments after the prepared runtime's command, each
+ * NUL-terminated, in BUF (room: SIZE). Returns their length. */
+static size_t runtime_arguments(const struct cell_state *st, const struct sp_step_context *ctx,
+				char *buf, size_t size)
+{
+	size_t skip = 0, used = 0;
+
+	while (st->prepare_command->argv[skip] != NULL)
+		skip++;
+	for (size_t i = skip; ctx->argv[i] != NULL; i++) {
+		size_t len = strlen(ctx->argv[i]) + 1;
+
+		if (len > size - used)
+			break; /* cannot be: the job's own wire held them */
+		memcpy(buf + used, ctx->argv[i], len);
+		used += len;
+	}
+	return used;
+}
+
+/* Hand the job to the prepared runtime, when it fits the job. */
+static int go_runtime(struct cell_state *st, struct sp_step_context *ctx, struct running_step *step,
+		      struct sp_error *err)
+{
+	const struct sp_step_context *cmd = st->prepare_command;
+	size_t length;
+
+	if (!sp_prepared_runtime_fits(cmd->argv, cmd->envp, &cmd->limits, ctx->argv, ctx->envp,
+				      &ctx->limits, ctx->cgroup_memory, ctx->cgroup_pids)) {
+		sp_prepared_step_discard(&st->prepared);
+		return sp_error_set(err, ESRCH, "the job does not fit the prepared runtime");
+	}
+	length = runtime_arguments(st, ctx, (char *)st->prepare_buffer->payload.bytes,
+				   sizeof(st->prepare_buffer->payload.bytes));
+	step->pid = sp_prepared_step_go(&st->prepared, st->prepare_buffer->payload.bytes, length);
+	if (step->pid < 0) {
+		sp_prepared_step_discard(&st->prepared);
+		return sp_error_set(err, ESRCH, "the prepared runtime ended before its job");
+	}
+	/* its time counts from the hand-over */
+	__atomic_store_n(step->exec_us, sp_clock_us(), __ATOMIC_RELEASE);
+	step->exit.runtime_prepared = true;
+	return 0;
+}
+
+/* The job's step. With its descriptors (NFDS 3, in CTX): one cloned now,
+ * any prepared step discarded. Without: the prepared step, handed the job's
+ * command (MSG), or one cloned in its place with its stdio when it is gone;
+ * a prepared runtime that does not fit or is gone is an error (ESRCH). */
+static int start_step(struct cell_state *st, struct sp_step_context *ctx, const struct sp_msg *msg,
+		      size_t nfds, struct running_step *step, struct sp_error *err)
+{
+	memset(st->shared, 0, sizeof(*st->shared));
+	ctx->report = &st->shared->report;
+	ctx->exec_us = &st->shared->exec_us;
+	step->exec_us = &st->shared->exec_us;
+	step->go_us = sp_clock_us();
+	if (nfds == 3) {
+		sp_prepared_step_discard(&st->prepared);
+		return spawn_step(st, ctx, step, err);
+	}
+	if (st->prepared.pid < 0)
+		return sp_error_set(err, ESRCH, "no step is prepared");
+	if (st->prepared.runtime)
+		return go_runtime(st, ctx, step, err);
+	step->pid = sp_prepared_step_go(&st->prepared, msg->payload.bytes, msg->length);
+	if (step->pid > 0)
+		return 0;
+	return spawn_instead(st, ctx, step, err);
+}
+
+/* What the step's process reported: how it failed, before its job ran. */
+static void take_report(struct cell_state *st, struct running_step *step)
+{
+	step->exit.failure = st->shared->report.failure;
+	step->exit.error = st->shared->report.error;
+	step->exit.error.message[sizeof(step->exit.error.message) - 1] = '\0';
+}
+
+/* What a prepare asks for (SP_MSG_PREPARE): a step, or a runtime with its
+ * loader (path, environment) and command. */
+struct prepare_wire {
+	uint32_t runtime;
+	uint32_t loader_env_length; /* KEY=VALUE strings, NUL-terminated, back to back */
+	uint32_t loader_envc;
+	char loader_path[SP_BOX_PATH_MAX + 1];
+	char strings[]; /* the loader's environment, then the command's sp_step_wire */
+};
+
+/* The runtime's command (into the cell's prepare_command, kept for the
+ * check of its job) and its loader's environment (into ENV). */
+static int unpack_runtime(struct cell_state *st, char **env, size_t room, struct sp_error *err)
+{
+	struct prepare_wire *w = (void *)st->prepare_msg->payload.bytes;
+	size_t length = st->prepare_msg->length;
+	char *cursor = w->strings, *end;
+
+	if (length < sizeof(*w) || w->loader_env_length > length - sizeof(*w) ||
+	    w->loader_envc >= room || memchr(w->loader_path, '\0', sizeof(w->loader_path)) == NULL)
+		return sp_error_set(err, EBADMSG, "malformed prepare");
+	end = w->strings + w->loader_env_length;
+	for (uint32_t i = 0; i < w->loader_envc; i++) {
+		size_t len = strnlen(cursor, (size_t)(end - cursor));
+
+		if (cursor + len == end)
+			return sp_error_set(err, EBADMSG, "malformed prepare environment");
+		env[i] = cursor;
+		cursor += len + 1;
+	}
+	env[w->loader_envc] = NULL;
+	return sp_step_unpack((void *)end, length - sizeof(*w) - w->loader_env_length,
+			      st->prepare_command, err);
+}
+
+/* Prepare the cell's next step (a runtime, when the message asks for one
+ * and brings its loader in FDS): built from the cell's settings. ENDS gets
+ * the supervisor's ends of its stdio. */
+static int prepare_step(struct cell_state *st, const struct sp_msg *msg, int *fds, size_t nfds,
+			int ends[3], struct sp_error *err)
+{
+	struct sp_step_context *ctx = st->prepare_command;
+	const struct prepare_wire *w = (const void *)msg->payload.bytes;
+	char *env[64];
+	struct sp_prepared_loader loader = {.fd = nfds == 1 ? fds[0] : -1, .env = env};
+	bool runtime = msg->length >= sizeof(*w) && w->runtime;
+
+	if (st->prepared.refused)
+		return sp_error_set(err, EPERM, "this cell prepares no step");
+	sp_prepared_step_discard(&st->prepared);
+	if (runtime) {
+		memcpy(st->prepare_msg, msg, sizeof(msg->type) + sizeof(msg->length) + msg->length);
+		if (loader.fd < 0 || unpack_runtime(st, env, 64, err) < 0)
+			return -1;
+		loader.path = w->loader_path;
+	}
+	ctx->uid = st->config->idmap.job_uid;
+	ctx->gid = st->config->idmap.job_gid;
+	ctx->cgroup_memory = st->config->cgroup_memory;
+	ctx->cgroup_pids = st->config->cgroup_pids;
+	ctx->seccomp = st->config->seccomp;
+	ctx->report = &st->shared->report;
+	ctx->exec_us = &st->shared->exec_us;
+	return sp_prepared_step_start(&st->prepared, ctx, runtime ? &loader : NULL,
+				      st->prepare_buffer, ends, err);
 }
 
 /* How long to wait for the step: until its wall limit, counted from its
  * execve (-1: no limit). Never early, so a killed step ran its full limit. */
 static int wall_timeout(const struct running_step *step, uint64_t wall_ms, struct timespec *ts)
 {
-	uint64_t deadline = step->start_us + wall_ms * 1000;
+	uint64_t deadline = step_start_us(step) + wall_ms * 1000;
 	uint64_t now = sp_clock_us();
 	uint64_t left = deadline > now ? deadline - now : 0;
 
@@ -627,16 +821,16 @@ static void handle_run(struct cell_state *st, struct sp_msg *msg, int *fds, size
 	};
 	struct running_step step = {.pid = -1};
 	struct sp_error err = {0};
-
 	int rc;
 
-	if (nfds != 3)
-		rc = sp_error_set(&err, EBADMSG, "run needs three descriptors");
+	if (nfds != 3 && nfds != 0)
+		rc = sp_error_set(&err, EBADMSG, "run takes three descriptors or none");
 	else
 		rc = sp_step_unpack((void *)msg->payload.bytes, msg->length, &ctx, &err);
 	if (rc == 0) {
-		memcpy(ctx.stdio, fds, sizeof(ctx.stdio));
-		rc = spawn_step(st, &ctx, &step, &err);
+		if (nfds == 3)
+			memcpy(ctx.stdio, fds, sizeof(ctx.stdio));
+		rc = start_step(st, &ctx, msg, nfds, &step, &err);
 	}
 	close_all(fds, nfds);
 	if (rc < 0) {
@@ -644,9 +838,22 @@ static void handle_run(struct cell_state *st, struct sp_msg *msg, int *fds, size
 		return;
 	}
 	supervise_step(st, &step, ctx.limits.wall_ms);
+	take_report(st, &step);
 	if (sp_channel_send(st->sock, SP_MSG_EXITED, &step.exit, sizeof(step.exit), NULL, 0, &err) <
 	    0)
 		_exit(1);
+}
+
+/* ERR when RC < 0, else OK with the supervisor's ends of the prepared
+ * step's stdio (then closed here). */
+static void reply_prepared(struct cell_state *st, int rc, const struct sp_error *err, int ends[3])
+{
+	if (rc < 0) {
+		sp_channel_send_error(st->sock, err);
+		return;
+	}
+	sp_channel_send(st->sock, SP_MSG_OK, NULL, 0, ends, 3, NULL);
+	close_all(ends, 3);
 }
 
 /* ERR when RC < 0, else OK with FD when FD >= 0. */
@@ -666,6 +873,7 @@ __attribute__((noreturn)) static void cell_serve(struct cell_state *st)
 		int fds[SP_CHANNEL_FDS_MAX];
 		size_t nfds = SP_CHANNEL_FDS_MAX;
 		int answer = -1;
+		int ends[3];
 		int rc;
 
 		if (sp_channel_recv(st->sock, &msg, fds, &nfds, &err) < 0)
@@ -683,8 +891,15 @@ __attribute__((noreturn)) static void cell_serve(struct cell_state *st)
 			rc = handle_write_file(st, &msg, nfds == 1 ? fds[0] : -1, &err);
 			break;
 		case SP_MSG_RESET:
+			/* made before this reset: it must not serve the next job */
+			sp_prepared_step_discard(&st->prepared);
 			rc = sp_mount_reset_in_child(&st->mounts, &err);
 			break;
+		case SP_MSG_PREPARE:
+			reply_prepared(st, prepare_step(st, &msg, fds, nfds, ends, &err), &err,
+				       ends);
+			close_all(fds, nfds);
+			continue;
 		case SP_MSG_PACK_BOX:
 			rc = answer = handle_pack_box(st, &msg, nfds, &err);
 			break;
@@ -707,6 +922,7 @@ __attribute__((noreturn)) static void cell_main(const struct sp_cell_config *con
 	    .config = config,
 	    .sock = sock,
 	    .sigfd = -1,
+	    .prepared = {.pid = -1, .control = -1, .stdio = {-1, -1, -1}},
 	    .mounts = {.rootfs = config->rootfs,
 		       .box_uid = config->idmap.job_uid,
 		       .box_gid = config->idmap.job_gid,
@@ -744,6 +960,8 @@ void sp_cell_clear(struct sp_cell *cell, const struct sp_cell_config *config)
 	memset(cell, 0, sizeof(*cell));
 	cell->pid = -1;
 	cell->sock = -1;
+	for (int i = 0; i < 3; i++)
+		cell->prepared_stdio[i] = -1;
 	sp_cgroup_cell_clear(&cell->cgroup);
 	cell->config = *config;
 }
@@ -781,6 +999,7 @@ fail:
 
 void sp_cell_destroy(struct sp_cell *cell)
 {
+	sp_cell_prepared_drop(cell);
 	if (cell->sock >= 0) {
 		close(cell->sock);
 		cell->sock = -1;
@@ -894,8 +1113,126 @@ int sp_cell_read_file(struct sp_cell *cell, const char *name, uint64_t max_bytes
 	return 0;
 }
 
+/* The prepare message for RUNTIME in MSG. */
+static int pack_prepare(struct sp_msg *msg, const struct sp_cell_runtime *runtime,
+			struct sp_error *err)
+{
+	struct prepare_wire *w = (void *)msg->payload.bytes;
+	size_t room = sizeof(msg->payload.bytes) - sizeof(*w), used = 0;
+	ssize_t n;
+
+	memset(w, 0, sizeof(*w));
+	msg->length = sizeof(*w);
+	if (runtime == NULL)
+		return 0;
+	w->runtime = 1;
+	if (snprintf(w->loader_path, sizeof(w->loader_path), "%s", runtime->loader_path) >=
+	    (int)sizeof(w->loader_path))
+		return sp_error_set(err, ENAMETOOLONG, "loader path");
+	for (size_t i = 0; runtime->loader_env[i] != NULL; i++, w->loader_envc++) {
+		size_t len = strlen(runtime->loader_env[i]) + 1;
+
+		if (len > room - used || w->loader_envc >= 63)
+			return sp_error_set(err, E2BIG, "the loader's environment is too long");
+		memcpy(w->strings + used, runtime->loader_env[i], len);
+		used += len;
+	}
+	w->loader_env_length = (uint32_t)used;
+	n = sp_step_pack((void *)(w->strings + used), room - used, runtime->argv, runtime->envp,
+			 &runtime->limits, err);
+	if (n < 0)
+		return -1;
+	msg->length = (uint32_t)(sizeof(*w) + used + (size_t)n);
+	return 0;
+}
+
+int sp_cell_prepare_begin(struct sp_cell *cell, const struct sp_cell_runtime *runtime,
+			  struct sp_error *err)
+{
+	struct sp_msg *msg = sp_msg_new();
+	int rc;
+
+	if (msg == NULL)
+		return sp_error_set(err, ENOMEM, "prepare");
+	sp_cell_prepared_drop(cell);
+	rc = pack_prepare(msg, runtime, err);
+	if (rc == 0)
+		rc = sp_channel_send(cell->sock, SP_MSG_PREPARE, msg->payload.bytes, msg->length,
+				     runtime ? &runtime->loader_fd : NULL, runtime ? 1 : 0, err);
+	free(msg);
+	if (rc == 0) {
+		cell->prepare_pending = true;
+		cell->prepare_asked = runtime;
+	}
+	return rc;
+}
+
+int sp_cell_prepare_end(struct sp_cell *cell, struct sp_error *err)
+{
+	int fds[SP_CHANNEL_FDS_MAX];
+	size_t nfds = SP_CHANNEL_FDS_MAX;
+	/* on the heap: 60 KiB is too much for the stack of an HTTP thread */
+	struct sp_msg *msg;
+	uint32_t type;
+
+	if (!cell->prepare_pending)
+		return 0;
+	cell->prepare_pending = false;
+	msg = sp_msg_new();
+	if (msg == NULL)
+		return sp_error_set(err, ENOMEM, "prepare");
+	if (sp_channel_recv(cell->sock, msg, fds, &nfds, err) < 0) {
+		free(msg);
+		return sp_error_wrap(err, "prepare");
+	}
+	type = msg->type;
+	free(msg);
+	if (type == SP_MSG_OK && nfds == 3) {
+		for (int i = 0; i < 3; i++)
+			cell->prepared_stdio[i] = fds[i];
+		cell->prepared_runtime = cell->prepare_asked;
+		cell->prepared = true;
+		return 0;
+	}
+	close_all(fds, nfds);
+	if (type != SP_MSG_ERROR)
+		return sp_error_set(err, EPROTO, "cell sent %u to a prepare", type);
+	return 0; /* nothing prepared */
+}
+
+int sp_cell_prepare(struct sp_cell *cell, const struct sp_cell_runtime *runtime,
+		    struct sp_error *err)
+{
+	if (sp_cell_prepare_begin(cell, runtime, err) < 0)
+		return -1;
+	return sp_cell_prepare_end(cell, err);
+}
+
+bool sp_cell_prepared_fits(const struct sp_cell *cell, char *const *argv, char *const *envp,
+			   const struct sp_limits *limits)
+{
+	const struct sp_cell_runtime *r = cell->prepared_runtime;
+
+	if (!cell->prepared)
+		return false;
+	return r == NULL ||
+	       sp_prepared_runtime_fits(r->argv, r->envp, &r->limits, argv, envp, limits,
+					cell->config.cgroup_memory, cell->config.cgroup_pids);
+}
+
+void sp_cell_prepared_drop(struct sp_cell *cell)
+{
+	if (cell->prepared)
+		close_all(cell->prepared_stdio, 3);
+	for (int i = 0; i < 3; i++)
+		cell->prepared_stdio[i] = -1;
+	cell->prepared_runtime = NULL;
+	cell->prepared = false;
+}
+
 int sp_cell_reset_begin(struct sp_cell *cell, struct sp_error *err)
 {
+	sp_cell_prepared_drop(cell); /* the cell kills it */
 	return sp_channel_send(cell->sock, SP_MSG_RESET, NULL, 0, NULL, 0, err);
 }
 

@@ -23,12 +23,32 @@ struct sp_cell_config {
 	bool cgroup_pids;			  /* processes are limited by a cgroup */
 };
 
+/* A language's runtime, prepared before the job comes (prepared_step.h):
+ * its command (the language's run command), the job's environment, the
+ * limits it starts under, and its loader. Kept by its owner as long as any
+ * cell may have it prepared. */
+struct sp_cell_runtime {
+	char *const *argv;
+	char *const *envp;
+	struct sp_limits limits;
+	int loader_fd;		 /* the loader's content (a sealed memfd) */
+	const char *loader_path; /* where the step puts it, below /tmp */
+	char *const *loader_env; /* added to the runtime's environment */
+};
+
 struct sp_cell {
 	pid_t pid;     /* the cell's init, in the supervisor's pid namespace */
 	int sock;      /* supervisor's end of the control socket */
 	unsigned jobs; /* steps run so far */
 	struct sp_cell_config config;
 	struct sp_cgroup_cell cgroup; /* the cell's, once sp_cell_use_cgroups made it */
+	/* The step the cell has prepared: the supervisor's ends of its stdin,
+	 * stdout and stderr (-1: none), and the runtime it runs, if any. */
+	bool prepared; /* a cell made any other way than sp_cell_clear has none */
+	int prepared_stdio[3];
+	const struct sp_cell_runtime *prepared_runtime;
+	const struct sp_cell_runtime *prepare_asked; /* a prepare not answered yet */
+	bool prepare_pending;
 };
 
 /* CELL as no cell yet, to be made with CONFIG: no process, no socket, no
@@ -82,6 +102,33 @@ int sp_cell_reset(struct sp_cell *cell, struct sp_error *err);
  * answer. */
 int sp_cell_reset_begin(struct sp_cell *cell, struct sp_error *err);
 int sp_cell_reset_end(struct sp_cell *cell, struct sp_error *err);
+
+/* Ask the cell to prepare its next step now (prepared_step.h): its sandbox
+ * built before the job comes, so that the job's step is only its rlimits
+ * and execve; with RUNTIME, the language's runtime started in it too. The
+ * answer is taken by sp_cell_prepare_end (before any other command): the
+ * step's stdio, or nothing prepared (the cell could not; its steps start
+ * the usual way). A reset discards a prepared step; ask again after it. */
+int sp_cell_prepare_begin(struct sp_cell *cell, const struct sp_cell_runtime *runtime,
+			  struct sp_error *err);
+
+/* The answer to the prepare, if one is pending: -1 only when the cell did
+ * not answer (it must be replaced). */
+int sp_cell_prepare_end(struct sp_cell *cell, struct sp_error *err);
+
+/* Both at once. */
+int sp_cell_prepare(struct sp_cell *cell, const struct sp_cell_runtime *runtime,
+		    struct sp_error *err);
+
+/* Whether the cell has a prepared step that a step of REQ_ARGV, REQ_ENVP
+ * and LIMITS may run on: any step on a prepared step, only the run it was
+ * made for on a prepared runtime. */
+bool sp_cell_prepared_fits(const struct sp_cell *cell, char *const *argv, char *const *envp,
+			   const struct sp_limits *limits);
+
+/* Forget the prepared step (close the supervisor's ends of its stdio); the
+ * cell kills it at its next step or reset. */
+void sp_cell_prepared_drop(struct sp_cell *cell);
 
 /* Wait for the answer to the last command: OK, or ERROR copied into err. */
 int sp_cell_wait_ok(struct sp_cell *cell, struct sp_error *err);

@@ -156,6 +156,21 @@ bool sp_cgroup_cell_active(const struct sp_cgroup_cell *cg)
 	return cg->root != NULL;
 }
 
+int sp_cgroup_cell_set_limits(struct sp_cgroup_cell *cg, const struct sp_limits *limits,
+			      struct sp_error *err)
+{
+	if (cg->root == NULL)
+		return 0;
+	if (backend_of(cg->root->mode)->cell_set_limits(cg, limits, err) < 0) {
+		cg->limits_known = false;
+		return -1;
+	}
+	cg->limits_known = true;
+	cg->memory_kb = limits->memory_kb;
+	cg->processes = limits->processes;
+	return 0;
+}
+
 int sp_cgroup_cell_begin(struct sp_cgroup_cell *cg, const struct sp_limits *limits,
 			 struct sp_error *err)
 {
@@ -167,13 +182,8 @@ int sp_cgroup_cell_begin(struct sp_cgroup_cell *cg, const struct sp_limits *limi
 	if (cg->root == NULL)
 		return 0;
 	b = backend_of(cg->root->mode);
-	if (b->cell_set_limits(cg, limits, err) < 0) {
-		cg->limits_known = false;
+	if (sp_cgroup_cell_set_limits(cg, limits, err) < 0)
 		return -1;
-	}
-	cg->limits_known = true;
-	cg->memory_kb = limits->memory_kb;
-	cg->processes = limits->processes;
 	if (cg->peak_resets && !sp_cgroup_peak_reset(cg->peak_fd))
 		return sp_error_set(err, errno, "reset the memory peak");
 	return b->cell_read_counters(cg, &cg->start, err);

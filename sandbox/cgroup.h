@@ -98,6 +98,11 @@ int sp_cgroup_cell_create(const struct sp_cgroup_root *root, struct sp_cgroup_ce
 /* Whether CG is a real cgroup (sp_cgroup_cell_create made it). */
 bool sp_cgroup_cell_active(const struct sp_cgroup_cell *cg);
 
+/* Write LIMITS (memory, swap 0, pids) where they changed: what a prepared
+ * step is made under. */
+int sp_cgroup_cell_set_limits(struct sp_cgroup_cell *cg, const struct sp_limits *limits,
+			      struct sp_error *err);
+
 /* A step begins: write LIMITS (memory, swap 0, pids) where they changed,
  * reset the peak and note the counters. */
 int sp_cgroup_cell_begin(struct sp_cgroup_cell *cg, const struct sp_limits *limits,

@@ -26,6 +26,7 @@ enum sp_msg_type {
 			       * most, 0 for the size of /box); OK with a memfd */
 	SP_MSG_READ_FILE,     /* supervisor → cell: one file of /box (payload: its path
 			       * and u64 bytes at most); OK with a memfd */
+	SP_MSG_PREPARE,	      /* supervisor → cell: prepare the next step; no answer */
 };
 
 struct sp_msg {

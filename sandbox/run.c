@@ -335,12 +335,13 @@ static int monitor_loop(struct monitor *m, struct sp_error *err)
 	return 0;
 }
 
-static int start_step(struct monitor *m, const struct sp_step_request *req, int in_r, int out_w,
-		      int err_w, struct sp_error *err)
+/* FDS: the step's ends of its stdio, or NULL to run on the cell's prepared
+ * step (whose stdio are already its own). */
+static int start_step(struct monitor *m, const struct sp_step_request *req, const int *fds,
+		      struct sp_error *err)
 {
 	struct sp_msg *msg = m->msg;
 	struct sp_step_wire *wire = (void *)msg->payload.bytes;
-	int fds[3] = {in_r, out_w, err_w};
 	ssize_t len =
 	    sp_step_pack(wire, sizeof(msg->payload), req->argv, req->envp, &req->limits, err);
 
@@ -348,7 +349,8 @@ static int start_step(struct monitor *m, const struct sp_step_request *req, int 
 		return -1;
 	/* The cell answers with EXITED (or ERROR when the step could not start):
 	 * the monitor loop takes it. */
-	if (sp_channel_send(m->cell->sock, SP_MSG_RUN, wire, (size_t)len, fds, 3, err) < 0)
+	if (sp_channel_send(m->cell->sock, SP_MSG_RUN, wire, (size_t)len, fds, fds ? 3 : 0, err) <
+	    0)
 		return -1;
 	m->start_ms = sp_clock_ms();
 	m->start_us = sp_clock_us();
@@ -363,6 +365,7 @@ static void fill_figures(struct monitor *m, struct sp_usage *usage)
 	int ws = m->exit.wait_status;
 
 	res->exit_code = WIFEXITED(ws) ? WEXITSTATUS(ws) : -1;
+	res->runtime_prepared = m->exit.runtime_prepared;
 	res->signal = WIFSIGNALED(ws) ? WTERMSIG(ws) : 0;
 	/* the cell's figure: from the execve, without the messages around it */
 	res->wall_us = m->exit.wall_us ? m->exit.wall_us : m->end_us - m->start_us;
@@ -410,12 +413,51 @@ static int make_pipes(int fds[3][2], struct sp_error *err)
 	return 0;
 }
 
+/* The supervisor's ends of the cell's prepared step, as make_pipes leaves
+ * its own: PIPES[i] its end of stdin (write), stdout, stderr (read), the
+ * step's ends -1. */
+static void take_prepared(struct sp_cell *cell, int pipes[3][2])
+{
+	for (int i = 0; i < 3; i++) {
+		pipes[i][i == 0 ? 1 : 0] = cell->prepared_stdio[i];
+		pipes[i][i == 0 ? 0 : 1] = -1;
+		cell->prepared_stdio[i] = -1;
+	}
+	cell->prepared_runtime = NULL;
+	cell->prepared = false;
+	fcntl(pipes[0][1], F_SETFL, O_NONBLOCK);
+	fcntl(pipes[1][0], F_SETFL, O_NONBLOCK);
+	fcntl(pipes[2][0], F_SETFL, O_NONBLOCK);
+}
+
+/* The step's pipes: the prepared step's when it fits REQ (PREPARED set),
+ * else new ones (and a prepared step is dropped: the cell kills it). */
+static int step_pipes(struct monitor *m, const struct sp_step_request *req, int pipes[3][2],
+		      bool *prepared, struct sp_error *err)
+{
+	*prepared = !req->stderr_to_stdout &&
+		    sp_cell_prepared_fits(m->cell, req->argv, req->envp, &req->limits);
+	if (*prepared) {
+		take_prepared(m->cell, pipes);
+		return 0;
+	}
+	sp_cell_prepared_drop(m->cell);
+	return make_pipes(pipes, err);
+}
+
+static void close_if_open(int fd)
+{
+	if (fd >= 0)
+		close(fd);
+}
+
 static int run_monitored(struct monitor *m, const struct sp_step_request *req, struct sp_error *err)
 {
 	int pipes[3][2];
+	bool prepared;
 	int rc;
 
-	if (make_pipes(pipes, err) < 0)
+	if (step_pipes(m, req, pipes, &prepared, err) < 0)
 		return -1;
 	m->in_pipe = pipes[0][1];
 	m->out_fd = pipes[1][0];
@@ -427,11 +469,17 @@ static int run_monitored(struct monitor *m, const struct sp_step_request *req, s
 		fcntl(m->in_src, F_SETFD, FD_CLOEXEC);
 	else
 		close_fd(&m->in_pipe);
-	rc = start_step(m, req, pipes[0][0], pipes[1][1],
-			req->stderr_to_stdout ? pipes[1][1] : pipes[2][1], err);
-	close(pipes[0][0]);
-	close(pipes[1][1]);
-	close(pipes[2][1]);
+	if (prepared) {
+		rc = start_step(m, req, NULL, err);
+	} else {
+		int fds[3] = {pipes[0][0], pipes[1][1],
+			      req->stderr_to_stdout ? pipes[1][1] : pipes[2][1]};
+
+		rc = start_step(m, req, fds, err);
+	}
+	close_if_open(pipes[0][0]);
+	close_if_open(pipes[1][1]);
+	close_if_open(pipes[2][1]);
 	if (rc == 0)
 		rc = monitor_loop(m, err);
 	stop_input(m);

@@ -66,6 +66,7 @@ struct sp_step_result {
 	struct sp_output_turn *turns; /* OUT and ERR as they came, in turn */
 	size_t turn_count;
 	bool truncated;	       /* output beyond the limit was dropped */
+	bool runtime_prepared; /* the runtime was started before the job (prepared_step.h) */
 	struct sp_error error; /* what failed, for internal_error and exec failures */
 };
 

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -160,36 +161,99 @@ static int exec_command(char *const *argv, char *const *envp)
 	return saved;
 }
 
-/* The step's sandbox, in order. Seccomp is last, right before execve. */
-void sp_step_exec_in_child(const struct sp_step_context *ctx)
+__attribute__((noreturn)) static void exec_job(const struct sp_step_context *ctx)
 {
 	struct sp_error err = {0};
 	int exec_errno;
 
-	if (reset_signals(&err) < 0)
-		fail(ctx, SP_STEP_SETUP_FAILED, &err);
-	if (setsid() < 0) {
-		sp_error_set(&err, errno, "setsid");
-		fail(ctx, SP_STEP_SETUP_FAILED, &err);
-	}
-	if (unshare(CLONE_NEWIPC) < 0) {
-		sp_error_set(&err, errno, "unshare the IPC namespace");
-		fail(ctx, SP_STEP_SETUP_FAILED, &err);
-	}
-	if (setup_stdio(ctx, &err) < 0)
-		fail(ctx, SP_STEP_SETUP_FAILED, &err);
-	if (sp_rlimit_in_child(&ctx->limits, ctx->cgroup_memory, ctx->cgroup_pids, &err) < 0)
-		fail(ctx, SP_STEP_SETUP_FAILED, &err);
-	if (sp_caps_drop_in_child(ctx->uid, ctx->gid, &err) < 0)
-		fail(ctx, SP_STEP_SETUP_FAILED, &err);
-	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
-		sp_error_set(&err, errno, "PR_SET_NO_NEW_PRIVS");
-		fail(ctx, SP_STEP_SETUP_FAILED, &err);
-	}
-	if (sp_seccomp_apply_in_child(ctx->seccomp, &err) < 0)
-		fail(ctx, SP_STEP_SETUP_FAILED, &err);
-	*ctx->exec_us = sp_clock_us();
+	__atomic_store_n(ctx->exec_us, sp_clock_us(), __ATOMIC_RELEASE);
 	exec_errno = exec_command(ctx->argv, ctx->envp);
 	sp_error_set(&err, exec_errno, "exec %s", ctx->argv[0]);
 	fail(ctx, SP_STEP_EXEC_FAILED, &err);
+}
+
+void sp_step_exec_command_in_child(const struct sp_step_context *ctx)
+{
+	exec_job(ctx);
+}
+
+void sp_step_fail_in_child(const struct sp_step_context *ctx, const struct sp_error *error)
+{
+	fail(ctx, SP_STEP_SETUP_FAILED, error);
+}
+
+static int enter_session(struct sp_error *err)
+{
+	if (reset_signals(err) < 0)
+		return -1;
+	if (setsid() < 0)
+		return sp_error_set(err, errno, "setsid");
+	if (unshare(CLONE_NEWIPC) < 0)
+		return sp_error_set(err, errno, "unshare the IPC namespace");
+	return 0;
+}
+
+static int lock_down(const struct sp_step_context *ctx, struct sp_error *err)
+{
+	if (sp_caps_drop_in_child(ctx->uid, ctx->gid, err) < 0)
+		return -1;
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		return sp_error_set(err, errno, "PR_SET_NO_NEW_PRIVS");
+	return sp_seccomp_apply_in_child(ctx->seccomp, err);
+}
+
+/* The step's sandbox, in order. Seccomp is last, right before execve. */
+void sp_step_exec_in_child(const struct sp_step_context *ctx)
+{
+	struct sp_error err = {0};
+
+	if (enter_session(&err) < 0 || setup_stdio(ctx, &err) < 0 ||
+	    sp_rlimit_in_child(&ctx->limits, ctx->cgroup_memory, ctx->cgroup_pids, &err) < 0 ||
+	    lock_down(ctx, &err) < 0)
+		fail(ctx, SP_STEP_SETUP_FAILED, &err);
+	exec_job(ctx);
+}
+
+int sp_step_session_in_child(struct sp_error *err)
+{
+	return enter_session(err);
+}
+
+int sp_step_drop_in_child(const struct sp_step_context *ctx, struct sp_error *err)
+{
+	return sp_caps_drop_in_child(ctx->uid, ctx->gid, err);
+}
+
+/* The one call sp_step_start_in_child makes after the filter, made once,
+ * harmlessly: a policy that refuses it fails here, before any job. */
+static int probe_prlimit(struct sp_error *err)
+{
+	struct rlimit limit;
+
+	if (getrlimit(RLIMIT_CORE, &limit) < 0 || setrlimit(RLIMIT_CORE, &limit) < 0)
+		return sp_error_set(err, errno, "the policy refuses prlimit64");
+	return 0;
+}
+
+int sp_step_seal_in_child(const struct sp_step_context *ctx, struct sp_error *err)
+{
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		return sp_error_set(err, errno, "PR_SET_NO_NEW_PRIVS");
+	if (sp_seccomp_apply_in_child(ctx->seccomp, err) < 0)
+		return -1;
+	return probe_prlimit(err);
+}
+
+int sp_step_limit_in_child(const struct sp_step_context *ctx, struct sp_error *err)
+{
+	return sp_rlimit_in_child(&ctx->limits, ctx->cgroup_memory, ctx->cgroup_pids, err);
+}
+
+void sp_step_start_in_child(const struct sp_step_context *ctx)
+{
+	struct sp_error err = {0};
+
+	if (sp_step_limit_in_child(ctx, &err) < 0)
+		fail(ctx, SP_STEP_SETUP_FAILED, &err);
+	exec_job(ctx);
 }

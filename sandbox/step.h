@@ -36,7 +36,8 @@ struct sp_step_exit {
 	uint64_t maxrss_kb;  /* largest resident set of any process */
 	uint64_t wall_us;    /* from the execve call to the end of the first process */
 	struct sp_error error;
-	bool wall_expired; /* the cell killed it at its wall limit */
+	bool wall_expired;     /* the cell killed it at its wall limit */
+	bool runtime_prepared; /* a runtime prepared before the job ran it */
 };
 
 /* Everything the step process needs; lives in the cell. */
@@ -51,9 +52,11 @@ struct sp_step_context {
 	bool cgroup_memory; /* the cgroup limits memory: no RLIMIT_AS */
 	bool cgroup_pids;   /* the cgroup limits pids: no RLIMIT_NPROC */
 	const struct sp_seccomp_program *seccomp;
-	int stdio[3];		     /* the job's stdin, stdout, stderr */
-	struct sp_step_exit *report; /* in the cell's memory: a failure, if any */
-	uint64_t *exec_us;	     /* in the cell's memory: when execve was called */
+	int stdio[3]; /* the job's stdin, stdout, stderr */
+	/* In memory the cell shares with the step (its own, for a step cloned
+	 * with CLONE_VM; a shared mapping, for a prepared step): */
+	struct sp_step_exit *report; /* a failure, if any */
+	uint64_t *exec_us;	     /* when execve was called */
 };
 
 /* Unpack a wire step into CTX (pointers into WIRE). */
@@ -68,5 +71,33 @@ ssize_t sp_step_pack(struct sp_step_wire *wire, size_t size, char *const *argv, 
  * cell's memory, and the cell waits, until its execve): build the sandbox of
  * the step and exec. Never returns; a failure is written to *ctx->report. */
 __attribute__((noreturn)) void sp_step_exec_in_child(const struct sp_step_context *ctx);
+
+/* The same in parts, for a step prepared before its job comes (a process
+ * of its own, forked by the cell, its descriptors already the job's): */
+
+/* Signals unblocked, a session of its own, a fresh IPC namespace. */
+int sp_step_session_in_child(struct sp_error *err);
+
+/* The job's ids, without capabilities. */
+int sp_step_drop_in_child(const struct sp_step_context *ctx, struct sp_error *err);
+
+/* no_new_privs and the seccomp filter; then the one call the step makes
+ * after it but execve (prlimit64), once, harmlessly, so that a policy that
+ * refuses it fails here and not in a job. */
+int sp_step_seal_in_child(const struct sp_step_context *ctx, struct sp_error *err);
+
+/* The rlimits of CTX's limits (lowered, which needs no capability). */
+int sp_step_limit_in_child(const struct sp_step_context *ctx, struct sp_error *err);
+
+/* The job's rlimits, and execve of its command. Never returns; a failure is
+ * written to *ctx->report. */
+__attribute__((noreturn)) void sp_step_start_in_child(const struct sp_step_context *ctx);
+
+/* Execve of CTX's command as it is (its rlimits set). Never returns. */
+__attribute__((noreturn)) void sp_step_exec_command_in_child(const struct sp_step_context *ctx);
+
+/* End the step before its execve with ERROR as a failure of its sandbox. */
+__attribute__((noreturn)) void sp_step_fail_in_child(const struct sp_step_context *ctx,
+						     const struct sp_error *error);
 
 #endif

@@ -22,6 +22,7 @@
 #include "queue_local.h"
 #include "queue_redis.h"
 #include "rootfs/store.h"
+#include "sandbox/base/log.h"
 #include "sandbox/spawner.h"
 #include "serve_job.h"
 #include "server.h"
@@ -273,6 +274,25 @@ static uint64_t max_u64(uint64_t a, uint64_t b)
 	return a > b ? a : b;
 }
 
+/* Language I's runtime, prepared in its warm cells, or NULL: the server
+ * prepares none, the language has none, it runs cold, or its loader cannot
+ * be read (said in the log; its jobs start the runtime as they come). */
+static const struct sp_cell_runtime *engine_runtime(struct sp_server *server, size_t i)
+{
+	struct sp_served_language *s = &server->served[i];
+	struct sp_error err = {0};
+	char buf[SP_ERROR_MESSAGE_MAX + 64];
+
+	if (!server->config.prepare_steps || !server->config.prepare_runtimes ||
+	    s->language->prepare_loader == NULL || s->pool_size == 0)
+		return NULL;
+	if (s->runtime.argv == NULL && sp_served_runtime(s, &err) < 0) {
+		log_warn("%s", sp_error_describe(&err, buf, sizeof(buf)));
+		return NULL;
+	}
+	return &s->runtime;
+}
+
 static int start_pool(struct sp_server *server, struct sp_spawner *spawner, struct sp_error *err)
 {
 	size_t n = server->languages.count;
@@ -292,6 +312,9 @@ static int start_pool(struct sp_server *server, struct sp_spawner *spawner, stru
 		langs[i].name = l->name;
 		langs[i].size = server->served[i].pool_size;
 		langs[i].max_jobs_per_cell = server->config.max_jobs_per_cell;
+		langs[i].prepare_steps = server->config.prepare_steps;
+		langs[i].prepare_limits = l->compile ? l->compile_limits : l->limits;
+		langs[i].runtime = engine_runtime(server, i);
 		langs[i].cell_config = (struct sp_cell_config){
 		    .rootfs = server->served[i].rootfs,
 		    .hostname = "sandpool",

@@ -32,6 +32,9 @@ struct pool_lang {
 	char *name, *rootfs, *hostname;
 	struct sp_cell_config config;
 	unsigned size, max_jobs;
+	bool prepare_steps;
+	struct sp_limits prepare_limits;
+	const struct sp_cell_runtime *runtime;
 	pthread_cond_t cond; /* its waiters: a cell became idle, or it failed */
 	bool cond_ready;
 	struct sp_dlist idle, leased;
@@ -142,6 +145,23 @@ static struct sp_pool_slot *slot_spawn(struct sp_pool *pool, struct pool_lang *l
 	return slot;
 }
 
+/* A warm cell prepares the step of its next job (its runtime too, when the
+ * language has one) while it waits for it, under the limits of that step:
+ * the last job's may have been too tight to prepare under. The answer is
+ * read with the reset's (slot_reset_done); a cell that cannot take the
+ * request fails there and is replaced. */
+static void slot_prepare(struct sp_pool_slot *slot)
+{
+	struct pool_lang *lang = slot->lang;
+	struct sp_error err = {0};
+
+	if (!lang->prepare_steps || lang->size == 0 || slot->spare)
+		return;
+	if (sp_cgroup_cell_set_limits(&slot->cell.cgroup, &lang->prepare_limits, &err) < 0)
+		return;
+	sp_cell_prepare_begin(&slot->cell, lang->runtime, &err);
+}
+
 static void slot_destroy(struct sp_pool_slot *slot)
 {
 	sp_cell_destroy(&slot->cell);
@@ -155,9 +175,10 @@ static bool slot_reset_done(struct sp_pool_slot *slot)
 	char buf[SP_ERROR_MESSAGE_MAX + 64];
 
 	if (!slot->reset_pending)
-		return true;
+		return sp_cell_prepare_end(&slot->cell, &err) == 0;
 	slot->reset_pending = false;
-	if (sp_cell_reset_end(&slot->cell, &err) == 0)
+	if (sp_cell_reset_end(&slot->cell, &err) == 0 &&
+	    sp_cell_prepare_end(&slot->cell, &err) == 0)
 		return true;
 	log_warn("%s: reset of cell %d failed, replacing it: %s", slot->lang->name, (int)slot->pid,
 		 sp_error_describe(&err, buf, sizeof(buf)));
@@ -196,6 +217,7 @@ static bool slot_keep(struct sp_pool_slot *slot, bool good, bool stopping)
 		return false;
 	}
 	slot->reset_pending = true;
+	slot_prepare(slot);
 	return true;
 }
 
@@ -238,6 +260,9 @@ static int lang_init(struct pool_lang *lang, const struct sp_pool_language *conf
 	lang->config.hostname = lang->hostname;
 	lang->size = conf->size;
 	lang->max_jobs = conf->max_jobs_per_cell;
+	lang->prepare_steps = conf->prepare_steps;
+	lang->prepare_limits = conf->prepare_limits;
+	lang->runtime = conf->runtime;
 	rc = cond_init_monotonic(&lang->cond);
 	if (rc != 0)
 		return sp_error_set(err, rc, "language %s: condition variable", conf->name);
@@ -266,6 +291,7 @@ static int lang_fill(struct sp_pool *pool, struct pool_lang *lang, struct sp_err
 
 		if (slot == NULL)
 			return -1;
+		slot_prepare(slot);
 		list_push(&lang->idle, slot);
 	}
 	return 0;
@@ -319,6 +345,8 @@ static void refill_one(struct sp_pool *pool, struct pool_lang *lang)
 	lang->starting++;
 	pthread_mutex_unlock(&pool->lock);
 	slot = slot_spawn(pool, lang, &err);
+	if (slot != NULL)
+		slot_prepare(slot);
 	pthread_mutex_lock(&pool->lock);
 	lang->starting--;
 	if (slot == NULL) {

@@ -26,8 +26,11 @@ struct sp_pool_language {
 	/* rootfs and hostname are copied; the seccomp program must outlive
 	 * the pool. */
 	struct sp_cell_config cell_config;
-	unsigned size;		    /* warm cells kept; 0 = cold: a fresh cell per job */
-	unsigned max_jobs_per_cell; /* a cell is retired after this many jobs; 0 = never */
+	unsigned size;			 /* warm cells kept; 0 = cold: a fresh cell per job */
+	unsigned max_jobs_per_cell;	 /* a cell is retired after this many jobs; 0 = never */
+	bool prepare_steps;		 /* a warm cell prepares its next step (sp_cell_prepare) */
+	struct sp_limits prepare_limits; /* its cgroup's limits while it prepares */
+	const struct sp_cell_runtime *runtime; /* prepared too, when not NULL; outlives the pool */
 };
 
 struct sp_lease {

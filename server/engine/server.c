@@ -3,13 +3,19 @@
 #include "server.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/sendfile.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "rootfs/store.h"
+#include "sandbox/base/cleanup.h"
 #include "sandbox/base/log.h"
+#include "sandbox/box_archive.h"
 #include "sandbox/mount.h"
 #include "sandbox/seccomp_cache.h"
 #include "server/job/job_run.h"
@@ -71,8 +77,41 @@ static int serve_language(struct sp_served_language *s, const char *state_dir, c
 			       &s->seccomp, err);
 }
 
+int sp_served_runtime(struct sp_served_language *s, struct sp_error *err)
+{
+	const struct sp_language *l = s->language;
+	cleanup_close int in = open(l->prepare_loader, O_RDONLY | O_CLOEXEC);
+	cleanup_close int fd = -1;
+	struct stat st;
+	off_t offset = 0;
+
+	if (in < 0 || fstat(in, &st) < 0)
+		return sp_error_set(err, errno, "%s: prepare loader %s", l->name,
+				    l->prepare_loader);
+	fd = sp_box_memfd_new("sandpool-loader", err);
+	if (fd < 0)
+		return -1;
+	while (offset < st.st_size) {
+		if (sendfile(fd, in, &offset, (size_t)(st.st_size - offset)) <= 0)
+			return sp_error_set(err, errno, "%s: read %s", l->name, l->prepare_loader);
+	}
+	if (sp_box_memfd_seal(fd, err) < 0)
+		return -1;
+	s->runtime = (struct sp_cell_runtime){
+	    .argv = (char *const *)l->run,
+	    .envp = s->env,
+	    .limits = l->limits,
+	    .loader_fd = steal_fd(&fd),
+	    .loader_path = l->prepare_path,
+	    .loader_env = (char *const *)l->prepare_env,
+	};
+	return 0;
+}
+
 static void served_free(struct sp_served_language *s)
 {
+	if (s->runtime.argv != NULL)
+		close(s->runtime.loader_fd);
 	free(s->env);
 	free(s->image_env);
 	json_decref(s->image);

@@ -39,6 +39,8 @@ void sp_config_defaults(struct sp_config *c)
 	c->ws_idle_timeout_s = 600;
 	c->pool_total = 45;
 	c->max_jobs_per_cell = 1000;
+	c->prepare_steps = true;
+	c->prepare_runtimes = true;
 	c->max_body = 64 * 1024 * 1024;
 	c->max_limits = (struct sp_limits){
 	    .cpu_ms = 60000,
@@ -130,6 +132,8 @@ static const struct bool_key {
 	size_t offset;
 } bool_keys[] = {
     {"clamp_limits", offsetof(struct sp_config, clamp_limits)},
+    {"prepare_steps", offsetof(struct sp_config, prepare_steps)},
+    {"prepare_runtimes", offsetof(struct sp_config, prepare_runtimes)},
     {"piston_api", offsetof(struct sp_config, piston_api)},
     {"judge0_api", offsetof(struct sp_config, judge0_api)},
     {"judge0_callbacks", offsetof(struct sp_config, judge0_callbacks)},

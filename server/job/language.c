@@ -96,11 +96,12 @@ static const char **get_argv(json_t *doc, const char *key, const char *file, str
 	return argv;
 }
 
-/* {"KEY": "VALUE"} as "KEY=VALUE" strings; they are kept in DOC under
- * "env_pairs_" so that they live as long as the language. */
-static const char **get_env(json_t *doc, const char *file, struct sp_error *err)
+/* OBJ's {"KEY": "VALUE"} under "env" as "KEY=VALUE" strings; they are kept
+ * in DOC under STORE so that they live as long as the language. */
+static const char **get_env_of(json_t *doc, json_t *obj, const char *store, const char *file,
+			       struct sp_error *err)
 {
-	json_t *env = json_object_get(doc, "env");
+	json_t *env = json_object_get(obj, "env");
 	json_t *pairs = json_array();
 	const char *key;
 	json_t *value;
@@ -127,7 +128,7 @@ static const char **get_env(json_t *doc, const char *file, struct sp_error *err)
 		json_array_append_new(pairs, json_string(pair));
 		free(pair);
 	}
-	json_object_set_new(doc, "env_pairs_", pairs);
+	json_object_set_new(doc, store, pairs);
 	if (json_array_size(pairs) == 0) {
 		const char **none = calloc(1, sizeof(*none));
 
@@ -135,7 +136,77 @@ static const char **get_env(json_t *doc, const char *file, struct sp_error *err)
 			sp_error_set(err, ENOMEM, "%s", file);
 		return none;
 	}
-	return get_argv(doc, "env_pairs_", file, err);
+	return get_argv(doc, store, file, err);
+}
+
+static const char **get_env(json_t *doc, const char *file, struct sp_error *err)
+{
+	return get_env_of(doc, doc, "env_pairs_", file, err);
+}
+
+static bool has_placeholder(const char **argv)
+{
+	for (size_t i = 0; argv[i] != NULL; i++) {
+		if (strchr(argv[i], '{') != NULL)
+			return true;
+	}
+	return false;
+}
+
+/* Whether PATH is a file below /tmp: absolute, at most three folders deep,
+ * no empty, "." or ".." part. */
+static bool loader_path_valid(const char *path)
+{
+	const char *part = path + strlen("/tmp/");
+	unsigned depth = 0;
+
+	if (strncmp(path, "/tmp/", 5) != 0 || strlen(path) > 200)
+		return false;
+	while (*part != '\0') {
+		size_t len = strcspn(part, "/");
+
+		if (len == 0 || (len == 1 && part[0] == '.') ||
+		    (len == 2 && part[0] == '.' && part[1] == '.') || ++depth > 4)
+			return false;
+		part += len;
+		if (*part == '/' && *++part == '\0')
+			return false;
+	}
+	return depth > 0;
+}
+
+/* "prepare": {"loader", "path", "env"}: the runtime started before the job
+ * (prepared_step.h). The loader is a file beside the language file. */
+static int parse_prepare(json_t *doc, const char *file, struct sp_language *lang,
+			 struct sp_error *err)
+{
+	json_t *prepare = json_object_get(doc, "prepare");
+	const char *loader, *slash = strrchr(file, '/');
+
+	if (prepare == NULL || json_is_null(prepare))
+		return 0;
+	if (!json_is_object(prepare))
+		return sp_error_set(err, EINVAL, "%s: \"prepare\" must be an object", file);
+	loader = get_string(prepare, "loader", true, file, err);
+	lang->prepare_path = get_string(prepare, "path", true, file, err);
+	if (loader == NULL || lang->prepare_path == NULL)
+		return sp_error_wrap(err, "prepare");
+	if (loader[0] == '/' || strstr(loader, "..") != NULL)
+		return sp_error_set(err, EINVAL, "%s: prepare.loader must be a path beside it",
+				    file);
+	if (!loader_path_valid(lang->prepare_path))
+		return sp_error_set(err, EINVAL, "%s: prepare.path must be a file below /tmp",
+				    file);
+	if (lang->compile != NULL || has_placeholder(lang->run))
+		return sp_error_set(err, EINVAL,
+				    "%s: prepare needs a language without a compile step whose run "
+				    "command has no {placeholder}",
+				    file);
+	if (asprintf(&lang->prepare_loader, "%.*s%s", slash ? (int)(slash - file + 1) : 0, file,
+		     loader) < 0)
+		return sp_error_set(err, ENOMEM, "%s", file);
+	lang->prepare_env = get_env_of(doc, prepare, "prepare_env_pairs_", file, err);
+	return lang->prepare_env == NULL ? -1 : 0;
 }
 
 static int parse_aliases(json_t *doc, const char *file, struct sp_language *lang,
@@ -276,7 +347,7 @@ int sp_language_parse(json_t *doc, const char *file, struct sp_language *lang, s
 	    parse_piston(doc, file, lang, err) < 0 || parse_judge0(doc, file, lang, err) < 0)
 		return -1;
 	lang->env = get_env(doc, file, err);
-	if (lang->env == NULL)
+	if (lang->env == NULL || parse_prepare(doc, file, lang, err) < 0)
 		return -1;
 	return parse_limits(doc, file, lang, err);
 }
@@ -287,6 +358,8 @@ void sp_language_free(struct sp_language *lang)
 	free(lang->compile);
 	free(lang->run);
 	free(lang->env);
+	free(lang->prepare_loader);
+	free(lang->prepare_env);
 	json_decref(lang->doc);
 	memset(lang, 0, sizeof(*lang));
 }

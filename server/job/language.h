@@ -28,6 +28,12 @@ struct sp_language {
 			       * may hold {source} and {main} (entry.h) */
 	const char **run;     /* argv, NULL-terminated; the same */
 	const char **env;     /* "KEY=VALUE", NULL-terminated */
+	/* "prepare": its runtime started before the job (NULL: never): the
+	 * loader's file (beside the language file), where the step puts it (a
+	 * file below /tmp) and the environment that has the runtime read it. */
+	char *prepare_loader;
+	const char *prepare_path;
+	const char **prepare_env;
 	struct sp_limits limits;
 	struct sp_limits compile_limits;
 	/* As Piston's API names it ("piston": {"language", "runtime"}): its

@@ -49,6 +49,8 @@ json_t *sp_result_to_json(const struct sp_step_result *res)
 		return NULL;
 	}
 	json_object_set_new(obj, "truncated", json_boolean(res->truncated));
+	if (res->runtime_prepared) /* its runtime was started before the code came */
+		json_object_set_new(obj, "prepared", json_true());
 	if (res->error.message[0] != '\0')
 		json_object_set_new(
 		    obj, "error",
