@@ -76,7 +76,21 @@ SECURITY_BIN := $(SECURITY_SRC:%.c=$(BUILD)/%)
 .PHONY: FORCE all tests-build test test-unit test-integration test-vm install clean format format-check bench \
 	fuzz-build fuzz-smoke sanitize soak-sanitize
 
-all: $(OUT)/sandpool $(OUT)/sandpool-server
+# The loader of a prepared Java runtime (languages/prepare/): a JVM TI agent,
+# built where a JDK's jvmti.h is (openjdk-17-jdk-headless); without it Java
+# jobs start their JVM as they come.
+JVMTI_H := $(firstword $(wildcard /usr/lib/jvm/java-17-openjdk-*/include/jvmti.h /usr/lib/jvm/*/include/jvmti.h))
+ifneq ($(JVMTI_H),)
+PREPARE_AGENT := languages/prepare/jvm_agent.so
+endif
+
+all: $(OUT)/sandpool $(OUT)/sandpool-server $(PREPARE_AGENT)
+
+
+languages/prepare/jvm_agent.so: languages/prepare/jvm_agent.c
+	@echo "  CC      $@"
+	@$(CC) -shared -fPIC -O2 -g -Wall -Wextra -Werror -I$(dir $(JVMTI_H)) -I$(dir $(JVMTI_H))linux \
+		-o $@ $<
 
 $(OUT)/sandpool: $(CLI_OBJ) $(JOB_OBJ) $(LIBSANDBOX)
 	@echo "  LD      $@"
@@ -217,15 +231,18 @@ install: sandpool sandpool-server
 	install -m 0644 web/* $(DESTDIR)$(DATADIR)/web/
 	install -m 0644 policies/*.json $(DESTDIR)$(DATADIR)/policies/
 	install -m 0644 languages/*.json $(DESTDIR)$(DATADIR)/languages/
+	install -d $(DESTDIR)$(DATADIR)/languages/prepare
+	install -m 0644 $(wildcard languages/prepare/*.py languages/prepare/*.js languages/prepare/*.so) \
+		$(DESTDIR)$(DATADIR)/languages/prepare/
 
 format:
-	clang-format -i $(SANDBOX_SRC) $(SERVER_SRC) $(wildcard sandbox/base/*.h sandbox/*.h rootfs/*.h server/*.h server/*/*.h) $(UNIT_SRC) $(SECURITY_SRC) $(BENCH_SRC) $(FUZZ_SRC) $(wildcard tests/fuzz/*.h)
+	clang-format -i languages/prepare/jvm_agent.c $(SANDBOX_SRC) $(SERVER_SRC) $(wildcard sandbox/base/*.h sandbox/*.h rootfs/*.h server/*.h server/*/*.h) $(UNIT_SRC) $(SECURITY_SRC) $(BENCH_SRC) $(FUZZ_SRC) $(wildcard tests/fuzz/*.h)
 
 format-check:
-	clang-format --dry-run -Werror $(SANDBOX_SRC) $(SERVER_SRC) $(wildcard sandbox/base/*.h sandbox/*.h rootfs/*.h server/*.h server/*/*.h) $(UNIT_SRC) $(SECURITY_SRC) $(BENCH_SRC) $(FUZZ_SRC) $(wildcard tests/fuzz/*.h)
+	clang-format --dry-run -Werror languages/prepare/jvm_agent.c $(SANDBOX_SRC) $(SERVER_SRC) $(wildcard sandbox/base/*.h sandbox/*.h rootfs/*.h server/*.h server/*/*.h) $(UNIT_SRC) $(SECURITY_SRC) $(BENCH_SRC) $(FUZZ_SRC) $(wildcard tests/fuzz/*.h)
 
 clean:
-	rm -rf $(BUILD) $(SANITIZE_BUILD) sandpool sandpool-server
+	rm -rf $(BUILD) $(SANITIZE_BUILD) sandpool sandpool-server languages/prepare/jvm_agent.so
 
 FORCE:
 

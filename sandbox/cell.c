@@ -63,6 +63,15 @@ struct step_shared {
 	uint64_t exec_us;	    /* when it called execve; 0 before */
 };
 
+/* A step the cell has prepared, and, for a runtime, its command (pointing
+ * into its prepare message), to check a job against. */
+struct prepared_slot {
+	struct sp_prepared_step step;
+	struct sp_msg *msg;
+	struct sp_step_context *command;
+	bool takes_arguments; /* the job's arguments may follow the command */
+};
+
 /* The cell's own state while it runs. */
 struct cell_state {
 	const struct sp_cell_config *config;
@@ -71,11 +80,7 @@ struct cell_state {
 	char *step_stack; /* STEP_STACK_SIZE bytes above a guard page */
 	struct step_shared *shared;
 	struct sp_msg *prepare_buffer; /* what a prepared step receives its job into */
-	struct sp_prepared_step prepared;
-	/* a prepared runtime's command (pointing into prepare_msg), to check a
-	 * job against */
-	struct sp_msg *prepare_msg;
-	struct sp_step_context *prepare_command;
+	struct prepared_slot slots[SP_CELL_SLOTS];
 	struct sp_mount_config mounts;
 };
 
@@ -171,10 +176,17 @@ static int make_step_shared(struct cell_state *st, struct sp_error *err)
 		return sp_error_set(err, errno, "map the memory shared with steps");
 	st->shared = map;
 	st->prepare_buffer = sp_msg_new();
-	st->prepare_msg = sp_msg_new();
-	st->prepare_command = calloc(1, sizeof(*st->prepare_command));
-	if (st->prepare_buffer == NULL || st->prepare_msg == NULL || st->prepare_command == NULL)
-		return sp_error_set(err, ENOMEM, "the prepared step's buffers");
+	if (st->prepare_buffer == NULL)
+		return sp_error_set(err, ENOMEM, "the prepared step's buffer");
+	for (int i = 0; i < SP_CELL_SLOTS; i++) {
+		struct prepared_slot *slot = &st->slots[i];
+
+		sp_prepared_step_clear(&slot->step);
+		slot->msg = sp_msg_new();
+		slot->command = calloc(1, sizeof(*slot->command));
+		if (slot->msg == NULL || slot->command == NULL)
+			return sp_error_set(err, ENOMEM, "the prepared steps' buffers");
+	}
 	return 0;
 }
 
@@ -537,14 +549,21 @@ static uint64_t step_start_us(const struct running_step *step)
 	return exec_us != 0 ? exec_us : step->go_us;
 }
 
+static void prepared_gone(struct cell_state *st, pid_t pid);
+static bool is_prepared(const struct cell_state *st, pid_t pid);
+
 /* Reap whatever has ended; note the step's first process. */
-static void reap(struct running_step *step, bool block)
+static void reap(struct cell_state *st, struct running_step *step, bool block)
 {
 	struct rusage ru;
 	int status;
 	pid_t pid;
 
 	while ((pid = wait4(-1, &status, __WALL | (block ? 0 : WNOHANG), &ru)) > 0) {
+		if (is_prepared(st, pid)) {
+			prepared_gone(st, pid);
+			continue;
+		}
 		add_rusage(&step->exit, &ru);
 		if (pid == step->pid) {
 			step->exit.wait_status = status;
@@ -562,13 +581,113 @@ static void drain_signalfd(int sigfd)
 	}
 }
 
+/* Whether PID is one of the cell's prepared steps, waiting for a later
+ * step of the same job. */
+static bool is_prepared(const struct cell_state *st, pid_t pid)
+{
+	for (int i = 0; i < SP_CELL_SLOTS; i++) {
+		if (st->slots[i].step.pid == pid)
+			return true;
+	}
+	return false;
+}
+
+static bool any_prepared(const struct cell_state *st)
+{
+	for (int i = 0; i < SP_CELL_SLOTS; i++) {
+		if (st->slots[i].step.pid > 0)
+			return true;
+	}
+	return false;
+}
+
+/* SIGKILL every process of the pid namespace but this one and the
+ * prepared steps, all of them stopped. */
+static void kill_unprepared(const struct cell_state *st)
+{
+	DIR *proc = opendir("/proc");
+	struct dirent *e;
+
+	if (proc == NULL) {
+		kill(-1, SIGKILL); /* cannot tell them apart: none is spared */
+		return;
+	}
+	while ((e = readdir(proc)) != NULL) {
+		pid_t pid = (pid_t)strtol(e->d_name, NULL, 10);
+
+		if (pid > 1 && !is_prepared(st, pid))
+			kill(pid, SIGKILL);
+	}
+	closedir(proc);
+}
+
+/* Whether the cell has a child that is not a prepared step (one killed and
+ * not reaped yet). */
+static bool unprepared_children(const struct cell_state *st)
+{
+	char buf[4096];
+	ssize_t n;
+	cleanup_close int fd = open("/proc/1/task/1/children", O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0 || (n = read(fd, buf, sizeof(buf) - 1)) < 0)
+		return true;
+	buf[n] = '\0';
+	for (char *p = buf, *end; *p != '\0'; p = end) {
+		pid_t pid = (pid_t)strtol(p, &end, 10);
+
+		if (end == p)
+			break;
+		if (!is_prepared(st, pid))
+			return true;
+	}
+	return false;
+}
+
+/* A prepared step reaped: it died waiting. Its slot keeps its stdio (pid
+ * 0): the hand-over to it fails, and a step started in its place takes them. */
+static void prepared_gone(struct cell_state *st, pid_t pid)
+{
+	for (int i = 0; i < SP_CELL_SLOTS; i++) {
+		if (st->slots[i].step.pid == pid)
+			st->slots[i].step.pid = 0;
+	}
+}
+
 /* Kill every process of the pid namespace but this one, and reap them all.
  * kill(-1) is atomic against fork: a child forked while it runs is either
- * signalled or never created, so the blocking reap ends. */
-static void kill_all(struct running_step *step)
+ * signalled or never created, so the blocking reap ends. The cell's
+ * prepared steps wait for later steps of the same job and are spared: then
+ * everyone is stopped first (as atomically), every other process killed,
+ * and the prepared ones go on. */
+static void kill_all(struct cell_state *st, struct running_step *step)
 {
-	kill(-1, SIGKILL);
-	reap(step, true);
+	struct rusage ru;
+	int status;
+	pid_t pid;
+
+	if (!any_prepared(st)) {
+		kill(-1, SIGKILL);
+		reap(st, step, true);
+		return;
+	}
+	kill(-1, SIGSTOP);
+	kill_unprepared(st);
+	for (int i = 0; i < SP_CELL_SLOTS; i++) {
+		if (st->slots[i].step.pid > 0)
+			kill(st->slots[i].step.pid, SIGCONT);
+	}
+	while (unprepared_children(st) && (pid = wait4(-1, &status, __WALL, &ru)) > 0) {
+		if (is_prepared(st, pid)) {
+			prepared_gone(st, pid);
+			continue;
+		}
+		add_rusage(&step->exit, &ru);
+		if (pid == step->pid) {
+			step->exit.wait_status = status;
+			step->exit.wall_us = sp_clock_us() - step_start_us(step);
+			step->main_done = true;
+		}
+	}
 }
 
 static int step_main(void *arg)
@@ -594,26 +713,27 @@ static int spawn_step(struct cell_state *st, struct sp_step_context *ctx, struct
 	return 0;
 }
 
-/* A step started in the cell's prepared step's place takes its stdio. */
-static int spawn_instead(struct cell_state *st, struct sp_step_context *ctx,
-			 struct running_step *step, struct sp_error *err)
+/* A step started in SLOT's prepared step's place takes its stdio. */
+static int spawn_instead(struct cell_state *st, struct prepared_slot *slot,
+			 struct sp_step_context *ctx, struct running_step *step,
+			 struct sp_error *err)
 {
 	int rc;
 
-	memcpy(ctx->stdio, st->prepared.stdio, sizeof(ctx->stdio));
+	memcpy(ctx->stdio, slot->step.stdio, sizeof(ctx->stdio));
 	rc = spawn_step(st, ctx, step, err);
-	sp_prepared_step_discard(&st->prepared);
+	sp_prepared_step_discard(&slot->step);
 	return rc;
 }
 
 /* The job's arguments after the prepared runtime's command, each
  * NUL-terminated, in BUF (room: SIZE). Returns their length. */
-static size_t runtime_arguments(const struct cell_state *st, const struct sp_step_context *ctx,
+static size_t runtime_arguments(const struct prepared_slot *slot, const struct sp_step_context *ctx,
 				char *buf, size_t size)
 {
 	size_t skip = 0, used = 0;
 
-	while (st->prepare_command->argv[skip] != NULL)
+	while (slot->command->argv[skip] != NULL)
 		skip++;
 	for (size_t i = skip; ctx->argv[i] != NULL; i++) {
 		size_t len = strlen(ctx->argv[i]) + 1;
@@ -626,23 +746,24 @@ static size_t runtime_arguments(const struct cell_state *st, const struct sp_ste
 	return used;
 }
 
-/* Hand the job to the prepared runtime, when it fits the job. */
-static int go_runtime(struct cell_state *st, struct sp_step_context *ctx, struct running_step *step,
-		      struct sp_error *err)
+/* Hand the job to SLOT's prepared runtime, when it fits the job. */
+static int go_runtime(struct cell_state *st, struct prepared_slot *slot,
+		      struct sp_step_context *ctx, struct running_step *step, struct sp_error *err)
 {
-	const struct sp_step_context *cmd = st->prepare_command;
+	const struct sp_step_context *cmd = slot->command;
 	size_t length;
 
-	if (!sp_prepared_runtime_fits(cmd->argv, cmd->envp, &cmd->limits, ctx->argv, ctx->envp,
-				      &ctx->limits, ctx->cgroup_memory, ctx->cgroup_pids)) {
-		sp_prepared_step_discard(&st->prepared);
+	if (!sp_prepared_runtime_fits(cmd->argv, cmd->envp, &cmd->limits, slot->takes_arguments,
+				      ctx->argv, ctx->envp, &ctx->limits, ctx->cgroup_memory,
+				      ctx->cgroup_pids)) {
+		sp_prepared_step_discard(&slot->step);
 		return sp_error_set(err, ESRCH, "the job does not fit the prepared runtime");
 	}
-	length = runtime_arguments(st, ctx, (char *)st->prepare_buffer->payload.bytes,
+	length = runtime_arguments(slot, ctx, (char *)st->prepare_buffer->payload.bytes,
 				   sizeof(st->prepare_buffer->payload.bytes));
-	step->pid = sp_prepared_step_go(&st->prepared, st->prepare_buffer->payload.bytes, length);
+	step->pid = sp_prepared_step_go(&slot->step, st->prepare_buffer->payload.bytes, length);
 	if (step->pid < 0) {
-		sp_prepared_step_discard(&st->prepared);
+		sp_prepared_step_discard(&slot->step);
 		return sp_error_set(err, ESRCH, "the prepared runtime ended before its job");
 	}
 	/* its time counts from the hand-over */
@@ -651,30 +772,39 @@ static int go_runtime(struct cell_state *st, struct sp_step_context *ctx, struct
 	return 0;
 }
 
-/* The job's step. With its descriptors (NFDS 3, in CTX): one cloned now,
- * any prepared step discarded. Without: the prepared step, handed the job's
+/* The job's step. With its descriptors (NFDS 3, in CTX): one cloned now.
+ * Without: the prepared step of the slot the job names, handed the job's
  * command (MSG), or one cloned in its place with its stdio when it is gone;
  * a prepared runtime that does not fit or is gone is an error (ESRCH). */
 static int start_step(struct cell_state *st, struct sp_step_context *ctx, const struct sp_msg *msg,
 		      size_t nfds, struct running_step *step, struct sp_error *err)
 {
+	const struct sp_step_wire *wire = (const void *)msg->payload.bytes;
+	struct prepared_slot *slot;
+
 	memset(st->shared, 0, sizeof(*st->shared));
 	ctx->report = &st->shared->report;
 	ctx->exec_us = &st->shared->exec_us;
 	step->exec_us = &st->shared->exec_us;
 	step->go_us = sp_clock_us();
-	if (nfds == 3) {
-		sp_prepared_step_discard(&st->prepared);
+	if (nfds == 3)
 		return spawn_step(st, ctx, step, err);
-	}
-	if (st->prepared.pid < 0)
-		return sp_error_set(err, ESRCH, "no step is prepared");
-	if (st->prepared.runtime)
-		return go_runtime(st, ctx, step, err);
-	step->pid = sp_prepared_step_go(&st->prepared, msg->payload.bytes, msg->length);
+	if (wire->prepared == 0 || wire->prepared > SP_CELL_SLOTS ||
+	    st->slots[wire->prepared - 1].step.control < 0)
+		return sp_error_set(err, ESRCH, "no step is prepared there");
+	slot = &st->slots[wire->prepared - 1];
+	if (slot->step.runtime)
+		return go_runtime(st, slot, ctx, step, err);
+	step->pid = sp_prepared_step_go(&slot->step, msg->payload.bytes, msg->length);
 	if (step->pid > 0)
 		return 0;
-	return spawn_instead(st, ctx, step, err);
+	return spawn_instead(st, slot, ctx, step, err);
+}
+
+static void discard_prepared(struct cell_state *st)
+{
+	for (int i = 0; i < SP_CELL_SLOTS; i++)
+		sp_prepared_step_discard(&st->slots[i].step);
 }
 
 /* What the step's process reported: how it failed, before its job ran. */
@@ -685,61 +815,86 @@ static void take_report(struct cell_state *st, struct running_step *step)
 	step->exit.error.message[sizeof(step->exit.error.message) - 1] = '\0';
 }
 
-/* What a prepare asks for (SP_MSG_PREPARE): a step, or a runtime with its
- * loader (path, environment) and command. */
+/* What a prepare asks for (SP_MSG_PREPARE): a step in a slot, or a runtime
+ * with its loader (path, environment, arguments after the command's first)
+ * and command. */
 struct prepare_wire {
+	uint32_t slot;
 	uint32_t runtime;
-	uint32_t loader_env_length; /* KEY=VALUE strings, NUL-terminated, back to back */
-	uint32_t loader_envc;
+	uint32_t takes_arguments;
+	uint32_t loader_envc;	 /* KEY=VALUE strings, then the inserted arguments, */
+	uint32_t insertc;	 /* NUL-terminated, back to back, */
+	uint32_t strings_length; /* in all */
 	char loader_path[SP_BOX_PATH_MAX + 1];
-	char strings[]; /* the loader's environment, then the command's sp_step_wire */
+	char strings[]; /* those, then the command's sp_step_wire */
 };
 
-/* The runtime's command (into the cell's prepare_command, kept for the
- * check of its job) and its loader's environment (into ENV). */
-static int unpack_runtime(struct cell_state *st, char **env, size_t room, struct sp_error *err)
+#define PREPARE_LIST_MAX 64
+
+/* COUNT strings from *CURSOR (before END) into LIST, NULL-terminated. */
+static int take_strings(char **list, uint32_t count, char **cursor, const char *end,
+			struct sp_error *err)
 {
-	struct prepare_wire *w = (void *)st->prepare_msg->payload.bytes;
-	size_t length = st->prepare_msg->length;
-	char *cursor = w->strings, *end;
-
-	if (length < sizeof(*w) || w->loader_env_length > length - sizeof(*w) ||
-	    w->loader_envc >= room || memchr(w->loader_path, '\0', sizeof(w->loader_path)) == NULL)
+	if (count >= PREPARE_LIST_MAX)
 		return sp_error_set(err, EBADMSG, "malformed prepare");
-	end = w->strings + w->loader_env_length;
-	for (uint32_t i = 0; i < w->loader_envc; i++) {
-		size_t len = strnlen(cursor, (size_t)(end - cursor));
+	for (uint32_t i = 0; i < count; i++) {
+		size_t len = strnlen(*cursor, (size_t)(end - *cursor));
 
-		if (cursor + len == end)
-			return sp_error_set(err, EBADMSG, "malformed prepare environment");
-		env[i] = cursor;
-		cursor += len + 1;
+		if (*cursor + len == end)
+			return sp_error_set(err, EBADMSG, "malformed prepare strings");
+		list[i] = *cursor;
+		*cursor += len + 1;
 	}
-	env[w->loader_envc] = NULL;
-	return sp_step_unpack((void *)end, length - sizeof(*w) - w->loader_env_length,
-			      st->prepare_command, err);
+	list[count] = NULL;
+	return 0;
 }
 
-/* Prepare the cell's next step (a runtime, when the message asks for one
- * and brings its loader in FDS): built from the cell's settings. ENDS gets
- * the supervisor's ends of its stdio. */
+/* SLOT's runtime command (kept for the check of its job), its loader's
+ * environment (into ENV) and the arguments inserted (into INSERT). */
+static int unpack_runtime(struct prepared_slot *slot, char **env, char **insert,
+			  struct sp_error *err)
+{
+	struct prepare_wire *w = (void *)slot->msg->payload.bytes;
+	size_t length = slot->msg->length;
+	char *cursor = w->strings, *end;
+
+	if (length < sizeof(*w) || w->strings_length > length - sizeof(*w) ||
+	    memchr(w->loader_path, '\0', sizeof(w->loader_path)) == NULL)
+		return sp_error_set(err, EBADMSG, "malformed prepare");
+	end = w->strings + w->strings_length;
+	if (take_strings(env, w->loader_envc, &cursor, end, err) < 0 ||
+	    take_strings(insert, w->insertc, &cursor, end, err) < 0)
+		return -1;
+	slot->takes_arguments = w->takes_arguments != 0;
+	return sp_step_unpack((void *)end, length - sizeof(*w) - w->strings_length, slot->command,
+			      err);
+}
+
+/* Prepare a step in the slot the message names (a runtime, when it asks for
+ * one and brings its loader in FDS): built from the cell's settings. ENDS
+ * gets the supervisor's ends of its stdio. */
 static int prepare_step(struct cell_state *st, const struct sp_msg *msg, int *fds, size_t nfds,
 			int ends[3], struct sp_error *err)
 {
-	struct sp_step_context *ctx = st->prepare_command;
 	const struct prepare_wire *w = (const void *)msg->payload.bytes;
-	char *env[64];
-	struct sp_prepared_loader loader = {.fd = nfds == 1 ? fds[0] : -1, .env = env};
-	bool runtime = msg->length >= sizeof(*w) && w->runtime;
+	char *env[PREPARE_LIST_MAX], *insert[PREPARE_LIST_MAX];
+	struct sp_prepared_loader loader = {
+	    .fd = nfds == 1 ? fds[0] : -1, .env = env, .args = insert};
+	struct prepared_slot *slot;
+	struct sp_step_context *ctx;
 
-	if (st->prepared.refused)
+	if (msg->length < sizeof(*w) || w->slot >= SP_CELL_SLOTS)
+		return sp_error_set(err, EBADMSG, "malformed prepare");
+	slot = &st->slots[w->slot];
+	ctx = slot->command;
+	if (slot->step.refused)
 		return sp_error_set(err, EPERM, "this cell prepares no step");
-	sp_prepared_step_discard(&st->prepared);
-	if (runtime) {
-		memcpy(st->prepare_msg, msg, sizeof(msg->type) + sizeof(msg->length) + msg->length);
-		if (loader.fd < 0 || unpack_runtime(st, env, 64, err) < 0)
+	sp_prepared_step_discard(&slot->step);
+	if (w->runtime) {
+		memcpy(slot->msg, msg, sizeof(msg->type) + sizeof(msg->length) + msg->length);
+		if (loader.fd < 0 || unpack_runtime(slot, env, insert, err) < 0)
 			return -1;
-		loader.path = w->loader_path;
+		loader.path = ((const struct prepare_wire *)slot->msg->payload.bytes)->loader_path;
 	}
 	ctx->uid = st->config->idmap.job_uid;
 	ctx->gid = st->config->idmap.job_gid;
@@ -748,7 +903,7 @@ static int prepare_step(struct cell_state *st, const struct sp_msg *msg, int *fd
 	ctx->seccomp = st->config->seccomp;
 	ctx->report = &st->shared->report;
 	ctx->exec_us = &st->shared->exec_us;
-	return sp_prepared_step_start(&st->prepared, ctx, runtime ? &loader : NULL,
+	return sp_prepared_step_start(&slot->step, ctx, w->runtime ? &loader : NULL,
 				      st->prepare_buffer, ends, err);
 }
 
@@ -787,21 +942,21 @@ static void supervise_step(struct cell_state *st, struct running_step *step, uin
 			break;
 		if (fds[0].revents & POLLIN) {
 			drain_signalfd(st->sigfd);
-			reap(step, false);
+			reap(st, step, false);
 		}
 		if (fds[1].revents & (POLLIN | POLLHUP | POLLERR)) {
 			struct sp_msg msg;
 			struct sp_error err;
 
 			if (sp_channel_recv(st->sock, &msg, NULL, NULL, &err) < 0) {
-				kill_all(step);
+				kill_all(st, step);
 				_exit(1);
 			}
 			if (msg.type == SP_MSG_KILL)
-				kill_all(step);
+				kill_all(st, step);
 		}
 	}
-	kill_all(step);
+	kill_all(st, step);
 }
 
 static void close_all(int *fds, size_t nfds)
@@ -891,8 +1046,8 @@ __attribute__((noreturn)) static void cell_serve(struct cell_state *st)
 			rc = handle_write_file(st, &msg, nfds == 1 ? fds[0] : -1, &err);
 			break;
 		case SP_MSG_RESET:
-			/* made before this reset: it must not serve the next job */
-			sp_prepared_step_discard(&st->prepared);
+			/* made before this reset: they must not serve the next job */
+			discard_prepared(st);
 			rc = sp_mount_reset_in_child(&st->mounts, &err);
 			break;
 		case SP_MSG_PREPARE:
@@ -922,7 +1077,6 @@ __attribute__((noreturn)) static void cell_main(const struct sp_cell_config *con
 	    .config = config,
 	    .sock = sock,
 	    .sigfd = -1,
-	    .prepared = {.pid = -1, .control = -1, .stdio = {-1, -1, -1}},
 	    .mounts = {.rootfs = config->rootfs,
 		       .box_uid = config->idmap.job_uid,
 		       .box_gid = config->idmap.job_gid,
@@ -960,8 +1114,10 @@ void sp_cell_clear(struct sp_cell *cell, const struct sp_cell_config *config)
 	memset(cell, 0, sizeof(*cell));
 	cell->pid = -1;
 	cell->sock = -1;
-	for (int i = 0; i < 3; i++)
-		cell->prepared_stdio[i] = -1;
+	for (int slot = 0; slot < SP_CELL_SLOTS; slot++) {
+		for (int i = 0; i < 3; i++)
+			cell->prepared[slot].stdio[i] = -1;
+	}
 	sp_cgroup_cell_clear(&cell->cgroup);
 	cell->config = *config;
 }
@@ -1113,8 +1269,24 @@ int sp_cell_read_file(struct sp_cell *cell, const char *name, uint64_t max_bytes
 	return 0;
 }
 
-/* The prepare message for RUNTIME in MSG. */
-static int pack_prepare(struct sp_msg *msg, const struct sp_cell_runtime *runtime,
+/* LIST's strings into W's strings from *USED (room: ROOM), counted in
+ * *COUNT. */
+static int pack_list(struct prepare_wire *w, size_t room, size_t *used, char *const *list,
+		     uint32_t *count, struct sp_error *err)
+{
+	for (size_t i = 0; list != NULL && list[i] != NULL; i++, (*count)++) {
+		size_t len = strlen(list[i]) + 1;
+
+		if (len > room - *used || *count >= PREPARE_LIST_MAX - 1)
+			return sp_error_set(err, E2BIG, "the loader's settings are too long");
+		memcpy(w->strings + *used, list[i], len);
+		*used += len;
+	}
+	return 0;
+}
+
+/* The prepare message for SLOT (and RUNTIME) in MSG. */
+static int pack_prepare(struct sp_msg *msg, unsigned slot, const struct sp_cell_runtime *runtime,
 			struct sp_error *err)
 {
 	struct prepare_wire *w = (void *)msg->payload.bytes;
@@ -1122,22 +1294,19 @@ static int pack_prepare(struct sp_msg *msg, const struct sp_cell_runtime *runtim
 	ssize_t n;
 
 	memset(w, 0, sizeof(*w));
+	w->slot = slot;
 	msg->length = sizeof(*w);
 	if (runtime == NULL)
 		return 0;
 	w->runtime = 1;
+	w->takes_arguments = runtime->takes_arguments;
 	if (snprintf(w->loader_path, sizeof(w->loader_path), "%s", runtime->loader_path) >=
 	    (int)sizeof(w->loader_path))
 		return sp_error_set(err, ENAMETOOLONG, "loader path");
-	for (size_t i = 0; runtime->loader_env[i] != NULL; i++, w->loader_envc++) {
-		size_t len = strlen(runtime->loader_env[i]) + 1;
-
-		if (len > room - used || w->loader_envc >= 63)
-			return sp_error_set(err, E2BIG, "the loader's environment is too long");
-		memcpy(w->strings + used, runtime->loader_env[i], len);
-		used += len;
-	}
-	w->loader_env_length = (uint32_t)used;
+	if (pack_list(w, room, &used, runtime->loader_env, &w->loader_envc, err) < 0 ||
+	    pack_list(w, room, &used, runtime->loader_args, &w->insertc, err) < 0)
+		return -1;
+	w->strings_length = (uint32_t)used;
 	n = sp_step_pack((void *)(w->strings + used), room - used, runtime->argv, runtime->envp,
 			 &runtime->limits, err);
 	if (n < 0)
@@ -1146,88 +1315,128 @@ static int pack_prepare(struct sp_msg *msg, const struct sp_cell_runtime *runtim
 	return 0;
 }
 
-int sp_cell_prepare_begin(struct sp_cell *cell, const struct sp_cell_runtime *runtime,
-			  struct sp_error *err)
+static void drop_slot(struct sp_cell_prepared *p)
 {
-	struct sp_msg *msg = sp_msg_new();
+	if (p->ready)
+		close_all(p->stdio, 3);
+	for (int i = 0; i < 3; i++)
+		p->stdio[i] = -1;
+	p->runtime = NULL;
+	p->ready = false;
+}
+
+int sp_cell_prepare_begin(struct sp_cell *cell, unsigned slot,
+			  const struct sp_cell_runtime *runtime, struct sp_error *err)
+{
+	struct sp_msg *msg;
 	int rc;
 
+	if (slot >= SP_CELL_SLOTS || cell->prepares_pending >= SP_CELL_SLOTS)
+		return sp_error_set(err, EINVAL, "no room for a prepare in slot %u", slot);
+	msg = sp_msg_new();
 	if (msg == NULL)
 		return sp_error_set(err, ENOMEM, "prepare");
-	sp_cell_prepared_drop(cell);
-	rc = pack_prepare(msg, runtime, err);
+	drop_slot(&cell->prepared[slot]);
+	rc = pack_prepare(msg, slot, runtime, err);
 	if (rc == 0)
 		rc = sp_channel_send(cell->sock, SP_MSG_PREPARE, msg->payload.bytes, msg->length,
 				     runtime ? &runtime->loader_fd : NULL, runtime ? 1 : 0, err);
 	free(msg);
 	if (rc == 0) {
-		cell->prepare_pending = true;
-		cell->prepare_asked = runtime;
+		cell->pending_slot[cell->prepares_pending] = slot;
+		cell->pending_runtime[cell->prepares_pending] = runtime;
+		cell->prepares_pending++;
 	}
 	return rc;
 }
 
-int sp_cell_prepare_end(struct sp_cell *cell, struct sp_error *err)
+/* The answer to the prepare pending at INDEX, into MSG. */
+static int take_answer(struct sp_cell *cell, unsigned index, struct sp_msg *msg,
+		       struct sp_error *err)
 {
+	struct sp_cell_prepared *p = &cell->prepared[cell->pending_slot[index]];
 	int fds[SP_CHANNEL_FDS_MAX];
 	size_t nfds = SP_CHANNEL_FDS_MAX;
-	/* on the heap: 60 KiB is too much for the stack of an HTTP thread */
-	struct sp_msg *msg;
-	uint32_t type;
 
-	if (!cell->prepare_pending)
-		return 0;
-	cell->prepare_pending = false;
-	msg = sp_msg_new();
-	if (msg == NULL)
-		return sp_error_set(err, ENOMEM, "prepare");
-	if (sp_channel_recv(cell->sock, msg, fds, &nfds, err) < 0) {
-		free(msg);
+	if (sp_channel_recv(cell->sock, msg, fds, &nfds, err) < 0)
 		return sp_error_wrap(err, "prepare");
-	}
-	type = msg->type;
-	free(msg);
-	if (type == SP_MSG_OK && nfds == 3) {
-		for (int i = 0; i < 3; i++)
-			cell->prepared_stdio[i] = fds[i];
-		cell->prepared_runtime = cell->prepare_asked;
-		cell->prepared = true;
+	if (msg->type == SP_MSG_OK && nfds == 3) {
+		memcpy(p->stdio, fds, sizeof(p->stdio));
+		p->runtime = cell->pending_runtime[index];
+		p->ready = true;
 		return 0;
 	}
 	close_all(fds, nfds);
-	if (type != SP_MSG_ERROR)
-		return sp_error_set(err, EPROTO, "cell sent %u to a prepare", type);
+	if (msg->type != SP_MSG_ERROR)
+		return sp_error_set(err, EPROTO, "cell sent %u to a prepare", msg->type);
 	return 0; /* nothing prepared */
+}
+
+int sp_cell_prepare_end(struct sp_cell *cell, struct sp_error *err)
+{
+	unsigned pending = cell->prepares_pending;
+	/* on the heap: 60 KiB is too much for the stack of an HTTP thread */
+	struct sp_msg *msg;
+	int rc = 0;
+
+	if (pending == 0)
+		return 0;
+	cell->prepares_pending = 0;
+	msg = sp_msg_new();
+	if (msg == NULL)
+		return sp_error_set(err, ENOMEM, "prepare");
+	for (unsigned i = 0; i < pending && rc == 0; i++)
+		rc = take_answer(cell, i, msg, err);
+	free(msg);
+	return rc;
 }
 
 int sp_cell_prepare(struct sp_cell *cell, const struct sp_cell_runtime *runtime,
 		    struct sp_error *err)
 {
-	if (sp_cell_prepare_begin(cell, runtime, err) < 0)
+	if (sp_cell_prepare_begin(cell, 0, runtime, err) < 0)
 		return -1;
 	return sp_cell_prepare_end(cell, err);
 }
 
-bool sp_cell_prepared_fits(const struct sp_cell *cell, char *const *argv, char *const *envp,
-			   const struct sp_limits *limits)
+int sp_cell_prepared_slot(const struct sp_cell *cell, char *const *argv, char *const *envp,
+			  const struct sp_limits *limits)
 {
-	const struct sp_cell_runtime *r = cell->prepared_runtime;
+	int plain = -1;
 
-	if (!cell->prepared)
-		return false;
-	return r == NULL ||
-	       sp_prepared_runtime_fits(r->argv, r->envp, &r->limits, argv, envp, limits,
-					cell->config.cgroup_memory, cell->config.cgroup_pids);
+	for (int slot = 0; slot < SP_CELL_SLOTS; slot++) {
+		const struct sp_cell_prepared *p = &cell->prepared[slot];
+		const struct sp_cell_runtime *r = p->runtime;
+
+		if (!p->ready)
+			continue;
+		if (r == NULL) {
+			if (plain < 0)
+				plain = slot;
+		} else if (sp_prepared_runtime_fits(
+			       r->argv, r->envp, &r->limits, r->takes_arguments, argv, envp, limits,
+			       cell->config.cgroup_memory, cell->config.cgroup_pids)) {
+			return slot;
+		}
+	}
+	return plain;
+}
+
+void sp_cell_prepared_take(struct sp_cell *cell, int slot, int stdio[3])
+{
+	struct sp_cell_prepared *p = &cell->prepared[slot];
+
+	memcpy(stdio, p->stdio, sizeof(p->stdio));
+	for (int i = 0; i < 3; i++)
+		p->stdio[i] = -1;
+	p->runtime = NULL;
+	p->ready = false;
 }
 
 void sp_cell_prepared_drop(struct sp_cell *cell)
 {
-	if (cell->prepared)
-		close_all(cell->prepared_stdio, 3);
-	for (int i = 0; i < 3; i++)
-		cell->prepared_stdio[i] = -1;
-	cell->prepared_runtime = NULL;
-	cell->prepared = false;
+	for (int slot = 0; slot < SP_CELL_SLOTS; slot++)
+		drop_slot(&cell->prepared[slot]);
 }
 
 int sp_cell_reset_begin(struct sp_cell *cell, struct sp_error *err)

@@ -31,9 +31,23 @@ struct sp_cell_runtime {
 	char *const *argv;
 	char *const *envp;
 	struct sp_limits limits;
-	int loader_fd;		 /* the loader's content (a sealed memfd) */
-	const char *loader_path; /* where the step puts it, below /tmp */
-	char *const *loader_env; /* added to the runtime's environment */
+	bool takes_arguments;	  /* a job's arguments may follow ARGV */
+	int loader_fd;		  /* the loader's content (a sealed memfd) */
+	const char *loader_path;  /* where the step puts it, below /tmp */
+	char *const *loader_env;  /* added to the runtime's environment */
+	char *const *loader_args; /* put after ARGV's first word */
+};
+
+/* A cell prepares up to this many steps at once: a compiled language's
+ * compile and run. */
+#define SP_CELL_SLOTS 2
+
+/* A step the cell has prepared, as the supervisor sees it: the supervisor's
+ * ends of its stdin, stdout and stderr, and the runtime it runs, if any. */
+struct sp_cell_prepared {
+	bool ready; /* a cell made any other way than sp_cell_clear has none */
+	int stdio[3];
+	const struct sp_cell_runtime *runtime;
 };
 
 struct sp_cell {
@@ -42,13 +56,11 @@ struct sp_cell {
 	unsigned jobs; /* steps run so far */
 	struct sp_cell_config config;
 	struct sp_cgroup_cell cgroup; /* the cell's, once sp_cell_use_cgroups made it */
-	/* The step the cell has prepared: the supervisor's ends of its stdin,
-	 * stdout and stderr (-1: none), and the runtime it runs, if any. */
-	bool prepared; /* a cell made any other way than sp_cell_clear has none */
-	int prepared_stdio[3];
-	const struct sp_cell_runtime *prepared_runtime;
-	const struct sp_cell_runtime *prepare_asked; /* a prepare not answered yet */
-	bool prepare_pending;
+	struct sp_cell_prepared prepared[SP_CELL_SLOTS];
+	/* the prepares not answered yet, in order: their slots and runtimes */
+	unsigned prepares_pending;
+	unsigned pending_slot[SP_CELL_SLOTS];
+	const struct sp_cell_runtime *pending_runtime[SP_CELL_SLOTS];
 };
 
 /* CELL as no cell yet, to be made with CONFIG: no process, no socket, no
@@ -109,25 +121,28 @@ int sp_cell_reset_end(struct sp_cell *cell, struct sp_error *err);
  * answer is taken by sp_cell_prepare_end (before any other command): the
  * step's stdio, or nothing prepared (the cell could not; its steps start
  * the usual way). A reset discards a prepared step; ask again after it. */
-int sp_cell_prepare_begin(struct sp_cell *cell, const struct sp_cell_runtime *runtime,
-			  struct sp_error *err);
+int sp_cell_prepare_begin(struct sp_cell *cell, unsigned slot,
+			  const struct sp_cell_runtime *runtime, struct sp_error *err);
 
-/* The answer to the prepare, if one is pending: -1 only when the cell did
- * not answer (it must be replaced). */
+/* The answers to the prepares pending: -1 only when the cell did not
+ * answer (it must be replaced). */
 int sp_cell_prepare_end(struct sp_cell *cell, struct sp_error *err);
 
-/* Both at once. */
+/* Both at once, in slot 0. */
 int sp_cell_prepare(struct sp_cell *cell, const struct sp_cell_runtime *runtime,
 		    struct sp_error *err);
 
-/* Whether the cell has a prepared step that a step of REQ_ARGV, REQ_ENVP
- * and LIMITS may run on: any step on a prepared step, only the run it was
- * made for on a prepared runtime. */
-bool sp_cell_prepared_fits(const struct sp_cell *cell, char *const *argv, char *const *envp,
-			   const struct sp_limits *limits);
+/* The slot of a prepared step that a step of ARGV, ENVP and LIMITS may run
+ * on, or -1: a prepared runtime it fits (the run it was made for), else a
+ * prepared step (any step). */
+int sp_cell_prepared_slot(const struct sp_cell *cell, char *const *argv, char *const *envp,
+			  const struct sp_limits *limits);
 
-/* Forget the prepared step (close the supervisor's ends of its stdio); the
- * cell kills it at its next step or reset. */
+/* Take SLOT's prepared step for a step: its stdio ends in STDIO. */
+void sp_cell_prepared_take(struct sp_cell *cell, int slot, int stdio[3]);
+
+/* Forget every prepared step (close the supervisor's ends of their stdio);
+ * the cell kills them at its next reset. */
 void sp_cell_prepared_drop(struct sp_cell *cell);
 
 /* Wait for the answer to the last command: OK, or ERROR copied into err. */

@@ -158,22 +158,32 @@ static int install_loader(const struct sp_prepared_loader *loader, struct sp_err
 	return 0;
 }
 
-/* CTX's command with LOADER's environment after the job's. */
-static int loader_env(struct sp_step_context *ctx, const struct sp_prepared_loader *loader,
-		      struct sp_error *err)
+/* CTX's command with LOADER's environment after the job's, and its
+ * arguments after the command's first word. */
+static int loader_command(struct sp_step_context *ctx, const struct sp_prepared_loader *loader,
+			  struct sp_error *err)
 {
-	size_t n = 0, extra = 0;
+	size_t n = 0, extra = 0, argc = 0, insert = 0;
 
 	while (ctx->envp[n] != NULL)
 		n++;
 	while (loader->env[extra] != NULL)
 		extra++;
-	if (n + extra > SP_STEP_ARGS_MAX)
-		return sp_error_set(err, E2BIG, "environment too long");
+	while (ctx->argv[argc] != NULL)
+		argc++;
+	while (loader->args[insert] != NULL)
+		insert++;
+	if (n + extra > SP_STEP_ARGS_MAX || argc + insert > SP_STEP_ARGS_MAX || argc == 0)
+		return sp_error_set(err, E2BIG, "command too long");
 	if (ctx->envp != ctx->envp_store)
 		memmove(ctx->envp_store, ctx->envp, n * sizeof(char *));
 	memcpy(ctx->envp_store + n, loader->env, (extra + 1) * sizeof(char *));
 	ctx->envp = ctx->envp_store;
+	if (ctx->argv != ctx->argv_store)
+		memmove(ctx->argv_store, ctx->argv, (argc + 1) * sizeof(char *));
+	memmove(ctx->argv_store + 1 + insert, ctx->argv_store + 1, argc * sizeof(char *));
+	memcpy(ctx->argv_store + 1, loader->args, insert * sizeof(char *));
+	ctx->argv = ctx->argv_store;
 	return 0;
 }
 
@@ -185,7 +195,7 @@ __attribute__((noreturn)) static void runtime_main(struct sp_step_context *ctx,
 	char ready = READY;
 
 	if (sp_step_session_in_child(&err) < 0 || sp_step_drop_in_child(ctx, &err) < 0 ||
-	    install_loader(loader, &err) < 0 || loader_env(ctx, loader, &err) < 0 ||
+	    install_loader(loader, &err) < 0 || loader_command(ctx, loader, &err) < 0 ||
 	    sp_step_seal_in_child(ctx, &err) < 0 || sp_step_limit_in_child(ctx, &err) < 0)
 		not_ready(&err);
 	if (write_all(STEP_CONTROL, &ready, 1) < 0)
@@ -299,8 +309,12 @@ pid_t sp_prepared_step_go(struct sp_prepared_step *prepared, const void *data, s
 {
 	pid_t pid = prepared->pid;
 
-	if (pid < 0)
+	/* gone: reaped already (0), or ended and not yet reaped (reaped now) */
+	if (pid <= 0 || waitpid(pid, NULL, WNOHANG | __WALL) != 0) {
+		prepared->pid = pid <= 0 ? pid : 0;
+		prepared->refused = true;
 		return -1;
+	}
 	if ((length > 0 && write_all(prepared->control, data, length) < 0) ||
 	    shutdown(prepared->control, SHUT_WR) < 0) {
 		prepared->refused = true;
@@ -347,15 +361,17 @@ static size_t count_strings(char *const *list)
 }
 
 bool sp_prepared_runtime_fits(char *const *prepare_argv, char *const *prepare_envp,
-			      const struct sp_limits *prepare_limits, char *const *argv,
-			      char *const *envp, const struct sp_limits *limits, bool cgroup_memory,
-			      bool cgroup_pids)
+			      const struct sp_limits *prepare_limits, bool takes_arguments,
+			      char *const *argv, char *const *envp, const struct sp_limits *limits,
+			      bool cgroup_memory, bool cgroup_pids)
 {
 	size_t argc = count_strings(prepare_argv), envc = count_strings(prepare_envp);
+	size_t job_argc = count_strings(argv);
 	const struct sp_limits *a = prepare_limits, *b = limits;
 
-	if (count_strings(argv) < argc || count_strings(envp) != envc ||
-	    !same_strings(prepare_argv, argv, argc) || !same_strings(prepare_envp, envp, envc))
+	if (job_argc < argc || (job_argc > argc && !takes_arguments) ||
+	    count_strings(envp) != envc || !same_strings(prepare_argv, argv, argc) ||
+	    !same_strings(prepare_envp, envp, envc))
 		return false;
 	if (a->cpu_ms != b->cpu_ms || a->file_kb != b->file_kb || a->open_files != b->open_files ||
 	    a->stack_kb != b->stack_kb)

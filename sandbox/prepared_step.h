@@ -43,6 +43,7 @@ struct sp_prepared_loader {
 	int fd;
 	const char *path;
 	char *const *env;
+	char *const *args; /* put after the command's first word, to have it read the loader */
 };
 
 void sp_prepared_step_clear(struct sp_prepared_step *prepared);
@@ -70,12 +71,12 @@ pid_t sp_prepared_step_go(struct sp_prepared_step *prepared, const void *data, s
 void sp_prepared_step_discard(struct sp_prepared_step *prepared);
 
 /* Whether a job of ARGV, ENVP and LIMITS may run on a runtime prepared
- * with PREPARE_ARGV, PREPARE_ENVP and PREPARE_LIMITS: the same command with
- * arguments after it, the same environment, and the same limits where they
- * are rlimits (set before the runtime started). */
+ * with PREPARE_ARGV, PREPARE_ENVP and PREPARE_LIMITS: the same command (with
+ * arguments after it when it TAKES_ARGUMENTS), the same environment, and the
+ * same limits where they are rlimits (set before the runtime started). */
 bool sp_prepared_runtime_fits(char *const *prepare_argv, char *const *prepare_envp,
-			      const struct sp_limits *prepare_limits, char *const *argv,
-			      char *const *envp, const struct sp_limits *limits, bool cgroup_memory,
-			      bool cgroup_pids);
+			      const struct sp_limits *prepare_limits, bool takes_arguments,
+			      char *const *argv, char *const *envp, const struct sp_limits *limits,
+			      bool cgroup_memory, bool cgroup_pids);
 
 #endif

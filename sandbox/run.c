@@ -336,9 +336,9 @@ static int monitor_loop(struct monitor *m, struct sp_error *err)
 }
 
 /* FDS: the step's ends of its stdio, or NULL to run on the cell's prepared
- * step (whose stdio are already its own). */
+ * step of SLOT (whose stdio are already its own). */
 static int start_step(struct monitor *m, const struct sp_step_request *req, const int *fds,
-		      struct sp_error *err)
+		      int slot, struct sp_error *err)
 {
 	struct sp_msg *msg = m->msg;
 	struct sp_step_wire *wire = (void *)msg->payload.bytes;
@@ -347,6 +347,7 @@ static int start_step(struct monitor *m, const struct sp_step_request *req, cons
 
 	if (len < 0)
 		return -1;
+	wire->prepared = fds ? 0 : (uint32_t)slot + 1;
 	/* The cell answers with EXITED (or ERROR when the step could not start):
 	 * the monitor loop takes it. */
 	if (sp_channel_send(m->cell->sock, SP_MSG_RUN, wire, (size_t)len, fds, fds ? 3 : 0, err) <
@@ -413,35 +414,35 @@ static int make_pipes(int fds[3][2], struct sp_error *err)
 	return 0;
 }
 
-/* The supervisor's ends of the cell's prepared step, as make_pipes leaves
- * its own: PIPES[i] its end of stdin (write), stdout, stderr (read), the
- * step's ends -1. */
-static void take_prepared(struct sp_cell *cell, int pipes[3][2])
+/* The supervisor's ends of the cell's prepared step of SLOT, as make_pipes
+ * leaves its own: PIPES[i] its end of stdin (write), stdout, stderr (read),
+ * the step's ends -1. */
+static void take_prepared(struct sp_cell *cell, int slot, int pipes[3][2])
 {
+	int stdio[3];
+
+	sp_cell_prepared_take(cell, slot, stdio);
 	for (int i = 0; i < 3; i++) {
-		pipes[i][i == 0 ? 1 : 0] = cell->prepared_stdio[i];
+		pipes[i][i == 0 ? 1 : 0] = stdio[i];
 		pipes[i][i == 0 ? 0 : 1] = -1;
-		cell->prepared_stdio[i] = -1;
 	}
-	cell->prepared_runtime = NULL;
-	cell->prepared = false;
 	fcntl(pipes[0][1], F_SETFL, O_NONBLOCK);
 	fcntl(pipes[1][0], F_SETFL, O_NONBLOCK);
 	fcntl(pipes[2][0], F_SETFL, O_NONBLOCK);
 }
 
-/* The step's pipes: the prepared step's when it fits REQ (PREPARED set),
- * else new ones (and a prepared step is dropped: the cell kills it). */
+/* The step's pipes: a prepared step's that fits REQ (*SLOT its slot), else
+ * new ones (*SLOT -1). */
 static int step_pipes(struct monitor *m, const struct sp_step_request *req, int pipes[3][2],
-		      bool *prepared, struct sp_error *err)
+		      int *slot, struct sp_error *err)
 {
-	*prepared = !req->stderr_to_stdout &&
-		    sp_cell_prepared_fits(m->cell, req->argv, req->envp, &req->limits);
-	if (*prepared) {
-		take_prepared(m->cell, pipes);
+	*slot = req->stderr_to_stdout
+		    ? -1
+		    : sp_cell_prepared_slot(m->cell, req->argv, req->envp, &req->limits);
+	if (*slot >= 0) {
+		take_prepared(m->cell, *slot, pipes);
 		return 0;
 	}
-	sp_cell_prepared_drop(m->cell);
 	return make_pipes(pipes, err);
 }
 
@@ -454,10 +455,10 @@ static void close_if_open(int fd)
 static int run_monitored(struct monitor *m, const struct sp_step_request *req, struct sp_error *err)
 {
 	int pipes[3][2];
-	bool prepared;
+	int slot;
 	int rc;
 
-	if (step_pipes(m, req, pipes, &prepared, err) < 0)
+	if (step_pipes(m, req, pipes, &slot, err) < 0)
 		return -1;
 	m->in_pipe = pipes[0][1];
 	m->out_fd = pipes[1][0];
@@ -469,13 +470,13 @@ static int run_monitored(struct monitor *m, const struct sp_step_request *req, s
 		fcntl(m->in_src, F_SETFD, FD_CLOEXEC);
 	else
 		close_fd(&m->in_pipe);
-	if (prepared) {
-		rc = start_step(m, req, NULL, err);
+	if (slot >= 0) {
+		rc = start_step(m, req, NULL, slot, err);
 	} else {
 		int fds[3] = {pipes[0][0], pipes[1][1],
 			      req->stderr_to_stdout ? pipes[1][1] : pipes[2][1]};
 
-		rc = start_step(m, req, fds, err);
+		rc = start_step(m, req, fds, -1, err);
 	}
 	close_if_open(pipes[0][0]);
 	close_if_open(pipes[1][1]);

@@ -78,6 +78,7 @@ ssize_t sp_step_pack(struct sp_step_wire *wire, size_t size, char *const *argv, 
 	ssize_t a, e;
 
 	wire->limits = *limits;
+	wire->prepared = 0;
 	a = pack_strings(wire->strings, room, argv, &wire->argc, err);
 	if (a < 0)
 		return -1;

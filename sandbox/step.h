@@ -16,6 +16,8 @@
  * strings, NUL-terminated, back to back. */
 struct sp_step_wire {
 	struct sp_limits limits;
+	uint32_t prepared; /* sent without descriptors: the cell's prepared step of slot
+			    * PREPARED - 1 runs it (cell.h) */
 	uint32_t argc;
 	uint32_t envc;
 	uint32_t strings_length;

@@ -274,23 +274,53 @@ static uint64_t max_u64(uint64_t a, uint64_t b)
 	return a > b ? a : b;
 }
 
-/* Language I's runtime, prepared in its warm cells, or NULL: the server
- * prepares none, the language has none, it runs cold, or its loader cannot
- * be read (said in the log; its jobs start the runtime as they come). */
-static const struct sp_cell_runtime *engine_runtime(struct sp_server *server, size_t i)
+/* Language I's runtime of a step (its compile when COMPILE), prepared in
+ * its warm cells, or NULL: the server prepares none, the language has none,
+ * or its loader cannot be read (said in the log; its jobs start the runtime
+ * as they come). */
+static const struct sp_cell_runtime *engine_runtime(struct sp_server *server, size_t i,
+						    bool compile)
 {
-	struct sp_served_language *s = &server->served[i];
 	struct sp_error err = {0};
+	const struct sp_cell_runtime *r;
 	char buf[SP_ERROR_MESSAGE_MAX + 64];
 
-	if (!server->config.prepare_steps || !server->config.prepare_runtimes ||
-	    s->language->prepare_loader == NULL || s->pool_size == 0)
+	if (!server->config.prepare_steps || !server->config.prepare_runtimes)
 		return NULL;
-	if (s->runtime.argv == NULL && sp_served_runtime(s, &err) < 0) {
+	err.message[0] = '\0';
+	r = sp_served_runtime(&server->served[i], compile, &err);
+	if (r == NULL && err.message[0] != '\0')
 		log_warn("%s", sp_error_describe(&err, buf, sizeof(buf)));
-		return NULL;
+	return r;
+}
+
+/* The larger of two bounds, 0 being none. */
+static uint64_t larger_bound(uint64_t a, uint64_t b)
+{
+	return a == 0 || b == 0 ? 0 : a > b ? a : b;
+}
+
+/* The steps language I's warm cells prepare: its compile's and its run's,
+ * or its run's, each on its runtime when it has one. */
+static void plan_prepares(struct sp_server *server, size_t i, struct sp_pool_language *lang)
+{
+	const struct sp_language *l = &server->languages.items[i];
+
+	lang->prepare_limits = l->limits;
+	if (l->compile == NULL) {
+		lang->prepare_slots = 1;
+		lang->runtime[0] = engine_runtime(server, i, false);
+		return;
 	}
-	return &s->runtime;
+	lang->prepare_slots = 2;
+	lang->runtime[0] = engine_runtime(server, i, true);
+	lang->runtime[1] = engine_runtime(server, i, false);
+	/* the cell's cgroup holds both while they wait */
+	lang->prepare_limits = l->compile_limits;
+	lang->prepare_limits.memory_kb =
+	    larger_bound(l->limits.memory_kb, l->compile_limits.memory_kb);
+	lang->prepare_limits.processes =
+	    larger_bound(l->limits.processes, l->compile_limits.processes);
 }
 
 static int start_pool(struct sp_server *server, struct sp_spawner *spawner, struct sp_error *err)
@@ -313,8 +343,7 @@ static int start_pool(struct sp_server *server, struct sp_spawner *spawner, stru
 		langs[i].size = server->served[i].pool_size;
 		langs[i].max_jobs_per_cell = server->config.max_jobs_per_cell;
 		langs[i].prepare_steps = server->config.prepare_steps;
-		langs[i].prepare_limits = l->compile ? l->compile_limits : l->limits;
-		langs[i].runtime = engine_runtime(server, i);
+		plan_prepares(server, i, &langs[i]);
 		langs[i].cell_config = (struct sp_cell_config){
 		    .rootfs = server->served[i].rootfs,
 		    .hostname = "sandpool",

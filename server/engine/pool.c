@@ -34,7 +34,8 @@ struct pool_lang {
 	unsigned size, max_jobs;
 	bool prepare_steps;
 	struct sp_limits prepare_limits;
-	const struct sp_cell_runtime *runtime;
+	unsigned prepare_slots;
+	const struct sp_cell_runtime *runtime[SP_CELL_SLOTS];
 	pthread_cond_t cond; /* its waiters: a cell became idle, or it failed */
 	bool cond_ready;
 	struct sp_dlist idle, leased;
@@ -159,7 +160,10 @@ static void slot_prepare(struct sp_pool_slot *slot)
 		return;
 	if (sp_cgroup_cell_set_limits(&slot->cell.cgroup, &lang->prepare_limits, &err) < 0)
 		return;
-	sp_cell_prepare_begin(&slot->cell, lang->runtime, &err);
+	for (unsigned i = 0; i < lang->prepare_slots && i < SP_CELL_SLOTS; i++) {
+		if (sp_cell_prepare_begin(&slot->cell, i, lang->runtime[i], &err) < 0)
+			return;
+	}
 }
 
 static void slot_destroy(struct sp_pool_slot *slot)
@@ -262,7 +266,8 @@ static int lang_init(struct pool_lang *lang, const struct sp_pool_language *conf
 	lang->max_jobs = conf->max_jobs_per_cell;
 	lang->prepare_steps = conf->prepare_steps;
 	lang->prepare_limits = conf->prepare_limits;
-	lang->runtime = conf->runtime;
+	lang->prepare_slots = conf->prepare_slots;
+	memcpy(lang->runtime, conf->runtime, sizeof(lang->runtime));
 	rc = cond_init_monotonic(&lang->cond);
 	if (rc != 0)
 		return sp_error_set(err, rc, "language %s: condition variable", conf->name);

@@ -30,7 +30,10 @@ struct sp_pool_language {
 	unsigned max_jobs_per_cell;	 /* a cell is retired after this many jobs; 0 = never */
 	bool prepare_steps;		 /* a warm cell prepares its next step (sp_cell_prepare) */
 	struct sp_limits prepare_limits; /* its cgroup's limits while it prepares */
-	const struct sp_cell_runtime *runtime; /* prepared too, when not NULL; outlives the pool */
+	/* the steps a warm cell prepares (1 or 2: compile, run) and the
+	 * runtime of each (NULL: none); the runtimes outlive the pool */
+	unsigned prepare_slots;
+	const struct sp_cell_runtime *runtime[SP_CELL_SLOTS];
 };
 
 struct sp_lease {

@@ -18,6 +18,7 @@
 #include "sandbox/box_archive.h"
 #include "sandbox/mount.h"
 #include "sandbox/seccomp_cache.h"
+#include "server/job/entry.h"
 #include "server/job/job_run.h"
 #include "server/job/limits_json.h"
 #include "server/job/paths.h"
@@ -77,41 +78,77 @@ static int serve_language(struct sp_served_language *s, const char *state_dir, c
 			       &s->seccomp, err);
 }
 
-int sp_served_runtime(struct sp_served_language *s, struct sp_error *err)
+/* PATH's content in a sealed memfd, or -1. */
+static int loader_memfd(const char *name, const char *path, struct sp_error *err)
 {
-	const struct sp_language *l = s->language;
-	cleanup_close int in = open(l->prepare_loader, O_RDONLY | O_CLOEXEC);
+	cleanup_close int in = open(path, O_RDONLY | O_CLOEXEC);
 	cleanup_close int fd = -1;
 	struct stat st;
 	off_t offset = 0;
 
 	if (in < 0 || fstat(in, &st) < 0)
-		return sp_error_set(err, errno, "%s: prepare loader %s", l->name,
-				    l->prepare_loader);
+		return sp_error_set(err, errno, "%s: prepare loader %s", name, path);
 	fd = sp_box_memfd_new("sandpool-loader", err);
 	if (fd < 0)
 		return -1;
 	while (offset < st.st_size) {
 		if (sendfile(fd, in, &offset, (size_t)(st.st_size - offset)) <= 0)
-			return sp_error_set(err, errno, "%s: read %s", l->name, l->prepare_loader);
+			return sp_error_set(err, errno, "%s: read %s", name, path);
 	}
 	if (sp_box_memfd_seal(fd, err) < 0)
 		return -1;
-	s->runtime = (struct sp_cell_runtime){
-	    .argv = (char *const *)l->run,
+	return steal_fd(&fd);
+}
+
+const struct sp_cell_runtime *sp_served_runtime(struct sp_served_language *s, bool compile,
+						struct sp_error *err)
+{
+	const struct sp_language *l = s->language;
+	const struct sp_language_prepare *p = compile ? &l->prepare_compile : &l->prepare;
+	struct sp_cell_runtime *r = compile ? &s->compile_runtime : &s->run_runtime;
+	struct sp_entry entry;
+	char **argv;
+	int fd;
+
+	if (r->argv != NULL || p->loader == NULL)
+		return r->argv ? r : NULL;
+	sp_entry_of(l, "", 0, &entry);
+	argv = compile ? sp_entry_compile_command(l->compile, &entry, NULL, 0)
+		       : sp_entry_command(l->run, &entry, NULL, 0);
+	if (argv == NULL) {
+		sp_error_set(err, ENOMEM, "%s: prepare", l->name);
+		return NULL;
+	}
+	fd = loader_memfd(l->name, p->loader, err);
+	if (fd < 0) {
+		sp_argv_free(argv);
+		return NULL;
+	}
+	*r = (struct sp_cell_runtime){
+	    .argv = argv,
 	    .envp = s->env,
-	    .limits = l->limits,
-	    .loader_fd = steal_fd(&fd),
-	    .loader_path = l->prepare_path,
-	    .loader_env = (char *const *)l->prepare_env,
+	    .limits = compile ? l->compile_limits : l->limits,
+	    .takes_arguments = p->takes_arguments,
+	    .loader_fd = fd,
+	    .loader_path = p->path,
+	    .loader_env = (char *const *)p->env,
+	    .loader_args = (char *const *)p->args,
 	};
-	return 0;
+	return r;
+}
+
+static void runtime_free(struct sp_cell_runtime *r)
+{
+	if (r->argv == NULL)
+		return;
+	close(r->loader_fd);
+	sp_argv_free((char **)r->argv);
 }
 
 static void served_free(struct sp_served_language *s)
 {
-	if (s->runtime.argv != NULL)
-		close(s->runtime.loader_fd);
+	runtime_free(&s->run_runtime);
+	runtime_free(&s->compile_runtime);
 	free(s->env);
 	free(s->image_env);
 	json_decref(s->image);

@@ -40,9 +40,9 @@ struct sp_served_language {
 	struct sp_seccomp_program seccomp;
 	unsigned pool_size; /* warm cells; 0 = cold */
 	unsigned capacity;  /* jobs at once: pool_size, or the cold concurrency */
-	/* its runtime prepared before the job, when the language has one and
-	 * the server prepares runtimes (runtime.argv set) */
-	struct sp_cell_runtime runtime;
+	/* its run's and its compile's runtimes prepared before the job, when
+	 * the language has them and the server prepares runtimes (argv set) */
+	struct sp_cell_runtime run_runtime, compile_runtime;
 };
 
 struct sp_server {
@@ -78,9 +78,13 @@ size_t sp_server_language_index(const struct sp_server *server, const struct sp_
 /* The environment of LANGUAGE's steps. */
 char **sp_server_env(const struct sp_server *server, const struct sp_language *language);
 
-/* S's runtime, to be prepared in its warm cells (sp_cell_prepare_begin):
- * its loader read from the language's file. */
-int sp_served_runtime(struct sp_served_language *s, struct sp_error *err);
+/* S's runtime of a step (its compile when COMPILE, else its run), to be
+ * prepared in its warm cells (sp_cell_prepare_begin): its command as a
+ * program in the language's own source file has it, its loader read from
+ * the language's file. NULL when the language prepares none for it, or
+ * (said in ERR) the loader cannot be read. */
+const struct sp_cell_runtime *sp_served_runtime(struct sp_served_language *s, bool compile,
+						struct sp_error *err);
 
 /* Load the languages whose image is there (saying on stderr which are left
  * out), the metrics, and the cgroups (NAME: the server's own). Before any

@@ -144,15 +144,6 @@ static const char **get_env(json_t *doc, const char *file, struct sp_error *err)
 	return get_env_of(doc, doc, "env_pairs_", file, err);
 }
 
-static bool has_placeholder(const char **argv)
-{
-	for (size_t i = 0; argv[i] != NULL; i++) {
-		if (strchr(argv[i], '{') != NULL)
-			return true;
-	}
-	return false;
-}
-
 /* Whether PATH is a file below /tmp: absolute, at most three folders deep,
  * no empty, "." or ".." part. */
 static bool loader_path_valid(const char *path)
@@ -175,38 +166,53 @@ static bool loader_path_valid(const char *path)
 	return depth > 0;
 }
 
-/* "prepare": {"loader", "path", "env"}: the runtime started before the job
- * (prepared_step.h). The loader is a file beside the language file. */
-static int parse_prepare(json_t *doc, const char *file, struct sp_language *lang,
-			 struct sp_error *err)
+/* KEY: {"loader", "path", "env"?, "args"?, "arguments"?} into OUT: a runtime
+ * started before the job. The loader is a file beside the language file. */
+static int parse_prepare(json_t *doc, const char *key, const char *file,
+			 struct sp_language_prepare *out, struct sp_error *err)
 {
-	json_t *prepare = json_object_get(doc, "prepare");
+	json_t *prepare = json_object_get(doc, key), *arguments;
 	const char *loader, *slash = strrchr(file, '/');
+	char store[64];
 
 	if (prepare == NULL || json_is_null(prepare))
 		return 0;
 	if (!json_is_object(prepare))
-		return sp_error_set(err, EINVAL, "%s: \"prepare\" must be an object", file);
+		return sp_error_set(err, EINVAL, "%s: \"%s\" must be an object", file, key);
 	loader = get_string(prepare, "loader", true, file, err);
-	lang->prepare_path = get_string(prepare, "path", true, file, err);
-	if (loader == NULL || lang->prepare_path == NULL)
-		return sp_error_wrap(err, "prepare");
+	out->path = get_string(prepare, "path", true, file, err);
+	if (loader == NULL || out->path == NULL)
+		return sp_error_wrap(err, "%s", key);
 	if (loader[0] == '/' || strstr(loader, "..") != NULL)
-		return sp_error_set(err, EINVAL, "%s: prepare.loader must be a path beside it",
-				    file);
-	if (!loader_path_valid(lang->prepare_path))
-		return sp_error_set(err, EINVAL, "%s: prepare.path must be a file below /tmp",
-				    file);
-	if (lang->compile != NULL || has_placeholder(lang->run))
-		return sp_error_set(err, EINVAL,
-				    "%s: prepare needs a language without a compile step whose run "
-				    "command has no {placeholder}",
-				    file);
-	if (asprintf(&lang->prepare_loader, "%.*s%s", slash ? (int)(slash - file + 1) : 0, file,
-		     loader) < 0)
+		return sp_error_set(err, EINVAL, "%s: %s.loader must be a path beside it", file,
+				    key);
+	if (!loader_path_valid(out->path))
+		return sp_error_set(err, EINVAL, "%s: %s.path must be a file below /tmp", file,
+				    key);
+	arguments = json_object_get(prepare, "arguments");
+	if (arguments != NULL && !json_is_boolean(arguments))
+		return sp_error_set(err, EINVAL, "%s: %s.arguments must be true or false", file,
+				    key);
+	out->takes_arguments = arguments == NULL || json_is_true(arguments);
+	if (asprintf(&out->loader, "%.*s%s", slash ? (int)(slash - file + 1) : 0, file, loader) < 0)
 		return sp_error_set(err, ENOMEM, "%s", file);
-	lang->prepare_env = get_env_of(doc, prepare, "prepare_env_pairs_", file, err);
-	return lang->prepare_env == NULL ? -1 : 0;
+	snprintf(store, sizeof(store), "%s_env_pairs_", key);
+	out->env = get_env_of(doc, prepare, store, file, err);
+	if (out->env == NULL)
+		return -1;
+	if (json_object_get(prepare, "args") == NULL) {
+		out->args = calloc(1, sizeof(*out->args));
+		return out->args ? 0 : sp_error_set(err, ENOMEM, "%s", file);
+	}
+	out->args = get_argv(prepare, "args", file, err);
+	return out->args == NULL ? -1 : 0;
+}
+
+static void prepare_free(struct sp_language_prepare *p)
+{
+	free(p->loader);
+	free(p->env);
+	free(p->args);
 }
 
 static int parse_aliases(json_t *doc, const char *file, struct sp_language *lang,
@@ -347,8 +353,11 @@ int sp_language_parse(json_t *doc, const char *file, struct sp_language *lang, s
 	    parse_piston(doc, file, lang, err) < 0 || parse_judge0(doc, file, lang, err) < 0)
 		return -1;
 	lang->env = get_env(doc, file, err);
-	if (lang->env == NULL || parse_prepare(doc, file, lang, err) < 0)
+	if (lang->env == NULL || parse_prepare(doc, "prepare", file, &lang->prepare, err) < 0 ||
+	    parse_prepare(doc, "prepare_compile", file, &lang->prepare_compile, err) < 0)
 		return -1;
+	if (lang->prepare_compile.loader != NULL && lang->compile == NULL)
+		return sp_error_set(err, EINVAL, "%s: prepare_compile without a compile", file);
 	return parse_limits(doc, file, lang, err);
 }
 
@@ -358,8 +367,8 @@ void sp_language_free(struct sp_language *lang)
 	free(lang->compile);
 	free(lang->run);
 	free(lang->env);
-	free(lang->prepare_loader);
-	free(lang->prepare_env);
+	prepare_free(&lang->prepare);
+	prepare_free(&lang->prepare_compile);
 	json_decref(lang->doc);
 	memset(lang, 0, sizeof(*lang));
 }

@@ -4,6 +4,7 @@
 #define SANDPOOL_LANGUAGE_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "sandbox/base/error.h"
@@ -13,6 +14,19 @@
 enum sp_entry_rule {
 	SP_ENTRY_FILE,	     /* "file": always the language's source name */
 	SP_ENTRY_JAVA_CLASS, /* "java_class": after the source's public class (entry.h) */
+};
+
+/* A runtime started before the job comes (sandbox/prepared_step.h): the
+ * loader's file (beside the language file), where the step puts it (a file
+ * below /tmp), the environment and the arguments (after the command's
+ * first word) that have the runtime read it, and whether a job's arguments
+ * may follow the command (they can be handed to it). */
+struct sp_language_prepare {
+	char *loader;
+	const char *path;
+	const char **env;
+	const char **args;
+	bool takes_arguments;
 };
 
 struct sp_language {
@@ -28,12 +42,9 @@ struct sp_language {
 			       * may hold {source} and {main} (entry.h) */
 	const char **run;     /* argv, NULL-terminated; the same */
 	const char **env;     /* "KEY=VALUE", NULL-terminated */
-	/* "prepare": its runtime started before the job (NULL: never): the
-	 * loader's file (beside the language file), where the step puts it (a
-	 * file below /tmp) and the environment that has the runtime read it. */
-	char *prepare_loader;
-	const char *prepare_path;
-	const char **prepare_env;
+	/* "prepare" and "prepare_compile": its run's and its compile's
+	 * runtime started before the job (loader NULL: never). */
+	struct sp_language_prepare prepare, prepare_compile;
 	struct sp_limits limits;
 	struct sp_limits compile_limits;
 	/* As Piston's API names it ("piston": {"language", "runtime"}): its

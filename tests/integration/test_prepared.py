@@ -1,8 +1,9 @@
 """Prepared runtimes (a language's "prepare"): a program run on a runtime
 started before its code came cannot tell it from a fresh start.
 
-Two servers over the same images: one prepares the runtimes of Python and
-JavaScript in its warm cells (the default), one does not
+Two servers over the same images: one prepares the runtimes of Python,
+JavaScript and Java (javac and java) in its warm cells (the default), one
+does not
 ("prepare_runtimes": false). Each probe runs on both; the answers must be
 the same but for the figures (time, memory) and "prepared", which the
 first one's must say and the second one's must not: argv, __name__,
@@ -60,12 +61,43 @@ console.log(JSON.stringify(fs.readFileSync(0, 'utf8')));
 '''
 
 
+JAVA_STATE = r'''
+import java.io.*;
+import java.util.*;
+
+public class Main {
+    static { System.out.println("static init"); }
+
+    public static void main(String[] args) throws Exception {
+        System.out.println(Arrays.toString(args) + " " + System.getProperty("user.dir") + " "
+                           + System.getProperty("java.class.path") + " "
+                           + System.getProperty("sun.java.command"));
+        System.out.println(new TreeMap<>(System.getenv()));
+        System.out.println(Arrays.toString(new File("/tmp").list()) + " "
+                           + Arrays.toString(new File("/box").list()));
+        System.out.println(new File("/proc/self/fd").list().length + " "
+                           + Runtime.getRuntime().availableProcessors() + " "
+                           + Runtime.getRuntime().maxMemory());
+        for (String line : new BufferedReader(new FileReader("/proc/self/status")).lines()
+                 .filter(l -> l.matches("(Uid|Gid|NoNewPrivs|Seccomp|Cap\\w+|SigBlk|SigIgn):.*"))
+                 .toList())
+            System.out.println(line);
+        Scanner in = new Scanner(System.in);
+        int n = in.nextInt();
+        long sum = 0;
+        for (int i = 0; i < n; i++) sum += in.nextInt();
+        System.out.println("sum " + sum);
+    }
+}
+'''
+
+
 class Prepared(unittest.TestCase):
     """One warm Python and one warm JavaScript cell on each server."""
 
     @classmethod
     def setUpClass(cls):
-        cells = {"pool_total": 0, "pool_sizes": {"python": 1, "javascript": 1}}
+        cells = {"pool_total": 0, "pool_sizes": {"python": 1, "javascript": 1, "java": 1}}
         cls.prepared = Server(cells)
         try:
             cls.fresh = Server({**cells, "prepare_runtimes": False})
@@ -84,9 +116,12 @@ class Prepared(unittest.TestCase):
         for server, prepared in ((self.prepared, True), (self.fresh, False)):
             status, r, _ = server.run(body)
             self.assertEqual(status, 200, r)
-            self.assertEqual(r["run"].get("prepared", False), prepared, r)
-            for key in FIGURES:
-                r["run"].pop(key, None)
+            for step in ("compile", "run"):
+                if r.get(step) is None:
+                    continue
+                self.assertEqual(r[step].get("prepared", False), prepared, (step, r))
+                for key in FIGURES:
+                    r[step].pop(key, None)
             r.pop("id")
             answers.append(r)
         return answers
@@ -158,6 +193,59 @@ class Prepared(unittest.TestCase):
         self.assertNotIn("prepared", r["run"])
         status, r, _ = self.prepared.run({"language": "python", "code": "print(2)"})
         self.assertEqual((r["stdout"], r["run"].get("prepared")), ("2\n", True), r)
+
+    # ---- Java -------------------------------------------------------------
+
+    def java(self, code, **extra):
+        return self.same({"language": "java", "code": code, **extra})
+
+    def test_java_sees_a_fresh_start(self):
+        r = self.java(JAVA_STATE, stdin="3\n1 2 3\n")
+        self.assertEqual(r["status"], "ok", r)
+        self.assertIn("static init\n", r["stdout"])
+        self.assertIn("sum 6\n", r["stdout"])
+
+    def test_java_exits_as_a_fresh_start(self):
+        for body in ("System.exit(3);", "throw new IllegalStateException(\"bad\");",
+                     "Runtime.getRuntime().addShutdownHook(new Thread(() -> "
+                     "System.out.println(\"hook\"))); System.out.println(\"main\");",
+                     "new Thread(() -> { try { Thread.sleep(200); } catch (Exception e) {} "
+                     "System.out.println(\"late\"); }).start();",
+                     "int[] a = new int[1]; a[2] = 1;",
+                     "main(args);"):
+            with self.subTest(body=body):
+                self.java("public class Main {\n    public static void main(String[] args) {\n"
+                          f"        {body}\n    }}\n}}\n")
+
+    def test_java_static_initializer_failure_reads_the_same(self):
+        r = self.java("public class Main {\n    static int x = 1 / Integer.parseInt(\"0\");\n"
+                      "    public static void main(String[] args) {}\n}\n")
+        self.assertEqual(r["status"], "runtime_error", r)
+        self.assertIn("ExceptionInInitializerError", r["stderr"])
+
+    def test_javac_says_the_same(self):
+        """Errors and warnings of a compile on a javac warmed up before the
+        code came, as a fresh javac says them."""
+        r = self.java("public class Main {\n    public static void main(String[] args) {\n"
+                      "        int x = \"s\";\n        undefined();\n    }\n}\n")
+        self.assertEqual(r["status"], "compile_error", r)
+        self.assertIn("incompatible types", r["compile"]["stderr"])
+        r = self.java("import java.util.*;\npublic class Main {\n"
+                      "    public static void main(String[] args) {\n"
+                      "        List l = new ArrayList(); l.add(1); System.out.println(l);\n"
+                      "    }\n}\n")
+        self.assertEqual(r["status"], "ok", r)
+        self.assertIn("unchecked", r["compile"]["stderr"])
+
+    def test_a_java_class_of_another_name_starts_fresh(self):
+        """The runtimes were made for Main: a program whose class is another
+        runs on a javac and a java started for it."""
+        status, r, _ = self.prepared.run(
+            {"language": "java", "code": "public class Hello {\n    public static void "
+             "main(String[] a) {\n        System.out.println(\"hi\");\n    }\n}\n"})
+        self.assertEqual((status, r["stdout"]), (200, "hi\n"), r)
+        self.assertNotIn("prepared", r["compile"])
+        self.assertNotIn("prepared", r["run"])
 
     # ---- JavaScript -----------------------------------------------------------
 
