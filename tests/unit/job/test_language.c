@@ -57,6 +57,10 @@ static void test_parse_compiled_language(void **state)
 	sp_language_free(&lang);
 }
 
+/* A language with KEYS (a "prepare" and the like) after its own. */
+#define PREPARED(keys)                                                                             \
+	"{\"name\": \"x\", \"image\": \"x\", \"source\": \"a\", \"run\": [\"a\"], " keys "}"
+
 static void test_bad_languages(void **state)
 {
 	static const struct {
@@ -83,6 +87,30 @@ static void test_bad_languages(void **state)
 	    {"{\"name\": \"x\", \"image\": \"x\", \"source\": \"a\", \"run\": [\"a\"],"
 	     " \"compile_limits\": {\"wall_ms\": 99999999}}",
 	     "compile_limits.wall_ms"},
+	    {PREPARED("\"prepare\": []"), "\"prepare\" must be an object"},
+	    {PREPARED("\"prepare\": {\"path\": \"/tmp/x/l.py\"}"), "\"loader\""},
+	    {PREPARED("\"prepare\": {\"loader\": \"../l.py\", \"path\": \"/tmp/x/l.py\"}"),
+	     "beside it"},
+	    {PREPARED("\"prepare\": {\"loader\": \"/etc/l.py\", \"path\": \"/tmp/x/l.py\"}"),
+	     "beside it"},
+	    {PREPARED("\"prepare\": {\"loader\": \"l.py\", \"path\": \"/box/l.py\"}"),
+	     "below /tmp"},
+	    {PREPARED("\"prepare\": {\"loader\": \"l.py\", \"path\": \"/tmp/../etc/l\"}"),
+	     "below /tmp"},
+	    {PREPARED("\"prepare\": {\"loader\": \"l.py\", \"path\": \"/tmp/\"}"), "below /tmp"},
+	    {PREPARED("\"prepare\": {\"loader\": \"l.py\", \"path\": \"/tmp//l\"}"), "below /tmp"},
+	    {PREPARED("\"prepare\": {\"loader\": \"l.py\", \"path\": \"/tmp/x/\"}"), "below /tmp"},
+	    {PREPARED("\"prepare\": {\"loader\": \"l.py\", \"path\": \"/tmp/l\", "
+		      "\"arguments\": 1}"),
+	     "true or false"},
+	    {PREPARED("\"prepare\": {\"loader\": \"l.py\", \"path\": \"/tmp/l\", "
+		      "\"env\": {\"A\": 2}}"),
+	     "env.A"},
+	    {PREPARED("\"prepare\": {\"loader\": \"l.py\", \"path\": \"/tmp/l\", "
+		      "\"args\": [3]}"),
+	     "\"args\"[0]"},
+	    {PREPARED("\"prepare_compile\": {\"loader\": \"l.py\", \"path\": \"/tmp/l\"}"),
+	     "without a compile"},
 	};
 
 	(void)state;
@@ -96,6 +124,41 @@ static void test_bad_languages(void **state)
 				 cases[i].message);
 		sp_language_free(&lang);
 	}
+}
+
+/* A prepared runtime: its loader beside the language file, where it goes,
+ * its environment and arguments; a job's arguments follow unless said. */
+static void test_prepare(void **state)
+{
+	struct sp_language lang;
+	struct sp_error err = {0};
+	json_error_t jerr;
+	json_t *doc = json_loads(
+	    PREPARED("\"compile\": [\"cc\"], \"prepare\": {\"loader\": \"prepare/l.py\", "
+		     "\"path\": \"/tmp/.p/l.py\", \"env\": {\"P\": \"/tmp/.p\"}}, "
+		     "\"prepare_compile\": {\"loader\": \"a.so\", \"path\": \"/tmp/.q/a.so\", "
+		     "\"args\": [\"-agentpath:/tmp/.q/a.so\"], \"arguments\": false}"),
+	    0, &jerr);
+
+	(void)state;
+	assert_non_null(doc);
+	assert_int_equal(sp_language_parse(doc, "/langs/x.json", &lang, &err), 0);
+	json_decref(doc);
+	assert_string_equal(lang.prepare.loader, "/langs/prepare/l.py");
+	assert_string_equal(lang.prepare.path, "/tmp/.p/l.py");
+	assert_string_equal(lang.prepare.env[0], "P=/tmp/.p");
+	assert_null(lang.prepare.env[1]);
+	assert_null(lang.prepare.args[0]);
+	assert_true(lang.prepare.takes_arguments);
+	assert_string_equal(lang.prepare_compile.loader, "/langs/a.so");
+	assert_string_equal(lang.prepare_compile.args[0], "-agentpath:/tmp/.q/a.so");
+	assert_null(lang.prepare_compile.env[0]);
+	assert_false(lang.prepare_compile.takes_arguments);
+	sp_language_free(&lang);
+	assert_int_equal(parse(c_lang, &lang, &err), 0);
+	assert_null(lang.prepare.loader);
+	assert_null(lang.prepare_compile.loader);
+	sp_language_free(&lang);
 }
 
 static void write_file(const char *dir, const char *name, const char *text)
@@ -180,6 +243,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_parse_compiled_language),
 	    cmocka_unit_test(test_bad_languages),
+	    cmocka_unit_test(test_prepare),
 	    cmocka_unit_test(test_load_set),
 	    cmocka_unit_test(test_limits_round_trip),
 	};
