@@ -25,6 +25,10 @@ struct sp_pool_slot {
 	unsigned jobs;	    /* jobs served */
 	bool reset_pending; /* asked to reset; its answer not read yet */
 	bool spare;	    /* made for one lease beyond the warm ones: destroyed after */
+	/* its last job compiled here (or it had none): its next compile step
+	 * is prepared on the language's runtime, not as a plain step */
+	bool compiles;
+	unsigned steps_before; /* cell.jobs when it was leased */
 	struct sp_dlink link;
 };
 
@@ -128,6 +132,7 @@ static struct sp_pool_slot *slot_spawn(struct sp_pool *pool, struct pool_lang *l
 		sp_error_set(err, ENOMEM, "cell for %s", lang->name);
 		return NULL;
 	}
+	slot->compiles = true;
 	pthread_mutex_lock(&pool->spawn_lock);
 	rc = sp_spawner_cell(pool->spawner, &lang->config, &slot->cell, err);
 	pthread_mutex_unlock(&pool->spawn_lock);
@@ -156,12 +161,21 @@ static void slot_prepare(struct sp_pool_slot *slot)
 	struct pool_lang *lang = slot->lang;
 	struct sp_error err = {0};
 
-	if (!lang->prepare_steps || lang->size == 0 || slot->spare)
+	/* Without a pids cgroup, RLIMIT_NPROC bounds a job's processes: it
+	 * counts every process of the job's user, a prepared step waiting in
+	 * another cell too. */
+	if (!lang->prepare_steps || lang->size == 0 || slot->spare || !lang->config.cgroup_pids)
 		return;
 	if (sp_cgroup_cell_set_limits(&slot->cell.cgroup, &lang->prepare_limits, &err) < 0)
 		return;
 	for (unsigned i = 0; i < lang->prepare_slots && i < SP_CELL_SLOTS; i++) {
-		if (sp_cell_prepare_begin(&slot->cell, i, lang->runtime[i], &err) < 0)
+		/* a compile's runtime costs much to start (javac warmed up): only
+		 * for a cell whose jobs compile (a judge's tests run elsewhere
+		 * compiled programs) */
+		bool runtime = i > 0 || lang->prepare_slots == 1 || slot->compiles;
+
+		if (sp_cell_prepare_begin(&slot->cell, i, runtime ? lang->runtime[i] : NULL, &err) <
+		    0)
 			return;
 	}
 }
@@ -215,6 +229,10 @@ static bool slot_keep(struct sp_pool_slot *slot, bool good, bool stopping)
 		return false;
 	if (lang->max_jobs != 0 && slot->jobs >= lang->max_jobs)
 		return false;
+	/* the job took its first prepared step (a compile's), or ran more than
+	 * one step: it compiled (a judge's test runs one step, on a program
+	 * compiled elsewhere) */
+	slot->compiles = !slot->cell.prepared[0].ready || slot->cell.jobs - slot->steps_before != 1;
 	if (sp_cell_reset_begin(&slot->cell, &err) < 0) {
 		log_warn("%s: reset of cell %d failed, replacing it: %s", lang->name,
 			 (int)slot->pid, sp_error_describe(&err, buf, sizeof(buf)));
@@ -473,6 +491,7 @@ fail:
 
 static void hand_out(struct sp_pool_slot *slot, struct sp_lease *lease)
 {
+	slot->steps_before = slot->cell.jobs;
 	list_push(&slot->lang->leased, slot);
 	lease->cell = &slot->cell;
 	lease->slot = slot;
@@ -667,6 +686,17 @@ static void stats_add(struct sp_pool_stats *stats, const struct pool_lang *lang)
 	stats->spawn_failures += lang->spawn_failures;
 }
 
+static const char *lang_prepares(const struct pool_lang *lang)
+{
+	if (!lang->prepare_steps || lang->size == 0 || !lang->config.cgroup_pids)
+		return "nothing";
+	for (unsigned i = 0; i < lang->prepare_slots && i < SP_CELL_SLOTS; i++) {
+		if (lang->runtime[i] != NULL)
+			return "runtime";
+	}
+	return "steps";
+}
+
 int sp_pool_stats(struct sp_pool *pool, const char *language, struct sp_pool_stats *stats)
 {
 	bool found = false;
@@ -677,6 +707,7 @@ int sp_pool_stats(struct sp_pool *pool, const char *language, struct sp_pool_sta
 		if (language != NULL && strcmp(pool->langs[i].name, language) != 0)
 			continue;
 		stats_add(stats, &pool->langs[i]);
+		stats->prepares = lang_prepares(&pool->langs[i]);
 		found = true;
 	}
 	pthread_mutex_unlock(&pool->lock);

@@ -48,6 +48,10 @@ struct sp_pool_stats {
 	unsigned long
 	    replaced; /* cells destroyed and replaced (retired, reset failed, broken, dead) */
 	unsigned long spawn_failures;
+	/* what its warm cells prepare before a job comes: "runtime" (a step's
+	 * runtime, and the other steps' sandboxes), "steps" (their sandboxes)
+	 * or "nothing" (turned off, cold, or no pids cgroup) */
+	const char *prepares;
 };
 
 /* Start the pool: make every language's warm cells through SPAWNER (started

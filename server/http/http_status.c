@@ -99,12 +99,13 @@ static json_t *pool_state(struct sp_server *server)
 			continue;
 		sp_queue_stats(server->queue, i, &js);
 		json_object_set_new(pools, name,
-				    json_pack("{s:s, s:i, s:i, s:i, s:i, s:i, s:I, s:I}", "mode",
-					      server->served[i].pool_size ? "warm" : "cold", "idle",
-					      st.idle, "busy", st.busy, "starting", st.starting,
-					      "queued", js.queued, "running", js.running, "jobs",
-					      (json_int_t)st.jobs, "replaced",
-					      (json_int_t)st.replaced));
+				    json_pack("{s:s, s:i, s:i, s:i, s:i, s:i, s:I, s:I, s:s}",
+					      "mode", server->served[i].pool_size ? "warm" : "cold",
+					      "idle", st.idle, "busy", st.busy, "starting",
+					      st.starting, "queued", js.queued, "running",
+					      js.running, "jobs", (json_int_t)st.jobs, "replaced",
+					      (json_int_t)st.replaced, "prepares",
+					      st.prepares ? st.prepares : "nothing"));
 	}
 	return pools;
 }
