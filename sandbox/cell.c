@@ -80,6 +80,9 @@ struct cell_state {
 	char *step_stack; /* STEP_STACK_SIZE bytes above a guard page */
 	struct step_shared *shared;
 	struct sp_msg *prepare_buffer; /* what a prepared step receives its job into */
+	/* a file write failed since the last reset: the next step is not run
+	 * (the supervisor may send it before it has the write's answer) */
+	bool write_failed;
 	struct prepared_slot slots[SP_CELL_SLOTS];
 	struct sp_mount_config mounts;
 };
@@ -980,6 +983,8 @@ static void handle_run(struct cell_state *st, struct sp_msg *msg, int *fds, size
 
 	if (nfds != 3 && nfds != 0)
 		rc = sp_error_set(&err, EBADMSG, "run takes three descriptors or none");
+	else if (st->write_failed)
+		rc = sp_error_set(&err, ECANCELED, "not run: a file of the step was not written");
 	else
 		rc = sp_step_unpack((void *)msg->payload.bytes, msg->length, &ctx, &err);
 	if (rc == 0) {
@@ -1044,10 +1049,13 @@ __attribute__((noreturn)) static void cell_serve(struct cell_state *st)
 			continue;
 		case SP_MSG_WRITE_FILE:
 			rc = handle_write_file(st, &msg, nfds == 1 ? fds[0] : -1, &err);
+			if (rc < 0)
+				st->write_failed = true;
 			break;
 		case SP_MSG_RESET:
 			/* made before this reset: they must not serve the next job */
 			discard_prepared(st);
+			st->write_failed = false;
 			rc = sp_mount_reset_in_child(&st->mounts, &err);
 			break;
 		case SP_MSG_PREPARE:
@@ -1212,8 +1220,8 @@ int sp_cell_wait_ok(struct sp_cell *cell, struct sp_error *err)
 	return wait_ok_fds(cell, NULL, 0, err);
 }
 
-int sp_cell_write_file(struct sp_cell *cell, const char *name, int fd, mode_t mode,
-		       struct sp_error *err)
+int sp_cell_write_file_begin(struct sp_cell *cell, const char *name, int fd, mode_t mode,
+			     struct sp_error *err)
 {
 	struct write_file_wire wire = {.mode = mode};
 
@@ -1222,7 +1230,32 @@ int sp_cell_write_file(struct sp_cell *cell, const char *name, int fd, mode_t mo
 	snprintf(wire.name, sizeof(wire.name), "%s", name);
 	if (sp_channel_send(cell->sock, SP_MSG_WRITE_FILE, &wire, sizeof(wire), &fd, 1, err) < 0)
 		return -1;
-	return sp_cell_wait_ok(cell, err);
+	cell->writes_pending++;
+	return 0;
+}
+
+int sp_cell_write_file_end(struct sp_cell *cell, struct sp_error *err)
+{
+	int rc = 0;
+
+	for (; cell->writes_pending > 0; cell->writes_pending--) {
+		struct sp_error one = {0};
+
+		/* every answer read, the first failure kept */
+		if (sp_cell_wait_ok(cell, &one) < 0 && rc == 0) {
+			*err = one;
+			rc = -1;
+		}
+	}
+	return rc;
+}
+
+int sp_cell_write_file(struct sp_cell *cell, const char *name, int fd, mode_t mode,
+		       struct sp_error *err)
+{
+	if (sp_cell_write_file_begin(cell, name, fd, mode, err) < 0)
+		return -1;
+	return sp_cell_write_file_end(cell, err);
 }
 
 int sp_cell_pack_box(struct sp_cell *cell, uint64_t max_bytes, int *archive_fd,
@@ -1232,6 +1265,8 @@ int sp_cell_pack_box(struct sp_cell *cell, uint64_t max_bytes, int *archive_fd,
 	int seals;
 
 	*archive_fd = -1;
+	if (sp_cell_write_file_end(cell, err) < 0)
+		return -1;
 	if (sp_channel_send(cell->sock, SP_MSG_PACK_BOX, &max_bytes, sizeof(max_bytes), NULL, 0,
 			    err) < 0 ||
 	    wait_ok_fds(cell, &fd, 1, err) < 0)
@@ -1253,6 +1288,8 @@ int sp_cell_read_file(struct sp_cell *cell, const char *name, uint64_t max_bytes
 	int fd = -1;
 	int seals;
 
+	if (sp_cell_write_file_end(cell, err) < 0)
+		return -1;
 	*fd_out = -1;
 	if (!sp_box_path_valid(name))
 		return sp_error_set(err, EINVAL, "invalid file name '%s'", name);
@@ -1441,6 +1478,12 @@ void sp_cell_prepared_drop(struct sp_cell *cell)
 
 int sp_cell_reset_begin(struct sp_cell *cell, struct sp_error *err)
 {
+	struct sp_error ignored;
+
+	/* a failed write matters no more: the files go */
+	if (cell->writes_pending > 0 && sp_cell_write_file_end(cell, &ignored) < 0 &&
+	    ignored.errnum == EPIPE)
+		return sp_error_set(err, EPIPE, "the cell is gone");
 	sp_cell_prepared_drop(cell); /* the cell kills it */
 	return sp_channel_send(cell->sock, SP_MSG_RESET, NULL, 0, NULL, 0, err);
 }

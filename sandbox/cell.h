@@ -59,6 +59,7 @@ struct sp_cell {
 	struct sp_cell_prepared prepared[SP_CELL_SLOTS];
 	/* the prepares not answered yet, in order: their slots and runtimes */
 	unsigned prepares_pending;
+	unsigned writes_pending; /* file writes sent, their answers not read */
 	unsigned pending_slot[SP_CELL_SLOTS];
 	const struct sp_cell_runtime *pending_runtime[SP_CELL_SLOTS];
 };
@@ -86,6 +87,14 @@ int sp_cell_use_cgroups(struct sp_cell *cell, const struct sp_cgroup_root *root,
  * its end. */
 int sp_cell_write_file(struct sp_cell *cell, const char *name, int fd, mode_t mode,
 		       struct sp_error *err);
+
+/* The same without waiting for the answer, so that the step that uses the
+ * file is sent right behind it: sp_run_step (or sp_cell_write_file_end)
+ * takes the answers. A write that failed makes the cell refuse the next
+ * step until a reset. */
+int sp_cell_write_file_begin(struct sp_cell *cell, const char *name, int fd, mode_t mode,
+			     struct sp_error *err);
+int sp_cell_write_file_end(struct sp_cell *cell, struct sp_error *err);
 
 /* An archive (box_archive.h) of the regular files in /box, in *ARCHIVE_FD: a
  * memfd sealed against any change, close-on-exec. Symlinks, fifos, sockets

@@ -349,10 +349,19 @@ static int start_step(struct monitor *m, const struct sp_step_request *req, cons
 		return -1;
 	wire->prepared = fds ? 0 : (uint32_t)slot + 1;
 	/* The cell answers with EXITED (or ERROR when the step could not start):
-	 * the monitor loop takes it. */
+	 * the monitor loop takes it. Files written for the step are answered
+	 * first: a failed one, and the cell refuses the step (its answer read
+	 * here too). */
 	if (sp_channel_send(m->cell->sock, SP_MSG_RUN, wire, (size_t)len, fds, fds ? 3 : 0, err) <
 	    0)
 		return -1;
+	if (sp_cell_write_file_end(m->cell, err) < 0) {
+		struct sp_error refused;
+
+		if (sp_cell_wait_ok(m->cell, &refused) == 0)
+			sp_error_set(err, EPROTO, "the cell ran a step whose files failed");
+		return sp_error_wrap(err, "write the step's files");
+	}
 	m->start_ms = sp_clock_ms();
 	m->start_us = sp_clock_us();
 	m->next_cpu_ms = m->start_ms + cpu_poll_ms(m);

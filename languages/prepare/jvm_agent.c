@@ -93,8 +93,9 @@ static jobjectArray strings(JNIEnv *jni, const char *const *list, int n)
 	return out;
 }
 
-/* Compile a small program with javac's own entry, twice, in a folder of
- * the agent's: javac's classes loaded and compiled for the job's source.
+/* Compile a small program with javac's own entry, in a folder of the
+ * agent's: javac's classes loaded for the job's source (a second compile in
+ * one JVM takes a tenth of the first).
  * Any failure only leaves javac cold. */
 static void warm_javac(JNIEnv *jni, const char *dir)
 {
@@ -115,13 +116,11 @@ static void warm_javac(JNIEnv *jni, const char *dir)
 	main = (*jni)->FindClass(jni, "com/sun/tools/javac/Main");
 	compile =
 	    main ? (*jni)->GetStaticMethodID(jni, main, "compile", "([Ljava/lang/String;)I") : NULL;
-	for (int round = 0; compile != NULL && round < 2; round++) {
+	if (compile != NULL) {
 		jobjectArray a = strings(jni, args, 5);
 
-		if (a == NULL)
-			break;
-		(*jni)->CallStaticIntMethod(jni, main, compile, a);
-		(*jni)->DeleteLocalRef(jni, a);
+		if (a != NULL)
+			(*jni)->CallStaticIntMethod(jni, main, compile, a);
 	}
 	if ((*jni)->ExceptionCheck(jni))
 		(*jni)->ExceptionClear(jni);

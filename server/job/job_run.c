@@ -48,7 +48,8 @@ static int write_files(struct sp_cell *cell, const struct sp_job_spec *spec, str
 	for (size_t i = 0; i < spec->file_count; i++) {
 		const struct sp_job_file *f = &spec->files[i];
 
-		if (sp_cell_write_file(cell, f->name, f->fd, f->mode, err) < 0)
+		/* answered at the step (sp_run_step): one round trip less */
+		if (sp_cell_write_file_begin(cell, f->name, f->fd, f->mode, err) < 0)
 			return sp_error_wrap(err, "write /box/%s", f->name);
 	}
 	return 0;

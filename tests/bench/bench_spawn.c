@@ -5,7 +5,9 @@
  *   bench_spawn CONCURRENCY SECONDS CMD [ARG...]
  *
  * An argument that is exactly "{id}" becomes a name unique to each run (a
- * container id for crun).
+ * container id for crun). BENCH_PAUSE_MS in the environment: each runner
+ * pauses that long after each run (latency of a job that finds the machine
+ * idle, not one of a stream back to back).
  * The same loop runs `sandpool run`, bwrap or crun per job, so that every
  * mode measured process by process pays the same harness. */
 #include <errno.h>
@@ -28,6 +30,7 @@ struct runner {
 	unsigned index;	   /* of the runner */
 	unsigned long run; /* runs so far */
 	double until;	   /* CLOCK_MONOTONIC seconds */
+	long pause_ms;	   /* after each run */
 	double *lat;	   /* ms */
 	size_t count, cap;
 	size_t failed;
@@ -78,6 +81,12 @@ static void *loop(void *arg)
 			r->cap = r->cap ? r->cap * 2 : 1024;
 		}
 		r->lat[r->count++] = (now() - t0) * 1000.0;
+		if (r->pause_ms > 0) {
+			struct timespec ts = {.tv_sec = r->pause_ms / 1000,
+					      .tv_nsec = (r->pause_ms % 1000) * 1000000};
+
+			nanosleep(&ts, NULL);
+		}
 	}
 	return NULL;
 }
@@ -114,6 +123,7 @@ int main(int argc, char **argv)
 		if (runners[i].run_argv == NULL)
 			return 1;
 		runners[i].until = start + seconds;
+		runners[i].pause_ms = getenv("BENCH_PAUSE_MS") ? atol(getenv("BENCH_PAUSE_MS")) : 0;
 		posix_spawn_file_actions_init(&runners[i].actions);
 		posix_spawn_file_actions_addopen(&runners[i].actions, 0, "/dev/null", O_RDONLY, 0);
 		posix_spawn_file_actions_addopen(&runners[i].actions, 1, "/dev/null", O_WRONLY, 0);
