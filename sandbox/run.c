@@ -362,6 +362,7 @@ static int start_step(struct monitor *m, const struct sp_step_request *req, cons
 			sp_error_set(err, EPROTO, "the cell ran a step whose files failed");
 		return sp_error_wrap(err, "write the step's files");
 	}
+	m->res->started = true;
 	m->start_ms = sp_clock_ms();
 	m->start_us = sp_clock_us();
 	m->next_cpu_ms = m->start_ms + cpu_poll_ms(m);

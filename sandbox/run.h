@@ -67,6 +67,9 @@ struct sp_step_result {
 	size_t turn_count;
 	bool truncated;	       /* output beyond the limit was dropped */
 	bool runtime_prepared; /* the runtime was started before the job (prepared_step.h) */
+	/* the cell took the step (its files were written, it was sent): false
+	 * when the cell failed before, and nothing of it ran */
+	bool started;
 	struct sp_error error; /* what failed, for internal_error and exec failures */
 };
 

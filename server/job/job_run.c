@@ -87,7 +87,9 @@ static int compile(struct sp_cell *cell, const struct sp_cgroup_root *cgroups,
 
 	observe(spec, "compile", &req);
 	rc = sp_run_step(cell, cgroups, &req, &res->compile);
-	res->compiled = true;
+	/* a cell that failed before it took the step (its files written with
+	 * it) ran nothing: the job may go to another */
+	res->compiled = rc == 0 || res->compile.started;
 	res->compile.status = compile_status(res->compile.status);
 	res->status = res->compile.status;
 	return rc;
@@ -129,7 +131,7 @@ static int run(struct sp_cell *cell, const struct sp_cgroup_root *cgroups,
 				break;
 		}
 		rc = run_once(cell, cgroups, spec, &res->run);
-		res->ran = true;
+		res->ran = res->ran || rc == 0 || res->run.started;
 		cpu_ms += res->run.cpu_ms;
 		memory_kb += res->run.memory_kb;
 	}
