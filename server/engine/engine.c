@@ -285,7 +285,7 @@ static const struct sp_cell_runtime *engine_runtime(struct sp_server *server, si
 	const struct sp_cell_runtime *r;
 	char buf[SP_ERROR_MESSAGE_MAX + 64];
 
-	if (!server->config.prepare_steps || !server->config.prepare_runtimes)
+	if (!server->config.prepare_runtimes)
 		return NULL;
 	err.message[0] = '\0';
 	r = sp_served_runtime(&server->served[i], compile, &err);

@@ -151,9 +151,25 @@ static struct sp_pool_slot *slot_spawn(struct sp_pool *pool, struct pool_lang *l
 	return slot;
 }
 
-/* A warm cell prepares the step of its next job (its runtime too, when the
- * language has one) while it waits for it, under the limits of that step:
- * the last job's may have been too tight to prepare under. The answer is
+/* What LANG's warm cells prepare: "runtime", "steps" or "nothing". */
+static const char *lang_prepares(const struct pool_lang *lang)
+{
+	bool runtime = false;
+
+	/* Without a pids cgroup, RLIMIT_NPROC bounds a job's processes: it
+	 * counts every process of the job's user, a prepared step waiting in
+	 * another cell too. */
+	if (lang->size == 0 || !lang->config.cgroup_pids)
+		return "nothing";
+	for (unsigned i = 0; i < lang->prepare_slots && i < SP_CELL_SLOTS; i++)
+		runtime = runtime || lang->runtime[i] != NULL;
+	return runtime ? "runtime" : lang->prepare_steps ? "steps" : "nothing";
+}
+
+/* A warm cell prepares the steps of its next job on their runtimes, when
+ * the language has them (and the others, when prepare_steps asks), while
+ * it waits for it, under the limits of those steps: the last job's may have
+ * been too tight to prepare under. The answer is
  * read with the reset's (slot_reset_done); a cell that cannot take the
  * request fails there and is replaced. */
 static void slot_prepare(struct sp_pool_slot *slot)
@@ -164,7 +180,7 @@ static void slot_prepare(struct sp_pool_slot *slot)
 	/* Without a pids cgroup, RLIMIT_NPROC bounds a job's processes: it
 	 * counts every process of the job's user, a prepared step waiting in
 	 * another cell too. */
-	if (!lang->prepare_steps || lang->size == 0 || slot->spare || !lang->config.cgroup_pids)
+	if (lang_prepares(lang)[0] == 'n' || slot->spare)
 		return;
 	if (sp_cgroup_cell_set_limits(&slot->cell.cgroup, &lang->prepare_limits, &err) < 0)
 		return;
@@ -172,10 +188,14 @@ static void slot_prepare(struct sp_pool_slot *slot)
 		/* a compile's runtime costs much to start (javac warmed up): only
 		 * for a cell whose jobs compile (a judge's tests run elsewhere
 		 * compiled programs) */
-		bool runtime = i > 0 || lang->prepare_slots == 1 || slot->compiles;
+		bool wanted = i > 0 || lang->prepare_slots == 1 || slot->compiles;
+		const struct sp_cell_runtime *runtime = wanted ? lang->runtime[i] : NULL;
 
-		if (sp_cell_prepare_begin(&slot->cell, i, runtime ? lang->runtime[i] : NULL, &err) <
-		    0)
+		/* a step without its runtime only when asked for: here it costs
+		 * more (a fork, and an execve from it) than it saves */
+		if (runtime == NULL && !lang->prepare_steps)
+			continue;
+		if (sp_cell_prepare_begin(&slot->cell, i, runtime, &err) < 0)
 			return;
 	}
 }
@@ -684,17 +704,6 @@ static void stats_add(struct sp_pool_stats *stats, const struct pool_lang *lang)
 	stats->jobs += lang->jobs;
 	stats->replaced += lang->replaced;
 	stats->spawn_failures += lang->spawn_failures;
-}
-
-static const char *lang_prepares(const struct pool_lang *lang)
-{
-	if (!lang->prepare_steps || lang->size == 0 || !lang->config.cgroup_pids)
-		return "nothing";
-	for (unsigned i = 0; i < lang->prepare_slots && i < SP_CELL_SLOTS; i++) {
-		if (lang->runtime[i] != NULL)
-			return "runtime";
-	}
-	return "steps";
 }
 
 int sp_pool_stats(struct sp_pool *pool, const char *language, struct sp_pool_stats *stats)

@@ -39,7 +39,7 @@ void sp_config_defaults(struct sp_config *c)
 	c->ws_idle_timeout_s = 600;
 	c->pool_total = 45;
 	c->max_jobs_per_cell = 1000;
-	c->prepare_steps = true;
+	c->prepare_steps = false;
 	c->prepare_runtimes = true;
 	c->max_body = 64 * 1024 * 1024;
 	c->max_limits = (struct sp_limits){

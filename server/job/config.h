@@ -41,9 +41,9 @@ struct sp_config {
 	unsigned pool_total;	      /* warm cells in all, spread over the languages */
 	json_t *pool_sizes;	      /* {"python": 10, "java": 0}: per language, 0 = cold */
 	unsigned max_jobs_per_cell;
-	bool prepare_steps;    /* a warm cell builds its next step's sandbox before the job */
-	bool prepare_runtimes; /* ...and starts the language's runtime in it, when it has one */
-	uint64_t max_body;     /* bytes of a request body */
+	bool prepare_steps; /* a warm cell builds the sandbox of every next step before the job */
+	bool prepare_runtimes;	     /* ...of a step on a runtime, and starts the runtime */
+	uint64_t max_body;	     /* bytes of a request body */
 	struct sp_limits max_limits; /* a request asking more: 400, or clamped */
 	/* Laid over every language's own defaults, member by member; NULL: the
 	 * languages' own. */

@@ -254,6 +254,31 @@ class Prepared(unittest.TestCase):
         self.assertNotIn("prepared", r["compile"])
         self.assertNotIn("prepared", r["run"])
 
+    # ---- every step prepared ---------------------------------------------------
+
+    def test_prepare_steps_prepares_the_others_too(self):
+        """"prepare_steps": true: a language without a runtime to prepare has
+        its steps' sandboxes built before the job, C's compile and run
+        both; the jobs answer as they do unprepared."""
+        server = Server({"pool_total": 0, "pool_sizes": {"bash": 1, "c": 1},
+                         "prepare_steps": True})
+        try:
+            status, health, _ = server.request("GET", "/healthz")
+            self.assertEqual(health["pool"]["bash"]["prepares"], "steps", health)
+            for _ in range(2):
+                status, r, _ = server.run({"language": "bash", "stdin": "in\n",
+                                           "code": "read x; echo \"$x\" $$; echo err >&2; exit 4"})
+                self.assertEqual((status, r["status"], r["run"]["exit_code"], r["stderr"]),
+                                 (200, "runtime_error", 4, "err\n"), r)
+                self.assertTrue(r["stdout"].startswith("in "), r)
+                status, r, _ = server.run(
+                    {"language": "c", "stdin": "21\n",
+                     "code": "#include <stdio.h>\nint main(void) { int x; scanf(\"%d\", &x); "
+                             "printf(\"%d\\n\", 2 * x); return 0; }\n"})
+                self.assertEqual((status, r["status"], r["stdout"]), (200, "ok", "42\n"), r)
+        finally:
+            self.assertEqual(server.stop(), 0)
+
     # ---- JavaScript -----------------------------------------------------------
 
     def test_javascript_sees_a_fresh_start(self):
