@@ -555,6 +555,23 @@ static uint64_t step_start_us(const struct running_step *step)
 static void prepared_gone(struct cell_state *st, pid_t pid);
 static bool is_prepared(const struct cell_state *st, pid_t pid);
 
+/* PID reaped: a prepared step that died waiting, or one of the step's
+ * processes (its first one noted). */
+static void reaped(struct cell_state *st, struct running_step *step, pid_t pid, int status,
+		   const struct rusage *ru)
+{
+	if (is_prepared(st, pid)) {
+		prepared_gone(st, pid);
+		return;
+	}
+	add_rusage(&step->exit, ru);
+	if (pid == step->pid) {
+		step->exit.wait_status = status;
+		step->exit.wall_us = sp_clock_us() - step_start_us(step);
+		step->main_done = true;
+	}
+}
+
 /* Reap whatever has ended; note the step's first process. */
 static void reap(struct cell_state *st, struct running_step *step, bool block)
 {
@@ -562,18 +579,8 @@ static void reap(struct cell_state *st, struct running_step *step, bool block)
 	int status;
 	pid_t pid;
 
-	while ((pid = wait4(-1, &status, __WALL | (block ? 0 : WNOHANG), &ru)) > 0) {
-		if (is_prepared(st, pid)) {
-			prepared_gone(st, pid);
-			continue;
-		}
-		add_rusage(&step->exit, &ru);
-		if (pid == step->pid) {
-			step->exit.wait_status = status;
-			step->exit.wall_us = sp_clock_us() - step_start_us(step);
-			step->main_done = true;
-		}
-	}
+	while ((pid = wait4(-1, &status, __WALL | (block ? 0 : WNOHANG), &ru)) > 0)
+		reaped(st, step, pid, status, &ru);
 }
 
 static void drain_signalfd(int sigfd)
@@ -679,18 +686,8 @@ static void kill_all(struct cell_state *st, struct running_step *step)
 		if (st->slots[i].step.pid > 0)
 			kill(st->slots[i].step.pid, SIGCONT);
 	}
-	while (unprepared_children(st) && (pid = wait4(-1, &status, __WALL, &ru)) > 0) {
-		if (is_prepared(st, pid)) {
-			prepared_gone(st, pid);
-			continue;
-		}
-		add_rusage(&step->exit, &ru);
-		if (pid == step->pid) {
-			step->exit.wait_status = status;
-			step->exit.wall_us = sp_clock_us() - step_start_us(step);
-			step->main_done = true;
-		}
-	}
+	while (unprepared_children(st) && (pid = wait4(-1, &status, __WALL, &ru)) > 0)
+		reaped(st, step, pid, status, &ru);
 }
 
 static int step_main(void *arg)
