@@ -96,7 +96,8 @@ $(OUT)/sandpool: $(CLI_OBJ) $(JOB_OBJ) $(LIBSANDBOX)
 	@echo "  LD      $@"
 	@$(CC) $(CFLAGS) $(LDFLAGS) $(SANDPOOL_LDFLAGS) -o $@ $^ $(SANDPOOL_LIBS)
 
-$(OUT)/sandpool-server: $(SERVE_OBJ) $(HTTP_OBJ) $(ENGINE_OBJ) $(JOB_OBJ) $(LIBSANDBOX)
+# the server serves the languages, the Java loader among them
+$(OUT)/sandpool-server: $(SERVE_OBJ) $(HTTP_OBJ) $(ENGINE_OBJ) $(JOB_OBJ) $(LIBSANDBOX) | $(PREPARE_AGENT)
 	@echo "  LD      $@"
 	@$(CC) $(CFLAGS) $(LDFLAGS) -pie -o $@ $^ $(SERVER_LIBS)
 

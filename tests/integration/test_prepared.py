@@ -106,6 +106,10 @@ class Prepared(unittest.TestCase):
             assert not health["limits"]["processes_by_cgroup"], health
             cls.prepared.stop()
             raise unittest.SkipTest("no pids cgroup here: cells prepare nothing")
+        # javac and java have theirs by a loader that make builds where a
+        # JDK's jvmti.h is (openjdk-17-jdk-headless)
+        assert health["pool"]["java"]["prepares"] == "runtime", \
+            "Java's runtime is not prepared: is languages/prepare/jvm_agent.so built?"
         try:
             cls.fresh = Server({**cells, "prepare_runtimes": False})
         except BaseException:
