@@ -11,7 +11,6 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
-#include <sys/sendfile.h>
 #include <sys/mman.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
@@ -261,38 +260,6 @@ static int cell_build(struct cell_state *st, struct sp_error *err)
 	return setup_signals(st, err);
 }
 
-/* Copy FROM to its end into TO. A file is read from its start with pread,
- * so that its own offset never matters: the supervisor may hand the same
- * descriptor to several cells at once (a judge's program, on every test). */
-static int copy_fd(int from, int to, struct sp_error *err)
-{
-	bool positioned = lseek(from, 0, SEEK_CUR) >= 0;
-	char buf[65536];
-	off_t off = 0;
-
-	for (;;) {
-		ssize_t n =
-		    positioned ? pread(from, buf, sizeof(buf), off) : read(from, buf, sizeof(buf));
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return sp_error_set(err, errno, "read the file to copy");
-		if (n == 0)
-			return 0;
-		off += n;
-		for (ssize_t done = 0; done < n;) {
-			ssize_t w = write(to, buf + done, (size_t)(n - done));
-
-			if (w < 0 && errno == EINTR)
-				continue;
-			if (w < 0)
-				return sp_error_set(err, errno, "write into /box");
-			done += w;
-		}
-	}
-}
-
 /* The directory of PATH's last component, made (owned by the job) where
  * missing, each level opened without following symlinks. */
 static int open_parent_dirs(struct cell_state *st, const char *path, const char **base,
@@ -344,8 +311,8 @@ static int handle_write_file(struct cell_state *st, const struct sp_msg *msg, in
 	out = openat(dirfd, base, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
 	if (out < 0)
 		return sp_error_set(err, errno, "create /box/%s", wire->name);
-	if (copy_fd(fd, out, err) < 0)
-		return -1;
+	if (sp_copy_all(fd, out, err) < 0)
+		return sp_error_wrap(err, "/box/%s", wire->name);
 	if (fchown(out, st->mounts.box_uid, st->mounts.box_gid) < 0)
 		return sp_error_set(err, errno, "chown /box/%s", wire->name);
 	if (fchmod(out, mode) < 0)
@@ -713,6 +680,19 @@ static int spawn_step(struct cell_state *st, struct sp_step_context *ctx, struct
 	return 0;
 }
 
+/* What every step of the cell takes from it: the job's ids, its seccomp
+ * program, what its cgroup limits, where it reports. */
+static void step_settings(const struct cell_state *st, struct sp_step_context *ctx)
+{
+	ctx->uid = st->config->idmap.job_uid;
+	ctx->gid = st->config->idmap.job_gid;
+	ctx->cgroup_memory = st->config->cgroup_memory;
+	ctx->cgroup_pids = st->config->cgroup_pids;
+	ctx->seccomp = st->config->seccomp;
+	ctx->report = &st->shared->report;
+	ctx->exec_us = &st->shared->exec_us;
+}
+
 /* A step started in SLOT's prepared step's place takes its stdio. */
 static int spawn_instead(struct cell_state *st, struct prepared_slot *slot,
 			 struct sp_step_context *ctx, struct running_step *step,
@@ -783,8 +763,6 @@ static int start_step(struct cell_state *st, struct sp_step_context *ctx, const 
 	struct prepared_slot *slot;
 
 	memset(st->shared, 0, sizeof(*st->shared));
-	ctx->report = &st->shared->report;
-	ctx->exec_us = &st->shared->exec_us;
 	step->exec_us = &st->shared->exec_us;
 	step->go_us = sp_clock_us();
 	if (nfds == 3)
@@ -896,13 +874,7 @@ static int prepare_step(struct cell_state *st, const struct sp_msg *msg, int *fd
 			return -1;
 		loader.path = ((const struct prepare_wire *)slot->msg->payload.bytes)->loader_path;
 	}
-	ctx->uid = st->config->idmap.job_uid;
-	ctx->gid = st->config->idmap.job_gid;
-	ctx->cgroup_memory = st->config->cgroup_memory;
-	ctx->cgroup_pids = st->config->cgroup_pids;
-	ctx->seccomp = st->config->seccomp;
-	ctx->report = &st->shared->report;
-	ctx->exec_us = &st->shared->exec_us;
+	step_settings(st, ctx);
 	return sp_prepared_step_start(&slot->step, ctx, w->runtime ? &loader : NULL,
 				      st->prepare_buffer, ends, err);
 }
@@ -967,17 +939,12 @@ static void close_all(int *fds, size_t nfds)
 
 static void handle_run(struct cell_state *st, struct sp_msg *msg, int *fds, size_t nfds)
 {
-	struct sp_step_context ctx = {
-	    .uid = st->config->idmap.job_uid,
-	    .gid = st->config->idmap.job_gid,
-	    .cgroup_memory = st->config->cgroup_memory,
-	    .cgroup_pids = st->config->cgroup_pids,
-	    .seccomp = st->config->seccomp,
-	};
+	struct sp_step_context ctx;
 	struct running_step step = {.pid = -1};
 	struct sp_error err = {0};
 	int rc;
 
+	step_settings(st, &ctx);
 	if (nfds != 3 && nfds != 0)
 		rc = sp_error_set(&err, EBADMSG, "run takes three descriptors or none");
 	else if (st->write_failed)
@@ -1114,15 +1081,22 @@ static int expect_ready(struct sp_cell *cell, struct sp_error *err)
 	return 0;
 }
 
+/* P as nothing prepared (its descriptors given away or closed). */
+static void forget_slot(struct sp_cell_prepared *p)
+{
+	for (int i = 0; i < 3; i++)
+		p->stdio[i] = -1;
+	p->runtime = NULL;
+	p->ready = false;
+}
+
 void sp_cell_clear(struct sp_cell *cell, const struct sp_cell_config *config)
 {
 	memset(cell, 0, sizeof(*cell));
 	cell->pid = -1;
 	cell->sock = -1;
-	for (int slot = 0; slot < SP_CELL_SLOTS; slot++) {
-		for (int i = 0; i < 3; i++)
-			cell->prepared[slot].stdio[i] = -1;
-	}
+	for (int slot = 0; slot < SP_CELL_SLOTS; slot++)
+		forget_slot(&cell->prepared[slot]);
 	sp_cgroup_cell_clear(&cell->cgroup);
 	cell->config = *config;
 }
@@ -1353,10 +1327,7 @@ static void drop_slot(struct sp_cell_prepared *p)
 {
 	if (p->ready)
 		close_all(p->stdio, 3);
-	for (int i = 0; i < 3; i++)
-		p->stdio[i] = -1;
-	p->runtime = NULL;
-	p->ready = false;
+	forget_slot(p);
 }
 
 int sp_cell_prepare_begin(struct sp_cell *cell, unsigned slot,
@@ -1461,10 +1432,7 @@ void sp_cell_prepared_take(struct sp_cell *cell, int slot, int stdio[3])
 	struct sp_cell_prepared *p = &cell->prepared[slot];
 
 	memcpy(stdio, p->stdio, sizeof(p->stdio));
-	for (int i = 0; i < 3; i++)
-		p->stdio[i] = -1;
-	p->runtime = NULL;
-	p->ready = false;
+	forget_slot(p);
 }
 
 void sp_cell_prepared_drop(struct sp_cell *cell)

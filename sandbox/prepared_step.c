@@ -5,7 +5,6 @@
 #include <limits.h>
 #include <signal.h>
 #include <string.h>
-#include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -13,6 +12,7 @@
 #include <unistd.h>
 
 #include "sandbox/base/cleanup.h"
+#include "sandbox/base/read_all.h"
 
 #define READY  'R'
 #define FAILED 'E'
@@ -134,8 +134,6 @@ static int install_loader(const struct sp_prepared_loader *loader, struct sp_err
 {
 	char path[PATH_MAX];
 	cleanup_close int out = -1;
-	off_t offset = 0;
-	struct stat st;
 
 	if (snprintf(path, sizeof(path), "%s", loader->path) >= (int)sizeof(path))
 		return sp_error_set(err, ENAMETOOLONG, "loader path");
@@ -148,12 +146,8 @@ static int install_loader(const struct sp_prepared_loader *loader, struct sp_err
 	out = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (out < 0)
 		return sp_error_set(err, errno, "create %s", path);
-	if (fstat(STEP_LOADER, &st) < 0)
-		return sp_error_set(err, errno, "stat the loader");
-	while (offset < st.st_size) {
-		if (sendfile(out, STEP_LOADER, &offset, (size_t)(st.st_size - offset)) <= 0)
-			return sp_error_set(err, errno, "write %s", path);
-	}
+	if (sp_copy_all(STEP_LOADER, out, err) < 0)
+		return sp_error_wrap(err, "%s", path);
 	close(STEP_LOADER);
 	return 0;
 }

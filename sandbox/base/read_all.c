@@ -1,6 +1,7 @@
 #include "read_all.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -43,6 +44,28 @@ int sp_read_all(int fd, size_t max, char **out, size_t *length, struct sp_error 
 	*out = steal_pointer(&buf);
 	*length = used;
 	return 0;
+}
+
+int sp_copy_all(int from, int to, struct sp_error *err)
+{
+	bool positioned = lseek(from, 0, SEEK_CUR) >= 0;
+	char buf[65536];
+	off_t off = 0;
+
+	for (;;) {
+		ssize_t n =
+		    positioned ? pread(from, buf, sizeof(buf), off) : read(from, buf, sizeof(buf));
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return sp_error_set(err, errno, "read the file to copy");
+		if (n == 0)
+			return 0;
+		off += n;
+		if (sp_write_all(to, buf, (size_t)n) < 0)
+			return sp_error_set(err, errno, "write the copy");
+	}
 }
 
 int sp_write_all(int fd, const void *data, size_t len)

@@ -14,4 +14,10 @@ int sp_read_all(int fd, size_t max, char **out, size_t *length, struct sp_error 
  * Returns 0, or -1 with errno (EIO for a write that wrote nothing). */
 int sp_write_all(int fd, const void *data, size_t len);
 
+/* Copy FROM to its end into TO. A file is read from its start with pread,
+ * so that its own offset never matters: one descriptor may be copied into
+ * several places at once (a judge's program, into every test's cell). A
+ * pipe is read to its end. */
+int sp_copy_all(int from, int to, struct sp_error *err);
+
 #endif

@@ -151,8 +151,15 @@ static struct sp_pool_slot *slot_spawn(struct sp_pool *pool, struct pool_lang *l
 	return slot;
 }
 
-/* What LANG's warm cells prepare: "runtime", "steps" or "nothing". */
-static const char *lang_prepares(const struct pool_lang *lang)
+enum prepares { PREPARES_NOTHING, PREPARES_STEPS, PREPARES_RUNTIME };
+
+static const char *prepares_to_string(enum prepares p)
+{
+	return p == PREPARES_RUNTIME ? "runtime" : p == PREPARES_STEPS ? "steps" : "nothing";
+}
+
+/* What LANG's warm cells prepare. */
+static enum prepares lang_prepares(const struct pool_lang *lang)
 {
 	bool runtime = false;
 
@@ -160,27 +167,24 @@ static const char *lang_prepares(const struct pool_lang *lang)
 	 * counts every process of the job's user, a prepared step waiting in
 	 * another cell too. */
 	if (lang->size == 0 || !lang->config.cgroup_pids)
-		return "nothing";
+		return PREPARES_NOTHING;
 	for (unsigned i = 0; i < lang->prepare_slots && i < SP_CELL_SLOTS; i++)
 		runtime = runtime || lang->runtime[i] != NULL;
-	return runtime ? "runtime" : lang->prepare_steps ? "steps" : "nothing";
+	return runtime ? PREPARES_RUNTIME : lang->prepare_steps ? PREPARES_STEPS : PREPARES_NOTHING;
 }
 
 /* A warm cell prepares the steps of its next job on their runtimes, when
  * the language has them (and the others, when prepare_steps asks), while
  * it waits for it, under the limits of those steps: the last job's may have
- * been too tight to prepare under. The answer is
- * read with the reset's (slot_reset_done); a cell that cannot take the
- * request fails there and is replaced. */
+ * been too tight to prepare under. The answer is read with the reset's
+ * (slot_reset_done); a cell that cannot take the request fails there and is
+ * replaced. */
 static void slot_prepare(struct sp_pool_slot *slot)
 {
 	struct pool_lang *lang = slot->lang;
 	struct sp_error err = {0};
 
-	/* Without a pids cgroup, RLIMIT_NPROC bounds a job's processes: it
-	 * counts every process of the job's user, a prepared step waiting in
-	 * another cell too. */
-	if (lang_prepares(lang)[0] == 'n' || slot->spare)
+	if (lang_prepares(lang) == PREPARES_NOTHING || slot->spare)
 		return;
 	if (sp_cgroup_cell_set_limits(&slot->cell.cgroup, &lang->prepare_limits, &err) < 0)
 		return;
@@ -716,7 +720,7 @@ int sp_pool_stats(struct sp_pool *pool, const char *language, struct sp_pool_sta
 		if (language != NULL && strcmp(pool->langs[i].name, language) != 0)
 			continue;
 		stats_add(stats, &pool->langs[i]);
-		stats->prepares = lang_prepares(&pool->langs[i]);
+		stats->prepares = prepares_to_string(lang_prepares(&pool->langs[i]));
 		found = true;
 	}
 	pthread_mutex_unlock(&pool->lock);

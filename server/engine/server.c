@@ -8,13 +8,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/sendfile.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "rootfs/store.h"
 #include "sandbox/base/cleanup.h"
 #include "sandbox/base/log.h"
+#include "sandbox/base/read_all.h"
 #include "sandbox/box_archive.h"
 #include "sandbox/mount.h"
 #include "sandbox/seccomp_cache.h"
@@ -83,18 +82,14 @@ static int loader_memfd(const char *name, const char *path, struct sp_error *err
 {
 	cleanup_close int in = open(path, O_RDONLY | O_CLOEXEC);
 	cleanup_close int fd = -1;
-	struct stat st;
-	off_t offset = 0;
 
-	if (in < 0 || fstat(in, &st) < 0)
+	if (in < 0)
 		return sp_error_set(err, errno, "%s: prepare loader %s", name, path);
 	fd = sp_box_memfd_new("sandpool-loader", err);
 	if (fd < 0)
 		return -1;
-	while (offset < st.st_size) {
-		if (sendfile(fd, in, &offset, (size_t)(st.st_size - offset)) <= 0)
-			return sp_error_set(err, errno, "%s: read %s", name, path);
-	}
+	if (sp_copy_all(in, fd, err) < 0)
+		return sp_error_wrap(err, "%s: %s", name, path);
 	if (sp_box_memfd_seal(fd, err) < 0)
 		return -1;
 	return steal_fd(&fd);
