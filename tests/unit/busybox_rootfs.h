@@ -100,6 +100,19 @@ static inline int busybox_bench_stop(struct busybox_bench *b)
 	return busybox_rootfs_remove(b->dir);
 }
 
+/* A cell of B's configuration in CELL, made by B's spawner; what stopped it
+ * printed. */
+static inline int busybox_cell(struct busybox_bench *b, struct sp_cell *cell)
+{
+	struct sp_error err = {0};
+
+	if (sp_spawner_cell(&b->spawner, &b->config, cell, &err) < 0) {
+		fprintf(stderr, "spawn: %s\n", err.message);
+		return -1;
+	}
+	return 0;
+}
+
 /* `sh -c SCRIPT` in CELL under small limits. */
 static inline int busybox_step(struct sp_cell *cell, const struct sp_cgroup_root *cgroups,
 			       const char *script, struct sp_step_result *res)

@@ -55,18 +55,15 @@ static int add_passwd(const char *rootfs)
 static int setup(void **state)
 {
 	struct fixture *fx = calloc(1, sizeof(*fx));
-	struct sp_error err = {0};
 
 	if (fx == NULL || busybox_bench_start(&fx->bench, "sp-pack") < 0 ||
 	    add_passwd(fx->bench.rootfs) < 0)
 		return -1;
 	sp_cell_clear(&fx->compiler, &fx->bench.config);
 	sp_cell_clear(&fx->runner, &fx->bench.config);
-	if (sp_spawner_cell(&fx->bench.spawner, &fx->bench.config, &fx->compiler, &err) < 0 ||
-	    sp_spawner_cell(&fx->bench.spawner, &fx->bench.config, &fx->runner, &err) < 0) {
-		print_message("spawn: %s\n", err.message);
+	if (busybox_cell(&fx->bench, &fx->compiler) < 0 ||
+	    busybox_cell(&fx->bench, &fx->runner) < 0)
 		return -1;
-	}
 	*state = fx;
 	return 0;
 }

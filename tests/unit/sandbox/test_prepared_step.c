@@ -121,7 +121,6 @@ static int edited_policy(const char *const *edits, struct sp_seccomp_program *pr
 static int setup_with(void **state, const char *const *edits)
 {
 	struct fixture *fx = calloc(1, sizeof(*fx));
-	struct sp_error err = {0};
 
 	if (fx == NULL || busybox_bench_start(&fx->bench, "sp-prepared") < 0)
 		return -1;
@@ -131,10 +130,8 @@ static int setup_with(void **state, const char *const *edits)
 		fx->own_policy = true;
 		fx->bench.config.seccomp = &fx->policy;
 	}
-	if (sp_spawner_cell(&fx->bench.spawner, &fx->bench.config, &fx->cell, &err) < 0) {
-		print_message("spawn: %s\n", err.message);
+	if (busybox_cell(&fx->bench, &fx->cell) < 0)
 		return -1;
-	}
 	*state = fx;
 	return 0;
 }

@@ -38,7 +38,6 @@ struct fixture {
 static int setup_with(void **state, const char *tweak)
 {
 	struct fixture *fx = calloc(1, sizeof(*fx));
-	struct sp_error err = {0};
 	char cmd[1024];
 
 	if (fx == NULL || busybox_bench_start(&fx->bench, "sp-spawner") < 0)
@@ -49,10 +48,8 @@ static int setup_with(void **state, const char *tweak)
 		if (system(cmd) != 0)
 			return -1;
 	}
-	if (sp_spawner_cell(&fx->bench.spawner, &fx->bench.config, &fx->cell, &err) < 0) {
-		print_message("spawn: %s\n", err.message);
+	if (busybox_cell(&fx->bench, &fx->cell) < 0)
 		return -1;
-	}
 	*state = fx;
 	return 0;
 }
