@@ -96,6 +96,25 @@ static const char **get_argv(json_t *doc, const char *key, const char *file, str
 	return argv;
 }
 
+/* A list of no strings (NULL when out of memory). */
+static const char **empty_list(const char *file, struct sp_error *err)
+{
+	const char **none = calloc(1, sizeof(*none));
+
+	if (none == NULL)
+		sp_error_set(err, ENOMEM, "%s", file);
+	return none;
+}
+
+/* KEY's strings as get_argv gives them, an empty list when DOC has no KEY. */
+static const char **get_optional_argv(json_t *doc, const char *key, const char *file,
+				      struct sp_error *err)
+{
+	if (json_object_get(doc, key) != NULL)
+		return get_argv(doc, key, file, err);
+	return empty_list(file, err);
+}
+
 /* OBJ's {"KEY": "VALUE"} under "env" as "KEY=VALUE" strings; they are kept
  * in DOC under STORE so that they live as long as the language. */
 static const char **get_env_of(json_t *doc, json_t *obj, const char *store, const char *file,
@@ -129,13 +148,8 @@ static const char **get_env_of(json_t *doc, json_t *obj, const char *store, cons
 		free(pair);
 	}
 	json_object_set_new(doc, store, pairs);
-	if (json_array_size(pairs) == 0) {
-		const char **none = calloc(1, sizeof(*none));
-
-		if (none == NULL)
-			sp_error_set(err, ENOMEM, "%s", file);
-		return none;
-	}
+	if (json_array_size(pairs) == 0)
+		return empty_list(file, err);
 	return get_argv(doc, store, file, err);
 }
 
@@ -144,26 +158,18 @@ static const char **get_env(json_t *doc, const char *file, struct sp_error *err)
 	return get_env_of(doc, doc, "env_pairs_", file, err);
 }
 
-/* Whether PATH is a file below /tmp: absolute, at most three folders deep,
- * no empty, "." or ".." part. */
+/* Whether PATH is a file below /tmp: what follows "/tmp/" a path that
+ * /box would take, of at most four parts, the whole at most 200 bytes. */
 static bool loader_path_valid(const char *path)
 {
-	const char *part = path + strlen("/tmp/");
-	unsigned depth = 0;
+	const char *below = path + strlen("/tmp/");
+	unsigned parts = 1;
 
-	if (strncmp(path, "/tmp/", 5) != 0 || strlen(path) > 200)
+	if (strncmp(path, "/tmp/", 5) != 0 || strlen(path) > 200 || !sp_box_path_valid(below))
 		return false;
-	while (*part != '\0') {
-		size_t len = strcspn(part, "/");
-
-		if (len == 0 || (len == 1 && part[0] == '.') ||
-		    (len == 2 && part[0] == '.' && part[1] == '.') || ++depth > 4)
-			return false;
-		part += len;
-		if (*part == '/' && *++part == '\0')
-			return false;
-	}
-	return depth > 0;
+	for (const char *c = below; *c != '\0'; c++)
+		parts += *c == '/';
+	return parts <= 4;
 }
 
 /* KEY: {"loader", "path", "env"?, "args"?, "arguments"?} into OUT: a runtime
@@ -200,11 +206,7 @@ static int parse_prepare(json_t *doc, const char *key, const char *file,
 	out->env = get_env_of(doc, prepare, store, file, err);
 	if (out->env == NULL)
 		return -1;
-	if (json_object_get(prepare, "args") == NULL) {
-		out->args = calloc(1, sizeof(*out->args));
-		return out->args ? 0 : sp_error_set(err, ENOMEM, "%s", file);
-	}
-	out->args = get_argv(prepare, "args", file, err);
+	out->args = get_optional_argv(prepare, "args", file, err);
 	return out->args == NULL ? -1 : 0;
 }
 
@@ -218,11 +220,7 @@ static void prepare_free(struct sp_language_prepare *p)
 static int parse_aliases(json_t *doc, const char *file, struct sp_language *lang,
 			 struct sp_error *err)
 {
-	if (json_object_get(doc, "aliases") == NULL) {
-		lang->aliases = calloc(1, sizeof(*lang->aliases));
-		return lang->aliases ? 0 : sp_error_set(err, ENOMEM, "%s", file);
-	}
-	lang->aliases = get_argv(doc, "aliases", file, err);
+	lang->aliases = get_optional_argv(doc, "aliases", file, err);
 	if (lang->aliases == NULL)
 		return -1;
 	for (size_t i = 0; lang->aliases[i] != NULL; i++) {
