@@ -1,6 +1,8 @@
 /* seccomp: a policy in the OCI seccomp JSON subset is parsed with jansson,
  * compiled with libseccomp and exported as a classic BPF program, once, at
- * pool start. A step process loads that program right before execve.
+ * pool start; the syscalls it always allows go in front of that program as
+ * a search over their runs of numbers (seccomp_ranges.h), which the kernel
+ * loads faster. A step process loads that program right before execve.
  *
  * Policy semantics, beyond the OCI text:
  * - the native ABI is always filtered. "architectures" may add compat ABIs of
@@ -35,6 +37,7 @@
 
 #include "sandbox/base/cleanup.h"
 #include "sandbox/base/log.h"
+#include "seccomp_ranges.h"
 
 #define SP_SECCOMP_MAX_ARGS   6
 #define SP_SECCOMP_MAX_ERRNO  4095
@@ -65,6 +68,7 @@ struct sp_policy {
 	struct sp_rule *rules;
 	size_t n_rules;
 	size_t cap_rules;
+	bool ranges; /* the native ABI's always allowed syscalls go to seccomp_ranges */
 };
 
 static const struct sp_name_value actions[] = {
@@ -572,6 +576,31 @@ static int setup_filter(scmp_filter_ctx ctx, const struct sp_policy *policy, str
 	return 0;
 }
 
+/* Does the search in front of the program (seccomp_ranges.h) take RULE? A
+ * syscall of the native ABI always allowed, where no compat ABI is filtered
+ * (its calls would need a search of their own). */
+static bool ranged(const struct sp_policy *policy, const struct sp_rule *rule)
+{
+	return policy->ranges && policy->n_arches == 0 && rule->action == SCMP_ACT_ALLOW &&
+	       policy->default_action != SCMP_ACT_ALLOW && rule->argc == 0 && rule->nr >= 0;
+}
+
+static int add_ranges(const struct sp_policy *policy, struct sp_seccomp_program *prog,
+		      struct sp_error *err)
+{
+	cleanup_free int *nrs = calloc(policy->n_rules + 1, sizeof(*nrs));
+	size_t n = 0;
+
+	if (nrs == NULL)
+		return sp_error_set(err, ENOMEM, "seccomp: %zu rules", policy->n_rules);
+	for (size_t i = 0; i < policy->n_rules; i++) {
+		if (ranged(policy, &policy->rules[i]))
+			nrs[n++] = policy->rules[i].nr;
+	}
+	return sp_seccomp_ranges_prepend(&prog->filter, &prog->len, seccomp_arch_native(), nrs, n,
+					 err);
+}
+
 static int build_filter(const struct sp_policy *policy, scmp_filter_ctx *out, struct sp_error *err)
 {
 	cleanup_seccomp scmp_filter_ctx ctx = seccomp_init(policy->default_action);
@@ -584,7 +613,8 @@ static int build_filter(const struct sp_policy *policy, scmp_filter_ctx *out, st
 	if (setup_filter(ctx, policy, err) < 0)
 		return -1;
 	for (i = 0; i < policy->n_rules; i++)
-		if (add_rule(ctx, policy, &policy->rules[i], err) < 0)
+		if (!ranged(policy, &policy->rules[i]) &&
+		    add_rule(ctx, policy, &policy->rules[i], err) < 0)
 			return -1;
 	*out = steal_pointer(&ctx);
 	return 0;
@@ -638,19 +668,24 @@ static int export_filter(scmp_filter_ctx ctx, struct sp_seccomp_program *prog, s
 	return 0;
 }
 
-static int compile_document(json_t *root, struct sp_seccomp_program *prog, struct sp_error *err)
+static int compile_document(json_t *root, bool ranges, struct sp_seccomp_program *prog,
+			    struct sp_error *err)
 {
-	cleanup_policy struct sp_policy policy = {0};
+	cleanup_policy struct sp_policy policy = {.ranges = ranges};
 	cleanup_seccomp scmp_filter_ctx ctx = NULL;
 
 	if (parse_policy(root, &policy, err) < 0 || check_shadowing(&policy, err) < 0 ||
-	    build_filter(&policy, &ctx, err) < 0)
+	    build_filter(&policy, &ctx, err) < 0 || export_filter(ctx, prog, err) < 0)
 		return -1;
-	return export_filter(ctx, prog, err);
+	if (add_ranges(&policy, prog, err) < 0) {
+		sp_seccomp_program_free(prog);
+		return -1;
+	}
+	return 0;
 }
 
-int sp_seccomp_compile_json(const char *json_text, struct sp_seccomp_program *prog,
-			    struct sp_error *err)
+static int compile_text(const char *json_text, bool ranges, struct sp_seccomp_program *prog,
+			struct sp_error *err)
 {
 	json_auto_t *root = NULL;
 	json_error_t jerr;
@@ -661,7 +696,19 @@ int sp_seccomp_compile_json(const char *json_text, struct sp_seccomp_program *pr
 	if (root == NULL)
 		return policy_error(err, "line %d column %d: %s", jerr.line, jerr.column,
 				    jerr.text);
-	return compile_document(root, prog, err);
+	return compile_document(root, ranges, prog, err);
+}
+
+int sp_seccomp_compile_json(const char *json_text, struct sp_seccomp_program *prog,
+			    struct sp_error *err)
+{
+	return compile_text(json_text, true, prog, err);
+}
+
+int sp_seccomp_compile_json_plain(const char *json_text, struct sp_seccomp_program *prog,
+				  struct sp_error *err)
+{
+	return compile_text(json_text, false, prog, err);
 }
 
 int sp_seccomp_compile_file(const char *path, struct sp_seccomp_program *prog, struct sp_error *err)
@@ -677,7 +724,7 @@ int sp_seccomp_compile_file(const char *path, struct sp_seccomp_program *prog, s
 	if (root == NULL)
 		return sp_error_set(err, EINVAL, "seccomp policy: %s: line %d column %d: %s", path,
 				    jerr.line, jerr.column, jerr.text);
-	if (compile_document(root, prog, err) < 0)
+	if (compile_document(root, true, prog, err) < 0)
 		return sp_error_wrap(err, "%s", path);
 	return 0;
 }

@@ -16,7 +16,7 @@
 #include "sandbox/base/read_all.h"
 
 #define POLICY_MAX (1024 * 1024)
-#define MAGIC	   "SPBPF\0\0\1"
+#define MAGIC	   "SPBPF\0\0\2" /* 2: the always allowed syscalls in front */
 
 /* An entry: this header, the policy text, the program. The entry is used
  * only when all of it matches, the policy text byte for byte. */

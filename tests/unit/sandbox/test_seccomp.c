@@ -2,7 +2,9 @@
  * with a message naming the field, and loaded filters behave as the policy
  * says. Filters are loaded for real, each in a forked child after
  * PR_SET_NO_NEW_PRIVS. A small classic-BPF interpreter checks the verdicts
- * for foreign ABIs, which not every kernel lets a process reach.
+ * for foreign ABIs, which not every kernel lets a process reach, and holds
+ * the program with the always allowed syscalls in front to the verdicts of
+ * the one libseccomp compiles alone, call by call.
  *
  * The policies are read from $SANDPOOL_POLICY_DIR, "policies" by default. */
 #include <setjmp.h>
@@ -20,6 +22,7 @@
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,6 +38,7 @@
 
 #include "sandbox/base/cleanup.h"
 #include "sandbox/seccomp.h"
+#include "sandbox/seccomp_ranges.h"
 
 /* Exit codes of a child that could not run its check. */
 #define CHILD_BROKEN	 200
@@ -626,6 +630,201 @@ static void skip_unless_x86_64(void)
 #endif
 }
 
+/* Arguments that the policies' conditions tell apart: namespace flags of
+ * clone, socket families, ioctl requests, personalities, the edges. */
+static const uint64_t probe_args[] = {0,
+				      1,
+				      2,
+				      3,
+				      10,
+				      16,
+				      17,
+				      0x10,
+				      0x20000,
+				      0x7e020000,
+				      0x10000000,
+				      0x5412,
+				      0x541c,
+				      FIONREAD,
+				      REQ_HIGH_TIOCSTI,
+				      0x0008,
+				      0x20008,
+				      ADDR_NO_RANDOM,
+				      PERSONA_QUERY,
+				      0xffffffffULL,
+				      0x100000000ULL,
+				      UINT64_MAX};
+
+/* Every call (the numbers below 1024, x32's, some beyond, through the native
+ * ABI and foreign ones, with the arguments above as its first two) gets from
+ * the ranged program of JSON the verdict the plain one gives it. */
+static void assert_same_verdicts(const char *json)
+{
+	static const uint32_t arches[] = {AUDIT_ARCH_X86_64, AUDIT_ARCH_I386, AUDIT_ARCH_AARCH64,
+					  0};
+	struct sp_seccomp_program ranged = {0}, plain = {0};
+	struct sp_error err = {0};
+	char buf[1024];
+	int nrs[1024 + 64 + 4];
+	size_t n = 0;
+
+	if (sp_seccomp_compile_json(json, &ranged, &err) < 0 ||
+	    sp_seccomp_compile_json_plain(json, &plain, &err) < 0)
+		fail_msg("compile: %s", sp_error_describe(&err, buf, sizeof(buf)));
+	for (int nr = 0; nr < 1024; nr++)
+		nrs[n++] = nr;
+	for (int nr = 0; nr < 64; nr++)
+		nrs[n++] = X32_SYSCALL_BIT | nr * 9;
+	nrs[n++] = -1;
+	nrs[n++] = 0x3fffffff;
+	nrs[n++] = 0x7fffffff;
+	nrs[n++] = (int)0x80000000U;
+	for (size_t a = 0; a < SP_ARRAY_SIZE(arches); a++)
+		for (size_t i = 0; i < n; i++)
+			for (size_t x = 0; x < SP_ARRAY_SIZE(probe_args); x++)
+				for (size_t y = 0; y < SP_ARRAY_SIZE(probe_args); y++) {
+					uint32_t want = verdict(&plain, arches[a], nrs[i],
+								probe_args[x], probe_args[y]);
+					uint32_t got = verdict(&ranged, arches[a], nrs[i],
+							       probe_args[x], probe_args[y]);
+
+					if (got != want || want == BPF_BAD)
+						fail_msg("arch %#x nr %d args %#llx %#llx: "
+							 "%#x, not %#x",
+							 arches[a], nrs[i],
+							 (unsigned long long)probe_args[x],
+							 (unsigned long long)probe_args[y], got,
+							 want);
+				}
+	sp_seccomp_program_free(&ranged);
+	sp_seccomp_program_free(&plain);
+}
+
+static void test_ranged_program_gives_the_plain_verdicts(void **state)
+{
+	char path[4096];
+	char *text;
+	size_t len = 0;
+	FILE *f;
+	struct sp_seccomp_program *prog = *state, plain = {0};
+	struct sp_error err = {0};
+
+	skip_unless_x86_64();
+	policy_path(path, sizeof(path), "default.json");
+	f = fopen(path, "r");
+	assert_non_null(f);
+	text = calloc(1, 1 << 20);
+	assert_non_null(text);
+	len = fread(text, 1, (1 << 20) - 1, f);
+	fclose(f);
+	assert_true(len > 0);
+	assert_same_verdicts(text);
+	/* and it is shorter: what it is for */
+	assert_int_equal(sp_seccomp_compile_json_plain(text, &plain, &err), 0);
+	assert_true(prog->len < plain.len);
+	sp_seccomp_program_free(&plain);
+	free(text);
+	/* errno and kill defaults, runs at 0 and at the top, a conditional rule */
+	assert_same_verdicts("{\"defaultAction\": \"SCMP_ACT_ERRNO\", \"syscalls\": ["
+			     "{\"names\": [\"read\", \"write\", \"open\", \"close\", \"getpid\"],"
+			     " \"action\": \"SCMP_ACT_ALLOW\"},"
+			     "{\"names\": [\"socket\"], \"action\": \"SCMP_ACT_ALLOW\","
+			     " \"args\": [{\"index\": 0, \"value\": 1, \"op\": \"SCMP_CMP_EQ\"}]},"
+			     "{\"names\": [\"mount\"], \"action\": \"SCMP_ACT_ERRNO\","
+			     " \"errnoRet\": 13}]}");
+	assert_same_verdicts("{\"defaultAction\": \"SCMP_ACT_KILL_PROCESS\", \"syscalls\": ["
+			     "{\"names\": [\"read\", \"process_madvise\", \"exit_group\"],"
+			     " \"action\": \"SCMP_ACT_ALLOW\"}]}");
+	/* a compat ABI filtered too: no search, the same verdicts */
+	assert_same_verdicts("{\"defaultAction\": \"SCMP_ACT_ERRNO\","
+			     " \"architectures\": [\"SCMP_ARCH_X86_64\", \"SCMP_ARCH_X86\"],"
+			     " \"syscalls\": [{\"names\": [\"read\", \"getpid\"],"
+			     " \"action\": \"SCMP_ACT_ALLOW\"}]}");
+	assert_same_verdicts("{\"defaultAction\": \"SCMP_ACT_ALLOW\", \"syscalls\": ["
+			     "{\"names\": [\"mount\"], \"action\": \"SCMP_ACT_ERRNO\"}]}");
+}
+
+/* The search alone, in front of a program that answers TAIL: NRS allowed
+ * through ARCH, everything else handed on. */
+static void assert_search(const int *nrs, size_t n, size_t expect_len)
+{
+	static const struct sock_filter tail = BPF_STMT(BPF_RET | BPF_K, 0x5eed);
+	struct sp_seccomp_program prog = {0};
+	struct sp_error err = {0};
+	bool member[4096] = {false};
+
+	prog.filter = malloc(sizeof(tail));
+	assert_non_null(prog.filter);
+	prog.filter[0] = tail;
+	prog.len = 1;
+	assert_int_equal(
+	    sp_seccomp_ranges_prepend(&prog.filter, &prog.len, AUDIT_ARCH_X86_64, nrs, n, &err), 0);
+	assert_int_equal(prog.len, expect_len);
+	for (size_t i = 0; i < n; i++)
+		member[nrs[i]] = expect_len > 1;
+	for (int nr = 0; nr < 4096; nr++) {
+		assert_int_equal(verdict(&prog, AUDIT_ARCH_X86_64, nr, 0, 0),
+				 member[nr] ? SECCOMP_RET_ALLOW : 0x5eed);
+		assert_int_equal(verdict(&prog, AUDIT_ARCH_I386, nr, 0, 0), 0x5eed);
+	}
+	assert_int_equal(verdict(&prog, AUDIT_ARCH_X86_64, -1, 0, 0), 0x5eed);
+	assert_int_equal(verdict(&prog, AUDIT_ARCH_X86_64, X32_SYSCALL_BIT, 0, 0), 0x5eed);
+	sp_seccomp_program_free(&prog);
+}
+
+static void test_ranges_search_allows_its_numbers_only(void **state)
+{
+	static const int one[] = {0};
+	static const int edges[] = {4095, 7, 0, 7, 8, 9, 4094, 100, 102};
+	int many[2000], spread[200];
+	unsigned seed = 20261208;
+
+	(void)state;
+	assert_search(one, 1, 3 + 2 + 1 + 1);
+	/* unsorted, a duplicate, runs of one and of three: runs {0} {7-9}
+	 * {100} {102} {4094-4095} */
+	assert_search(edges, SP_ARRAY_SIZE(edges), 3 + 10 + 1 + 1);
+	for (size_t i = 0; i < SP_ARRAY_SIZE(many); i++)
+		many[i] = (int)(i % 1000) + 1000;
+	assert_search(many, SP_ARRAY_SIZE(many), 3 + 2 + 1 + 1);
+	/* random runs: every number at or above the count of bounds below it */
+	for (int round = 0; round < 50; round++) {
+		size_t n = 0;
+		int nr = 0;
+
+		while (n < SP_ARRAY_SIZE(spread)) {
+			nr += (int)(rand_r(&seed) % 40);
+			if (nr >= 4096)
+				break;
+			for (int len = (int)(rand_r(&seed) % 4);
+			     len >= 0 && nr < 4096 && n < SP_ARRAY_SIZE(spread); len--)
+				spread[n++] = nr++;
+		}
+		{
+			struct sp_seccomp_program probe = {0};
+			struct sock_filter ret = BPF_STMT(BPF_RET | BPF_K, 0);
+			struct sp_error err = {0};
+			size_t len;
+
+			probe.filter = malloc(sizeof(ret));
+			assert_non_null(probe.filter);
+			probe.filter[0] = ret;
+			probe.len = 1;
+			assert_int_equal(sp_seccomp_ranges_prepend(&probe.filter, &probe.len,
+								   AUDIT_ARCH_X86_64, spread, n,
+								   &err),
+					 0);
+			len = probe.len;
+			sp_seccomp_program_free(&probe);
+			assert_search(spread, n, len);
+		}
+	}
+	/* too many runs to gain: the program stays as it was */
+	for (size_t i = 0; i < SP_ARRAY_SIZE(spread); i++)
+		spread[i] = (int)i * 2;
+	assert_search(spread, SP_ARRAY_SIZE(spread), 1);
+}
+
 /* ---- tests ---- */
 
 static int group_setup(void **state)
@@ -1005,6 +1204,8 @@ int main(void)
 	    cmocka_unit_test(test_int80_dies_with_sigsys),
 	    cmocka_unit_test(test_x32_dies_with_sigsys),
 	    cmocka_unit_test(test_foreign_abi_verdicts),
+	    cmocka_unit_test(test_ranged_program_gives_the_plain_verdicts),
+	    cmocka_unit_test(test_ranges_search_allows_its_numbers_only),
 	    cmocka_unit_test(test_kill_process_rule),
 	    cmocka_unit_test(test_trap_and_log_rules),
 	    cmocka_unit_test(test_unknown_syscall_names_are_skipped),
