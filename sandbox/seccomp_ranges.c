@@ -41,7 +41,7 @@ static size_t bounds_of(const int *nrs, size_t n, uint32_t *bounds)
 
 	for (size_t i = 0; i < n; i++) {
 		bounds[count++] = (uint32_t)nrs[i];
-		while (i + 1 < n && nrs[i + 1] <= nrs[i] + 1) /* the run goes on, or a duplicate */
+		while (i + 1 < n && (long)nrs[i + 1] <= (long)nrs[i] + 1) /* on, or a duplicate */
 			i++;
 		bounds[count++] = (uint32_t)nrs[i] + 1;
 	}
