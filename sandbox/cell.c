@@ -84,6 +84,7 @@ struct cell_state {
 	bool write_failed;
 	struct prepared_slot slots[SP_CELL_SLOTS];
 	struct sp_mount_config mounts;
+	struct sp_mount_scratch scratch; /* /box, /tmp and /dev/shm as mounted */
 };
 
 /* A step running in the cell. */
@@ -247,7 +248,7 @@ static int cell_build(struct cell_state *st, struct sp_error *err)
 		return sp_error_set(err, errno, "sethostname");
 	if (sp_netns_loopback_up_in_child(err) < 0)
 		return -1;
-	if (sp_mount_rootfs_in_child(&st->mounts, err) < 0)
+	if (sp_mount_rootfs_in_child(&st->mounts, &st->scratch, err) < 0)
 		return -1;
 	/* keeps its own capabilities; every step inherits these limits */
 	if (sp_caps_limit(err) < 0)
@@ -1020,7 +1021,7 @@ __attribute__((noreturn)) static void cell_serve(struct cell_state *st)
 			/* made before this reset: they must not serve the next job */
 			discard_prepared(st);
 			st->write_failed = false;
-			rc = sp_mount_reset_in_child(&st->mounts, &err);
+			rc = sp_mount_reset_in_child(&st->mounts, &st->scratch, &err);
 			break;
 		case SP_MSG_PREPARE:
 			reply_prepared(st, prepare_step(st, &msg, fds, nfds, ends, &err), &err,

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mount.h>
@@ -80,18 +81,65 @@ static int mount_tmpfs(int dirfd, const char *path, const char *options, struct 
 	return mount_beneath(dirfd, path, "tmpfs", "tmpfs", TMPFS_FLAGS, options, err);
 }
 
-static int mount_box_tmp_shm(int rootfd, const struct sp_mount_config *cfg, struct sp_error *err)
+/* The scratch mounts: /box the job's own, /tmp and /dev/shm anyone's. */
+static const char *const scratch_paths[] = {"box", "tmp", "dev/shm"};
+
+/* Mount scratch I fresh at ROOTFD, and note how it is as mounted. */
+static int mount_scratch(int rootfd, const struct sp_mount_config *cfg, size_t i,
+			 struct sp_mount_scratch *scratch, struct sp_error *err)
 {
+	cleanup_close int fd = -1;
 	char options[128];
 
-	snprintf(options, sizeof(options), "size=%luk,mode=0755,uid=%u,gid=%u",
-		 (unsigned long)cfg->tmpfs_kb, cfg->box_uid, cfg->box_gid);
-	if (mount_tmpfs(rootfd, "box", options, err) < 0)
+	if (i == 0)
+		snprintf(options, sizeof(options), "size=%luk,mode=0755,uid=%u,gid=%u",
+			 (unsigned long)cfg->tmpfs_kb, cfg->box_uid, cfg->box_gid);
+	else
+		snprintf(options, sizeof(options), "size=%luk,mode=1777",
+			 (unsigned long)cfg->tmpfs_kb);
+	if (mount_tmpfs(rootfd, scratch_paths[i], options, err) < 0)
 		return -1;
-	snprintf(options, sizeof(options), "size=%luk,mode=1777", (unsigned long)cfg->tmpfs_kb);
-	if (mount_tmpfs(rootfd, "tmp", options, err) < 0)
+	fd = open_beneath(rootfd, scratch_paths[i], O_PATH | O_DIRECTORY, err);
+	if (fd < 0)
 		return -1;
-	return mount_tmpfs(rootfd, "dev/shm", options, err);
+	if (fstat(fd, &scratch->as_mounted[i]) < 0)
+		return sp_error_set(err, errno, "stat /%s", scratch_paths[i]);
+	return 0;
+}
+
+static bool same_time(const struct timespec *a, const struct timespec *b)
+{
+	return a->tv_sec == b->tv_sec && a->tv_nsec == b->tv_nsec;
+}
+
+/* Is scratch I's root at ROOTFD still as it was mounted? Creating, removing
+ * or renaming anything in it, a chmod, a chown, an xattr or utimes change
+ * its ctime, a listing its atime (relatime: first read after a change). */
+static bool untouched(int rootfd, size_t i, const struct sp_mount_scratch *scratch)
+{
+	struct sp_error ignored = {0};
+	cleanup_close int fd =
+	    open_beneath(rootfd, scratch_paths[i], O_PATH | O_DIRECTORY, &ignored);
+	const struct stat *was = &scratch->as_mounted[i];
+	struct stat now;
+
+	if (fd < 0 || fstat(fd, &now) < 0)
+		return false;
+	return now.st_dev == was->st_dev && now.st_ino == was->st_ino &&
+	       now.st_mode == was->st_mode && now.st_uid == was->st_uid &&
+	       now.st_gid == was->st_gid && now.st_nlink == was->st_nlink &&
+	       now.st_size == was->st_size && same_time(&now.st_atim, &was->st_atim) &&
+	       same_time(&now.st_mtim, &was->st_mtim) && same_time(&now.st_ctim, &was->st_ctim);
+}
+
+static int mount_box_tmp_shm(int rootfd, const struct sp_mount_config *cfg,
+			     struct sp_mount_scratch *scratch, struct sp_error *err)
+{
+	for (size_t i = 0; i < SP_ARRAY_SIZE(scratch_paths); i++) {
+		if (mount_scratch(rootfd, cfg, i, scratch, err) < 0)
+			return -1;
+	}
+	return 0;
 }
 
 static int bind_dev_node(int devfd, const char *name, struct sp_error *err)
@@ -410,7 +458,8 @@ static int open_rootfs(const char *rootfs, struct sp_error *err)
 	return stack_rootfs(placefd, &refusal, err);
 }
 
-int sp_mount_rootfs_in_child(const struct sp_mount_config *cfg, struct sp_error *err)
+int sp_mount_rootfs_in_child(const struct sp_mount_config *cfg, struct sp_mount_scratch *scratch,
+			     struct sp_error *err)
 {
 	unsigned long root_flags = MS_RDONLY | MS_NOSUID | MS_NODEV;
 	cleanup_close int rootfd = -1;
@@ -426,7 +475,7 @@ int sp_mount_rootfs_in_child(const struct sp_mount_config *cfg, struct sp_error 
 		return -1;
 	if (remount_beneath(rootfd, "dev", MS_RDONLY | MS_NOSUID | MS_NOEXEC, err) < 0)
 		return -1;
-	if (mount_box_tmp_shm(rootfd, cfg, err) < 0)
+	if (mount_box_tmp_shm(rootfd, cfg, scratch, err) < 0)
 		return -1;
 	fd_path(rootfd, root, sizeof(root));
 	if (mount(NULL, root, NULL, MS_REMOUNT | MS_BIND | root_flags, NULL) < 0)
@@ -434,22 +483,28 @@ int sp_mount_rootfs_in_child(const struct sp_mount_config *cfg, struct sp_error 
 	return pivot_into(rootfd, err);
 }
 
-int sp_mount_reset_in_child(const struct sp_mount_config *cfg, struct sp_error *err)
+int sp_mount_reset_in_child(const struct sp_mount_config *cfg, struct sp_mount_scratch *scratch,
+			    struct sp_error *err)
 {
-	static const char *const fresh[] = {"/box", "/tmp", "/dev/shm", NULL};
 	cleanup_close int rootfd = -1;
+	char path[32];
 
 	if (chdir("/") < 0)
 		return sp_error_set(err, errno, "chdir /");
-	for (size_t i = 0; fresh[i] != NULL; i++) {
-		if (umount2(fresh[i], MNT_DETACH) < 0)
-			return sp_error_set(err, errno, "unmount %s", fresh[i]);
-	}
 	rootfd = open("/", O_DIRECTORY | O_PATH | O_CLOEXEC);
 	if (rootfd < 0)
 		return sp_error_set(err, errno, "open /");
-	if (mount_box_tmp_shm(rootfd, cfg, err) < 0)
-		return -1;
+	/* Each detach waits for an expedited RCU grace period, which stops
+	 * every busy CPU a moment: an untouched mount is kept. */
+	for (size_t i = 0; i < SP_ARRAY_SIZE(scratch_paths); i++) {
+		if (untouched(rootfd, i, scratch))
+			continue;
+		snprintf(path, sizeof(path), "/%s", scratch_paths[i]);
+		if (umount2(path, MNT_DETACH) < 0)
+			return sp_error_set(err, errno, "unmount %s", path);
+		if (mount_scratch(rootfd, cfg, i, scratch, err) < 0)
+			return -1;
+	}
 	if (chdir("/box") < 0)
 		return sp_error_set(err, errno, "chdir /box");
 	return 0;

@@ -5,6 +5,7 @@
 #define SANDPOOL_MOUNT_H
 
 #include <stdint.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #include "sandbox/base/error.h"
@@ -14,6 +15,15 @@ struct sp_mount_config {
 	uid_t box_uid;	    /* owner of /box, inside the namespace */
 	gid_t box_gid;
 	uint64_t tmpfs_kb; /* size of each of /box, /tmp, /dev/shm */
+};
+
+/* /box, /tmp and /dev/shm as each was mounted: its root's inode, owner,
+ * mode, links, size and times. A reset keeps a mount whose root is still
+ * all of that: a job can put nothing in a tmpfs, take nothing from it,
+ * change or even list it without changing its root's times, so such a
+ * mount is what a fresh one is. */
+struct sp_mount_scratch {
+	struct stat as_mounted[3];
 };
 
 /* The directories the sandbox mounts over. A read-only overlay provides them
@@ -26,8 +36,10 @@ extern const char *const sp_mount_points[];
 int sp_mount_check_rootfs(const char *rootfs, struct sp_error *err);
 
 /* In the cell (new user and mount namespaces, pid 1 of a new pid namespace):
- * build the file system and pivot into it. The working directory is /box. */
-int sp_mount_rootfs_in_child(const struct sp_mount_config *cfg, struct sp_error *err);
+ * build the file system and pivot into it. The working directory is /box;
+ * SCRATCH notes how /box, /tmp and /dev/shm are as mounted. */
+int sp_mount_rootfs_in_child(const struct sp_mount_config *cfg, struct sp_mount_scratch *scratch,
+			     struct sp_error *err);
 
 /* In a process of its own, in new user and mount namespaces: build a root as
  * a cell does, over an image in a new tmpfs. *REFUSAL is 0 when the kernel
@@ -35,7 +47,9 @@ int sp_mount_rootfs_in_child(const struct sp_mount_config *cfg, struct sp_error 
  * it refused it (a rootfs must then have the mount points itself). */
 int sp_mount_probe_overlay_in_child(int *refusal, struct sp_error *err);
 
-/* In the cell, after a job: replace /box, /tmp and /dev/shm by empty tmpfs. */
-int sp_mount_reset_in_child(const struct sp_mount_config *cfg, struct sp_error *err);
+/* In the cell, after a job: replace /box, /tmp and /dev/shm by empty tmpfs,
+ * each one the job touched (SCRATCH says how they were mounted). */
+int sp_mount_reset_in_child(const struct sp_mount_config *cfg, struct sp_mount_scratch *scratch,
+			    struct sp_error *err);
 
 #endif

@@ -699,6 +699,54 @@ class WarmReuse(unittest.TestCase):
         finally:
             self.assertEqual(server.stop(), 0)
 
+    def test_an_untouched_tmp_is_kept_a_touched_one_made_anew(self):
+        """The reset keeps a /tmp or /dev/shm whose root the job left as it
+        was mounted (its times to the nanosecond, owner, mode): such a
+        tmpfs is what a fresh one is. Anything the job did to it, even a
+        listing, makes it anew, empty. (No runtime prepared: its loader goes
+        below /tmp.)"""
+        server = Server({"pool_sizes": {"python": 1}, "pool_total": 1,
+                         "prepare_runtimes": False})
+        probe = ("import os, json\n"
+                 "print(json.dumps({d: os.stat(d).st_ctime_ns"
+                 " for d in ('/box', '/tmp', '/dev/shm')}))\n")
+
+        def run(action=""):
+            status, r, _ = server.run({"language": "python", "code": action + probe})
+            self.assertEqual((status, r["status"]), (200, "ok"), r)
+            return json.loads(r["stdout"].splitlines()[-1])
+
+        def anew(action, where):
+            before = run()
+            run(action)
+            after = run()
+            for d in ("/tmp", "/dev/shm"):
+                if d == where:
+                    self.assertNotEqual(after[d], before[d], (action, d))
+                else:
+                    self.assertEqual(after[d], before[d], (action, d))
+            status, r, _ = server.run({"language": "python", "code":
+                                       f"import os\nprint(os.listdir({where!r}))"})
+            self.assertEqual(r["stdout"], "[]\n", (action, r))
+
+        try:
+            first, second = run(), run()
+            # /box holds each job's files: always anew; the others kept
+            self.assertNotEqual(first["/box"], second["/box"])
+            self.assertEqual((first["/tmp"], first["/dev/shm"]),
+                             (second["/tmp"], second["/dev/shm"]))
+            anew("import os\nos.listdir('/tmp')\n", "/tmp")
+            anew("import os\nopen('/dev/shm/x', 'w').close()\nos.unlink('/dev/shm/x')\n",
+                 "/dev/shm")
+            anew("import os\nos.mkdir('/tmp/d')\nos.rmdir('/tmp/d')\n", "/tmp")
+            anew("import os\nos.utime('/dev/shm')\n", "/dev/shm")
+            anew("import os\nos.rename(os.open('/tmp/a', os.O_CREAT) and '/tmp/a', '/tmp/b')\n",
+                 "/tmp")
+            status, h, _ = server.request("GET", "/healthz")
+            self.assertEqual(h["pool"]["python"]["replaced"], 0, h)
+        finally:
+            self.assertEqual(server.stop(), 0)
+
     def test_each_job_gets_its_own_limits_and_figures(self):
         """The cell's cgroup outlives its jobs: the limits are written again for
         each job, and cpu time, memory and OOM kills are counted per job."""
