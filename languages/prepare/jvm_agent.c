@@ -5,7 +5,8 @@
  * program's main class (or javac's, which then reads the job's source):
  * it takes its file away, warms javac up when asked ("=compile": it
  * compiles a small program of its own, in the same JVM, so that javac's
- * classes are loaded and compiled when the job's source comes), waits on
+ * classes are loaded and compiled when the job's source comes; not when
+ * the job has come already, which would wait for that compile), waits on
  * descriptor 3 for the job (the end of the stream), and returns. The
  * launcher then goes on as it would have from the start. */
 #define _GNU_SOURCE
@@ -14,6 +15,7 @@
 #include <jvmti.h>
 #include <libgen.h>
 #include <limits.h>
+#include <poll.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -126,6 +128,15 @@ static void warm_javac(JNIEnv *jni, const char *dir)
 		(*jni)->ExceptionClear(jni);
 }
 
+/* Has the job come (its command, or the end of descriptor 3)? Then javac
+ * is not warmed up: the job would wait for the warm-up's compile. */
+static int job_came(void)
+{
+	struct pollfd fd = {.fd = 3, .events = POLLIN};
+
+	return poll(&fd, 1, 0) == 1;
+}
+
 /* The job: the end of descriptor 3. */
 static void wait_for_job(void)
 {
@@ -146,7 +157,7 @@ static void JNICALL vm_init(jvmtiEnv *jvmti, JNIEnv *jni, jthread thread)
 	(void)thread;
 	snprintf(dir, sizeof(dir), "%s", self);
 	dirname(dir);
-	if (warm)
+	if (warm && !job_came())
 		warm_javac(jni, dir);
 	if (self[0] != '\0' && strncmp(dir, "/tmp/", 5) == 0)
 		remove_tree(dir);
