@@ -9,6 +9,7 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <sys/xattr.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -112,18 +113,20 @@ static bool same_time(const struct timespec *a, const struct timespec *b)
 	return a->tv_sec == b->tv_sec && a->tv_nsec == b->tv_nsec;
 }
 
-/* Is scratch I's root at ROOTFD still as it was mounted? Creating, removing
- * or renaming anything in it, a chmod, a chown, an xattr or utimes change
- * its ctime, a listing its atime (relatime: first read after a change). */
+/* Is scratch I's root at ROOTFD still as it was mounted, with no extended
+ * attribute? Nothing can be left in a tmpfs, or on its root, without
+ * changing its root's size or links (an entry), mode, owner, attributes
+ * (an ACL is one) or times. Times that a coarse clock leaves equal hide
+ * only what left nothing behind (a file made and removed in one tick). */
 static bool untouched(int rootfd, size_t i, const struct sp_mount_scratch *scratch)
 {
 	struct sp_error ignored = {0};
 	cleanup_close int fd =
-	    open_beneath(rootfd, scratch_paths[i], O_PATH | O_DIRECTORY, &ignored);
+	    open_beneath(rootfd, scratch_paths[i], O_RDONLY | O_DIRECTORY, &ignored);
 	const struct stat *was = &scratch->as_mounted[i];
 	struct stat now;
 
-	if (fd < 0 || fstat(fd, &now) < 0)
+	if (fd < 0 || fstat(fd, &now) < 0 || flistxattr(fd, NULL, 0) != 0)
 		return false;
 	return now.st_dev == was->st_dev && now.st_ino == was->st_ino &&
 	       now.st_mode == was->st_mode && now.st_uid == was->st_uid &&

@@ -19,9 +19,9 @@ struct sp_mount_config {
 
 /* /box, /tmp and /dev/shm as each was mounted: its root's inode, owner,
  * mode, links, size and times. A reset keeps a mount whose root is still
- * all of that: a job can put nothing in a tmpfs, take nothing from it,
- * change or even list it without changing its root's times, so such a
- * mount is what a fresh one is. */
+ * all of that, with no extended attribute: a job can leave nothing in a
+ * tmpfs without changing one of those, so such a mount holds what a fresh
+ * one holds (mount.c, untouched()). */
 struct sp_mount_scratch {
 	struct stat as_mounted[3];
 };

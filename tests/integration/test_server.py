@@ -742,6 +742,15 @@ class WarmReuse(unittest.TestCase):
             anew("import os\nos.utime('/dev/shm')\n", "/dev/shm")
             anew("import os\nos.rename(os.open('/tmp/a', os.O_CREAT) and '/tmp/a', '/tmp/b')\n",
                  "/tmp")
+            # an attribute on the root: where the job may set one (rootless
+            # with one id, it owns /dev/shm), the next job sees none
+            status, r, _ = server.run({"language": "python", "code":
+                                       "import os\ntry:\n"
+                                       "    os.setxattr('/dev/shm', 'user.left', b'1')\n"
+                                       "except OSError as e:\n    print(e.errno)\n"})
+            status, r, _ = server.run({"language": "python", "code":
+                                       "import os\nprint(os.listxattr('/dev/shm'))"})
+            self.assertEqual(r["stdout"], "[]\n", r)
             status, h, _ = server.request("GET", "/healthz")
             self.assertEqual(h["pool"]["python"]["replaced"], 0, h)
         finally:
