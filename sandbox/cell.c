@@ -444,30 +444,6 @@ static int handle_pack_box(struct cell_state *st, const struct sp_msg *msg, size
 	return steal_fd(&archive);
 }
 
-/* Copy FROM into TO: at most MAX bytes (EFBIG past them). */
-static int copy_bounded(int from, int to, uint64_t max, struct sp_error *err)
-{
-	char buf[65536];
-	uint64_t total = 0;
-
-	for (;;) {
-		ssize_t n = read(from, buf, sizeof(buf));
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return sp_error_set(err, errno, "read the file");
-		if (n == 0)
-			return 0;
-		total += (uint64_t)n;
-		if (total > max)
-			return sp_error_set(err, EFBIG, "the file is larger than %llu bytes",
-					    (unsigned long long)max);
-		if (sp_write_all(to, buf, (size_t)n) < 0)
-			return sp_error_set(err, errno, "copy the file");
-	}
-}
-
 /* One file of /box in a sealed memfd. What the step left is read as hostile:
  * no symlink is followed on the way (openat2 beneath /box, the working
  * directory), and only a regular file of bounded size is copied. */
@@ -495,7 +471,7 @@ static int handle_read_file(const struct sp_msg *msg, size_t nfds, struct sp_err
 	if (!S_ISREG(st.st_mode))
 		return sp_error_set(err, EINVAL, "/box/%s is not a regular file", wire->name);
 	copy = sp_box_memfd_new("sandpool-file", err);
-	if (copy < 0 || copy_bounded(fd, copy, wire->max_bytes, err) < 0 ||
+	if (copy < 0 || sp_copy_at_most(fd, copy, wire->max_bytes, err) < 0 ||
 	    sp_box_memfd_seal(copy, err) < 0)
 		return sp_error_wrap(err, "/box/%s", wire->name);
 	return steal_fd(&copy);

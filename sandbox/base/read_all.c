@@ -46,7 +46,7 @@ int sp_read_all(int fd, size_t max, char **out, size_t *length, struct sp_error 
 	return 0;
 }
 
-int sp_copy_all(int from, int to, struct sp_error *err)
+int sp_copy_at_most(int from, int to, uint64_t max, struct sp_error *err)
 {
 	bool positioned = lseek(from, 0, SEEK_CUR) >= 0;
 	char buf[65536];
@@ -63,9 +63,17 @@ int sp_copy_all(int from, int to, struct sp_error *err)
 		if (n == 0)
 			return 0;
 		off += n;
+		if ((uint64_t)off > max)
+			return sp_error_set(err, EFBIG, "the file is larger than %llu bytes",
+					    (unsigned long long)max);
 		if (sp_write_all(to, buf, (size_t)n) < 0)
 			return sp_error_set(err, errno, "write the copy");
 	}
+}
+
+int sp_copy_all(int from, int to, struct sp_error *err)
+{
+	return sp_copy_at_most(from, to, UINT64_MAX, err);
 }
 
 int sp_write_all(int fd, const void *data, size_t len)

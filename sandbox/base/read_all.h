@@ -3,6 +3,7 @@
 #define SANDPOOL_READ_ALL_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "error.h"
 
@@ -19,5 +20,8 @@ int sp_write_all(int fd, const void *data, size_t len);
  * several places at once (a judge's program, into every test's cell). A
  * pipe is read to its end. */
 int sp_copy_all(int from, int to, struct sp_error *err);
+
+/* The same, failing with EFBIG once more than MAX bytes have come. */
+int sp_copy_at_most(int from, int to, uint64_t max, struct sp_error *err);
 
 #endif
